@@ -1,0 +1,489 @@
+//! The JSON bodies of `shared/PROTOCOL.md`, version 1.
+//!
+//! Field names follow the wire exactly (Companion's mixed casing included:
+//! `uploadId`, `presignedUrls`, `PartNumber`, `ETag`). Fields that are
+//! extensions are `Option`s with `#[serde(default)]`, so that the s3lift client
+//! can read a plain Companion answer, and a Companion client can ignore ours.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// HTTP method of a single-request upload (`GET /s3/params`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadMethod {
+    /// A presigned `PUT` of the whole body.
+    #[serde(rename = "PUT", alias = "put")]
+    Put,
+    /// A browser form `POST` with a signed policy.
+    #[serde(rename = "POST", alias = "post")]
+    Post,
+}
+
+/// Query of `GET /s3/params`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamsQuery {
+    /// The name the user picked; the signer sanitizes it into the key.
+    pub filename: String,
+    /// The declared content type.
+    #[serde(rename = "type", default)]
+    pub content_type: Option<String>,
+    /// Extension: the exact size in bytes, signed into the request.
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+/// Answer of `GET /s3/params`: how to send a small object in one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadParams {
+    /// `PUT` or `POST`.
+    pub method: UploadMethod,
+    /// Where to send it. A bearer credential: never log it.
+    pub url: String,
+    /// Form fields for `POST`, sent before the file field.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Headers the request must carry because they are signed.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The object key the signer made (absent in old Companions).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Extension: seconds the URL stays valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+}
+
+/// Body of `POST /s3/multipart`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateMultipartRequest {
+    /// The name the user picked.
+    pub filename: String,
+    /// The declared content type.
+    #[serde(rename = "type", default)]
+    pub content_type: Option<String>,
+    /// User metadata, stored as `x-amz-meta-*`.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json_value::Value>,
+    /// Extension: the whole object's size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// Answer of `POST /s3/multipart`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMultipartResponse {
+    /// The object key the signer made.
+    pub key: String,
+    /// The store's multipart upload id.
+    pub upload_id: String,
+    /// The bucket (absent in old Companions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// Extension: the planned part size; every part but the last has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_size: Option<u64>,
+    /// Extension: the planned number of parts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_count: Option<u32>,
+    /// Extension: seconds a part URL stays valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+}
+
+/// Answer of `GET /s3/multipart/{uploadId}/batch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchSignResponse {
+    /// Part number (as a decimal string) → presigned `UploadPart` URL.
+    pub presigned_urls: BTreeMap<String, String>,
+    /// Extension: part number → headers the part request must carry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, BTreeMap<String, String>>,
+    /// Extension: seconds the URLs stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+}
+
+/// Answer of `GET /s3/multipart/{uploadId}/{partNumber}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedPart {
+    /// The presigned `UploadPart` URL.
+    pub url: String,
+    /// Extension: headers the part request must carry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Extension: seconds the URL stays valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+}
+
+/// One element of `GET /s3/multipart/{uploadId}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedPart {
+    /// 1-based part number.
+    #[serde(rename = "PartNumber")]
+    pub part_number: u32,
+    /// Bytes stored for the part.
+    #[serde(rename = "Size")]
+    pub size: u64,
+    /// The part's ETag, quotes included, as S3 returns it.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+/// One element of the body of `POST …/complete`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CompletedPart {
+    /// 1-based part number.
+    #[serde(rename = "PartNumber")]
+    pub part_number: u32,
+    /// The ETag the store answered for the part.
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+/// Body of `POST /s3/multipart/{uploadId}/complete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompleteRequest {
+    /// The uploaded parts; the signer sorts them.
+    pub parts: Vec<CompletedPart>,
+}
+
+/// Answer of `POST /s3/multipart/{uploadId}/complete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompleteResponse {
+    /// The object's URL.
+    pub location: String,
+    /// The object key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// Extension: the object's ETag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// Answer of `GET /s3/download?key=` (extension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadLink {
+    /// A short-lived presigned `GET` URL.
+    pub url: String,
+    /// Seconds it stays valid.
+    pub expires: u64,
+}
+
+/// The body of every non-2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A human message. Never carries a URL, token or secret.
+    pub error: String,
+    /// A stable machine code, one of [`codes`].
+    #[serde(default)]
+    pub code: String,
+}
+
+/// The payload of the optional webhook, sent after each successful complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadCompleted {
+    /// Object key.
+    pub key: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Object size in bytes.
+    pub size: u64,
+    /// Object ETag.
+    pub etag: String,
+    /// Identity of the uploader.
+    pub caller: String,
+}
+
+/// The machine codes of [`ErrorBody::code`].
+pub mod codes {
+    /// 400: a body or query that does not parse or breaks a rule.
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// 401: no credentials.
+    pub const MISSING_TOKEN: &str = "missing_token";
+    /// 401: credentials that are invalid or expired.
+    pub const INVALID_TOKEN: &str = "invalid_token";
+    /// 403: a key outside the caller's namespace.
+    pub const FORBIDDEN_KEY: &str = "forbidden_key";
+    /// 404: the multipart upload does not exist (for this key).
+    pub const NO_SUCH_UPLOAD: &str = "no_such_upload";
+    /// 404: the object does not exist.
+    pub const NO_SUCH_KEY: &str = "no_such_key";
+    /// 404: no such route.
+    pub const NOT_FOUND: &str = "not_found";
+    /// 413: larger than the configured or approved size.
+    pub const TOO_LARGE: &str = "too_large";
+    /// 415: a content type outside the allowlist.
+    pub const UNSUPPORTED_TYPE: &str = "unsupported_type";
+    /// 429: too many requests from this caller.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// 400: the parts given at complete do not match what was uploaded.
+    pub const INVALID_PARTS: &str = "invalid_parts";
+    /// 502: the store answered with an error.
+    pub const STORAGE_ERROR: &str = "storage_error";
+    /// 503: the store could not be reached in time.
+    pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
+    /// 500: a bug on our side (never bad input).
+    pub const INTERNAL: &str = "internal";
+}
+
+/// Metadata values without `serde_json` in the wasm client: a client may send
+/// any JSON value (Uppy sends `relativePath: null`), and S3 stores strings, so
+/// scalars become strings and null or nested values are dropped.
+pub mod serde_json_value {
+    use std::fmt;
+
+    use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// A metadata value as sent by a client.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Value {
+        /// A scalar, kept as its string form.
+        Scalar(String),
+        /// `null`, an object or an array: not stored.
+        Dropped,
+    }
+
+    impl Value {
+        /// The value as S3 metadata stores it, or `None` when it is not stored.
+        pub fn to_metadata_string(&self) -> Option<&str> {
+            match self {
+                Value::Scalar(s) => Some(s),
+                Value::Dropped => None,
+            }
+        }
+    }
+
+    impl From<&str> for Value {
+        fn from(s: &str) -> Self {
+            Value::Scalar(s.to_owned())
+        }
+    }
+
+    impl Serialize for Value {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self {
+                Value::Scalar(v) => s.serialize_str(v),
+                Value::Dropped => s.serialize_none(),
+            }
+        }
+    }
+
+    struct ValueVisitor;
+
+    impl<'de> Visitor<'de> for ValueVisitor {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::Scalar(v.to_owned()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Scalar(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Scalar(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Scalar(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::Scalar(v.to_string()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+            Ok(Value::Dropped)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+            Ok(Value::Dropped)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(ValueVisitor)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
+            while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Value::Dropped)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Value, A::Error> {
+            while s.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Value::Dropped)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Value {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(ValueVisitor)
+        }
+    }
+}
+
+/// The `checksums=` query extension of the batch route:
+/// `<algo>:<b64>,<b64>,...`, one value per part number, in the same order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecksumList {
+    /// The algorithm every value uses.
+    pub algorithm: ChecksumAlgorithm,
+    /// Base64 digests, one per requested part, in order.
+    pub values: Vec<String>,
+}
+
+/// A checksum a part URL can be bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChecksumAlgorithm {
+    /// `x-amz-checksum-sha256`.
+    Sha256,
+    /// `x-amz-checksum-crc32`.
+    Crc32,
+    /// `Content-MD5`.
+    Md5,
+}
+
+impl ChecksumAlgorithm {
+    /// The wire name, as in `checksums=sha256:…`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Sha256 => "sha256",
+            ChecksumAlgorithm::Crc32 => "crc32",
+            ChecksumAlgorithm::Md5 => "md5",
+        }
+    }
+
+    /// The header that carries the value, lower-case.
+    pub fn header_name(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
+            ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
+            ChecksumAlgorithm::Md5 => "content-md5",
+        }
+    }
+
+    /// Length in bytes of the raw digest.
+    pub fn digest_len(self) -> usize {
+        match self {
+            ChecksumAlgorithm::Sha256 => 32,
+            ChecksumAlgorithm::Crc32 => 4,
+            ChecksumAlgorithm::Md5 => 16,
+        }
+    }
+}
+
+/// Why a `checksums=` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChecksumListError {
+    /// No `algo:` prefix.
+    #[error("checksums must look like `sha256:<base64>,<base64>`")]
+    MissingAlgorithm,
+    /// An algorithm we do not bind.
+    #[error("unknown checksum algorithm `{0}` (use sha256, crc32 or md5)")]
+    UnknownAlgorithm(String),
+    /// A value that is not base64 of the right length.
+    #[error("checksum {index} is not a base64 {algorithm} digest")]
+    BadValue {
+        /// 0-based position in the list.
+        index: usize,
+        /// The algorithm name.
+        algorithm: &'static str,
+    },
+}
+
+impl std::str::FromStr for ChecksumList {
+    type Err = ChecksumListError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (algo, rest) = s.split_once(':').ok_or(ChecksumListError::MissingAlgorithm)?;
+        let algorithm = match algo.to_ascii_lowercase().as_str() {
+            "sha256" => ChecksumAlgorithm::Sha256,
+            "crc32" => ChecksumAlgorithm::Crc32,
+            "md5" => ChecksumAlgorithm::Md5,
+            other => return Err(ChecksumListError::UnknownAlgorithm(other.chars().take(16).collect())),
+        };
+        let values: Vec<String> = rest.split(',').map(str::to_owned).collect();
+        for (index, v) in values.iter().enumerate() {
+            if base64_decoded_len(v) != Some(algorithm.digest_len()) {
+                return Err(ChecksumListError::BadValue { index, algorithm: algorithm.as_str() });
+            }
+        }
+        Ok(ChecksumList { algorithm, values })
+    }
+}
+
+impl std::fmt::Display for ChecksumList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.algorithm.as_str(), self.values.join(","))
+    }
+}
+
+/// The decoded length of a padded standard-alphabet base64 string, or `None`
+/// when it is not one. Enough to validate a digest without a base64 crate.
+fn base64_decoded_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() % 4 != 0 {
+        return None;
+    }
+    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    let body = &b[..b.len() - pad];
+    if !body.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/') {
+        return None;
+    }
+    Some(b.len() / 4 * 3 - pad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_plain_companion_create_answer() {
+        let r: CreateMultipartResponse =
+            serde_json::from_str(r#"{"key":"a/b.bin","uploadId":"xyz"}"#).unwrap();
+        assert_eq!(r.upload_id, "xyz");
+        assert_eq!(r.part_size, None);
+    }
+
+    #[test]
+    fn list_parts_uses_s3_casing() {
+        let p: Vec<ListedPart> =
+            serde_json::from_str(r#"[{"PartNumber":1,"Size":5,"ETag":"\"e\"","LastModified":"x"}]"#)
+                .unwrap();
+        assert_eq!(p[0].etag, "\"e\"");
+        let s = serde_json::to_string(&CompletedPart { part_number: 2, etag: "\"x\"".into() }).unwrap();
+        assert_eq!(s, r#"{"PartNumber":2,"ETag":"\"x\""}"#);
+    }
+
+    #[test]
+    fn checksum_list_round_trips_and_validates() {
+        let sha = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        let l: ChecksumList = format!("sha256:{sha},{sha}").parse().unwrap();
+        assert_eq!(l.values.len(), 2);
+        assert_eq!(l.to_string(), format!("sha256:{sha},{sha}"));
+        assert!(matches!("crc32:AAAAAA==".parse::<ChecksumList>(), Ok(_)));
+        assert!(matches!(
+            "sha256:AAAA".parse::<ChecksumList>(),
+            Err(ChecksumListError::BadValue { index: 0, .. })
+        ));
+        assert!(matches!("blake3:AAAA".parse::<ChecksumList>(), Err(ChecksumListError::UnknownAlgorithm(_))));
+        assert!(matches!("AAAA".parse::<ChecksumList>(), Err(ChecksumListError::MissingAlgorithm)));
+    }
+
+    #[test]
+    fn metadata_values_accept_scalars() {
+        let r: CreateMultipartRequest =
+            serde_json::from_str(r#"{"filename":"a","metadata":{"n":3,"b":true,"s":"x","relativePath":null,"o":{"a":[1]}}}"#)
+                .unwrap();
+        assert_eq!(r.metadata["n"].to_metadata_string(), Some("3"));
+        assert_eq!(r.metadata["b"].to_metadata_string(), Some("true"));
+        assert_eq!(r.metadata["relativePath"].to_metadata_string(), None);
+        assert_eq!(r.metadata["o"].to_metadata_string(), None);
+    }
+}

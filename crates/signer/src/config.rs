@@ -1,0 +1,493 @@
+//! Layered configuration: built-in defaults, then a TOML file (`--config`),
+//! then `S3LIFT_*` environment variables; the environment wins.
+//!
+//! Everything is checked once, at start: a bad value stops the process with a
+//! message that names the setting, rather than failing on the first request.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use s3lift_protocol::plan::MAX_OBJECT_SIZE;
+use serde::Deserialize;
+
+/// A secret value: never printed, not even by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Server-side encryption asked of the store for every object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sse {
+    /// `x-amz-server-side-encryption: AES256`.
+    Aes256,
+    /// `aws:kms`, optionally with a key id.
+    Kms {
+        /// `x-amz-server-side-encryption-aws-kms-key-id`.
+        key_id: Option<String>,
+    },
+}
+
+/// How `GET /s3/params` answers when the client does not declare a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SingleUploadMethod {
+    /// Presigned PUT with a signed `Content-Length` when the size is known,
+    /// and a POST policy with `content-length-range` when it is not, so the
+    /// store always enforces the limit.
+    Auto,
+    /// Always a POST policy form.
+    Post,
+}
+
+/// The signer's whole configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `S3LIFT_BIND`.
+    pub bind: SocketAddr,
+    /// URL path prefix of the protocol routes (`/s3`).
+    pub base_path: String,
+    /// `S3LIFT_S3_ENDPOINT`; `None` means AWS S3 itself.
+    pub s3_endpoint: Option<String>,
+    /// `S3LIFT_S3_REGION`.
+    pub s3_region: String,
+    /// `S3LIFT_S3_BUCKET`.
+    pub s3_bucket: String,
+    /// `S3LIFT_S3_PATH_STYLE`.
+    pub s3_path_style: bool,
+    /// `S3LIFT_KEY_PREFIX`.
+    pub key_prefix: String,
+    /// `S3LIFT_JWT_SECRET`.
+    pub jwt_secret: Option<Secret>,
+    /// `S3LIFT_STATIC_TOKENS`: token → caller.
+    pub static_tokens: HashMap<String, String>,
+    /// `S3LIFT_ALLOW_ANONYMOUS`.
+    pub allow_anonymous: bool,
+    /// `S3LIFT_MAX_SIZE`, bytes.
+    pub max_size: u64,
+    /// `S3LIFT_ALLOWED_TYPES`; empty means any type.
+    pub allowed_types: Vec<String>,
+    /// `S3LIFT_URL_TTL`, seconds.
+    pub url_ttl: u64,
+    /// `S3LIFT_ALLOWED_ORIGINS`; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// `S3LIFT_RATE_LIMIT`, requests per minute per caller; `None` is off.
+    pub rate_limit: Option<u32>,
+    /// `S3LIFT_SSE` and `S3LIFT_SSE_KMS_KEY_ID`.
+    pub sse: Option<Sse>,
+    /// `S3LIFT_WEBHOOK_URL`.
+    pub webhook_url: Option<String>,
+    /// `S3LIFT_SINGLE_UPLOAD` (`auto` or `post`).
+    pub single_upload: SingleUploadMethod,
+    /// `S3LIFT_PART_SIZE`: preferred multipart part size, bytes.
+    pub part_size: u64,
+    /// `S3LIFT_STORAGE_TIMEOUT_MS`: the longest a store call may take.
+    pub storage_timeout_ms: u64,
+    /// `S3LIFT_STATIC_DIR`: a folder served at `/` (the demo page).
+    pub static_dir: Option<String>,
+    /// `S3LIFT_LOG_FORMAT`: `text` or `json`.
+    pub log_json: bool,
+}
+
+/// A setting that cannot be used. Its message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value that does not parse or breaks a rule.
+    #[error("invalid {setting}: {reason}")]
+    Invalid {
+        /// The setting's name, as the user wrote it.
+        setting: &'static str,
+        /// What is wrong, without the value when it is secret.
+        reason: String,
+    },
+    /// A setting that must be present.
+    #[error("missing {setting}: {reason}")]
+    Missing {
+        /// The setting's name.
+        setting: &'static str,
+        /// Why it is needed.
+        reason: &'static str,
+    },
+    /// The TOML file could not be read.
+    #[error("cannot read config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// The cause.
+        reason: String,
+    },
+}
+
+/// The TOML file: the same settings, lower-case, without the `S3LIFT_` prefix
+/// (`bind`, `s3_endpoint`, `max_size`…).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    bind: Option<String>,
+    base_path: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_bucket: Option<String>,
+    s3_path_style: Option<bool>,
+    key_prefix: Option<String>,
+    jwt_secret: Option<Secret>,
+    static_tokens: Option<HashMap<String, String>>,
+    allow_anonymous: Option<bool>,
+    max_size: Option<u64>,
+    allowed_types: Option<Vec<String>>,
+    url_ttl: Option<u64>,
+    allowed_origins: Option<Vec<String>>,
+    rate_limit: Option<u32>,
+    sse: Option<String>,
+    sse_kms_key_id: Option<String>,
+    webhook_url: Option<String>,
+    single_upload: Option<SingleUploadMethod>,
+    part_size: Option<u64>,
+    storage_timeout_ms: Option<u64>,
+    static_dir: Option<String>,
+    log_format: Option<String>,
+}
+
+/// A source of `S3LIFT_*` values: the process environment, or a map in tests.
+pub trait Env {
+    /// The value of `name`, if set and not empty.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Env for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Settings {
+    /// Reads the file (when given), then the environment, and validates.
+    pub fn load(file: Option<&Path>, env: &dyn Env) -> Result<Settings, ConfigError> {
+        let file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.message().to_owned(),
+                })?
+            }
+            None => FileSettings::default(),
+        };
+        Self::merge(file, env)
+    }
+
+    fn merge(f: FileSettings, env: &dyn Env) -> Result<Settings, ConfigError> {
+        let bind_text = env.get("S3LIFT_BIND").or(f.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind_text
+            .parse()
+            .map_err(|_| invalid("S3LIFT_BIND", format!("`{bind_text}` is not an address like 127.0.0.1:8080")))?;
+
+        let base_path = env.get("S3LIFT_BASE_PATH").or(f.base_path).unwrap_or_else(|| "/s3".into());
+        if !base_path.starts_with('/') || base_path.ends_with('/') || base_path.contains("//") {
+            return Err(invalid("S3LIFT_BASE_PATH", "must start with `/` and not end with one, like /s3".into()));
+        }
+
+        let s3_endpoint = env.get("S3LIFT_S3_ENDPOINT").or(f.s3_endpoint);
+        if let Some(e) = &s3_endpoint {
+            if !(e.starts_with("http://") || e.starts_with("https://")) || e.contains('?') {
+                return Err(invalid("S3LIFT_S3_ENDPOINT", format!("`{e}` must be an http(s) URL without a query")));
+            }
+        }
+        let s3_region = env
+            .get("S3LIFT_S3_REGION")
+            .or(f.s3_region)
+            .or_else(|| env.get("AWS_REGION"))
+            .unwrap_or_else(|| "us-east-1".into());
+        let s3_bucket = env.get("S3LIFT_S3_BUCKET").or(f.s3_bucket).ok_or(ConfigError::Missing {
+            setting: "S3LIFT_S3_BUCKET",
+            reason: "the bucket uploads go to",
+        })?;
+        if !valid_bucket_name(&s3_bucket) {
+            return Err(invalid("S3LIFT_S3_BUCKET", format!("`{s3_bucket}` is not a valid S3 bucket name")));
+        }
+        let s3_path_style = match env.get("S3LIFT_S3_PATH_STYLE") {
+            Some(v) => parse_bool("S3LIFT_S3_PATH_STYLE", &v)?,
+            None => f.s3_path_style.unwrap_or(s3_endpoint.is_some()),
+        };
+
+        let key_prefix = env.get("S3LIFT_KEY_PREFIX").or(f.key_prefix).unwrap_or_else(|| "uploads".into());
+        if key_prefix.is_empty()
+            || key_prefix.starts_with('/')
+            || key_prefix.ends_with('/')
+            || key_prefix.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+            || !key_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            return Err(invalid(
+                "S3LIFT_KEY_PREFIX",
+                "must be segments of [A-Za-z0-9._-] joined by `/`, like uploads or app/uploads".into(),
+            ));
+        }
+
+        let jwt_secret = env.get("S3LIFT_JWT_SECRET").map(Secret::new).or(f.jwt_secret);
+        if let Some(s) = &jwt_secret {
+            if s.expose().len() < 32 {
+                return Err(invalid("S3LIFT_JWT_SECRET", "must be at least 32 bytes for HS256".into()));
+            }
+        }
+        let static_tokens = match env.get("S3LIFT_STATIC_TOKENS") {
+            Some(v) => parse_token_table(&v)?,
+            None => f.static_tokens.unwrap_or_default(),
+        };
+        for caller in static_tokens.values() {
+            if crate::auth::Caller::parse(caller).is_err() {
+                return Err(invalid(
+                    "S3LIFT_STATIC_TOKENS",
+                    format!("caller `{caller}` must be 1-128 characters of [A-Za-z0-9._@-]"),
+                ));
+            }
+        }
+        let allow_anonymous = match env.get("S3LIFT_ALLOW_ANONYMOUS") {
+            Some(v) => parse_bool("S3LIFT_ALLOW_ANONYMOUS", &v)?,
+            None => f.allow_anonymous.unwrap_or(false),
+        };
+
+        let max_size = match env.get("S3LIFT_MAX_SIZE") {
+            Some(v) => parse_u64("S3LIFT_MAX_SIZE", &v)?,
+            None => f.max_size.unwrap_or(MAX_OBJECT_SIZE),
+        };
+        if max_size == 0 || max_size > MAX_OBJECT_SIZE {
+            return Err(invalid("S3LIFT_MAX_SIZE", format!("must be between 1 and {MAX_OBJECT_SIZE} (5 TiB, S3's limit)")));
+        }
+        let allowed_types = match env.get("S3LIFT_ALLOWED_TYPES") {
+            Some(v) => split_list(&v),
+            None => f.allowed_types.unwrap_or_default(),
+        };
+        for t in &allowed_types {
+            if crate::limits::TypePattern::parse(t).is_none() {
+                return Err(invalid("S3LIFT_ALLOWED_TYPES", format!("`{t}` is not a type like image/png or image/*")));
+            }
+        }
+        let url_ttl = match env.get("S3LIFT_URL_TTL") {
+            Some(v) => parse_u64("S3LIFT_URL_TTL", &v)?,
+            None => f.url_ttl.unwrap_or(600),
+        };
+        // SigV4 presigned URLs are valid for 1 s to 7 days.
+        if !(1..=604_800).contains(&url_ttl) {
+            return Err(invalid("S3LIFT_URL_TTL", "must be 1 to 604800 seconds (SigV4's limit)".into()));
+        }
+        let allowed_origins = match env.get("S3LIFT_ALLOWED_ORIGINS") {
+            Some(v) => split_list(&v),
+            None => f.allowed_origins.unwrap_or_default(),
+        };
+        for o in &allowed_origins {
+            if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                return Err(invalid("S3LIFT_ALLOWED_ORIGINS", format!("`{o}` must be an origin like https://app.example.com, or *")));
+            }
+        }
+        let rate_limit = match env.get("S3LIFT_RATE_LIMIT") {
+            Some(v) => Some(parse_u64("S3LIFT_RATE_LIMIT", &v)?),
+            None => f.rate_limit.map(u64::from),
+        };
+        let rate_limit = match rate_limit {
+            None | Some(0) => None,
+            Some(n) => Some(u32::try_from(n).map_err(|_| invalid("S3LIFT_RATE_LIMIT", "too large".into()))?),
+        };
+        let sse_kms_key_id = env.get("S3LIFT_SSE_KMS_KEY_ID").or(f.sse_kms_key_id);
+        let sse = match env.get("S3LIFT_SSE").or(f.sse).as_deref() {
+            None | Some("none") => None,
+            Some("AES256") => Some(Sse::Aes256),
+            Some("aws:kms") => Some(Sse::Kms { key_id: sse_kms_key_id }),
+            Some(other) => return Err(invalid("S3LIFT_SSE", format!("`{other}` must be AES256 or aws:kms"))),
+        };
+        let webhook_url = env.get("S3LIFT_WEBHOOK_URL").or(f.webhook_url);
+        if let Some(u) = &webhook_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(invalid("S3LIFT_WEBHOOK_URL", "must be an http(s) URL".into()));
+            }
+        }
+        let single_upload = match env.get("S3LIFT_SINGLE_UPLOAD").as_deref() {
+            Some("auto") => SingleUploadMethod::Auto,
+            Some("post") => SingleUploadMethod::Post,
+            Some(other) => return Err(invalid("S3LIFT_SINGLE_UPLOAD", format!("`{other}` must be auto or post"))),
+            None => f.single_upload.unwrap_or(SingleUploadMethod::Auto),
+        };
+        let part_size = match env.get("S3LIFT_PART_SIZE") {
+            Some(v) => parse_u64("S3LIFT_PART_SIZE", &v)?,
+            None => f.part_size.unwrap_or(s3lift_protocol::plan::DEFAULT_PART_SIZE),
+        };
+        if !(s3lift_protocol::plan::MIN_PART_SIZE..=s3lift_protocol::plan::MAX_PART_SIZE).contains(&part_size) {
+            return Err(invalid("S3LIFT_PART_SIZE", "must be between 5 MiB and 5 GiB (S3's part limits)".into()));
+        }
+        let storage_timeout_ms = match env.get("S3LIFT_STORAGE_TIMEOUT_MS") {
+            Some(v) => parse_u64("S3LIFT_STORAGE_TIMEOUT_MS", &v)?,
+            None => f.storage_timeout_ms.unwrap_or(10_000),
+        };
+        if !(100..=300_000).contains(&storage_timeout_ms) {
+            return Err(invalid("S3LIFT_STORAGE_TIMEOUT_MS", "must be 100 to 300000".into()));
+        }
+        let static_dir = env.get("S3LIFT_STATIC_DIR").or(f.static_dir);
+        let log_json = match env.get("S3LIFT_LOG_FORMAT").or(f.log_format).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(invalid("S3LIFT_LOG_FORMAT", format!("`{other}` must be text or json"))),
+        };
+
+        Ok(Settings {
+            bind,
+            base_path,
+            s3_endpoint,
+            s3_region,
+            s3_bucket,
+            s3_path_style,
+            key_prefix,
+            jwt_secret,
+            static_tokens,
+            allow_anonymous,
+            max_size,
+            allowed_types,
+            url_ttl,
+            allowed_origins,
+            rate_limit,
+            sse,
+            webhook_url,
+            single_upload,
+            part_size,
+            storage_timeout_ms,
+            static_dir,
+            log_json,
+        })
+    }
+}
+
+fn invalid(setting: &'static str, reason: String) -> ConfigError {
+    ConfigError::Invalid { setting, reason }
+}
+
+fn parse_bool(setting: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(setting, format!("`{v}` must be true or false"))),
+    }
+}
+
+fn parse_u64(setting: &'static str, v: &str) -> Result<u64, ConfigError> {
+    v.trim().parse().map_err(|_| invalid(setting, format!("`{v}` is not a whole number")))
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// `token=caller,token2=caller2`. The tokens themselves never appear in an error.
+fn parse_token_table(v: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let mut table = HashMap::new();
+    for (i, entry) in split_list(v).iter().enumerate() {
+        let (token, caller) = entry
+            .split_once('=')
+            .ok_or_else(|| invalid("S3LIFT_STATIC_TOKENS", format!("entry {} must look like token=caller", i + 1)))?;
+        if token.len() < 8 {
+            return Err(invalid("S3LIFT_STATIC_TOKENS", format!("the token of entry {} is shorter than 8 characters", i + 1)));
+        }
+        table.insert(token.to_owned(), caller.trim().to_owned());
+    }
+    Ok(table)
+}
+
+/// S3's bucket naming rules (3-63 chars, lower-case letters, digits, `-` and `.`).
+fn valid_bucket_name(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_need_only_a_bucket() {
+        let s = Settings::load(None, &env(&[("S3LIFT_S3_BUCKET", "b-1")])).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.url_ttl, 600);
+        assert_eq!(s.key_prefix, "uploads");
+        assert!(!s.allow_anonymous);
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("s3lift-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "s3_bucket = \"from-file\"\nurl_ttl = 30\nmax_size = 100\n").unwrap();
+        let s = Settings::load(Some(&path), &env(&[("S3LIFT_URL_TTL", "45")])).unwrap();
+        assert_eq!(s.s3_bucket, "from-file");
+        assert_eq!(s.url_ttl, 45);
+        assert_eq!(s.max_size, 100);
+    }
+
+    #[test]
+    fn errors_name_the_setting_and_hide_secrets() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "S3LIFT_S3_BUCKET"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_BIND", "nope")], "S3LIFT_BIND"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_URL_TTL", "0")], "S3LIFT_URL_TTL"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_SSE", "rot13")], "S3LIFT_SSE"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_MAX_SIZE", "-1")], "S3LIFT_MAX_SIZE"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_ALLOWED_TYPES", "image")], "S3LIFT_ALLOWED_TYPES"),
+            (&[("S3LIFT_S3_BUCKET", "B_B")], "S3LIFT_S3_BUCKET"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_KEY_PREFIX", "../x")], "S3LIFT_KEY_PREFIX"),
+            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_ALLOW_ANONYMOUS", "maybe")], "S3LIFT_ALLOW_ANONYMOUS"),
+        ];
+        for (pairs, setting) in cases {
+            let e = Settings::load(None, &env(pairs)).unwrap_err().to_string();
+            assert!(e.contains(setting), "{e} should name {setting}");
+        }
+        let e = Settings::load(
+            None,
+            &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_STATIC_TOKENS", "sup3rs3cr3t=bad/caller")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("S3LIFT_STATIC_TOKENS") && !e.contains("sup3rs3cr3t"), "{e}");
+        let e = Settings::load(None, &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_JWT_SECRET", "short")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("S3LIFT_JWT_SECRET") && !e.contains("short"), "{e}");
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+}

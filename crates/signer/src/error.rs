@@ -1,0 +1,136 @@
+//! The one error type of the HTTP routes, and how each case maps to a status
+//! and a machine code (`shared/PROTOCOL.md`, "Common rules").
+//!
+//! The body carries a human message and the code only. Causes (store error
+//! details) go to the log, and nothing here ever holds a URL, token or secret.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use s3lift_protocol::wire::{codes, ErrorBody};
+
+use crate::auth::AuthError;
+use crate::keys::KeyError;
+use crate::store::StoreError;
+
+/// Everything a route can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: malformed input.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// 403: a key outside the caller's namespace.
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    /// 413.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415.
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// 429, with the seconds to wait.
+    #[error("too many requests: retry in {0} s")]
+    RateLimited(u64),
+    /// 400: the parts given at complete do not match.
+    #[error("{0}")]
+    InvalidParts(String),
+    /// A store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => codes::BAD_REQUEST,
+            ApiError::Auth(AuthError::Missing) => codes::MISSING_TOKEN,
+            ApiError::Auth(AuthError::InvalidToken(_)) => codes::INVALID_TOKEN,
+            ApiError::Key(_) => codes::FORBIDDEN_KEY,
+            ApiError::TooLarge(_) => codes::TOO_LARGE,
+            ApiError::UnsupportedType(_) => codes::UNSUPPORTED_TYPE,
+            ApiError::RateLimited(_) => codes::RATE_LIMITED,
+            ApiError::InvalidParts(_) => codes::INVALID_PARTS,
+            ApiError::Store(StoreError::NoSuchUpload) => codes::NO_SUCH_UPLOAD,
+            ApiError::Store(StoreError::NoSuchKey) => codes::NO_SUCH_KEY,
+            ApiError::Store(StoreError::InvalidPart(_)) => codes::INVALID_PARTS,
+            ApiError::Store(StoreError::Unavailable(_)) => codes::STORAGE_UNAVAILABLE,
+            ApiError::Store(StoreError::Refused { .. }) => codes::STORAGE_ERROR,
+        }
+    }
+
+    /// The message for the client: never the store's raw answer.
+    fn public_message(&self) -> String {
+        match self {
+            ApiError::Store(StoreError::Unavailable(_)) => "the storage service cannot be reached; try again".into(),
+            ApiError::Store(StoreError::Refused { .. }) => "the storage service refused the request".into(),
+            ApiError::Store(StoreError::InvalidPart(m)) => format!("the store refused the parts: {m}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::InvalidParts(_) => StatusCode::BAD_REQUEST,
+            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Key(_) => StatusCode::FORBIDDEN,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Store(StoreError::NoSuchUpload | StoreError::NoSuchKey) => StatusCode::NOT_FOUND,
+            ApiError::Store(StoreError::InvalidPart(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(StoreError::Refused { .. }) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::warn!(code = self.code(), cause = %self, "request failed");
+        } else {
+            tracing::debug!(code = self.code(), cause = %self, "request refused");
+        }
+        let mut resp = HttpResponse::build(status);
+        if let ApiError::RateLimited(secs) = self {
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let ApiError::Auth(_) = self {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        resp.json(ErrorBody { error: self.public_message(), code: self.code().to_owned() })
+    }
+}
+
+/// Answers for input actix rejects before a handler runs (bad JSON, bad
+/// query, bad path): the same `{error, code}` shape with 400, never a 500.
+pub fn json_config() -> actix_web::web::JsonConfig {
+    actix_web::web::JsonConfig::default().limit(4 * 1024 * 1024).error_handler(|err, _| {
+        let msg = match &err {
+            actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+            | actix_web::error::JsonPayloadError::Overflow { .. } => "the JSON body is too large".to_owned(),
+            actix_web::error::JsonPayloadError::ContentType => "the body must be application/json".to_owned(),
+            other => format!("malformed JSON body: {}", first_line(&other.to_string())),
+        };
+        ApiError::BadRequest(msg).into()
+    })
+}
+
+/// See [`json_config`].
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default()
+        .error_handler(|err, _| ApiError::BadRequest(format!("malformed query: {}", first_line(&err.to_string()))).into())
+}
+
+/// See [`json_config`].
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default()
+        .error_handler(|err, _| ApiError::BadRequest(format!("malformed path: {}", first_line(&err.to_string()))).into())
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").chars().take(200).collect()
+}
