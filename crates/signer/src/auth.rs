@@ -113,7 +113,7 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Env, Secret};
+    use crate::config::Secret;
     use jsonwebtoken::{encode, EncodingKey, Header};
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";

@@ -154,13 +154,13 @@ impl TestApp {
         self.call(reqwest::Method::POST, path, token, Some(json)).await
     }
 
-    /// `POST /s3/multipart` for `size` bytes; returns `(key, uploadId, answer)`.
+    /// `POST /s3/multipart` for `size` bytes in 5 MiB parts; returns `(key, uploadId, answer)`.
     pub async fn create(&self, token: &str, name: &str, size: u64) -> (String, String, Value) {
         let a = self
             .post(
                 "/s3/multipart",
                 Some(token),
-                serde_json::json!({"filename": name, "type": "application/octet-stream", "metadata": {}, "size": size}),
+                serde_json::json!({"filename": name, "type": "application/octet-stream", "metadata": {}, "size": size, "partSize": 5 * 1024 * 1024}),
             )
             .await;
         assert_eq!(a.status, 200, "create: {}", a.json);
@@ -203,4 +203,16 @@ impl TestApp {
 pub fn sha256(data: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(data))
+}
+
+/// Sends a request the store should refuse. A refusal is a 4xx answer, or the
+/// store closing the connection while the body is still being sent (Garage
+/// answers early and hangs up on a body it will not take). Returns what happened.
+pub async fn store_refuses(req: reqwest::RequestBuilder) -> Result<String, String> {
+    match req.send().await {
+        Ok(res) if res.status().is_client_error() => Ok(format!("{}", res.status())),
+        Ok(res) => Err(format!("accepted with {}: {}", res.status(), res.text().await.unwrap_or_default())),
+        Err(e) if e.is_request() && !e.is_connect() => Ok(format!("connection closed: {e:?}").replace(|c: char| c == '\n', " ")),
+        Err(e) => Err(format!("could not reach the store: {e}")),
+    }
 }

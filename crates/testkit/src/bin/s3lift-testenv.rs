@@ -1,0 +1,76 @@
+//! `s3lift-testenv --signer <bin> [--cluster N] [--no-signer] [--env K=V]...`
+//!
+//! Starts Garage (one node, or a cluster) and the signer in front of it, prints
+//! one JSON line describing them, and runs until its stdin closes, so a Node
+//! test runner that exits takes everything down with it.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use s3lift_testkit::{Garage, Signer};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut signer_bin: Option<PathBuf> = None;
+    let mut cluster = 1;
+    let mut with_signer = true;
+    let mut extra: Vec<(String, String)> = Vec::new();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--signer" => signer_bin = args.next().map(PathBuf::from),
+            "--cluster" => cluster = args.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage("--cluster needs a number")),
+            "--no-signer" => with_signer = false,
+            "--env" => {
+                let kv = args.next().unwrap_or_else(|| usage("--env needs K=V"));
+                let (k, v) = kv.split_once('=').unwrap_or_else(|| usage("--env needs K=V"));
+                extra.push((k.to_owned(), v.to_owned()));
+            }
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    let garage = Garage::cluster(cluster);
+    let dir = tempfile::Builder::new().prefix("s3lift-testenv-").tempdir().expect("temp dir");
+    let log = dir.path().join("signer.log");
+    let mut env: Vec<(String, String)> = vec![
+        ("S3LIFT_S3_ENDPOINT".into(), garage.endpoint()),
+        ("S3LIFT_S3_REGION".into(), garage.region().into()),
+        ("S3LIFT_S3_BUCKET".into(), garage.bucket().into()),
+        ("S3LIFT_S3_PATH_STYLE".into(), "true".into()),
+        ("AWS_ACCESS_KEY_ID".into(), garage.access_key().into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), garage.secret_key().into()),
+        ("S3LIFT_STATIC_TOKENS".into(), "test-token=alice,bob-token=bob".into()),
+        ("S3LIFT_ALLOWED_ORIGINS".into(), "*".into()),
+    ];
+    for (k, v) in extra {
+        env.retain(|(e, _)| *e != k);
+        env.push((k, v));
+    }
+    let signer = match (with_signer, &signer_bin) {
+        (true, Some(bin)) => Some(Signer::spawn(bin, &env, &log)),
+        (true, None) => usage("--signer <path> is required (or --no-signer)"),
+        (false, _) => None,
+    };
+    let info = serde_json::json!({
+        "signer": signer.as_ref().map(Signer::url),
+        "s3": garage.endpoint(),
+        "s3Nodes": (0..garage.len()).map(|i| garage.endpoint_of(i)).collect::<Vec<_>>(),
+        "region": garage.region(),
+        "bucket": garage.bucket(),
+        "accessKey": garage.access_key(),
+        "secretKey": garage.secret_key(),
+        "garageConfig": garage.config_path(0),
+        "signerLog": log,
+        "env": env.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    println!("{info}");
+    // Runs until the parent closes our stdin (or dies).
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    drop(signer);
+    drop(garage);
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("s3lift-testenv: {msg}\nusage: s3lift-testenv --signer <bin> [--cluster N] [--no-signer] [--env K=V]...");
+    std::process::exit(2)
+}

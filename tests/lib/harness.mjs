@@ -1,0 +1,174 @@
+// The end-to-end harness: a Garage node and the real signer (through the
+// `s3lift-testenv` binary from crates/testkit), a static server for the test
+// pages and the built package, and headless Debian Chromium via playwright-core.
+//
+// Nothing here skips: a missing tool is an error that names the bootstrap command.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { existsSync, readFileSync, statSync, createReadStream } from 'node:fs';
+import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
+import { dirname, extname, join, resolve, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'target', 'release');
+export const CHROMIUM = process.env.S3LIFT_CHROMIUM ?? '/usr/bin/chromium';
+export const TOKEN = 'test-token';
+
+function need(path, fix) {
+  if (!existsSync(path)) throw new Error(`${path} not found: run \`${fix}\` first`);
+  return path;
+}
+
+/**
+ * Starts Garage + signer. `env` adds signer settings; `exposeEtag: false`
+ * applies a bucket CORS rule without `ExposeHeaders: ETag`.
+ */
+export async function startStack({ env = {}, exposeEtag = true, cluster = 0 } = {}) {
+  const testenv = need(join(BIN, 's3lift-testenv'), './scripts/just build');
+  const signerBin = need(join(BIN, 's3lift-signer'), './scripts/just build');
+  const args = ['--signer', signerBin];
+  if (cluster) args.push('--cluster', String(cluster));
+  for (const [k, v] of Object.entries({ S3LIFT_ALLOWED_ORIGINS: '*', ...env })) args.push('--env', `${k}=${v}`);
+  const child = spawn(testenv, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const info = await new Promise((ok, fail) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (line) => { try { ok(JSON.parse(line)); } catch (e) { fail(new Error(`testenv said: ${line}`)); } });
+    child.once('exit', (code) => fail(new Error(`s3lift-testenv exited with ${code} (is Garage installed? run \`scripts/bootstrap.sh test\`)`)));
+  });
+  const storeEnv = {
+    ...process.env,
+    S3LIFT_S3_ENDPOINT: info.s3,
+    S3LIFT_S3_REGION: info.region,
+    S3LIFT_S3_BUCKET: info.bucket,
+    S3LIFT_S3_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: info.accessKey,
+    AWS_SECRET_ACCESS_KEY: info.secretKey,
+    S3LIFT_ALLOWED_ORIGINS: '*',
+    S3LIFT_STATIC_TOKENS: 'test-token=alice',
+  };
+  const setup = ['bucket', 'setup'];
+  if (!exposeEtag) setup.push('--no-expose-etag');
+  execFileSync(signerBin, setup, { env: storeEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const s3 = new S3(info);
+  return {
+    ...info,
+    s3api: s3,
+    stop: () => new Promise((ok) => {
+      if (child.exitCode !== null) return ok();
+      child.once('exit', ok);
+      child.stdin.end();
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }),
+  };
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml' };
+
+/** Serves `mounts` (`{'/pkg/': dir}`) on loopback; returns `{ url, close }`. */
+export async function serveStatic(mounts) {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    for (const [prefix, dir] of Object.entries(mounts)) {
+      if (!path.startsWith(prefix)) continue;
+      let file = normalize(join(dir, path.slice(prefix.length)));
+      if (!file.startsWith(normalize(dir))) break;
+      if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+      if (!existsSync(file)) break;
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      createReadStream(file).pipe(res);
+      return;
+    }
+    res.writeHead(404).end('not found');
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Headless Debian Chromium through playwright-core. */
+export async function launchBrowser() {
+  need(CHROMIUM, 'scripts/bootstrap.sh chromium');
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** The page origin the tests use: test pages, the package and the demo. */
+export function pageMounts() {
+  return {
+    '/pkg/': need(join(ROOT, 'dist', 'pkg'), './scripts/just build'),
+    '/www/': join(ROOT, 'www'),
+    '/': join(ROOT, 'tests', 'pages'),
+  };
+}
+
+export const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+/** The same seeded bytes the pages make (xorshift32), for checking objects. */
+export function seededBytes(len, seed) {
+  const out = Buffer.allocUnsafe(len);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < len; i += 4) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    if (i + 4 <= len) out.writeUInt32LE(x, i);
+    else for (let j = 0; i + j < len; j++) out[i + j] = (x >>> (8 * j)) & 0xff;
+  }
+  return out;
+}
+
+/** A minimal SigV4 client for looking at the store directly (GET only). */
+export class S3 {
+  constructor({ s3, region, bucket, accessKey, secretKey }) {
+    Object.assign(this, { endpoint: s3, region, bucket, accessKey, secretKey });
+  }
+
+  async get(key, query = {}) {
+    const path = key ? `/${key.split('/').map(encodeRfc3986).join('/')}` : '';
+    const url = new URL(`${this.endpoint}/${this.bucket}${path}`);
+    const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+    const day = now.slice(0, 8);
+    const qs = Object.entries(query).map(([k, v]) => [encodeRfc3986(k), encodeRfc3986(v)]).sort(([a], [b]) => (a < b ? -1 : 1));
+    const canonicalQuery = qs.map(([k, v]) => `${k}=${v}`).join('&');
+    const payload = 'UNSIGNED-PAYLOAD';
+    const headers = { host: url.host, 'x-amz-content-sha256': payload, 'x-amz-date': now };
+    const signed = Object.keys(headers).sort();
+    const creq = ['GET', url.pathname, canonicalQuery, signed.map((h) => `${h}:${headers[h]}`).join('\n') + '\n', signed.join(';'), payload].join('\n');
+    const scope = `${day}/${this.region}/s3/aws4_request`;
+    const sts = ['AWS4-HMAC-SHA256', now, scope, createHash('sha256').update(creq).digest('hex')].join('\n');
+    let k = `AWS4${this.secretKey}`;
+    for (const part of [day, this.region, 's3', 'aws4_request']) k = createHmac('sha256', k).update(part).digest();
+    const sig = createHmac('sha256', k).update(sts).digest('hex');
+    const res = await fetch(`${url.origin}${url.pathname}${canonicalQuery ? `?${canonicalQuery}` : ''}`, {
+      headers: { ...headers, authorization: `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${sig}` },
+    });
+    return res;
+  }
+
+  /** SHA-256 hex of a stored object, or null when it does not exist. */
+  async objectSha256(key) {
+    const res = await this.get(key);
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`GetObject ${res.status}: ${await res.text()}`);
+    const hash = createHash('sha256');
+    for await (const chunk of res.body) hash.update(chunk);
+    return hash.digest('hex');
+  }
+
+  /** Number of incomplete multipart uploads in the bucket. */
+  async incompleteUploads() {
+    const res = await this.get('', { uploads: '' });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`ListMultipartUploads ${res.status}: ${text}`);
+    return (text.match(/<Upload>/g) ?? []).length;
+  }
+}
+
+function encodeRfc3986(s) {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
