@@ -1,1 +1,123 @@
-//! Placeholder (being written).
+//! Gathering `(part number, ETag)` pairs in any order, and refusing to
+//! complete while one is missing.
+
+use std::collections::BTreeMap;
+
+use crate::wire::{CompletedPart, ListedPart};
+
+/// The ETags of one upload's parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartCollector {
+    count: u32,
+    etags: BTreeMap<u32, String>,
+}
+
+/// Parts still missing at complete time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} of {count} parts are missing (first: part {})", missing.len(), missing.first().copied().unwrap_or(0))]
+pub struct MissingParts {
+    /// Parts in the plan.
+    pub count: u32,
+    /// The missing part numbers, ascending.
+    pub missing: Vec<u32>,
+}
+
+impl PartCollector {
+    /// Expects parts `1 ..= count`.
+    pub fn new(count: u32) -> Self {
+        Self { count, etags: BTreeMap::new() }
+    }
+
+    /// Starts from what `ListParts` reported (a resume). Parts outside the
+    /// plan are ignored; `sizes_ok` decides whether a listed part is usable.
+    pub fn from_listed(count: u32, listed: &[ListedPart], sizes_ok: impl Fn(u32, u64) -> bool) -> Self {
+        let mut c = Self::new(count);
+        for p in listed {
+            if (1..=count).contains(&p.part_number) && sizes_ok(p.part_number, p.size) {
+                c.insert(p.part_number, p.etag.clone());
+            }
+        }
+        c
+    }
+
+    /// Records part `n`'s ETag; a later upload of the same part replaces it.
+    pub fn insert(&mut self, n: u32, etag: String) {
+        if (1..=self.count).contains(&n) {
+            self.etags.insert(n, etag);
+        }
+    }
+
+    /// Whether part `n` is stored.
+    pub fn has(&self, n: u32) -> bool {
+        self.etags.contains_key(&n)
+    }
+
+    /// Parts stored.
+    pub fn len(&self) -> usize {
+        self.etags.len()
+    }
+
+    /// True when no part is stored.
+    pub fn is_empty(&self) -> bool {
+        self.etags.is_empty()
+    }
+
+    /// Part numbers not stored yet, ascending.
+    pub fn missing(&self) -> Vec<u32> {
+        (1..=self.count).filter(|n| !self.etags.contains_key(n)).collect()
+    }
+
+    /// The sorted list for `complete`, or the missing parts.
+    pub fn completed(&self) -> Result<Vec<CompletedPart>, MissingParts> {
+        let missing = self.missing();
+        if !missing.is_empty() {
+            return Err(MissingParts { count: self.count, missing });
+        }
+        Ok(self.etags.iter().map(|(n, e)| CompletedPart { part_number: *n, etag: e.clone() }).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn completes_only_when_every_part_is_there() {
+        let mut c = PartCollector::new(3);
+        c.insert(3, "c".into());
+        c.insert(1, "a".into());
+        let err = c.completed().unwrap_err();
+        assert_eq!(err.missing, vec![2]);
+        c.insert(2, "b".into());
+        c.insert(2, "b2".into());
+        c.insert(9, "ignored".into());
+        let parts = c.completed().unwrap();
+        assert_eq!(parts.iter().map(|p| p.part_number).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(parts[1].etag, "b2");
+    }
+
+    #[test]
+    fn from_listed_keeps_parts_of_the_right_size() {
+        let listed = vec![
+            ListedPart { part_number: 1, size: 10, etag: "a".into() },
+            ListedPart { part_number: 2, size: 3, etag: "b".into() },
+            ListedPart { part_number: 7, size: 10, etag: "z".into() },
+        ];
+        let c = PartCollector::from_listed(3, &listed, |_, size| size == 10);
+        assert_eq!(c.missing(), vec![2, 3]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_order_gives_a_sorted_complete(order in Just((1u32..=40).collect::<Vec<_>>()).prop_shuffle()) {
+            let mut c = PartCollector::new(40);
+            for n in &order {
+                c.insert(*n, format!("e{n}"));
+            }
+            let parts = c.completed().unwrap();
+            prop_assert!(parts.windows(2).all(|w| w[0].part_number < w[1].part_number));
+            prop_assert_eq!(parts.len(), 40);
+        }
+    }
+}
