@@ -39,6 +39,15 @@ impl ProgressTracker {
         self.done = (self.done + bytes).min(self.total);
     }
 
+    /// Starts over from `done` stored bytes (after asking the store), keeping
+    /// the count of re-sent bytes.
+    pub fn restart_from(&mut self, done: u64) {
+        for (_, b) in std::mem::take(&mut self.in_flight) {
+            self.resent += b;
+        }
+        self.done = done.min(self.total);
+    }
+
     /// Part `n` has sent `bytes` of its current attempt.
     pub fn set_part(&mut self, n: u32, bytes: u64) {
         self.in_flight.insert(n, bytes);

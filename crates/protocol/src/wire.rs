@@ -49,6 +49,9 @@ pub struct UploadParams {
     /// The object key the signer made (absent in old Companions).
     #[serde(default)]
     pub key: Option<String>,
+    /// Extension: the bucket the object goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
     /// Extension: seconds the URL stays valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,

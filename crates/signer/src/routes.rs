@@ -257,6 +257,7 @@ pub async fn params(
                 fields: BTreeMap::new(),
                 headers: headers.into_iter().collect(),
                 key: Some(key),
+                bucket: Some(state.url.bucket().to_owned()),
                 expires: Some(ttl),
             }
         }
@@ -278,6 +279,7 @@ pub async fn params(
                 fields: policy.fields.into_iter().collect(),
                 headers: BTreeMap::new(),
                 key: Some(key),
+                bucket: Some(state.url.bucket().to_owned()),
                 expires: Some(ttl),
             }
         }

@@ -1,0 +1,128 @@
+//! Calls to the signer (PROTOCOL.md), over fetch through gloo-net, retried
+//! by the same rules as part uploads.
+
+use gloo_net::http::{Request, RequestBuilder};
+use js_sys::{Function, Object, Promise};
+use s3lift_protocol::retry::{classify, parse_retry_after, RetryPolicy, Verdict};
+use s3lift_protocol::wire::ErrorBody;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::js::{sleep, UploadError};
+
+/// Where the signer is and how to authenticate to it.
+pub struct Signer {
+    /// The base path or URL, without a trailing slash (`/s3`).
+    pub endpoint: String,
+    /// A headers object, or a function returning one (or a promise of one).
+    pub headers: JsValue,
+    pub retry: RetryPolicy,
+}
+
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+/// `encodeURIComponent`.
+pub fn enc(s: &str) -> String {
+    js_sys::encode_uri_component(s).into()
+}
+
+impl Signer {
+    async fn headers(&self) -> Result<Vec<(String, String)>, UploadError> {
+        let mut value = self.headers.clone();
+        if let Some(f) = value.dyn_ref::<Function>() {
+            value = f.call0(&JsValue::UNDEFINED).map_err(|_| UploadError::new("auth", "the headers function threw"))?;
+        }
+        if let Some(p) = value.dyn_ref::<Promise>() {
+            value = JsFuture::from(p.clone()).await.map_err(|_| UploadError::new("auth", "the headers promise was rejected"))?;
+        }
+        let mut out = Vec::new();
+        if value.is_object() {
+            for entry in Object::entries(value.unchecked_ref::<Object>()).iter() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    out.push((k, v));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls `path` (relative to the endpoint) and decodes the JSON answer.
+    pub async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<String>) -> Result<T, UploadError> {
+        let url = format!("{}{}", self.endpoint, path);
+        let mut failures = 0;
+        loop {
+            let headers = self.headers().await?;
+            let mut b: RequestBuilder = match method {
+                Method::Get => Request::get(&url),
+                Method::Post => Request::post(&url),
+                Method::Delete => Request::delete(&url),
+            };
+            b = b.header("accept", "application/json");
+            for (k, v) in &headers {
+                b = b.header(k, v);
+            }
+            let sent = match &body {
+                Some(json) => match b.header("content-type", "application/json").body(json.as_str()) {
+                    Ok(req) => req.send().await,
+                    Err(e) => Err(e),
+                },
+                None => b.send().await,
+            };
+            let (status, text, retry_after) = match sent {
+                Ok(res) => {
+                    let status = res.status();
+                    let retry_after = res.headers().get("retry-after");
+                    (Some(status), res.text().await.unwrap_or_default(), retry_after)
+                }
+                Err(_) => (None, String::new(), None),
+            };
+            if let Some(s @ 200..=299) = status {
+                let value = js_sys::JSON::parse(if text.is_empty() { "{}" } else { &text })
+                    .map_err(|_| UploadError::new("bad_answer", "the signer answered something that is not JSON").with_status(s))?;
+                return serde_wasm_bindgen::from_value(value)
+                    .map_err(|e| UploadError::new("bad_answer", format!("unexpected signer answer: {e}")).with_status(s));
+            }
+            match classify(status, &text) {
+                Verdict::Retry { .. } | Verdict::Resign if self.retry.allows(failures + 1) => {
+                    let wait = self.retry.delay_ms(failures, js_sys::Math::random(), retry_after.as_deref().and_then(parse_retry_after));
+                    failures += 1;
+                    sleep(wait).await;
+                }
+                _ => return Err(signer_error(status, &text)),
+            }
+        }
+    }
+}
+
+/// A signer failure as a JS error: its `{error, code}` when it sent one.
+fn signer_error(status: Option<u16>, text: &str) -> UploadError {
+    let Some(status) = status else {
+        return UploadError::new("network", "The signer could not be reached (network error)");
+    };
+    let body: Option<ErrorBody> = js_sys::JSON::parse(text).ok().and_then(|v| serde_wasm_bindgen::from_value(v).ok());
+    let (code, message): (&'static str, String) = match body {
+        Some(b) => (static_code(&b.code), b.error),
+        None => ("signer_error", format!("The signer answered HTTP {status}")),
+    };
+    UploadError::new(code, message).with_status(status)
+}
+
+/// Known machine codes keep their name; others become `signer_error`.
+fn static_code(code: &str) -> &'static str {
+    use s3lift_protocol::wire::codes::*;
+    for c in [
+        BAD_REQUEST, MISSING_TOKEN, INVALID_TOKEN, FORBIDDEN_KEY, NO_SUCH_UPLOAD, NO_SUCH_KEY, NOT_FOUND, TOO_LARGE,
+        UNSUPPORTED_TYPE, RATE_LIMITED, INVALID_PARTS, STORAGE_ERROR, STORAGE_UNAVAILABLE, INTERNAL,
+    ] {
+        if c == code {
+            return c;
+        }
+    }
+    "signer_error"
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the npm package `s3lift` into dist/pkg and packs dist/s3lift-<version>.tgz:
+# release wasm (profile `wasm`), wasm-bindgen --target web, wasm-opt -Oz from npm
+# binaryen@132 (Debian's wasm-opt 108 emits modules that fail to load), the
+# dropzone component, package.json and README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${S3LIFT_CACHE:-$HOME/.cache/s3lift}"
+export PATH="$CACHE/bin:$PATH"
+OUT=dist/pkg
+VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+
+cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --locked
+rm -rf "$OUT" && mkdir -p "$OUT"
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name s3lift \
+  --out-dir "$OUT" target/wasm32-unknown-unknown/wasm/s3lift_client.wasm
+WASM_OPT=tests/node_modules/.bin/wasm-opt
+[ -x "$WASM_OPT" ] || { echo "npm binaryen@132 missing: run scripts/bootstrap.sh node" >&2; exit 1; }
+"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --strip-debug --strip-producers "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
+cp www/dropzone.js "$OUT/dropzone.js" 2>/dev/null || echo "warning: www/dropzone.js not found; package without ./dropzone" >&2
+[ -f www/dropzone.d.ts ] && cp www/dropzone.d.ts "$OUT/dropzone.d.ts"
+cp crates/client/README.md "$OUT/README.md"
+cat > "$OUT/package.json" <<JSON
+{
+  "name": "s3lift",
+  "version": "$VERSION",
+  "description": "Direct-to-S3 browser uploads: parallel multipart over presigned URLs, resumable, with byte progress (Rust/wasm)",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "./s3lift.js",
+  "module": "./s3lift.js",
+  "types": "./s3lift.d.ts",
+  "exports": {
+    ".": { "types": "./s3lift.d.ts", "import": "./s3lift.js", "default": "./s3lift.js" },
+    "./dropzone": { "types": "./dropzone.d.ts", "import": "./dropzone.js", "default": "./dropzone.js" },
+    "./s3lift_bg.wasm": "./s3lift_bg.wasm"
+  },
+  "files": ["s3lift.js", "s3lift.d.ts", "s3lift_bg.wasm", "s3lift_bg.wasm.d.ts", "dropzone.js", "dropzone.d.ts", "README.md"],
+  "sideEffects": ["./dropzone.js"],
+  "keywords": ["s3", "upload", "multipart", "presigned", "wasm", "resumable"]
+}
+JSON
+(cd dist && rm -f s3lift-*.tgz && npm pack ./pkg --silent >/dev/null 2>&1 && ls s3lift-*.tgz >/dev/null)
+wasm_gz=$(gzip -9c "$OUT/s3lift_bg.wasm" | wc -c)
+glue_gz=$(gzip -9c "$OUT/s3lift.js" | wc -c)
+dz_gz=$( [ -f "$OUT/dropzone.js" ] && gzip -9c "$OUT/dropzone.js" | wc -c || echo 0)
+echo "s3lift: wasm $(wc -c < "$OUT/s3lift_bg.wasm") B ($wasm_gz gz) + glue $(wc -c < "$OUT/s3lift.js") B ($glue_gz gz) = $((wasm_gz + glue_gz)) B gzipped; dropzone $dz_gz B gzipped"

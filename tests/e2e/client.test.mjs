@@ -1,0 +1,178 @@
+// The wasm client in headless Chromium against the real signer and Garage.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+
+const MIB = 1024 * 1024;
+let stack, site, browser;
+
+before(async () => {
+  stack = await startStack();
+  site = await serveStatic(pageMounts());
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await stack?.stop();
+});
+
+/** A fresh browser context (its own localStorage and OPFS) on the test page. */
+async function openPage(ctx) {
+  const context = ctx ?? (await browser.newContext());
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${site.url}/client.html`);
+  await page.waitForFunction(() => window.ready === true);
+  return { context, page };
+}
+
+/** Records part PUTs seen by the browser: count, and the most in flight at once. */
+function watchParts(page) {
+  const seen = { puts: 0, statuses: [], active: 0, maxActive: 0, partNumbers: [] };
+  page.on('request', (r) => {
+    if (r.method() === 'PUT' && r.url().includes('partNumber=')) {
+      seen.puts += 1;
+      seen.active += 1;
+      seen.maxActive = Math.max(seen.maxActive, seen.active);
+      seen.partNumbers.push(Number(new URL(r.url()).searchParams.get('partNumber')));
+    }
+  });
+  const done = async (r) => {
+    if (r.method() === 'PUT' && r.url().includes('partNumber=')) {
+      seen.active -= 1;
+      const res = await r.response().catch(() => null);
+      seen.statuses.push(res ? res.status() : 0);
+    }
+  };
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+  return seen;
+}
+
+const signerOpts = () => ({ endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } });
+
+test('a 200 MiB upload is byte-exact, with parts really in parallel', async () => {
+  const { context, page } = await openPage();
+  const seen = watchParts(page);
+  const size = 200 * MIB + 12345;
+  const result = await page.evaluate(async ({ opts, size }) => {
+    const file = window.t.memoryFile('big.bin', size, 7);
+    const up = new window.t.Uploader(opts);
+    let updates = 0;
+    const u = up.upload(file, { onProgress: () => { updates += 1; } });
+    const r = await u.done;
+    return { ...r, updates, stats: u.stats, state: u.state };
+  }, { opts: signerOpts(), size });
+  assert.equal(result.state, 'done');
+  assert.match(result.key, /^uploads\/alice\/[0-9a-f-]{36}\/big\.bin$/);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 7)));
+  const parts = Math.ceil(size / (8 * MIB));
+  assert.equal(seen.puts, parts, 'each part sent once');
+  assert.ok(seen.maxActive >= 4, `parts overlap in time (max ${seen.maxActive} in flight)`);
+  assert.ok(result.updates > parts, `byte progress (${result.updates} updates)`);
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+  await context.close();
+});
+
+test('the fetch transport uploads byte-exact too, and small files go in one PUT', async () => {
+  const { context, page } = await openPage();
+  const out = await page.evaluate(async ({ opts }) => {
+    const up = new window.t.Uploader({ ...opts, transport: 'fetch' });
+    const big = up.upload(window.t.memoryFile('f.bin', 30 * 1024 * 1024 + 3, 11), {});
+    const small = up.upload(window.t.memoryFile('s.txt', 70_000, 12, 'text/plain'), {});
+    return [await big.done, await small.done];
+  }, { opts: signerOpts() });
+  assert.equal(await stack.s3api.objectSha256(out[0].key), sha256(seededBytes(30 * MIB + 3, 11)));
+  assert.equal(await stack.s3api.objectSha256(out[1].key), sha256(seededBytes(70_000, 12)));
+  assert.ok(out[1].etag, 'single PUT returns the ETag');
+  await context.close();
+});
+
+test('pause stops the parts, resume completes without re-sending stored parts', async () => {
+  const { context, page } = await openPage();
+  const seen = watchParts(page);
+  const size = 120 * MIB;
+  await page.evaluate(async ({ opts, size }) => {
+    const up = new window.t.Uploader({ ...opts, concurrency: 3 });
+    window.u = up.upload(window.t.memoryFile('p.bin', size, 21), { onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; } });
+    window.u.done.then((r) => { window.result = r; }, (e) => { window.failure = e.code; });
+  }, { opts: signerOpts(), size });
+  await page.waitForFunction(() => (window.stored ?? 0) >= 3);
+  await page.evaluate(() => window.u.pause());
+  assert.equal(await page.evaluate(() => window.u.state), 'paused');
+  const putsAtPause = seen.puts;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(seen.puts, putsAtPause, 'no new part requests while paused');
+  await page.evaluate(() => window.u.resume());
+  await page.waitForFunction(() => window.result || window.failure, null, { timeout: 120_000 });
+  const result = await page.evaluate(() => window.result);
+  assert.ok(result, 'completed after resume');
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 21)));
+  const stored = await page.evaluate(() => window.stored);
+  assert.equal(stored, 15, 'every part stored exactly once');
+  await context.close();
+});
+
+test('cancel aborts the multipart upload: nothing incomplete is left in Garage', async () => {
+  const { context, page } = await openPage();
+  const before = await stack.s3api.incompleteUploads();
+  const code = await page.evaluate(async ({ opts }) => {
+    const up = new window.t.Uploader(opts);
+    let parts = 0;
+    const u = up.upload(window.t.memoryFile('c.bin', 100 * 1024 * 1024, 3), { onPartUploaded: () => { parts += 1; if (parts === 2) u.cancel(); } });
+    try { await u.done; return 'completed'; } catch (e) { return `${e.code}:${u.state}`; }
+  }, { opts: signerOpts() });
+  assert.equal(code, 'cancelled:cancelled');
+  // The abort is sent before `done` settles.
+  assert.equal(await stack.s3api.incompleteUploads(), before);
+  await context.close();
+});
+
+test('a reload mid-upload resumes through ListParts without re-sending stored parts', async () => {
+  const context = await browser.newContext();
+  let { page } = await openPage(context);
+  const size = 160 * MIB;
+  const parts = size / (8 * MIB);
+  let seen = watchParts(page);
+  await page.evaluate(async ({ opts, size }) => {
+    const file = await window.t.diskFile('reload.bin', size, 5);
+    const up = new window.t.Uploader({ ...opts, concurrency: 2 });
+    window.u = up.upload(file, { onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; } });
+  }, { opts: signerOpts(), size });
+  await page.waitForFunction(() => (window.stored ?? 0) >= 6);
+  const storedBefore = await page.evaluate(() => window.stored);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  seen = watchParts(page);
+  const out = await page.evaluate(async ({ opts, size }) => {
+    const file = await window.t.diskFile('reload.bin', size, 5);
+    const up = new window.t.Uploader(opts);
+    const u = up.upload(file, {});
+    const r = await u.done;
+    return { r, resumed: u.resumed };
+  }, { opts: signerOpts(), size });
+  assert.equal(out.resumed, true, 'the upload continued the earlier one');
+  assert.ok(seen.puts <= parts - storedBefore, `after the reload ${seen.puts} PUTs for ${parts - storedBefore} missing parts`);
+  assert.equal(await stack.s3api.objectSha256(out.r.key), sha256(seededBytes(size, 5)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+  await context.close();
+});
+
+test('a progress bar moves within a single part on a throttled network', async () => {
+  const { context, page } = await openPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 2 * MIB });
+  const out = await page.evaluate(async ({ opts }) => {
+    const up = new window.t.Uploader({ ...opts, multipartThreshold: 1 });
+    const updates = [];
+    const u = up.upload(window.t.memoryFile('slow.bin', 8 * 1024 * 1024, 9), { onProgress: (p) => updates.push(p.bytesSent) });
+    const r = await u.done;
+    return { r, updates };
+  }, { opts: signerOpts() });
+  const during = out.updates.filter((b) => b > 0 && b < 8 * MIB);
+  assert.ok(during.length >= 8, `${during.length} progress updates inside the one 8 MiB part`);
+  await context.close();
+});
