@@ -29,6 +29,9 @@ demo: build
 # Every test: native, wasm in headless Chromium, signer against Garage, browser end to end.
 test: (bootstrap "test")
     cargo test --workspace --locked
+    just test-wasm
+    just build
+    just test-browser
 
 # wasm-bindgen-test in headless Chromium (through chromedriver).
 test-wasm:

@@ -60,8 +60,8 @@ test('a 200 MiB upload is byte-exact, with parts really in parallel', async () =
   const result = await page.evaluate(async ({ opts, size }) => {
     const file = window.t.memoryFile('big.bin', size, 7);
     const up = new window.t.Uploader(opts);
-    let updates = 0;
-    const u = up.upload(file, { onProgress: () => { updates += 1; } });
+    const updates = [];
+    const u = up.upload(file, { onProgress: (p) => updates.push(p) });
     const r = await u.done;
     return { ...r, updates, stats: u.stats, state: u.state };
   }, { opts: signerOpts(), size });
@@ -71,7 +71,11 @@ test('a 200 MiB upload is byte-exact, with parts really in parallel', async () =
   const parts = Math.ceil(size / (8 * MIB));
   assert.equal(seen.puts, parts, 'each part sent once');
   assert.ok(seen.maxActive >= 4, `parts overlap in time (max ${seen.maxActive} in flight)`);
-  assert.ok(result.updates > parts, `byte progress (${result.updates} updates)`);
+  const sent = result.updates.map((p) => p.bytesSent);
+  assert.ok(sent.every((b, i) => i === 0 || b >= sent[i - 1]), 'progress never goes back without faults');
+  assert.equal(sent.at(-1), size, 'the last update is the whole file');
+  assert.ok(result.updates.every((p) => p.totalBytes === size && p.bytesSent <= size));
+  assert.equal(result.stats.partsUploaded, parts);
   assert.equal(await stack.s3api.incompleteUploads(), 0);
   await context.close();
 });
@@ -174,5 +178,34 @@ test('a progress bar moves within a single part on a throttled network', async (
   }, { opts: signerOpts() });
   const during = out.updates.filter((b) => b > 0 && b < 8 * MIB);
   assert.ok(during.length >= 8, `${during.length} progress updates inside the one 8 MiB part`);
+  await context.close();
+});
+
+test('page memory stays under 64 MiB during a 1 GiB upload from disk', async () => {
+  const { context, page } = await openPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const size = 1024 * MIB;
+  await page.evaluate(async ({ size }) => { window.file = await window.t.diskFile('gig.bin', size, 99); }, { size });
+  const sample = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+    const wasm = await page.evaluate(() => window.t.wasm.memory.buffer.byteLength);
+    return heap + wasm;
+  };
+  await page.evaluate(({ opts }) => {
+    window.u = new window.t.Uploader(opts).upload(window.file, {});
+    window.u.done.then((r) => { window.result = r; }, (e) => { window.failure = `${e.code}: ${e.message}`; });
+  }, { opts: signerOpts() });
+  let peak = 0;
+  while (!(await page.evaluate(() => window.result || window.failure))) {
+    peak = Math.max(peak, await sample());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await page.evaluate(() => window.failure), undefined);
+  const key = await page.evaluate(() => window.result.key);
+  console.log(`# 1 GiB upload: peak JS heap + wasm memory ${(peak / MIB).toFixed(1)} MiB`);
+  assert.ok(peak < 64 * MIB, `peak ${(peak / MIB).toFixed(1)} MiB`);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(size, 99)));
   await context.close();
 });

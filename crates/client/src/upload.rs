@@ -120,6 +120,9 @@ struct SignedUrl {
     url: String,
     headers: Vec<(String, String)>,
     expires_at: f64,
+    /// Time left below which the URL is signed again before use: 5 s, or
+    /// half the TTL when URLs live shorter than 10 s.
+    margin_ms: f64,
 }
 
 #[derive(Default)]
@@ -587,7 +590,7 @@ impl Inner {
     }
 
     fn has_fresh_url(&self, n: u32) -> bool {
-        self.urls.borrow().get(&n).is_some_and(|u| u.expires_at > now() + 5_000.0)
+        self.urls.borrow().get(&n).is_some_and(|u| u.expires_at - now() > u.margin_ms)
     }
 
     async fn sign(&self, numbers: &[u32], checksums: Option<(ChecksumAlgorithm, &str)>) -> Result<(), UploadError> {
@@ -610,7 +613,7 @@ impl Inner {
         for (n, url) in signed.presigned_urls {
             let Ok(num) = n.parse::<u32>() else { continue };
             let headers = signed.headers.get(&n).map(|h| h.clone().into_iter().collect()).unwrap_or_default();
-            urls.insert(num, SignedUrl { url, headers, expires_at: asked + ttl_ms });
+            urls.insert(num, SignedUrl { url, headers, expires_at: asked + ttl_ms, margin_ms: (ttl_ms / 2.0).min(5_000.0) });
         }
         Ok(())
     }
@@ -747,13 +750,13 @@ fn store_error(status: u16, body: &str) -> UploadError {
     UploadError::new("store_refused", msg).with_status(status)
 }
 
-async fn read(blob: &Blob) -> Result<Uint8Array, UploadError> {
+pub async fn read(blob: &Blob) -> Result<Uint8Array, UploadError> {
     let buf = JsFuture::from(blob.array_buffer()).await.map_err(|_| UploadError::new("read_failed", "The file could not be read"))?;
     Ok(Uint8Array::new(&buf))
 }
 
 /// Base64 digest of `bytes`: SHA-256 by the browser's WebCrypto, CRC-32 here.
-async fn checksum(algo: ChecksumAlgorithm, bytes: &Uint8Array) -> Result<String, UploadError> {
+pub async fn checksum(algo: ChecksumAlgorithm, bytes: &Uint8Array) -> Result<String, UploadError> {
     match algo {
         ChecksumAlgorithm::Crc32 => Ok(base64(&crc32(&bytes.to_vec()).to_be_bytes())),
         ChecksumAlgorithm::Sha256 => {
