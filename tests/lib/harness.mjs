@@ -33,11 +33,20 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0 } = 
   if (cluster) args.push('--cluster', String(cluster));
   for (const [k, v] of Object.entries({ S3LIFT_ALLOWED_ORIGINS: '*', ...env })) args.push('--env', `${k}=${v}`);
   const child = spawn(testenv, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const info = await new Promise((ok, fail) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', (line) => { try { ok(JSON.parse(line)); } catch (e) { fail(new Error(`testenv said: ${line}`)); } });
-    child.once('exit', (code) => fail(new Error(`s3lift-testenv exited with ${code} (is Garage installed? run \`scripts/bootstrap.sh test\`)`)));
-  });
+  const rl = createInterface({ input: child.stdout });
+  const lines = rl[Symbol.asyncIterator]();
+  const first = await Promise.race([
+    lines.next(),
+    new Promise((_, fail) => child.once('exit', (code) => fail(new Error(`s3lift-testenv exited with ${code} (is Garage installed? run \`scripts/bootstrap.sh test\`)`)))),
+  ]);
+  let info;
+  try { info = JSON.parse(first.value); } catch { throw new Error(`testenv said: ${first.value}`); }
+  /** Sends a control command (stop-garage, start-garage, kill-signer, restart-signer) and waits for `ok`. */
+  const command = async (cmd) => {
+    child.stdin.write(`${cmd}\n`);
+    const { value } = await lines.next();
+    if (value !== 'ok') throw new Error(`testenv ${cmd}: ${value}`);
+  };
   const storeEnv = {
     ...process.env,
     S3LIFT_S3_ENDPOINT: info.s3,
@@ -56,6 +65,7 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0 } = 
   return {
     ...info,
     s3api: s3,
+    command,
     stop: () => new Promise((ok) => {
       if (child.exitCode !== null) return ok();
       child.once('exit', ok);

@@ -4,7 +4,6 @@
 //! one JSON line describing them, and runs until its stdin closes, so a Node
 //! test runner that exits takes everything down with it.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use s3lift_testkit::{Garage, Signer};
@@ -63,9 +62,32 @@ fn main() {
         "env": env.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
     });
     println!("{info}");
-    // Runs until the parent closes our stdin (or dies).
-    let mut sink = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut sink);
+    // Commands on stdin, one per line, each answered `ok`; EOF (the parent
+    // closed the pipe, or died) ends everything.
+    let mut garage = garage;
+    let mut signer = signer;
+    for line in std::io::stdin().lines() {
+        let Ok(line) = line else { break };
+        match line.trim() {
+            "stop-garage" => garage.stop(),
+            "start-garage" => garage.restart(),
+            "restart-signer" => {
+                if let Some(s) = signer.as_mut() {
+                    s.restart();
+                }
+            }
+            "kill-signer" => {
+                if let Some(s) = signer.as_mut() {
+                    s.kill();
+                }
+            }
+            other => {
+                println!("unknown command {other}");
+                continue;
+            }
+        }
+        println!("ok");
+    }
     drop(signer);
     drop(garage);
 }

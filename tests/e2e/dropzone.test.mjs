@@ -1,0 +1,147 @@
+// <s3lift-dropzone> as a person uses it, in headless Chromium, against the
+// real signer and Garage: what is checked is what the page shows.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, ROOT } from '../lib/harness.mjs';
+
+const MIB = 1024 * 1024;
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+let stack, site, browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startStack();
+  site = await serveStatic(pageMounts());
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await stack?.stop();
+});
+
+async function openWidget(params = {}, viewport) {
+  const context = await browser.newContext(viewport ? { viewport } : {});
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  const q = new URLSearchParams({ endpoint: `${stack.signer}/s3`, ...params });
+  await page.goto(`${site.url}/dropzone.html?${q}`);
+  await page.waitForFunction(() => window.ready === true);
+  return { context, page };
+}
+
+const rowStates = (page) => page.evaluate(() => [...document.getElementById('dz').shadowRoot.querySelectorAll('li')].map((li) => li.dataset.state));
+const shadowText = (page, sel) => page.evaluate((sel) => [...document.getElementById('dz').shadowRoot.querySelectorAll(sel)].map((e) => e.textContent).join('\n'), sel);
+
+test('three dropped files (one of 120 MiB) all reach "done" and match byte for byte', async () => {
+  const { context, page } = await openWidget();
+  const files = [['a.bin', 120 * MIB, 1], ['b.txt', 300_000, 2], ['c.bin', 9 * MIB + 1, 3]];
+  await page.evaluate((files) => window.drop(files.map(([n, s, seed]) => window.memoryFile(n, s, seed))), files);
+  await page.waitForFunction(() => [...document.getElementById('dz').shadowRoot.querySelectorAll('li')].every((li) => li.dataset.state === 'done'), null, { timeout: 120_000 });
+  const keys = await page.evaluate(() => document.getElementById('dz').uploads.map((u) => u.upload && u.file.name));
+  assert.deepEqual(keys, ['a.bin', 'b.txt', 'c.bin']);
+  const results = await page.evaluate(() => window.events.filter((e) => e.type === 's3lift-complete').map((e) => [e.name, e.detail.result.key]));
+  assert.equal(results.length, 3);
+  for (const [name, size, seed] of files) {
+    const key = results.find(([n]) => n === name)[1];
+    assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(size, seed)), name);
+  }
+  const bars = await page.evaluate(() => [...document.getElementById('dz').shadowRoot.querySelectorAll('[role=progressbar]')].map((b) => b.getAttribute('aria-valuenow')));
+  assert.deepEqual(bars, ['100', '100', '100']);
+  assert.match(await shadowText(page, '.total'), /3 of 3 files done · 100%/);
+  // Each done row links to its object through GET /s3/download.
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelectorAll('li a[download]').length === 3);
+  await context.close();
+});
+
+test('the keyboard alone can pick and upload a file, with visible focus and announcements', async () => {
+  const { context, page } = await openWidget();
+  let focused = '';
+  for (let i = 0; i < 5 && focused !== 'Choose files'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.getElementById('dz').shadowRoot.activeElement?.textContent ?? '');
+  }
+  assert.equal(focused, 'Choose files');
+  const outline = await page.evaluate(() => getComputedStyle(document.getElementById('dz').shadowRoot.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'focus is visible');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await chooser.setFiles({ name: 'kb.txt', mimeType: 'text/plain', buffer: seededBytes(50_000, 4) });
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done');
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('[aria-live]').textContent.includes('kb.txt uploaded'));
+  await context.close();
+});
+
+test('a refused type or size shows the message and sends no request', async () => {
+  const { context, page } = await openWidget({ accept: 'image/*,.pdf', 'max-size': '1000000' });
+  const requests = [];
+  page.on('request', (r) => { if (r.url().startsWith(stack.signer) || r.url().startsWith(stack.s3)) requests.push(r.url()); });
+  await page.evaluate(() => window.drop([
+    window.memoryFile('tool.exe', 1000, 1, 'application/x-msdownload'),
+    window.memoryFile('huge.png', 2_000_000, 2, 'image/png'),
+  ]));
+  const message = await shadowText(page, '.message');
+  assert.match(message, /tool\.exe: this type is not accepted \(accepted: image\/\*,\.pdf\)/);
+  assert.match(message, /huge\.png: 2\.0 MB is over the 1\.0 MB limit/);
+  assert.deepEqual(await rowStates(page), []);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(requests, []);
+  await context.close();
+});
+
+test('pause, resume and cancel from the buttons', async () => {
+  const { context, page } = await openWidget();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20 * MIB });
+  await page.evaluate(() => window.drop([window.memoryFile('p.bin', 60 * 1024 * 1024, 5), window.memoryFile('x.bin', 60 * 1024 * 1024, 6)]));
+  const button = (label) => page.locator('s3lift-dropzone').getByRole('button', { name: label, exact: true });
+  await button('Pause p.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li').dataset.state === 'paused');
+  assert.match(await shadowText(page, 'li:first-child .status'), /^Paused/);
+  await button('Cancel x.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelectorAll('li')[1].dataset.state === 'cancelled');
+  await button('Resume p.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li').dataset.state === 'done', null, { timeout: 120_000 });
+  const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(60 * MIB, 5)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0, 'the cancelled upload was aborted');
+  await context.close();
+});
+
+test('a signer 401 and a store outage show readable errors; retry works after the outage', async () => {
+  const bad = await openWidget({ token: 'not-a-token' });
+  await bad.page.evaluate(() => window.drop([window.memoryFile('auth.bin', 10 * 1024 * 1024, 7)]));
+  await bad.page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'failed');
+  assert.match(await shadowText(bad.page, 'li .status'), /Not signed in, or the session expired \(HTTP 401\)/);
+  const err = await bad.page.evaluate(() => window.events.find((e) => e.type === 's3lift-error').detail.error);
+  assert.equal(err.code, 'invalid_token');
+  await bad.context.close();
+
+  const { context, page } = await openWidget();
+  await stack.command('stop-garage');
+  try {
+    await page.evaluate(() => window.drop([window.memoryFile('outage.bin', 10 * 1024 * 1024, 8)]));
+    await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'failed', null, { timeout: 90_000 });
+    assert.match(await shadowText(page, 'li .status'), /storage is unreachable right now \(HTTP 50[23]\)/);
+  } finally {
+    await stack.command('start-garage');
+  }
+  await page.locator('s3lift-dropzone').getByRole('button', { name: 'Retry outage.bin' }).click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done', null, { timeout: 90_000 });
+  const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(10 * MIB, 8)));
+  await context.close();
+});
+
+test('at 360 px wide nothing overflows sideways', async () => {
+  const { context, page } = await openWidget({}, { width: 360, height: 740 });
+  await page.evaluate(() => window.drop([window.memoryFile('a-rather-long-file-name-that-could-overflow-the-row.bin', 300_000, 1)]));
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
+  await page.screenshot({ path: join(ARTIFACTS, 'dropzone-360.png'), fullPage: true });
+  await context.close();
+});

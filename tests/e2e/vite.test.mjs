@@ -1,0 +1,53 @@
+// The npm tarball as a developer uses it: installed into a throwaway Vite app,
+// built for production, served, and uploading from headless Chromium.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, serveStatic, launchBrowser, seededBytes, sha256, ROOT, TOKEN } from '../lib/harness.mjs';
+
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+test('the packed tarball works from a Vite production build', async () => {
+  const tgz = readdirSync(join(ROOT, 'dist')).find((f) => /^s3lift-.*\.tgz$/.test(f));
+  assert.ok(tgz, 'dist/s3lift-*.tgz exists (run ./scripts/just build)');
+  const app = mkdtempSync(join(tmpdir(), 's3lift-vite-'));
+  cleanup.push(() => rmSync(app, { recursive: true, force: true }));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vite-app', private: true, type: 'module' }));
+  writeFileSync(join(app, 'index.html'), `<!doctype html><meta charset="utf-8"><title>app</title>
+    <s3lift-dropzone id="dz"></s3lift-dropzone><script type="module" src="/main.js"></script>`);
+  writeFileSync(join(app, 'main.js'), `
+    import init, { Uploader } from 's3lift';
+    import 's3lift/dropzone';
+    window.upload = async (endpoint, token, bytes) => {
+      await init();
+      const up = new Uploader({ endpoint, headers: { Authorization: 'Bearer ' + token }, multipartThreshold: 1 });
+      const file = new File([bytes], 'from-vite.bin', { type: 'application/octet-stream' });
+      const u = up.upload(file, {});
+      return u.done;
+    };
+    window.ready = customElements.get('s3lift-dropzone') !== undefined;
+  `);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(ROOT, 'dist', tgz)], { cwd: app, stdio: 'inherit' });
+  execFileSync(join(ROOT, 'tests', 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
+  const assets = readdirSync(join(app, 'dist', 'assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the wasm is emitted as an asset: ${assets}`);
+
+  const stack = await startStack();
+  cleanup.push(stack.stop);
+  const site = await serveStatic({ '/': join(app, 'dist') });
+  cleanup.push(site.close);
+  const browser = await launchBrowser();
+  cleanup.push(() => browser.close());
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(site.url);
+  await page.waitForFunction(() => window.ready === true);
+  const size = 6 * 1024 * 1024 + 5;
+  const result = await page.evaluate(async ({ endpoint, token, bytes }) => window.upload(endpoint, token, new Uint8Array(bytes)),
+    { endpoint: `${stack.signer}/s3`, token: TOKEN, bytes: [...seededBytes(size, 31)] });
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 31)));
+});
