@@ -26,11 +26,13 @@ function need(path, fix) {
  * Starts Garage + signer. `env` adds signer settings; `exposeEtag: false`
  * applies a bucket CORS rule without `ExposeHeaders: ETag`.
  */
-export async function startStack({ env = {}, exposeEtag = true, cluster = 0 } = {}) {
+export async function startStack({ env = {}, exposeEtag = true, cluster = 0, faultStore, faultSigner } = {}) {
   const testenv = need(join(BIN, 's3lift-testenv'), './scripts/just build');
   const signerBin = need(join(BIN, 's3lift-signer'), './scripts/just build');
   const args = ['--signer', signerBin];
   if (cluster) args.push('--cluster', String(cluster));
+  if (faultStore) args.push('--fault-store', faultStore);
+  if (faultSigner) args.push('--fault-signer', faultSigner);
   for (const [k, v] of Object.entries({ S3LIFT_ALLOWED_ORIGINS: '*', ...env })) args.push('--env', `${k}=${v}`);
   const child = spawn(testenv, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const rl = createInterface({ input: child.stdout });
@@ -46,6 +48,11 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0 } = 
     child.stdin.write(`${cmd}\n`);
     const { value } = await lines.next();
     if (value !== 'ok') throw new Error(`testenv ${cmd}: ${value}`);
+  };
+  /** Fault proxy counters: `{ store: {requests, faults, forwardedBytes}, signer: {...} }`. */
+  const faultStats = async () => {
+    child.stdin.write('stats\n');
+    return JSON.parse((await lines.next()).value);
   };
   const storeEnv = {
     ...process.env,
@@ -66,6 +73,7 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0 } = 
     ...info,
     s3api: s3,
     command,
+    faultStats,
     stop: () => new Promise((ok) => {
       if (child.exitCode !== null) return ok();
       child.once('exit', ok);

@@ -222,8 +222,14 @@ fn config(o: &JsValue) -> Result<Config, UploadError> {
         return Err(bad("`concurrency` must be from 1 to 64"));
     }
     let part_size = get_f64(o, "partSize").map(|v| v as u64);
+    let stall_ms = get_f64(o, "stallTimeoutMs").map(|v| v as u32).unwrap_or(30_000);
     Ok(Config {
-        signer: signer::Signer { endpoint: endpoint.trim_end_matches('/').to_owned(), headers: get(o, "headers"), retry },
+        signer: signer::Signer {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            headers: get(o, "headers"),
+            retry,
+            timeout_ms: stall_ms,
+        },
         concurrency: concurrency as u32,
         part_size,
         threshold: get_f64(o, "multipartThreshold").map(|v| v as u64).unwrap_or(8 * MIB),
@@ -231,6 +237,6 @@ fn config(o: &JsValue) -> Result<Config, UploadError> {
         checksum,
         resume: get(o, "resume").as_bool().unwrap_or(true),
         transport,
-        stall_ms: get_f64(o, "stallTimeoutMs").map(|v| v as u32).unwrap_or(30_000),
+        stall_ms,
     })
 }

@@ -18,6 +18,8 @@ pub struct Signer {
     /// A headers object, or a function returning one (or a promise of one).
     pub headers: JsValue,
     pub retry: RetryPolicy,
+    /// A call with no answer after this long is aborted and retried (0: never).
+    pub timeout_ms: u32,
 }
 
 pub enum Method {
@@ -64,6 +66,19 @@ impl Signer {
                 Method::Delete => Request::delete(&url),
             };
             b = b.header("accept", "application/json");
+            // A stalled call is aborted, then retried like a network error.
+            let controller = web_sys::AbortController::new().ok();
+            let finished = std::rc::Rc::new(std::cell::Cell::new(false));
+            if let (Some(c), true) = (&controller, self.timeout_ms > 0) {
+                b = b.abort_signal(Some(&c.signal()));
+                let (c, finished, ms) = (c.clone(), finished.clone(), self.timeout_ms);
+                wasm_bindgen_futures::spawn_local(async move {
+                    sleep(ms).await;
+                    if !finished.get() {
+                        c.abort();
+                    }
+                });
+            }
             for (k, v) in &headers {
                 b = b.header(k, v);
             }
@@ -78,10 +93,15 @@ impl Signer {
                 Ok(res) => {
                     let status = res.status();
                     let retry_after = res.headers().get("retry-after");
-                    (Some(status), res.text().await.unwrap_or_default(), retry_after)
+                    match res.text().await {
+                        Ok(text) => (Some(status), text, retry_after),
+                        // The body was cut off (or timed out): a network failure.
+                        Err(_) => (None, String::new(), None),
+                    }
                 }
                 Err(_) => (None, String::new(), None),
             };
+            finished.set(true);
             if let Some(s @ 200..=299) = status {
                 let value = js_sys::JSON::parse(if text.is_empty() { "{}" } else { &text })
                     .map_err(|_| UploadError::new("bad_answer", "the signer answered something that is not JSON").with_status(s))?;

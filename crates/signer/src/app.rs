@@ -51,7 +51,7 @@ impl Application {
         let state = web::Data::new(AppState {
             auth: Authenticator::new(&settings),
             url: BucketUrl::new(
-                settings.s3_endpoint.as_deref(),
+                settings.s3_public_endpoint.as_deref().or(settings.s3_endpoint.as_deref()),
                 &settings.s3_region,
                 &settings.s3_bucket,
                 settings.s3_path_style,

@@ -67,6 +67,10 @@ pub struct Settings {
     pub base_path: String,
     /// `S3LIFT_S3_ENDPOINT`; `None` means AWS S3 itself.
     pub s3_endpoint: Option<String>,
+    /// `S3LIFT_S3_PUBLIC_ENDPOINT`: the endpoint browsers reach, when it
+    /// differs from the one the signer uses (a proxy, a CDN, another network).
+    /// Presigned URLs are signed for it; it defaults to `s3_endpoint`.
+    pub s3_public_endpoint: Option<String>,
     /// `S3LIFT_S3_REGION`.
     pub s3_region: String,
     /// `S3LIFT_S3_BUCKET`.
@@ -144,6 +148,7 @@ struct FileSettings {
     bind: Option<String>,
     base_path: Option<String>,
     s3_endpoint: Option<String>,
+    s3_public_endpoint: Option<String>,
     s3_region: Option<String>,
     s3_bucket: Option<String>,
     s3_path_style: Option<bool>,
@@ -221,6 +226,12 @@ impl Settings {
         if let Some(e) = &s3_endpoint {
             if !(e.starts_with("http://") || e.starts_with("https://")) || e.contains('?') {
                 return Err(invalid("S3LIFT_S3_ENDPOINT", format!("`{e}` must be an http(s) URL without a query")));
+            }
+        }
+        let s3_public_endpoint = env.get("S3LIFT_S3_PUBLIC_ENDPOINT").or(f.s3_public_endpoint);
+        if let Some(e) = &s3_public_endpoint {
+            if !(e.starts_with("http://") || e.starts_with("https://")) || e.contains('?') {
+                return Err(invalid("S3LIFT_S3_PUBLIC_ENDPOINT", format!("`{e}` must be an http(s) URL without a query")));
             }
         }
         let s3_region = env
@@ -361,6 +372,7 @@ impl Settings {
             bind,
             base_path,
             s3_endpoint,
+            s3_public_endpoint,
             s3_region,
             s3_bucket,
             s3_path_style,

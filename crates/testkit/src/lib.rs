@@ -2,6 +2,8 @@
 //! process. Nothing here skips a test: a missing tool panics with the command
 //! that installs it.
 
+pub mod faultproxy;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -372,6 +374,11 @@ impl Signer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -6,6 +6,9 @@
 
 use std::path::PathBuf;
 
+use std::sync::atomic::Ordering;
+
+use s3lift_testkit::faultproxy::{FaultProxy, FaultSpec};
 use s3lift_testkit::{Garage, Signer};
 
 fn main() {
@@ -14,11 +17,19 @@ fn main() {
     let mut cluster = 1;
     let mut with_signer = true;
     let mut extra: Vec<(String, String)> = Vec::new();
+    let mut fault_store: Option<FaultSpec> = None;
+    let mut fault_signer: Option<FaultSpec> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--signer" => signer_bin = args.next().map(PathBuf::from),
             "--cluster" => cluster = args.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage("--cluster needs a number")),
             "--no-signer" => with_signer = false,
+            "--fault-store" => {
+                fault_store = Some(FaultSpec::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| usage(&e)))
+            }
+            "--fault-signer" => {
+                fault_signer = Some(FaultSpec::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| usage(&e)))
+            }
             "--env" => {
                 let kv = args.next().unwrap_or_else(|| usage("--env needs K=V"));
                 let (k, v) = kv.split_once('=').unwrap_or_else(|| usage("--env needs K=V"));
@@ -40,6 +51,12 @@ fn main() {
         ("S3LIFT_STATIC_TOKENS".into(), "test-token=alice,bob-token=bob".into()),
         ("S3LIFT_ALLOWED_ORIGINS".into(), "*".into()),
     ];
+    // Browsers reach the store through the fault proxy; the signer's own
+    // store calls go direct.
+    let store_proxy = fault_store.map(|spec| FaultProxy::start(garage.endpoint().trim_start_matches("http://"), spec));
+    if let Some(p) = &store_proxy {
+        env.push(("S3LIFT_S3_PUBLIC_ENDPOINT".into(), p.url()));
+    }
     for (k, v) in extra {
         env.retain(|(e, _)| *e != k);
         env.push((k, v));
@@ -49,8 +66,14 @@ fn main() {
         (true, None) => usage("--signer <path> is required (or --no-signer)"),
         (false, _) => None,
     };
+    let signer_proxy = match (&signer, fault_signer) {
+        (Some(s), Some(spec)) => Some(FaultProxy::start(s.url().trim_start_matches("http://"), spec)),
+        _ => None,
+    };
     let info = serde_json::json!({
-        "signer": signer.as_ref().map(Signer::url),
+        "signer": signer_proxy.as_ref().map(FaultProxy::url).or_else(|| signer.as_ref().map(Signer::url)),
+        "signerDirect": signer.as_ref().map(Signer::url),
+        "s3Public": store_proxy.as_ref().map(FaultProxy::url),
         "s3": garage.endpoint(),
         "s3Nodes": (0..garage.len()).map(|i| garage.endpoint_of(i)).collect::<Vec<_>>(),
         "region": garage.region(),
@@ -80,6 +103,19 @@ fn main() {
                 if let Some(s) = signer.as_mut() {
                     s.kill();
                 }
+            }
+            "stats" => {
+                let st = |p: &Option<FaultProxy>| {
+                    p.as_ref().map(|p| {
+                        serde_json::json!({
+                            "requests": p.stats.requests.load(Ordering::Relaxed),
+                            "faults": p.stats.faults.load(Ordering::Relaxed),
+                            "forwardedBytes": p.stats.forwarded_bytes.load(Ordering::Relaxed),
+                        })
+                    })
+                };
+                println!("{}", serde_json::json!({ "store": st(&store_proxy), "signer": st(&signer_proxy) }));
+                continue;
             }
             other => {
                 println!("unknown command {other}");
