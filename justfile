@@ -47,8 +47,7 @@ test-browser:
 
 # Fault injection, replicas and the 3-node Garage cluster.
 test-reliability: build
-    cargo test --release -p s3lift-signer --test reliability -- --include-ignored --test-threads=1
-    cd tests && S3LIFT_RELIABILITY=full node --test --test-concurrency=1 reliability/
+    cd tests && node --test --test-concurrency=1 e2e/faults.test.mjs reliability/
 
 # Benchmarks: writes BENCHMARKS.md.
 bench: build

@@ -16,6 +16,7 @@ async function setup(stackOptions) {
   const browser = await launchBrowser();
   cleanup.push(() => browser.close());
   const page = await browser.newPage();
+  page.on('request', (r) => stack.sawUrl(r.url()));
   await page.goto(`${site.url}/client.html`);
   await page.waitForFunction(() => window.ready === true);
   const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } };

@@ -27,6 +27,7 @@ async function openWidget(params = {}, viewport) {
   const context = await browser.newContext(viewport ? { viewport } : {});
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('request', (r) => stack.sawUrl(r.url()));
   const q = new URLSearchParams({ endpoint: `${stack.signer}/s3`, ...params });
   await page.goto(`${site.url}/dropzone.html?${q}`);
   await page.waitForFunction(() => window.ready === true);

@@ -20,6 +20,7 @@ async function setup(stackOptions) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('request', (r) => stack.sawUrl(r.url()));
   await page.goto(`${site.url}/client.html`);
   await page.waitForFunction(() => window.ready === true);
   return { stack, page, context, site };

@@ -44,6 +44,7 @@ test('the packed tarball works from a Vite production build', async () => {
   cleanup.push(() => browser.close());
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('request', (r) => stack.sawUrl(r.url()));
   await page.goto(site.url);
   await page.waitForFunction(() => window.ready === true);
   const size = 6 * 1024 * 1024 + 5;

@@ -26,12 +26,13 @@ function need(path, fix) {
  * Starts Garage + signer. `env` adds signer settings; `exposeEtag: false`
  * applies a bucket CORS rule without `ExposeHeaders: ETag`.
  */
-export async function startStack({ env = {}, exposeEtag = true, cluster = 0, faultStore, faultSigner } = {}) {
+export async function startStack({ env = {}, exposeEtag = true, cluster = 0, replicas = 1, faultStore, faultSigner } = {}) {
   const testenv = need(join(BIN, 's3lift-testenv'), './scripts/just build');
   const signerBin = need(join(BIN, 's3lift-signer'), './scripts/just build');
   const args = ['--signer', signerBin];
   if (cluster) args.push('--cluster', String(cluster));
   if (faultStore) args.push('--fault-store', faultStore);
+  if (replicas > 1) args.push('--replicas', String(replicas));
   if (faultSigner) args.push('--fault-signer', faultSigner);
   for (const [k, v] of Object.entries({ S3LIFT_ALLOWED_ORIGINS: '*', ...env })) args.push('--env', `${k}=${v}`);
   const child = spawn(testenv, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -48,6 +49,11 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0, fau
     child.stdin.write(`${cmd}\n`);
     const { value } = await lines.next();
     if (value !== 'ok') throw new Error(`testenv ${cmd}: ${value}`);
+  };
+  /** Runs the garage CLI (`garage status`, `garage repair --yes tables`…) and returns its output. */
+  const garage = async (words) => {
+    child.stdin.write(`garage ${words}\n`);
+    return JSON.parse((await lines.next()).value);
   };
   /** Fault proxy counters: `{ store: {requests, faults, forwardedBytes}, signer: {...} }`. */
   const faultStats = async () => {
@@ -69,18 +75,40 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0, fau
   if (!exposeEtag) setup.push('--no-expose-etag');
   execFileSync(signerBin, setup, { env: storeEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   const s3 = new S3(info);
+  const seenSignatures = new Set();
   return {
     ...info,
     s3api: s3,
     command,
     faultStats,
-    stop: () => new Promise((ok) => {
-      if (child.exitCode !== null) return ok();
-      child.once('exit', ok);
-      child.stdin.end();
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    }),
+    garage,
+    /** Stops everything, after checking that no secret reached the signer's logs. */
+    stop: async () => {
+      const leaks = leakedSecrets(info, seenSignatures);
+      await new Promise((ok) => {
+        if (child.exitCode !== null) return ok();
+        child.once('exit', ok);
+        child.stdin.end();
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      });
+      if (leaks.length) throw new Error(`secrets in the signer's logs: ${leaks.join(', ')}`);
+    },
+    /** Remembers a presigned URL's signature, so the log check looks for it too. */
+    sawUrl: (url) => { const sig = new URL(url).searchParams.get('X-Amz-Signature'); if (sig) seenSignatures.add(sig); },
   };
+}
+
+/** Tokens, keys and signatures that must never appear in a signer log. */
+function leakedSecrets(info, signatures) {
+  const secrets = ['test-token', 'bob-token', info.secretKey, ...signatures];
+  const found = [];
+  for (const log of info.signerLogs ?? [info.signerLog]) {
+    if (!log || !existsSync(log)) continue;
+    const text = readFileSync(log, 'utf8');
+    for (const s of secrets) if (s && text.includes(s)) found.push(`${s.slice(0, 6)}… in ${log}`);
+    if (/X-Amz-Signature=/i.test(text)) found.push(`an X-Amz-Signature in ${log}`);
+  }
+  return found;
 }
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml' };

@@ -100,6 +100,8 @@ export interface UploadError extends Error { code: string; status?: number }
 pub struct Uploader {
     cfg: Rc<Config>,
     pool: Rc<Pool>,
+    /// Signer calls of single uploads, so signing overlaps the PUTs.
+    sign_pool: Rc<Pool>,
 }
 
 #[wasm_bindgen]
@@ -109,12 +111,13 @@ impl Uploader {
     pub fn new(#[wasm_bindgen(unchecked_param_type = "UploaderOptions")] options: JsValue) -> Result<Uploader, JsValue> {
         let cfg = config(&options).map_err(|e| e.to_js())?;
         let pool = Rc::new(Pool::new(cfg.concurrency));
-        Ok(Uploader { cfg: Rc::new(cfg), pool })
+        let sign_pool = Rc::new(Pool::new(cfg.concurrency));
+        Ok(Uploader { cfg: Rc::new(cfg), pool, sign_pool })
     }
 
     /// Starts uploading `file`; returns its handle at once.
     pub fn upload(&self, file: File, #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue) -> Upload {
-        let inner = Inner::new(self.cfg.clone(), self.pool.clone(), file, &options);
+        let inner = Inner::new(self.cfg.clone(), self.pool.clone(), self.sign_pool.clone(), file, &options);
         if let Ok(signal) = get(&options, "signal").dyn_into::<web_sys::AbortSignal>() {
             let weak = Rc::downgrade(&inner);
             let on_abort = Closure::once_into_js(move || {

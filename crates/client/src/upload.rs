@@ -135,6 +135,7 @@ pub struct Stats {
 pub struct Inner {
     cfg: Rc<Config>,
     pool: Rc<Pool>,
+    sign_pool: Rc<Pool>,
     file: File,
     metadata: JsValue,
     on_progress: Option<Function>,
@@ -159,11 +160,12 @@ pub struct Inner {
 }
 
 impl Inner {
-    pub fn new(cfg: Rc<Config>, pool: Rc<Pool>, file: File, options: &JsValue) -> Rc<Inner> {
+    pub fn new(cfg: Rc<Config>, pool: Rc<Pool>, sign_pool: Rc<Pool>, file: File, options: &JsValue) -> Rc<Inner> {
         let size = file.size() as u64;
         Rc::new(Inner {
             cfg,
             pool,
+            sign_pool,
             metadata: get(options, "metadata"),
             on_progress: crate::js::get_fn(options, "onProgress"),
             on_part: crate::js::get_fn(options, "onPartUploaded"),
@@ -331,8 +333,18 @@ impl Inner {
         let mut failures = 0;
         loop {
             self.wait_if_paused().await?;
+            // Signing happens outside the part pool (the signer is another
+            // origin, with its own connections), so PUTs never wait on it.
+            let gen = self.generation.get();
+            self.sign_pool.acquire().await;
+            let ct = self.file.type_();
+            // A POST form needs no CORS preflight (a PUT does): one request instead of two.
+            let path = format!("/params?filename={}&type={}&size={size}&method=post", enc(&self.file.name()), enc(&ct));
+            let params: Result<UploadParams, UploadError> = self.cfg.signer.call(Method::Get, &path, None).await;
+            self.sign_pool.release();
+            let params = params?;
             self.pool.acquire().await;
-            let out = self.single_attempt(size).await;
+            let out = if gen == self.generation.get() { self.single_attempt(size, params, gen).await } else { Err(Attempt::Stood) };
             self.pool.release();
             match out {
                 Ok(v) => return Ok(v),
@@ -353,14 +365,7 @@ impl Inner {
         }
     }
 
-    async fn single_attempt(self: &Rc<Self>, size: u64) -> Result<JsValue, Attempt> {
-        let gen = self.generation.get();
-        let ct = self.file.type_();
-        let path = format!("/params?filename={}&type={}&size={size}", enc(&self.file.name()), enc(&ct));
-        let params: UploadParams = self.cfg.signer.call(Method::Get, &path, None).await.map_err(Attempt::Fatal)?;
-        if gen != self.generation.get() {
-            return Err(Attempt::Stood);
-        }
+    async fn single_attempt(self: &Rc<Self>, size: u64, params: UploadParams, gen: u32) -> Result<JsValue, Attempt> {
         let blob: Blob = self.file.clone().into();
         let (method, body, headers) = match params.method {
             UploadMethod::Put => ("PUT", Body::Blob(blob), params.headers.clone().into_iter().collect::<Vec<_>>()),
@@ -378,7 +383,15 @@ impl Inner {
         let r = Object::new();
         set(&r, "key", params.key.clone().map(JsValue::from).unwrap_or(JsValue::NULL));
         set(&r, "bucket", params.bucket.clone().map(JsValue::from).unwrap_or(JsValue::NULL));
-        let location = params.url.split('?').next().unwrap_or("").to_owned();
+        let base = params.url.split('?').next().unwrap_or("");
+        // A POST form goes to the bucket; the object lives at bucket/key.
+        let location = match (params.method, &params.key) {
+            (UploadMethod::Post, Some(k)) => {
+                let path: Vec<String> = k.split('/').map(enc).collect();
+                format!("{}/{}", base.trim_end_matches('/'), path.join("/"))
+            }
+            _ => base.to_owned(),
+        };
         set(&r, "location", location);
         set(&r, "etag", answer.etag.map(JsValue::from).unwrap_or(JsValue::NULL));
         Ok(r.into())

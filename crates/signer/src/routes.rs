@@ -204,10 +204,19 @@ pub async fn params(
     let mut filename = None;
     let mut content_type = None;
     let mut size = None;
+    let mut prefer_post = false;
     let mut metadata = Vec::new();
     for (k, v) in query.iter() {
         match k.as_str() {
             "filename" => filename = Some(v.as_str()),
+            // Extension: a browser POST form needs no CORS preflight, a PUT does.
+            "method" => {
+                prefer_post = match v.to_ascii_lowercase().as_str() {
+                    "post" => true,
+                    "put" => false,
+                    _ => return Err(ApiError::BadRequest("`method` must be put or post".into())),
+                }
+            }
             "type" => content_type = Some(v.as_str()),
             "size" => {
                 size = Some(v.parse::<u64>().map_err(|_| ApiError::BadRequest("`size` must be a whole number of bytes".into()))?)
@@ -239,7 +248,7 @@ pub async fn params(
     headers.extend(metadata.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())));
 
     let answer = match (size, state.settings.single_upload) {
-        (Some(size), SingleUploadMethod::Auto) => {
+        (Some(size), SingleUploadMethod::Auto) if !prefer_post => {
             // The exact length is signed: the store refuses any other body size.
             let len = size.to_string();
             let mut signed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -630,11 +639,18 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// Mounts the routes under the configured base path.
+/// `GET /openapi.json`: the OpenAPI 3 description of these routes.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(include_str!("openapi.json"))
+}
+
+/// Mounts every route under `base` (the protocol) and at the root (operations).
 pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
+            .route("/openapi.json", web::get().to(openapi))
             .service(
                 web::scope(base)
                     .route("/params", web::get().to(params))

@@ -83,18 +83,27 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listens on a free loopback port and forwards to `upstream` (`127.0.0.1:port`).
     pub fn start(upstream: &str, spec: FaultSpec) -> FaultProxy {
+        Self::round_robin(&[upstream.to_owned()], spec)
+    }
+
+    /// As [`FaultProxy::start`], spreading requests over `upstreams` in turn
+    /// (a load balancer in front of signer replicas).
+    pub fn round_robin(upstreams: &[String], spec: FaultSpec) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fault proxy");
         let port = listener.local_addr().unwrap().port();
         let stats = Arc::new(FaultStats::default());
         let rng = Arc::new(Mutex::new(spec.seed ^ 0x9E37_79B9_7F4A_7C15));
-        let upstream = upstream.to_owned();
+        let upstreams: Arc<Vec<String>> = Arc::new(upstreams.to_vec());
         let spec = Arc::new(spec);
         let st = stats.clone();
+        let turn = Arc::new(AtomicU64::new(0));
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let (upstream, spec, stats, rng) = (upstream.clone(), spec.clone(), st.clone(), rng.clone());
+                let (spec, stats, rng) = (spec.clone(), st.clone(), rng.clone());
+                let (upstreams, turn) = (upstreams.clone(), turn.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &upstream, &spec, &stats, &rng);
+                    let pick = move || upstreams[(turn.fetch_add(1, Ordering::Relaxed) as usize) % upstreams.len()].clone();
+                    let _ = serve(conn, &pick, &spec, &stats, &rng);
                 });
             }
         });
@@ -119,7 +128,7 @@ fn next_random(rng: &Mutex<u64>) -> f64 {
 
 /// One client connection: requests are served one at a time, each on a
 /// fresh upstream connection.
-fn serve(client: TcpStream, upstream: &str, spec: &FaultSpec, stats: &FaultStats, rng: &Mutex<u64>) -> std::io::Result<()> {
+fn serve(client: TcpStream, upstream: &dyn Fn() -> String, spec: &FaultSpec, stats: &FaultStats, rng: &Mutex<u64>) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client = client;
     loop {
@@ -191,7 +200,7 @@ fn serve(client: TcpStream, upstream: &str, spec: &FaultSpec, stats: &FaultStats
                 }
             }
         }
-        let mut up = TcpStream::connect(upstream)?;
+        let mut up = TcpStream::connect(upstream())?;
         up.write_all(&head)?;
         copy_limited(&mut reader, &mut up, content_length, spec.bytes_per_second, stats)?;
         std::io::copy(&mut up, &mut client)?;

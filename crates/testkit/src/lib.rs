@@ -299,6 +299,15 @@ impl Garage {
         node.cli(args)
     }
 
+    /// Runs the garage CLI and returns stdout and stderr, whatever the exit status.
+    pub fn cli_lenient(&self, args: &[&str]) -> String {
+        let node = self.nodes.iter().find(|n| n.child.is_some()).unwrap_or(&self.nodes[0]);
+        match Command::new(tool("garage")).arg("-c").arg(&node.config).args(args).output() {
+            Ok(o) => format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+            Err(e) => e.to_string(),
+        }
+    }
+
     /// Creates another bucket with the same key's rights.
     pub fn create_bucket(&self, name: &str) {
         self.cli(&["bucket", "create", name]);

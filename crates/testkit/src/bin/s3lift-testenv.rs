@@ -19,11 +19,13 @@ fn main() {
     let mut extra: Vec<(String, String)> = Vec::new();
     let mut fault_store: Option<FaultSpec> = None;
     let mut fault_signer: Option<FaultSpec> = None;
+    let mut replicas = 1usize;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--signer" => signer_bin = args.next().map(PathBuf::from),
             "--cluster" => cluster = args.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage("--cluster needs a number")),
             "--no-signer" => with_signer = false,
+            "--replicas" => replicas = args.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage("--replicas needs a number")),
             "--fault-store" => {
                 fault_store = Some(FaultSpec::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| usage(&e)))
             }
@@ -40,7 +42,7 @@ fn main() {
     }
     let garage = Garage::cluster(cluster);
     let dir = tempfile::Builder::new().prefix("s3lift-testenv-").tempdir().expect("temp dir");
-    let log = dir.path().join("signer.log");
+    let log = dir.path().join("signer0.log");
     let mut env: Vec<(String, String)> = vec![
         ("S3LIFT_S3_ENDPOINT".into(), garage.endpoint()),
         ("S3LIFT_S3_REGION".into(), garage.region().into()),
@@ -61,18 +63,26 @@ fn main() {
         env.retain(|(e, _)| *e != k);
         env.push((k, v));
     }
-    let signer = match (with_signer, &signer_bin) {
-        (true, Some(bin)) => Some(Signer::spawn(bin, &env, &log)),
+    let mut signers: Vec<Signer> = match (with_signer, &signer_bin) {
+        (true, Some(bin)) => (0..replicas.max(1)).map(|i| Signer::spawn(bin, &env, &dir.path().join(format!("signer{i}.log")))).collect(),
         (true, None) => usage("--signer <path> is required (or --no-signer)"),
-        (false, _) => None,
+        (false, _) => Vec::new(),
     };
-    let signer_proxy = match (&signer, fault_signer) {
-        (Some(s), Some(spec)) => Some(FaultProxy::start(s.url().trim_start_matches("http://"), spec)),
-        _ => None,
+    // Replicas sit behind a round-robin proxy (faulty, when asked).
+    let signer_proxy = match (signers.len(), fault_signer) {
+        (0, _) => None,
+        (1, None) => None,
+        (_, spec) => Some(FaultProxy::round_robin(
+            &signers.iter().map(|s| s.url().trim_start_matches("http://").to_owned()).collect::<Vec<_>>(),
+            spec.unwrap_or_default(),
+        )),
     };
+    let signer = signers.first();
     let info = serde_json::json!({
-        "signer": signer_proxy.as_ref().map(FaultProxy::url).or_else(|| signer.as_ref().map(Signer::url)),
-        "signerDirect": signer.as_ref().map(Signer::url),
+        "signer": signer_proxy.as_ref().map(FaultProxy::url).or_else(|| signer.map(Signer::url)),
+        "signerDirect": signer.map(Signer::url),
+        "replicas": signers.iter().map(Signer::url).collect::<Vec<_>>(),
+        "signerLogs": (0..signers.len()).map(|i| dir.path().join(format!("signer{i}.log"))).collect::<Vec<_>>(),
         "s3Public": store_proxy.as_ref().map(FaultProxy::url),
         "s3": garage.endpoint(),
         "s3Nodes": (0..garage.len()).map(|i| garage.endpoint_of(i)).collect::<Vec<_>>(),
@@ -88,21 +98,22 @@ fn main() {
     // Commands on stdin, one per line, each answered `ok`; EOF (the parent
     // closed the pipe, or died) ends everything.
     let mut garage = garage;
-    let mut signer = signer;
     for line in std::io::stdin().lines() {
         let Ok(line) = line else { break };
-        match line.trim() {
+        let mut words = line.split_whitespace();
+        let (cmd, arg) = (words.next().unwrap_or(""), words.next().and_then(|n| n.parse::<usize>().ok()));
+        match cmd {
             "stop-garage" => garage.stop(),
             "start-garage" => garage.restart(),
-            "restart-signer" => {
-                if let Some(s) = signer.as_mut() {
-                    s.restart();
-                }
-            }
-            "kill-signer" => {
-                if let Some(s) = signer.as_mut() {
-                    s.kill();
-                }
+            "restart-signer" => signers.iter_mut().for_each(Signer::restart),
+            "kill-signer" => signers.iter_mut().for_each(Signer::kill),
+            "kill-node" => garage.kill_node(arg.unwrap_or(0)),
+            "restart-node" => garage.restart_node(arg.unwrap_or(0)),
+            "garage" => {
+                // `garage <words>`: runs the CLI, answers its output as one JSON string.
+                let rest: Vec<&str> = line.split_whitespace().skip(1).collect();
+                println!("{}", serde_json::Value::String(garage.cli_lenient(&rest)));
+                continue;
             }
             "stats" => {
                 let st = |p: &Option<FaultProxy>| {
@@ -124,7 +135,8 @@ fn main() {
         }
         println!("ok");
     }
-    drop(signer);
+    drop(signer_proxy);
+    drop(signers);
     drop(garage);
 }
 

@@ -1,0 +1,143 @@
+// `just bench`: s3lift against the ceiling and Uppy v6 in headless Chromium,
+// one Garage node, loopback. Writes BENCHMARKS.md (medians of 3 runs, min–max).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { startStack, serveStatic, launchBrowser, pageMounts, ROOT } from '../lib/harness.mjs';
+
+const MIB = 1024 * 1024;
+const RUNS = Number(process.env.S3LIFT_BENCH_RUNS ?? 3);
+const PART = 8 * MIB;
+const CONC = 6;
+const dist = join(ROOT, 'tests', 'bench', 'dist');
+mkdirSync(dist, { recursive: true });
+execFileSync(join(ROOT, 'tests', 'node_modules', '.bin', 'esbuild'), ['bench/uppy-entry.js', '--bundle', '--format=esm', '--minify', `--outfile=${join(dist, 'uppy.js')}`, '--log-level=warning'], { cwd: join(ROOT, 'tests'), stdio: 'inherit' });
+
+const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
+const bundle = {
+  wasm: gz(join(ROOT, 'dist', 'pkg', 's3lift_bg.wasm')),
+  glue: gz(join(ROOT, 'dist', 'pkg', 's3lift.js')),
+  dropzone: gz(join(ROOT, 'dist', 'pkg', 'dropzone.js')),
+  uppy: gz(join(dist, 'uppy.js')),
+};
+
+const stack = await startStack({ env: { S3LIFT_ALLOW_ANONYMOUS: 'true' } });
+const site = await serveStatic({ '/bench/': dist, ...pageMounts() });
+const browser = await launchBrowser();
+const page = await (await browser.newContext()).newPage();
+page.on('pageerror', (e) => console.error('page error:', e.message));
+await page.goto(`${site.url}/bench.html`);
+await page.waitForFunction(() => window.ready === true, null, { timeout: 60_000 });
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+await cdp.send('Network.enable');
+
+const columns = ['ceiling', 's3lift', 's3lift-same', 'uppy'];
+const workloads = [
+  { id: '1gib', title: 'one 1 GiB file', unit: 'MiB/s' },
+  { id: 'small', title: '500 files of 64 KiB', unit: 'files/s' },
+  { id: 'throttled', title: 'one 50 MiB file, 40 ms latency, 40 MiB/s cap (CDP)', unit: 'MiB/s', throttle: { latency: 40, uploadThroughput: 40 * MIB } },
+];
+const results = {};
+const only = process.env.S3LIFT_BENCH_ONLY;
+for (const w of workloads.filter((w) => !only || w.id === only)) {
+  await page.evaluate((id) => window.prepare(id), w.id);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: w.throttle?.latency ?? 0, downloadThroughput: -1, uploadThroughput: w.throttle?.uploadThroughput ?? -1 });
+  for (let run = 0; run < RUNS; run++) {
+    for (const column of columns) {
+      const r = await page.evaluate((a) => window.bench(a), { column, workload: w.id, base: stack.signer, partSize: PART, concurrency: CONC });
+      const value = w.unit === 'files/s' ? r.files / (r.ms / 1000) : r.bytes / MIB / (r.ms / 1000);
+      (results[w.id] ??= {})[column] ??= [];
+      results[w.id][column].push(value);
+      console.log(`${w.id} run ${run + 1} ${column}: ${value.toFixed(1)} ${w.unit}`);
+    }
+  }
+}
+await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+if (only) { await browser.close(); await site.close(); await stack.stop(); process.exit(0); }
+// Peak client memory (JS heap + wasm) while s3lift uploads 256 MiB and 1 GiB.
+const memory = {};
+for (const w of ['256mib', '1gib']) {
+  await page.evaluate((id) => window.prepare(id), w);
+  let peak = 0;
+  let done = false;
+  const run = page.evaluate((a) => window.bench(a), { column: 's3lift', workload: w, base: stack.signer }).finally(() => { done = true; });
+  while (!done) {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+    const wasm = await page.evaluate(() => window.wasm.memory.buffer.byteLength);
+    peak = Math.max(peak, heap + wasm);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await run;
+  memory[w] = peak / MIB;
+}
+
+// The signer under load (same tool, same connection count for any signer).
+const load = execFileSync(join(ROOT, 'target', 'release', 's3lift-load'), ['--signer', join(ROOT, 'target', 'release', 's3lift-signer'), '--seconds', '10', '--connections', '8', '--rss-seconds', '60'], { encoding: 'utf8' })
+  .trim().split('\n').map((l) => JSON.parse(l));
+
+await browser.close();
+await site.close();
+await stack.stop();
+
+const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const fmt = (a) => `${med(a).toFixed(1)} (${Math.min(...a).toFixed(1)}–${Math.max(...a).toFixed(1)})`;
+const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+const chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
+let md = `# Benchmarks
+
+Produced by \`./scripts/just bench\` (\`tests/bench/run.mjs\`) on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, ${chromium} headless,
+one Garage 2.5.0 node on loopback, the s3lift signer in front of it. Medians of ${RUNS} runs, min–max in brackets,
+every column from the same run of the same page.
+
+Columns: **ceiling** = plain \`fetch\` PUTs of \`Blob.slice\` parts (${PART / MIB} MiB, ${CONC} at a time) whose URLs were
+presigned before the clock started; **s3lift** = defaults; **s3lift same** = s3lift at the ceiling's part size and
+concurrency; **Uppy v6** = \`@uppy/core\` + \`@uppy/aws-s3\` 6.3.1 pointed at **our signer's Companion routes**
+(an interop check as well: it uses the per-part route and POST policies).
+The 1 GiB file lives in OPFS (headless Chromium here refuses in-memory Blobs of 256 MiB or more); the others are
+generated in the page from a seeded PRNG.
+
+## Throughput
+`;
+for (const w of workloads) {
+  const r = results[w.id];
+  const c = med(r.ceiling);
+  md += `\n### ${w.title} (${w.unit})\n\n| column | ${w.unit} | of ceiling |\n|---|---|---|\n`;
+  for (const col of columns) md += `| ${col.replace('s3lift-same', 's3lift same').replace('uppy', 'Uppy v6')} | ${fmt(r[col])} | ${(100 * med(r[col]) / c).toFixed(0)} % |\n`;
+  md += `\ns3lift / Uppy v6: **${(med(r.s3lift) / med(r.uppy)).toFixed(2)}×**\n`;
+}
+md += `
+## Client memory
+
+Peak JS heap + wasm linear memory (CDP \`Performance.getMetrics\`, sampled every 50 ms) during an s3lift upload:
+256 MiB file: **${memory['256mib'].toFixed(1)} MiB**; 1 GiB file: **${memory['1gib'].toFixed(1)} MiB** (budget:
+concurrency × part size + 16 MiB = ${CONC * PART / MIB + 16} MiB). File bytes stay in Blob slices handed to the browser's
+network stack; they never enter the JS heap or wasm memory unless a checksum is asked for.
+
+## Bundle (gzip -9)
+
+| what | bytes |
+|---|---|
+| s3lift \`.wasm\` | ${bundle.wasm} |
+| s3lift JS glue | ${bundle.glue} |
+| **s3lift wasm + glue** | **${bundle.wasm + bundle.glue}** |
+| \`<s3lift-dropzone>\` (separate) | ${bundle.dropzone} |
+| \`@uppy/core\` + \`@uppy/aws-s3\`, esbuild --minify | ${bundle.uppy} |
+
+## Signer
+
+\`target/release/s3lift-load --signer target/release/s3lift-signer --seconds 10 --connections 8 --rss-seconds 60\`
+(closed loop, keep-alive, 8 connections; the load tool, the signer and Garage share the 2 cores):
+
+| scenario | requests/s | p50 ms | p99 ms | errors |
+|---|---|---|---|---|
+`;
+for (const l of load.filter((l) => l.rps)) md += `| ${l.scenario} | ${l.rps} | ${l.p50_ms} | ${l.p99_ms} | ${l.errors} |\n`;
+const rss = load.find((l) => l.rss_before_kib);
+if (rss) md += `\nRSS before and after ${rss.seconds} s of sustained batch signing (${rss.requests} requests, ${rss.errors} errors): ${(rss.rss_before_kib / 1024).toFixed(1)} MiB → ${(rss.rss_after_kib / 1024).toFixed(1)} MiB.\n`;
+md += readFileSync(join(ROOT, 'tests', 'bench', 'notes.md'), 'utf8');
+writeFileSync(join(ROOT, 'BENCHMARKS.md'), md);
+console.log('wrote BENCHMARKS.md');

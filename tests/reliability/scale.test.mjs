@@ -1,0 +1,95 @@
+// Reliability beyond the default suite (`just test-reliability`): the signer
+// killed mid-upload, two stateless signer replicas, and a 3-node Garage cluster
+// losing a node during a 1 GiB upload.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+
+const MIB = 1024 * 1024;
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+async function setup(stackOptions) {
+  const stack = await startStack(stackOptions);
+  cleanup.push(stack.stop);
+  const site = await serveStatic(pageMounts());
+  cleanup.push(site.close);
+  const browser = await launchBrowser();
+  cleanup.push(() => browser.close());
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('request', (r) => stack.sawUrl(r.url()));
+  await page.goto(`${site.url}/client.html`);
+  await page.waitForFunction(() => window.ready === true);
+  const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` }, retry: { maxAttempts: 12, baseDelayMs: 200, maxDelayMs: 3000 } };
+  return { stack, page, opts };
+}
+
+/** Starts an upload of a seeded OPFS file; resolves once `parts` parts are stored. */
+async function startUpload(page, opts, name, size, seed, parts) {
+  await page.evaluate(async ({ opts, name, size, seed }) => {
+    const file = await window.t.diskFile(name, size, seed);
+    window.u = new window.t.Uploader(opts).upload(file, { onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; } });
+    window.u.done.then((r) => { window.result = r; }, (e) => { window.failure = `${e.code}: ${e.message}`; });
+  }, { opts, name, size, seed });
+  await page.waitForFunction((n) => (window.stored ?? 0) >= n, parts, { timeout: 120_000 });
+}
+
+async function finish(page) {
+  await page.waitForFunction(() => window.result || window.failure, null, { timeout: 300_000 });
+  assert.equal(await page.evaluate(() => window.failure), undefined);
+  return page.evaluate(() => window.result);
+}
+
+test('scenario C: the signer is killed and restarted mid-upload; nothing is lost', async () => {
+  const { stack, page, opts } = await setup({});
+  const size = 300 * MIB;
+  await startUpload(page, opts, 'c.bin', size, 77, 5);
+  await stack.command('kill-signer');
+  await new Promise((r) => setTimeout(r, 2500));
+  await stack.command('restart-signer');
+  const result = await finish(page);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 77)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});
+
+test('two signer replicas behind round robin: a 1 GiB upload alternates between them and completes', async () => {
+  const { stack, page, opts } = await setup({ replicas: 2 });
+  const size = 1024 * MIB;
+  await startUpload(page, { ...opts, concurrency: 6 }, 'r.bin', size, 88, 1);
+  const result = await finish(page);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 88)));
+  const served = [];
+  for (const url of stack.replicas) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const n = [...metrics.matchAll(/^s3lift_http_requests_total\{[^}]*route="\/s3[^"]*"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    served.push(n);
+  }
+  console.log(`# replicas served ${served.join(' and ')} signer requests`);
+  assert.ok(served.every((n) => n >= 3), `both replicas served the upload: ${served}`);
+});
+
+test('a 3-node Garage cluster loses a node during a 1 GiB upload; the upload completes and the cluster heals', async () => {
+  const { stack, page, opts } = await setup({ cluster: 3 });
+  const size = 1024 * MIB;
+  await startUpload(page, opts, 'g.bin', size, 99, 10);
+  await stack.command('kill-node 2');
+  const down = await stack.garage('status');
+  assert.match(down, /failed|unavailable|DOWN/i, `the killed node shows as down:\n${down}`);
+  const result = await finish(page);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 99)));
+  await stack.command('restart-node 2');
+  let status = '';
+  for (let i = 0; i < 60; i++) {
+    status = await stack.garage('status');
+    // Healthy again: all three nodes connected and reporting their version.
+    if (!/failed|unavailable|DOWN/i.test(status) && (status.match(/cargo:2\.5\.0/g) ?? []).length === 3) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.doesNotMatch(status, /failed|unavailable|DOWN/i, status);
+  assert.equal((status.match(/cargo:2\.5\.0/g) ?? []).length, 3, status);
+  console.log(`# cluster status after healing:\n${status.split('\n').map((l) => `#   ${l}`).join('\n')}`);
+  const repair = await stack.garage('repair --all-nodes --yes tables');
+  assert.doesNotMatch(repair, /error/i, repair);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 99)), 'still byte-exact after healing');
+});
