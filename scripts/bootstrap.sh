@@ -51,7 +51,9 @@ step_node() {
   # Reinstall only when the lock file changed since the last install.
   if [ ! -f tests/node_modules/.package-lock.json ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
     say "installing npm dev dependencies in tests/"
-    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+    # `npm install`, not `npm ci`: this npm leaves other platforms' optional
+    # packages (rollup's) out of the lock file, and `npm ci` then refuses it.
+    (cd tests && npm install --no-audit --no-fund --no-save --loglevel=error)
   fi
 }
 

@@ -2,26 +2,13 @@
 // flight, and a bucket CORS rule that hides the ETag header.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
-async function setup(stackOptions) {
-  const stack = await startStack(stackOptions);
-  cleanup.push(stack.stop);
-  const site = await serveStatic(pageMounts());
-  cleanup.push(site.close);
-  const browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  const page = await browser.newPage();
-  page.on('request', (r) => stack.sawUrl(r.url()));
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
-  const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } };
-  return { stack, page, opts };
-}
+const setup = (options) => clientPage(cleanup, options);
 
 test('part URLs that expire in flight are signed again and the upload completes', async () => {
   const { stack, page, opts } = await setup({ env: { S3LIFT_URL_TTL: '2' } });

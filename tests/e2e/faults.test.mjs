@@ -3,28 +3,14 @@
 // and a reload in the middle of a large upload. Nothing may be lost.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { clientPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 const KIB = 1024;
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
-async function setup(stackOptions) {
-  const stack = await startStack(stackOptions);
-  cleanup.push(stack.stop);
-  const site = await serveStatic(pageMounts());
-  cleanup.push(site.close);
-  const browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('request', (r) => stack.sawUrl(r.url()));
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
-  return { stack, page, context, site };
-}
+const setup = (options) => clientPage(cleanup, options);
 
 test('scenario A: 20 uploads through 10 % faulted part PUTs and 5 % faulted signer calls all complete intact', async () => {
   const { stack, page } = await setup({ faultStore: 'seed=42,rate=0.10,methods=PUT+POST', faultSigner: 'seed=7,rate=0.05' });

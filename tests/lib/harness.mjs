@@ -218,3 +218,25 @@ export class S3 {
 function encodeRfc3986(s) {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+/**
+ * A whole test world on the client test page: stack, static site, browser,
+ * page (with the secret watch), and signer options for `new Uploader`.
+ * Everything it starts is pushed onto `cleanup` (run it in `after`).
+ */
+export async function clientPage(cleanup, stackOptions = {}, page = 'client.html') {
+  const stack = await startStack(stackOptions);
+  cleanup.push(stack.stop);
+  const site = await serveStatic(pageMounts());
+  cleanup.push(site.close);
+  const browser = await launchBrowser();
+  cleanup.push(() => browser.close());
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  tab.on('pageerror', (e) => console.error('page error:', e.message));
+  tab.on('request', (r) => stack.sawUrl(r.url()));
+  await tab.goto(`${site.url}/${page}`);
+  await tab.waitForFunction(() => window.ready === true);
+  const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } };
+  return { stack, site, browser, context, page: tab, opts };
+}

@@ -3,26 +3,15 @@
 // losing a node during a 1 GiB upload.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
-async function setup(stackOptions) {
-  const stack = await startStack(stackOptions);
-  cleanup.push(stack.stop);
-  const site = await serveStatic(pageMounts());
-  cleanup.push(site.close);
-  const browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  const page = await (await browser.newContext()).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('request', (r) => stack.sawUrl(r.url()));
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
-  const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` }, retry: { maxAttempts: 12, baseDelayMs: 200, maxDelayMs: 3000 } };
-  return { stack, page, opts };
+async function setup(options) {
+  const world = await clientPage(cleanup, options);
+  return { ...world, opts: { ...world.opts, retry: { maxAttempts: 12, baseDelayMs: 200, maxDelayMs: 3000 } } };
 }
 
 /** Starts an upload of a seeded OPFS file; resolves once `parts` parts are stored. */

@@ -62,7 +62,11 @@ pub struct UploadError {
 
 impl UploadError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, status: None, message: message.into() }
+        Self {
+            code,
+            status: None,
+            message: message.into(),
+        }
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
@@ -98,8 +102,14 @@ impl Deferred {
         let promise = Promise::new(&mut |res, rej| {
             *slot.borrow_mut() = Some((res, rej));
         });
-        let (resolve, reject) = slot.into_inner().expect("Promise executors run synchronously");
-        Self { promise, resolve, reject }
+        let (resolve, reject) = slot
+            .into_inner()
+            .expect("Promise executors run synchronously");
+        Self {
+            promise,
+            resolve,
+            reject,
+        }
     }
 
     pub fn resolve(&self, v: &JsValue) {
@@ -142,7 +152,9 @@ pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -160,7 +172,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     for (i, slot) in table.iter_mut().enumerate() {
         let mut c = i as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
         *slot = c;
     }

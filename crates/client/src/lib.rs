@@ -16,6 +16,7 @@
 //! The decisions themselves (planning, retry verdicts, backoff, AIMD
 //! concurrency, progress, completeness) live in `s3lift_protocol`, tested natively.
 
+pub mod batch;
 pub mod js;
 pub mod signer;
 pub mod transport;
@@ -102,22 +103,40 @@ pub struct Uploader {
     pool: Rc<Pool>,
     /// Signer calls of single uploads, so signing overlaps the PUTs.
     sign_pool: Rc<Pool>,
+    /// Small files' params, signed many per call.
+    batcher: Rc<batch::ParamsBatcher>,
 }
 
 #[wasm_bindgen]
 impl Uploader {
     /// Creates an uploader. Throws on invalid options.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "UploaderOptions")] options: JsValue) -> Result<Uploader, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "UploaderOptions")] options: JsValue,
+    ) -> Result<Uploader, JsValue> {
         let cfg = config(&options).map_err(|e| e.to_js())?;
         let pool = Rc::new(Pool::new(cfg.concurrency));
         let sign_pool = Rc::new(Pool::new(cfg.concurrency));
-        Ok(Uploader { cfg: Rc::new(cfg), pool, sign_pool })
+        Ok(Uploader {
+            cfg: Rc::new(cfg),
+            pool,
+            sign_pool,
+            batcher: Rc::default(),
+        })
     }
 
     /// Starts uploading `file`; returns its handle at once.
-    pub fn upload(&self, file: File, #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue) -> Upload {
-        let inner = Inner::new(self.cfg.clone(), self.pool.clone(), self.sign_pool.clone(), file, &options);
+    pub fn upload(
+        &self,
+        file: File,
+        #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
+    ) -> Upload {
+        let pools = (
+            self.pool.clone(),
+            self.sign_pool.clone(),
+            self.batcher.clone(),
+        );
+        let inner = Inner::new(self.cfg.clone(), pools, file, &options);
         if let Ok(signal) = get(&options, "signal").dyn_into::<web_sys::AbortSignal>() {
             let weak = Rc::downgrade(&inner);
             let on_abort = Closure::once_into_js(move || {
@@ -195,7 +214,8 @@ impl Upload {
 
 fn config(o: &JsValue) -> Result<Config, UploadError> {
     let bad = |m: &str| UploadError::new("bad_option", m.to_owned());
-    let endpoint = get_str(o, "endpoint").ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
+    let endpoint = get_str(o, "endpoint")
+        .ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
     let mut retry = RetryPolicy::default();
     let r = get(o, "retry");
     if r.is_object() {
@@ -225,17 +245,21 @@ fn config(o: &JsValue) -> Result<Config, UploadError> {
         return Err(bad("`concurrency` must be from 1 to 64"));
     }
     let part_size = get_f64(o, "partSize").map(|v| v as u64);
-    let stall_ms = get_f64(o, "stallTimeoutMs").map(|v| v as u32).unwrap_or(30_000);
+    let stall_ms = get_f64(o, "stallTimeoutMs")
+        .map(|v| v as u32)
+        .unwrap_or(30_000);
     Ok(Config {
-        signer: signer::Signer {
+        signer: Rc::new(signer::Signer {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             headers: get(o, "headers"),
             retry,
             timeout_ms: stall_ms,
-        },
+        }),
         concurrency: concurrency as u32,
         part_size,
-        threshold: get_f64(o, "multipartThreshold").map(|v| v as u64).unwrap_or(8 * MIB),
+        threshold: get_f64(o, "multipartThreshold")
+            .map(|v| v as u64)
+            .unwrap_or(8 * MIB),
         retry,
         checksum,
         resume: get(o, "resume").as_bool().unwrap_or(true),

@@ -22,6 +22,7 @@ pub struct Signer {
     pub timeout_ms: u32,
 }
 
+#[derive(Clone, Copy)]
 pub enum Method {
     Get,
     Post,
@@ -37,10 +38,14 @@ impl Signer {
     async fn headers(&self) -> Result<Vec<(String, String)>, UploadError> {
         let mut value = self.headers.clone();
         if let Some(f) = value.dyn_ref::<Function>() {
-            value = f.call0(&JsValue::UNDEFINED).map_err(|_| UploadError::new("auth", "the headers function threw"))?;
+            value = f
+                .call0(&JsValue::UNDEFINED)
+                .map_err(|_| UploadError::new("auth", "the headers function threw"))?;
         }
         if let Some(p) = value.dyn_ref::<Promise>() {
-            value = JsFuture::from(p.clone()).await.map_err(|_| UploadError::new("auth", "the headers promise was rejected"))?;
+            value = JsFuture::from(p.clone())
+                .await
+                .map_err(|_| UploadError::new("auth", "the headers promise was rejected"))?;
         }
         let mut out = Vec::new();
         if value.is_object() {
@@ -55,7 +60,26 @@ impl Signer {
     }
 
     /// Calls `path` (relative to the endpoint) and decodes the JSON answer.
-    pub async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<String>) -> Result<T, UploadError> {
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<T, UploadError> {
+        let (value, status) = self.call_value(method, path, body).await?;
+        serde_wasm_bindgen::from_value(value).map_err(|e| {
+            UploadError::new("bad_answer", format!("unexpected signer answer: {e}"))
+                .with_status(status)
+        })
+    }
+
+    /// Calls `path` and answers the parsed JSON, undecoded, with its status.
+    pub async fn call_value(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(JsValue, u16), UploadError> {
         let url = format!("{}{}", self.endpoint, path);
         let mut failures = 0;
         loop {
@@ -83,7 +107,10 @@ impl Signer {
                 b = b.header(k, v);
             }
             let sent = match &body {
-                Some(json) => match b.header("content-type", "application/json").body(json.as_str()) {
+                Some(json) => match b
+                    .header("content-type", "application/json")
+                    .body(json.as_str())
+                {
                     Ok(req) => req.send().await,
                     Err(e) => Err(e),
                 },
@@ -104,13 +131,22 @@ impl Signer {
             finished.set(true);
             if let Some(s @ 200..=299) = status {
                 let value = js_sys::JSON::parse(if text.is_empty() { "{}" } else { &text })
-                    .map_err(|_| UploadError::new("bad_answer", "the signer answered something that is not JSON").with_status(s))?;
-                return serde_wasm_bindgen::from_value(value)
-                    .map_err(|e| UploadError::new("bad_answer", format!("unexpected signer answer: {e}")).with_status(s));
+                    .map_err(|_| {
+                        UploadError::new(
+                            "bad_answer",
+                            "the signer answered something that is not JSON",
+                        )
+                        .with_status(s)
+                    })?;
+                return Ok((value, s));
             }
             match classify(status, &text) {
                 Verdict::Retry { .. } | Verdict::Resign if self.retry.allows(failures + 1) => {
-                    let wait = self.retry.delay_ms(failures, js_sys::Math::random(), retry_after.as_deref().and_then(parse_retry_after));
+                    let wait = self.retry.delay_ms(
+                        failures,
+                        js_sys::Math::random(),
+                        retry_after.as_deref().and_then(parse_retry_after),
+                    );
                     failures += 1;
                     sleep(wait).await;
                 }
@@ -125,7 +161,9 @@ fn signer_error(status: Option<u16>, text: &str) -> UploadError {
     let Some(status) = status else {
         return UploadError::new("network", "The signer could not be reached (network error)");
     };
-    let body: Option<ErrorBody> = js_sys::JSON::parse(text).ok().and_then(|v| serde_wasm_bindgen::from_value(v).ok());
+    let body: Option<ErrorBody> = js_sys::JSON::parse(text)
+        .ok()
+        .and_then(|v| serde_wasm_bindgen::from_value(v).ok());
     let (code, message): (&'static str, String) = match body {
         Some(b) => (static_code(&b.code), b.error),
         None => ("signer_error", format!("The signer answered HTTP {status}")),
@@ -134,11 +172,23 @@ fn signer_error(status: Option<u16>, text: &str) -> UploadError {
 }
 
 /// Known machine codes keep their name; others become `signer_error`.
-fn static_code(code: &str) -> &'static str {
+pub fn static_code(code: &str) -> &'static str {
     use s3lift_protocol::wire::codes::*;
     for c in [
-        BAD_REQUEST, MISSING_TOKEN, INVALID_TOKEN, FORBIDDEN_KEY, NO_SUCH_UPLOAD, NO_SUCH_KEY, NOT_FOUND, TOO_LARGE,
-        UNSUPPORTED_TYPE, RATE_LIMITED, INVALID_PARTS, STORAGE_ERROR, STORAGE_UNAVAILABLE, INTERNAL,
+        BAD_REQUEST,
+        MISSING_TOKEN,
+        INVALID_TOKEN,
+        FORBIDDEN_KEY,
+        NO_SUCH_UPLOAD,
+        NO_SUCH_KEY,
+        NOT_FOUND,
+        TOO_LARGE,
+        UNSUPPORTED_TYPE,
+        RATE_LIMITED,
+        INVALID_PARTS,
+        STORAGE_ERROR,
+        STORAGE_UNAVAILABLE,
+        INTERNAL,
     ] {
         if c == code {
             return c;

@@ -13,7 +13,9 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Blob, FormData, ProgressEvent, RequestInit, Response, XmlHttpRequest};
+use web_sys::{
+    AbortController, Blob, FormData, ProgressEvent, RequestInit, Response, XmlHttpRequest,
+};
 
 use crate::js::{now, sleep};
 
@@ -108,7 +110,8 @@ pub async fn send(kind: Kind, req: Put<'_>) -> Result<Answer, Failure> {
 
 async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
     let xhr = XmlHttpRequest::new().map_err(|_| Failure::Network)?;
-    xhr.open_with_async(req.method, req.url, true).map_err(|_| Failure::Network)?;
+    xhr.open_with_async(req.method, req.url, true)
+        .map_err(|_| Failure::Network)?;
     for (k, v) in req.headers {
         // The browser sets Content-Length itself (it is signed, and matches).
         if !k.eq_ignore_ascii_case("content-length") {
@@ -160,13 +163,21 @@ async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
     drop(progress);
     let status = xhr.status().unwrap_or(0);
     if status == 0 {
-        return Err(if req.abort.is_aborted() && !stalled.get() { Failure::Aborted } else { Failure::Network });
+        return Err(if req.abort.is_aborted() && !stalled.get() {
+            Failure::Aborted
+        } else {
+            Failure::Network
+        });
     }
     let ok = (200..300).contains(&status);
     Ok(Answer {
         status,
         etag: xhr.get_response_header("etag").ok().flatten(),
-        text: if ok { String::new() } else { xhr.response_text().ok().flatten().unwrap_or_default() },
+        text: if ok {
+            String::new()
+        } else {
+            xhr.response_text().ok().flatten().unwrap_or_default()
+        },
         retry_after: xhr.get_response_header("retry-after").ok().flatten(),
     })
 }
@@ -209,7 +220,11 @@ async fn send_fetch(req: &Put<'_>) -> Result<Answer, Failure> {
                 String::new()
             } else {
                 match res.text() {
-                    Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+                    Ok(p) => JsFuture::from(p)
+                        .await
+                        .ok()
+                        .and_then(|t| t.as_string())
+                        .unwrap_or_default(),
                     Err(_) => String::new(),
                 }
             };
@@ -240,7 +255,12 @@ extern "C" {
 
 /// Aborts through `abort` when `last` has not moved for `stall_ms`. Returns
 /// the flag that stops the watchdog.
-fn watch_stall(stall_ms: u32, last: Rc<Cell<f64>>, stalled: Rc<Cell<bool>>, abort: impl Fn() + 'static) -> Rc<Cell<bool>> {
+fn watch_stall(
+    stall_ms: u32,
+    last: Rc<Cell<f64>>,
+    stalled: Rc<Cell<bool>>,
+    abort: impl Fn() + 'static,
+) -> Rc<Cell<bool>> {
     let stop = Rc::new(Cell::new(false));
     if stall_ms == 0 {
         return stop;

@@ -14,21 +14,25 @@ use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::plan::{PartPlan, PartRange};
 use s3lift_protocol::progress::{ProgressTracker, SpeedMeter};
 use s3lift_protocol::resume::{fingerprint, ResumeRecord, DEFAULT_RESUME_TTL_MS};
-use s3lift_protocol::retry::{classify, parse_retry_after, s3_error_code, ConcurrencyLimit, RetryPolicy, Verdict};
+use s3lift_protocol::retry::{
+    classify, parse_retry_after, s3_error_code, ConcurrencyLimit, RetryPolicy, Verdict,
+};
 use s3lift_protocol::wire::{
-    BatchSignResponse, ChecksumAlgorithm, CompleteResponse, CreateMultipartResponse, ListedPart, UploadMethod, UploadParams,
+    BatchSignResponse, ChecksumAlgorithm, CompleteResponse, CreateMultipartResponse, ListedPart,
+    UploadMethod, UploadParams,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData};
 
+use crate::batch::{self, ParamsBatcher, ParamsRequest};
 use crate::js::{base64, crc32, get, now, set, sleep, Deferred, Notify, UploadError};
 use crate::signer::{enc, Method, Signer};
 use crate::transport::{self, AbortHandle, Answer, Body, Failure, Kind, Put};
 
 /// Settings shared by every upload of one `Uploader`.
 pub struct Config {
-    pub signer: Signer,
+    pub signer: Rc<Signer>,
     pub concurrency: u32,
     pub part_size: Option<u64>,
     pub threshold: u64,
@@ -48,7 +52,11 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(max: u32) -> Self {
-        Self { limit: RefCell::new(ConcurrencyLimit::new(max)), active: Cell::new(0), waiters: RefCell::new(VecDeque::new()) }
+        Self {
+            limit: RefCell::new(ConcurrencyLimit::new(max)),
+            active: Cell::new(0),
+            waiters: RefCell::new(VecDeque::new()),
+        }
     }
 
     /// Waits for a slot (first come, first served).
@@ -70,7 +78,9 @@ impl Pool {
 
     fn wake(&self) {
         while self.active.get() < self.limit.borrow().current() {
-            let Some(d) = self.waiters.borrow_mut().pop_front() else { break };
+            let Some(d) = self.waiters.borrow_mut().pop_front() else {
+                break;
+            };
             self.active.set(self.active.get() + 1);
             d.resolve(&JsValue::UNDEFINED);
         }
@@ -136,6 +146,7 @@ pub struct Inner {
     cfg: Rc<Config>,
     pool: Rc<Pool>,
     sign_pool: Rc<Pool>,
+    batcher: Rc<ParamsBatcher>,
     file: File,
     metadata: JsValue,
     on_progress: Option<Function>,
@@ -160,12 +171,19 @@ pub struct Inner {
 }
 
 impl Inner {
-    pub fn new(cfg: Rc<Config>, pool: Rc<Pool>, sign_pool: Rc<Pool>, file: File, options: &JsValue) -> Rc<Inner> {
+    pub fn new(
+        cfg: Rc<Config>,
+        pools: (Rc<Pool>, Rc<Pool>, Rc<ParamsBatcher>),
+        file: File,
+        options: &JsValue,
+    ) -> Rc<Inner> {
         let size = file.size() as u64;
+        let (pool, sign_pool, batcher) = pools;
         Rc::new(Inner {
             cfg,
             pool,
             sign_pool,
+            batcher,
             metadata: get(options, "metadata"),
             on_progress: crate::js::get_fn(options, "onProgress"),
             on_part: crate::js::get_fn(options, "onPartUploaded"),
@@ -255,10 +273,18 @@ impl Inner {
 
     /// Aborts the multipart upload on the signer (idempotent) and forgets the record.
     async fn abort_remote(&self) {
-        let mp = self.mp.borrow().as_ref().map(|m| (m.key.clone(), m.upload_id.clone()));
+        let mp = self
+            .mp
+            .borrow()
+            .as_ref()
+            .map(|m| (m.key.clone(), m.upload_id.clone()));
         if let Some((key, id)) = mp {
             let path = format!("/multipart/{}?key={}", enc(&id), enc(&key));
-            let _ = self.cfg.signer.call::<serde::de::IgnoredAny>(Method::Delete, &path, None).await;
+            let _ = self
+                .cfg
+                .signer
+                .call::<serde::de::IgnoredAny>(Method::Delete, &path, None)
+                .await;
         }
         self.forget_record();
     }
@@ -295,7 +321,11 @@ impl Inner {
         set(&o, "bytesSent", p.bytes_sent as f64);
         set(&o, "totalBytes", p.total_bytes as f64);
         set(&o, "bytesPerSecond", p.bytes_per_second);
-        set(&o, "etaSeconds", p.eta_seconds.map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(
+            &o,
+            "etaSeconds",
+            p.eta_seconds.map(JsValue::from).unwrap_or(JsValue::NULL),
+        );
         drop((tracker, meter));
         let _ = cb.call1(&JsValue::UNDEFINED, &o);
     }
@@ -336,41 +366,79 @@ impl Inner {
             // Signing happens outside the part pool (the signer is another
             // origin, with its own connections), so PUTs never wait on it.
             let gen = self.generation.get();
-            self.sign_pool.acquire().await;
-            let ct = self.file.type_();
-            // A POST form needs no CORS preflight (a PUT does): one request instead of two.
-            let path = format!("/params?filename={}&type={}&size={size}&method=post", enc(&self.file.name()), enc(&ct));
-            let params: Result<UploadParams, UploadError> = self.cfg.signer.call(Method::Get, &path, None).await;
-            self.sign_pool.release();
-            let params = params?;
+            let req = ParamsRequest {
+                filename: self.file.name(),
+                content_type: self.file.type_(),
+                size,
+            };
+            let params = match self.batcher.sign(&self.cfg.signer, req).await {
+                Err(e) if e.code == "unsupported" => {
+                    let req = ParamsRequest {
+                        filename: self.file.name(),
+                        content_type: self.file.type_(),
+                        size,
+                    };
+                    self.sign_pool.acquire().await;
+                    let p = batch::one(&self.cfg.signer, &req).await;
+                    self.sign_pool.release();
+                    p
+                }
+                other => other,
+            }?;
             self.pool.acquire().await;
-            let out = if gen == self.generation.get() { self.single_attempt(size, params, gen).await } else { Err(Attempt::Stood) };
+            let out = if gen == self.generation.get() {
+                self.single_attempt(size, params, gen).await
+            } else {
+                Err(Attempt::Stood)
+            };
             self.pool.release();
             match out {
                 Ok(v) => return Ok(v),
                 // Paused, or the URL expired: new params are asked for on the next turn.
                 Err(Attempt::Stood | Attempt::Expired) => continue,
                 Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Again { throttled, retry_after }) => {
+                Err(Attempt::Again {
+                    throttled,
+                    retry_after,
+                }) => {
                     if throttled {
                         self.pool.on_throttle();
                     }
                     failures += 1;
                     if !self.cfg.retry.allows(failures) {
-                        return Err(UploadError::new("retries_exhausted", "The upload kept failing; giving up after retries"));
+                        return Err(UploadError::new(
+                            "retries_exhausted",
+                            "The upload kept failing; giving up after retries",
+                        ));
                     }
-                    sleep(self.cfg.retry.delay_ms(failures - 1, js_sys::Math::random(), retry_after)).await;
+                    sleep(self.cfg.retry.delay_ms(
+                        failures - 1,
+                        js_sys::Math::random(),
+                        retry_after,
+                    ))
+                    .await;
                 }
             }
         }
     }
 
-    async fn single_attempt(self: &Rc<Self>, size: u64, params: UploadParams, gen: u32) -> Result<JsValue, Attempt> {
+    async fn single_attempt(
+        self: &Rc<Self>,
+        size: u64,
+        params: UploadParams,
+        gen: u32,
+    ) -> Result<JsValue, Attempt> {
         let blob: Blob = self.file.clone().into();
         let (method, body, headers) = match params.method {
-            UploadMethod::Put => ("PUT", Body::Blob(blob), params.headers.clone().into_iter().collect::<Vec<_>>()),
+            UploadMethod::Put => (
+                "PUT",
+                Body::Blob(blob),
+                params.headers.clone().into_iter().collect::<Vec<_>>(),
+            ),
             UploadMethod::Post => {
-                let form = FormData::new().map_err(|_| Attempt::Fatal(UploadError::new("browser", "FormData is unavailable")))?;
+                let form = FormData::new().map_err(|_| {
+                    Attempt::Fatal(UploadError::new("browser", "FormData is unavailable"))
+                })?;
                 for (k, v) in &params.fields {
                     let _ = form.append_with_str(k, v);
                 }
@@ -378,11 +446,29 @@ impl Inner {
                 ("POST", Body::Form(form), Vec::new())
             }
         };
-        let answer = self.send_tracked(1, method, &params.url, &headers, body, gen).await?;
+        let answer = self
+            .send_tracked(1, method, &params.url, &headers, body, gen)
+            .await?;
         self.tracker.borrow_mut().complete_part(1, size);
         let r = Object::new();
-        set(&r, "key", params.key.clone().map(JsValue::from).unwrap_or(JsValue::NULL));
-        set(&r, "bucket", params.bucket.clone().map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(
+            &r,
+            "key",
+            params
+                .key
+                .clone()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL),
+        );
+        set(
+            &r,
+            "bucket",
+            params
+                .bucket
+                .clone()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL),
+        );
         let base = params.url.split('?').next().unwrap_or("");
         // A POST form goes to the bucket; the object lives at bucket/key.
         let location = match (params.method, &params.key) {
@@ -393,7 +479,11 @@ impl Inner {
             _ => base.to_owned(),
         };
         set(&r, "location", location);
-        set(&r, "etag", answer.etag.map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(
+            &r,
+            "etag",
+            answer.etag.map(JsValue::from).unwrap_or(JsValue::NULL),
+        );
         Ok(r.into())
     }
 
@@ -409,7 +499,9 @@ impl Inner {
     ) -> Result<Answer, Attempt> {
         let abort = AbortHandle::default();
         self.in_flight.borrow_mut().insert(n, abort.clone());
-        self.stats.part_requests.set(self.stats.part_requests.get() + 1);
+        self.stats
+            .part_requests
+            .set(self.stats.part_requests.get() + 1);
         let me = Rc::downgrade(self);
         let on_progress: Rc<dyn Fn(f64)> = Rc::new(move |sent: f64| {
             if let Some(me) = me.upgrade() {
@@ -417,7 +509,15 @@ impl Inner {
                 me.emit_progress(false);
             }
         });
-        let put = Put { method, url, headers, body, on_progress, abort: &abort, stall_ms: self.cfg.stall_ms };
+        let put = Put {
+            method,
+            url,
+            headers,
+            body,
+            on_progress,
+            abort: &abort,
+            stall_ms: self.cfg.stall_ms,
+        };
         let out = transport::send(self.cfg.transport, put).await;
         self.in_flight.borrow_mut().remove(&n);
         let stood_down = gen != self.generation.get();
@@ -433,14 +533,20 @@ impl Inner {
             }
             Err(Failure::Network) => {
                 self.tracker.borrow_mut().reset_part(n);
-                Err(Attempt::Again { throttled: false, retry_after: None })
+                Err(Attempt::Again {
+                    throttled: false,
+                    retry_after: None,
+                })
             }
             Ok(a) => {
                 self.tracker.borrow_mut().reset_part(n);
                 let retry_after = a.retry_after.as_deref().and_then(parse_retry_after);
                 match classify(Some(a.status), &a.text) {
                     Verdict::Resign => Err(Attempt::Expired),
-                    Verdict::Retry { throttled } => Err(Attempt::Again { throttled, retry_after }),
+                    Verdict::Retry { throttled } => Err(Attempt::Again {
+                        throttled,
+                        retry_after,
+                    }),
                     Verdict::Fail => Err(Attempt::Fatal(store_error(a.status, &a.text))),
                 }
             }
@@ -479,16 +585,28 @@ impl Inner {
     }
 
     fn fingerprint(&self) -> String {
-        fingerprint(&self.file.name(), self.file.size() as u64, self.file.last_modified(), &self.file.type_(), &self.cfg.signer.endpoint)
+        fingerprint(
+            &self.file.name(),
+            self.file.size() as u64,
+            self.file.last_modified(),
+            &self.file.type_(),
+            &self.cfg.signer.endpoint,
+        )
     }
 
     async fn open_multipart(self: &Rc<Self>) -> Result<(), UploadError> {
         let size = self.file.size() as u64;
         let fp = self.fingerprint();
         if self.cfg.resume {
-            if let Some(rec) = load_record(&fp).filter(|r| r.is_fresh(now(), DEFAULT_RESUME_TTL_MS)) {
+            if let Some(rec) = load_record(&fp).filter(|r| r.is_fresh(now(), DEFAULT_RESUME_TTL_MS))
+            {
                 if let Ok(plan) = PartPlan::from_parts(size, rec.part_size) {
-                    *self.mp.borrow_mut() = Some(Multipart { key: rec.key, upload_id: rec.upload_id, bucket: None, plan });
+                    *self.mp.borrow_mut() = Some(Multipart {
+                        key: rec.key,
+                        upload_id: rec.upload_id,
+                        bucket: None,
+                        plan,
+                    });
                     *self.collector.borrow_mut() = PartCollector::new(plan.part_count());
                     match self.sync_with_store().await {
                         Ok(()) => {
@@ -508,7 +626,15 @@ impl Inner {
         let body = Object::new();
         set(&body, "filename", self.file.name());
         set(&body, "type", self.file.type_());
-        set(&body, "metadata", if self.metadata.is_object() { self.metadata.clone() } else { Object::new().into() });
+        set(
+            &body,
+            "metadata",
+            if self.metadata.is_object() {
+                self.metadata.clone()
+            } else {
+                Object::new().into()
+            },
+        );
         set(&body, "size", size as f64);
         if let Some(ps) = self.cfg.part_size {
             set(&body, "partSize", ps as f64);
@@ -516,8 +642,14 @@ impl Inner {
         if let Some(c) = self.cfg.checksum {
             set(&body, "checksumAlgorithm", c.as_str());
         }
-        let json: String = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
-        let created: CreateMultipartResponse = self.cfg.signer.call(Method::Post, "/multipart", Some(json)).await?;
+        let json: String = js_sys::JSON::stringify(&body)
+            .map(String::from)
+            .unwrap_or_default();
+        let created: CreateMultipartResponse = self
+            .cfg
+            .signer
+            .call(Method::Post, "/multipart", Some(json))
+            .await?;
         let plan = match created.part_size {
             Some(ps) => PartPlan::from_parts(size, ps),
             None => PartPlan::new(size, self.cfg.part_size),
@@ -533,7 +665,12 @@ impl Inner {
             });
         }
         *self.collector.borrow_mut() = PartCollector::new(plan.part_count());
-        *self.mp.borrow_mut() = Some(Multipart { key: created.key, upload_id: created.upload_id, bucket: created.bucket, plan });
+        *self.mp.borrow_mut() = Some(Multipart {
+            key: created.key,
+            upload_id: created.upload_id,
+            bucket: created.bucket,
+            plan,
+        });
         Ok(())
     }
 
@@ -542,13 +679,21 @@ impl Inner {
         let (path, plan) = {
             let mp = self.mp.borrow();
             let mp = mp.as_ref().expect("multipart opened");
-            (format!("/multipart/{}?key={}", enc(&mp.upload_id), enc(&mp.key)), mp.plan)
+            (
+                format!("/multipart/{}?key={}", enc(&mp.upload_id), enc(&mp.key)),
+                mp.plan,
+            )
         };
         let listed: Vec<ListedPart> = self.cfg.signer.call(Method::Get, &path, None).await?;
-        let mut fresh = PartCollector::from_listed(plan.part_count(), &listed, |n, size| plan.expected_len(n) == Some(size));
+        let mut fresh = PartCollector::from_listed(plan.part_count(), &listed, |n, size| {
+            plan.expected_len(n) == Some(size)
+        });
         // Keep ETags we hold for parts the listing has not caught up with.
         fresh.merge(&self.collector.borrow());
-        let done: u64 = (1..=plan.part_count()).filter(|n| fresh.has(*n)).filter_map(|n| plan.expected_len(n)).sum();
+        let done: u64 = (1..=plan.part_count())
+            .filter(|n| fresh.has(*n))
+            .filter_map(|n| plan.expected_len(n))
+            .sum();
         *self.collector.borrow_mut() = fresh;
         self.tracker.borrow_mut().restart_from(done);
         self.emit_progress(true);
@@ -560,7 +705,10 @@ impl Inner {
         let gen = self.generation.get();
         let (plan, missing) = {
             let mp = self.mp.borrow();
-            (mp.as_ref().expect("multipart opened").plan, self.collector.borrow().missing())
+            (
+                mp.as_ref().expect("multipart opened").plan,
+                self.collector.borrow().missing(),
+            )
         };
         let window = (self.cfg.concurrency * 2).max(10) as usize;
         for (i, n) in missing.iter().copied().enumerate() {
@@ -571,7 +719,12 @@ impl Inner {
             }
             if self.cfg.checksum.is_none() && !self.has_fresh_url(n) {
                 // Sign a window of upcoming parts in one batch.
-                let batch: Vec<u32> = missing[i..].iter().copied().filter(|m| !self.has_fresh_url(*m)).take(window).collect();
+                let batch: Vec<u32> = missing[i..]
+                    .iter()
+                    .copied()
+                    .filter(|m| !self.has_fresh_url(*m))
+                    .take(window)
+                    .collect();
                 if let Err(e) = self.sign(&batch, None).await {
                     self.pool.release();
                     self.fail(e);
@@ -603,17 +756,29 @@ impl Inner {
     }
 
     fn has_fresh_url(&self, n: u32) -> bool {
-        self.urls.borrow().get(&n).is_some_and(|u| u.expires_at - now() > u.margin_ms)
+        self.urls
+            .borrow()
+            .get(&n)
+            .is_some_and(|u| u.expires_at - now() > u.margin_ms)
     }
 
-    async fn sign(&self, numbers: &[u32], checksums: Option<(ChecksumAlgorithm, &str)>) -> Result<(), UploadError> {
+    async fn sign(
+        &self,
+        numbers: &[u32],
+        checksums: Option<(ChecksumAlgorithm, &str)>,
+    ) -> Result<(), UploadError> {
         let (id, key) = {
             let mp = self.mp.borrow();
             let mp = mp.as_ref().expect("multipart opened");
             (mp.upload_id.clone(), mp.key.clone())
         };
         let list: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
-        let mut path = format!("/multipart/{}/batch?key={}&partNumbers={}", enc(&id), enc(&key), list.join(","));
+        let mut path = format!(
+            "/multipart/{}/batch?key={}&partNumbers={}",
+            enc(&id),
+            enc(&key),
+            list.join(",")
+        );
         if let Some((algo, value)) = checksums {
             path.push_str("&checksums=");
             path.push_str(&enc(&format!("{}:{value}", algo.as_str())));
@@ -621,12 +786,27 @@ impl Inner {
         let asked = now();
         let signed: BatchSignResponse = self.cfg.signer.call(Method::Get, &path, None).await?;
         // Without `expires` (plain Companion), assume its 5-minute default minus a margin.
-        let ttl_ms = signed.expires.map(|s| s as f64 * 1000.0).unwrap_or(240_000.0);
+        let ttl_ms = signed
+            .expires
+            .map(|s| s as f64 * 1000.0)
+            .unwrap_or(240_000.0);
         let mut urls = self.urls.borrow_mut();
         for (n, url) in signed.presigned_urls {
             let Ok(num) = n.parse::<u32>() else { continue };
-            let headers = signed.headers.get(&n).map(|h| h.clone().into_iter().collect()).unwrap_or_default();
-            urls.insert(num, SignedUrl { url, headers, expires_at: asked + ttl_ms, margin_ms: (ttl_ms / 2.0).min(5_000.0) });
+            let headers = signed
+                .headers
+                .get(&n)
+                .map(|h| h.clone().into_iter().collect())
+                .unwrap_or_default();
+            urls.insert(
+                num,
+                SignedUrl {
+                    url,
+                    headers,
+                    expires_at: asked + ttl_ms,
+                    margin_ms: (ttl_ms / 2.0).min(5_000.0),
+                },
+            );
         }
         Ok(())
     }
@@ -661,7 +841,12 @@ impl Inner {
             };
             let (url, headers) = match self.urls.borrow().get(&n) {
                 Some(u) => (u.url.clone(), u.headers.clone()),
-                None => return Err(UploadError::new("bad_answer", format!("the signer did not sign part {n}"))),
+                None => {
+                    return Err(UploadError::new(
+                        "bad_answer",
+                        format!("the signer did not sign part {n}"),
+                    ))
+                }
             };
             match self.send_tracked(n, "PUT", &url, &headers, body, gen).await {
                 Ok(answer) => {
@@ -675,7 +860,9 @@ impl Inner {
                     self.urls.borrow_mut().remove(&n);
                     self.collector.borrow_mut().insert(n, etag.clone());
                     self.tracker.borrow_mut().complete_part(n, range.len());
-                    self.stats.parts_uploaded.set(self.stats.parts_uploaded.get() + 1);
+                    self.stats
+                        .parts_uploaded
+                        .set(self.stats.parts_uploaded.get() + 1);
                     self.pool.on_success();
                     self.emit_progress(false);
                     if let Some(cb) = &self.on_part {
@@ -693,25 +880,43 @@ impl Inner {
                     self.urls.borrow_mut().remove(&n);
                     resigns += 1;
                     if resigns > 3 {
-                        return Err(UploadError::new("url_expired", "Part URLs keep expiring: is this computer's clock right?"));
+                        return Err(UploadError::new(
+                            "url_expired",
+                            "Part URLs keep expiring: is this computer's clock right?",
+                        ));
                     }
                 }
-                Err(Attempt::Again { throttled, retry_after }) => {
+                Err(Attempt::Again {
+                    throttled,
+                    retry_after,
+                }) => {
                     if throttled {
                         self.pool.on_throttle();
                     }
                     failures += 1;
                     if !self.cfg.retry.allows(failures) {
-                        return Err(UploadError::new("retries_exhausted", format!("Part {n} kept failing; giving up after {failures} attempts")));
+                        return Err(UploadError::new(
+                            "retries_exhausted",
+                            format!("Part {n} kept failing; giving up after {failures} attempts"),
+                        ));
                     }
-                    sleep(self.cfg.retry.delay_ms(failures - 1, js_sys::Math::random(), retry_after)).await;
+                    sleep(self.cfg.retry.delay_ms(
+                        failures - 1,
+                        js_sys::Math::random(),
+                        retry_after,
+                    ))
+                    .await;
                 }
             }
         }
     }
 
     async fn complete(self: &Rc<Self>) -> Result<JsValue, UploadError> {
-        let parts = self.collector.borrow().completed().map_err(|e| UploadError::new("missing_parts", e.to_string()))?;
+        let parts = self
+            .collector
+            .borrow()
+            .completed()
+            .map_err(|e| UploadError::new("missing_parts", e.to_string()))?;
         let (id, key, bucket) = {
             let mp = self.mp.borrow();
             let mp = mp.as_ref().expect("multipart opened");
@@ -726,15 +931,32 @@ impl Inner {
         }
         let body = Object::new();
         set(&body, "parts", list);
-        let json: String = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
+        let json: String = js_sys::JSON::stringify(&body)
+            .map(String::from)
+            .unwrap_or_default();
         let path = format!("/multipart/{}/complete?key={}", enc(&id), enc(&key));
-        let done: CompleteResponse = self.cfg.signer.call(Method::Post, &path, Some(json)).await?;
+        let done: CompleteResponse = self
+            .cfg
+            .signer
+            .call(Method::Post, &path, Some(json))
+            .await?;
         self.forget_record();
         let r = Object::new();
         set(&r, "key", done.key.unwrap_or(key));
-        set(&r, "bucket", done.bucket.or(bucket).map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(
+            &r,
+            "bucket",
+            done.bucket
+                .or(bucket)
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL),
+        );
         set(&r, "location", done.location);
-        set(&r, "etag", done.etag.map(JsValue::from).unwrap_or(JsValue::NULL));
+        set(
+            &r,
+            "etag",
+            done.etag.map(JsValue::from).unwrap_or(JsValue::NULL),
+        );
         Ok(r.into())
     }
 
@@ -750,7 +972,10 @@ enum Attempt {
     /// The URL expired: sign again, retry now.
     Expired,
     /// Transient: back off and retry.
-    Again { throttled: bool, retry_after: Option<u32> },
+    Again {
+        throttled: bool,
+        retry_after: Option<u32>,
+    },
     Fatal(UploadError),
 }
 
@@ -764,7 +989,9 @@ fn store_error(status: u16, body: &str) -> UploadError {
 }
 
 pub async fn read(blob: &Blob) -> Result<Uint8Array, UploadError> {
-    let buf = JsFuture::from(blob.array_buffer()).await.map_err(|_| UploadError::new("read_failed", "The file could not be read"))?;
+    let buf = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|_| UploadError::new("read_failed", "The file could not be read"))?;
     Ok(Uint8Array::new(&buf))
 }
 
@@ -773,14 +1000,24 @@ pub async fn checksum(algo: ChecksumAlgorithm, bytes: &Uint8Array) -> Result<Str
     match algo {
         ChecksumAlgorithm::Crc32 => Ok(base64(&crc32(&bytes.to_vec()).to_be_bytes())),
         ChecksumAlgorithm::Sha256 => {
-            let subtle = subtle().ok_or_else(|| UploadError::new("browser", "WebCrypto is unavailable (needs a secure context)"))?;
+            let subtle = subtle().ok_or_else(|| {
+                UploadError::new(
+                    "browser",
+                    "WebCrypto is unavailable (needs a secure context)",
+                )
+            })?;
             let p = subtle
                 .digest_with_str_and_buffer_source("SHA-256", bytes)
                 .map_err(|_| UploadError::new("browser", "SHA-256 digest failed"))?;
-            let d = JsFuture::from(p).await.map_err(|_| UploadError::new("browser", "SHA-256 digest failed"))?;
+            let d = JsFuture::from(p)
+                .await
+                .map_err(|_| UploadError::new("browser", "SHA-256 digest failed"))?;
             Ok(base64(&Uint8Array::new(&d).to_vec()))
         }
-        ChecksumAlgorithm::Md5 => Err(UploadError::new("bad_option", "checksum must be 'sha256', 'crc32' or 'none'")),
+        ChecksumAlgorithm::Md5 => Err(UploadError::new(
+            "bad_option",
+            "checksum must be 'sha256', 'crc32' or 'none'",
+        )),
     }
 }
 
@@ -803,7 +1040,9 @@ fn load_record(fp: &str) -> Option<ResumeRecord> {
 
 fn save_record(r: &ResumeRecord) {
     let Some(s) = storage() else { return };
-    let Ok(v) = serde_wasm_bindgen::to_value(r) else { return };
+    let Ok(v) = serde_wasm_bindgen::to_value(r) else {
+        return;
+    };
     if let Ok(text) = js_sys::JSON::stringify(&v) {
         let _ = s.set_item(&format!("s3lift:{}", r.fingerprint), &String::from(text));
     }

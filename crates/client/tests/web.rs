@@ -33,7 +33,9 @@ async fn plan_slices_cover_the_blob_exactly() {
     let plan = PartPlan::new(data.len() as u64, Some(5 * MIB)).unwrap();
     let mut joined = Vec::new();
     for part in plan.parts() {
-        let slice = blob.slice_with_f64_and_f64(part.start as f64, part.end as f64).unwrap();
+        let slice = blob
+            .slice_with_f64_and_f64(part.start as f64, part.end as f64)
+            .unwrap();
         assert_eq!(slice.size() as u64, part.len());
         joined.extend(read(&slice).await.unwrap().to_vec());
     }
@@ -43,11 +45,17 @@ async fn plan_slices_cover_the_blob_exactly() {
 #[wasm_bindgen_test]
 async fn checksums_match_known_values() {
     let bytes = Uint8Array::from(&b"123456789"[..]);
-    assert_eq!(checksum(ChecksumAlgorithm::Crc32, &bytes).await.unwrap(), base64(&0xCBF4_3926u32.to_be_bytes()));
+    assert_eq!(
+        checksum(ChecksumAlgorithm::Crc32, &bytes).await.unwrap(),
+        base64(&0xCBF4_3926u32.to_be_bytes())
+    );
     assert_eq!(crc32(b""), 0);
     let empty = Uint8Array::new_with_length(0);
     // SHA-256 of the empty string, by WebCrypto.
-    assert_eq!(checksum(ChecksumAlgorithm::Sha256, &empty).await.unwrap(), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    assert_eq!(
+        checksum(ChecksumAlgorithm::Sha256, &empty).await.unwrap(),
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    );
     assert!(checksum(ChecksumAlgorithm::Md5, &empty).await.is_err());
 }
 
@@ -55,11 +63,28 @@ fn origin() -> String {
     web_sys::window().unwrap().location().origin().unwrap()
 }
 
-async fn put(kind: Kind, url: &str, body: Body, abort: &AbortHandle, seen: Rc<Cell<f64>>) -> Result<u16, Failure> {
+async fn put(
+    kind: Kind,
+    url: &str,
+    body: Body,
+    abort: &AbortHandle,
+    seen: Rc<Cell<f64>>,
+) -> Result<u16, Failure> {
     let on_progress: Rc<dyn Fn(f64)> = Rc::new(move |b| seen.set(b));
-    send(kind, Put { method: "POST", url, headers: &[("x-test".into(), "1".into())], body, on_progress, abort, stall_ms: 10_000 })
-        .await
-        .map(|a| a.status)
+    send(
+        kind,
+        Put {
+            method: "POST",
+            url,
+            headers: &[("x-test".into(), "1".into())],
+            body,
+            on_progress,
+            abort,
+            stall_ms: 10_000,
+        },
+    )
+    .await
+    .map(|a| a.status)
 }
 
 #[wasm_bindgen_test]
@@ -67,7 +92,14 @@ async fn both_transports_deliver_an_answer() {
     for kind in [Kind::Xhr, Kind::Fetch] {
         let seen = Rc::new(Cell::new(0.0));
         let body = Body::Blob(blob_of(&pattern(256 * 1024)));
-        let status = put(kind, &format!("{}/no-such-route", origin()), body, &AbortHandle::default(), seen.clone()).await;
+        let status = put(
+            kind,
+            &format!("{}/no-such-route", origin()),
+            body,
+            &AbortHandle::default(),
+            seen.clone(),
+        )
+        .await;
         let status = status.unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
         assert!((200..600).contains(&status), "{kind:?}: {status}");
     }
@@ -77,7 +109,14 @@ async fn both_transports_deliver_an_answer() {
 async fn an_unreachable_store_is_a_network_failure() {
     for kind in [Kind::Xhr, Kind::Fetch] {
         let seen = Rc::new(Cell::new(0.0));
-        let out = put(kind, "http://127.0.0.1:9/", Body::Bytes(Uint8Array::from(&b"x"[..])), &AbortHandle::default(), seen).await;
+        let out = put(
+            kind,
+            "http://127.0.0.1:9/",
+            Body::Bytes(Uint8Array::from(&b"x"[..])),
+            &AbortHandle::default(),
+            seen,
+        )
+        .await;
         assert_eq!(out, Err(Failure::Network), "{kind:?}");
     }
 }
@@ -87,7 +126,14 @@ async fn an_aborted_request_reports_aborted() {
     for kind in [Kind::Xhr, Kind::Fetch] {
         let abort = AbortHandle::default();
         abort.abort();
-        let out = put(kind, &format!("{}/x", origin()), Body::Blob(blob_of(b"abc")), &abort, Rc::new(Cell::new(0.0))).await;
+        let out = put(
+            kind,
+            &format!("{}/x", origin()),
+            Body::Blob(blob_of(b"abc")),
+            &abort,
+            Rc::new(Cell::new(0.0)),
+        )
+        .await;
         assert_eq!(out, Err(Failure::Aborted), "{kind:?}");
     }
 }

@@ -25,12 +25,19 @@ pub struct MissingParts {
 impl PartCollector {
     /// Expects parts `1 ..= count`.
     pub fn new(count: u32) -> Self {
-        Self { count, etags: BTreeMap::new() }
+        Self {
+            count,
+            etags: BTreeMap::new(),
+        }
     }
 
     /// Starts from what `ListParts` reported (a resume). Parts outside the
     /// plan are ignored; `sizes_ok` decides whether a listed part is usable.
-    pub fn from_listed(count: u32, listed: &[ListedPart], sizes_ok: impl Fn(u32, u64) -> bool) -> Self {
+    pub fn from_listed(
+        count: u32,
+        listed: &[ListedPart],
+        sizes_ok: impl Fn(u32, u64) -> bool,
+    ) -> Self {
         let mut c = Self::new(count);
         for p in listed {
             if (1..=count).contains(&p.part_number) && sizes_ok(p.part_number, p.size) {
@@ -78,16 +85,28 @@ impl PartCollector {
 
     /// Part numbers not stored yet, ascending.
     pub fn missing(&self) -> Vec<u32> {
-        (1..=self.count).filter(|n| !self.etags.contains_key(n)).collect()
+        (1..=self.count)
+            .filter(|n| !self.etags.contains_key(n))
+            .collect()
     }
 
     /// The sorted list for `complete`, or the missing parts.
     pub fn completed(&self) -> Result<Vec<CompletedPart>, MissingParts> {
         let missing = self.missing();
         if !missing.is_empty() {
-            return Err(MissingParts { count: self.count, missing });
+            return Err(MissingParts {
+                count: self.count,
+                missing,
+            });
         }
-        Ok(self.etags.iter().map(|(n, e)| CompletedPart { part_number: *n, etag: e.clone() }).collect())
+        Ok(self
+            .etags
+            .iter()
+            .map(|(n, e)| CompletedPart {
+                part_number: *n,
+                etag: e.clone(),
+            })
+            .collect())
     }
 }
 
@@ -107,16 +126,31 @@ mod tests {
         c.insert(2, "b2".into());
         c.insert(9, "ignored".into());
         let parts = c.completed().unwrap();
-        assert_eq!(parts.iter().map(|p| p.part_number).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            parts.iter().map(|p| p.part_number).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         assert_eq!(parts[1].etag, "b2");
     }
 
     #[test]
     fn from_listed_keeps_parts_of_the_right_size() {
         let listed = vec![
-            ListedPart { part_number: 1, size: 10, etag: "a".into() },
-            ListedPart { part_number: 2, size: 3, etag: "b".into() },
-            ListedPart { part_number: 7, size: 10, etag: "z".into() },
+            ListedPart {
+                part_number: 1,
+                size: 10,
+                etag: "a".into(),
+            },
+            ListedPart {
+                part_number: 2,
+                size: 3,
+                etag: "b".into(),
+            },
+            ListedPart {
+                part_number: 7,
+                size: 10,
+                etag: "z".into(),
+            },
         ];
         let c = PartCollector::from_listed(3, &listed, |_, size| size == 10);
         assert_eq!(c.missing(), vec![2, 3]);

@@ -132,7 +132,11 @@ impl PartPlan {
             .unwrap_or(DEFAULT_PART_SIZE)
             .clamp(MIN_PART_SIZE, MAX_PART_SIZE);
         let needed = size.div_ceil(u64::from(MAX_PARTS));
-        let part_size = if wanted >= needed { wanted } else { needed.div_ceil(MIB) * MIB };
+        let part_size = if wanted >= needed {
+            wanted
+        } else {
+            needed.div_ceil(MIB) * MIB
+        };
         Self::from_parts(size, part_size.min(MAX_PART_SIZE))
     }
 
@@ -148,7 +152,11 @@ impl PartPlan {
         if count > u64::from(MAX_PARTS) {
             return Err(PlanError::TooManyParts { size, part_size });
         }
-        Ok(Self { size, part_size, part_count: count as u32 })
+        Ok(Self {
+            size,
+            part_size,
+            part_count: count as u32,
+        })
     }
 
     /// Object size in bytes.
@@ -173,7 +181,11 @@ impl PartPlan {
         }
         let start = u64::from(n - 1) * self.part_size;
         let end = (start + self.part_size).min(self.size);
-        Some(PartRange { number: PartNumber::new(n).ok()?, start, end })
+        Some(PartRange {
+            number: PartNumber::new(n).ok()?,
+            start,
+            end,
+        })
     }
 
     /// All parts in order.
@@ -195,12 +207,24 @@ impl PartPlan {
         for &(n, len) in parts {
             total = total.saturating_add(len);
             if total > self.size {
-                return Err(PlanViolation::TooLarge { total, approved: self.size });
+                return Err(PlanViolation::TooLarge {
+                    total,
+                    approved: self.size,
+                });
             }
             match self.expected_len(n) {
-                None => return Err(PlanViolation::UnknownPart { part: n, count: self.part_count }),
+                None => {
+                    return Err(PlanViolation::UnknownPart {
+                        part: n,
+                        count: self.part_count,
+                    })
+                }
                 Some(want) if want != len => {
-                    return Err(PlanViolation::WrongSize { part: n, expected: want, actual: len })
+                    return Err(PlanViolation::WrongSize {
+                        part: n,
+                        expected: want,
+                        actual: len,
+                    })
                 }
                 Some(_) => {}
             }
@@ -277,7 +301,10 @@ mod tests {
 
     #[test]
     fn from_parts_refuses_what_s3_refuses() {
-        assert_eq!(PartPlan::from_parts(10 * MIB, MIB), Err(PlanError::BadPartSize(MIB)));
+        assert_eq!(
+            PartPlan::from_parts(10 * MIB, MIB),
+            Err(PlanError::BadPartSize(MIB))
+        );
         assert!(matches!(
             PartPlan::from_parts(20_000 * 5 * MIB, 5 * MIB),
             Err(PlanError::TooManyParts { .. })
@@ -297,8 +324,14 @@ mod tests {
         let p = PartPlan::new(12 * MIB, Some(5 * MIB)).unwrap();
         assert_eq!(p.part_count(), 3);
         assert!(p.check_uploaded(&[(1, 5 * MIB), (3, 2 * MIB)]).is_ok());
-        assert!(matches!(p.check_uploaded(&[(4, 1)]), Err(PlanViolation::UnknownPart { .. })));
-        assert!(matches!(p.check_uploaded(&[(1, MIB)]), Err(PlanViolation::WrongSize { .. })));
+        assert!(matches!(
+            p.check_uploaded(&[(4, 1)]),
+            Err(PlanViolation::UnknownPart { .. })
+        ));
+        assert!(matches!(
+            p.check_uploaded(&[(1, MIB)]),
+            Err(PlanViolation::WrongSize { .. })
+        ));
         assert!(matches!(
             p.check_uploaded(&[(1, 5 * MIB), (2, 5 * MIB), (3, 5 * MIB)]),
             Err(PlanViolation::TooLarge { .. })

@@ -31,7 +31,10 @@ pub struct ProgressTracker {
 impl ProgressTracker {
     /// An upload of `total` bytes, nothing sent.
     pub fn new(total: u64) -> Self {
-        Self { total, ..Self::default() }
+        Self {
+            total,
+            ..Self::default()
+        }
     }
 
     /// Bytes of parts already stored before this session (a resume).
@@ -98,7 +101,10 @@ impl Default for SpeedMeter {
 impl SpeedMeter {
     /// A meter averaging over `window_ms`.
     pub fn new(window_ms: f64) -> Self {
-        Self { window_ms, samples: Vec::new() }
+        Self {
+            window_ms,
+            samples: Vec::new(),
+        }
     }
 
     /// Records that `bytes` had been sent at time `now_ms`.
@@ -106,7 +112,11 @@ impl SpeedMeter {
         self.samples.push((now_ms, bytes));
         let horizon = now_ms - self.window_ms;
         // Drop samples older than the window, keeping at least two.
-        let old = self.samples.iter().take_while(|(t, _)| *t < horizon).count();
+        let old = self
+            .samples
+            .iter()
+            .take_while(|(t, _)| *t < horizon)
+            .count();
         let drop = old.min(self.samples.len().saturating_sub(2));
         self.samples.drain(..drop);
     }
@@ -114,7 +124,9 @@ impl SpeedMeter {
     /// Bytes per second over the window (0 until two samples exist).
     pub fn bytes_per_second(&self) -> f64 {
         match (self.samples.first(), self.samples.last()) {
-            (Some((t0, b0)), Some((t1, b1))) if t1 > t0 && b1 >= b0 => (b1 - b0) as f64 * 1000.0 / (t1 - t0),
+            (Some((t0, b0)), Some((t1, b1))) if t1 > t0 && b1 >= b0 => {
+                (b1 - b0) as f64 * 1000.0 / (t1 - t0)
+            }
             _ => 0.0,
         }
     }
@@ -124,8 +136,19 @@ impl SpeedMeter {
         let sent = tracker.bytes_sent();
         let speed = self.bytes_per_second();
         let left = tracker.total().saturating_sub(sent);
-        let eta = if left == 0 { Some(0.0) } else if speed > 0.0 { Some(left as f64 / speed) } else { None };
-        Progress { bytes_sent: sent, total_bytes: tracker.total(), bytes_per_second: speed, eta_seconds: eta }
+        let eta = if left == 0 {
+            Some(0.0)
+        } else if speed > 0.0 {
+            Some(left as f64 / speed)
+        } else {
+            None
+        };
+        Progress {
+            bytes_sent: sent,
+            total_bytes: tracker.total(),
+            bytes_per_second: speed,
+            eta_seconds: eta,
+        }
     }
 }
 

@@ -12,12 +12,24 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_RESUME_TTL_MS: f64 = 24.0 * 3600.0 * 1000.0;
 
 /// A stable identity for a picked file at an endpoint.
-pub fn fingerprint(name: &str, size: u64, last_modified_ms: f64, content_type: &str, endpoint: &str) -> String {
+pub fn fingerprint(
+    name: &str,
+    size: u64,
+    last_modified_ms: f64,
+    content_type: &str,
+    endpoint: &str,
+) -> String {
     // FNV-1a 64 over the fields, separated so that ("ab","c") ≠ ("a","bc").
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let lm = (last_modified_ms as i64).to_le_bytes();
     let sz = size.to_le_bytes();
-    for field in [name.as_bytes(), &sz, &lm, content_type.as_bytes(), endpoint.as_bytes()] {
+    for field in [
+        name.as_bytes(),
+        &sz,
+        &lm,
+        content_type.as_bytes(),
+        endpoint.as_bytes(),
+    ] {
         for b in field.iter().chain(std::iter::once(&0xffu8)) {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -77,7 +89,13 @@ mod tests {
 
     #[test]
     fn records_expire() {
-        let r = ResumeRecord { upload_id: "u".into(), key: "k".into(), part_size: 5, fingerprint: "f".into(), created_at: 1000.0 };
+        let r = ResumeRecord {
+            upload_id: "u".into(),
+            key: "k".into(),
+            part_size: 5,
+            fingerprint: "f".into(),
+            created_at: 1000.0,
+        };
         assert!(r.is_fresh(2000.0, DEFAULT_RESUME_TTL_MS));
         assert!(!r.is_fresh(1000.0 + DEFAULT_RESUME_TTL_MS, DEFAULT_RESUME_TTL_MS));
         assert!(!r.is_fresh(0.0, DEFAULT_RESUME_TTL_MS));

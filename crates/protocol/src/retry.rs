@@ -20,7 +20,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 6, base_delay_ms: 300, max_delay_ms: 20_000 }
+        Self {
+            max_attempts: 6,
+            base_delay_ms: 300,
+            max_delay_ms: 20_000,
+        }
     }
 }
 
@@ -29,9 +33,15 @@ impl RetryPolicy {
     /// jitter: uniform in `0 ..= min(max, base × 2^retry)`. `unit` is a random
     /// number in `[0, 1)`. A `Retry-After` from the server wins when longer.
     pub fn delay_ms(&self, retry: u32, unit: f64, retry_after_ms: Option<u32>) -> u32 {
-        let cap = u64::from(self.base_delay_ms).saturating_mul(1u64 << retry.min(30)).min(u64::from(self.max_delay_ms));
+        let cap = u64::from(self.base_delay_ms)
+            .saturating_mul(1u64 << retry.min(30))
+            .min(u64::from(self.max_delay_ms));
         let jittered = (cap as f64 * unit.clamp(0.0, 1.0)) as u32;
-        jittered.max(retry_after_ms.unwrap_or(0).min(self.max_delay_ms.max(60_000)))
+        jittered.max(
+            retry_after_ms
+                .unwrap_or(0)
+                .min(self.max_delay_ms.max(60_000)),
+        )
     }
 
     /// Whether another attempt is allowed after `attempts` failed ones.
@@ -103,7 +113,11 @@ impl ConcurrencyLimit {
     /// Starts at `max` (at least 1).
     pub fn new(max: u32) -> Self {
         let max = max.max(1);
-        Self { max, current: max, successes: 0 }
+        Self {
+            max,
+            current: max,
+            successes: 0,
+        }
     }
 
     /// Requests allowed in flight now.
@@ -146,14 +160,20 @@ mod tests {
         assert_eq!(classify(Some(500), ""), Verdict::Retry { throttled: false });
         assert_eq!(classify(Some(408), ""), Verdict::Retry { throttled: false });
         assert_eq!(classify(Some(429), ""), Verdict::Retry { throttled: true });
-        assert_eq!(classify(Some(503), "<Code>SlowDown</Code>"), Verdict::Retry { throttled: true });
+        assert_eq!(
+            classify(Some(503), "<Code>SlowDown</Code>"),
+            Verdict::Retry { throttled: true }
+        );
         let aws = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
         assert_eq!(classify(Some(403), aws), Verdict::Resign);
         let garage = "<Error><Code>InvalidRequest</Code><Message>Bad request: Date is too old</Message></Error>";
         assert_eq!(classify(Some(400), garage), Verdict::Resign);
         let bad_sig = "<Error><Code>SignatureDoesNotMatch</Code></Error>";
         assert_eq!(classify(Some(403), bad_sig), Verdict::Fail);
-        assert_eq!(classify(Some(400), "<Code>InvalidDigest</Code>"), Verdict::Fail);
+        assert_eq!(
+            classify(Some(400), "<Code>InvalidDigest</Code>"),
+            Verdict::Fail
+        );
         assert_eq!(classify(Some(404), ""), Verdict::Fail);
         assert_eq!(s3_error_code(bad_sig), Some("SignatureDoesNotMatch"));
     }

@@ -20,7 +20,11 @@ pub fn sanitize_filename(name: &str) -> String {
         .map(|c| if c.is_whitespace() { ' ' } else { c })
         .collect();
     let trimmed = cleaned.trim_matches(|c: char| c == ' ' || c == '.');
-    let mut out = if trimmed.is_empty() { String::from("file") } else { trimmed.to_owned() };
+    let mut out = if trimmed.is_empty() {
+        String::from("file")
+    } else {
+        trimmed.to_owned()
+    };
     if out.len() > MAX_NAME_BYTES {
         out = shorten(&out);
     }

@@ -401,17 +401,26 @@ impl std::str::FromStr for ChecksumList {
     type Err = ChecksumListError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (algo, rest) = s.split_once(':').ok_or(ChecksumListError::MissingAlgorithm)?;
+        let (algo, rest) = s
+            .split_once(':')
+            .ok_or(ChecksumListError::MissingAlgorithm)?;
         let algorithm = match algo.to_ascii_lowercase().as_str() {
             "sha256" => ChecksumAlgorithm::Sha256,
             "crc32" => ChecksumAlgorithm::Crc32,
             "md5" => ChecksumAlgorithm::Md5,
-            other => return Err(ChecksumListError::UnknownAlgorithm(other.chars().take(16).collect())),
+            other => {
+                return Err(ChecksumListError::UnknownAlgorithm(
+                    other.chars().take(16).collect(),
+                ))
+            }
         };
         let values: Vec<String> = rest.split(',').map(str::to_owned).collect();
         for (index, v) in values.iter().enumerate() {
             if base64_decoded_len(v) != Some(algorithm.digest_len()) {
-                return Err(ChecksumListError::BadValue { index, algorithm: algorithm.as_str() });
+                return Err(ChecksumListError::BadValue {
+                    index,
+                    algorithm: algorithm.as_str(),
+                });
             }
         }
         Ok(ChecksumList { algorithm, values })
@@ -436,7 +445,10 @@ fn base64_decoded_len(s: &str) -> Option<usize> {
         return None;
     }
     let body = &b[..b.len() - pad];
-    if !body.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/') {
+    if !body
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+    {
         return None;
     }
     Some(b.len() / 4 * 3 - pad)
@@ -456,11 +468,16 @@ mod tests {
 
     #[test]
     fn list_parts_uses_s3_casing() {
-        let p: Vec<ListedPart> =
-            serde_json::from_str(r#"[{"PartNumber":1,"Size":5,"ETag":"\"e\"","LastModified":"x"}]"#)
-                .unwrap();
+        let p: Vec<ListedPart> = serde_json::from_str(
+            r#"[{"PartNumber":1,"Size":5,"ETag":"\"e\"","LastModified":"x"}]"#,
+        )
+        .unwrap();
         assert_eq!(p[0].etag, "\"e\"");
-        let s = serde_json::to_string(&CompletedPart { part_number: 2, etag: "\"x\"".into() }).unwrap();
+        let s = serde_json::to_string(&CompletedPart {
+            part_number: 2,
+            etag: "\"x\"".into(),
+        })
+        .unwrap();
         assert_eq!(s, r#"{"PartNumber":2,"ETag":"\"x\""}"#);
     }
 
@@ -475,8 +492,14 @@ mod tests {
             "sha256:AAAA".parse::<ChecksumList>(),
             Err(ChecksumListError::BadValue { index: 0, .. })
         ));
-        assert!(matches!("blake3:AAAA".parse::<ChecksumList>(), Err(ChecksumListError::UnknownAlgorithm(_))));
-        assert!(matches!("AAAA".parse::<ChecksumList>(), Err(ChecksumListError::MissingAlgorithm)));
+        assert!(matches!(
+            "blake3:AAAA".parse::<ChecksumList>(),
+            Err(ChecksumListError::UnknownAlgorithm(_))
+        ));
+        assert!(matches!(
+            "AAAA".parse::<ChecksumList>(),
+            Err(ChecksumListError::MissingAlgorithm)
+        ));
     }
 
     #[test]

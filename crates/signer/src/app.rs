@@ -51,7 +51,10 @@ impl Application {
         let state = web::Data::new(AppState {
             auth: Authenticator::new(&settings),
             url: BucketUrl::new(
-                settings.s3_public_endpoint.as_deref().or(settings.s3_endpoint.as_deref()),
+                settings
+                    .s3_public_endpoint
+                    .as_deref()
+                    .or(settings.s3_endpoint.as_deref()),
                 &settings.s3_region,
                 &settings.s3_bucket,
                 settings.s3_path_style,
@@ -60,7 +63,11 @@ impl Application {
             verified: VerifiedUploads::new(Duration::from_secs(settings.url_ttl.min(300))),
             metrics: Metrics::new(),
             webhook: settings.webhook_url.clone().map(Webhook::new).transpose()?,
-            allowed_types: settings.allowed_types.iter().filter_map(|t| TypePattern::parse(t)).collect(),
+            allowed_types: settings
+                .allowed_types
+                .iter()
+                .filter_map(|t| TypePattern::parse(t))
+                .collect(),
             store,
             settings,
         });
@@ -122,7 +129,11 @@ fn cors(origins: &[String]) -> Cors {
         .expose_headers([header::RETRY_AFTER])
         .max_age(3600);
     for o in origins {
-        c = if o == "*" { c.allow_any_origin() } else { c.allowed_origin(o) };
+        c = if o == "*" {
+            c.allow_any_origin()
+        } else {
+            c.allowed_origin(o)
+        };
     }
     c
 }

@@ -23,11 +23,14 @@ impl Caller {
         let ok = (1..=128).contains(&s.len())
             && s != "."
             && s != ".."
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
         if ok {
             Ok(Caller(s.to_owned()))
         } else {
-            Err(AuthError::InvalidToken("the token's subject is not a usable caller id"))
+            Err(AuthError::InvalidToken(
+                "the token's subject is not a usable caller id",
+            ))
         }
     }
 
@@ -74,34 +77,52 @@ impl Authenticator {
             .iter()
             .filter_map(|(t, c)| Caller::parse(c).ok().map(|c| (t.clone(), c)))
             .collect();
-        Authenticator { jwt, static_tokens, allow_anonymous: settings.allow_anonymous }
+        Authenticator {
+            jwt,
+            static_tokens,
+            allow_anonymous: settings.allow_anonymous,
+        }
     }
 
     /// The caller of a request, from its `Authorization` header value.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, AuthError> {
         let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
-            return if self.allow_anonymous { Ok(Caller(Caller::ANONYMOUS.into())) } else { Err(AuthError::Missing) };
+            return if self.allow_anonymous {
+                Ok(Caller(Caller::ANONYMOUS.into()))
+            } else {
+                Err(AuthError::Missing)
+            };
         };
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
-            .ok_or(AuthError::InvalidToken("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or(AuthError::InvalidToken(
+                "the Authorization header must be `Bearer <token>`",
+            ))?;
         if let Some(caller) = self.static_tokens.get(token) {
             return Ok(caller.clone());
         }
         // Three dot-separated parts: a JWT. Anything else is an unknown static token.
         if token.split('.').count() == 3 {
             let Some((key, validation)) = &self.jwt else {
-                return Err(AuthError::InvalidToken("JWTs are not accepted here (no S3LIFT_JWT_SECRET)"));
+                return Err(AuthError::InvalidToken(
+                    "JWTs are not accepted here (no S3LIFT_JWT_SECRET)",
+                ));
             };
             return match jsonwebtoken::decode::<Claims>(token, key, validation) {
                 Ok(data) => Caller::parse(&data.claims.sub),
                 Err(e) => Err(AuthError::InvalidToken(match e.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired",
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => "the token's signature does not match",
-                    jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => "the token must be signed with HS256",
-                    jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => "the token needs `sub` and `exp` claims",
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                        "the token's signature does not match"
+                    }
+                    jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                        "the token must be signed with HS256"
+                    }
+                    jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
+                        "the token needs `sub` and `exp` claims"
+                    }
                     _ => "the token is not a valid JWT",
                 })),
             };
@@ -121,7 +142,10 @@ mod tests {
     fn auth(anonymous: bool) -> Authenticator {
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("S3LIFT_S3_BUCKET".into(), "b-1".into());
-        env.insert("S3LIFT_STATIC_TOKENS".into(), "tok-alice-1=alice,tok-bob-22=bob".into());
+        env.insert(
+            "S3LIFT_STATIC_TOKENS".into(),
+            "tok-alice-1=alice,tok-bob-22=bob".into(),
+        );
         env.insert("S3LIFT_ALLOW_ANONYMOUS".into(), anonymous.to_string());
         let _ = env.get("x");
         let mut s = Settings::load(None, &env).unwrap();
@@ -130,25 +154,47 @@ mod tests {
     }
 
     fn jwt(sub: &str, exp_from_now: i64, secret: &str) -> String {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         let claims = serde_json::json!({ "sub": sub, "exp": now + exp_from_now });
-        encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
     }
 
     #[test]
     fn static_tokens_and_jwts() {
         let a = auth(false);
-        assert_eq!(a.authenticate(Some("Bearer tok-alice-1")).unwrap().as_str(), "alice");
+        assert_eq!(
+            a.authenticate(Some("Bearer tok-alice-1")).unwrap().as_str(),
+            "alice"
+        );
         let t = jwt("carol", 60, SECRET);
-        assert_eq!(a.authenticate(Some(&format!("Bearer {t}"))).unwrap().as_str(), "carol");
+        assert_eq!(
+            a.authenticate(Some(&format!("Bearer {t}")))
+                .unwrap()
+                .as_str(),
+            "carol"
+        );
     }
 
     #[test]
     fn refusals() {
         let a = auth(false);
         assert_eq!(a.authenticate(None), Err(AuthError::Missing));
-        assert!(matches!(a.authenticate(Some("Bearer nope")), Err(AuthError::InvalidToken(_))));
-        assert!(matches!(a.authenticate(Some("Basic abc")), Err(AuthError::InvalidToken(_))));
+        assert!(matches!(
+            a.authenticate(Some("Bearer nope")),
+            Err(AuthError::InvalidToken(_))
+        ));
+        assert!(matches!(
+            a.authenticate(Some("Basic abc")),
+            Err(AuthError::InvalidToken(_))
+        ));
         let expired = jwt("carol", -3600, SECRET);
         assert_eq!(
             a.authenticate(Some(&format!("Bearer {expired}"))),

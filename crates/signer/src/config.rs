@@ -212,26 +212,46 @@ impl Settings {
     }
 
     fn merge(f: FileSettings, env: &dyn Env) -> Result<Settings, ConfigError> {
-        let bind_text = env.get("S3LIFT_BIND").or(f.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind = bind_text
-            .parse()
-            .map_err(|_| invalid("S3LIFT_BIND", format!("`{bind_text}` is not an address like 127.0.0.1:8080")))?;
+        let bind_text = env
+            .get("S3LIFT_BIND")
+            .or(f.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind_text.parse().map_err(|_| {
+            invalid(
+                "S3LIFT_BIND",
+                format!("`{bind_text}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
 
-        let base_path = env.get("S3LIFT_BASE_PATH").or(f.base_path).unwrap_or_else(|| "/s3".into());
+        let base_path = env
+            .get("S3LIFT_BASE_PATH")
+            .or(f.base_path)
+            .unwrap_or_else(|| "/s3".into());
         if !base_path.starts_with('/') || base_path.ends_with('/') || base_path.contains("//") {
-            return Err(invalid("S3LIFT_BASE_PATH", "must start with `/` and not end with one, like /s3".into()));
+            return Err(invalid(
+                "S3LIFT_BASE_PATH",
+                "must start with `/` and not end with one, like /s3".into(),
+            ));
         }
 
         let s3_endpoint = env.get("S3LIFT_S3_ENDPOINT").or(f.s3_endpoint);
         if let Some(e) = &s3_endpoint {
             if !(e.starts_with("http://") || e.starts_with("https://")) || e.contains('?') {
-                return Err(invalid("S3LIFT_S3_ENDPOINT", format!("`{e}` must be an http(s) URL without a query")));
+                return Err(invalid(
+                    "S3LIFT_S3_ENDPOINT",
+                    format!("`{e}` must be an http(s) URL without a query"),
+                ));
             }
         }
-        let s3_public_endpoint = env.get("S3LIFT_S3_PUBLIC_ENDPOINT").or(f.s3_public_endpoint);
+        let s3_public_endpoint = env
+            .get("S3LIFT_S3_PUBLIC_ENDPOINT")
+            .or(f.s3_public_endpoint);
         if let Some(e) = &s3_public_endpoint {
             if !(e.starts_with("http://") || e.starts_with("https://")) || e.contains('?') {
-                return Err(invalid("S3LIFT_S3_PUBLIC_ENDPOINT", format!("`{e}` must be an http(s) URL without a query")));
+                return Err(invalid(
+                    "S3LIFT_S3_PUBLIC_ENDPOINT",
+                    format!("`{e}` must be an http(s) URL without a query"),
+                ));
             }
         }
         let s3_region = env
@@ -239,35 +259,55 @@ impl Settings {
             .or(f.s3_region)
             .or_else(|| env.get("AWS_REGION"))
             .unwrap_or_else(|| "us-east-1".into());
-        let s3_bucket = env.get("S3LIFT_S3_BUCKET").or(f.s3_bucket).ok_or(ConfigError::Missing {
-            setting: "S3LIFT_S3_BUCKET",
-            reason: "the bucket uploads go to",
-        })?;
+        let s3_bucket =
+            env.get("S3LIFT_S3_BUCKET")
+                .or(f.s3_bucket)
+                .ok_or(ConfigError::Missing {
+                    setting: "S3LIFT_S3_BUCKET",
+                    reason: "the bucket uploads go to",
+                })?;
         if !valid_bucket_name(&s3_bucket) {
-            return Err(invalid("S3LIFT_S3_BUCKET", format!("`{s3_bucket}` is not a valid S3 bucket name")));
+            return Err(invalid(
+                "S3LIFT_S3_BUCKET",
+                format!("`{s3_bucket}` is not a valid S3 bucket name"),
+            ));
         }
         let s3_path_style = match env.get("S3LIFT_S3_PATH_STYLE") {
             Some(v) => parse_bool("S3LIFT_S3_PATH_STYLE", &v)?,
             None => f.s3_path_style.unwrap_or(s3_endpoint.is_some()),
         };
 
-        let key_prefix = env.get("S3LIFT_KEY_PREFIX").or(f.key_prefix).unwrap_or_else(|| "uploads".into());
+        let key_prefix = env
+            .get("S3LIFT_KEY_PREFIX")
+            .or(f.key_prefix)
+            .unwrap_or_else(|| "uploads".into());
         if key_prefix.is_empty()
             || key_prefix.starts_with('/')
             || key_prefix.ends_with('/')
-            || key_prefix.split('/').any(|s| s.is_empty() || s == "." || s == "..")
-            || !key_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            || key_prefix
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+            || !key_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
         {
             return Err(invalid(
                 "S3LIFT_KEY_PREFIX",
-                "must be segments of [A-Za-z0-9._-] joined by `/`, like uploads or app/uploads".into(),
+                "must be segments of [A-Za-z0-9._-] joined by `/`, like uploads or app/uploads"
+                    .into(),
             ));
         }
 
-        let jwt_secret = env.get("S3LIFT_JWT_SECRET").map(Secret::new).or(f.jwt_secret);
+        let jwt_secret = env
+            .get("S3LIFT_JWT_SECRET")
+            .map(Secret::new)
+            .or(f.jwt_secret);
         if let Some(s) = &jwt_secret {
             if s.expose().len() < 32 {
-                return Err(invalid("S3LIFT_JWT_SECRET", "must be at least 32 bytes for HS256".into()));
+                return Err(invalid(
+                    "S3LIFT_JWT_SECRET",
+                    "must be at least 32 bytes for HS256".into(),
+                ));
             }
         }
         let static_tokens = match env.get("S3LIFT_STATIC_TOKENS") {
@@ -292,7 +332,10 @@ impl Settings {
             None => f.max_size.unwrap_or(MAX_OBJECT_SIZE),
         };
         if max_size == 0 || max_size > MAX_OBJECT_SIZE {
-            return Err(invalid("S3LIFT_MAX_SIZE", format!("must be between 1 and {MAX_OBJECT_SIZE} (5 TiB, S3's limit)")));
+            return Err(invalid(
+                "S3LIFT_MAX_SIZE",
+                format!("must be between 1 and {MAX_OBJECT_SIZE} (5 TiB, S3's limit)"),
+            ));
         }
         let allowed_types = match env.get("S3LIFT_ALLOWED_TYPES") {
             Some(v) => split_list(&v),
@@ -300,7 +343,10 @@ impl Settings {
         };
         for t in &allowed_types {
             if crate::limits::TypePattern::parse(t).is_none() {
-                return Err(invalid("S3LIFT_ALLOWED_TYPES", format!("`{t}` is not a type like image/png or image/*")));
+                return Err(invalid(
+                    "S3LIFT_ALLOWED_TYPES",
+                    format!("`{t}` is not a type like image/png or image/*"),
+                ));
             }
         }
         let url_ttl = match env.get("S3LIFT_URL_TTL") {
@@ -309,7 +355,10 @@ impl Settings {
         };
         // SigV4 presigned URLs are valid for 1 s to 7 days.
         if !(1..=604_800).contains(&url_ttl) {
-            return Err(invalid("S3LIFT_URL_TTL", "must be 1 to 604800 seconds (SigV4's limit)".into()));
+            return Err(invalid(
+                "S3LIFT_URL_TTL",
+                "must be 1 to 604800 seconds (SigV4's limit)".into(),
+            ));
         }
         let allowed_origins = match env.get("S3LIFT_ALLOWED_ORIGINS") {
             Some(v) => split_list(&v),
@@ -317,7 +366,10 @@ impl Settings {
         };
         for o in &allowed_origins {
             if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
-                return Err(invalid("S3LIFT_ALLOWED_ORIGINS", format!("`{o}` must be an origin like https://app.example.com, or *")));
+                return Err(invalid(
+                    "S3LIFT_ALLOWED_ORIGINS",
+                    format!("`{o}` must be an origin like https://app.example.com, or *"),
+                ));
             }
         }
         let rate_limit = match env.get("S3LIFT_RATE_LIMIT") {
@@ -326,46 +378,78 @@ impl Settings {
         };
         let rate_limit = match rate_limit {
             None | Some(0) => None,
-            Some(n) => Some(u32::try_from(n).map_err(|_| invalid("S3LIFT_RATE_LIMIT", "too large".into()))?),
+            Some(n) => Some(
+                u32::try_from(n).map_err(|_| invalid("S3LIFT_RATE_LIMIT", "too large".into()))?,
+            ),
         };
         let sse_kms_key_id = env.get("S3LIFT_SSE_KMS_KEY_ID").or(f.sse_kms_key_id);
         let sse = match env.get("S3LIFT_SSE").or(f.sse).as_deref() {
             None | Some("none") => None,
             Some("AES256") => Some(Sse::Aes256),
-            Some("aws:kms") => Some(Sse::Kms { key_id: sse_kms_key_id }),
-            Some(other) => return Err(invalid("S3LIFT_SSE", format!("`{other}` must be AES256 or aws:kms"))),
+            Some("aws:kms") => Some(Sse::Kms {
+                key_id: sse_kms_key_id,
+            }),
+            Some(other) => {
+                return Err(invalid(
+                    "S3LIFT_SSE",
+                    format!("`{other}` must be AES256 or aws:kms"),
+                ))
+            }
         };
         let webhook_url = env.get("S3LIFT_WEBHOOK_URL").or(f.webhook_url);
         if let Some(u) = &webhook_url {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(invalid("S3LIFT_WEBHOOK_URL", "must be an http(s) URL".into()));
+                return Err(invalid(
+                    "S3LIFT_WEBHOOK_URL",
+                    "must be an http(s) URL".into(),
+                ));
             }
         }
         let single_upload = match env.get("S3LIFT_SINGLE_UPLOAD").as_deref() {
             Some("auto") => SingleUploadMethod::Auto,
             Some("post") => SingleUploadMethod::Post,
-            Some(other) => return Err(invalid("S3LIFT_SINGLE_UPLOAD", format!("`{other}` must be auto or post"))),
+            Some(other) => {
+                return Err(invalid(
+                    "S3LIFT_SINGLE_UPLOAD",
+                    format!("`{other}` must be auto or post"),
+                ))
+            }
             None => f.single_upload.unwrap_or(SingleUploadMethod::Auto),
         };
         let part_size = match env.get("S3LIFT_PART_SIZE") {
             Some(v) => parse_u64("S3LIFT_PART_SIZE", &v)?,
-            None => f.part_size.unwrap_or(s3lift_protocol::plan::DEFAULT_PART_SIZE),
+            None => f
+                .part_size
+                .unwrap_or(s3lift_protocol::plan::DEFAULT_PART_SIZE),
         };
-        if !(s3lift_protocol::plan::MIN_PART_SIZE..=s3lift_protocol::plan::MAX_PART_SIZE).contains(&part_size) {
-            return Err(invalid("S3LIFT_PART_SIZE", "must be between 5 MiB and 5 GiB (S3's part limits)".into()));
+        if !(s3lift_protocol::plan::MIN_PART_SIZE..=s3lift_protocol::plan::MAX_PART_SIZE)
+            .contains(&part_size)
+        {
+            return Err(invalid(
+                "S3LIFT_PART_SIZE",
+                "must be between 5 MiB and 5 GiB (S3's part limits)".into(),
+            ));
         }
         let storage_timeout_ms = match env.get("S3LIFT_STORAGE_TIMEOUT_MS") {
             Some(v) => parse_u64("S3LIFT_STORAGE_TIMEOUT_MS", &v)?,
             None => f.storage_timeout_ms.unwrap_or(10_000),
         };
         if !(100..=300_000).contains(&storage_timeout_ms) {
-            return Err(invalid("S3LIFT_STORAGE_TIMEOUT_MS", "must be 100 to 300000".into()));
+            return Err(invalid(
+                "S3LIFT_STORAGE_TIMEOUT_MS",
+                "must be 100 to 300000".into(),
+            ));
         }
         let static_dir = env.get("S3LIFT_STATIC_DIR").or(f.static_dir);
         let log_json = match env.get("S3LIFT_LOG_FORMAT").or(f.log_format).as_deref() {
             None | Some("text") => false,
             Some("json") => true,
-            Some(other) => return Err(invalid("S3LIFT_LOG_FORMAT", format!("`{other}` must be text or json"))),
+            Some(other) => {
+                return Err(invalid(
+                    "S3LIFT_LOG_FORMAT",
+                    format!("`{other}` must be text or json"),
+                ))
+            }
         };
 
         Ok(Settings {
@@ -409,22 +493,34 @@ fn parse_bool(setting: &'static str, v: &str) -> Result<bool, ConfigError> {
 }
 
 fn parse_u64(setting: &'static str, v: &str) -> Result<u64, ConfigError> {
-    v.trim().parse().map_err(|_| invalid(setting, format!("`{v}` is not a whole number")))
+    v.trim()
+        .parse()
+        .map_err(|_| invalid(setting, format!("`{v}` is not a whole number")))
 }
 
 fn split_list(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `token=caller,token2=caller2`. The tokens themselves never appear in an error.
 fn parse_token_table(v: &str) -> Result<HashMap<String, String>, ConfigError> {
     let mut table = HashMap::new();
     for (i, entry) in split_list(v).iter().enumerate() {
-        let (token, caller) = entry
-            .split_once('=')
-            .ok_or_else(|| invalid("S3LIFT_STATIC_TOKENS", format!("entry {} must look like token=caller", i + 1)))?;
+        let (token, caller) = entry.split_once('=').ok_or_else(|| {
+            invalid(
+                "S3LIFT_STATIC_TOKENS",
+                format!("entry {} must look like token=caller", i + 1),
+            )
+        })?;
         if token.len() < 8 {
-            return Err(invalid("S3LIFT_STATIC_TOKENS", format!("the token of entry {} is shorter than 8 characters", i + 1)));
+            return Err(invalid(
+                "S3LIFT_STATIC_TOKENS",
+                format!("the token of entry {} is shorter than 8 characters", i + 1),
+            ));
         }
         table.insert(token.to_owned(), caller.trim().to_owned());
     }
@@ -434,7 +530,8 @@ fn parse_token_table(v: &str) -> Result<HashMap<String, String>, ConfigError> {
 /// S3's bucket naming rules (3-63 chars, lower-case letters, digits, `-` and `.`).
 fn valid_bucket_name(b: &str) -> bool {
     (3..=63).contains(&b.len())
-        && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         && b.starts_with(|c: char| c.is_ascii_alphanumeric())
         && b.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
@@ -444,7 +541,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -461,7 +561,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("s3lift-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c.toml");
-        std::fs::write(&path, "s3_bucket = \"from-file\"\nurl_ttl = 30\nmax_size = 100\n").unwrap();
+        std::fs::write(
+            &path,
+            "s3_bucket = \"from-file\"\nurl_ttl = 30\nmax_size = 100\n",
+        )
+        .unwrap();
         let s = Settings::load(Some(&path), &env(&[("S3LIFT_URL_TTL", "45")])).unwrap();
         assert_eq!(s.s3_bucket, "from-file");
         assert_eq!(s.url_ttl, 45);
@@ -472,14 +576,41 @@ mod tests {
     fn errors_name_the_setting_and_hide_secrets() {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "S3LIFT_S3_BUCKET"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_BIND", "nope")], "S3LIFT_BIND"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_URL_TTL", "0")], "S3LIFT_URL_TTL"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_SSE", "rot13")], "S3LIFT_SSE"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_MAX_SIZE", "-1")], "S3LIFT_MAX_SIZE"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_ALLOWED_TYPES", "image")], "S3LIFT_ALLOWED_TYPES"),
+            (
+                &[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_BIND", "nope")],
+                "S3LIFT_BIND",
+            ),
+            (
+                &[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_URL_TTL", "0")],
+                "S3LIFT_URL_TTL",
+            ),
+            (
+                &[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_SSE", "rot13")],
+                "S3LIFT_SSE",
+            ),
+            (
+                &[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_MAX_SIZE", "-1")],
+                "S3LIFT_MAX_SIZE",
+            ),
+            (
+                &[
+                    ("S3LIFT_S3_BUCKET", "b-1"),
+                    ("S3LIFT_ALLOWED_TYPES", "image"),
+                ],
+                "S3LIFT_ALLOWED_TYPES",
+            ),
             (&[("S3LIFT_S3_BUCKET", "B_B")], "S3LIFT_S3_BUCKET"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_KEY_PREFIX", "../x")], "S3LIFT_KEY_PREFIX"),
-            (&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_ALLOW_ANONYMOUS", "maybe")], "S3LIFT_ALLOW_ANONYMOUS"),
+            (
+                &[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_KEY_PREFIX", "../x")],
+                "S3LIFT_KEY_PREFIX",
+            ),
+            (
+                &[
+                    ("S3LIFT_S3_BUCKET", "b-1"),
+                    ("S3LIFT_ALLOW_ANONYMOUS", "maybe"),
+                ],
+                "S3LIFT_ALLOW_ANONYMOUS",
+            ),
         ];
         for (pairs, setting) in cases {
             let e = Settings::load(None, &env(pairs)).unwrap_err().to_string();
@@ -487,15 +618,27 @@ mod tests {
         }
         let e = Settings::load(
             None,
-            &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_STATIC_TOKENS", "sup3rs3cr3t=bad/caller")]),
+            &env(&[
+                ("S3LIFT_S3_BUCKET", "b-1"),
+                ("S3LIFT_STATIC_TOKENS", "sup3rs3cr3t=bad/caller"),
+            ]),
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("S3LIFT_STATIC_TOKENS") && !e.contains("sup3rs3cr3t"), "{e}");
-        let e = Settings::load(None, &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_JWT_SECRET", "short")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("S3LIFT_JWT_SECRET") && !e.contains("short"), "{e}");
+        assert!(
+            e.contains("S3LIFT_STATIC_TOKENS") && !e.contains("sup3rs3cr3t"),
+            "{e}"
+        );
+        let e = Settings::load(
+            None,
+            &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_JWT_SECRET", "short")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("S3LIFT_JWT_SECRET") && !e.contains("short"),
+            "{e}"
+        );
     }
 
     #[test]

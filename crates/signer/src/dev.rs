@@ -38,27 +38,40 @@ fn random_hex(bytes: usize) -> String {
 
 /// Starts the store on `bind`, with `bucket` created under `data_dir`.
 pub async fn start(data_dir: &Path, bind: SocketAddr, bucket: &str) -> anyhow::Result<DevStore> {
-    std::fs::create_dir_all(data_dir.join(bucket))
-        .map_err(|e| anyhow::anyhow!("cannot create the dev store folder {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir.join(bucket)).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the dev store folder {}: {e}",
+            data_dir.display()
+        )
+    })?;
     let access_key = format!("DEV{}", random_hex(8).to_uppercase());
     let secret_key = random_hex(20);
     let fs = s3s_fs::FileSystem::new(data_dir).map_err(|e| anyhow::anyhow!("dev store: {e:?}"))?;
     let mut builder = S3ServiceBuilder::new(fs);
-    builder.set_auth(SimpleAuth::from_single(access_key.clone(), secret_key.clone()));
+    builder.set_auth(SimpleAuth::from_single(
+        access_key.clone(),
+        secret_key.clone(),
+    ));
     let service = builder.build();
 
-    let listener = TcpListener::bind(bind).await.map_err(|e| anyhow::anyhow!("cannot bind the dev store on {bind}: {e}"))?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bind the dev store on {bind}: {e}"))?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         let http = ConnBuilder::new(TokioExecutor::new());
         loop {
-            let Ok((socket, _)) = listener.accept().await else { continue };
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
             let service = service.clone();
             let svc = service_fn(move |req: Request<Incoming>| {
                 let service = service.clone();
                 async move { Ok::<_, Infallible>(with_cors(req, service).await) }
             });
-            let conn = http.serve_connection(TokioIo::new(socket), svc).into_owned();
+            let conn = http
+                .serve_connection(TokioIo::new(socket), svc)
+                .into_owned();
             tokio::spawn(async move {
                 let _ = conn.await;
             });
@@ -73,18 +86,30 @@ pub async fn start(data_dir: &Path, bind: SocketAddr, bucket: &str) -> anyhow::R
 /// Answers preflights and adds CORS headers to every answer, reflecting the
 /// caller's origin: this store only ever listens on loopback for a demo.
 /// `ETag` is exposed, as a real bucket's CORS rule must do.
-async fn with_cors(req: Request<Incoming>, service: s3s::service::S3Service) -> Response<s3s::Body> {
+async fn with_cors(
+    req: Request<Incoming>,
+    service: s3s::service::S3Service,
+) -> Response<s3s::Body> {
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let asked_headers = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).cloned();
+    let asked_headers = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned();
     let mut resp = if req.method() == Method::OPTIONS {
         let mut r = Response::new(s3s::Body::from(Bytes::new()));
         *r.status_mut() = StatusCode::NO_CONTENT;
         let h = r.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, PUT, POST, HEAD, DELETE"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, PUT, POST, HEAD, DELETE"),
+        );
         if let Some(a) = asked_headers {
             h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, a);
         }
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("3600"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("3600"),
+        );
         r
     } else {
         match hyper::service::Service::call(&service, req).await {
@@ -99,7 +124,10 @@ async fn with_cors(req: Request<Incoming>, service: s3s::service::S3Service) -> 
     if let Some(o) = origin {
         let h = resp.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("ETag"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag"),
+        );
         h.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
     resp

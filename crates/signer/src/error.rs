@@ -60,12 +60,26 @@ impl ApiError {
         }
     }
 
+    /// The `{error, code}` body this error answers with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.public_message(),
+            code: self.code().to_owned(),
+        }
+    }
+
     /// The message for the client: never the store's raw answer.
     fn public_message(&self) -> String {
         match self {
-            ApiError::Store(StoreError::Unavailable(_)) => "the storage service cannot be reached; try again".into(),
-            ApiError::Store(StoreError::Refused { .. }) => "the storage service refused the request".into(),
-            ApiError::Store(StoreError::InvalidPart(m)) => format!("the store refused the parts: {m}"),
+            ApiError::Store(StoreError::Unavailable(_)) => {
+                "the storage service cannot be reached; try again".into()
+            }
+            ApiError::Store(StoreError::Refused { .. }) => {
+                "the storage service refused the request".into()
+            }
+            ApiError::Store(StoreError::InvalidPart(m)) => {
+                format!("the store refused the parts: {m}")
+            }
             other => other.to_string(),
         }
     }
@@ -80,7 +94,9 @@ impl ResponseError for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Store(StoreError::NoSuchUpload | StoreError::NoSuchKey) => StatusCode::NOT_FOUND,
+            ApiError::Store(StoreError::NoSuchUpload | StoreError::NoSuchKey) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::Store(StoreError::InvalidPart(_)) => StatusCode::BAD_REQUEST,
             ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::Refused { .. }) => StatusCode::BAD_GATEWAY,
@@ -101,34 +117,42 @@ impl ResponseError for ApiError {
         if let ApiError::Auth(_) = self {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        resp.json(ErrorBody { error: self.public_message(), code: self.code().to_owned() })
+        resp.json(self.body())
     }
 }
 
 /// Answers for input actix rejects before a handler runs (bad JSON, bad
 /// query, bad path): the same `{error, code}` shape with 400, never a 500.
 pub fn json_config() -> actix_web::web::JsonConfig {
-    actix_web::web::JsonConfig::default().limit(4 * 1024 * 1024).error_handler(|err, _| {
-        let msg = match &err {
-            actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
-            | actix_web::error::JsonPayloadError::Overflow { .. } => "the JSON body is too large".to_owned(),
-            actix_web::error::JsonPayloadError::ContentType => "the body must be application/json".to_owned(),
-            other => format!("malformed JSON body: {}", first_line(&other.to_string())),
-        };
-        ApiError::BadRequest(msg).into()
-    })
+    actix_web::web::JsonConfig::default()
+        .limit(4 * 1024 * 1024)
+        .error_handler(|err, _| {
+            let msg = match &err {
+                actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                    "the JSON body is too large".to_owned()
+                }
+                actix_web::error::JsonPayloadError::ContentType => {
+                    "the body must be application/json".to_owned()
+                }
+                other => format!("malformed JSON body: {}", first_line(&other.to_string())),
+            };
+            ApiError::BadRequest(msg).into()
+        })
 }
 
 /// See [`json_config`].
 pub fn query_config() -> actix_web::web::QueryConfig {
-    actix_web::web::QueryConfig::default()
-        .error_handler(|err, _| ApiError::BadRequest(format!("malformed query: {}", first_line(&err.to_string()))).into())
+    actix_web::web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest(format!("malformed query: {}", first_line(&err.to_string()))).into()
+    })
 }
 
 /// See [`json_config`].
 pub fn path_config() -> actix_web::web::PathConfig {
-    actix_web::web::PathConfig::default()
-        .error_handler(|err, _| ApiError::BadRequest(format!("malformed path: {}", first_line(&err.to_string()))).into())
+    actix_web::web::PathConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest(format!("malformed path: {}", first_line(&err.to_string()))).into()
+    })
 }
 
 fn first_line(s: &str) -> String {

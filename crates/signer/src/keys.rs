@@ -60,9 +60,11 @@ impl ObjectKey {
     /// Makes a fresh key for `caller` and a user's file name.
     pub fn new(prefix: &str, caller: &Caller, filename: &str, approved: Approved) -> ObjectKey {
         let size_field = approved.size.map_or(0, |s| (s + 1) as u128) & ((1 << SIZE_BITS) - 1);
-        let part_field = approved.part_size.map_or(0, |p| (p / MIB) as u128) & ((1 << PART_BITS) - 1);
+        let part_field =
+            approved.part_size.map_or(0, |p| (p / MIB) as u128) & ((1 << PART_BITS) - 1);
         let random = Uuid::new_v4().as_u128() & ((1 << RANDOM_BITS) - 1);
-        let custom = (size_field << (PART_BITS + RANDOM_BITS)) | (part_field << RANDOM_BITS) | random;
+        let custom =
+            (size_field << (PART_BITS + RANDOM_BITS)) | (part_field << RANDOM_BITS) | random;
         ObjectKey {
             prefix: prefix.to_owned(),
             caller: caller.as_str().to_owned(),
@@ -81,18 +83,29 @@ impl ObjectKey {
     }
 
     fn parse(key: &str, prefix: &str) -> Result<ObjectKey, KeyError> {
-        let rest = key.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')).ok_or(KeyError::Malformed)?;
+        let rest = key
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('/'))
+            .ok_or(KeyError::Malformed)?;
         let mut it = rest.splitn(3, '/');
         let (Some(caller), Some(id), Some(name)) = (it.next(), it.next(), it.next()) else {
             return Err(KeyError::Malformed);
         };
         Caller::parse(caller).map_err(|_| KeyError::Malformed)?;
         // Only the canonical hyphenated lower-case form, so one key has one spelling.
-        let id = Uuid::try_parse(id).ok().filter(|u| u.hyphenated().to_string() == id).ok_or(KeyError::Malformed)?;
+        let id = Uuid::try_parse(id)
+            .ok()
+            .filter(|u| u.hyphenated().to_string() == id)
+            .ok_or(KeyError::Malformed)?;
         if unpack_v8(id.as_u128()).is_none() || name.is_empty() || sanitize_filename(name) != name {
             return Err(KeyError::Malformed);
         }
-        Ok(ObjectKey { prefix: prefix.to_owned(), caller: caller.to_owned(), id, name: name.to_owned() })
+        Ok(ObjectKey {
+            prefix: prefix.to_owned(),
+            caller: caller.to_owned(),
+            id,
+            name: name.to_owned(),
+        })
     }
 
     /// What was approved when the key was made.
@@ -119,7 +132,14 @@ impl ObjectKey {
 
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.prefix, self.caller, self.id.hyphenated(), self.name)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.prefix,
+            self.caller,
+            self.id.hyphenated(),
+            self.name
+        )
     }
 }
 
@@ -153,16 +173,36 @@ mod tests {
 
     #[test]
     fn key_shape_and_namespace() {
-        let k = ObjectKey::new("uploads", &alice(), "../../etc/passwd", Approved { size: Some(10), part_size: None });
+        let k = ObjectKey::new(
+            "uploads",
+            &alice(),
+            "../../etc/passwd",
+            Approved {
+                size: Some(10),
+                part_size: None,
+            },
+        );
         let s = k.to_string();
         assert!(s.starts_with("uploads/alice/"), "{s}");
         assert_eq!(s.matches('/').count(), 3, "{s}");
         let back = ObjectKey::parse_for(&s, "uploads", &alice()).unwrap();
         assert_eq!(back, k);
-        assert_eq!(back.approved(), Approved { size: Some(10), part_size: None });
+        assert_eq!(
+            back.approved(),
+            Approved {
+                size: Some(10),
+                part_size: None
+            }
+        );
         let bob = Caller::parse("bob").unwrap();
-        assert_eq!(ObjectKey::parse_for(&s, "uploads", &bob), Err(KeyError::NotYours));
-        assert_eq!(ObjectKey::parse_for(&s, "other", &alice()), Err(KeyError::Malformed));
+        assert_eq!(
+            ObjectKey::parse_for(&s, "uploads", &bob),
+            Err(KeyError::NotYours)
+        );
+        assert_eq!(
+            ObjectKey::parse_for(&s, "other", &alice()),
+            Err(KeyError::Malformed)
+        );
         for bad in [
             "uploads/alice/x/y",
             "uploads/alice",
@@ -172,7 +212,10 @@ mod tests {
             &format!("{s}/../../x"),
             &s.to_uppercase(),
         ] {
-            assert!(ObjectKey::parse_for(bad, "uploads", &alice()).is_err(), "{bad}");
+            assert!(
+                ObjectKey::parse_for(bad, "uploads", &alice()).is_err(),
+                "{bad}"
+            );
         }
     }
 

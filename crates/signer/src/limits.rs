@@ -13,19 +13,39 @@ impl TypePattern {
     pub fn parse(s: &str) -> Option<TypePattern> {
         let s = s.trim().to_ascii_lowercase();
         let (main, sub) = s.split_once('/')?;
-        let token = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c));
+        let token = |t: &str| {
+            !t.is_empty()
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+        };
         match (main, sub) {
-            ("*", "*") => Some(TypePattern { main: "*".into(), sub: None }),
-            (m, "*") if token(m) => Some(TypePattern { main: m.into(), sub: None }),
-            (m, s) if token(m) && token(s) => Some(TypePattern { main: m.into(), sub: Some(s.into()) }),
+            ("*", "*") => Some(TypePattern {
+                main: "*".into(),
+                sub: None,
+            }),
+            (m, "*") if token(m) => Some(TypePattern {
+                main: m.into(),
+                sub: None,
+            }),
+            (m, s) if token(m) && token(s) => Some(TypePattern {
+                main: m.into(),
+                sub: Some(s.into()),
+            }),
             _ => None,
         }
     }
 
     /// Whether a content type (parameters such as `; charset=` ignored) matches.
     pub fn matches(&self, content_type: &str) -> bool {
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        let Some((main, sub)) = essence.split_once('/') else { return false };
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let Some((main, sub)) = essence.split_once('/') else {
+            return false;
+        };
         (self.main == "*" || self.main == main) && self.sub.as_deref().is_none_or(|s| s == sub)
     }
 }
@@ -33,7 +53,10 @@ impl TypePattern {
 /// A content type as the signer will sign it: a plain media type, at most 255
 /// characters of visible ASCII. Anything else is refused rather than signed.
 pub fn normalize_content_type(t: Option<&str>) -> Result<String, &'static str> {
-    let t = t.map(str::trim).filter(|t| !t.is_empty()).unwrap_or("application/octet-stream");
+    let t = t
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("application/octet-stream");
     if t.len() > 255 || !t.bytes().all(|b| (0x20..0x7f).contains(&b)) || !t.contains('/') {
         return Err("the content type must be a media type like image/png");
     }
@@ -60,7 +83,10 @@ mod tests {
 
     #[test]
     fn content_types() {
-        assert_eq!(normalize_content_type(None).unwrap(), "application/octet-stream");
+        assert_eq!(
+            normalize_content_type(None).unwrap(),
+            "application/octet-stream"
+        );
         assert!(normalize_content_type(Some("text/plain\r\nx: y")).is_err());
         assert!(normalize_content_type(Some("nonsense")).is_err());
     }

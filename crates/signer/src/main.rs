@@ -11,7 +11,10 @@ use s3lift_signer::config::{Env, ProcessEnv, Settings};
 use s3lift_signer::store::Store;
 
 #[derive(Parser)]
-#[command(version, about = "Stateless presigning service for direct-to-S3 browser uploads")]
+#[command(
+    version,
+    about = "Stateless presigning service for direct-to-S3 browser uploads"
+)]
 struct Cli {
     /// A TOML config file; S3LIFT_* environment variables override it.
     #[arg(long, global = true)]
@@ -80,11 +83,17 @@ fn init_tracing(json: bool) {
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive("aws_sigv4=warn".parse().expect("valid directive"))
         .add_directive("aws_smithy_runtime=warn".parse().expect("valid directive"))
-        .add_directive("aws_smithy_runtime_api=warn".parse().expect("valid directive"))
+        .add_directive(
+            "aws_smithy_runtime_api=warn"
+                .parse()
+                .expect("valid directive"),
+        )
         .add_directive("aws_config=warn".parse().expect("valid directive"))
         .add_directive("hyper=warn".parse().expect("valid directive"))
         .add_directive("s3s=warn".parse().expect("valid directive"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         b.json().init();
     } else {
@@ -115,15 +124,27 @@ async fn run() -> anyhow::Result<()> {
             tracing::info!(port = app.port(), "s3lift-signer listening");
             app.run_until_stopped().await?;
         }
-        Command::Dev { data, store_bind, www, pkg } => {
-            let bucket = ProcessEnv.get("S3LIFT_S3_BUCKET").unwrap_or_else(|| "s3lift-dev".into());
+        Command::Dev {
+            data,
+            store_bind,
+            www,
+            pkg,
+        } => {
+            let bucket = ProcessEnv
+                .get("S3LIFT_S3_BUCKET")
+                .unwrap_or_else(|| "s3lift-dev".into());
             let store = s3lift_signer::dev::start(&data, store_bind, &bucket).await?;
-            let bind = ProcessEnv.get("S3LIFT_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+            let bind = ProcessEnv
+                .get("S3LIFT_BIND")
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
             let port = bind.rsplit(':').next().unwrap_or("8080").to_owned();
             let mut defaults = HashMap::new();
             defaults.insert("S3LIFT_S3_BUCKET", bucket);
             defaults.insert("S3LIFT_ALLOW_ANONYMOUS", "true".into());
-            defaults.insert("S3LIFT_ALLOWED_ORIGINS", format!("http://127.0.0.1:{port},http://localhost:{port}"));
+            defaults.insert(
+                "S3LIFT_ALLOWED_ORIGINS",
+                format!("http://127.0.0.1:{port},http://localhost:{port}"),
+            );
             let mut env = DevEnv(defaults);
             // The embedded store is the point of dev mode: it always wins.
             env.0.insert("S3LIFT_S3_ENDPOINT", store.endpoint.clone());
@@ -135,23 +156,47 @@ async fn run() -> anyhow::Result<()> {
             if pkg.is_dir() {
                 mounts.push(("/pkg".to_owned(), pkg));
             } else {
-                tracing::warn!("{} not found: run `just build` for the demo's upload client", pkg.display());
+                tracing::warn!(
+                    "{} not found: run `just build` for the demo's upload client",
+                    pkg.display()
+                );
             }
             mounts.push(("/".to_owned(), www));
             let app = Application::build_with(settings, Some(store.credentials), mounts).await?;
-            println!("s3lift dev: open http://127.0.0.1:{}/ (embedded store at {}, data in {})", app.port(), store.endpoint, data.display());
+            println!(
+                "s3lift dev: open http://127.0.0.1:{}/ (embedded store at {}, data in {})",
+                app.port(),
+                store.endpoint,
+                data.display()
+            );
             app.run_until_stopped().await?;
         }
-        Command::Bucket { action: BucketAction::Setup { abort_after_days, no_expose_etag, create } } => {
+        Command::Bucket {
+            action:
+                BucketAction::Setup {
+                    abort_after_days,
+                    no_expose_etag,
+                    create,
+                },
+        } => {
             let settings = Settings::load(cli.config.as_deref(), &ProcessEnv)?;
             init_tracing(settings.log_json);
             let store = Store::connect(&settings, None).await?;
             if create {
                 store.ensure_bucket().await?;
             }
-            let origins = if settings.allowed_origins.is_empty() { vec!["*".to_owned()] } else { settings.allowed_origins.clone() };
+            let origins = if settings.allowed_origins.is_empty() {
+                vec!["*".to_owned()]
+            } else {
+                settings.allowed_origins.clone()
+            };
             store.put_cors(&origins, !no_expose_etag).await?;
-            println!("CORS set on {}: origins {}, methods PUT POST GET HEAD, ExposeHeaders {}", settings.s3_bucket, origins.join(" "), if no_expose_etag { "none" } else { "ETag" });
+            println!(
+                "CORS set on {}: origins {}, methods PUT POST GET HEAD, ExposeHeaders {}",
+                settings.s3_bucket,
+                origins.join(" "),
+                if no_expose_etag { "none" } else { "ETag" }
+            );
             match store.put_abort_lifecycle(abort_after_days).await {
                 Ok(()) => println!("lifecycle set: incomplete multipart uploads aborted after {abort_after_days} days"),
                 // Some stores (Garage among them) support only part of the lifecycle API.

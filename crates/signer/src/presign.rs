@@ -38,9 +38,18 @@ impl BucketUrl {
         let endpoint = endpoint.unwrap_or(&default).trim_end_matches('/');
         let (scheme, host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
         let host = host.split('/').next().unwrap_or(host);
-        let (host, path_prefix) =
-            if path_style { (host.to_owned(), format!("/{bucket}")) } else { (format!("{bucket}.{host}"), String::new()) };
-        BucketUrl { scheme: scheme.to_owned(), host, path_prefix, region: region.to_owned(), bucket: bucket.to_owned() }
+        let (host, path_prefix) = if path_style {
+            (host.to_owned(), format!("/{bucket}"))
+        } else {
+            (format!("{bucket}.{host}"), String::new())
+        };
+        BucketUrl {
+            scheme: scheme.to_owned(),
+            host,
+            path_prefix,
+            region: region.to_owned(),
+            bucket: bucket.to_owned(),
+        }
     }
 
     /// The bucket name.
@@ -94,28 +103,53 @@ struct Stamp {
 fn stamp(url: &BucketUrl, creds: &Credentials, now: SystemTime) -> Stamp {
     let amz_date = amz_date(now);
     let scope = format!("{}/{}/s3/aws4_request", &amz_date[..8], url.region);
-    let key = aws_sigv4::sign::v4::generate_signing_key(creds.secret_access_key(), now, &url.region, "s3");
+    let key = aws_sigv4::sign::v4::generate_signing_key(
+        creds.secret_access_key(),
+        now,
+        &url.region,
+        "s3",
+    );
     let mut bytes = [0u8; 32];
     bytes.copy_from_slice(key.as_ref());
-    Stamp { amz_date, scope, key: bytes }
+    Stamp {
+        amz_date,
+        scope,
+        key: bytes,
+    }
 }
 
 /// A presigned URL for `req`, valid from `now`.
-pub fn presign_url(url: &BucketUrl, creds: &Credentials, now: SystemTime, req: &PresignRequest<'_>) -> String {
+pub fn presign_url(
+    url: &BucketUrl,
+    creds: &Credentials,
+    now: SystemTime,
+    req: &PresignRequest<'_>,
+) -> String {
     let st = stamp(url, creds, now);
     let path = url.object_path(req.key);
 
     let mut headers: Vec<(String, String)> = Vec::with_capacity(req.headers.len() + 1);
     headers.push(("host".into(), url.host.clone()));
     for (k, v) in req.headers {
-        headers.push((k.to_ascii_lowercase(), v.split_whitespace().collect::<Vec<_>>().join(" ")));
+        headers.push((
+            k.to_ascii_lowercase(),
+            v.split_whitespace().collect::<Vec<_>>().join(" "),
+        ));
     }
     headers.sort();
-    let signed_headers = headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
+    let signed_headers = headers
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
 
     let credential = format!("{}/{}", creds.access_key_id(), st.scope);
     let expires = req.expires.as_secs().clamp(1, 604_800).to_string();
-    let mut query: Vec<(String, String)> = req.query.iter().map(|(k, v)| (uri_encode(k, true), uri_encode(v, true))).collect();
+    let mut query: Vec<(String, String)> = req
+        .query
+        .iter()
+        .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
+        .collect();
     let mut add = |k: &str, v: &str| query.push((k.to_owned(), uri_encode(v, true)));
     add("X-Amz-Algorithm", "AWS4-HMAC-SHA256");
     add("X-Amz-Credential", &credential);
@@ -141,10 +175,17 @@ pub fn presign_url(url: &BucketUrl, creds: &Credentials, now: SystemTime, req: &
     }
     let _ = write!(canonical, "\n{signed_headers}\nUNSIGNED-PAYLOAD");
 
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{}\n{}\n{}", st.amz_date, st.scope, hex::encode(Sha256::digest(canonical.as_bytes())));
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{}\n{}\n{}",
+        st.amz_date,
+        st.scope,
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
     let signature = hex::encode(hmac(&st.key, string_to_sign.as_bytes()));
-    format!("{}://{}{}?{}&X-Amz-Signature={}", url.scheme, url.host, path, canonical_query, signature)
+    format!(
+        "{}://{}{}?{}&X-Amz-Signature={}",
+        url.scheme, url.host, path, canonical_query, signature
+    )
 }
 
 /// A POST policy form for one object whose size must fall in `size_range`.
@@ -194,7 +235,10 @@ pub fn presign_post(
     let signature = hex::encode(hmac(&st.key, policy.as_bytes()));
     fields.push(("Policy".into(), policy));
     fields.push(("X-Amz-Signature".into(), signature));
-    PostPolicy { url: url.bucket_url(), fields }
+    PostPolicy {
+        url: url.bucket_url(),
+        fields,
+    }
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -209,7 +253,9 @@ pub fn uri_encode(s: &str, encode_slash: bool) -> String {
     let mut out = String::with_capacity(s.len() * 3 / 2);
     for &b in s.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b'/' if !encode_slash => out.push('/'),
             _ => {
                 let _ = write!(out, "%{b:02X}");
@@ -256,17 +302,28 @@ fn iso8601(t: SystemTime) -> String {
 mod tests {
     use super::*;
     use aws_sigv4::http_request::{
-        sign, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
-        UriPathNormalizationMode,
+        sign, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+        SigningSettings, UriPathNormalizationMode,
     };
     use aws_smithy_runtime_api::client::identity::Identity;
 
     fn creds(token: Option<&str>) -> Credentials {
-        Credentials::new("GKtestaccesskey", "testsecretkeytestsecretkeytestsecretkey", token.map(String::from), None, "test")
+        Credentials::new(
+            "GKtestaccesskey",
+            "testsecretkeytestsecretkeytestsecretkey",
+            token.map(String::from),
+            None,
+            "test",
+        )
     }
 
     /// The SDK's own signer, configured for S3 presigned URLs.
-    fn sdk_signature(url: &BucketUrl, c: &Credentials, now: SystemTime, req: &PresignRequest<'_>) -> String {
+    fn sdk_signature(
+        url: &BucketUrl,
+        c: &Credentials,
+        now: SystemTime,
+        req: &PresignRequest<'_>,
+    ) -> String {
         let identity: Identity = c.clone().into();
         let mut settings = SigningSettings::default();
         settings.signature_location = SignatureLocation::QueryParams;
@@ -282,33 +339,69 @@ mod tests {
             .build()
             .unwrap()
             .into();
-        let q: Vec<String> = req.query.iter().map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true))).collect();
-        let uri = format!("{}://{}{}?{}", url.scheme, url.host, url.object_path(req.key), q.join("&"));
+        let q: Vec<String> = req
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true)))
+            .collect();
+        let uri = format!(
+            "{}://{}{}?{}",
+            url.scheme,
+            url.host,
+            url.object_path(req.key),
+            q.join("&")
+        );
         let mut headers: Vec<(&str, &str)> = vec![("host", url.host.as_str())];
         headers.extend(req.headers.iter().copied());
-        let signable = SignableRequest::new(req.method, uri, headers.into_iter(), SignableBody::UnsignedPayload).unwrap();
+        let signable = SignableRequest::new(
+            req.method,
+            uri,
+            headers.into_iter(),
+            SignableBody::UnsignedPayload,
+        )
+        .unwrap();
         let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.params().iter().find(|(k, _)| *k == "X-Amz-Signature").unwrap().1.to_string()
+        instructions
+            .params()
+            .iter()
+            .find(|(k, _)| *k == "X-Amz-Signature")
+            .unwrap()
+            .1
+            .to_string()
     }
 
     #[test]
     fn matches_the_sdk_signer() {
         let now = UNIX_EPOCH + Duration::from_secs(1_764_000_000);
         for (url, c) in [
-            (BucketUrl::new(Some("http://127.0.0.1:3900"), "garage", "bkt", true), creds(None)),
-            (BucketUrl::new(None, "eu-west-1", "bkt", false), creds(Some("session/token+x="))),
+            (
+                BucketUrl::new(Some("http://127.0.0.1:3900"), "garage", "bkt", true),
+                creds(None),
+            ),
+            (
+                BucketUrl::new(None, "eu-west-1", "bkt", false),
+                creds(Some("session/token+x=")),
+            ),
         ] {
             let req = PresignRequest {
                 method: "PUT",
                 key: "uploads/alice/0192-x/ä b+c?.bin",
                 query: &[("partNumber", "7"), ("uploadId", "a b/c+=")],
-                headers: &[("content-length", "5242880"), ("x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")],
+                headers: &[
+                    ("content-length", "5242880"),
+                    (
+                        "x-amz-checksum-sha256",
+                        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                    ),
+                ],
                 expires: Duration::from_secs(600),
             };
             let ours = presign_url(&url, &c, now, &req);
             let sig = ours.rsplit_once("X-Amz-Signature=").unwrap().1;
             assert_eq!(sig, sdk_signature(&url, &c, now, &req), "{ours}");
-            assert!(ours.contains("X-Amz-SignedHeaders=content-length%3Bhost%3Bx-amz-checksum-sha256"));
+            assert!(
+                ours.contains("X-Amz-SignedHeaders=content-length%3Bhost%3Bx-amz-checksum-sha256")
+            );
         }
     }
 
@@ -318,13 +411,22 @@ mod tests {
         assert_eq!(p.object_url("a b/c"), "http://127.0.0.1:3900/bkt/a%20b/c");
         assert_eq!(p.bucket_url(), "http://127.0.0.1:3900/bkt/");
         let v = BucketUrl::new(None, "us-east-1", "bkt", false);
-        assert_eq!(v.object_url("k"), "https://bkt.s3.us-east-1.amazonaws.com/k");
+        assert_eq!(
+            v.object_url("k"),
+            "https://bkt.s3.us-east-1.amazonaws.com/k"
+        );
     }
 
     #[test]
     fn dates() {
         assert_eq!(amz_date(UNIX_EPOCH), "19700101T000000Z");
-        assert_eq!(amz_date(UNIX_EPOCH + Duration::from_secs(951_782_400)), "20000229T000000Z");
-        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(1_764_000_000)), "2025-11-24T16:00:00.000Z");
+        assert_eq!(
+            amz_date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "20000229T000000Z"
+        );
+        assert_eq!(
+            iso8601(UNIX_EPOCH + Duration::from_secs(1_764_000_000)),
+            "2025-11-24T16:00:00.000Z"
+        );
     }
 }

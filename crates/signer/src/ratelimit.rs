@@ -26,7 +26,10 @@ const MAX_TRACKED: usize = 100_000;
 impl RateLimiter {
     /// A limiter allowing `per_minute` requests per minute per caller.
     pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter { per_minute: f64::from(per_minute.max(1)), buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_minute: f64::from(per_minute.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one token for `caller` at `now`, or says how many seconds to wait.
@@ -37,8 +40,12 @@ impl RateLimiter {
             let full_after = Duration::from_secs_f64(self.per_minute / rate);
             buckets.retain(|_, b| now.duration_since(b.last) < full_after);
         }
-        let b = buckets.entry(caller.to_owned()).or_insert(Bucket { tokens: self.per_minute, last: now });
-        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(self.per_minute);
+        let b = buckets.entry(caller.to_owned()).or_insert(Bucket {
+            tokens: self.per_minute,
+            last: now,
+        });
+        b.tokens =
+            (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(self.per_minute);
         b.last = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;

@@ -11,7 +11,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB, MIN_PART_SIZE};
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartRequest,
-    CreateMultipartResponse, DownloadLink, ListedPart, SignedPart, UploadCompleted, UploadMethod, UploadParams,
+    CreateMultipartResponse, DownloadLink, ListedPart, SignedPart, UploadCompleted, UploadMethod,
+    UploadParams,
 };
 use serde::Deserialize;
 
@@ -61,7 +62,10 @@ const VERIFIED_CAPACITY: usize = 50_000;
 impl VerifiedUploads {
     /// A cache whose entries live `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        VerifiedUploads { ttl, entries: Mutex::new(HashMap::new()) }
+        VerifiedUploads {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn contains(&self, upload_id: &str, key: &str) -> bool {
@@ -101,13 +105,21 @@ impl FromRequest for Authed {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
             return ready(Err(ApiError::BadRequest("server misconfigured".into())));
         };
-        let header = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|h| h.to_str().ok());
-        let result = state.auth.authenticate(header).map_err(ApiError::from).and_then(|caller| {
-            if let Some(l) = &state.limiter {
-                l.check(caller.as_str(), Instant::now()).map_err(ApiError::RateLimited)?;
-            }
-            Ok(Authed(caller))
-        });
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
+        let result = state
+            .auth
+            .authenticate(header)
+            .map_err(ApiError::from)
+            .and_then(|caller| {
+                if let Some(l) = &state.limiter {
+                    l.check(caller.as_str(), Instant::now())
+                        .map_err(ApiError::RateLimited)?;
+                }
+                Ok(Authed(caller))
+            });
         ready(result)
     }
 }
@@ -116,7 +128,8 @@ impl FromRequest for Authed {
 /// printable so it can go into a query string and a log line safely.
 fn parse_upload_id(id: &str) -> Result<&str, ApiError> {
     let ok = !id.is_empty() && id.len() <= 1024 && id.bytes().all(|b| b.is_ascii_graphic());
-    ok.then_some(id).ok_or_else(|| ApiError::BadRequest("uploadId is not a valid upload id".into()))
+    ok.then_some(id)
+        .ok_or_else(|| ApiError::BadRequest("uploadId is not a valid upload id".into()))
 }
 
 /// The `?key=` query of the routes that act on one object.
@@ -129,7 +142,11 @@ fn parse_key(state: &AppState, caller: &Caller, key: &str) -> Result<ObjectKey, 
     if key.is_empty() {
         return Err(ApiError::BadRequest("`key` is required".into()));
     }
-    Ok(ObjectKey::parse_for(key, &state.settings.key_prefix, caller)?)
+    Ok(ObjectKey::parse_for(
+        key,
+        &state.settings.key_prefix,
+        caller,
+    )?)
 }
 
 fn check_type(state: &AppState, content_type: Option<&str>) -> Result<String, ApiError> {
@@ -158,7 +175,9 @@ fn check_filename(name: &str) -> Result<(), ApiError> {
         return Err(ApiError::BadRequest("`filename` is required".into()));
     }
     if name.len() > 1024 {
-        return Err(ApiError::BadRequest("`filename` is longer than 1024 bytes".into()));
+        return Err(ApiError::BadRequest(
+            "`filename` is longer than 1024 bytes".into(),
+        ));
     }
     Ok(())
 }
@@ -166,13 +185,19 @@ fn check_filename(name: &str) -> Result<(), ApiError> {
 /// User metadata as `x-amz-meta-*`: names of `[a-z0-9_-]`, values of visible
 /// ASCII (anything else percent-encoded, since browsers cannot send other
 /// bytes in a header), at most 2 KiB in all as S3 allows.
-fn clean_metadata<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Result<BTreeMap<String, String>, ApiError> {
+fn clean_metadata<'a>(
+    pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> Result<BTreeMap<String, String>, ApiError> {
     let mut out = BTreeMap::new();
     let mut total = 0;
     for (name, value) in pairs {
         let Some(value) = value else { continue };
         let name = name.to_ascii_lowercase();
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(ApiError::BadRequest(format!(
                 "metadata name `{}` must be letters, digits, - or _",
                 name.chars().take(64).collect::<String>()
@@ -180,7 +205,13 @@ fn clean_metadata<'a>(pairs: impl Iterator<Item = (&'a str, Option<&'a str>)>) -
         }
         let value: String = value
             .bytes()
-            .map(|b| if (0x20..0x7f).contains(&b) && b != b'%' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if (0x20..0x7f).contains(&b) && b != b'%' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
         total += name.len() + value.len();
         out.insert(name, value);
@@ -219,45 +250,100 @@ pub async fn params(
             }
             "type" => content_type = Some(v.as_str()),
             "size" => {
-                size = Some(v.parse::<u64>().map_err(|_| ApiError::BadRequest("`size` must be a whole number of bytes".into()))?)
+                size = Some(v.parse::<u64>().map_err(|_| {
+                    ApiError::BadRequest("`size` must be a whole number of bytes".into())
+                })?)
             }
             // Companion's form: metadata[name]=value.
-            k if k.starts_with("metadata[") && k.ends_with(']') => metadata.push((&k[9..k.len() - 1], Some(v.as_str()))),
+            k if k.starts_with("metadata[") && k.ends_with(']') => {
+                metadata.push((&k[9..k.len() - 1], Some(v.as_str())))
+            }
             _ => {}
         }
     }
-    let filename = filename.unwrap_or("");
-    check_filename(filename)?;
-    let content_type = check_type(&state, content_type)?;
     let metadata = clean_metadata(metadata.into_iter())?;
+    let answer = sign_single(
+        &state,
+        &caller,
+        filename.unwrap_or(""),
+        content_type,
+        size,
+        prefer_post,
+        &metadata,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Signs one single-request upload: a PUT with its exact length signed, or
+/// a POST policy whose `content-length-range` the store enforces.
+async fn sign_single(
+    state: &AppState,
+    caller: &Caller,
+    filename: &str,
+    content_type: Option<&str>,
+    size: Option<u64>,
+    prefer_post: bool,
+    metadata: &BTreeMap<String, String>,
+) -> Result<UploadParams, ApiError> {
+    check_filename(filename)?;
+    let content_type = check_type(state, content_type)?;
     // S3 refuses a single PUT above 5 GiB: such files must go multipart.
     let single_max = state.settings.max_size.min(MAX_PART_SIZE);
     if let Some(size) = size {
-        check_size(&state, size)?;
+        check_size(state, size)?;
         if size > single_max {
             return Err(ApiError::TooLarge(format!(
                 "a single request carries at most {single_max} bytes; use a multipart upload"
             )));
         }
     }
-    let key = ObjectKey::new(&state.settings.key_prefix, &caller, filename, Approved { size, part_size: None }).to_string();
+    let key = ObjectKey::new(
+        &state.settings.key_prefix,
+        caller,
+        filename,
+        Approved {
+            size,
+            part_size: None,
+        },
+    )
+    .to_string();
     let creds = state.store.credentials().await?;
     let ttl = state.settings.url_ttl;
     let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.clone())];
-    headers.extend(state.store.sse_headers().into_iter().map(|(k, v)| (k.to_owned(), v)));
-    headers.extend(metadata.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())));
+    headers.extend(
+        state
+            .store
+            .sse_headers()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v)),
+    );
+    headers.extend(
+        metadata
+            .iter()
+            .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
+    );
 
     let answer = match (size, state.settings.single_upload) {
         (Some(size), SingleUploadMethod::Auto) if !prefer_post => {
             // The exact length is signed: the store refuses any other body size.
             let len = size.to_string();
-            let mut signed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let mut signed: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             signed.push(("content-length", &len));
             let url = presign_url(
                 &state.url,
                 &creds,
                 now(),
-                &PresignRequest { method: "PUT", key: &key, query: &[], headers: &signed, expires: Duration::from_secs(ttl) },
+                &PresignRequest {
+                    method: "PUT",
+                    key: &key,
+                    query: &[],
+                    headers: &signed,
+                    expires: Duration::from_secs(ttl),
+                },
             );
             state.metrics.presigned.with_label_values(&["put"]).inc();
             UploadParams {
@@ -277,10 +363,21 @@ pub async fn params(
                 Some(s) => (s, s),
                 None => (0, single_max),
             };
-            let extra: Vec<(&str, &str)> =
-                headers.iter().skip(1).map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let policy =
-                presign_post(&state.url, &creds, now(), &key, &content_type, range, &extra, Duration::from_secs(ttl));
+            let extra: Vec<(&str, &str)> = headers
+                .iter()
+                .skip(1)
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let policy = presign_post(
+                &state.url,
+                &creds,
+                now(),
+                &key,
+                &content_type,
+                range,
+                &extra,
+                Duration::from_secs(ttl),
+            );
             state.metrics.presigned.with_label_values(&["post"]).inc();
             UploadParams {
                 method: UploadMethod::Post,
@@ -293,7 +390,62 @@ pub async fn params(
             }
         }
     };
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(answer)
+}
+
+/// Body of `POST /s3/params` (extension): many small files signed in one call.
+#[derive(Deserialize)]
+pub struct ParamsBatch {
+    files: Vec<ParamsItem>,
+}
+
+#[derive(Deserialize)]
+struct ParamsItem {
+    filename: String,
+    #[serde(rename = "type", default)]
+    content_type: Option<String>,
+    size: u64,
+    #[serde(default)]
+    method: Option<UploadMethod>,
+}
+
+/// The most files one `POST /s3/params` may sign.
+const MAX_PARAMS_BATCH: usize = 100;
+
+/// `POST /s3/params` (extension): `{files: [{filename, type, size, method}]}` →
+/// `{params: [UploadParams | {error, code}]}`, in order. One refused file does
+/// not refuse the others.
+pub async fn params_batch(
+    state: web::Data<AppState>,
+    Authed(caller): Authed,
+    body: web::Json<ParamsBatch>,
+) -> Result<HttpResponse, ApiError> {
+    let files = body.into_inner().files;
+    if files.is_empty() || files.len() > MAX_PARAMS_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "files must list 1 to {MAX_PARAMS_BATCH} files"
+        )));
+    }
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let post = f.method == Some(UploadMethod::Post);
+        let item = match sign_single(
+            &state,
+            &caller,
+            &f.filename,
+            f.content_type.as_deref(),
+            Some(f.size),
+            post,
+            &BTreeMap::new(),
+        )
+        .await
+        {
+            Ok(p) => serde_json::to_value(p).unwrap_or_default(),
+            Err(e) => serde_json::to_value(e.body()).unwrap_or_default(),
+        };
+        out.push(item);
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "params": out })))
 }
 
 /// Body of `POST /s3/multipart`, with our extensions read leniently.
@@ -318,21 +470,48 @@ pub async fn create_multipart(
     let body = body.into_inner();
     check_filename(&body.base.filename)?;
     let content_type = check_type(&state, body.base.content_type.as_deref())?;
-    let metadata = clean_metadata(body.base.metadata.iter().map(|(k, v)| (k.as_str(), v.to_metadata_string())))?;
+    let metadata = clean_metadata(
+        body.base
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_metadata_string())),
+    )?;
     let plan = match body.base.size {
         Some(size) => {
             check_size(&state, size)?;
             // Plans are in whole MiB so the key can carry them (see keys.rs).
-            let preferred = body.part_size.unwrap_or(state.settings.part_size).clamp(MIN_PART_SIZE, MAX_PART_SIZE) / MIB * MIB;
-            Some(PartPlan::new(size, Some(preferred)).map_err(|e| ApiError::TooLarge(e.to_string()))?)
+            let preferred = body
+                .part_size
+                .unwrap_or(state.settings.part_size)
+                .clamp(MIN_PART_SIZE, MAX_PART_SIZE)
+                / MIB
+                * MIB;
+            Some(
+                PartPlan::new(size, Some(preferred))
+                    .map_err(|e| ApiError::TooLarge(e.to_string()))?,
+            )
         }
         None => None,
     };
-    let approved = Approved { size: plan.as_ref().map(PartPlan::size), part_size: plan.as_ref().map(PartPlan::part_size) };
-    let key = ObjectKey::new(&state.settings.key_prefix, &caller, &body.base.filename, approved).to_string();
+    let approved = Approved {
+        size: plan.as_ref().map(PartPlan::size),
+        part_size: plan.as_ref().map(PartPlan::part_size),
+    };
+    let key = ObjectKey::new(
+        &state.settings.key_prefix,
+        &caller,
+        &body.base.filename,
+        approved,
+    )
+    .to_string();
     let upload_id = state
         .store
-        .create_multipart(&key, &content_type, metadata.into_iter().collect(), body.checksum_algorithm)
+        .create_multipart(
+            &key,
+            &content_type,
+            metadata.into_iter().collect(),
+            body.checksum_algorithm,
+        )
         .await?;
     state.verified.insert(&upload_id, &key);
     tracing::info!(caller = caller.as_str(), key = %key, size = ?approved.size, "multipart upload created");
@@ -379,12 +558,21 @@ async fn sign_parts(
     let mut out = Vec::with_capacity(numbers.len());
     for (i, n) in numbers.iter().enumerate() {
         let number = n.get().to_string();
-        let len = plan.as_ref().and_then(|p| p.expected_len(n.get())).map(|l| l.to_string());
+        let len = plan
+            .as_ref()
+            .and_then(|p| p.expected_len(n.get()))
+            .map(|l| l.to_string());
         let mut must_send = BTreeMap::new();
         if let Some(list) = checksums {
-            must_send.insert(list.algorithm.header_name().to_owned(), list.values[i].clone());
+            must_send.insert(
+                list.algorithm.header_name().to_owned(),
+                list.values[i].clone(),
+            );
         }
-        let mut signed: Vec<(&str, &str)> = must_send.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut signed: Vec<(&str, &str)> = must_send
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         // The planned length is signed, so the store itself refuses a part of
         // any other size. Browsers send Content-Length on their own, so it is
         // not listed among the headers the client must set.
@@ -405,7 +593,11 @@ async fn sign_parts(
         );
         out.push((n.get(), url, must_send));
     }
-    state.metrics.presigned.with_label_values(&["part"]).inc_by(numbers.len() as u64);
+    state
+        .metrics
+        .presigned
+        .with_label_values(&["part"])
+        .inc_by(numbers.len() as u64);
     Ok(out)
 }
 
@@ -433,18 +625,26 @@ pub async fn sign_batch(
     let mut numbers = Vec::new();
     for s in query.part_numbers.split(',').filter(|s| !s.is_empty()) {
         numbers.push(s.trim().parse::<PartNumber>().map_err(|_| {
-            ApiError::BadRequest(format!("partNumbers must be numbers from 1 to {MAX_PARTS}, comma-separated"))
+            ApiError::BadRequest(format!(
+                "partNumbers must be numbers from 1 to {MAX_PARTS}, comma-separated"
+            ))
         })?);
     }
     if numbers.is_empty() {
         return Err(ApiError::BadRequest("partNumbers is empty".into()));
     }
     if numbers.len() > MAX_BATCH {
-        return Err(ApiError::BadRequest(format!("at most {MAX_BATCH} parts per batch")));
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_BATCH} parts per batch"
+        )));
     }
     let checksums = match &query.checksums {
         Some(c) if !c.is_empty() => {
-            let list: ChecksumList = c.parse().map_err(|e: s3lift_protocol::wire::ChecksumListError| ApiError::BadRequest(e.to_string()))?;
+            let list: ChecksumList =
+                c.parse()
+                    .map_err(|e: s3lift_protocol::wire::ChecksumListError| {
+                        ApiError::BadRequest(e.to_string())
+                    })?;
             if list.values.len() != numbers.len() {
                 return Err(ApiError::BadRequest(format!(
                     "checksums has {} values for {} part numbers",
@@ -457,7 +657,11 @@ pub async fn sign_batch(
         _ => None,
     };
     let signed = sign_parts(&state, &key, upload_id, &numbers, checksums.as_ref()).await?;
-    let mut resp = BatchSignResponse { presigned_urls: BTreeMap::new(), headers: BTreeMap::new(), expires: Some(state.settings.url_ttl) };
+    let mut resp = BatchSignResponse {
+        presigned_urls: BTreeMap::new(),
+        headers: BTreeMap::new(),
+        expires: Some(state.settings.url_ttl),
+    };
     for (n, url, headers) in signed {
         resp.presigned_urls.insert(n.to_string(), url);
         if !headers.is_empty() {
@@ -476,13 +680,17 @@ pub async fn sign_one(
 ) -> Result<HttpResponse, ApiError> {
     let (upload_id, number) = path.into_inner();
     let upload_id = parse_upload_id(&upload_id)?;
-    let number: PartNumber = number
-        .parse()
-        .map_err(|_| ApiError::BadRequest(format!("the part number must be from 1 to {MAX_PARTS}")))?;
+    let number: PartNumber = number.parse().map_err(|_| {
+        ApiError::BadRequest(format!("the part number must be from 1 to {MAX_PARTS}"))
+    })?;
     let key = parse_key(&state, &caller, &query.key)?;
     let mut signed = sign_parts(&state, &key, upload_id, &[number], None).await?;
     let (_, url, headers) = signed.pop().expect("one part signed");
-    Ok(HttpResponse::Ok().json(SignedPart { url, headers, expires: Some(state.settings.url_ttl) }))
+    Ok(HttpResponse::Ok().json(SignedPart {
+        url,
+        headers,
+        expires: Some(state.settings.url_ttl),
+    }))
 }
 
 /// `GET /s3/multipart/{uploadId}`: the parts already stored.
@@ -494,7 +702,13 @@ pub async fn list_parts(
 ) -> Result<HttpResponse, ApiError> {
     let upload_id = parse_upload_id(&path)?;
     let key = parse_key(&state, &caller, &query.key)?.to_string();
-    let parts: Vec<ListedPart> = state.store.list_parts(&key, upload_id).await?.into_iter().map(|s| s.part).collect();
+    let parts: Vec<ListedPart> = state
+        .store
+        .list_parts(&key, upload_id)
+        .await?
+        .into_iter()
+        .map(|s| s.part)
+        .collect();
     Ok(HttpResponse::Ok().json(parts))
 }
 
@@ -515,31 +729,59 @@ pub async fn complete(
     let key_string = key.to_string();
     let mut parts = body.into_inner().parts;
     if parts.is_empty() || parts.len() > MAX_PARTS as usize {
-        return Err(ApiError::BadRequest(format!("parts must list 1 to {MAX_PARTS} parts")));
+        return Err(ApiError::BadRequest(format!(
+            "parts must list 1 to {MAX_PARTS} parts"
+        )));
     }
     parts.sort();
-    if parts.windows(2).any(|w| w[0].part_number == w[1].part_number) {
-        return Err(ApiError::InvalidParts("a part number is listed twice".into()));
+    if parts
+        .windows(2)
+        .any(|w| w[0].part_number == w[1].part_number)
+    {
+        return Err(ApiError::InvalidParts(
+            "a part number is listed twice".into(),
+        ));
     }
     // What the store really holds, not what the client says it sent.
     let stored = state.store.list_parts(&key_string, upload_id).await?;
-    let by_number: HashMap<u32, &ListedPart> = stored.iter().map(|p| (p.part.part_number, &p.part)).collect();
+    let by_number: HashMap<u32, &ListedPart> = stored
+        .iter()
+        .map(|p| (p.part.part_number, &p.part))
+        .collect();
     let mut sized = Vec::with_capacity(parts.len());
     for p in &parts {
         PartNumber::new(p.part_number).map_err(|e| ApiError::InvalidParts(e.to_string()))?;
         match by_number.get(&p.part_number) {
             // A store that lists no ETag (s3s-fs) cannot contradict the client.
-            Some(s) if s.etag.is_empty() || etag_eq(&s.etag, &p.etag) => sized.push((p.part_number, s.size)),
-            Some(_) => return Err(ApiError::InvalidParts(format!("part {} has another ETag in the store", p.part_number))),
-            None => return Err(ApiError::InvalidParts(format!("part {} was never uploaded", p.part_number))),
+            Some(s) if s.etag.is_empty() || etag_eq(&s.etag, &p.etag) => {
+                sized.push((p.part_number, s.size))
+            }
+            Some(_) => {
+                return Err(ApiError::InvalidParts(format!(
+                    "part {} has another ETag in the store",
+                    p.part_number
+                )))
+            }
+            None => {
+                return Err(ApiError::InvalidParts(format!(
+                    "part {} was never uploaded",
+                    p.part_number
+                )))
+            }
         }
     }
     let total: u64 = sized.iter().map(|(_, s)| s).sum();
     let approved = key.approved();
-    let limit = approved.size.unwrap_or(state.settings.max_size).min(state.settings.max_size);
+    let limit = approved
+        .size
+        .unwrap_or(state.settings.max_size)
+        .min(state.settings.max_size);
     let over = total > limit
         || approved.plan().is_some_and(|plan| {
-            matches!(plan.check_uploaded(&sized), Err(s3lift_protocol::plan::PlanViolation::TooLarge { .. }))
+            matches!(
+                plan.check_uploaded(&sized),
+                Err(s3lift_protocol::plan::PlanViolation::TooLarge { .. })
+            )
         });
     if over {
         state.store.abort(&key_string, upload_id).await?;
@@ -550,9 +792,13 @@ pub async fn complete(
         )));
     }
     if let Some(plan) = approved.plan() {
-        plan.check_uploaded(&sized).map_err(|e| ApiError::InvalidParts(e.to_string()))?;
+        plan.check_uploaded(&sized)
+            .map_err(|e| ApiError::InvalidParts(e.to_string()))?;
     }
-    let etag = state.store.complete(&key_string, upload_id, &parts, &stored).await?;
+    let etag = state
+        .store
+        .complete(&key_string, upload_id, &parts, &stored)
+        .await?;
     state.verified.remove(upload_id, &key_string);
     tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
     if let Some(w) = &state.webhook {
@@ -597,7 +843,10 @@ pub async fn download(
     state.store.object_size(&key_string).await?;
     let ttl = state.settings.url_ttl.min(300);
     let creds = state.store.credentials().await?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", crate::presign::uri_encode(key.file_name(), true));
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        crate::presign::uri_encode(key.file_name(), true)
+    );
     let url = presign_url(
         &state.url,
         &creds,
@@ -627,7 +876,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 /// `GET /metrics`.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
 }
 
 /// Any other path: a JSON 404 like every other error.
@@ -641,7 +892,9 @@ pub async fn not_found() -> HttpResponse {
 /// Mounts the routes under the configured base path.
 /// `GET /openapi.json`: the OpenAPI 3 description of these routes.
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(include_str!("openapi.json"))
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("openapi.json"))
 }
 
 /// Mounts every route under `base` (the protocol) and at the root (operations).
@@ -654,11 +907,15 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
             .service(
                 web::scope(base)
                     .route("/params", web::get().to(params))
+                    .route("/params", web::post().to(params_batch))
                     .route("/download", web::get().to(download))
                     .route("/multipart", web::post().to(create_multipart))
                     .route("/multipart/{uploadId}/batch", web::get().to(sign_batch))
                     .route("/multipart/{uploadId}/complete", web::post().to(complete))
-                    .route("/multipart/{uploadId}/{partNumber}", web::get().to(sign_one))
+                    .route(
+                        "/multipart/{uploadId}/{partNumber}",
+                        web::get().to(sign_one),
+                    )
                     .route("/multipart/{uploadId}", web::get().to(list_parts))
                     .route("/multipart/{uploadId}", web::delete().to(abort)),
             );

@@ -8,13 +8,14 @@ use std::time::{Duration, SystemTime};
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
-use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, CompletedMultipartUpload, CorsConfiguration,
-    CorsRule, ExpirationStatus, LifecycleRule, LifecycleRuleFilter, ServerSideEncryption,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, CompletedMultipartUpload,
+    CorsConfiguration, CorsRule, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+    ServerSideEncryption,
 };
 use aws_sdk_s3::Client;
 use s3lift_protocol::wire::{ChecksumAlgorithm, CompletedPart, ListedPart};
@@ -56,14 +57,21 @@ where
         SdkError::ServiceError(se) => {
             let e = se.err();
             let code = e.code().unwrap_or("Unknown").to_owned();
-            let message = e.message().unwrap_or("").chars().take(300).collect::<String>();
+            let message = e
+                .message()
+                .unwrap_or("")
+                .chars()
+                .take(300)
+                .collect::<String>();
             match code.as_str() {
                 "NoSuchUpload" => StoreError::NoSuchUpload,
                 "NoSuchKey" | "NotFound" => StoreError::NoSuchKey,
                 "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML" => {
                     StoreError::InvalidPart(format!("{code}: {message}"))
                 }
-                "ServiceUnavailable" | "SlowDown" | "InternalError" => StoreError::Unavailable(code),
+                "ServiceUnavailable" | "SlowDown" | "InternalError" => {
+                    StoreError::Unavailable(code)
+                }
                 _ => StoreError::Refused { code, message },
             }
         }
@@ -118,14 +126,20 @@ pub struct Store {
 impl Store {
     /// Builds the SDK client from settings and the standard AWS credential chain.
     /// `explicit` credentials (the embedded dev store's) replace the chain.
-    pub async fn connect(settings: &Settings, explicit: Option<Credentials>) -> anyhow::Result<Store> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(settings.s3_region.clone()));
+    pub async fn connect(
+        settings: &Settings,
+        explicit: Option<Credentials>,
+    ) -> anyhow::Result<Store> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(settings.s3_region.clone()));
         if let Some(c) = explicit {
             loader = loader.credentials_provider(c);
         }
         let sdk = loader.load().await;
         let credentials = sdk.credentials_provider().ok_or_else(|| {
-            anyhow::anyhow!("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile")
+            anyhow::anyhow!(
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile"
+            )
         })?;
         let timeout = Duration::from_millis(settings.storage_timeout_ms);
         let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
@@ -156,7 +170,10 @@ impl Store {
 
     /// Credentials for presigning, refreshed five minutes before they expire.
     pub async fn credentials(&self) -> Result<Credentials, StoreError> {
-        let fresh = |c: &Credentials| c.expiry().is_none_or(|e| e > SystemTime::now() + Duration::from_secs(300));
+        let fresh = |c: &Credentials| {
+            c.expiry()
+                .is_none_or(|e| e > SystemTime::now() + Duration::from_secs(300))
+        };
         if let Some(c) = self.cached.read().await.as_ref().filter(|c| fresh(c)) {
             return Ok(c.clone());
         }
@@ -164,11 +181,10 @@ impl Store {
         if let Some(c) = slot.as_ref().filter(|c| fresh(c)) {
             return Ok(c.clone());
         }
-        let c = self
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot load AWS credentials: {e}")))?;
+        let c =
+            self.credentials.provide_credentials().await.map_err(|e| {
+                StoreError::Unavailable(format!("cannot load AWS credentials: {e}"))
+            })?;
         *slot = Some(c.clone());
         Ok(c)
     }
@@ -217,16 +233,25 @@ impl Store {
         match &self.sse {
             Some(Sse::Aes256) => req = req.server_side_encryption(ServerSideEncryption::Aes256),
             Some(Sse::Kms { key_id }) => {
-                req = req.server_side_encryption(ServerSideEncryption::AwsKms).set_ssekms_key_id(key_id.clone())
+                req = req
+                    .server_side_encryption(ServerSideEncryption::AwsKms)
+                    .set_ssekms_key_id(key_id.clone())
             }
             None => {}
         }
         let out = req.send().await.map_err(map_err)?;
-        out.upload_id.ok_or_else(|| StoreError::Refused { code: "NoUploadId".into(), message: String::new() })
+        out.upload_id.ok_or_else(|| StoreError::Refused {
+            code: "NoUploadId".into(),
+            message: String::new(),
+        })
     }
 
     /// `ListParts`, following every page.
-    pub async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
+    pub async fn list_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<StoredPart>, StoreError> {
         let mut parts = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -244,7 +269,10 @@ impl Store {
                 let checksum = p
                     .checksum_sha256()
                     .map(|v| (ChecksumAlgorithm::Sha256, v.to_owned()))
-                    .or_else(|| p.checksum_crc32().map(|v| (ChecksumAlgorithm::Crc32, v.to_owned())));
+                    .or_else(|| {
+                        p.checksum_crc32()
+                            .map(|v| (ChecksumAlgorithm::Crc32, v.to_owned()))
+                    });
                 parts.push(StoredPart {
                     part: ListedPart {
                         part_number: p.part_number().unwrap_or(0).max(0) as u32,
@@ -291,12 +319,16 @@ impl Store {
         parts: &[CompletedPart],
         stored: &[StoredPart],
     ) -> Result<String, StoreError> {
-        let checksums: HashMap<u32, &(ChecksumAlgorithm, String)> =
-            stored.iter().filter_map(|s| s.checksum.as_ref().map(|c| (s.part.part_number, c))).collect();
+        let checksums: HashMap<u32, &(ChecksumAlgorithm, String)> = stored
+            .iter()
+            .filter_map(|s| s.checksum.as_ref().map(|c| (s.part.part_number, c)))
+            .collect();
         let parts = parts
             .iter()
             .map(|p| {
-                let b = aws_sdk_s3::types::CompletedPart::builder().part_number(p.part_number as i32).e_tag(&p.etag);
+                let b = aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.part_number as i32)
+                    .e_tag(&p.etag);
                 match checksums.get(&p.part_number) {
                     Some((ChecksumAlgorithm::Sha256, v)) => b.checksum_sha256(v),
                     Some((ChecksumAlgorithm::Crc32, v)) => b.checksum_crc32(v),
@@ -311,21 +343,35 @@ impl Store {
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
             .map_err(map_err)?;
         // S3 may answer 200 with an <Error> body (the complete failed after the
         // headers were sent). Such an answer has no ETag: treat it as a failure.
-        out.e_tag.filter(|e| !e.is_empty()).ok_or_else(|| StoreError::Refused {
-            code: "CompleteFailed".into(),
-            message: "complete answered without an ETag".into(),
-        })
+        out.e_tag
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| StoreError::Refused {
+                code: "CompleteFailed".into(),
+                message: "complete answered without an ETag".into(),
+            })
     }
 
     /// `AbortMultipartUpload`; an upload already gone is fine (idempotent).
     pub async fn abort(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
-        match self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(upload_id).send().await {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => match map_err(e) {
                 StoreError::NoSuchUpload => Ok(()),
@@ -336,13 +382,25 @@ impl Store {
 
     /// `HeadObject`: the object's size.
     pub async fn object_size(&self, key: &str) -> Result<u64, StoreError> {
-        let out = self.client.head_object().bucket(&self.bucket).key(key).send().await.map_err(map_err)?;
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(map_err)?;
         Ok(out.content_length().unwrap_or(0).max(0) as u64)
     }
 
     /// `HeadBucket`, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(map_err)?;
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
@@ -351,7 +409,14 @@ impl Store {
         if self.ping().await.is_ok() {
             return Ok(());
         }
-        match self.client.create_bucket().bucket(&self.bucket).send().await.map_err(map_err) {
+        match self
+            .client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(map_err)
+        {
             Ok(_) => Ok(()),
             Err(StoreError::Refused { code, .. }) if code.starts_with("BucketAlready") => Ok(()),
             Err(e) => Err(e),
@@ -373,7 +438,10 @@ impl Store {
         if expose_etag {
             rule = rule.expose_headers("ETag");
         }
-        let rule = rule.build().map_err(|e| StoreError::Refused { code: "BadCors".into(), message: e.to_string() })?;
+        let rule = rule.build().map_err(|e| StoreError::Refused {
+            code: "BadCors".into(),
+            message: e.to_string(),
+        })?;
         self.client
             .put_bucket_cors()
             .bucket(&self.bucket)
@@ -381,7 +449,10 @@ impl Store {
                 CorsConfiguration::builder()
                     .cors_rules(rule)
                     .build()
-                    .map_err(|e| StoreError::Refused { code: "BadCors".into(), message: e.to_string() })?,
+                    .map_err(|e| StoreError::Refused {
+                        code: "BadCors".into(),
+                        message: e.to_string(),
+                    })?,
             )
             .send()
             .await
@@ -396,9 +467,16 @@ impl Store {
             .id("s3lift-abort-incomplete-multipart")
             .status(ExpirationStatus::Enabled)
             .filter(LifecycleRuleFilter::builder().prefix("").build())
-            .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(days).build())
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(days)
+                    .build(),
+            )
             .build()
-            .map_err(|e| StoreError::Refused { code: "BadLifecycle".into(), message: e.to_string() })?;
+            .map_err(|e| StoreError::Refused {
+                code: "BadLifecycle".into(),
+                message: e.to_string(),
+            })?;
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(&self.bucket)
@@ -406,7 +484,10 @@ impl Store {
                 BucketLifecycleConfiguration::builder()
                     .rules(rule)
                     .build()
-                    .map_err(|e| StoreError::Refused { code: "BadLifecycle".into(), message: e.to_string() })?,
+                    .map_err(|e| StoreError::Refused {
+                        code: "BadLifecycle".into(),
+                        message: e.to_string(),
+                    })?,
             )
             .send()
             .await
@@ -415,7 +496,10 @@ impl Store {
     }
 
     /// Incomplete multipart uploads under `prefix` (for tests and operators).
-    pub async fn incomplete_uploads(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn incomplete_uploads(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let out = self
             .client
             .list_multipart_uploads()
@@ -427,7 +511,12 @@ impl Store {
         Ok(out
             .uploads()
             .iter()
-            .map(|u| (u.key().unwrap_or("").to_owned(), u.upload_id().unwrap_or("").to_owned()))
+            .map(|u| {
+                (
+                    u.key().unwrap_or("").to_owned(),
+                    u.upload_id().unwrap_or("").to_owned(),
+                )
+            })
             .collect())
     }
 }

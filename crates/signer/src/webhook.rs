@@ -18,7 +18,9 @@ pub struct Webhook {
 impl Webhook {
     /// A webhook to `url`, with a 5-second timeout.
     pub fn new(url: String) -> anyhow::Result<Webhook> {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
         Ok(Webhook { client, url })
     }
 
@@ -29,8 +31,14 @@ impl Webhook {
             for attempt in 1..=3u32 {
                 match this.client.post(&this.url).json(&event).send().await {
                     Ok(r) if r.status().is_success() => return,
-                    Ok(r) => tracing::warn!(status = r.status().as_u16(), attempt, "webhook refused the event"),
-                    Err(e) => tracing::warn!(attempt, error = %e.without_url(), "webhook unreachable"),
+                    Ok(r) => tracing::warn!(
+                        status = r.status().as_u16(),
+                        attempt,
+                        "webhook refused the event"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(attempt, error = %e.without_url(), "webhook unreachable")
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
             }

@@ -81,7 +81,13 @@ fn strategy(id: String, key: String, bob_key: String) -> impl Strategy<Value = R
                 Just("checksums"),
                 Just("x")
             ],
-            prop_oneof![keys, hostile(), number(), Just("sha256:AAAA".to_owned()), Just("image/*".to_owned())],
+            prop_oneof![
+                keys,
+                hostile(),
+                number(),
+                Just("sha256:AAAA".to_owned()),
+                Just("image/*".to_owned())
+            ],
         ),
         0..5,
     );
@@ -93,7 +99,9 @@ fn strategy(id: String, key: String, bob_key: String) -> impl Strategy<Value = R
             Value::String(f),
             Value::String(t)
         ))),
-        number().prop_map(|n| Some(format!("{{\"parts\":[{{\"PartNumber\":{n},\"ETag\":\"x\"}}]}}"))),
+        number().prop_map(|n| Some(format!(
+            "{{\"parts\":[{{\"PartNumber\":{n},\"ETag\":\"x\"}}]}}"
+        ))),
         Just(Some("{\"parts\":\"nope\"}".to_owned())),
     ];
     let token = prop_oneof![
@@ -106,9 +114,21 @@ fn strategy(id: String, key: String, bob_key: String) -> impl Strategy<Value = R
     ];
     let method = prop_oneof![6 => Just("GET"), 3 => Just("POST"), 1 => Just("DELETE"), 1 => Just("PUT"), 1 => Just("PATCH")];
     (method, path, query, body, token).prop_map(|(method, path, query, body, token)| {
-        let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
-        let path = if q.is_empty() { path } else { format!("{path}?{}", q.join("&")) };
-        Req { method, path, body, token }
+        let q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect();
+        let path = if q.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", q.join("&"))
+        };
+        Req {
+            method,
+            path,
+            body,
+            token,
+        }
     })
 }
 
@@ -117,9 +137,14 @@ async fn ten_thousand_generated_requests_never_5xx_nor_escape_the_namespace() {
     let app = spawn_app(&[]).await;
     let (key, id, _) = app.create(ALICE, "fuzz.bin", 20 * 1024 * 1024).await;
     let (bob_key, _, _) = app.create(BOB, "bob.bin", 20 * 1024 * 1024).await;
-    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
     let strat = strategy(id, key, bob_key);
-    let reqs: Vec<Req> = (0..REQUESTS).map(|_| strat.new_tree(&mut runner).unwrap().current()).collect();
+    let reqs: Vec<Req> = (0..REQUESTS)
+        .map(|_| strat.new_tree(&mut runner).unwrap().current())
+        .collect();
 
     let results: Vec<(Req, u16, String)> = futures_util::stream::iter(reqs)
         .map(|r| {
@@ -133,7 +158,9 @@ async fn ten_thousand_generated_requests_never_5xx_nor_escape_the_namespace() {
                     }
                 }
                 if let Some(body) = &r.body {
-                    b = b.header("content-type", "application/json").body(body.clone());
+                    b = b
+                        .header("content-type", "application/json")
+                        .body(body.clone());
                 }
                 let res = b.send().await.expect("the signer answers");
                 let status = res.status().as_u16();
@@ -149,8 +176,12 @@ async fn ten_thousand_generated_requests_never_5xx_nor_escape_the_namespace() {
         *by_status.entry(*status).or_insert(0) += 1;
         assert!(*status < 500, "{status} for {req:?}: {text}");
         if *status >= 400 && req.path.starts_with("/s3/") {
-            let v: Value = serde_json::from_str(text).unwrap_or_else(|_| panic!("{status} not JSON for {req:?}: {text}"));
-            assert!(v["code"].as_str().is_some_and(|c| !c.is_empty()) && v["error"].is_string(), "{req:?}: {text}");
+            let v: Value = serde_json::from_str(text)
+                .unwrap_or_else(|_| panic!("{status} not JSON for {req:?}: {text}"));
+            assert!(
+                v["code"].as_str().is_some_and(|c| !c.is_empty()) && v["error"].is_string(),
+                "{req:?}: {text}"
+            );
         }
         if *status == 200 {
             let caller = match req.token.as_deref() {
@@ -159,7 +190,10 @@ async fn ten_thousand_generated_requests_never_5xx_nor_escape_the_namespace() {
                 _ => "carol",
             };
             for k in keys_in(text) {
-                assert!(k.starts_with(&format!("uploads/{caller}/")), "{req:?} answered a key outside the namespace: {k}");
+                assert!(
+                    k.starts_with(&format!("uploads/{caller}/")),
+                    "{req:?} answered a key outside the namespace: {k}"
+                );
             }
         }
     }
@@ -169,7 +203,9 @@ async fn ten_thousand_generated_requests_never_5xx_nor_escape_the_namespace() {
 
 /// Object keys in an answer: `"key"` fields, and the paths of presigned URLs.
 fn keys_in(text: &str) -> Vec<String> {
-    let Ok(v) = serde_json::from_str::<Value>(text) else { return Vec::new() };
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {
@@ -178,11 +214,17 @@ fn keys_in(text: &str) -> Vec<String> {
                 for (k, v) in m {
                     match (&*k, &v) {
                         ("key", Value::String(s)) => out.push(s.clone()),
-                        (_, Value::String(s)) if s.starts_with("http") && s.contains("X-Amz-Signature") => {
+                        (_, Value::String(s))
+                            if s.starts_with("http") && s.contains("X-Amz-Signature") =>
+                        {
                             let path = s.split('?').next().unwrap_or("");
                             // http://host/bucket/<key>
                             let key = path.splitn(5, '/').nth(4).unwrap_or("");
-                            out.push(percent_encoding::percent_decode_str(key).decode_utf8_lossy().into_owned());
+                            out.push(
+                                percent_encoding::percent_decode_str(key)
+                                    .decode_utf8_lossy()
+                                    .into_owned(),
+                            );
                         }
                         _ => stack.push(v),
                     }

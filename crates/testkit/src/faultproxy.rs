@@ -34,8 +34,13 @@ impl FaultSpec {
     pub fn parse(s: &str) -> Result<FaultSpec, String> {
         let mut f = FaultSpec::default();
         for kv in s.split(',').filter(|p| !p.is_empty()) {
-            let (k, v) = kv.split_once('=').ok_or_else(|| format!("`{kv}` is not key=value"))?;
-            let num = |v: &str| v.parse::<f64>().map_err(|_| format!("`{v}` is not a number"));
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("`{kv}` is not key=value"))?;
+            let num = |v: &str| {
+                v.parse::<f64>()
+                    .map_err(|_| format!("`{v}` is not a number"))
+            };
             match k {
                 "seed" => f.seed = num(v)? as u64,
                 "rate" => f.rate = num(v)?,
@@ -71,7 +76,14 @@ enum Fault {
     Expired,
 }
 
-const FAULTS: [Fault; 6] = [Fault::Status500, Fault::Status503, Fault::TooMany, Fault::Reset, Fault::Stall, Fault::Expired];
+const FAULTS: [Fault; 6] = [
+    Fault::Status500,
+    Fault::Status503,
+    Fault::TooMany,
+    Fault::Reset,
+    Fault::Stall,
+    Fault::Expired,
+];
 
 /// A running proxy. It lives until the process ends.
 pub struct FaultProxy {
@@ -102,7 +114,10 @@ impl FaultProxy {
                 let (spec, stats, rng) = (spec.clone(), st.clone(), rng.clone());
                 let (upstreams, turn) = (upstreams.clone(), turn.clone());
                 std::thread::spawn(move || {
-                    let pick = move || upstreams[(turn.fetch_add(1, Ordering::Relaxed) as usize) % upstreams.len()].clone();
+                    let pick = move || {
+                        upstreams[(turn.fetch_add(1, Ordering::Relaxed) as usize) % upstreams.len()]
+                            .clone()
+                    };
                     let _ = serve(conn, &pick, &spec, &stats, &rng);
                 });
             }
@@ -128,7 +143,13 @@ fn next_random(rng: &Mutex<u64>) -> f64 {
 
 /// One client connection: requests are served one at a time, each on a
 /// fresh upstream connection.
-fn serve(client: TcpStream, upstream: &dyn Fn() -> String, spec: &FaultSpec, stats: &FaultStats, rng: &Mutex<u64>) -> std::io::Result<()> {
+fn serve(
+    client: TcpStream,
+    upstream: &dyn Fn() -> String,
+    spec: &FaultSpec,
+    stats: &FaultStats,
+    rng: &Mutex<u64>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client = client;
     loop {
@@ -165,8 +186,10 @@ fn serve(client: TcpStream, upstream: &dyn Fn() -> String, spec: &FaultSpec, sta
         if spec.latency_ms > 0 {
             std::thread::sleep(Duration::from_millis(spec.latency_ms));
         }
-        let eligible = method != "OPTIONS" && (spec.methods.is_empty() || spec.methods.contains(&method));
-        let fault = (eligible && next_random(rng) < spec.rate).then(|| FAULTS[(next_random(rng) * FAULTS.len() as f64) as usize % FAULTS.len()]);
+        let eligible =
+            method != "OPTIONS" && (spec.methods.is_empty() || spec.methods.contains(&method));
+        let fault = (eligible && next_random(rng) < spec.rate)
+            .then(|| FAULTS[(next_random(rng) * FAULTS.len() as f64) as usize % FAULTS.len()]);
         if let Some(f) = fault {
             stats.faults.fetch_add(1, Ordering::Relaxed);
             let cors = format!(
@@ -202,7 +225,13 @@ fn serve(client: TcpStream, upstream: &dyn Fn() -> String, spec: &FaultSpec, sta
         }
         let mut up = TcpStream::connect(upstream())?;
         up.write_all(&head)?;
-        copy_limited(&mut reader, &mut up, content_length, spec.bytes_per_second, stats)?;
+        copy_limited(
+            &mut reader,
+            &mut up,
+            content_length,
+            spec.bytes_per_second,
+            stats,
+        )?;
         std::io::copy(&mut up, &mut client)?;
         let _ = client.shutdown(Shutdown::Write);
         return Ok(());
@@ -214,7 +243,13 @@ fn drain(r: &mut impl Read, n: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-fn copy_limited(r: &mut impl Read, w: &mut impl Write, n: u64, bps: u64, stats: &FaultStats) -> std::io::Result<()> {
+fn copy_limited(
+    r: &mut impl Read,
+    w: &mut impl Write,
+    n: u64,
+    bps: u64,
+    stats: &FaultStats,
+) -> std::io::Result<()> {
     let mut left = n;
     let mut buf = vec![0u8; 64 * 1024];
     while left > 0 {
@@ -225,7 +260,9 @@ fn copy_limited(r: &mut impl Read, w: &mut impl Write, n: u64, bps: u64, stats: 
         }
         w.write_all(&buf[..got])?;
         left -= got as u64;
-        stats.forwarded_bytes.fetch_add(got as u64, Ordering::Relaxed);
+        stats
+            .forwarded_bytes
+            .fetch_add(got as u64, Ordering::Relaxed);
         if bps > 0 {
             std::thread::sleep(Duration::from_secs_f64(got as f64 / bps as f64));
         }

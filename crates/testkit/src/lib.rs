@@ -15,9 +15,13 @@ pub const BOOTSTRAP: &str = "scripts/bootstrap.sh test (or ./scripts/just bootst
 
 /// Where cached tools live: `$S3LIFT_CACHE/bin`, by default `~/.cache/s3lift/bin`.
 pub fn cache_bin() -> PathBuf {
-    let base = std::env::var_os("S3LIFT_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache").join("s3lift")
-    });
+    let base = std::env::var_os("S3LIFT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache")
+                .join("s3lift")
+        });
     base.join("bin")
 }
 
@@ -38,12 +42,18 @@ pub fn tool(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("{name} not found (looked at ${var}, {}, PATH): run `{BOOTSTRAP}`", cached.display());
+    panic!(
+        "{name} not found (looked at ${var}, {}, PATH): run `{BOOTSTRAP}`",
+        cached.display()
+    );
 }
 
 /// A free TCP port on loopback (bound, then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// Hex SHA-256 of `bytes`.
@@ -73,7 +83,11 @@ fn wait_for_port(port: u16, deadline: Duration) -> bool {
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut head = [0u8; 12];
     s.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
@@ -120,11 +134,21 @@ admin_token = "{admin}"
             ),
         )
         .unwrap();
-        Node { dir, config, rpc_port, s3_port, child: None }
+        Node {
+            dir,
+            config,
+            rpc_port,
+            s3_port,
+            child: None,
+        }
     }
 
     fn start(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("garage.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("garage.log"))
+            .unwrap();
         let child = Command::new(tool("garage"))
             .arg("-c")
             .arg(&self.config)
@@ -136,7 +160,9 @@ admin_token = "{admin}"
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start garage ({e}): run `{BOOTSTRAP}`"));
         self.child = Some(child);
-        if !wait_for_port(self.rpc_port, Duration::from_secs(20)) || !wait_for_port(self.s3_port, Duration::from_secs(20)) {
+        if !wait_for_port(self.rpc_port, Duration::from_secs(20))
+            || !wait_for_port(self.s3_port, Duration::from_secs(20))
+        {
             panic!("garage did not start:\n{}", self.log_tail());
         }
     }
@@ -155,7 +181,12 @@ admin_token = "{admin}"
     }
 
     fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(tool("garage")).arg("-c").arg(&self.config).args(args).output().expect("garage cli runs");
+        let out = Command::new(tool("garage"))
+            .arg("-c")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .expect("garage cli runs");
         if !out.status.success() {
             panic!(
                 "garage {} failed: {}{}",
@@ -171,12 +202,21 @@ admin_token = "{admin}"
     fn cli_retry(&self, args: &[&str]) -> String {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
-            let out = Command::new(tool("garage")).arg("-c").arg(&self.config).args(args).output().expect("garage cli runs");
+            let out = Command::new(tool("garage"))
+                .arg("-c")
+                .arg(&self.config)
+                .args(args)
+                .output()
+                .expect("garage cli runs");
             if out.status.success() {
                 return String::from_utf8_lossy(&out.stdout).into_owned();
             }
             if Instant::now() > until {
-                panic!("garage {} kept failing: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+                panic!(
+                    "garage {} kept failing: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -210,9 +250,14 @@ impl Garage {
 
     /// `n` nodes, replication factor `n`, one zone per node, all connected.
     pub fn cluster(n: usize) -> Garage {
-        let root = tempfile::Builder::new().prefix("s3lift-garage-").tempdir().expect("temp dir");
+        let root = tempfile::Builder::new()
+            .prefix("s3lift-garage-")
+            .tempdir()
+            .expect("temp dir");
         let secret = random_hex(32);
-        let mut nodes: Vec<Node> = (0..n).map(|i| Node::new(root.path(), i, &secret, n)).collect();
+        let mut nodes: Vec<Node> = (0..n)
+            .map(|i| Node::new(root.path(), i, &secret, n))
+            .collect();
         for node in &mut nodes {
             node.start();
         }
@@ -222,16 +267,40 @@ impl Garage {
         }
         for (i, id) in ids.iter().enumerate() {
             let short = id.split('@').next().unwrap();
-            nodes[0].cli_retry(&["layout", "assign", "-z", &format!("dc{}", i + 1), "-c", "1G", short]);
+            nodes[0].cli_retry(&[
+                "layout",
+                "assign",
+                "-z",
+                &format!("dc{}", i + 1),
+                "-c",
+                "1G",
+                short,
+            ]);
         }
         nodes[0].cli_retry(&["layout", "apply", "--version", "1"]);
         let access_key = format!("GK{}", random_hex(12));
         let secret_key = random_hex(32);
         let bucket = "s3lift-test".to_owned();
-        nodes[0].cli_retry(&["key", "import", "--yes", "-n", "s3lift", &access_key, &secret_key]);
+        nodes[0].cli_retry(&[
+            "key",
+            "import",
+            "--yes",
+            "-n",
+            "s3lift",
+            &access_key,
+            &secret_key,
+        ]);
         nodes[0].cli_retry(&["bucket", "create", &bucket]);
-        nodes[0].cli_retry(&["bucket", "allow", "--read", "--write", "--owner", &bucket, "--key", "s3lift"]);
-        let garage = Garage { _root: root, nodes, access_key, secret_key, bucket };
+        nodes[0].cli_retry(&[
+            "bucket", "allow", "--read", "--write", "--owner", &bucket, "--key", "s3lift",
+        ]);
+        let garage = Garage {
+            _root: root,
+            nodes,
+            access_key,
+            secret_key,
+            bucket,
+        };
         garage.wait_ready(0);
         garage
     }
@@ -242,7 +311,9 @@ impl Garage {
         loop {
             match http_status(self.nodes[i].s3_port, &format!("/{}", self.bucket)) {
                 Some(s) if s < 500 => return,
-                _ if Instant::now() > until => panic!("garage S3 API not ready:\n{}", self.nodes[i].log_tail()),
+                _ if Instant::now() > until => {
+                    panic!("garage S3 API not ready:\n{}", self.nodes[i].log_tail())
+                }
                 _ => std::thread::sleep(Duration::from_millis(100)),
             }
         }
@@ -295,15 +366,32 @@ impl Garage {
 
     /// Runs the garage CLI against the first live node.
     pub fn cli(&self, args: &[&str]) -> String {
-        let node = self.nodes.iter().find(|n| n.child.is_some()).unwrap_or(&self.nodes[0]);
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .unwrap_or(&self.nodes[0]);
         node.cli(args)
     }
 
     /// Runs the garage CLI and returns stdout and stderr, whatever the exit status.
     pub fn cli_lenient(&self, args: &[&str]) -> String {
-        let node = self.nodes.iter().find(|n| n.child.is_some()).unwrap_or(&self.nodes[0]);
-        match Command::new(tool("garage")).arg("-c").arg(&node.config).args(args).output() {
-            Ok(o) => format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .unwrap_or(&self.nodes[0]);
+        match Command::new(tool("garage"))
+            .arg("-c")
+            .arg(&node.config)
+            .args(args)
+            .output()
+        {
+            Ok(o) => format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
             Err(e) => e.to_string(),
         }
     }
@@ -311,7 +399,9 @@ impl Garage {
     /// Creates another bucket with the same key's rights.
     pub fn create_bucket(&self, name: &str) {
         self.cli(&["bucket", "create", name]);
-        self.cli(&["bucket", "allow", "--read", "--write", "--owner", name, "--key", "s3lift"]);
+        self.cli(&[
+            "bucket", "allow", "--read", "--write", "--owner", name, "--key", "s3lift",
+        ]);
     }
 
     /// Stops every node (a store outage).
@@ -348,6 +438,19 @@ impl Garage {
     }
 }
 
+/// The environment that points a signer at `garage`: endpoint, region,
+/// bucket, path style and the bucket owner's credentials.
+pub fn store_env(garage: &Garage) -> Vec<(String, String)> {
+    vec![
+        ("S3LIFT_S3_ENDPOINT".into(), garage.endpoint()),
+        ("S3LIFT_S3_REGION".into(), garage.region().into()),
+        ("S3LIFT_S3_BUCKET".into(), garage.bucket().into()),
+        ("S3LIFT_S3_PATH_STYLE".into(), "true".into()),
+        ("AWS_ACCESS_KEY_ID".into(), garage.access_key().into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), garage.secret_key().into()),
+    ]
+}
+
 /// The signer binary as a child process on a free port.
 pub struct Signer {
     bin: PathBuf,
@@ -360,13 +463,23 @@ pub struct Signer {
 impl Signer {
     /// Spawns `bin` with `env` (plus `S3LIFT_BIND`) and waits for `/healthz`.
     pub fn spawn(bin: &Path, env: &[(String, String)], log: &Path) -> Signer {
-        let mut s = Signer { bin: bin.to_owned(), env: env.to_vec(), port: free_port(), log: log.to_owned(), child: None };
+        let mut s = Signer {
+            bin: bin.to_owned(),
+            env: env.to_vec(),
+            port: free_port(),
+            log: log.to_owned(),
+            child: None,
+        };
         s.start();
         s
     }
 
     fn start(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("signer log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("signer log");
         let child = Command::new(&self.bin)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("S3LIFT_BIND", format!("127.0.0.1:{}", self.port))
@@ -374,7 +487,12 @@ impl Signer {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} ({e}): run `./scripts/just build`", self.bin.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}): run `./scripts/just build`",
+                    self.bin.display()
+                )
+            });
         self.child = Some(child);
         let until = Instant::now() + Duration::from_secs(20);
         while http_status(self.port, "/healthz") != Some(200) {

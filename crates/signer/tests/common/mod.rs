@@ -45,7 +45,9 @@ pub fn env_for(garage: &Garage, extra: &[(&str, &str)]) -> HashMap<String, Strin
 }
 
 pub async fn spawn_app(extra: &[(&str, &str)]) -> TestApp {
-    let garage = tokio::task::spawn_blocking(Garage::start).await.expect("garage start");
+    let garage = tokio::task::spawn_blocking(Garage::start)
+        .await
+        .expect("garage start");
     spawn_app_on(garage, extra).await
 }
 
@@ -53,13 +55,20 @@ pub async fn spawn_app_on(garage: Garage, extra: &[(&str, &str)]) -> TestApp {
     let env = env_for(&garage, extra);
     let base = spawn_signer(&garage, &env).await;
     let s3 = s3_client(&garage);
-    TestApp { garage, base, http: reqwest::Client::new(), s3 }
+    TestApp {
+        garage,
+        base,
+        http: reqwest::Client::new(),
+        s3,
+    }
 }
 
 pub async fn spawn_signer(garage: &Garage, env: &HashMap<String, String>) -> String {
     let settings = Settings::load(None, env).expect("test settings");
     let creds = Credentials::new(garage.access_key(), garage.secret_key(), None, None, "test");
-    let app = Application::build_with(settings, Some(creds), Vec::new()).await.expect("signer builds");
+    let app = Application::build_with(settings, Some(creds), Vec::new())
+        .await
+        .expect("signer builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     base
@@ -80,7 +89,10 @@ pub fn s3_client(garage: &Garage) -> aws_sdk_s3::Client {
 }
 
 pub fn jwt(sub: &str, exp_offset_secs: i64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let claims = serde_json::json!({ "sub": sub, "exp": now + exp_offset_secs, "iat": now });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -124,13 +136,23 @@ impl Answer {
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "body: {}", self.json);
         assert_eq!(self.code(), code, "body: {}", self.json);
-        assert!(self.json["error"].as_str().is_some_and(|m| !m.is_empty()), "no message: {}", self.json);
+        assert!(
+            self.json["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "no message: {}",
+            self.json
+        );
         assert_eq!(self.headers.get("cache-control").unwrap(), "no-store");
     }
 }
 
 impl TestApp {
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, json: Option<Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        json: Option<Value>,
+    ) -> Answer {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -143,7 +165,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, headers, json }
+        Answer {
+            status,
+            headers,
+            json,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
@@ -151,7 +177,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, json: Value) -> Answer {
-        self.call(reqwest::Method::POST, path, token, Some(json)).await
+        self.call(reqwest::Method::POST, path, token, Some(json))
+            .await
     }
 
     /// `POST /s3/multipart` for `size` bytes in 5 MiB parts; returns `(key, uploadId, answer)`.
@@ -164,15 +191,33 @@ impl TestApp {
             )
             .await;
         assert_eq!(a.status, 200, "create: {}", a.json);
-        (a.json["key"].as_str().unwrap().to_owned(), a.json["uploadId"].as_str().unwrap().to_owned(), a.json)
+        (
+            a.json["key"].as_str().unwrap().to_owned(),
+            a.json["uploadId"].as_str().unwrap().to_owned(),
+            a.json,
+        )
     }
 
     /// Signs and PUTs every part of `data`, then completes; returns the complete answer.
-    pub async fn upload_multipart(&self, token: &str, key: &str, id: &str, part_size: usize, data: &[u8]) -> Answer {
+    pub async fn upload_multipart(
+        &self,
+        token: &str,
+        key: &str,
+        id: &str,
+        part_size: usize,
+        data: &[u8],
+    ) -> Answer {
         let count = data.len().div_ceil(part_size).max(1);
         let numbers: Vec<String> = (1..=count).map(|n| n.to_string()).collect();
         let batch = self
-            .get(&format!("/s3/multipart/{id}/batch?key={}&partNumbers={}", enc(key), numbers.join(",")), Some(token))
+            .get(
+                &format!(
+                    "/s3/multipart/{id}/batch?key={}&partNumbers={}",
+                    enc(key),
+                    numbers.join(",")
+                ),
+                Some(token),
+            )
             .await;
         assert_eq!(batch.status, 200, "batch: {}", batch.json);
         let mut parts = Vec::new();
@@ -180,22 +225,44 @@ impl TestApp {
             let url = batch.json["presignedUrls"][n.to_string()].as_str().unwrap();
             let chunk = data[(n - 1) * part_size..(n * part_size).min(data.len())].to_vec();
             let res = self.http.put(url).body(chunk).send().await.unwrap();
-            assert_eq!(res.status().as_u16(), 200, "part {n}: {}", res.text().await.unwrap_or_default());
+            assert_eq!(
+                res.status().as_u16(),
+                200,
+                "part {n}: {}",
+                res.text().await.unwrap_or_default()
+            );
             let etag = res.headers()["etag"].to_str().unwrap().to_owned();
             parts.push(serde_json::json!({"PartNumber": n, "ETag": etag}));
         }
         parts.reverse(); // the signer sorts them
-        self.post(&format!("/s3/multipart/{id}/complete?key={}", enc(key)), Some(token), serde_json::json!({ "parts": parts }))
-            .await
+        self.post(
+            &format!("/s3/multipart/{id}/complete?key={}", enc(key)),
+            Some(token),
+            serde_json::json!({ "parts": parts }),
+        )
+        .await
     }
 
     pub async fn incomplete_uploads(&self) -> usize {
-        let out = self.s3.list_multipart_uploads().bucket(self.garage.bucket()).send().await.expect("list uploads");
+        let out = self
+            .s3
+            .list_multipart_uploads()
+            .bucket(self.garage.bucket())
+            .send()
+            .await
+            .expect("list uploads");
         out.uploads().len()
     }
 
     pub async fn object(&self, key: &str) -> Option<Vec<u8>> {
-        let out = self.s3.get_object().bucket(self.garage.bucket()).key(key).send().await.ok()?;
+        let out = self
+            .s3
+            .get_object()
+            .bucket(self.garage.bucket())
+            .key(key)
+            .send()
+            .await
+            .ok()?;
         Some(out.body.collect().await.unwrap().into_bytes().to_vec())
     }
 }
@@ -211,8 +278,14 @@ pub fn sha256(data: &[u8]) -> String {
 pub async fn store_refuses(req: reqwest::RequestBuilder) -> Result<String, String> {
     match req.send().await {
         Ok(res) if res.status().is_client_error() => Ok(format!("{}", res.status())),
-        Ok(res) => Err(format!("accepted with {}: {}", res.status(), res.text().await.unwrap_or_default())),
-        Err(e) if e.is_request() && !e.is_connect() => Ok(format!("connection closed: {e:?}").replace(|c: char| c == '\n', " ")),
+        Ok(res) => Err(format!(
+            "accepted with {}: {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        )),
+        Err(e) if e.is_request() && !e.is_connect() => {
+            Ok(format!("connection closed: {e:?}").replace(|c: char| c == '\n', " "))
+        }
         Err(e) => Err(format!("could not reach the store: {e}")),
     }
 }

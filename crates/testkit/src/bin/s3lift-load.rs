@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use s3lift_testkit::{Garage, Signer};
+use s3lift_testkit::{store_env, Garage, Signer};
 
 struct Target {
     host: String,
@@ -35,9 +35,24 @@ fn main() {
         match a.as_str() {
             "--signer" => signer_bin = args.next().map(PathBuf::from),
             "--base" => base = args.next(),
-            "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).expect("--seconds N"),
-            "--connections" => connections = args.next().and_then(|v| v.parse().ok()).expect("--connections N"),
-            "--rss-seconds" => rss_seconds = args.next().and_then(|v| v.parse().ok()).expect("--rss-seconds N"),
+            "--seconds" => {
+                seconds = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--seconds N")
+            }
+            "--connections" => {
+                connections = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--connections N")
+            }
+            "--rss-seconds" => {
+                rss_seconds = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--rss-seconds N")
+            }
             "--companion" => companion = true,
             other => panic!("unknown argument {other}"),
         }
@@ -49,16 +64,9 @@ fn main() {
         (None, Some(bin)) => {
             let g = Garage::start();
             let dir = tempfile::tempdir().unwrap();
-            let env: Vec<(String, String)> = vec![
-                ("S3LIFT_S3_ENDPOINT".into(), g.endpoint()),
-                ("S3LIFT_S3_REGION".into(), g.region().into()),
-                ("S3LIFT_S3_BUCKET".into(), g.bucket().into()),
-                ("S3LIFT_S3_PATH_STYLE".into(), "true".into()),
-                ("AWS_ACCESS_KEY_ID".into(), g.access_key().into()),
-                ("AWS_SECRET_ACCESS_KEY".into(), g.secret_key().into()),
-                ("S3LIFT_STATIC_TOKENS".into(), "load-token=loader".into()),
-                ("S3LIFT_MAX_SIZE".into(), (100u64 << 30).to_string()),
-            ];
+            let mut env = store_env(&g);
+            env.push(("S3LIFT_STATIC_TOKENS".into(), "load-token=loader".into()));
+            env.push(("S3LIFT_MAX_SIZE".into(), (100u64 << 30).to_string()));
             let s = Signer::spawn(&bin, &env, &dir.path().join("signer.log"));
             let url = s.url();
             signer = Some((s, dir));
@@ -67,11 +75,21 @@ fn main() {
         }
         _ => panic!("give --signer <bin> or --base <url>"),
     };
-    let host = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
-    let target = Target { host, auth: (!companion).then(|| "Bearer load-token".to_owned()) };
+    let host = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let target = Target {
+        host,
+        auth: (!companion).then(|| "Bearer load-token".to_owned()),
+    };
 
     // One upload whose parts every signing request asks for.
-    let size = if companion { String::new() } else { format!(",\"size\":{}", 100u64 * 8 * 1024 * 1024) };
+    let size = if companion {
+        String::new()
+    } else {
+        format!(",\"size\":{}", 100u64 * 8 * 1024 * 1024)
+    };
     let create_body = format!("{{\"filename\":\"load.bin\",\"type\":\"application/octet-stream\",\"metadata\":{{}}{size}}}");
     let (status, body) = request(&target, "POST", "/s3/multipart", Some(&create_body));
     assert_eq!(status, 200, "create: {body}");
@@ -79,17 +97,32 @@ fn main() {
     let id = json_field(&body, "uploadId");
     let key_q = encode(&key);
     let parts: Vec<String> = (1..=100).map(|n| n.to_string()).collect();
-    let batch = format!("/s3/multipart/{id}/batch?key={key_q}&partNumbers={}", parts.join(","));
+    let batch = format!(
+        "/s3/multipart/{id}/batch?key={key_q}&partNumbers={}",
+        parts.join(",")
+    );
     let one = format!("/s3/multipart/{id}/1?key={key_q}");
 
     let pid = signer.as_ref().map(|(s, _)| s.pid());
     let scenarios: Vec<(&str, &str, String, Option<String>)> = vec![
         ("sign one part", "GET", one.clone(), None),
         ("sign a batch of 100 parts", "GET", batch.clone(), None),
-        ("create multipart upload", "POST", "/s3/multipart".to_owned(), Some(create_body.clone())),
+        (
+            "create multipart upload",
+            "POST",
+            "/s3/multipart".to_owned(),
+            Some(create_body.clone()),
+        ),
     ];
     for (name, method, path, body) in &scenarios {
-        let r = run(&target, method, path, body.as_deref(), connections, Duration::from_secs(seconds));
+        let r = run(
+            &target,
+            method,
+            path,
+            body.as_deref(),
+            connections,
+            Duration::from_secs(seconds),
+        );
         println!(
             "{{\"scenario\":\"{name}\",\"connections\":{connections},\"seconds\":{seconds},\"requests\":{},\"rps\":{:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"errors\":{}}}",
             r.requests, r.rps, r.p50, r.p99, r.max, r.errors
@@ -97,7 +130,14 @@ fn main() {
     }
     if let (Some(pid), true) = (pid, rss_seconds > 0) {
         let before = rss_kib(pid);
-        let r = run(&target, "GET", &batch, None, connections, Duration::from_secs(rss_seconds));
+        let r = run(
+            &target,
+            "GET",
+            &batch,
+            None,
+            connections,
+            Duration::from_secs(rss_seconds),
+        );
         let after = rss_kib(pid);
         println!(
             "{{\"scenario\":\"rss over a sustained batch run\",\"seconds\":{rss_seconds},\"requests\":{},\"errors\":{},\"rss_before_kib\":{before},\"rss_after_kib\":{after}}}",
@@ -116,7 +156,14 @@ struct Outcome {
     max: f64,
 }
 
-fn run(t: &Target, method: &str, path: &str, body: Option<&str>, connections: usize, dur: Duration) -> Outcome {
+fn run(
+    t: &Target,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    connections: usize,
+    dur: Duration,
+) -> Outcome {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let handles: Vec<_> = (0..connections)
@@ -154,17 +201,34 @@ fn run(t: &Target, method: &str, path: &str, body: Option<&str>, connections: us
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    Outcome { requests: all.len(), errors, rps: all.len() as f64 / elapsed, p50: pct(0.50), p99: pct(0.99), max: all.last().copied().unwrap_or(0.0) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Outcome {
+        requests: all.len(),
+        errors,
+        rps: all.len() as f64 / elapsed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        max: all.last().copied().unwrap_or(0.0),
+    }
 }
 
 fn raw_request(t: &Target, method: &str, path: &str, body: Option<&str>) -> Vec<u8> {
-    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n", t.host);
+    let mut r = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\n",
+        t.host
+    );
     if let Some(a) = &t.auth {
         r.push_str(&format!("Authorization: {a}\r\n"));
     }
     if let Some(b) = body {
-        r.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()));
+        r.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        ));
     } else {
         r.push_str("\r\n");
     }
@@ -180,7 +244,9 @@ impl Conn {
         let s = TcpStream::connect(host).expect("connect");
         s.set_nodelay(true).ok();
         s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        Conn { reader: BufReader::new(s) }
+        Conn {
+            reader: BufReader::new(s),
+        }
     }
 
     /// Sends one request and reads one response; `None` on a broken connection.
@@ -235,25 +301,42 @@ fn request(t: &Target, method: &str, path: &str, body: Option<&str>) -> (u16, St
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let status = text.get(9..12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
 /// The string value of `"name":"…"` in a flat JSON object.
 fn json_field(body: &str, name: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_else(|_| panic!("not JSON: {body}"));
-    v[name].as_str().unwrap_or_else(|| panic!("no {name} in {body}")).to_owned()
+    let v: serde_json::Value =
+        serde_json::from_str(body.trim()).unwrap_or_else(|_| panic!("not JSON: {body}"));
+    v[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        .to_owned()
 }
 
 fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use s3lift_testkit::faultproxy::{FaultProxy, FaultSpec};
-use s3lift_testkit::{Garage, Signer};
+use s3lift_testkit::{store_env, Garage, Signer};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -23,39 +23,57 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--signer" => signer_bin = args.next().map(PathBuf::from),
-            "--cluster" => cluster = args.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage("--cluster needs a number")),
+            "--cluster" => {
+                cluster = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage("--cluster needs a number"))
+            }
             "--no-signer" => with_signer = false,
-            "--replicas" => replicas = args.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| usage("--replicas needs a number")),
+            "--replicas" => {
+                replicas = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage("--replicas needs a number"))
+            }
             "--fault-store" => {
-                fault_store = Some(FaultSpec::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| usage(&e)))
+                fault_store = Some(
+                    FaultSpec::parse(&args.next().unwrap_or_default())
+                        .unwrap_or_else(|e| usage(&e)),
+                )
             }
             "--fault-signer" => {
-                fault_signer = Some(FaultSpec::parse(&args.next().unwrap_or_default()).unwrap_or_else(|e| usage(&e)))
+                fault_signer = Some(
+                    FaultSpec::parse(&args.next().unwrap_or_default())
+                        .unwrap_or_else(|e| usage(&e)),
+                )
             }
             "--env" => {
                 let kv = args.next().unwrap_or_else(|| usage("--env needs K=V"));
-                let (k, v) = kv.split_once('=').unwrap_or_else(|| usage("--env needs K=V"));
+                let (k, v) = kv
+                    .split_once('=')
+                    .unwrap_or_else(|| usage("--env needs K=V"));
                 extra.push((k.to_owned(), v.to_owned()));
             }
             other => usage(&format!("unknown argument {other}")),
         }
     }
     let garage = Garage::cluster(cluster);
-    let dir = tempfile::Builder::new().prefix("s3lift-testenv-").tempdir().expect("temp dir");
+    let dir = tempfile::Builder::new()
+        .prefix("s3lift-testenv-")
+        .tempdir()
+        .expect("temp dir");
     let log = dir.path().join("signer0.log");
-    let mut env: Vec<(String, String)> = vec![
-        ("S3LIFT_S3_ENDPOINT".into(), garage.endpoint()),
-        ("S3LIFT_S3_REGION".into(), garage.region().into()),
-        ("S3LIFT_S3_BUCKET".into(), garage.bucket().into()),
-        ("S3LIFT_S3_PATH_STYLE".into(), "true".into()),
-        ("AWS_ACCESS_KEY_ID".into(), garage.access_key().into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), garage.secret_key().into()),
-        ("S3LIFT_STATIC_TOKENS".into(), "test-token=alice,bob-token=bob".into()),
-        ("S3LIFT_ALLOWED_ORIGINS".into(), "*".into()),
-    ];
+    let mut env = store_env(&garage);
+    env.push((
+        "S3LIFT_STATIC_TOKENS".into(),
+        "test-token=alice,bob-token=bob".into(),
+    ));
+    env.push(("S3LIFT_ALLOWED_ORIGINS".into(), "*".into()));
     // Browsers reach the store through the fault proxy; the signer's own
     // store calls go direct.
-    let store_proxy = fault_store.map(|spec| FaultProxy::start(garage.endpoint().trim_start_matches("http://"), spec));
+    let store_proxy = fault_store
+        .map(|spec| FaultProxy::start(garage.endpoint().trim_start_matches("http://"), spec));
     if let Some(p) = &store_proxy {
         env.push(("S3LIFT_S3_PUBLIC_ENDPOINT".into(), p.url()));
     }
@@ -64,7 +82,9 @@ fn main() {
         env.push((k, v));
     }
     let mut signers: Vec<Signer> = match (with_signer, &signer_bin) {
-        (true, Some(bin)) => (0..replicas.max(1)).map(|i| Signer::spawn(bin, &env, &dir.path().join(format!("signer{i}.log")))).collect(),
+        (true, Some(bin)) => (0..replicas.max(1))
+            .map(|i| Signer::spawn(bin, &env, &dir.path().join(format!("signer{i}.log"))))
+            .collect(),
         (true, None) => usage("--signer <path> is required (or --no-signer)"),
         (false, _) => Vec::new(),
     };
@@ -73,7 +93,10 @@ fn main() {
         (0, _) => None,
         (1, None) => None,
         (_, spec) => Some(FaultProxy::round_robin(
-            &signers.iter().map(|s| s.url().trim_start_matches("http://").to_owned()).collect::<Vec<_>>(),
+            &signers
+                .iter()
+                .map(|s| s.url().trim_start_matches("http://").to_owned())
+                .collect::<Vec<_>>(),
             spec.unwrap_or_default(),
         )),
     };
@@ -101,7 +124,10 @@ fn main() {
     for line in std::io::stdin().lines() {
         let Ok(line) = line else { break };
         let mut words = line.split_whitespace();
-        let (cmd, arg) = (words.next().unwrap_or(""), words.next().and_then(|n| n.parse::<usize>().ok()));
+        let (cmd, arg) = (
+            words.next().unwrap_or(""),
+            words.next().and_then(|n| n.parse::<usize>().ok()),
+        );
         match cmd {
             "stop-garage" => garage.stop(),
             "start-garage" => garage.restart(),
@@ -125,7 +151,10 @@ fn main() {
                         })
                     })
                 };
-                println!("{}", serde_json::json!({ "store": st(&store_proxy), "signer": st(&signer_proxy) }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "store": st(&store_proxy), "signer": st(&signer_proxy) })
+                );
                 continue;
             }
             other => {

@@ -1,0 +1,155 @@
+//! Signing many small files in few signer calls (`POST /s3/params`, an
+//! extension), so a folder of small files keeps the upload pool full
+//! instead of waiting on one signer round trip per file.
+//!
+//! Requests queue up during one turn of the event loop and leave together,
+//! up to 100 per call. A signer without the route (Companion) answers 404 or
+//! 405 once; from then on each file asks `GET /s3/params` on its own.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Object};
+use s3lift_protocol::wire::{ErrorBody, UploadParams};
+use wasm_bindgen::JsValue;
+
+use crate::js::{get, set, sleep, Deferred, UploadError};
+use crate::signer::{enc, static_code, Method, Signer};
+
+/// One small file to sign.
+pub struct ParamsRequest {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+type Slot = Rc<RefCell<Option<Result<UploadParams, UploadError>>>>;
+
+/// The queue of files waiting for their params.
+#[derive(Default)]
+pub struct ParamsBatcher {
+    queue: RefCell<Vec<(ParamsRequest, Slot, Deferred)>>,
+    running: Cell<bool>,
+    unsupported: Cell<bool>,
+}
+
+const MAX_BATCH: usize = 100;
+
+impl ParamsBatcher {
+    /// Params for one file: batched with its neighbours when the signer can.
+    pub async fn sign(
+        self: &Rc<Self>,
+        signer: &Rc<Signer>,
+        req: ParamsRequest,
+    ) -> Result<UploadParams, UploadError> {
+        if !self.unsupported.get() {
+            let slot: Slot = Rc::default();
+            let done = Deferred::new();
+            let wait = done.promise.clone();
+            self.queue.borrow_mut().push((req, slot.clone(), done));
+            if !self.running.replace(true) {
+                wasm_bindgen_futures::spawn_local(drain(self.clone(), signer.clone()));
+            }
+            let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
+            if let Some(answer) = slot.borrow_mut().take() {
+                return answer;
+            }
+            // No answer: the signer lacks the route. Ask on our own.
+            return Err(UploadError::new("unsupported", ""));
+        }
+        one(signer, &req).await
+    }
+
+    /// Whether batching was found unsupported (callers then sign one by one).
+    pub fn unsupported(&self) -> bool {
+        self.unsupported.get()
+    }
+}
+
+/// `GET /s3/params` for one file (Companion's route).
+pub async fn one(signer: &Signer, req: &ParamsRequest) -> Result<UploadParams, UploadError> {
+    let path = format!(
+        "/params?filename={}&type={}&size={}&method=post",
+        enc(&req.filename),
+        enc(&req.content_type),
+        req.size
+    );
+    signer.call(Method::Get, &path, None).await
+}
+
+async fn drain(b: Rc<ParamsBatcher>, signer: Rc<Signer>) {
+    loop {
+        // Let everything queued in this turn of the event loop join the batch.
+        sleep(0).await;
+        let batch: Vec<(ParamsRequest, Slot, Deferred)> = {
+            let mut q = b.queue.borrow_mut();
+            let n = q.len().min(MAX_BATCH);
+            q.drain(..n).collect()
+        };
+        if batch.is_empty() {
+            b.running.set(false);
+            return;
+        }
+        let files = Array::new();
+        for (r, _, _) in &batch {
+            let o = Object::new();
+            set(&o, "filename", r.filename.as_str());
+            set(&o, "type", r.content_type.as_str());
+            set(&o, "size", r.size as f64);
+            // A POST form needs no CORS preflight (a PUT does): one request instead of two.
+            set(&o, "method", "POST");
+            files.push(&o);
+        }
+        let body = Object::new();
+        set(&body, "files", files);
+        let json: String = js_sys::JSON::stringify(&body)
+            .map(String::from)
+            .unwrap_or_default();
+        match signer.call_value(Method::Post, "/params", Some(json)).await {
+            Ok((value, _)) => {
+                let items = Array::from(&get(&value, "params"));
+                for (i, (_, slot, done)) in batch.into_iter().enumerate() {
+                    let item = items.get(i as u32);
+                    *slot.borrow_mut() = Some(decode(item));
+                    done.resolve(&JsValue::UNDEFINED);
+                }
+            }
+            Err(e) if matches!(e.status, Some(404 | 405)) => {
+                b.unsupported.set(true);
+                for (_, _, done) in batch {
+                    done.resolve(&JsValue::UNDEFINED);
+                }
+            }
+            Err(e) => {
+                for (_, slot, done) in batch {
+                    *slot.borrow_mut() = Some(Err(e.clone()));
+                    done.resolve(&JsValue::UNDEFINED);
+                }
+            }
+        }
+    }
+}
+
+fn decode(item: JsValue) -> Result<UploadParams, UploadError> {
+    if get(&item, "url").is_string() {
+        return serde_wasm_bindgen::from_value(item)
+            .map_err(|e| UploadError::new("bad_answer", format!("unexpected signer answer: {e}")));
+    }
+    let Ok(body) = serde_wasm_bindgen::from_value::<ErrorBody>(item) else {
+        return Err(UploadError::new(
+            "bad_answer",
+            "the signer's batch answer is missing a file",
+        ));
+    };
+    let code = static_code(&body.code);
+    // A refusal inside a batch has no HTTP status of its own: the one the
+    // single route would have answered.
+    let status = match code {
+        "too_large" => 413,
+        "unsupported_type" => 415,
+        "forbidden_key" => 403,
+        "missing_token" | "invalid_token" => 401,
+        _ => 400,
+    };
+    Err(UploadError::new(code, body.error).with_status(status))
+}
