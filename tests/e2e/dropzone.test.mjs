@@ -2,7 +2,8 @@
 // real signer and Garage: what is checked is what the page shows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, ROOT } from '../lib/harness.mjs';
 
@@ -145,4 +146,36 @@ test('at 360 px wide nothing overflows sideways', async () => {
   assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
   await page.screenshot({ path: join(ARTIFACTS, 'dropzone-360.png'), fullPage: true });
   await context.close();
+});
+
+test('a file picked again after a reload shows "Resuming" and continues where it left off', async () => {
+  const picked = mkdtempSync(join(tmpdir(), 's3lift-pick-'));
+  const path = join(picked, 'resume-me.bin');
+  const size = 96 * MIB;
+  writeFileSync(path, seededBytes(size, 12));
+  const { context, page } = await openWidget();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * MIB });
+  let stored = 0;
+  const countStored = (r) => { if (r.request().method() === 'PUT' && r.url().includes('partNumber=') && r.status() === 200) stored += 1; };
+  page.on('response', countStored);
+  await page.locator('s3lift-dropzone input[type=file]').setInputFiles(path);
+  for (let i = 0; i < 600 && stored < 4; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(stored >= 4, 'parts were stored before the reload');
+  page.off('response', countStored);
+  const storedBefore = stored;
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * MIB });
+  let partPuts = 0;
+  page.on('request', (r) => { if (r.method() === 'PUT' && r.url().includes('partNumber=')) partPuts += 1; });
+  await page.locator('s3lift-dropzone input[type=file]').setInputFiles(path);
+  await page.waitForFunction(() => /^Resuming/.test(document.getElementById('dz').shadowRoot.querySelector('li .status')?.textContent ?? ''), null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done', null, { timeout: 120_000 });
+  assert.ok(partPuts <= 12 - storedBefore, `only the missing parts were sent after the reload (${partPuts} PUTs, ${storedBefore} of 12 parts stored before)`);
+  const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(size, 12)));
+  await context.close();
+  rmSync(picked, { recursive: true, force: true });
 });
