@@ -28,6 +28,7 @@ demo: build
 
 # Every test: native, wasm in headless Chromium, signer against Garage, browser end to end.
 test: (bootstrap "test")
+    just check
     cargo test --workspace --locked
     just test-wasm
     just build
@@ -56,4 +57,5 @@ bench: build
 # Format and lint.
 check:
     cargo fmt --all --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo clippy -p s3lift-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings

@@ -96,6 +96,12 @@ pub struct Deferred {
     reject: Function,
 }
 
+impl Default for Deferred {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Deferred {
     pub fn new() -> Self {
         let slot: RefCell<Option<(Function, Function)>> = RefCell::new(None);

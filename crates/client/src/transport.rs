@@ -52,10 +52,12 @@ pub enum Failure {
     Aborted,
 }
 
+type AbortFn = Box<dyn Fn()>;
+
 /// Lets the scheduler abort a request in flight.
 #[derive(Clone, Default)]
 pub struct AbortHandle {
-    inner: Rc<RefCell<Option<Box<dyn Fn()>>>>,
+    inner: Rc<RefCell<Option<AbortFn>>>,
     aborted: Rc<Cell<bool>>,
 }
 

@@ -487,7 +487,7 @@ mod tests {
         let l: ChecksumList = format!("sha256:{sha},{sha}").parse().unwrap();
         assert_eq!(l.values.len(), 2);
         assert_eq!(l.to_string(), format!("sha256:{sha},{sha}"));
-        assert!(matches!("crc32:AAAAAA==".parse::<ChecksumList>(), Ok(_)));
+        assert!("crc32:AAAAAA==".parse::<ChecksumList>().is_ok());
         assert!(matches!(
             "sha256:AAAA".parse::<ChecksumList>(),
             Err(ChecksumListError::BadValue { index: 0, .. })

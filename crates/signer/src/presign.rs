@@ -197,6 +197,7 @@ pub struct PostPolicy {
 }
 
 /// Signs a browser POST policy (S3 "POST Object" with SigV4).
+#[allow(clippy::too_many_arguments)] // each is one field of the policy
 pub fn presign_post(
     url: &BucketUrl,
     creds: &Credentials,

@@ -83,7 +83,7 @@ where
         } else {
             "dispatch failed".into()
         }),
-        _ => StoreError::Unavailable(format!("{}", aws_smithy_types_display(&err))),
+        _ => StoreError::Unavailable(aws_smithy_types_display(&err).to_string()),
     }
 }
 

@@ -152,90 +152,89 @@ fn serve(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client = client;
+    // One request per client connection: the answer ends at EOF.
+    let mut head = Vec::new();
+    let mut content_length = 0u64;
+    let mut method = String::new();
+    let mut origin = None;
     loop {
-        let mut head = Vec::new();
-        let mut content_length = 0u64;
-        let mut method = String::new();
-        let mut origin = None;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line)? == 0 {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if method.is_empty() {
+            method = line.split(' ').next().unwrap_or("").to_owned();
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("origin:") {
+            origin = Some(line[7..].trim().to_owned());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        // One request per upstream connection: the answer ends at EOF.
+        if lower.starts_with("connection:") || lower.starts_with("keep-alive:") {
+            continue;
+        }
+        head.extend_from_slice(line.as_bytes());
+    }
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
+    stats.requests.fetch_add(1, Ordering::Relaxed);
+    if spec.latency_ms > 0 {
+        std::thread::sleep(Duration::from_millis(spec.latency_ms));
+    }
+    let eligible =
+        method != "OPTIONS" && (spec.methods.is_empty() || spec.methods.contains(&method));
+    let fault = (eligible && next_random(rng) < spec.rate)
+        .then(|| FAULTS[(next_random(rng) * FAULTS.len() as f64) as usize % FAULTS.len()]);
+    if let Some(f) = fault {
+        stats.faults.fetch_add(1, Ordering::Relaxed);
+        let cors = format!(
+            "Access-Control-Allow-Origin: {}\r\nAccess-Control-Expose-Headers: ETag, Retry-After\r\n",
+            origin.as_deref().unwrap_or("*")
+        );
+        match f {
+            Fault::Reset => {
+                drain(&mut reader, content_length / 2)?;
+                let _ = client.shutdown(Shutdown::Both);
                 return Ok(());
             }
-            if method.is_empty() {
-                method = line.split(' ').next().unwrap_or("").to_owned();
+            Fault::Stall => {
+                drain(&mut reader, content_length)?;
+                // Hold the connection without answering until the client gives up.
+                let mut buf = [0u8; 1];
+                let _ = reader.read(&mut buf);
+                return Ok(());
             }
-            let lower = line.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                content_length = v.trim().parse().unwrap_or(0);
-            }
-            if lower.starts_with("origin:") {
-                origin = Some(line[7..].trim().to_owned());
-            }
-            if line == "\r\n" {
-                break;
-            }
-            // One request per upstream connection: the answer ends at EOF.
-            if lower.starts_with("connection:") || lower.starts_with("keep-alive:") {
-                continue;
-            }
-            head.extend_from_slice(line.as_bytes());
-        }
-        head.extend_from_slice(b"Connection: close\r\n\r\n");
-        stats.requests.fetch_add(1, Ordering::Relaxed);
-        if spec.latency_ms > 0 {
-            std::thread::sleep(Duration::from_millis(spec.latency_ms));
-        }
-        let eligible =
-            method != "OPTIONS" && (spec.methods.is_empty() || spec.methods.contains(&method));
-        let fault = (eligible && next_random(rng) < spec.rate)
-            .then(|| FAULTS[(next_random(rng) * FAULTS.len() as f64) as usize % FAULTS.len()]);
-        if let Some(f) = fault {
-            stats.faults.fetch_add(1, Ordering::Relaxed);
-            let cors = format!(
-                "Access-Control-Allow-Origin: {}\r\nAccess-Control-Expose-Headers: ETag, Retry-After\r\n",
-                origin.as_deref().unwrap_or("*")
-            );
-            match f {
-                Fault::Reset => {
-                    drain(&mut reader, content_length / 2)?;
-                    let _ = client.shutdown(Shutdown::Both);
-                    return Ok(());
-                }
-                Fault::Stall => {
-                    drain(&mut reader, content_length)?;
-                    // Hold the connection without answering until the client gives up.
-                    let mut buf = [0u8; 1];
-                    let _ = reader.read(&mut buf);
-                    return Ok(());
-                }
-                other => {
-                    drain(&mut reader, content_length)?;
-                    let (status, extra, body) = match other {
-                        Fault::Status500 => ("500 Internal Server Error", "", "<Error><Code>InternalError</Code><Message>injected</Message></Error>"),
-                        Fault::Status503 => ("503 Service Unavailable", "", "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"),
-                        Fault::TooMany => ("429 Too Many Requests", "Retry-After: 1\r\n", "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"),
-                        _ => ("400 Bad Request", "", "<Error><Code>InvalidRequest</Code><Message>Bad request: Date is too old</Message></Error>"),
-                    };
-                    write!(client, "HTTP/1.1 {status}\r\n{cors}{extra}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-                    let _ = client.shutdown(Shutdown::Write);
-                    return Ok(());
-                }
+            other => {
+                drain(&mut reader, content_length)?;
+                let (status, extra, body) = match other {
+                    Fault::Status500 => ("500 Internal Server Error", "", "<Error><Code>InternalError</Code><Message>injected</Message></Error>"),
+                    Fault::Status503 => ("503 Service Unavailable", "", "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"),
+                    Fault::TooMany => ("429 Too Many Requests", "Retry-After: 1\r\n", "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"),
+                    _ => ("400 Bad Request", "", "<Error><Code>InvalidRequest</Code><Message>Bad request: Date is too old</Message></Error>"),
+                };
+                write!(client, "HTTP/1.1 {status}\r\n{cors}{extra}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+                let _ = client.shutdown(Shutdown::Write);
+                return Ok(());
             }
         }
-        let mut up = TcpStream::connect(upstream())?;
-        up.write_all(&head)?;
-        copy_limited(
-            &mut reader,
-            &mut up,
-            content_length,
-            spec.bytes_per_second,
-            stats,
-        )?;
-        std::io::copy(&mut up, &mut client)?;
-        let _ = client.shutdown(Shutdown::Write);
-        return Ok(());
     }
+    let mut up = TcpStream::connect(upstream())?;
+    up.write_all(&head)?;
+    copy_limited(
+        &mut reader,
+        &mut up,
+        content_length,
+        spec.bytes_per_second,
+        stats,
+    )?;
+    std::io::copy(&mut up, &mut client)?;
+    let _ = client.shutdown(Shutdown::Write);
+    Ok(())
 }
 
 fn drain(r: &mut impl Read, n: u64) -> std::io::Result<()> {

@@ -284,7 +284,7 @@ pub async fn store_refuses(req: reqwest::RequestBuilder) -> Result<String, Strin
             res.text().await.unwrap_or_default()
         )),
         Err(e) if e.is_request() && !e.is_connect() => {
-            Ok(format!("connection closed: {e:?}").replace(|c: char| c == '\n', " "))
+            Ok(format!("connection closed: {e:?}").replace('\n', " "))
         }
         Err(e) => Err(format!("could not reach the store: {e}")),
     }
