@@ -18,7 +18,7 @@
 
 const STYLE = `
 :host {
-  display: block; container-type: inline-size;
+  display: block; position: relative; container-type: inline-size;
   font: 14px/1.45 var(--s3lift-font, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif);
   --_accent: var(--s3lift-accent, #2f5bea); --_on-accent: #fff;
   --_bg: var(--s3lift-bg, #fff); --_fg: var(--s3lift-fg, #0f172a); --_muted: var(--s3lift-muted, #64748b);
@@ -83,10 +83,10 @@ button, a.btn { font: inherit; color: inherit; cursor: pointer; -webkit-tap-high
 
 /* Rows */
 ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
-li { display: grid; grid-template-columns: auto minmax(0, 1fr) auto; align-items: center; gap: 12px;
-  padding: 12px 10px 12px 12px; border: 1px solid var(--_border); border-radius: calc(var(--_radius) - 2px);
+li { display: grid; grid-template-columns: auto minmax(0, 1fr) auto; grid-template-areas: "icon head actions" "icon prog prog";
+  align-items: center; column-gap: 12px; padding: 10px 10px 12px 12px; border: 1px solid var(--_border); border-radius: calc(var(--_radius) - 2px);
   background: var(--_bg); box-shadow: 0 1px 2px rgb(15 23 42 / .04); }
-.icon { --_k: var(--_accent); position: relative; display: grid; place-items: center; width: 38px; height: 38px;
+.icon { grid-area: icon; --_k: var(--_accent); position: relative; display: grid; place-items: center; width: 38px; height: 38px;
   border-radius: 10px; color: var(--_k); background: color-mix(in srgb, var(--_k) 13%, transparent);
   font: 700 10px/1 ui-monospace, SFMono-Regular, Menlo, monospace; letter-spacing: .02em; text-transform: uppercase; }
 .icon[data-kind=image] { --_k: #8b5cf6; } .icon[data-kind=video] { --_k: #db2777; }
@@ -97,11 +97,11 @@ li[data-state=done] .icon { --_k: var(--_success); }
 li[data-state=failed] .icon { --_k: var(--_danger); }
 li[data-state=done] .icon .ok, li[data-state=failed] .icon .bad { display: block; }
 li[data-state=done] .icon .ext, li[data-state=failed] .icon .ext { display: none; }
-.main { min-width: 0; }
-.head { display: flex; align-items: baseline; gap: 8px; min-width: 0; }
+.head { grid-area: head; display: flex; align-items: baseline; gap: 8px; min-width: 0; }
+.progress { grid-area: prog; min-width: 0; padding-right: 2px; }
 .name { font-weight: 600; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .size { flex: none; color: var(--_muted); font-size: 12.5px; font-variant-numeric: tabular-nums; }
-.bar { height: 6px; margin: 7px 0 5px; border-radius: 999px; background: var(--_track); overflow: hidden; }
+.bar { height: 6px; margin: 2px 0 6px; border-radius: 999px; background: var(--_track); overflow: hidden; }
 .fill { position: relative; height: 100%; width: 0; border-radius: inherit; background: var(--_accent);
   transition: width .25s linear; overflow: hidden; }
 li:is([data-state=uploading], [data-state=resuming]) .fill::after { content: ""; position: absolute; inset: 0;
@@ -112,7 +112,7 @@ li[data-state=paused] .fill, li[data-state=queued] .fill { background: color-mix
 li[data-state=done] .fill { background: var(--_success); }
 li[data-state=failed] .fill { background: var(--_danger); }
 li[data-state=cancelled] .fill { background: color-mix(in srgb, var(--_muted) 40%, transparent); }
-li[data-state=cancelled] .main { opacity: .6; }
+li[data-state=cancelled] :is(.head, .progress) { opacity: .6; }
 .status { color: var(--_muted); font-size: 12.5px; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .label { font-weight: 600; }
 li:is([data-state=uploading], [data-state=resuming]) .label { color: var(--_accent); }
@@ -120,7 +120,7 @@ li[data-state=done] .label { color: var(--_success); }
 li[data-state=failed] .status { color: var(--_danger); }
 
 /* Row buttons */
-.actions { display: flex; align-items: center; gap: 2px; }
+.actions { grid-area: actions; display: flex; align-items: center; justify-content: flex-end; gap: 2px; }
 .act { display: inline-flex; align-items: center; justify-content: center; gap: 6px; min-width: 34px; height: 34px;
   padding: 0 8px; border: 0; border-radius: 9px; background: none; color: var(--_muted); text-decoration: none;
   font-size: 13px; font-weight: 600; white-space: nowrap; transition: background-color .15s, color .15s; }
@@ -131,12 +131,15 @@ li[data-state=failed] .status { color: var(--_danger); }
   background: color-mix(in srgb, var(--_accent) 12%, transparent); color: var(--_accent); }
 .act .text { display: none; }
 @container (min-width: 440px) { .act:is([data-action=download], [data-action=retry]) .text { display: inline; } }
-@container (max-width: 340px) { .icon { display: none; } li { grid-template-columns: minmax(0, 1fr) auto; gap: 8px; } }
+@container (max-width: 340px) {
+  .icon { display: none; }
+  li { grid-template-columns: minmax(0, 1fr) auto; grid-template-areas: "head actions" "prog prog"; column-gap: 8px; }
+}
 
 .sr { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; border: 0; }
 @media (prefers-reduced-motion: reduce) {
-  *, .fill, .zone, .glyph { transition: none !important; animation: none !important; }
+  *, *::before, *::after { transition: none !important; animation: none !important; }
   .zone.over .glyph { transform: none; }
 }
 `;
@@ -437,16 +440,18 @@ export class S3liftDropzone extends HTMLElement {
     }
   }
 
-  async _uploaderReady() {
+  /** The uploader for the current settings, made once (concurrent first files share the same promise). */
+  _uploaderReady() {
     const attr = this.getAttribute('module');
     const url = attr ? new URL(attr, document.baseURI).href : '';
     const concurrency = Number(this.getAttribute('concurrency')) || 6;
     const key = `${url}|${this.endpoint}|${concurrency}`;
     if (!this.#uploader || this.#uploaderKey !== key) {
-      const { Uploader } = await loadClient(url);
       // Uploads already running keep their uploader; new ones use the new settings.
-      this.#uploader = new Uploader({ endpoint: this.endpoint, headers: () => this.#resolvedHeaders(), concurrency });
       this.#uploaderKey = key;
+      this.#uploader = loadClient(url).then(({ Uploader }) =>
+        new Uploader({ endpoint: this.endpoint, headers: () => this.#resolvedHeaders(), concurrency }));
+      this.#uploader.catch(() => { if (this.#uploaderKey === key) this.#uploader = null; });
     }
     return this.#uploader;
   }
@@ -545,10 +550,10 @@ export class S3liftDropzone extends HTMLElement {
     li.setAttribute('part', 'row');
     const ext = (file.name.match(/\.([a-z0-9]{1,4})$/i)?.[1] ?? 'file').toUpperCase();
     li.innerHTML = `<div class="icon" part="icon" aria-hidden="true"><span class="ext"></span>${svg('ok', 'ok')}${svg('bad', 'bad')}</div>
-      <div class="main"><div class="head"><span class="name" part="name"></span><span class="size"></span></div>
-      <div class="bar" part="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="fill"></div></div>
-      <div class="status" part="status"><span class="label"></span><span class="detail"></span></div></div>
-      <div class="actions" part="actions"></div>`;
+      <div class="head"><span class="name" part="name"></span><span class="size"></span></div>
+      <div class="actions" part="actions"></div>
+      <div class="progress"><div class="bar" part="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div class="fill"></div></div>
+      <div class="status" part="status"><span class="label"></span><span class="detail"></span></div></div>`;
     const name = file.s3liftPath || file.name;
     li.querySelector('.icon').dataset.kind = fileKind(file);
     li.querySelector('.ext').textContent = ext;

@@ -210,3 +210,23 @@ test('page memory stays under 64 MiB during a 1 GiB upload from disk', async () 
   assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(size, 99)));
   await context.close();
 });
+
+test('small files fall back to one GET /s3/params each when the signer has no batch route (Companion)', async () => {
+  const { context, page } = await openPage();
+  let batchCalls = 0;
+  let singleCalls = 0;
+  await page.route('**/s3/params*', (route) => {
+    if (route.request().method() === 'POST') { batchCalls += 1; return route.fulfill({ status: 404, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"not found","code":"not_found"}' }); }
+    if (route.request().method() === 'GET') singleCalls += 1;
+    return route.continue();
+  });
+  const keys = await page.evaluate(async ({ opts }) => {
+    const up = new window.t.Uploader(opts);
+    const files = [1, 2, 3, 4].map((i) => window.t.memoryFile(`c${i}.txt`, 1000 * i, 40 + i, 'text/plain'));
+    return Promise.all(files.map((f) => up.upload(f, {}).done.then((r) => r.key)));
+  }, { opts: signerOpts() });
+  assert.ok(batchCalls >= 1, 'the batch route was tried');
+  assert.equal(singleCalls, 4, 'then each file asked on its own');
+  for (const [i, key] of keys.entries()) assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(1000 * (i + 1), 41 + i)));
+  await context.close();
+});
