@@ -1,24 +1,49 @@
 /** `<s3lift-dropzone>`: drag-and-drop uploads straight to S3 through an s3lift signer. */
+import type { Upload, Progress, UploadResult } from './s3lift.js';
+
+export type DropzoneState = 'queued' | 'uploading' | 'resuming' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+/** A readable error: `message` is a sentence for people, `code`/`status` come from the client or the signer. */
+export interface DropzoneError { code: string; status?: number; message: string }
+
+/** One file in the widget's list. */
 export interface DropzoneItem {
   file: File;
-  upload: import('./s3lift').Upload | null;
-  state: 'queued' | 'uploading' | 'resuming' | 'paused' | 'done' | 'failed' | 'cancelled';
+  /** `null` until the client has loaded (or when it failed to load). */
+  upload: Upload | null;
+  state: DropzoneState;
+  progress: Progress;
+  result: UploadResult | null;
+  error: DropzoneError | null;
 }
+
 export declare class S3liftDropzone extends HTMLElement {
-  /** Headers for signer calls (auth), or a function returning them. */
+  /** Headers for signer calls (auth), or a function returning them (sync or async) for token refresh. */
   headers: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  /** Every file in the list, in order. */
   readonly uploads: DropzoneItem[];
+  /** The `endpoint` attribute, default `/s3`. */
   readonly endpoint: string;
+  /** The `max-size` attribute in bytes, `Infinity` when unset. */
+  readonly maxSize: number;
   /** Checks files against `accept` and `max-size`, then uploads the valid ones. */
   addFiles(files: FileList | File[]): void;
+  /** Removes finished rows (done and cancelled) from the list. */
+  clear(): void;
 }
+
+/** `1234567` → `"1.2 MB"` (SI units). */
 export declare function formatBytes(n: number): string;
+/** A human sentence for an upload error. */
 export declare function describeError(e: { code?: string; status?: number; message?: string }): string;
+/** Whether `file` matches an `accept` list such as `.png,image/*,application/pdf`. */
+export declare function matchesAccept(file: File, accept: string | null | undefined): boolean;
+
 declare global {
   interface HTMLElementTagNameMap { 's3lift-dropzone': S3liftDropzone }
   interface HTMLElementEventMap {
-    's3lift-progress': CustomEvent<{ file: File } & import('./s3lift').Progress>;
-    's3lift-complete': CustomEvent<{ file: File; result: import('./s3lift').UploadResult }>;
-    's3lift-error': CustomEvent<{ file: File; error: { code?: string; status?: number; message: string } }>;
+    's3lift-progress': CustomEvent<{ file: File } & Progress>;
+    's3lift-complete': CustomEvent<{ file: File; result: UploadResult }>;
+    's3lift-error': CustomEvent<{ file: File; error: DropzoneError }>;
   }
 }

@@ -262,8 +262,8 @@ const HTML = `<style>${STYLE}</style>
 <div class="zone" part="dropzone" role="group" aria-label="File upload: drop files here, or choose them">
   <div class="glyph" aria-hidden="true">${svg('upload')}</div>
   <p class="lead">Drop files here <span>or</span></p>
-  <button type="button" class="choose" part="button choose">Choose files</button>
-  <p class="hint"></p>
+  <button type="button" class="choose" part="button choose" aria-describedby="hint">Choose files</button>
+  <p class="hint" id="hint"></p>
   <input type="file" hidden tabindex="-1">
 </div>
 <div class="notice" part="notice">${svg('alert')}<div class="message" part="message"></div></div>

@@ -61,6 +61,7 @@ async function open(t, { params = {}, viewport = { width: 760, height: 900 }, co
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // DEBUG_PAGE=1 prints the page's console.
   if (process.env.DEBUG_PAGE) page.on('console', (m) => console.log('page:', m.text()));
   await page.addInitScript((m) => {
     window.s3liftMock = {
@@ -156,6 +157,9 @@ test('three dropped files get a row each, progress, events, a total line and dow
 
 test('the keyboard alone picks a file: Tab to the button, Enter, with visible focus and announcements', async (t) => {
   const { page } = await open(t);
+  // Turn file chooser interception on now: when it is first asked for inside Promise.all below, it
+  // can arrive after the key press, and the chooser then opens natively (invisible when headless).
+  page.on('filechooser', () => {});
   let focused = '';
   for (let i = 0; i < 5 && focused !== 'Choose files'; i++) {
     await page.keyboard.press('Tab');
@@ -165,6 +169,7 @@ test('the keyboard alone picks a file: Tab to the button, Enter, with visible fo
   const outline = await dz(page, (root) => { const s = getComputedStyle(root.activeElement); return [s.outlineStyle, s.outlineWidth]; });
   assert.notEqual(outline[0], 'none', 'focus is visible');
   assert.notEqual(outline[1], '0px');
+  await page.locator('s3lift-dropzone').screenshot({ path: join(ARTIFACTS, 'dropzone-mock-focus.png') });
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
   assert.ok(chooser.isMultiple());
   await chooser.setFiles([{ name: 'kb.txt', mimeType: 'text/plain', buffer: Buffer.alloc(50_000, 7) }]);
@@ -293,6 +298,18 @@ test('a file picked again after a reload shows Resuming, and continues', async (
   await waitRow(page, 0, (r) => r.state === 'resuming' && r.status.includes('MB/s'));
   assert.match((await row(page, 0)).status, /^Resuming · (4\d|5\d|6\d)% · 2\.0 MB\/s · \d+ s left$/);
   await page.evaluate(() => s3liftMock.complete('again.bin'));
+  await waitRow(page, 0, (r) => r.state === 'done');
+});
+
+test('a client that cannot load fails the row readably; Retry loads it again', async (t) => {
+  const { page } = await open(t);
+  await page.evaluate(() => document.getElementById('dz').setAttribute('module', './missing-client.js'));
+  await page.evaluate(() => window.drop([window.makeFile('early.bin', 1000)]));
+  await waitRow(page, 0, (r) => r.state === 'failed');
+  assert.match((await row(page, 0)).status, /^Failed: The uploader could not load \(.+\)\.$/);
+  assert.deepEqual(await page.evaluate(() => window.events.map((e) => [e.type, e.detail.error?.code])), [['s3lift-error', 'load_failed']]);
+  await page.evaluate(() => document.getElementById('dz').setAttribute('module', './mock-s3lift.js'));
+  await button(page, 'Retry early.bin').click();
   await waitRow(page, 0, (r) => r.state === 'done');
 });
 

@@ -61,6 +61,9 @@ test('three dropped files (one of 120 MiB) all reach "done" and match byte for b
 
 test('the keyboard alone can pick and upload a file, with visible focus and announcements', async () => {
   const { context, page } = await openWidget();
+  // Turn on file-chooser interception before any key is pressed (otherwise the
+  // chooser can open natively and the event is missed).
+  page.on('filechooser', () => {});
   let focused = '';
   for (let i = 0; i < 5 && focused !== 'Choose files'; i++) {
     await page.keyboard.press('Tab');

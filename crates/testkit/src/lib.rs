@@ -1,60 +1,36 @@
 //! Test harness for s3lift: real Garage nodes on loopback, and the signer as a
-//! process.
-//!
-//! Nothing here skips a test: a missing tool panics with the command that
-//! installs it (`scripts/bootstrap.sh test`).
-//!
-//! * [`Garage`]: one node, replication factor 1, a key and the bucket `s3lift-test`.
-//! * [`GarageCluster`]: N nodes (3 by default), one zone each, same key and bucket.
-//! * [`Signer`]: the signer binary on a free port, its output in a log file.
-//! * [`tool`], [`free_port`], [`sha256_hex`], [`http`] and [`StoreInfo::request`]
-//!   (a SigV4-signed S3 request) as small blocking helpers.
+//! process. Nothing here skips a test: a missing tool panics with the command
+//! that installs it.
 
 pub mod faultproxy;
-mod garage;
-mod signer;
 
-use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
-
-use sha2::{Digest, Sha256};
-
-pub use garage::{Garage, GarageCluster, GarageNode, BUCKET, GARAGE_VERSION};
-pub use signer::Signer;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The bootstrap command named in every "tool missing" message.
-pub const BOOTSTRAP: &str = "scripts/bootstrap.sh test` (or `just bootstrap";
+pub const BOOTSTRAP: &str = "scripts/bootstrap.sh test (or ./scripts/just bootstrap)";
 
-/// The tool cache: `$S3LIFT_CACHE`, by default `~/.cache/s3lift`.
-pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("S3LIFT_CACHE") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache")
-            .join("s3lift"),
-    }
-}
-
-/// Where cached tools live: `$S3LIFT_CACHE/bin`.
+/// Where cached tools live: `$S3LIFT_CACHE/bin`, by default `~/.cache/s3lift/bin`.
 pub fn cache_bin() -> PathBuf {
-    cache_dir().join("bin")
+    let base = std::env::var_os("S3LIFT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache")
+                .join("s3lift")
+        });
+    base.join("bin")
 }
 
-/// Finds a tool (`garage`, `chromium`, `wasm-bindgen`…): the `S3LIFT_<NAME>`
-/// override (`S3LIFT_GARAGE`, `S3LIFT_WASM_BINDGEN`), then `$S3LIFT_CACHE/bin`,
-/// then `PATH`. Panics with the bootstrap command when it is nowhere.
+/// Finds a tool: `S3LIFT_<NAME>` override, the cache, then `PATH`. Panics
+/// with the bootstrap command when it is nowhere.
 pub fn tool(name: &str) -> PathBuf {
     let var = format!("S3LIFT_{}", name.to_ascii_uppercase().replace('-', "_"));
-    if let Some(p) = std::env::var_os(&var).filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        if !p.is_file() {
-            panic!("${var} is {}, which is not a file", p.display());
-        }
-        return p;
+    if let Some(p) = std::env::var_os(&var) {
+        return PathBuf::from(p);
     }
     let cached = cache_bin().join(name);
     if cached.is_file() {
@@ -66,361 +42,499 @@ pub fn tool(name: &str) -> PathBuf {
             return p;
         }
     }
-    let what = if name == "garage" {
-        format!("garage {GARAGE_VERSION}")
-    } else {
-        name.to_owned()
-    };
     panic!(
-        "{what} not found (looked at ${var}, {}, PATH): run `{BOOTSTRAP}`",
+        "{name} not found (looked at ${var}, {}, PATH): run `{BOOTSTRAP}`",
         cached.display()
     );
 }
 
-/// A free TCP port on loopback. The port is bound then released, so another
-/// process could take it in between; within this process a port is never
-/// handed out twice.
+/// A free TCP port on loopback (bound, then released).
 pub fn free_port() -> u16 {
-    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-    let given = given.get_or_insert_with(HashSet::new);
-    for _ in 0..100 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port on 127.0.0.1");
-        if given.insert(port) {
-            return port;
-        }
-    }
-    panic!("no fresh free port after 100 tries");
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
-    hex::encode(Sha256::digest(bytes.as_ref()))
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// `bytes` random bytes, hex encoded.
-pub fn random_hex(bytes: usize) -> String {
+fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("randomness");
     hex::encode(buf)
 }
 
-/// An HTTP answer read by [`http`].
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers, names lower-cased, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body (de-chunked).
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    /// The first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as text (lossy UTF-8).
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// A blocking HTTP/1.1 request to `url` (`http://host:port/path?query`, no
-/// TLS), `Connection: close`, 10 s read timeout. `Host` and `Content-Length`
-/// are added.
-pub fn http(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<HttpResponse> {
-    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| invalid("only http:// URLs"))?;
-    let (host, target) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let mut stream = TcpStream::connect(host)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !body.is_empty() || matches!(method, "PUT" | "POST") {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_response(&raw, method == "HEAD")
-}
-
-fn parse_response(raw: &[u8], head_only: bool) -> std::io::Result<HttpResponse> {
-    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no end of headers"))?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("headers not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("no status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[end + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    if head_only {
-        body.clear();
-    } else if chunked {
-        body = dechunk(&body).ok_or_else(|| bad("bad chunked body"))?;
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..eol]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        data = &data[eol + 2..];
-        if size == 0 {
-            return Some(out);
+fn wait_for_port(port: u16, deadline: Duration) -> bool {
+    let until = Instant::now() + deadline;
+    while Instant::now() < until {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
         }
-        out.extend_from_slice(data.get(..size)?);
-        data = data.get(size + 2..)?;
+        std::thread::sleep(Duration::from_millis(50));
     }
+    false
 }
 
-/// The status of a blocking `GET http://127.0.0.1:<port><path>`, or `None`
-/// when nothing answers.
+/// A blocking `GET` on loopback; returns the status, or `None` when nothing answers.
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
-    http("GET", &format!("http://127.0.0.1:{port}{path}"), &[], &[])
-        .ok()
-        .map(|r| r.status)
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
-/// Where a store is and the key that owns its bucket: what a signer needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreInfo {
-    /// `http://127.0.0.1:<port>`.
-    pub endpoint: String,
-    /// SigV4 region (`garage`).
-    pub region: String,
-    /// The bucket.
-    pub bucket: String,
-    /// Access key id (`GK…`).
-    pub access_key: String,
-    /// Its secret.
-    pub secret_key: String,
+struct Node {
+    dir: PathBuf,
+    config: PathBuf,
+    rpc_port: u16,
+    s3_port: u16,
+    child: Option<Child>,
 }
 
-impl StoreInfo {
-    /// The signer's environment for this store: `S3LIFT_S3_ENDPOINT`,
-    /// `S3LIFT_S3_REGION`, `S3LIFT_S3_BUCKET`, `S3LIFT_S3_PATH_STYLE=true`,
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`.
-    pub fn signer_env(&self) -> Vec<(String, String)> {
-        vec![
-            ("S3LIFT_S3_ENDPOINT".into(), self.endpoint.clone()),
-            ("S3LIFT_S3_REGION".into(), self.region.clone()),
-            ("S3LIFT_S3_BUCKET".into(), self.bucket.clone()),
-            ("S3LIFT_S3_PATH_STYLE".into(), "true".into()),
-            ("AWS_ACCESS_KEY_ID".into(), self.access_key.clone()),
-            ("AWS_SECRET_ACCESS_KEY".into(), self.secret_key.clone()),
-        ]
-    }
+impl Node {
+    fn new(root: &Path, index: usize, secret: &str, replication: usize) -> Node {
+        let dir = root.join(format!("node{index}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (rpc_port, s3_port, admin_port) = (free_port(), free_port(), free_port());
+        let config = dir.join("garage.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"metadata_dir = "{d}/meta"
+data_dir = "{d}/data"
+db_engine = "sqlite"
+metadata_fsync = false
+data_fsync = false
+replication_factor = {replication}
+rpc_bind_addr = "127.0.0.1:{rpc_port}"
+rpc_public_addr = "127.0.0.1:{rpc_port}"
+rpc_secret = "{secret}"
 
-    /// A SigV4-signed path-style request: `path` is raw (`/bucket/some key`,
-    /// encoded here), `query` raw pairs. Example: `request("GET",
-    /// "/s3lift-test", &[("list-type", "2")], b"")`.
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        query: &[(&str, &str)],
-        body: &[u8],
-    ) -> std::io::Result<HttpResponse> {
-        let host = self.endpoint.trim_start_matches("http://");
-        let host = host.trim_end_matches('/');
-        let uri: String = path
-            .split('/')
-            .map(|seg| uri_encode(seg, false))
-            .collect::<Vec<_>>()
-            .join("/");
-        let uri = if uri.starts_with('/') {
-            uri
-        } else {
-            format!("/{uri}")
-        };
-        let mut pairs: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
-            .collect();
-        pairs.sort();
-        let query_string = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        let (date, day) = amz_date(SystemTime::now());
-        let payload = sha256_hex(body);
-        let canonical = format!(
-            "{method}\n{uri}\n{query_string}\nhost:{host}\nx-amz-content-sha256:{payload}\nx-amz-date:{date}\n\nhost;x-amz-content-sha256;x-amz-date\n{payload}"
-        );
-        let scope = format!("{day}/{}/s3/aws4_request", self.region);
-        let to_sign = format!(
-            "AWS4-HMAC-SHA256\n{date}\n{scope}\n{}",
-            sha256_hex(canonical)
-        );
-        let mut key = hmac_sha256(format!("AWS4{}", self.secret_key).as_bytes(), day.as_bytes());
-        for part in [self.region.as_str(), "s3", "aws4_request"] {
-            key = hmac_sha256(&key, part.as_bytes());
-        }
-        let signature = hex::encode(hmac_sha256(&key, to_sign.as_bytes()));
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={signature}",
-            self.access_key
-        );
-        let url = if query_string.is_empty() {
-            format!("http://{host}{uri}")
-        } else {
-            format!("http://{host}{uri}?{query_string}")
-        };
-        http(
-            method,
-            &url,
-            &[
-                ("x-amz-date", &date),
-                ("x-amz-content-sha256", &payload),
-                ("Authorization", &auth),
-            ],
-            body,
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:{s3_port}"
+root_domain = ".s3.garage.localhost"
+
+[admin]
+api_bind_addr = "127.0.0.1:{admin_port}"
+admin_token = "{admin}"
+"#,
+                d = dir.display(),
+                admin = random_hex(16),
+            ),
         )
-    }
-}
-
-fn uri_encode(s: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
+        .unwrap();
+        Node {
+            dir,
+            config,
+            rpc_port,
+            s3_port,
+            child: None,
         }
     }
-    out
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("garage.log"))
+            .unwrap();
+        let child = Command::new(tool("garage"))
+            .arg("-c")
+            .arg(&self.config)
+            .arg("server")
+            .env("RUST_LOG", "garage=warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start garage ({e}): run `{BOOTSTRAP}`"));
+        self.child = Some(child);
+        if !wait_for_port(self.rpc_port, Duration::from_secs(20))
+            || !wait_for_port(self.s3_port, Duration::from_secs(20))
+        {
+            panic!("garage did not start:\n{}", self.log_tail());
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("garage.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(tool("garage"))
+            .arg("-c")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .expect("garage cli runs");
+        if !out.status.success() {
+            panic!(
+                "garage {} failed: {}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Retries a CLI command while the cluster is still settling.
+    fn cli_retry(&self, args: &[&str]) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = Command::new(tool("garage"))
+                .arg("-c")
+                .arg(&self.config)
+                .args(args)
+                .output()
+                .expect("garage cli runs");
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
+            }
+            if Instant::now() > until {
+                panic!(
+                    "garage {} kept failing: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn id(&self) -> String {
+        self.cli_retry(&["node", "id", "-q"]).trim().to_owned()
+    }
 }
 
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
     }
-    let inner = Sha256::new()
-        .chain_update(k.map(|b| b ^ 0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(k.map(|b| b ^ 0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
 }
 
-/// `(20250102T030405Z, 20250102)` for SigV4.
-fn amz_date(t: SystemTime) -> (String, String) {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let day = format!("{y:04}{m:02}{d:02}");
-    let time = format!(
-        "{day}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
-    (time, day)
+/// Garage nodes on loopback (one, or a cluster) with one key and one bucket.
+pub struct Garage {
+    _root: tempfile::TempDir,
+    nodes: Vec<Node>,
+    access_key: String,
+    secret_key: String,
+    bucket: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        let t = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
-        assert_eq!(amz_date(t(0)).0, "19700101T000000Z");
-        assert_eq!(amz_date(t(951_782_400)).1, "20000229");
-        assert_eq!(amz_date(t(1_735_787_045)).0, "20250102T030405Z");
+impl Garage {
+    /// One node, replication factor 1, bucket `s3lift-test`.
+    pub fn start() -> Garage {
+        Self::cluster(1)
     }
 
-    #[test]
-    fn hmac_matches_rfc_4231() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+    /// `n` nodes, replication factor `n`, one zone per node, all connected.
+    pub fn cluster(n: usize) -> Garage {
+        let root = tempfile::Builder::new()
+            .prefix("s3lift-garage-")
+            .tempdir()
+            .expect("temp dir");
+        let secret = random_hex(32);
+        let mut nodes: Vec<Node> = (0..n)
+            .map(|i| Node::new(root.path(), i, &secret, n))
+            .collect();
+        for node in &mut nodes {
+            node.start();
+        }
+        let ids: Vec<String> = nodes.iter().map(Node::id).collect();
+        for id in &ids[1..] {
+            nodes[0].cli_retry(&["node", "connect", id]);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let short = id.split('@').next().unwrap();
+            nodes[0].cli_retry(&[
+                "layout",
+                "assign",
+                "-z",
+                &format!("dc{}", i + 1),
+                "-c",
+                "1G",
+                short,
+            ]);
+        }
+        nodes[0].cli_retry(&["layout", "apply", "--version", "1"]);
+        let access_key = format!("GK{}", random_hex(12));
+        let secret_key = random_hex(32);
+        let bucket = "s3lift-test".to_owned();
+        nodes[0].cli_retry(&[
+            "key",
+            "import",
+            "--yes",
+            "-n",
+            "s3lift",
+            &access_key,
+            &secret_key,
+        ]);
+        nodes[0].cli_retry(&["bucket", "create", &bucket]);
+        nodes[0].cli_retry(&[
+            "bucket", "allow", "--read", "--write", "--owner", &bucket, "--key", "s3lift",
+        ]);
+        let garage = Garage {
+            _root: root,
+            nodes,
+            access_key,
+            secret_key,
+            bucket,
+        };
+        garage.wait_ready(0);
+        garage
     }
 
-    #[test]
-    fn sha_and_chunks() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap(),
-            b"abcde"
-        );
-        assert_eq!(uri_encode("/a b/ü", false), "/a%20b/%C3%BC");
+    /// Waits until node `i`'s S3 API answers a bucket request (not 5xx).
+    fn wait_ready(&self, i: usize) {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            match http_status(self.nodes[i].s3_port, &format!("/{}", self.bucket)) {
+                Some(s) if s < 500 => return,
+                _ if Instant::now() > until => {
+                    panic!("garage S3 API not ready:\n{}", self.nodes[i].log_tail())
+                }
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
     }
 
-    #[test]
-    fn ports_are_not_handed_out_twice() {
-        let ports: HashSet<u16> = (0..50).map(|_| free_port()).collect();
-        assert_eq!(ports.len(), 50);
+    /// S3 endpoint of the first node.
+    pub fn endpoint(&self) -> String {
+        self.endpoint_of(0)
+    }
+
+    /// S3 endpoint of node `i`.
+    pub fn endpoint_of(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.nodes[i].s3_port)
+    }
+
+    /// The S3 region Garage answers for.
+    pub fn region(&self) -> &str {
+        "garage"
+    }
+
+    /// The test bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Access key id with read, write and owner rights on the bucket.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    /// Its secret.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// Config file of node `i`, for the CLI.
+    pub fn config_path(&self, i: usize) -> &Path {
+        &self.nodes[i].config
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Always false: a cluster has at least one node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Runs the garage CLI against the first live node.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .unwrap_or(&self.nodes[0]);
+        node.cli(args)
+    }
+
+    /// Runs the garage CLI and returns stdout and stderr, whatever the exit status.
+    pub fn cli_lenient(&self, args: &[&str]) -> String {
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| n.child.is_some())
+            .unwrap_or(&self.nodes[0]);
+        match Command::new(tool("garage"))
+            .arg("-c")
+            .arg(&node.config)
+            .args(args)
+            .output()
+        {
+            Ok(o) => format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Creates another bucket with the same key's rights.
+    pub fn create_bucket(&self, name: &str) {
+        self.cli(&["bucket", "create", name]);
+        self.cli(&[
+            "bucket", "allow", "--read", "--write", "--owner", name, "--key", "s3lift",
+        ]);
+    }
+
+    /// Stops every node (a store outage).
+    pub fn stop(&mut self) {
+        for n in &mut self.nodes {
+            n.kill();
+        }
+    }
+
+    /// Starts every stopped node again, same ports and data.
+    pub fn restart(&mut self) {
+        for n in &mut self.nodes {
+            if n.child.is_none() {
+                n.start();
+            }
+        }
+        self.wait_ready(0);
+    }
+
+    /// Kills node `i` only.
+    pub fn kill_node(&mut self, i: usize) {
+        self.nodes[i].kill();
+    }
+
+    /// Restarts node `i` only.
+    pub fn restart_node(&mut self, i: usize) {
+        self.nodes[i].start();
+        self.wait_ready(i);
+    }
+
+    /// The last lines of node `i`'s log.
+    pub fn log_tail(&self, i: usize) -> String {
+        self.nodes[i].log_tail()
+    }
+}
+
+/// The environment that points a signer at `garage`: endpoint, region,
+/// bucket, path style and the bucket owner's credentials.
+pub fn store_env(garage: &Garage) -> Vec<(String, String)> {
+    vec![
+        ("S3LIFT_S3_ENDPOINT".into(), garage.endpoint()),
+        ("S3LIFT_S3_REGION".into(), garage.region().into()),
+        ("S3LIFT_S3_BUCKET".into(), garage.bucket().into()),
+        ("S3LIFT_S3_PATH_STYLE".into(), "true".into()),
+        ("AWS_ACCESS_KEY_ID".into(), garage.access_key().into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), garage.secret_key().into()),
+    ]
+}
+
+/// The signer binary as a child process on a free port.
+pub struct Signer {
+    bin: PathBuf,
+    env: Vec<(String, String)>,
+    port: u16,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Signer {
+    /// Spawns `bin` with `env` (plus `S3LIFT_BIND`) and waits for `/healthz`.
+    pub fn spawn(bin: &Path, env: &[(String, String)], log: &Path) -> Signer {
+        let mut s = Signer {
+            bin: bin.to_owned(),
+            env: env.to_vec(),
+            port: free_port(),
+            log: log.to_owned(),
+            child: None,
+        };
+        s.start();
+        s
+    }
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("signer log");
+        let child = Command::new(&self.bin)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("S3LIFT_BIND", format!("127.0.0.1:{}", self.port))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}): run `./scripts/just build`",
+                    self.bin.display()
+                )
+            });
+        self.child = Some(child);
+        let until = Instant::now() + Duration::from_secs(20);
+        while http_status(self.port, "/healthz") != Some(200) {
+            if Instant::now() > until {
+                panic!("signer did not become healthy:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything the signer printed.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the process.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.start();
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
