@@ -335,18 +335,7 @@ async fn post_policy_is_bound_by_content_length_range() {
     assert_eq!(a.json["method"], "POST");
     let url = a.json["url"].as_str().unwrap().to_owned();
     let key = a.json["key"].as_str().unwrap().to_owned();
-    let form = |len: usize| {
-        let mut f = reqwest::multipart::Form::new();
-        for (k, v) in a.json["fields"].as_object().unwrap() {
-            f = f.text(k.clone(), v.as_str().unwrap().to_owned());
-        }
-        f.part(
-            "file",
-            reqwest::multipart::Part::bytes(body(len, 4))
-                .mime_str("text/plain")
-                .unwrap(),
-        )
-    };
+    let form = |len: usize| policy_form(&a.json["fields"], len, 4);
     store_refuses(app.http.post(&url).multipart(form(101)))
         .await
         .expect("a form over the policy range is refused");
@@ -783,18 +772,7 @@ async fn many_small_files_are_signed_in_one_call() {
         assert!(item["key"].as_str().unwrap().starts_with("uploads/alice/"));
     }
     // The POST form carries the exact size: the store refuses any other.
-    let form = |len: usize| {
-        let mut f = reqwest::multipart::Form::new();
-        for (k, v) in p[0]["fields"].as_object().unwrap() {
-            f = f.text(k.clone(), v.as_str().unwrap().to_owned());
-        }
-        f.part(
-            "file",
-            reqwest::multipart::Part::bytes(body(len, 3))
-                .mime_str("text/plain")
-                .unwrap(),
-        )
-    };
+    let form = |len: usize| policy_form(&p[0]["fields"], len, 3);
     let url = p[0]["url"].as_str().unwrap();
     store_refuses(app.http.post(url).multipart(form(6)))
         .await

@@ -289,3 +289,16 @@ pub async fn store_refuses(req: reqwest::RequestBuilder) -> Result<String, Strin
         Err(e) => Err(format!("could not reach the store: {e}")),
     }
 }
+
+/// A POST-policy form as a browser sends it: the signer's fields, then `len`
+/// seeded bytes as the `file` field.
+pub fn policy_form(fields: &Value, len: usize, seed: u64) -> reqwest::multipart::Form {
+    let mut f = reqwest::multipart::Form::new();
+    for (k, v) in fields.as_object().unwrap() {
+        f = f.text(k.clone(), v.as_str().unwrap().to_owned());
+    }
+    let file = reqwest::multipart::Part::bytes(body(len, seed))
+        .mime_str("text/plain")
+        .unwrap();
+    f.part("file", file)
+}
