@@ -4,7 +4,8 @@
 //!
 //! Requests queue up during one turn of the event loop and leave together,
 //! up to 100 per call. A signer without the route (Companion) answers 404 or
-//! 405 once; from then on each file asks `GET /s3/params` on its own.
+//! 405 once; from then on each file asks `GET /s3/params` on its own, at
+//! most `concurrency` at a time.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -13,10 +14,12 @@ use js_sys::{Array, Object};
 use s3lift_protocol::wire::{ErrorBody, UploadParams};
 use wasm_bindgen::JsValue;
 
-use crate::js::{get, set, sleep, Deferred, UploadError};
+use crate::js::{get, set, sleep, to_json, Deferred, UploadError};
 use crate::signer::{enc, static_code, Method, Signer};
+use crate::upload::Pool;
 
 /// One small file to sign.
+#[derive(Clone)]
 pub struct ParamsRequest {
     pub filename: String,
     pub content_type: String,
@@ -26,17 +29,30 @@ pub struct ParamsRequest {
 type Slot = Rc<RefCell<Option<Result<UploadParams, UploadError>>>>;
 
 /// The queue of files waiting for their params.
-#[derive(Default)]
 pub struct ParamsBatcher {
     queue: RefCell<Vec<(ParamsRequest, Slot, Deferred)>>,
     running: Cell<bool>,
     unsupported: Cell<bool>,
+    /// Bounds the one-by-one calls of the fallback, so they overlap the
+    /// uploads without flooding the signer.
+    pool: Pool,
 }
 
 const MAX_BATCH: usize = 100;
 
 impl ParamsBatcher {
-    /// Params for one file: batched with its neighbours when the signer can.
+    /// A batcher whose fallback keeps at most `concurrency` signer calls in flight.
+    pub fn new(concurrency: u32) -> Self {
+        Self {
+            queue: RefCell::default(),
+            running: Cell::new(false),
+            unsupported: Cell::new(false),
+            pool: Pool::new(concurrency),
+        }
+    }
+
+    /// Params for one file: batched with its neighbours when the signer can,
+    /// asked on its own (`GET /s3/params`) when it cannot.
     pub async fn sign(
         self: &Rc<Self>,
         signer: &Rc<Signer>,
@@ -46,28 +62,28 @@ impl ParamsBatcher {
             let slot: Slot = Rc::default();
             let done = Deferred::new();
             let wait = done.promise.clone();
-            self.queue.borrow_mut().push((req, slot.clone(), done));
+            self.queue
+                .borrow_mut()
+                .push((req.clone(), slot.clone(), done));
             if !self.running.replace(true) {
                 wasm_bindgen_futures::spawn_local(drain(self.clone(), signer.clone()));
             }
             let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
-            if let Some(answer) = slot.borrow_mut().take() {
+            let answer = slot.borrow_mut().take();
+            if let Some(answer) = answer {
                 return answer;
             }
-            // No answer: the signer lacks the route. Ask on our own.
-            return Err(UploadError::new("unsupported", ""));
+            // No answer: the signer lacks the batch route.
         }
-        one(signer, &req).await
-    }
-
-    /// Whether batching was found unsupported (callers then sign one by one).
-    pub fn unsupported(&self) -> bool {
-        self.unsupported.get()
+        self.pool.acquire().await;
+        let answer = one(signer, &req).await;
+        self.pool.release();
+        answer
     }
 }
 
 /// `GET /s3/params` for one file (Companion's route).
-pub async fn one(signer: &Signer, req: &ParamsRequest) -> Result<UploadParams, UploadError> {
+async fn one(signer: &Signer, req: &ParamsRequest) -> Result<UploadParams, UploadError> {
     let path = format!(
         "/params?filename={}&type={}&size={}&method=post",
         enc(&req.filename),
@@ -102,9 +118,7 @@ async fn drain(b: Rc<ParamsBatcher>, signer: Rc<Signer>) {
         }
         let body = Object::new();
         set(&body, "files", files);
-        let json: String = js_sys::JSON::stringify(&body)
-            .map(String::from)
-            .unwrap_or_default();
+        let json = to_json(&body);
         match signer.call_value(Method::Post, "/params", Some(json)).await {
             Ok((value, _)) => {
                 let items = Array::from(&get(&value, "params"));

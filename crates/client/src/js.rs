@@ -153,6 +153,13 @@ impl Notify {
     }
 }
 
+/// `JSON.stringify(value)` (empty when the value cannot be serialized).
+pub fn to_json(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// Standard base64 of `bytes`.
 pub fn base64(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -101,9 +101,8 @@ export interface UploadError extends Error { code: string; status?: number }
 pub struct Uploader {
     cfg: Rc<Config>,
     pool: Rc<Pool>,
-    /// Signer calls of single uploads, so signing overlaps the PUTs.
-    sign_pool: Rc<Pool>,
-    /// Small files' params, signed many per call.
+    /// Small files' params, signed many per call, outside the part pool so
+    /// signing overlaps the PUTs.
     batcher: Rc<batch::ParamsBatcher>,
 }
 
@@ -116,12 +115,11 @@ impl Uploader {
     ) -> Result<Uploader, JsValue> {
         let cfg = config(&options).map_err(|e| e.to_js())?;
         let pool = Rc::new(Pool::new(cfg.concurrency));
-        let sign_pool = Rc::new(Pool::new(cfg.concurrency));
+        let batcher = Rc::new(batch::ParamsBatcher::new(cfg.concurrency));
         Ok(Uploader {
             cfg: Rc::new(cfg),
             pool,
-            sign_pool,
-            batcher: Rc::default(),
+            batcher,
         })
     }
 
@@ -131,12 +129,13 @@ impl Uploader {
         file: File,
         #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
     ) -> Upload {
-        let pools = (
+        let inner = Inner::new(
+            self.cfg.clone(),
             self.pool.clone(),
-            self.sign_pool.clone(),
             self.batcher.clone(),
+            file,
+            &options,
         );
-        let inner = Inner::new(self.cfg.clone(), pools, file, &options);
         if let Ok(signal) = get(&options, "signal").dyn_into::<web_sys::AbortSignal>() {
             let weak = Rc::downgrade(&inner);
             let on_abort = Closure::once_into_js(move || {

@@ -25,8 +25,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData};
 
-use crate::batch::{self, ParamsBatcher, ParamsRequest};
-use crate::js::{base64, crc32, get, now, set, sleep, Deferred, Notify, UploadError};
+use crate::batch::{ParamsBatcher, ParamsRequest};
+use crate::js::{base64, crc32, get, now, set, sleep, to_json, Deferred, Notify, UploadError};
 use crate::signer::{enc, Method, Signer};
 use crate::transport::{self, AbortHandle, Answer, Body, Failure, Kind, Put};
 
@@ -60,7 +60,7 @@ impl Pool {
     }
 
     /// Waits for a slot (first come, first served).
-    async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         if self.waiters.borrow().is_empty() && self.active.get() < self.limit.borrow().current() {
             self.active.set(self.active.get() + 1);
             return;
@@ -71,7 +71,7 @@ impl Pool {
         let _ = JsFuture::from(p).await;
     }
 
-    fn release(&self) {
+    pub(crate) fn release(&self) {
         self.active.set(self.active.get().saturating_sub(1));
         self.wake();
     }
@@ -145,7 +145,6 @@ pub struct Stats {
 pub struct Inner {
     cfg: Rc<Config>,
     pool: Rc<Pool>,
-    sign_pool: Rc<Pool>,
     batcher: Rc<ParamsBatcher>,
     file: File,
     metadata: JsValue,
@@ -173,16 +172,15 @@ pub struct Inner {
 impl Inner {
     pub fn new(
         cfg: Rc<Config>,
-        pools: (Rc<Pool>, Rc<Pool>, Rc<ParamsBatcher>),
+        pool: Rc<Pool>,
+        batcher: Rc<ParamsBatcher>,
         file: File,
         options: &JsValue,
     ) -> Rc<Inner> {
         let size = file.size() as u64;
-        let (pool, sign_pool, batcher) = pools;
         Rc::new(Inner {
             cfg,
             pool,
-            sign_pool,
             batcher,
             metadata: get(options, "metadata"),
             on_progress: crate::js::get_fn(options, "onProgress"),
@@ -371,20 +369,7 @@ impl Inner {
                 content_type: self.file.type_(),
                 size,
             };
-            let params = match self.batcher.sign(&self.cfg.signer, req).await {
-                Err(e) if e.code == "unsupported" => {
-                    let req = ParamsRequest {
-                        filename: self.file.name(),
-                        content_type: self.file.type_(),
-                        size,
-                    };
-                    self.sign_pool.acquire().await;
-                    let p = batch::one(&self.cfg.signer, &req).await;
-                    self.sign_pool.release();
-                    p
-                }
-                other => other,
-            }?;
+            let params = self.batcher.sign(&self.cfg.signer, req).await?;
             self.pool.acquire().await;
             let out = if gen == self.generation.get() {
                 self.single_attempt(size, params, gen).await
@@ -401,25 +386,44 @@ impl Inner {
                     throttled,
                     retry_after,
                 }) => {
-                    if throttled {
-                        self.pool.on_throttle();
-                    }
-                    failures += 1;
-                    if !self.cfg.retry.allows(failures) {
+                    if self
+                        .back_off(&mut failures, throttled, retry_after)
+                        .await
+                        .is_err()
+                    {
                         return Err(UploadError::new(
                             "retries_exhausted",
                             "The upload kept failing; giving up after retries",
                         ));
                     }
-                    sleep(self.cfg.retry.delay_ms(
-                        failures - 1,
-                        js_sys::Math::random(),
-                        retry_after,
-                    ))
-                    .await;
                 }
             }
         }
+    }
+
+    /// After a transient failure: slows the shared pool on 429/503, counts
+    /// the failure, and waits the policy's backoff. `Err` when the policy
+    /// allows no further attempt.
+    async fn back_off(
+        &self,
+        failures: &mut u32,
+        throttled: bool,
+        retry_after: Option<u32>,
+    ) -> Result<(), ()> {
+        if throttled {
+            self.pool.on_throttle();
+        }
+        *failures += 1;
+        if !self.cfg.retry.allows(*failures) {
+            return Err(());
+        }
+        sleep(
+            self.cfg
+                .retry
+                .delay_ms(*failures - 1, js_sys::Math::random(), retry_after),
+        )
+        .await;
+        Ok(())
     }
 
     async fn single_attempt(
@@ -642,9 +646,7 @@ impl Inner {
         if let Some(c) = self.cfg.checksum {
             set(&body, "checksumAlgorithm", c.as_str());
         }
-        let json: String = js_sys::JSON::stringify(&body)
-            .map(String::from)
-            .unwrap_or_default();
+        let json = to_json(&body);
         let created: CreateMultipartResponse = self
             .cfg
             .signer
@@ -890,22 +892,16 @@ impl Inner {
                     throttled,
                     retry_after,
                 }) => {
-                    if throttled {
-                        self.pool.on_throttle();
-                    }
-                    failures += 1;
-                    if !self.cfg.retry.allows(failures) {
+                    if self
+                        .back_off(&mut failures, throttled, retry_after)
+                        .await
+                        .is_err()
+                    {
                         return Err(UploadError::new(
                             "retries_exhausted",
                             format!("Part {n} kept failing; giving up after {failures} attempts"),
                         ));
                     }
-                    sleep(self.cfg.retry.delay_ms(
-                        failures - 1,
-                        js_sys::Math::random(),
-                        retry_after,
-                    ))
-                    .await;
                 }
             }
         }
@@ -931,9 +927,7 @@ impl Inner {
         }
         let body = Object::new();
         set(&body, "parts", list);
-        let json: String = js_sys::JSON::stringify(&body)
-            .map(String::from)
-            .unwrap_or_default();
+        let json = to_json(&body);
         let path = format!("/multipart/{}/complete?key={}", enc(&id), enc(&key));
         let done: CompleteResponse = self
             .cfg
