@@ -40,6 +40,7 @@ pub struct Answer {
     pub etag: Option<String>,
     /// The body text, read only for errors (it holds S3's `<Code>`).
     pub text: String,
+    /// `Retry-After`, read only for errors.
     pub retry_after: Option<String>,
 }
 
@@ -180,7 +181,13 @@ async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
         } else {
             xhr.response_text().ok().flatten().unwrap_or_default()
         },
-        retry_after: xhr.get_response_header("retry-after").ok().flatten(),
+        // Only failures are retried: on success, asking for a header the store
+        // may not expose would just log a console error per part.
+        retry_after: if ok {
+            None
+        } else {
+            xhr.get_response_header("retry-after").ok().flatten()
+        },
     })
 }
 
@@ -239,7 +246,11 @@ async fn send_fetch(req: &Put<'_>) -> Result<Answer, Failure> {
                 status,
                 etag: res.headers().get("etag").ok().flatten(),
                 text,
-                retry_after: res.headers().get("retry-after").ok().flatten(),
+                retry_after: if ok {
+                    None
+                } else {
+                    res.headers().get("retry-after").ok().flatten()
+                },
             })
         }
         Err(_) if req.abort.is_aborted() && !stalled.get() => Err(Failure::Aborted),
