@@ -180,13 +180,17 @@ admin_token = "{admin}"
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(tool("garage"))
+    /// Runs the garage CLI against this node's config.
+    fn run(&self, args: &[&str]) -> std::io::Result<std::process::Output> {
+        Command::new(tool("garage"))
             .arg("-c")
             .arg(&self.config)
             .args(args)
             .output()
-            .expect("garage cli runs");
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = self.run(args).expect("garage cli runs");
         if !out.status.success() {
             panic!(
                 "garage {} failed: {}{}",
@@ -202,12 +206,7 @@ admin_token = "{admin}"
     fn cli_retry(&self, args: &[&str]) -> String {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
-            let out = Command::new(tool("garage"))
-                .arg("-c")
-                .arg(&self.config)
-                .args(args)
-                .output()
-                .expect("garage cli runs");
+            let out = self.run(args).expect("garage cli runs");
             if out.status.success() {
                 return String::from_utf8_lossy(&out.stdout).into_owned();
             }
@@ -366,27 +365,20 @@ impl Garage {
 
     /// Runs the garage CLI against the first live node.
     pub fn cli(&self, args: &[&str]) -> String {
-        let node = self
-            .nodes
+        self.live_node().cli(args)
+    }
+
+    /// The first running node (the first node when none runs).
+    fn live_node(&self) -> &Node {
+        self.nodes
             .iter()
             .find(|n| n.child.is_some())
-            .unwrap_or(&self.nodes[0]);
-        node.cli(args)
+            .unwrap_or(&self.nodes[0])
     }
 
     /// Runs the garage CLI and returns stdout and stderr, whatever the exit status.
     pub fn cli_lenient(&self, args: &[&str]) -> String {
-        let node = self
-            .nodes
-            .iter()
-            .find(|n| n.child.is_some())
-            .unwrap_or(&self.nodes[0]);
-        match Command::new(tool("garage"))
-            .arg("-c")
-            .arg(&node.config)
-            .args(args)
-            .output()
-        {
+        match self.live_node().run(args) {
             Ok(o) => format!(
                 "{}{}",
                 String::from_utf8_lossy(&o.stdout),
