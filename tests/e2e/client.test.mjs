@@ -1,29 +1,23 @@
 // The wasm client in headless Chromium against the real signer and Garage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { startWorld, watchPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 let stack, site, browser;
+const cleanup = [];
 
 before(async () => {
-  stack = await startStack();
-  site = await serveStatic(pageMounts());
-  browser = await launchBrowser();
+  ({ stack, site, browser } = await startWorld(cleanup));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await stack?.stop();
-});
+after(async () => { for (const f of cleanup.reverse()) await f(); });
 
 /** A fresh browser context (its own localStorage and OPFS) on the test page. */
 async function openPage(ctx) {
   const context = ctx ?? (await browser.newContext());
   const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('request', (r) => stack.sawUrl(r.url()));
+  watchPage(page, stack);
   await page.goto(`${site.url}/client.html`);
   await page.waitForFunction(() => window.ready === true);
   return { context, page };

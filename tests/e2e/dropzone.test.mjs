@@ -5,30 +5,24 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, serveStatic, launchBrowser, pageMounts, seededBytes, sha256, ROOT } from '../lib/harness.mjs';
+import { startWorld, watchPage, seededBytes, sha256, ROOT } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 let stack, site, browser;
+const cleanup = [];
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack();
-  site = await serveStatic(pageMounts());
-  browser = await launchBrowser();
+  ({ stack, site, browser } = await startWorld(cleanup));
 });
 
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await stack?.stop();
-});
+after(async () => { for (const f of cleanup.reverse()) await f(); });
 
 async function openWidget(params = {}, viewport) {
   const context = await browser.newContext(viewport ? { viewport } : {});
   const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('request', (r) => stack.sawUrl(r.url()));
+  watchPage(page, stack);
   const q = new URLSearchParams({ endpoint: `${stack.signer}/s3`, ...params });
   await page.goto(`${site.url}/dropzone.html?${q}`);
   await page.waitForFunction(() => window.ready === true);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, serveStatic, launchBrowser, seededBytes, sha256, ROOT, TOKEN } from '../lib/harness.mjs';
+import { startStack, serveStatic, launchBrowser, watchPage, seededBytes, sha256, ROOT, TOKEN } from '../lib/harness.mjs';
 
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
@@ -43,8 +43,7 @@ test('the packed tarball works from a Vite production build', async () => {
   const browser = await launchBrowser();
   cleanup.push(() => browser.close());
   const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('request', (r) => stack.sawUrl(r.url()));
+  watchPage(page, stack);
   await page.goto(site.url);
   await page.waitForFunction(() => window.ready === true);
   const size = 6 * 1024 * 1024 + 5;

@@ -220,21 +220,35 @@ function encodeRfc3986(s) {
 }
 
 /**
- * A whole test world on the client test page: stack, static site, browser,
- * page (with the secret watch), and signer options for `new Uploader`.
- * Everything it starts is pushed onto `cleanup` (run it in `after`).
+ * Garage + signer, the static site and headless Chromium; each is pushed onto
+ * `cleanup` (run it, reversed, in `after`).
  */
-export async function clientPage(cleanup, stackOptions = {}, page = 'client.html') {
+export async function startWorld(cleanup, stackOptions = {}) {
   const stack = await startStack(stackOptions);
   cleanup.push(stack.stop);
   const site = await serveStatic(pageMounts());
   cleanup.push(site.close);
   const browser = await launchBrowser();
   cleanup.push(() => browser.close());
+  return { stack, site, browser };
+}
+
+/** Logs page errors, and records every presigned signature the page sends (for the log check). */
+export function watchPage(page, stack) {
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('request', (r) => stack.sawUrl(r.url()));
+}
+
+/**
+ * A whole test world on the client test page: stack, static site, browser,
+ * page (with the secret watch), and signer options for `new Uploader`.
+ * Everything it starts is pushed onto `cleanup` (run it in `after`).
+ */
+export async function clientPage(cleanup, stackOptions = {}, page = 'client.html') {
+  const { stack, site, browser } = await startWorld(cleanup, stackOptions);
   const context = await browser.newContext();
   const tab = await context.newPage();
-  tab.on('pageerror', (e) => console.error('page error:', e.message));
-  tab.on('request', (r) => stack.sawUrl(r.url()));
+  watchPage(tab, stack);
   await tab.goto(`${site.url}/${page}`);
   await tab.waitForFunction(() => window.ready === true);
   const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } };
