@@ -54,11 +54,6 @@ impl PartCollector {
         }
     }
 
-    /// Part `n`'s ETag, if stored.
-    pub fn etag(&self, n: u32) -> Option<&str> {
-        self.etags.get(&n).map(String::as_str)
-    }
-
     /// Adds the parts `other` has and this one lacks.
     pub fn merge(&mut self, other: &PartCollector) {
         for (n, e) in &other.etags {

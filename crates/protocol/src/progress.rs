@@ -37,11 +37,6 @@ impl ProgressTracker {
         }
     }
 
-    /// Bytes of parts already stored before this session (a resume).
-    pub fn add_done(&mut self, bytes: u64) {
-        self.done = (self.done + bytes).min(self.total);
-    }
-
     /// Starts over from `done` stored bytes (after asking the store), keeping
     /// the count of re-sent bytes.
     pub fn restart_from(&mut self, done: u64) {
