@@ -14,8 +14,9 @@ use js_sys::{Array, Object};
 use s3lift_protocol::wire::{ErrorBody, UploadParams};
 use wasm_bindgen::JsValue;
 
+use crate::decode::FromJs;
 use crate::js::{get, set, sleep, to_json, Deferred, UploadError};
-use crate::signer::{enc, static_code, Method, Signer};
+use crate::signer::{bad_answer, enc, static_code, Method, Signer};
 use crate::upload::Pool;
 
 /// One small file to sign.
@@ -146,10 +147,9 @@ async fn drain(b: Rc<ParamsBatcher>, signer: Rc<Signer>) {
 
 fn decode(item: JsValue) -> Result<UploadParams, UploadError> {
     if get(&item, "url").is_string() {
-        return serde_wasm_bindgen::from_value(item)
-            .map_err(|e| UploadError::new("bad_answer", format!("unexpected signer answer: {e}")));
+        return UploadParams::from_js(&item).map_err(bad_answer);
     }
-    let Ok(body) = serde_wasm_bindgen::from_value::<ErrorBody>(item) else {
+    let Ok(body) = ErrorBody::from_js(&item) else {
         return Err(UploadError::new(
             "bad_answer",
             "the signer's batch answer is missing a file",

@@ -17,6 +17,7 @@
 //! concurrency, progress, completeness) live in `s3lift_protocol`, tested natively.
 
 pub mod batch;
+pub mod decode;
 pub mod js;
 pub mod signer;
 pub mod transport;

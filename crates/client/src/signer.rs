@@ -5,10 +5,10 @@ use gloo_net::http::{Request, RequestBuilder};
 use js_sys::{Function, Object, Promise};
 use s3lift_protocol::retry::{classify, parse_retry_after, RetryPolicy, Verdict};
 use s3lift_protocol::wire::ErrorBody;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::decode::FromJs;
 use crate::js::{sleep, UploadError};
 
 /// Where the signer is and how to authenticate to it.
@@ -60,17 +60,14 @@ impl Signer {
     }
 
     /// Calls `path` (relative to the endpoint) and decodes the JSON answer.
-    pub async fn call<T: DeserializeOwned>(
+    pub async fn call<T: FromJs>(
         &self,
         method: Method,
         path: &str,
         body: Option<String>,
     ) -> Result<T, UploadError> {
         let (value, status) = self.call_value(method, path, body).await?;
-        serde_wasm_bindgen::from_value(value).map_err(|e| {
-            UploadError::new("bad_answer", format!("unexpected signer answer: {e}"))
-                .with_status(status)
-        })
+        T::from_js(&value).map_err(|field| bad_answer(field).with_status(status))
     }
 
     /// Calls `path` and answers the parsed JSON, undecoded, with its status.
@@ -161,14 +158,27 @@ fn signer_error(status: Option<u16>, text: &str) -> UploadError {
     let Some(status) = status else {
         return UploadError::new("network", "The signer could not be reached (network error)");
     };
-    let body: Option<ErrorBody> = js_sys::JSON::parse(text)
+    let body = js_sys::JSON::parse(text)
         .ok()
-        .and_then(|v| serde_wasm_bindgen::from_value(v).ok());
+        .and_then(|v| ErrorBody::from_js(&v).ok());
     let (code, message): (&'static str, String) = match body {
         Some(b) => (static_code(&b.code), b.error),
         None => ("signer_error", format!("The signer answered HTTP {status}")),
     };
     UploadError::new(code, message).with_status(status)
+}
+
+/// The signer's answer lacked `field` (or it had the wrong type).
+pub fn bad_answer(field: &str) -> UploadError {
+    UploadError::new(
+        "bad_answer",
+        [
+            "unexpected signer answer: `",
+            field,
+            "` is missing or of the wrong type",
+        ]
+        .concat(),
+    )
 }
 
 /// Known machine codes keep their name; others become `signer_error`.

@@ -26,6 +26,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, FormData};
 
 use crate::batch::{ParamsBatcher, ParamsRequest};
+use crate::decode::{resume_record_to_js, FromJs};
 use crate::js::{base64, crc32, get, now, set, sleep, to_json, Deferred, Notify, UploadError};
 use crate::signer::{enc, Method, Signer};
 use crate::transport::{self, AbortHandle, Answer, Body, Failure, Kind, Put};
@@ -281,7 +282,7 @@ impl Inner {
             let _ = self
                 .cfg
                 .signer
-                .call::<serde::de::IgnoredAny>(Method::Delete, &path, None)
+                .call::<()>(Method::Delete, &path, None)
                 .await;
         }
         self.forget_record();
@@ -1029,15 +1030,12 @@ fn storage() -> Option<web_sys::Storage> {
 
 fn load_record(fp: &str) -> Option<ResumeRecord> {
     let text = storage()?.get_item(&format!("s3lift:{fp}")).ok()??;
-    serde_wasm_bindgen::from_value(js_sys::JSON::parse(&text).ok()?).ok()
+    ResumeRecord::from_js(&js_sys::JSON::parse(&text).ok()?).ok()
 }
 
 fn save_record(r: &ResumeRecord) {
     let Some(s) = storage() else { return };
-    let Ok(v) = serde_wasm_bindgen::to_value(r) else {
-        return;
-    };
-    if let Ok(text) = js_sys::JSON::stringify(&v) {
+    if let Ok(text) = js_sys::JSON::stringify(&resume_record_to_js(r)) {
         let _ = s.set_item(&format!("s3lift:{}", r.fingerprint), &String::from(text));
     }
 }

@@ -1,0 +1,172 @@
+//! The hand-written readers of `decode` against serde's own JSON of the same
+//! wire types (what the signer sends), plus Companion-shaped and broken answers.
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::BTreeMap;
+
+use s3lift_client::decode::{resume_record_to_js, FromJs};
+use s3lift_protocol::resume::ResumeRecord;
+use s3lift_protocol::wire::{
+    BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
+    UploadMethod, UploadParams,
+};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn parse(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("test JSON")
+}
+
+/// serde → JSON text → `JSON.parse` → `from_js` gives the value back.
+fn round_trip<T: serde::Serialize + FromJs + PartialEq + std::fmt::Debug>(value: T) {
+    let json = serde_json::to_string(&value).unwrap();
+    assert_eq!(T::from_js(&parse(&json)).unwrap(), value, "{json}");
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn signer_answers_read_back_as_serde_wrote_them() {
+    round_trip(UploadParams {
+        method: UploadMethod::Post,
+        url: "https://s3.example/bucket".into(),
+        fields: map(&[("key", "uploads/a/b.bin"), ("policy", "e30=")]),
+        headers: BTreeMap::new(),
+        key: Some("uploads/a/b.bin".into()),
+        bucket: Some("bucket".into()),
+        expires: Some(900),
+    });
+    round_trip(CreateMultipartResponse {
+        key: "k".into(),
+        upload_id: "u".into(),
+        bucket: None,
+        part_size: Some(8 << 20),
+        part_count: Some(129),
+        expires: Some(900),
+    });
+    let mut headers = BTreeMap::new();
+    headers.insert(
+        "2".to_string(),
+        map(&[("x-amz-checksum-crc32", "AAAAAA==")]),
+    );
+    round_trip(BatchSignResponse {
+        presigned_urls: map(&[("1", "https://a/1"), ("2", "https://a/2")]),
+        headers,
+        expires: None,
+    });
+    round_trip(vec![
+        ListedPart {
+            part_number: 1,
+            size: 5 << 20,
+            etag: "\"a\"".into(),
+        },
+        ListedPart {
+            part_number: 3,
+            size: 17,
+            etag: "\"c\"".into(),
+        },
+    ]);
+    round_trip(CompleteResponse {
+        location: "https://s3.example/b/k".into(),
+        key: Some("k".into()),
+        bucket: None,
+        etag: Some("\"x-2\"".into()),
+    });
+    round_trip(ErrorBody {
+        error: "No token".into(),
+        code: "missing_token".into(),
+    });
+}
+
+#[wasm_bindgen_test]
+fn companion_shapes_without_extensions_are_read() {
+    let p = UploadParams::from_js(&parse(
+        r#"{"method":"put","url":"https://a","fields":{},"headers":{"content-type":"image/png"}}"#,
+    ))
+    .unwrap();
+    assert_eq!(p.method, UploadMethod::Put);
+    assert_eq!(p.key, None);
+    assert_eq!(p.headers, map(&[("content-type", "image/png")]));
+    let c = CreateMultipartResponse::from_js(&parse(r#"{"key":"k","uploadId":"u","extra":1}"#))
+        .unwrap();
+    assert_eq!((c.part_size, c.bucket), (None, None));
+    let b = BatchSignResponse::from_js(&parse(r#"{"presignedUrls":{"1":"https://a"}}"#)).unwrap();
+    assert!(b.headers.is_empty());
+    let e = ErrorBody::from_js(&parse(r#"{"error":"nope","code":null}"#)).unwrap();
+    assert_eq!(e.code, "");
+}
+
+#[wasm_bindgen_test]
+fn broken_answers_name_the_field() {
+    let cases: &[(&str, Result<(), &str>)] = &[
+        (r#"{"key":"k"}"#, Err("uploadId")),
+        (r#"{"key":"k","uploadId":7}"#, Err("uploadId")),
+        (
+            r#"{"key":"k","uploadId":"u","partSize":-1}"#,
+            Err("partSize"),
+        ),
+        (
+            r#"{"key":"k","uploadId":"u","partSize":1.5}"#,
+            Err("partSize"),
+        ),
+        (
+            r#"{"key":"k","uploadId":"u","partCount":5000000000}"#,
+            Err("partCount"),
+        ),
+        (r#"[]"#, Err(".")),
+        (r#""text""#, Err(".")),
+    ];
+    for (json, want) in cases {
+        let got = CreateMultipartResponse::from_js(&parse(json)).map(|_| ());
+        assert_eq!(&got, want, "{json}");
+    }
+    assert_eq!(
+        BatchSignResponse::from_js(&parse("{}")).unwrap_err(),
+        "presignedUrls"
+    );
+    assert_eq!(
+        BatchSignResponse::from_js(&parse(r#"{"presignedUrls":{"1":5}}"#)).unwrap_err(),
+        "presignedUrls"
+    );
+    assert_eq!(
+        BatchSignResponse::from_js(&parse(r#"{"presignedUrls":{},"headers":{"1":{"a":1}}}"#))
+            .unwrap_err(),
+        "headers"
+    );
+    assert_eq!(
+        UploadParams::from_js(&parse(r#"{"method":"PATCH","url":"u"}"#)).unwrap_err(),
+        "method"
+    );
+    assert_eq!(
+        Vec::<ListedPart>::from_js(&parse(r#"[{"PartNumber":1,"Size":1}]"#)).unwrap_err(),
+        "ETag"
+    );
+    assert_eq!(
+        Vec::<ListedPart>::from_js(&parse(r#"{"PartNumber":1}"#)).unwrap_err(),
+        "."
+    );
+}
+
+#[wasm_bindgen_test]
+fn resume_records_survive_storage() {
+    let r = ResumeRecord {
+        upload_id: "u".into(),
+        key: "uploads/alice/x/file.bin".into(),
+        part_size: 8 << 20,
+        fingerprint: "abc-123".into(),
+        created_at: 1_764_500_000_123.0,
+    };
+    let text: String = js_sys::JSON::stringify(&resume_record_to_js(&r))
+        .unwrap()
+        .into();
+    assert_eq!(ResumeRecord::from_js(&parse(&text)).unwrap(), r);
+    // A record written by serde (an earlier version) reads back too.
+    round_trip(r);
+}
