@@ -56,6 +56,10 @@ export async function startCompanion(stack, origin) {
     COMPANION_AWS_REGION: stack.region,
     COMPANION_AWS_ENDPOINT: stack.s3,
     COMPANION_AWS_FORCE_PATH_STYLE: 'true',
+    // Companion's AWS SDK (>= 3.729) otherwise signs the CRC32 of an empty body
+    // (x-amz-checksum-crc32=AAAAAA==) into every part URL, so every real part PUT
+    // is refused; this is the SDK's documented switch back to checksums only where required.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
   };
   const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [BIN], { cwd: work, env, stdio: ['ignore', fd, fd] });
