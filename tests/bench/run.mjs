@@ -113,6 +113,7 @@ presigned before the clock started; **s3lift** = defaults; **s3lift same** = s3l
 concurrency; **Uppy v6** = \`@uppy/core\` + \`@uppy/aws-s3\` 6.3.1 pointed at **our signer's Companion routes**
 (an interop check as well: it uses the per-part route and POST policies); **Uppy v6 + Companion** = the same
 Uppy with the same options, pointed at **${COMPANION}** (its standalone server, \`NODE_ENV=production\`,
+\`AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED\` so that its AWS SDK signs no empty-body CRC32 into part URLs,
 defaults otherwise) signing for the same Garage bucket with the same keys.
 The 1 GiB file lives in OPFS (headless Chromium here refuses in-memory Blobs of 256 MiB or more); the others are
 generated in the page from a seeded PRNG.
