@@ -51,7 +51,7 @@ test-reliability: build
     cd tests && node --test --test-concurrency=1 e2e/faults.test.mjs reliability/
 
 # Benchmarks: writes BENCHMARKS.md.
-bench: build
+bench: build (bootstrap "companion")
     cd tests && node bench/run.mjs
 
 # Format and lint.

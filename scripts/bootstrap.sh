@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the recipes need and this machine lacks. Idempotent and
 # quick when everything is there. Usage: scripts/bootstrap.sh [demo|test|all|<step>...]
-#   steps: rust wasm-bindgen garage chromium node
+#   steps: rust wasm-bindgen garage chromium node companion
 # Heavy tools are cached outside the clone ($S3LIFT_CACHE, default ~/.cache/s3lift),
 # so a fresh clone in CI does not rebuild Garage (about 12 minutes on 2 cores).
 set -euo pipefail
@@ -62,14 +62,25 @@ step_node() {
   fi
 }
 
+# @uppy/companion for `just bench` only, in its own folder so the test suite's
+# install in tests/ stays small.
+step_companion() {
+  command -v npm >/dev/null || { say "npm is required (node with npm)"; exit 1; }
+  local dir=tests/bench/companion
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing @uppy/companion (bench only) in $dir"
+    (cd "$dir" && npm install --no-audit --no-fund --no-save --loglevel=error)
+  fi
+}
+
 steps=()
 for what in "${@:-all}"; do
   case "$what" in
     demo) steps+=(rust wasm_bindgen node) ;;
     test|all) steps+=(rust wasm_bindgen garage chromium node) ;;
-    rust|garage|chromium|node) steps+=("$what") ;;
+    rust|garage|chromium|node|companion) steps+=("$what") ;;
     wasm-bindgen) steps+=(wasm_bindgen) ;;
-    *) say "unknown step $what (demo, test, all, rust, wasm-bindgen, garage, chromium, node)"; exit 2 ;;
+    *) say "unknown step $what (demo, test, all, rust, wasm-bindgen, garage, chromium, node, companion)"; exit 2 ;;
   esac
 done
 for s in "${steps[@]}"; do "step_$s"; done

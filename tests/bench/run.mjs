@@ -1,10 +1,13 @@
-// `just bench`: s3lift against the ceiling and Uppy v6 in headless Chromium,
-// one Garage node, loopback. Writes BENCHMARKS.md (medians of 3 runs, min–max).
+// `just bench`: s3lift against the ceiling, Uppy v6 on our signer and Uppy v6 on
+// @uppy/companion in headless Chromium, one Garage node, loopback; then
+// s3lift-signer and Companion under the same load tool. Writes BENCHMARKS.md
+// (medians of 3 runs, min–max).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startStack, serveStatic, launchBrowser, pageMounts, ROOT } from '../lib/harness.mjs';
+import { startCompanion, companionVersion } from './companion.mjs';
 
 const MIB = 1024 * 1024;
 const RUNS = Number(process.env.S3LIFT_BENCH_RUNS ?? 3);
@@ -24,6 +27,9 @@ const bundle = {
 
 const stack = await startStack({ env: { S3LIFT_ALLOW_ANONYMOUS: 'true' } });
 const site = await serveStatic({ '/bench/': dist, ...pageMounts() });
+// Companion signs for the same bucket of the same Garage node, with the same keys.
+const companion = await startCompanion(stack, site.url);
+const COMPANION = `@uppy/companion ${companionVersion()}`;
 const browser = await launchBrowser();
 const page = await (await browser.newContext()).newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -33,7 +39,8 @@ const cdp = await page.context().newCDPSession(page);
 await cdp.send('Performance.enable');
 await cdp.send('Network.enable');
 
-const columns = ['ceiling', 's3lift', 's3lift-same', 'uppy'];
+const columns = ['ceiling', 's3lift', 's3lift-same', 'uppy', 'uppy-companion'];
+const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
 const workloads = [
   { id: '1gib', title: 'one 1 GiB file', unit: 'MiB/s' },
   { id: 'small', title: '500 files of 64 KiB', unit: 'files/s' },
@@ -46,7 +53,7 @@ for (const w of workloads.filter((w) => !only || w.id === only)) {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: w.throttle?.latency ?? 0, downloadThroughput: -1, uploadThroughput: w.throttle?.uploadThroughput ?? -1 });
   for (let run = 0; run < RUNS; run++) {
     for (const column of columns) {
-      const r = await page.evaluate((a) => window.bench(a), { column, workload: w.id, base: stack.signer, partSize: PART, concurrency: CONC });
+      const r = await page.evaluate((a) => window.bench(a), { column, workload: w.id, base: stack.signer, companion: companion.url, partSize: PART, concurrency: CONC });
       const value = w.unit === 'files/s' ? r.files / (r.ms / 1000) : r.bytes / MIB / (r.ms / 1000);
       (results[w.id] ??= {})[column] ??= [];
       results[w.id][column].push(value);
@@ -56,7 +63,7 @@ for (const w of workloads.filter((w) => !only || w.id === only)) {
 }
 await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
-if (only) { await browser.close(); await site.close(); await stack.stop(); process.exit(0); }
+if (only) { await browser.close(); await site.close(); await companion.stop(); await stack.stop(); process.exit(0); }
 // Peak client memory (JS heap + wasm) while s3lift uploads 256 MiB and 1 GiB.
 const memory = {};
 for (const w of ['256mib', '1gib']) {
@@ -75,12 +82,20 @@ for (const w of ['256mib', '1gib']) {
   memory[w] = peak / MIB;
 }
 
-// The signer under load (same tool, same connection count for any signer).
-const load = execFileSync(join(ROOT, 'target', 'release', 's3lift-load'), ['--signer', join(ROOT, 'target', 'release', 's3lift-signer'), '--seconds', '10', '--connections', '8', '--rss-seconds', '60'], { encoding: 'utf8' })
-  .trim().split('\n').map((l) => JSON.parse(l));
+// The signers under load: the same tool, duration and connection count for both.
+const LOAD = ['--seconds', '10', '--connections', '8'];
+const loadTool = (name, args) => {
+  const lines = execFileSync(join(ROOT, 'target', 'release', 's3lift-load'), [...args, ...LOAD], { encoding: 'utf8' })
+    .trim().split('\n').map((l) => JSON.parse(l));
+  for (const l of lines) if (l.rps) console.log(`${name} ${l.scenario}: ${l.rps} requests/s, p99 ${l.p99_ms} ms, ${l.errors} errors`);
+  return lines;
+};
+const load = loadTool('s3lift-signer', ['--signer', join(ROOT, 'target', 'release', 's3lift-signer'), '--rss-seconds', '60']);
+const companionLoad = loadTool('companion', ['--base', companion.url, '--companion']);
 
 await browser.close();
 await site.close();
+await companion.stop();
 await stack.stop();
 
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
@@ -96,7 +111,10 @@ every column from the same run of the same page.
 Columns: **ceiling** = plain \`fetch\` PUTs of \`Blob.slice\` parts (${PART / MIB} MiB, ${CONC} at a time) whose URLs were
 presigned before the clock started; **s3lift** = defaults; **s3lift same** = s3lift at the ceiling's part size and
 concurrency; **Uppy v6** = \`@uppy/core\` + \`@uppy/aws-s3\` 6.3.1 pointed at **our signer's Companion routes**
-(an interop check as well: it uses the per-part route and POST policies).
+(an interop check as well: it uses the per-part route and POST policies); **Uppy v6 + Companion** = the same
+Uppy with the same options, pointed at **${COMPANION}** (its standalone server, \`NODE_ENV=production\`,
+\`AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED\` so that its AWS SDK signs no empty-body CRC32 into part URLs,
+defaults otherwise) signing for the same Garage bucket with the same keys.
 The 1 GiB file lives in OPFS (headless Chromium here refuses in-memory Blobs of 256 MiB or more); the others are
 generated in the page from a seeded PRNG.
 
@@ -106,8 +124,8 @@ for (const w of workloads) {
   const r = results[w.id];
   const c = med(r.ceiling);
   md += `\n### ${w.title} (${w.unit})\n\n| column | ${w.unit} | of ceiling |\n|---|---|---|\n`;
-  for (const col of columns) md += `| ${col.replace('s3lift-same', 's3lift same').replace('uppy', 'Uppy v6')} | ${fmt(r[col])} | ${(100 * med(r[col]) / c).toFixed(0)} % |\n`;
-  md += `\ns3lift / Uppy v6: **${(med(r.s3lift) / med(r.uppy)).toFixed(2)}×**\n`;
+  for (const col of columns) md += `| ${labels[col]} | ${fmt(r[col])} | ${(100 * med(r[col]) / c).toFixed(0)} % |\n`;
+  md += `\ns3lift / Uppy v6: **${(med(r.s3lift) / med(r.uppy)).toFixed(2)}×**; s3lift / Uppy v6 + Companion: **${(med(r.s3lift) / med(r['uppy-companion'])).toFixed(2)}×**\n`;
 }
 md += `
 ## Client memory
@@ -129,15 +147,41 @@ network stack; they never enter the JS heap or wasm memory unless a checksum is 
 
 ## Signer
 
-\`target/release/s3lift-load --signer target/release/s3lift-signer --seconds 10 --connections 8 --rss-seconds 60\`
-(closed loop, keep-alive, 8 connections; the load tool, the signer and Garage share the 2 cores):
+\`target/release/s3lift-load --signer target/release/s3lift-signer --rss-seconds 60 ${LOAD.join(' ')}\`, then
+\`target/release/s3lift-load --base <Companion's URL> --companion ${LOAD.join(' ')}\` against ${COMPANION}
+(closed loop, keep-alive, 8 connections; the load tool, the signer and Garage share the 2 cores). The same routes
+for both: \`GET /s3/multipart/{uploadId}/{part}\`, \`GET /s3/multipart/{uploadId}/batch\` and \`POST /s3/multipart\`
+(the last one waits for Garage; the first run starts its own Garage node, Companion uses the bench's). Companion
+gets no auth header (it has no auth) and logs every request (morgan, here into a file); s3lift-signer checks a
+bearer token and logs requests only at debug level.
 
-| scenario | requests/s | p50 ms | p99 ms | errors |
-|---|---|---|---|---|
+| signer | scenario | requests/s | p50 ms | p99 ms | errors |
+|---|---|---|---|---|---|
 `;
-for (const l of load.filter((l) => l.rps)) md += `| ${l.scenario} | ${l.rps} | ${l.p50_ms} | ${l.p99_ms} | ${l.errors} |\n`;
+for (const l of load.filter((l) => l.rps)) md += `| s3lift-signer | ${l.scenario} | ${l.rps} | ${l.p50_ms} | ${l.p99_ms} | ${l.errors} |\n`;
+for (const l of companionLoad.filter((l) => l.rps)) md += `| ${COMPANION} | ${l.scenario} | ${l.rps} | ${l.p50_ms} | ${l.p99_ms} | ${l.errors} |\n`;
+const signerRatio = (scenario) => {
+  const a = load.find((l) => l.scenario === scenario);
+  const b = companionLoad.find((l) => l.scenario === scenario);
+  return `${scenario} **${(a.rps / b.rps).toFixed(1)}×** (p99 ${a.p99_ms} ms vs ${b.p99_ms} ms)`;
+};
+md += `\ns3lift-signer / Companion in requests/s, same run: ${load.filter((l) => l.rps).map((l) => signerRatio(l.scenario)).join('; ')}.\n`;
 const rss = load.find((l) => l.rss_before_kib);
 if (rss) md += `\nRSS before and after ${rss.seconds} s of sustained batch signing (${rss.requests} requests, ${rss.errors} errors): ${(rss.rss_before_kib / 1024).toFixed(1)} MiB → ${(rss.rss_after_kib / 1024).toFixed(1)} MiB.\n`;
-md += readFileSync(join(ROOT, 'tests', 'bench', 'notes.md'), 'utf8');
+// notes.md is prose about a reviewed run; its {{placeholders}} take this run's signer figures.
+const one = (lines) => lines.find((l) => l.scenario === 'sign one part');
+const figures = {
+  signer_one_rps: one(load).rps,
+  signer_one_p99: one(load).p99_ms,
+  companion_one_rps: one(companionLoad).rps,
+  companion_one_p99: one(companionLoad).p99_ms,
+  signer_vs_companion: (one(load).rps / one(companionLoad).rps).toFixed(1),
+  signer_target: one(load).rps >= 10 * one(companionLoad).rps && one(load).p99_ms <= 5 ? 'met' : 'missed',
+  companion: COMPANION,
+};
+md += readFileSync(join(ROOT, 'tests', 'bench', 'notes.md'), 'utf8').replace(/\{\{(\w+)\}\}/g, (m, k) => {
+  if (!(k in figures)) throw new Error(`notes.md: unknown placeholder ${m}`);
+  return String(figures[k]);
+});
 writeFileSync(join(ROOT, 'BENCHMARKS.md'), md);
 console.log('wrote BENCHMARKS.md');
