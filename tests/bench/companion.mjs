@@ -89,6 +89,7 @@ export async function startCompanion(stack, origin) {
   return {
     url,
     log,
+    pid: child.pid,
     stop: async () => {
       process.off('exit', orphan);
       if (child.exitCode === null) {

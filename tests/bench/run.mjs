@@ -3,7 +3,7 @@
 // s3lift-signer and Companion under the same load tool. Writes BENCHMARKS.md
 // (medians of 3 runs, min–max).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startStack, serveStatic, launchBrowser, pageMounts, ROOT } from '../lib/harness.mjs';
@@ -20,7 +20,8 @@ execFileSync(join(ROOT, 'tests', 'node_modules', '.bin', 'esbuild'), ['bench/upp
 const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
 const bundle = {
   wasm: gz(join(ROOT, 'dist', 'pkg', 's3lift_bg.wasm')),
-  glue: gz(join(ROOT, 'dist', 'pkg', 's3lift.js')),
+  // The glue as an app ships it: minified by its bundler, like Uppy below.
+  glue: gzipSync(execFileSync(join(ROOT, 'tests', 'node_modules', '.bin', 'esbuild'), [join(ROOT, 'dist', 'pkg', 's3lift.js'), '--minify', '--format=esm', '--log-level=warning']), { level: 9 }).length,
   dropzone: gz(join(ROOT, 'dist', 'pkg', 'dropzone.js')),
   uppy: gz(join(dist, 'uppy.js')),
 };
@@ -47,17 +48,69 @@ const workloads = [
   { id: 'throttled', title: 'one 50 MiB file, 40 ms latency, 40 MiB/s cap (CDP)', unit: 'MiB/s', throttle: { latency: 40, uploadThroughput: 40 * MIB } },
 ];
 const results = {};
+const stalls = {};
+const cpuUse = {};
 const only = process.env.S3LIFT_BENCH_ONLY;
+
+/** CPU seconds (user + system) used so far by the browser, the store, the signers. */
+function cpuNow() {
+  const tick = 100; // USER_HZ
+  const out = { browser: 0, store: 0, signer: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const secs = (Number(f[11]) + Number(f[12])) / tick;
+    if (comm.startsWith('chrom')) out.browser += secs;
+    else if (comm === 'garage') out.store += secs;
+    else if (comm === 's3lift-signer' || Number(pid) === companion.pid) out.signer += secs;
+  }
+  return out;
+}
+
+// A column that gives no result in this long is recorded as stalled, and the
+// page reloaded, so that one stuck upload does not hang the whole bench.
+const COLUMN_LIMIT_MS = Number(process.env.S3LIFT_BENCH_COLUMN_LIMIT_S ?? 300) * 1000;
+async function runColumn(args) {
+  let timer;
+  const r = await Promise.race([
+    page.evaluate((a) => window.bench(a), args),
+    new Promise((ok) => { timer = setTimeout(() => ok(null), COLUMN_LIMIT_MS); }),
+  ]);
+  clearTimeout(timer);
+  if (r) return r;
+  console.log(`${args.workload} ${args.column}: no result after ${COLUMN_LIMIT_MS / 1000} s; recorded as stalled, reloading the page`);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 60_000 });
+  await page.evaluate((id) => window.prepare(id), args.workload);
+  return null;
+}
+
 for (const w of workloads.filter((w) => !only || w.id === only)) {
   await page.evaluate((id) => window.prepare(id), w.id);
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: w.throttle?.latency ?? 0, downloadThroughput: -1, uploadThroughput: w.throttle?.uploadThroughput ?? -1 });
   for (let run = 0; run < RUNS; run++) {
     for (const column of columns) {
-      const r = await page.evaluate((a) => window.bench(a), { column, workload: w.id, base: stack.signer, companion: companion.url, partSize: PART, concurrency: CONC });
-      const value = w.unit === 'files/s' ? r.files / (r.ms / 1000) : r.bytes / MIB / (r.ms / 1000);
+      const before = cpuNow();
+      const r = await runColumn({ column, workload: w.id, base: stack.signer, companion: companion.url, partSize: PART, concurrency: CONC });
+      const after = cpuNow();
       (results[w.id] ??= {})[column] ??= [];
+      if (!r) {
+        ((stalls[w.id] ??= {})[column] ??= 0);
+        stalls[w.id][column]++;
+        continue;
+      }
+      const value = w.unit === 'files/s' ? r.files / (r.ms / 1000) : r.bytes / MIB / (r.ms / 1000);
       results[w.id][column].push(value);
-      console.log(`${w.id} run ${run + 1} ${column}: ${value.toFixed(1)} ${w.unit}`);
+      // CPU per unit of work (per file, or per MiB), summed over the runs.
+      const units = w.unit === 'files/s' ? r.files : r.bytes / MIB;
+      const c = ((cpuUse[w.id] ??= {})[column] ??= { browser: 0, store: 0, signer: 0, units: 0, wall: 0 });
+      for (const k of ['browser', 'store', 'signer']) c[k] += after[k] - before[k];
+      c.units += units;
+      c.wall += r.ms / 1000;
+      const each = (k) => (1000 * (after[k] - before[k]) / units).toFixed(2);
+      console.log(`${w.id} run ${run + 1} ${column}: ${value.toFixed(1)} ${w.unit}; CPU ms per ${w.unit === 'files/s' ? 'file' : 'MiB'}: browser ${each('browser')}, store ${each('store')}, signer ${each('signer')}`);
     }
   }
 }
@@ -99,7 +152,7 @@ await companion.stop();
 await stack.stop();
 
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-const fmt = (a) => `${med(a).toFixed(1)} (${Math.min(...a).toFixed(1)}–${Math.max(...a).toFixed(1)})`;
+const fmt = (a) => !a.length ? 'stalled' : `${med(a).toFixed(1)} (${Math.min(...a).toFixed(1)}–${Math.max(...a).toFixed(1)})`;
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
 const chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
 let md = `# Benchmarks
@@ -116,15 +169,23 @@ Uppy with the same options, pointed at **${COMPANION}** (its standalone server, 
 \`AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED\` so that its AWS SDK signs no empty-body CRC32 into part URLs,
 defaults otherwise) signing for the same Garage bucket with the same keys.
 The 1 GiB file lives in OPFS (headless Chromium here refuses in-memory Blobs of 256 MiB or more); the others are
-generated in the page from a seeded PRNG.
+generated in the page from a seeded PRNG. The CPU column is read from \`/proc\` around each column
+(user + system time of every Chromium process, of Garage, and of the signer the column uses), summed over the
+runs and divided by the files or MiB moved: where the two cores go.
 
 ## Throughput
 `;
 for (const w of workloads) {
   const r = results[w.id];
   const c = med(r.ceiling);
-  md += `\n### ${w.title} (${w.unit})\n\n| column | ${w.unit} | of ceiling |\n|---|---|---|\n`;
-  for (const col of columns) md += `| ${labels[col]} | ${fmt(r[col])} | ${(100 * med(r[col]) / c).toFixed(0)} % |\n`;
+  const per = w.unit === 'files/s' ? 'file' : 'MiB';
+  md += `\n### ${w.title} (${w.unit})\n\n| column | ${w.unit} | of ceiling | CPU ms per ${per}: browser / store / signer |\n|---|---|---|---|\n`;
+  for (const col of columns) {
+    const u = cpuUse[w.id]?.[col];
+    const ms = (k) => (1000 * u[k] / u.units).toFixed(2);
+    const stalled = stalls[w.id]?.[col] ? ` (${stalls[w.id][col]} of ${RUNS} runs stalled)` : '';
+    md += `| ${labels[col]} | ${fmt(r[col])}${stalled} | ${r[col].length ? (100 * med(r[col]) / c).toFixed(0) : '–'} % | ${u ? `${ms('browser')} / ${ms('store')} / ${ms('signer')}` : '–'} |\n`;
+  }
   md += `\ns3lift / Uppy v6: **${(med(r.s3lift) / med(r.uppy)).toFixed(2)}×**; s3lift / Uppy v6 + Companion: **${(med(r.s3lift) / med(r['uppy-companion'])).toFixed(2)}×**\n`;
 }
 md += `
@@ -140,7 +201,7 @@ network stack; they never enter the JS heap or wasm memory unless a checksum is 
 | what | bytes |
 |---|---|
 | s3lift \`.wasm\` | ${bundle.wasm} |
-| s3lift JS glue | ${bundle.glue} |
+| s3lift JS glue (esbuild --minify) | ${bundle.glue} |
 | **s3lift wasm + glue** | **${bundle.wasm + bundle.glue}** |
 | \`<s3lift-dropzone>\` (separate) | ${bundle.dropzone} |
 | \`@uppy/core\` + \`@uppy/aws-s3\`, esbuild --minify | ${bundle.uppy} |
