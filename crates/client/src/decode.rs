@@ -31,16 +31,22 @@ fn absent(v: &JsValue) -> bool {
     v.is_undefined() || v.is_null()
 }
 
-fn string(o: &JsValue, name: Missing) -> Result<String, Missing> {
-    get(o, name).as_string().ok_or(name)
+/// `o[name]`, read by `read`; absent, or of the wrong type, is an error.
+fn required<T>(o: &JsValue, name: Missing, read: fn(&JsValue) -> Option<T>) -> Result<T, Missing> {
+    read(&get(o, name)).ok_or(name)
 }
 
-fn opt_string(o: &JsValue, name: Missing) -> Result<Option<String>, Missing> {
+/// `o[name]`, read by `read`; absent (or `null`) is `None`, the wrong type an error.
+fn optional<T>(
+    o: &JsValue,
+    name: Missing,
+    read: fn(&JsValue) -> Option<T>,
+) -> Result<Option<T>, Missing> {
     let v = get(o, name);
     if absent(&v) {
         return Ok(None);
     }
-    v.as_string().map(Some).ok_or(name)
+    read(&v).map(Some).ok_or(name)
 }
 
 /// A JSON number that is a whole, non-negative integer (what serde's `u64` takes).
@@ -49,16 +55,20 @@ fn whole(v: &JsValue) -> Option<u64> {
     (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
 }
 
+fn string(o: &JsValue, name: Missing) -> Result<String, Missing> {
+    required(o, name, JsValue::as_string)
+}
+
+fn opt_string(o: &JsValue, name: Missing) -> Result<Option<String>, Missing> {
+    optional(o, name, JsValue::as_string)
+}
+
 fn number(o: &JsValue, name: Missing) -> Result<u64, Missing> {
-    whole(&get(o, name)).ok_or(name)
+    required(o, name, whole)
 }
 
 fn opt_number(o: &JsValue, name: Missing) -> Result<Option<u64>, Missing> {
-    let v = get(o, name);
-    if absent(&v) {
-        return Ok(None);
-    }
-    whole(&v).map(Some).ok_or(name)
+    optional(o, name, whole)
 }
 
 /// `o[name]`'s own entries, each value read by `value`; absent is empty.
@@ -79,9 +89,7 @@ fn entries<T>(
     if absent(v) {
         return Ok(out);
     }
-    if !v.is_object() || Array::is_array(v) {
-        return Err(name);
-    }
+    object(v).map_err(|_| name)?;
     for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
         let pair: Array = entry.unchecked_into();
         let key = pair.get(0).as_string().ok_or(name)?;
@@ -215,7 +223,7 @@ impl FromJs for ResumeRecord {
             key: string(v, "key")?,
             part_size: number(v, "partSize")?,
             fingerprint: string(v, "fingerprint")?,
-            created_at: get(v, "createdAt").as_f64().ok_or("createdAt")?,
+            created_at: required(v, "createdAt", JsValue::as_f64)?,
         })
     }
 }
