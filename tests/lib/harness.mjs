@@ -73,7 +73,20 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0, rep
   };
   const setup = ['bucket', 'setup'];
   if (!exposeEtag) setup.push('--no-expose-etag');
-  execFileSync(signerBin, setup, { env: storeEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Garage answers unsigned requests before its key and bucket tables settle, so a
+  // setup right after start can be refused once (seen: an empty error code). Try a
+  // few times; if it still fails, stop the stack so the test fails instead of hanging.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(signerBin, setup, { env: storeEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      break;
+    } catch (e) {
+      if (attempt < 4) { await new Promise((r) => setTimeout(r, 1000)); continue; }
+      child.stdin.end(); // testenv stops Garage and the signer when its input ends
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      throw e;
+    }
+  }
   const s3 = new S3(info);
   const seenSignatures = new Set();
   return {
