@@ -10,7 +10,7 @@
 //!
 //! - [`upload`]: one file's upload (single request or multipart) and the shared pool.
 //! - [`transport`]: `xhr` (byte progress) and `fetch` part requests, with stall detection.
-//! - [`signer`]: PROTOCOL.md calls through gloo-net.
+//! - [`signer`]: docs/protocol.md calls through gloo-net.
 //! - [`js`]: timers, deferred promises, errors with machine codes.
 //!
 //! The decisions themselves (planning, retry verdicts, backoff, AIMD

@@ -1,4 +1,4 @@
-//! Calls to the signer (PROTOCOL.md), over fetch through gloo-net, retried
+//! Calls to the signer (docs/protocol.md), over fetch through gloo-net, retried
 //! by the same rules as part uploads.
 
 use gloo_net::http::{Request, RequestBuilder};

@@ -3,7 +3,7 @@
 //! Nothing here does I/O, so all of it is tested natively with plain
 //! `cargo test` and compiles unchanged to `wasm32-unknown-unknown`.
 //!
-//! - [`wire`]: the JSON bodies of `shared/PROTOCOL.md` (Companion's S3 routes
+//! - [`wire`]: the JSON bodies of `docs/protocol.md` (Companion's S3 routes
 //!   plus our extensions) and the error codes.
 //! - [`plan`]: S3 multipart part planning (5 MiB ≤ part ≤ 5 GiB, ≤ 10,000 parts).
 //! - [`sanitize`]: turning a user's file name into a safe key segment.

@@ -1,4 +1,4 @@
-//! The JSON bodies of `shared/PROTOCOL.md`, version 1.
+//! The JSON bodies of `docs/protocol.md`, version 1.
 //!
 //! Field names follow the wire exactly (Companion's mixed casing included:
 //! `uploadId`, `presignedUrls`, `PartNumber`, `ETag`). Fields that are

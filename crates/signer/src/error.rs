@@ -1,5 +1,5 @@
 //! The one error type of the HTTP routes, and how each case maps to a status
-//! and a machine code (`shared/PROTOCOL.md`, "Common rules").
+//! and a machine code (`docs/protocol.md`, "Common rules").
 //!
 //! The body carries a human message and the code only. Causes (store error
 //! details) go to the log, and nothing here ever holds a URL, token or secret.

@@ -9,7 +9,7 @@
 //! - [`limits`]: the content-type allowlist.
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
-//! - [`routes`]: the HTTP routes of `shared/PROTOCOL.md`.
+//! - [`routes`]: the HTTP routes of `docs/protocol.md`.
 //! - [`error`]: the one error type and its status codes.
 //! - [`ratelimit`], [`metrics`], [`webhook`]: operations.
 //! - [`app`]: building and running the server.

@@ -1,4 +1,4 @@
-//! The HTTP routes of `shared/PROTOCOL.md`. Each handler parses its input
+//! The HTTP routes of `docs/protocol.md`. Each handler parses its input
 //! into domain types at the edge, then signs or calls the store.
 
 use std::collections::{BTreeMap, HashMap};

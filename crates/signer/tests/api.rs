@@ -1,4 +1,4 @@
-//! Every PROTOCOL.md route against a real Garage node: what the signer
+//! Every docs/protocol.md route against a real Garage node: what the signer
 //! answers, and what the store itself refuses.
 
 mod common;
