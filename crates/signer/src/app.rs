@@ -15,7 +15,6 @@ use aws_credential_types::Credentials;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::error::{json_config, path_config, query_config};
-use crate::limits::TypePattern;
 use crate::metrics::Metrics;
 use crate::presign::BucketUrl;
 use crate::ratelimit::RateLimiter;
@@ -33,7 +32,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the store with the default credential chain and binds `settings.bind`.
+    /// Connects to the store with the default credential chain and binds `settings.server.bind`.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         Self::build_with(settings, None, Vec::new()).await
     }
@@ -44,42 +43,43 @@ impl Application {
         credentials: Option<Credentials>,
         mounts: StaticMounts,
     ) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|e| anyhow::anyhow!("cannot bind S3LIFT_BIND={}: {e}", settings.bind))?;
+        let listener = TcpListener::bind(settings.server.bind).map_err(|e| {
+            anyhow::anyhow!("cannot bind S3LIFT_BIND={}: {e}", settings.server.bind)
+        })?;
         let port = listener.local_addr()?.port();
         let store = Store::connect(&settings, credentials).await?;
         let state = web::Data::new(AppState {
             auth: Authenticator::new(&settings),
             url: BucketUrl::new(
                 settings
-                    .s3_public_endpoint
+                    .store
+                    .public_endpoint
                     .as_deref()
-                    .or(settings.s3_endpoint.as_deref()),
-                &settings.s3_region,
-                &settings.s3_bucket,
-                settings.s3_path_style,
+                    .or(settings.store.endpoint.as_deref()),
+                &settings.store.region,
+                &settings.store.bucket,
+                settings.store.path_style,
             ),
-            limiter: settings.rate_limit.map(RateLimiter::new),
-            verified: VerifiedUploads::new(Duration::from_secs(settings.url_ttl.min(300))),
+            limiter: settings.server.rate_limit.map(RateLimiter::new),
+            verified: VerifiedUploads::new(Duration::from_secs(settings.uploads.url_ttl.min(300))),
             metrics: Metrics::new(),
-            webhook: settings.webhook_url.clone().map(Webhook::new).transpose()?,
-            allowed_types: settings
-                .allowed_types
-                .iter()
-                .filter_map(|t| TypePattern::parse(t))
-                .collect(),
+            webhook: settings
+                .webhook
+                .as_ref()
+                .map(|w| Webhook::new(w.url.expose().to_owned()))
+                .transpose()?,
             store,
             settings,
         });
         let server = HttpServer::new(move || {
-            let base = state.settings.base_path.clone();
+            let base = state.settings.server.base_path.clone();
             let mut app = App::new()
                 .app_data(state.clone())
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))))
-                .wrap(cors(&state.settings.allowed_origins))
+                .wrap(cors(&state.settings.server.allowed_origins))
                 .wrap_fn(|req, srv| {
                     let started = Instant::now();
                     let method = req.method().to_string();

@@ -8,37 +8,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::config::Settings;
-
-/// A caller identity, safe to use as one segment of an object key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Caller(String);
-
-impl Caller {
-    /// The identity used when anonymous access is on.
-    pub const ANONYMOUS: &'static str = "anonymous";
-
-    /// Accepts 1-128 characters of `[A-Za-z0-9._@-]`, not `.` or `..`: a caller
-    /// is a key segment, so a `/` in a JWT `sub` must never widen a namespace.
-    pub fn parse(s: &str) -> Result<Caller, AuthError> {
-        let ok = (1..=128).contains(&s.len())
-            && s != "."
-            && s != ".."
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
-        if ok {
-            Ok(Caller(s.to_owned()))
-        } else {
-            Err(AuthError::InvalidToken(
-                "the token's subject is not a usable caller id",
-            ))
-        }
-    }
-
-    /// The identity as a string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+pub use crate::domain::Caller;
+use crate::domain::InvalidCaller;
 
 /// Why a request is not authenticated. Messages never echo the token.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -49,6 +20,12 @@ pub enum AuthError {
     /// A token that is malformed, unknown, badly signed or expired.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
+}
+
+impl From<InvalidCaller> for AuthError {
+    fn from(_: InvalidCaller) -> Self {
+        AuthError::InvalidToken("the token's subject is not a usable caller id")
+    }
 }
 
 #[derive(Deserialize)]
@@ -66,21 +43,22 @@ pub struct Authenticator {
 impl Authenticator {
     /// Builds one from validated settings.
     pub fn new(settings: &Settings) -> Authenticator {
-        let jwt = settings.jwt_secret.as_ref().map(|s| {
+        let jwt = settings.auth.jwt_secret.as_ref().map(|s| {
             let mut v = Validation::new(Algorithm::HS256);
             v.set_required_spec_claims(&["exp", "sub"]);
             v.leeway = 5;
             (DecodingKey::from_secret(s.expose().as_bytes()), v)
         });
         let static_tokens = settings
+            .auth
             .static_tokens
-            .iter()
-            .filter_map(|(t, c)| Caller::parse(c).ok().map(|c| (t.clone(), c)))
+            .entries()
+            .map(|(t, c)| (t.expose().to_owned(), c.clone()))
             .collect();
         Authenticator {
             jwt,
             static_tokens,
-            allow_anonymous: settings.allow_anonymous,
+            allow_anonymous: settings.auth.allow_anonymous,
         }
     }
 
@@ -88,7 +66,7 @@ impl Authenticator {
     pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, AuthError> {
         let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
             return if self.allow_anonymous {
-                Ok(Caller(Caller::ANONYMOUS.into()))
+                Ok(Caller::anonymous())
             } else {
                 Err(AuthError::Missing)
             };
@@ -111,7 +89,7 @@ impl Authenticator {
                 ));
             };
             return match jsonwebtoken::decode::<Claims>(token, key, validation) {
-                Ok(data) => Caller::parse(&data.claims.sub),
+                Ok(data) => Ok(Caller::parse(&data.claims.sub)?),
                 Err(e) => Err(AuthError::InvalidToken(match e.kind() {
                     jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired",
                     jsonwebtoken::errors::ErrorKind::InvalidSignature => {
@@ -149,7 +127,7 @@ mod tests {
         env.insert("S3LIFT_ALLOW_ANONYMOUS".into(), anonymous.to_string());
         let _ = env.get("x");
         let mut s = Settings::load(None, &env).unwrap();
-        s.jwt_secret = Some(Secret::new(SECRET));
+        s.auth.jwt_secret = Some(Secret::new(SECRET));
         Authenticator::new(&s)
     }
 

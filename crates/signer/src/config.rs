@@ -12,6 +12,9 @@ use std::path::Path;
 use s3lift_protocol::plan::MAX_OBJECT_SIZE;
 use serde::Deserialize;
 
+use crate::domain::Caller;
+use crate::limits::TypePattern;
+
 /// A secret value: never printed, not even by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
@@ -58,57 +61,122 @@ pub enum SingleUploadMethod {
     Post,
 }
 
-/// The signer's whole configuration.
+/// The signer's whole configuration, validated once into typed values: nothing
+/// downstream parses a setting again. Secrets are [`Secret`]s, so `Debug` (and
+/// any log of it) shows none of them.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The HTTP listener.
+    pub server: ServerSettings,
+    /// The S3-compatible store and bucket.
+    pub store: StoreSettings,
+    /// Who may call.
+    pub auth: AuthSettings,
+    /// What may be uploaded, and how it is signed.
+    pub uploads: UploadSettings,
+    /// `S3LIFT_WEBHOOK_URL`: completion events, when configured.
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// The HTTP listener and what it serves besides the protocol.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
     /// `S3LIFT_BIND`.
     pub bind: SocketAddr,
-    /// URL path prefix of the protocol routes (`/s3`).
+    /// `S3LIFT_BASE_PATH`: URL path prefix of the protocol routes (`/s3`).
     pub base_path: String,
-    /// `S3LIFT_S3_ENDPOINT`; `None` means AWS S3 itself.
-    pub s3_endpoint: Option<String>,
-    /// `S3LIFT_S3_PUBLIC_ENDPOINT`: the endpoint browsers reach, when it
-    /// differs from the one the signer uses (a proxy, a CDN, another network).
-    /// Presigned URLs are signed for it; it defaults to `s3_endpoint`.
-    pub s3_public_endpoint: Option<String>,
-    /// `S3LIFT_S3_REGION`.
-    pub s3_region: String,
-    /// `S3LIFT_S3_BUCKET`.
-    pub s3_bucket: String,
-    /// `S3LIFT_S3_PATH_STYLE`.
-    pub s3_path_style: bool,
-    /// `S3LIFT_KEY_PREFIX`.
-    pub key_prefix: String,
-    /// `S3LIFT_JWT_SECRET`.
-    pub jwt_secret: Option<Secret>,
-    /// `S3LIFT_STATIC_TOKENS`: token → caller.
-    pub static_tokens: HashMap<String, String>,
-    /// `S3LIFT_ALLOW_ANONYMOUS`.
-    pub allow_anonymous: bool,
-    /// `S3LIFT_MAX_SIZE`, bytes.
-    pub max_size: u64,
-    /// `S3LIFT_ALLOWED_TYPES`; empty means any type.
-    pub allowed_types: Vec<String>,
-    /// `S3LIFT_URL_TTL`, seconds.
-    pub url_ttl: u64,
     /// `S3LIFT_ALLOWED_ORIGINS`; `*` allows any.
     pub allowed_origins: Vec<String>,
     /// `S3LIFT_RATE_LIMIT`, requests per minute per caller; `None` is off.
     pub rate_limit: Option<u32>,
-    /// `S3LIFT_SSE` and `S3LIFT_SSE_KMS_KEY_ID`.
-    pub sse: Option<Sse>,
-    /// `S3LIFT_WEBHOOK_URL`.
-    pub webhook_url: Option<String>,
-    /// `S3LIFT_SINGLE_UPLOAD` (`auto` or `post`).
-    pub single_upload: SingleUploadMethod,
-    /// `S3LIFT_PART_SIZE`: preferred multipart part size, bytes.
-    pub part_size: u64,
-    /// `S3LIFT_STORAGE_TIMEOUT_MS`: the longest a store call may take.
-    pub storage_timeout_ms: u64,
     /// `S3LIFT_STATIC_DIR`: a folder served at `/` (the demo page).
     pub static_dir: Option<String>,
     /// `S3LIFT_LOG_FORMAT`: `text` or `json`.
     pub log_json: bool,
+}
+
+/// The store the signer presigns for.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// `S3LIFT_S3_ENDPOINT`; `None` means AWS S3 itself.
+    pub endpoint: Option<String>,
+    /// `S3LIFT_S3_PUBLIC_ENDPOINT`: the endpoint browsers reach, when it
+    /// differs from the one the signer uses (a proxy, a CDN, another network).
+    /// Presigned URLs are signed for it; it defaults to `endpoint`.
+    pub public_endpoint: Option<String>,
+    /// `S3LIFT_S3_REGION`.
+    pub region: String,
+    /// `S3LIFT_S3_BUCKET`.
+    pub bucket: String,
+    /// `S3LIFT_S3_PATH_STYLE`.
+    pub path_style: bool,
+    /// `S3LIFT_SSE` and `S3LIFT_SSE_KMS_KEY_ID`.
+    pub sse: Option<Sse>,
+    /// `S3LIFT_STORAGE_TIMEOUT_MS`: the longest a store call may take.
+    pub timeout_ms: u64,
+}
+
+/// How callers are identified.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `S3LIFT_JWT_SECRET`: HS256 JWTs.
+    pub jwt_secret: Option<Secret>,
+    /// `S3LIFT_STATIC_TOKENS`: token → caller.
+    pub static_tokens: StaticTokens,
+    /// `S3LIFT_ALLOW_ANONYMOUS`.
+    pub allow_anonymous: bool,
+}
+
+/// The limits and shape of what is signed.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    /// `S3LIFT_KEY_PREFIX`.
+    pub key_prefix: String,
+    /// `S3LIFT_MAX_SIZE`, bytes.
+    pub max_size: u64,
+    /// `S3LIFT_ALLOWED_TYPES`, parsed; empty means any type.
+    pub allowed_types: Vec<TypePattern>,
+    /// `S3LIFT_URL_TTL`, seconds.
+    pub url_ttl: u64,
+    /// `S3LIFT_SINGLE_UPLOAD` (`auto` or `post`).
+    pub single_upload: SingleUploadMethod,
+    /// `S3LIFT_PART_SIZE`: preferred multipart part size, bytes.
+    pub part_size: u64,
+}
+
+/// Where completion events go.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `S3LIFT_WEBHOOK_URL`: a secret, since receivers often carry a token in it.
+    pub url: Secret,
+}
+
+/// `S3LIFT_STATIC_TOKENS`, parsed: each token with its caller. `Debug` shows
+/// how many there are, never a token.
+#[derive(Clone, Default)]
+pub struct StaticTokens(Vec<(Secret, Caller)>);
+
+impl StaticTokens {
+    /// The entries, for the authenticator.
+    pub fn entries(&self) -> impl Iterator<Item = (&Secret, &Caller)> {
+        self.0.iter().map(|(t, c)| (t, c))
+    }
+
+    /// How many tokens there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for StaticTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StaticTokens({} tokens)", self.0.len())
+    }
 }
 
 /// A setting that cannot be used. Its message names the setting.
@@ -314,14 +382,7 @@ impl Settings {
             Some(v) => parse_token_table(&v)?,
             None => f.static_tokens.unwrap_or_default(),
         };
-        for caller in static_tokens.values() {
-            if crate::auth::Caller::parse(caller).is_err() {
-                return Err(invalid(
-                    "S3LIFT_STATIC_TOKENS",
-                    format!("caller `{caller}` must be 1-128 characters of [A-Za-z0-9._@-]"),
-                ));
-            }
-        }
+        let static_tokens = parse_static_tokens(static_tokens)?;
         let allow_anonymous = match env.get("S3LIFT_ALLOW_ANONYMOUS") {
             Some(v) => parse_bool("S3LIFT_ALLOW_ANONYMOUS", &v)?,
             None => f.allow_anonymous.unwrap_or(false),
@@ -341,14 +402,17 @@ impl Settings {
             Some(v) => split_list(&v),
             None => f.allowed_types.unwrap_or_default(),
         };
-        for t in &allowed_types {
-            if crate::limits::TypePattern::parse(t).is_none() {
-                return Err(invalid(
-                    "S3LIFT_ALLOWED_TYPES",
-                    format!("`{t}` is not a type like image/png or image/*"),
-                ));
-            }
-        }
+        let allowed_types = allowed_types
+            .iter()
+            .map(|t| {
+                TypePattern::parse(t).ok_or_else(|| {
+                    invalid(
+                        "S3LIFT_ALLOWED_TYPES",
+                        format!("`{t}` is not a type like image/png or image/*"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let url_ttl = match env.get("S3LIFT_URL_TTL") {
             Some(v) => parse_u64("S3LIFT_URL_TTL", &v)?,
             None => f.url_ttl.unwrap_or(600),
@@ -453,29 +517,39 @@ impl Settings {
         };
 
         Ok(Settings {
-            bind,
-            base_path,
-            s3_endpoint,
-            s3_public_endpoint,
-            s3_region,
-            s3_bucket,
-            s3_path_style,
-            key_prefix,
-            jwt_secret,
-            static_tokens,
-            allow_anonymous,
-            max_size,
-            allowed_types,
-            url_ttl,
-            allowed_origins,
-            rate_limit,
-            sse,
-            webhook_url,
-            single_upload,
-            part_size,
-            storage_timeout_ms,
-            static_dir,
-            log_json,
+            server: ServerSettings {
+                bind,
+                base_path,
+                allowed_origins,
+                rate_limit,
+                static_dir,
+                log_json,
+            },
+            store: StoreSettings {
+                endpoint: s3_endpoint,
+                public_endpoint: s3_public_endpoint,
+                region: s3_region,
+                bucket: s3_bucket,
+                path_style: s3_path_style,
+                sse,
+                timeout_ms: storage_timeout_ms,
+            },
+            auth: AuthSettings {
+                jwt_secret,
+                static_tokens,
+                allow_anonymous,
+            },
+            uploads: UploadSettings {
+                key_prefix,
+                max_size,
+                allowed_types,
+                url_ttl,
+                single_upload,
+                part_size,
+            },
+            webhook: webhook_url.map(|url| WebhookSettings {
+                url: Secret::new(url),
+            }),
         })
     }
 }
@@ -527,6 +601,21 @@ fn parse_token_table(v: &str) -> Result<HashMap<String, String>, ConfigError> {
     Ok(table)
 }
 
+/// Each caller of the token table checked; the tokens never appear in an error.
+fn parse_static_tokens(table: HashMap<String, String>) -> Result<StaticTokens, ConfigError> {
+    let mut entries = Vec::with_capacity(table.len());
+    for (token, caller) in table {
+        let caller = Caller::parse(&caller).map_err(|_| {
+            invalid(
+                "S3LIFT_STATIC_TOKENS",
+                format!("caller `{caller}` must be 1-128 characters of [A-Za-z0-9._@-]"),
+            )
+        })?;
+        entries.push((Secret::new(token), caller));
+    }
+    Ok(StaticTokens(entries))
+}
+
 /// S3's bucket naming rules (3-63 chars, lower-case letters, digits, `-` and `.`).
 fn valid_bucket_name(b: &str) -> bool {
     (3..=63).contains(&b.len())
@@ -550,10 +639,10 @@ mod tests {
     #[test]
     fn defaults_need_only_a_bucket() {
         let s = Settings::load(None, &env(&[("S3LIFT_S3_BUCKET", "b-1")])).unwrap();
-        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.url_ttl, 600);
-        assert_eq!(s.key_prefix, "uploads");
-        assert!(!s.allow_anonymous);
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.uploads.url_ttl, 600);
+        assert_eq!(s.uploads.key_prefix, "uploads");
+        assert!(!s.auth.allow_anonymous);
     }
 
     #[test]
@@ -567,9 +656,9 @@ mod tests {
         )
         .unwrap();
         let s = Settings::load(Some(&path), &env(&[("S3LIFT_URL_TTL", "45")])).unwrap();
-        assert_eq!(s.s3_bucket, "from-file");
-        assert_eq!(s.url_ttl, 45);
-        assert_eq!(s.max_size, 100);
+        assert_eq!(s.store.bucket, "from-file");
+        assert_eq!(s.uploads.url_ttl, 45);
+        assert_eq!(s.uploads.max_size, 100);
     }
 
     #[test]
@@ -644,5 +733,35 @@ mod tests {
     #[test]
     fn secrets_do_not_debug_print() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("S3LIFT_S3_BUCKET", "b-1"),
+                ("S3LIFT_STATIC_TOKENS", "tok-hunter2-xyz=alice"),
+                ("S3LIFT_JWT_SECRET", "jwt-hunter2-jwt-hunter2-jwt-hunter2"),
+                (
+                    "S3LIFT_WEBHOOK_URL",
+                    "https://hooks.example/x?token=hook-hunter2",
+                ),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("StaticTokens(1 tokens)"), "{printed}");
+    }
+
+    #[test]
+    fn values_are_typed_once() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("S3LIFT_S3_BUCKET", "b-1"),
+                ("S3LIFT_ALLOWED_TYPES", "image/*, application/pdf"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.uploads.allowed_types.len(), 2);
+        assert!(s.uploads.allowed_types[0].matches("image/png"));
     }
 }

@@ -14,7 +14,7 @@ use s3lift_protocol::plan::{PartPlan, MIB};
 use s3lift_protocol::sanitize::sanitize_filename;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::domain::Caller;
 
 /// What the signer approved when it made a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

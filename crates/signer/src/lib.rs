@@ -4,7 +4,8 @@
 //! a load balancer: everything an upload needs later is in its key.
 //!
 //! - [`config`]: layered settings (TOML file, then `S3LIFT_*`), checked at start.
-//! - [`auth`]: bearer tokens (HS256 JWT or a static table) → [`auth::Caller`].
+//! - [`auth`]: bearer tokens (HS256 JWT or a static table) → [`domain::Caller`].
+//! - [`domain`]: values parsed once at the edge (`Caller`, `UploadId`).
 //! - [`keys`]: `<prefix>/<caller>/<uuid>/<name>` keys that carry their approved plan.
 //! - [`limits`]: the content-type allowlist.
 //! - [`presign`]: SigV4 query presigning and POST policies.
@@ -20,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod dev;
+pub mod domain;
 pub mod error;
 pub mod keys;
 pub mod limits;

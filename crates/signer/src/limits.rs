@@ -50,6 +50,12 @@ impl TypePattern {
     }
 }
 
+impl std::fmt::Display for TypePattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.main, self.sub.as_deref().unwrap_or("*"))
+    }
+}
+
 /// A content type as the signer will sign it: a plain media type, at most 255
 /// characters of visible ASCII. Anything else is refused rather than signed.
 pub fn normalize_content_type(t: Option<&str>) -> Result<String, &'static str> {

@@ -114,8 +114,9 @@ async fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let settings = Settings::load(cli.config.as_deref(), &ProcessEnv)?;
-            init_tracing(settings.log_json);
+            init_tracing(settings.server.log_json);
             let mounts = settings
+                .server
                 .static_dir
                 .as_ref()
                 .map(|d| vec![("/".to_owned(), PathBuf::from(d))])
@@ -149,9 +150,9 @@ async fn run() -> anyhow::Result<()> {
             // The embedded store is the point of dev mode: it always wins.
             env.0.insert("S3LIFT_S3_ENDPOINT", store.endpoint.clone());
             let mut settings = Settings::load(cli.config.as_deref(), &env)?;
-            settings.s3_endpoint = Some(store.endpoint.clone());
-            settings.s3_path_style = true;
-            init_tracing(settings.log_json);
+            settings.store.endpoint = Some(store.endpoint.clone());
+            settings.store.path_style = true;
+            init_tracing(settings.server.log_json);
             let mut mounts = Vec::new();
             if pkg.is_dir() {
                 mounts.push(("/pkg".to_owned(), pkg));
@@ -180,20 +181,20 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let settings = Settings::load(cli.config.as_deref(), &ProcessEnv)?;
-            init_tracing(settings.log_json);
+            init_tracing(settings.server.log_json);
             let store = Store::connect(&settings, None).await?;
             if create {
                 store.ensure_bucket().await?;
             }
-            let origins = if settings.allowed_origins.is_empty() {
+            let origins = if settings.server.allowed_origins.is_empty() {
                 vec!["*".to_owned()]
             } else {
-                settings.allowed_origins.clone()
+                settings.server.allowed_origins.clone()
             };
             store.put_cors(&origins, !no_expose_etag).await?;
             println!(
                 "CORS set on {}: origins {}, methods PUT POST GET HEAD, ExposeHeaders {}",
-                settings.s3_bucket,
+                settings.store.bucket,
                 origins.join(" "),
                 if no_expose_etag { "none" } else { "ETag" }
             );

@@ -16,11 +16,12 @@ use s3lift_protocol::wire::{
 };
 use serde::Deserialize;
 
-use crate::auth::{Authenticator, Caller};
+use crate::auth::Authenticator;
 use crate::config::{Settings, SingleUploadMethod};
+use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::keys::{Approved, ObjectKey};
-use crate::limits::{normalize_content_type, TypePattern};
+use crate::limits::normalize_content_type;
 use crate::metrics::Metrics;
 use crate::presign::{presign_post, presign_url, BucketUrl, PresignRequest};
 use crate::ratelimit::RateLimiter;
@@ -46,8 +47,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Completion webhook, when configured.
     pub webhook: Option<Webhook>,
-    /// Parsed content-type allowlist.
-    pub allowed_types: Vec<TypePattern>,
 }
 
 /// A bounded cache of multipart uploads known to exist for a key, so that
@@ -144,27 +143,32 @@ fn parse_key(state: &AppState, caller: &Caller, key: &str) -> Result<ObjectKey, 
     }
     Ok(ObjectKey::parse_for(
         key,
-        &state.settings.key_prefix,
+        &state.settings.uploads.key_prefix,
         caller,
     )?)
 }
 
 fn check_type(state: &AppState, content_type: Option<&str>) -> Result<String, ApiError> {
     let t = normalize_content_type(content_type).map_err(|m| ApiError::BadRequest(m.into()))?;
-    if !state.allowed_types.is_empty() && !state.allowed_types.iter().any(|p| p.matches(&t)) {
+    let allowed = &state.settings.uploads.allowed_types;
+    if !allowed.is_empty() && !allowed.iter().any(|p| p.matches(&t)) {
         return Err(ApiError::UnsupportedType(format!(
             "content type {t} is not accepted here (allowed: {})",
-            state.settings.allowed_types.join(", ")
+            allowed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     Ok(t)
 }
 
 fn check_size(state: &AppState, size: u64) -> Result<(), ApiError> {
-    if size > state.settings.max_size {
+    if size > state.settings.uploads.max_size {
         return Err(ApiError::TooLarge(format!(
             "the file is {size} bytes; the largest accepted is {} bytes",
-            state.settings.max_size
+            state.settings.uploads.max_size
         )));
     }
     Ok(())
@@ -289,7 +293,7 @@ async fn sign_single(
     check_filename(filename)?;
     let content_type = check_type(state, content_type)?;
     // S3 refuses a single PUT above 5 GiB: such files must go multipart.
-    let single_max = state.settings.max_size.min(MAX_PART_SIZE);
+    let single_max = state.settings.uploads.max_size.min(MAX_PART_SIZE);
     if let Some(size) = size {
         check_size(state, size)?;
         if size > single_max {
@@ -299,7 +303,7 @@ async fn sign_single(
         }
     }
     let key = ObjectKey::new(
-        &state.settings.key_prefix,
+        &state.settings.uploads.key_prefix,
         caller,
         filename,
         Approved {
@@ -309,7 +313,7 @@ async fn sign_single(
     )
     .to_string();
     let creds = state.store.credentials().await?;
-    let ttl = state.settings.url_ttl;
+    let ttl = state.settings.uploads.url_ttl;
     let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.clone())];
     headers.extend(
         state
@@ -324,7 +328,7 @@ async fn sign_single(
             .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
     );
 
-    let answer = match (size, state.settings.single_upload) {
+    let answer = match (size, state.settings.uploads.single_upload) {
         (Some(size), SingleUploadMethod::Auto) if !prefer_post => {
             // The exact length is signed: the store refuses any other body size.
             let len = size.to_string();
@@ -482,7 +486,7 @@ pub async fn create_multipart(
             // Plans are in whole MiB so the key can carry them (see keys.rs).
             let preferred = body
                 .part_size
-                .unwrap_or(state.settings.part_size)
+                .unwrap_or(state.settings.uploads.part_size)
                 .clamp(MIN_PART_SIZE, MAX_PART_SIZE)
                 / MIB
                 * MIB;
@@ -498,7 +502,7 @@ pub async fn create_multipart(
         part_size: plan.as_ref().map(PartPlan::part_size),
     };
     let key = ObjectKey::new(
-        &state.settings.key_prefix,
+        &state.settings.uploads.key_prefix,
         &caller,
         &body.base.filename,
         approved,
@@ -521,7 +525,7 @@ pub async fn create_multipart(
         bucket: Some(state.url.bucket().to_owned()),
         part_size: plan.as_ref().map(PartPlan::part_size),
         part_count: plan.as_ref().map(PartPlan::part_count),
-        expires: Some(state.settings.url_ttl),
+        expires: Some(state.settings.uploads.url_ttl),
     }))
 }
 
@@ -553,7 +557,7 @@ async fn sign_parts(
     let key_string = key.to_string();
     ensure_upload(state, upload_id, &key_string).await?;
     let creds = state.store.credentials().await?;
-    let ttl = Duration::from_secs(state.settings.url_ttl);
+    let ttl = Duration::from_secs(state.settings.uploads.url_ttl);
     let at = now();
     let mut out = Vec::with_capacity(numbers.len());
     for (i, n) in numbers.iter().enumerate() {
@@ -660,7 +664,7 @@ pub async fn sign_batch(
     let mut resp = BatchSignResponse {
         presigned_urls: BTreeMap::new(),
         headers: BTreeMap::new(),
-        expires: Some(state.settings.url_ttl),
+        expires: Some(state.settings.uploads.url_ttl),
     };
     for (n, url, headers) in signed {
         resp.presigned_urls.insert(n.to_string(), url);
@@ -689,7 +693,7 @@ pub async fn sign_one(
     Ok(HttpResponse::Ok().json(SignedPart {
         url,
         headers,
-        expires: Some(state.settings.url_ttl),
+        expires: Some(state.settings.uploads.url_ttl),
     }))
 }
 
@@ -774,8 +778,8 @@ pub async fn complete(
     let approved = key.approved();
     let limit = approved
         .size
-        .unwrap_or(state.settings.max_size)
-        .min(state.settings.max_size);
+        .unwrap_or(state.settings.uploads.max_size)
+        .min(state.settings.uploads.max_size);
     let over = total > limit
         || approved.plan().is_some_and(|plan| {
             matches!(
@@ -841,7 +845,7 @@ pub async fn download(
     let key = parse_key(&state, &caller, &query.key)?;
     let key_string = key.to_string();
     state.store.object_size(&key_string).await?;
-    let ttl = state.settings.url_ttl.min(300);
+    let ttl = state.settings.uploads.url_ttl.min(300);
     let creds = state.store.credentials().await?;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",

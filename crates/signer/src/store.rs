@@ -131,7 +131,7 @@ impl Store {
         explicit: Option<Credentials>,
     ) -> anyhow::Result<Store> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(settings.s3_region.clone()));
+            .region(Region::new(settings.store.region.clone()));
         if let Some(c) = explicit {
             loader = loader.credentials_provider(c);
         }
@@ -141,9 +141,9 @@ impl Store {
                 "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile"
             )
         })?;
-        let timeout = Duration::from_millis(settings.storage_timeout_ms);
+        let timeout = Duration::from_millis(settings.store.timeout_ms);
         let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(settings.s3_path_style)
+            .force_path_style(settings.store.path_style)
             // Since early 2025 the SDKs add request checksums by default; the
             // store calls made here need none, and presigned URLs must not carry one.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -156,15 +156,15 @@ impl Store {
                     .operation_timeout(timeout * 2)
                     .build(),
             );
-        if let Some(endpoint) = &settings.s3_endpoint {
+        if let Some(endpoint) = &settings.store.endpoint {
             conf = conf.endpoint_url(endpoint);
         }
         Ok(Store {
             client: Client::from_conf(conf.build()),
-            bucket: settings.s3_bucket.clone(),
+            bucket: settings.store.bucket.clone(),
             credentials,
             cached: RwLock::new(None),
-            sse: settings.sse.clone(),
+            sse: settings.store.sse.clone(),
         })
     }
 
