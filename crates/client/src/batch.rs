@@ -7,6 +7,7 @@
 //! 405 once; from then on each file asks `GET /s3/params` on its own, at
 //! most `concurrency` at a time.
 
+use s3lift_protocol::error_code::ErrorCode;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -151,19 +152,13 @@ fn decode(item: JsValue) -> Result<UploadParams, UploadError> {
     }
     let Ok(body) = ErrorBody::from_js(&item) else {
         return Err(UploadError::new(
-            "bad_answer",
+            ErrorCode::BadAnswer,
             "the signer's batch answer is missing a file",
         ));
     };
     let code = static_code(&body.code);
     // A refusal inside a batch has no HTTP status of its own: the one the
     // single route would have answered.
-    let status = match code {
-        "too_large" => 413,
-        "unsupported_type" => 415,
-        "forbidden_key" => 403,
-        "missing_token" | "invalid_token" => 401,
-        _ => 400,
-    };
+    let status = code.http_status().unwrap_or(400);
     Err(UploadError::new(code, body.error).with_status(status))
 }

@@ -1,6 +1,7 @@
 //! Small bridges to the JS runtime: timers, promises used as one-shot
 //! signals, errors with a machine code, object building.
 
+use s3lift_protocol::error_code::ErrorCode;
 use std::cell::RefCell;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -55,13 +56,13 @@ pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
 /// Messages never carry a presigned URL or a token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub status: Option<u16>,
     pub message: String,
 }
 
 impl UploadError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             status: None,
@@ -75,12 +76,12 @@ impl UploadError {
     }
 
     pub fn cancelled() -> Self {
-        Self::new("cancelled", "The upload was cancelled")
+        Self::new(ErrorCode::Cancelled, "The upload was cancelled")
     }
 
     pub fn to_js(&self) -> JsValue {
         let e = js_sys::Error::new(&self.message);
-        set(&e, "code", self.code);
+        set(&e, "code", self.code.as_str());
         if let Some(s) = self.status {
             set(&e, "status", s);
         }

@@ -23,6 +23,7 @@ pub mod signer;
 pub mod transport;
 pub mod upload;
 
+use s3lift_protocol::error_code::ErrorCode;
 use std::rc::Rc;
 
 use s3lift_protocol::plan::MIB;
@@ -213,7 +214,7 @@ impl Upload {
 }
 
 fn config(o: &JsValue) -> Result<Config, UploadError> {
-    let bad = |m: &str| UploadError::new("bad_option", m.to_owned());
+    let bad = |m: &str| UploadError::new(ErrorCode::BadOption, m.to_owned());
     let endpoint = get_str(o, "endpoint")
         .ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
     let mut retry = RetryPolicy::default();

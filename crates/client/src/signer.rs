@@ -3,6 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder};
 use js_sys::{Function, Object, Promise};
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::{classify, parse_retry_after, RetryPolicy, Verdict};
 use s3lift_protocol::wire::ErrorBody;
 use wasm_bindgen::{JsCast, JsValue};
@@ -40,12 +41,12 @@ impl Signer {
         if let Some(f) = value.dyn_ref::<Function>() {
             value = f
                 .call0(&JsValue::UNDEFINED)
-                .map_err(|_| UploadError::new("auth", "the headers function threw"))?;
+                .map_err(|_| UploadError::new(ErrorCode::Auth, "the headers function threw"))?;
         }
         if let Some(p) = value.dyn_ref::<Promise>() {
-            value = JsFuture::from(p.clone())
-                .await
-                .map_err(|_| UploadError::new("auth", "the headers promise was rejected"))?;
+            value = JsFuture::from(p.clone()).await.map_err(|_| {
+                UploadError::new(ErrorCode::Auth, "the headers promise was rejected")
+            })?;
         }
         let mut out = Vec::new();
         if value.is_object() {
@@ -130,7 +131,7 @@ impl Signer {
                 let value = js_sys::JSON::parse(if text.is_empty() { "{}" } else { &text })
                     .map_err(|_| {
                         UploadError::new(
-                            "bad_answer",
+                            ErrorCode::BadAnswer,
                             "the signer answered something that is not JSON",
                         )
                         .with_status(s)
@@ -156,14 +157,20 @@ impl Signer {
 /// A signer failure as a JS error: its `{error, code}` when it sent one.
 fn signer_error(status: Option<u16>, text: &str) -> UploadError {
     let Some(status) = status else {
-        return UploadError::new("network", "The signer could not be reached (network error)");
+        return UploadError::new(
+            ErrorCode::Network,
+            "The signer could not be reached (network error)",
+        );
     };
     let body = js_sys::JSON::parse(text)
         .ok()
         .and_then(|v| ErrorBody::from_js(&v).ok());
-    let (code, message): (&'static str, String) = match body {
+    let (code, message): (ErrorCode, String) = match body {
         Some(b) => (static_code(&b.code), b.error),
-        None => ("signer_error", format!("The signer answered HTTP {status}")),
+        None => (
+            ErrorCode::SignerError,
+            format!("The signer answered HTTP {status}"),
+        ),
     };
     UploadError::new(code, message).with_status(status)
 }
@@ -171,7 +178,7 @@ fn signer_error(status: Option<u16>, text: &str) -> UploadError {
 /// The signer's answer lacked `field` (or it had the wrong type).
 pub fn bad_answer(field: &str) -> UploadError {
     UploadError::new(
-        "bad_answer",
+        ErrorCode::BadAnswer,
         [
             "unexpected signer answer: `",
             field,
@@ -182,27 +189,6 @@ pub fn bad_answer(field: &str) -> UploadError {
 }
 
 /// Known machine codes keep their name; others become `signer_error`.
-pub fn static_code(code: &str) -> &'static str {
-    use s3lift_protocol::wire::codes::*;
-    for c in [
-        BAD_REQUEST,
-        MISSING_TOKEN,
-        INVALID_TOKEN,
-        FORBIDDEN_KEY,
-        NO_SUCH_UPLOAD,
-        NO_SUCH_KEY,
-        NOT_FOUND,
-        TOO_LARGE,
-        UNSUPPORTED_TYPE,
-        RATE_LIMITED,
-        INVALID_PARTS,
-        STORAGE_ERROR,
-        STORAGE_UNAVAILABLE,
-        INTERNAL,
-    ] {
-        if c == code {
-            return c;
-        }
-    }
-    "signer_error"
+pub fn static_code(code: &str) -> ErrorCode {
+    ErrorCode::parse(code).unwrap_or(ErrorCode::SignerError)
 }

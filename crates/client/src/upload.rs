@@ -5,6 +5,7 @@
 //! completeness) are `s3lift_protocol`'s; this module sequences them with
 //! the browser's I/O.
 
+use s3lift_protocol::error_code::ErrorCode;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -393,7 +394,7 @@ impl Inner {
                         .is_err()
                     {
                         return Err(UploadError::new(
-                            "retries_exhausted",
+                            ErrorCode::RetriesExhausted,
                             "The upload kept failing; giving up after retries",
                         ));
                     }
@@ -442,7 +443,10 @@ impl Inner {
             ),
             UploadMethod::Post => {
                 let form = FormData::new().map_err(|_| {
-                    Attempt::Fatal(UploadError::new("browser", "FormData is unavailable"))
+                    Attempt::Fatal(UploadError::new(
+                        ErrorCode::Browser,
+                        "FormData is unavailable",
+                    ))
                 })?;
                 for (k, v) in &params.fields {
                     let _ = form.append_with_str(k, v);
@@ -657,7 +661,7 @@ impl Inner {
             Some(ps) => PartPlan::from_parts(size, ps),
             None => PartPlan::new(size, self.cfg.part_size),
         }
-        .map_err(|e| UploadError::new("bad_plan", e.to_string()))?;
+        .map_err(|e| UploadError::new(ErrorCode::BadPlan, e.to_string()))?;
         if self.cfg.resume {
             save_record(&ResumeRecord {
                 upload_id: created.upload_id.clone(),
@@ -826,7 +830,7 @@ impl Inner {
             let blob = self
                 .file
                 .slice_with_f64_and_f64(range.start as f64, range.end as f64)
-                .map_err(|_| UploadError::new("browser", "Blob.slice failed"))?;
+                .map_err(|_| UploadError::new(ErrorCode::Browser, "Blob.slice failed"))?;
             let body = match self.cfg.checksum {
                 Some(algo) => {
                     let bytes = read(&blob).await?;
@@ -846,7 +850,7 @@ impl Inner {
                 Some(u) => (u.url.clone(), u.headers.clone()),
                 None => {
                     return Err(UploadError::new(
-                        "bad_answer",
+                        ErrorCode::BadAnswer,
                         format!("the signer did not sign part {n}"),
                     ))
                 }
@@ -855,7 +859,7 @@ impl Inner {
                 Ok(answer) => {
                     let Some(etag) = answer.etag.filter(|e| !e.is_empty()) else {
                         return Err(UploadError::new(
-                            "etag_unreadable",
+                            ErrorCode::EtagUnreadable,
                             "The part was stored but its ETag header is unreadable: the bucket's CORS rule must expose it \
                              (ExposeHeaders: [\"ETag\"]). Run `s3lift-signer bucket setup`, or add ETag to the rule's ExposeHeaders.",
                         ));
@@ -884,7 +888,7 @@ impl Inner {
                     resigns += 1;
                     if resigns > 3 {
                         return Err(UploadError::new(
-                            "url_expired",
+                            ErrorCode::UrlExpired,
                             "Part URLs keep expiring: is this computer's clock right?",
                         ));
                     }
@@ -899,7 +903,7 @@ impl Inner {
                         .is_err()
                     {
                         return Err(UploadError::new(
-                            "retries_exhausted",
+                            ErrorCode::RetriesExhausted,
                             format!("Part {n} kept failing; giving up after {failures} attempts"),
                         ));
                     }
@@ -913,7 +917,7 @@ impl Inner {
             .collector
             .borrow()
             .completed()
-            .map_err(|e| UploadError::new("missing_parts", e.to_string()))?;
+            .map_err(|e| UploadError::new(ErrorCode::MissingParts, e.to_string()))?;
         let (id, key, bucket) = {
             let mp = self.mp.borrow();
             let mp = mp.as_ref().expect("multipart opened");
@@ -980,13 +984,13 @@ fn store_error(status: u16, body: &str) -> UploadError {
         "" => format!("The storage refused the upload (HTTP {status})"),
         c => format!("The storage refused the upload (HTTP {status}, {c})"),
     };
-    UploadError::new("store_refused", msg).with_status(status)
+    UploadError::new(ErrorCode::StoreRefused, msg).with_status(status)
 }
 
 pub async fn read(blob: &Blob) -> Result<Uint8Array, UploadError> {
     let buf = JsFuture::from(blob.array_buffer())
         .await
-        .map_err(|_| UploadError::new("read_failed", "The file could not be read"))?;
+        .map_err(|_| UploadError::new(ErrorCode::ReadFailed, "The file could not be read"))?;
     Ok(Uint8Array::new(&buf))
 }
 
@@ -997,20 +1001,20 @@ pub async fn checksum(algo: ChecksumAlgorithm, bytes: &Uint8Array) -> Result<Str
         ChecksumAlgorithm::Sha256 => {
             let subtle = subtle().ok_or_else(|| {
                 UploadError::new(
-                    "browser",
+                    ErrorCode::Browser,
                     "WebCrypto is unavailable (needs a secure context)",
                 )
             })?;
             let p = subtle
                 .digest_with_str_and_buffer_source("SHA-256", bytes)
-                .map_err(|_| UploadError::new("browser", "SHA-256 digest failed"))?;
+                .map_err(|_| UploadError::new(ErrorCode::Browser, "SHA-256 digest failed"))?;
             let d = JsFuture::from(p)
                 .await
-                .map_err(|_| UploadError::new("browser", "SHA-256 digest failed"))?;
+                .map_err(|_| UploadError::new(ErrorCode::Browser, "SHA-256 digest failed"))?;
             Ok(base64(&Uint8Array::new(&d).to_vec()))
         }
         ChecksumAlgorithm::Md5 => Err(UploadError::new(
-            "bad_option",
+            ErrorCode::BadOption,
             "checksum must be 'sha256', 'crc32' or 'none'",
         )),
     }

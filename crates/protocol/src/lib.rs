@@ -4,7 +4,8 @@
 //! `cargo test` and compiles unchanged to `wasm32-unknown-unknown`.
 //!
 //! - [`wire`]: the JSON bodies of `docs/protocol.md` (Companion's S3 routes
-//!   plus our extensions) and the error codes.
+//!   plus our extensions).
+//! - [`error_code`]: the one [`ErrorCode`](error_code::ErrorCode) enum of signer and client.
 //! - [`plan`]: S3 multipart part planning (5 MiB ≤ part ≤ 5 GiB, ≤ 10,000 parts).
 //! - [`sanitize`]: turning a user's file name into a safe key segment.
 //! - [`retry`]: which answers are retried, the backoff schedule, the
@@ -15,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod collector;
+pub mod error_code;
 pub mod plan;
 pub mod progress;
 pub mod resume;

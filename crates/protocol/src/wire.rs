@@ -204,36 +204,39 @@ pub struct UploadCompleted {
     pub caller: String,
 }
 
-/// The machine codes of [`ErrorBody::code`].
+/// The machine codes of [`ErrorBody::code`] as strings, for matching; each is
+/// [`ErrorCode::as_str`](crate::error_code::ErrorCode::as_str) of its variant.
 pub mod codes {
+    use crate::error_code::ErrorCode;
+
     /// 400: a body or query that does not parse or breaks a rule.
-    pub const BAD_REQUEST: &str = "bad_request";
+    pub const BAD_REQUEST: &str = ErrorCode::BadRequest.as_str();
     /// 401: no credentials.
-    pub const MISSING_TOKEN: &str = "missing_token";
+    pub const MISSING_TOKEN: &str = ErrorCode::MissingToken.as_str();
     /// 401: credentials that are invalid or expired.
-    pub const INVALID_TOKEN: &str = "invalid_token";
+    pub const INVALID_TOKEN: &str = ErrorCode::InvalidToken.as_str();
     /// 403: a key outside the caller's namespace.
-    pub const FORBIDDEN_KEY: &str = "forbidden_key";
+    pub const FORBIDDEN_KEY: &str = ErrorCode::ForbiddenKey.as_str();
     /// 404: the multipart upload does not exist (for this key).
-    pub const NO_SUCH_UPLOAD: &str = "no_such_upload";
+    pub const NO_SUCH_UPLOAD: &str = ErrorCode::NoSuchUpload.as_str();
     /// 404: the object does not exist.
-    pub const NO_SUCH_KEY: &str = "no_such_key";
+    pub const NO_SUCH_KEY: &str = ErrorCode::NoSuchKey.as_str();
     /// 404: no such route.
-    pub const NOT_FOUND: &str = "not_found";
+    pub const NOT_FOUND: &str = ErrorCode::NotFound.as_str();
     /// 413: larger than the configured or approved size.
-    pub const TOO_LARGE: &str = "too_large";
+    pub const TOO_LARGE: &str = ErrorCode::TooLarge.as_str();
     /// 415: a content type outside the allowlist.
-    pub const UNSUPPORTED_TYPE: &str = "unsupported_type";
+    pub const UNSUPPORTED_TYPE: &str = ErrorCode::UnsupportedType.as_str();
     /// 429: too many requests from this caller.
-    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const RATE_LIMITED: &str = ErrorCode::RateLimited.as_str();
     /// 400: the parts given at complete do not match what was uploaded.
-    pub const INVALID_PARTS: &str = "invalid_parts";
+    pub const INVALID_PARTS: &str = ErrorCode::InvalidParts.as_str();
     /// 502: the store answered with an error.
-    pub const STORAGE_ERROR: &str = "storage_error";
+    pub const STORAGE_ERROR: &str = ErrorCode::StorageError.as_str();
     /// 503: the store could not be reached in time.
-    pub const STORAGE_UNAVAILABLE: &str = "storage_unavailable";
+    pub const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
     /// 500: a bug on our side (never bad input).
-    pub const INTERNAL: &str = "internal";
+    pub const INTERNAL: &str = ErrorCode::Internal.as_str();
 }
 
 /// Metadata values without `serde_json` in the wasm client: a client may send

@@ -6,7 +6,8 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use s3lift_protocol::wire::{codes, ErrorBody};
+use s3lift_protocol::error_code::ErrorCode;
+use s3lift_protocol::wire::ErrorBody;
 
 use crate::auth::AuthError;
 use crate::keys::KeyError;
@@ -42,21 +43,22 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn code(&self) -> &'static str {
+    /// The machine code; the HTTP status follows from it.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => codes::BAD_REQUEST,
-            ApiError::Auth(AuthError::Missing) => codes::MISSING_TOKEN,
-            ApiError::Auth(AuthError::InvalidToken(_)) => codes::INVALID_TOKEN,
-            ApiError::Key(_) => codes::FORBIDDEN_KEY,
-            ApiError::TooLarge(_) => codes::TOO_LARGE,
-            ApiError::UnsupportedType(_) => codes::UNSUPPORTED_TYPE,
-            ApiError::RateLimited(_) => codes::RATE_LIMITED,
-            ApiError::InvalidParts(_) => codes::INVALID_PARTS,
-            ApiError::Store(StoreError::NoSuchUpload) => codes::NO_SUCH_UPLOAD,
-            ApiError::Store(StoreError::NoSuchKey) => codes::NO_SUCH_KEY,
-            ApiError::Store(StoreError::InvalidPart(_)) => codes::INVALID_PARTS,
-            ApiError::Store(StoreError::Unavailable(_)) => codes::STORAGE_UNAVAILABLE,
-            ApiError::Store(StoreError::Refused { .. }) => codes::STORAGE_ERROR,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Auth(AuthError::Missing) => ErrorCode::MissingToken,
+            ApiError::Auth(AuthError::InvalidToken(_)) => ErrorCode::InvalidToken,
+            ApiError::Key(_) => ErrorCode::ForbiddenKey,
+            ApiError::TooLarge(_) => ErrorCode::TooLarge,
+            ApiError::UnsupportedType(_) => ErrorCode::UnsupportedType,
+            ApiError::RateLimited(_) => ErrorCode::RateLimited,
+            ApiError::InvalidParts(_) => ErrorCode::InvalidParts,
+            ApiError::Store(StoreError::NoSuchUpload) => ErrorCode::NoSuchUpload,
+            ApiError::Store(StoreError::NoSuchKey) => ErrorCode::NoSuchKey,
+            ApiError::Store(StoreError::InvalidPart(_)) => ErrorCode::InvalidParts,
+            ApiError::Store(StoreError::Unavailable(_)) => ErrorCode::StorageUnavailable,
+            ApiError::Store(StoreError::Refused { .. }) => ErrorCode::StorageError,
         }
     }
 
@@ -64,7 +66,7 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: self.public_message(),
-            code: self.code().to_owned(),
+            code: self.code().as_str().to_owned(),
         }
     }
 
@@ -87,28 +89,18 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest(_) | ApiError::InvalidParts(_) => StatusCode::BAD_REQUEST,
-            ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Key(_) => StatusCode::FORBIDDEN,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Store(StoreError::NoSuchUpload | StoreError::NoSuchKey) => {
-                StatusCode::NOT_FOUND
-            }
-            ApiError::Store(StoreError::InvalidPart(_)) => StatusCode::BAD_REQUEST,
-            ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Store(StoreError::Refused { .. }) => StatusCode::BAD_GATEWAY,
-        }
+        self.code()
+            .http_status()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::warn!(code = self.code(), cause = %self, "request failed");
+            tracing::warn!(code = self.code().as_str(), cause = %self, "request failed");
         } else {
-            tracing::debug!(code = self.code(), cause = %self, "request refused");
+            tracing::debug!(code = self.code().as_str(), cause = %self, "request refused");
         }
         let mut resp = HttpResponse::build(status);
         if let ApiError::RateLimited(secs) = self {

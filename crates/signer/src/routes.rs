@@ -889,7 +889,9 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(s3lift_protocol::wire::ErrorBody {
         error: "no such route".into(),
-        code: s3lift_protocol::wire::codes::NOT_FOUND.into(),
+        code: s3lift_protocol::error_code::ErrorCode::NotFound
+            .as_str()
+            .into(),
     })
 }
 
