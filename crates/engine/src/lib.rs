@@ -1,0 +1,41 @@
+//! The s3lift upload engine: every decision of an uploader with N files,
+//! as a state machine with no I/O, no clock and no global randomness, in
+//! the style of `quinn-proto` (QUIC without sockets).
+//!
+//! A driver (the browser client, or a native one) feeds [`Event`]s to
+//! [`Engine::handle`] with the current time, drains [`Engine::poll_action`],
+//! performs each [`Action`] and feeds back what happened, and ticks the
+//! engine at [`Engine::poll_timeout`].
+//!
+//! - [`api`]: events, actions, and the ids that route answers back.
+//! - [`engine`]: the request table, time, the shared AIMD limit, the entry point.
+//! - [`config`]: settings and their defaults.
+//! - [`error`]: the codes an upload fails with.
+//! - [`url`]: presigned URLs, their expiry, and object locations.
+//! - [`rng`]: the seedable jitter source.
+//! - `file`: one file's state (single request or multipart).
+//! - `schedule`: what runs now (signing windows, batching, the limit).
+//! - `answers`, `failures`: what each answer changes; one retry policy.
+//! - `control`: pause, resume, cancel (cancel aborts), failing a file.
+//!
+//! The pure rules it applies (part plans, retry verdicts and backoff, the
+//! limit, progress, the part collector, resume records) are
+//! `s3lift_protocol`'s and are reused as they are.
+#![deny(missing_docs)]
+
+mod answers;
+pub mod api;
+pub mod config;
+mod control;
+pub mod engine;
+pub mod error;
+mod failures;
+mod file;
+pub mod rng;
+mod schedule;
+pub mod url;
+
+pub use api::{Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, SignerAnswer};
+pub use config::Config;
+pub use engine::Engine;
+pub use error::UploadError;
