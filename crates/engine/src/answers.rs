@@ -312,7 +312,7 @@ impl Engine {
                 for n in parts {
                     m.part(n).signing = false;
                 }
-                if matches!(failure.status, Some(404 | 405)) && self.batch_parts {
+                if matches!(failure.status, Some(404 | 405)) {
                     // No batch route: sign part by part.
                     self.batch_parts = false;
                     return;

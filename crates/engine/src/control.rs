@@ -44,9 +44,10 @@ impl Engine {
             return;
         };
         if let Body::Multi(m) = &mut f.body {
-            if m.phase == Phase::Complete && m.step.in_flight.is_some() {
+            if m.phase == Phase::Complete {
                 // Too late to take back: aborting now could race a complete
-                // that succeeds and leave an object nobody reports.
+                // that succeeds (or already did, its answer lost) and leave
+                // an object nobody reports. The complete's outcome decides.
                 m.cancel_after_complete = true;
                 return;
             }
@@ -112,6 +113,10 @@ impl Engine {
                 self.finish(id, Err(err));
             }
             Body::Multi(m) => {
+                if m.complete_maybe_done {
+                    // A complete may have gone through: name the object.
+                    err.key = m.upload.as_ref().map(|u| u.key.clone());
+                }
                 f.fatal = Some(err.clone());
                 let signs: Vec<RequestId> = self
                     .requests

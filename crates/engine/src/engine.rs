@@ -147,7 +147,7 @@ impl Engine {
                 Body::Multi(m) => {
                     consider(later(m.step.wait_until));
                     consider(later(m.sign.wait_until));
-                    consider(m.waiting.iter().map(|w| w.0).min());
+                    consider(m.waiting.iter().filter_map(|w| later(w.0)).min());
                     // Re-sign ahead of expiry even when nothing else happens.
                     if m.phase == Phase::Upload {
                         let soonest = m.queue.iter().take(self.cfg.sign_window()).filter_map(|n| {

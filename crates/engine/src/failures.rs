@@ -158,7 +158,7 @@ impl Engine {
                 self.finish(f, Ok(outcome));
             }
             _ => {
-                let e = if retryable {
+                let mut e = if retryable {
                     UploadError::new(
                         codes::RETRIES_EXHAUSTED,
                         "The signer kept failing; giving up after retries",
@@ -168,8 +168,10 @@ impl Engine {
                     UploadError::from_signer(&failure)
                 };
                 if let Some(m) = self.multi_mut(f) {
-                    // Complete failed for good: the cancel that waited on it applies now.
-                    m.cancel_after_complete = false;
+                    // Complete failed for good: a cancel that waited on it applies now.
+                    if std::mem::take(&mut m.cancel_after_complete) {
+                        e = UploadError::cancelled();
+                    }
                     if m.phase == Phase::Complete {
                         m.phase = Phase::Upload;
                     }

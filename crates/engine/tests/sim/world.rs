@@ -1,0 +1,564 @@
+//! The simulated world around one engine: the signer (s3lift- or
+//! Companion-shaped), the store, the network with its seeded faults, and
+//! the clock. `apply` performs one action; `next` delivers one answer.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use s3lift_engine::api::ParamsRequest;
+use s3lift_engine::rng::Rng;
+use s3lift_engine::{Action, Event, Failure, FileId, RequestId, SignerAnswer};
+use s3lift_protocol::plan::PartPlan;
+use s3lift_protocol::wire::{
+    BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
+    SignedPart, UploadMethod, UploadParams,
+};
+
+use crate::store::{self, OpenUpload, Store};
+
+/// How the signer behaves.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Companion: no `POST /s3/params`, no plan in create, `fields.key` only, no `expires`.
+    pub companion: bool,
+    /// No part batch route either: parts are signed one by one.
+    pub no_part_batch: bool,
+    /// URL lifetime, s.
+    pub ttl_s: u64,
+    /// Single uploads by PUT (else POST form).
+    pub put: bool,
+}
+
+/// The seeded fault plan.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    /// Chance that a store request fails, before `cutoff`.
+    pub p_data: f64,
+    /// Chance that a signer call fails, before `cutoff`.
+    pub p_signer: f64,
+    /// No fault after this time, so the limit can be seen climbing back.
+    pub cutoff: u64,
+    /// The signer answers 503 (Retry-After: 1) in this window.
+    pub outage: Option<(u64, u64)>,
+}
+
+/// What reaches the engine later.
+#[derive(Debug)]
+pub enum Arrival {
+    /// An answer, as is.
+    Deliver(Event),
+    /// A part PUT reaching the store: stored if the upload is open.
+    Part {
+        id: RequestId,
+        upload: String,
+        part: u32,
+        range: store::Range,
+        lose: bool,
+    },
+    /// A single upload reaching the store.
+    Single {
+        id: RequestId,
+        key: String,
+        file: FileId,
+        size: u64,
+        lose: bool,
+    },
+}
+
+/// Counters the invariants read.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub bytes_sent: BTreeMap<FileId, u64>,
+    /// Bytes of requests whose success the engine never took in.
+    pub allowance: BTreeMap<FileId, u64>,
+    pub successes_since_throttle: u64,
+    pub data_requests: u64,
+}
+
+pub struct World {
+    pub now: u64,
+    pub rng: Rng,
+    pub shape: Shape,
+    pub faults: Faults,
+    pub store: Store,
+    pub sizes: BTreeMap<FileId, u64>,
+    pub heap: BinaryHeap<Reverse<(u64, u64)>>,
+    pub pending: BTreeMap<u64, Arrival>,
+    seq: u64,
+    pub data_out: BTreeMap<RequestId, (FileId, u64)>,
+    pub signer_out: BTreeSet<RequestId>,
+    pub finished: BTreeMap<FileId, Result<String, &'static str>>,
+    pub reported: BTreeSet<String>,
+    pub records: BTreeMap<FileId, s3lift_protocol::resume::ResumeRecord>,
+    /// Files that have sent a complete (a reload after that is not simulated).
+    pub completing: BTreeSet<FileId>,
+    pub stats: Stats,
+}
+
+impl World {
+    pub fn new(seed: u64, shape: Shape, faults: Faults) -> Self {
+        Self {
+            now: 0,
+            rng: Rng::new(seed ^ 0x5151),
+            shape,
+            faults,
+            store: Store::default(),
+            sizes: BTreeMap::new(),
+            heap: BinaryHeap::new(),
+            pending: BTreeMap::new(),
+            seq: 0,
+            data_out: BTreeMap::new(),
+            signer_out: BTreeSet::new(),
+            finished: BTreeMap::new(),
+            reported: BTreeSet::new(),
+            records: BTreeMap::new(),
+            completing: BTreeSet::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn later(&mut self, delay: u64, a: Arrival) {
+        self.seq += 1;
+        self.heap.push(Reverse((self.now + delay, self.seq)));
+        self.pending.insert(self.seq, a);
+    }
+
+    /// The time of the next arrival.
+    pub fn next_time(&self) -> Option<u64> {
+        self.heap.peek().map(|r| r.0 .0)
+    }
+
+    /// Delivers the next arrival, applying its effect on the store.
+    pub fn next(&mut self) -> Option<Event> {
+        let Reverse((t, seq)) = self.heap.pop()?;
+        self.now = self.now.max(t);
+        match self.pending.remove(&seq)? {
+            Arrival::Deliver(ev) => {
+                let id = match &ev {
+                    Event::Signer { id, .. }
+                    | Event::Failed { id, .. }
+                    | Event::Stored { id, .. } => *id,
+                    _ => return Some(ev),
+                };
+                let live = self.signer_out.remove(&id) || self.data_out.contains_key(&id);
+                if let (Event::Failed { failure, .. }, Some(_)) = (&ev, self.data_out.get(&id)) {
+                    if matches!(failure.status, Some(429 | 503)) {
+                        self.stats.successes_since_throttle = 0;
+                    }
+                }
+                if let Some((f, len)) = self.data_out.remove(&id) {
+                    *self.stats.allowance.entry(f).or_default() += len;
+                }
+                // A driver does not deliver answers of requests it cancelled.
+                live.then_some(ev)
+            }
+            Arrival::Part {
+                id,
+                upload,
+                part,
+                range,
+                lose,
+            } => {
+                let live = self.data_out.contains_key(&id);
+                if !live && self.rng.unit() < 0.5 {
+                    return None; // the cancelled request never reached the store
+                }
+                let etag = self.store.put_part(&upload, part, range);
+                self.data_answer(id, live, lose, etag.map(Some), range.2 - range.1)
+            }
+            Arrival::Single {
+                id,
+                key,
+                file,
+                size,
+                lose,
+            } => {
+                let live = self.data_out.contains_key(&id);
+                if !live && self.rng.unit() < 0.5 {
+                    return None;
+                }
+                self.store.objects.insert(
+                    key.clone(),
+                    if size == 0 {
+                        vec![]
+                    } else {
+                        vec![(file, 0, size)]
+                    },
+                );
+                self.data_answer(id, live, lose, Some(Some(format!("\"{key}\""))), size)
+            }
+        }
+    }
+
+    /// The answer of a data request that reached the store.
+    fn data_answer(
+        &mut self,
+        id: RequestId,
+        live: bool,
+        lose: bool,
+        stored: Option<Option<String>>,
+        len: u64,
+    ) -> Option<Event> {
+        if !live {
+            return None;
+        }
+        let (f, _) = self.data_out.remove(&id).expect("live");
+        match stored {
+            Some(etag) if !lose => {
+                self.stats.successes_since_throttle += 1;
+                Some(Event::Stored { id, etag })
+            }
+            Some(_) => {
+                *self.stats.allowance.entry(f).or_default() += len;
+                Some(Event::Failed {
+                    id,
+                    failure: Failure::network(),
+                })
+            }
+            None => {
+                *self.stats.allowance.entry(f).or_default() += len;
+                let body = "<Error><Code>NoSuchUpload</Code></Error>";
+                Some(Event::Failed {
+                    id,
+                    failure: Failure::from_store(404, body, None),
+                })
+            }
+        }
+    }
+
+    fn faulty(&mut self, p: f64) -> bool {
+        self.now < self.faults.cutoff && self.rng.unit() < p
+    }
+
+    fn latency(&mut self) -> u64 {
+        5 + self.rng.below(120)
+    }
+
+    /// A store request: maybe a fault, else its arrival at the store.
+    fn data(&mut self, id: RequestId, file: FileId, len: u64, url_exp: u64, arrival: Arrival) {
+        self.stats.data_requests += 1;
+        self.data_out.insert(id, (file, len));
+        *self.stats.bytes_sent.entry(file).or_default() += len;
+        let lat = self.latency();
+        let transfer = len / (200 * 1024); // 200 MiB/s, in ms
+        if url_exp <= self.now {
+            let body =
+                "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
+            let ev = Event::Failed {
+                id,
+                failure: Failure::from_store(403, body, None),
+            };
+            return self.later(lat, Arrival::Deliver(ev));
+        }
+        if self.faulty(self.faults.p_data) {
+            let kind = self.rng.below(6);
+            let failure = match kind {
+                0 => Failure::from_store(500, "<Error><Code>InternalError</Code></Error>", None),
+                1 => {
+                    let ra = self.rng.below(4).to_string();
+                    Failure::from_store(503, "<Error><Code>SlowDown</Code></Error>", Some(&ra))
+                }
+                2 => Failure::from_store(429, "", Some("1")),
+                3 => Failure::network(),
+                4 => return, // a stall: no answer, ever; the engine must time out
+                _ => {
+                    Failure::from_store(403, "<Code>AccessDenied</Code> Request has expired", None)
+                }
+            };
+            return self.later(lat, Arrival::Deliver(Event::Failed { id, failure }));
+        }
+        let lose = self.faulty(self.faults.p_data);
+        let arrival = match arrival {
+            Arrival::Part {
+                upload,
+                part,
+                range,
+                ..
+            } => Arrival::Part {
+                id,
+                upload,
+                part,
+                range,
+                lose,
+            },
+            Arrival::Single {
+                key, file, size, ..
+            } => Arrival::Single {
+                id,
+                key,
+                file,
+                size,
+                lose,
+            },
+            other => other,
+        };
+        self.later(lat + transfer, arrival);
+    }
+
+    /// A signer call: an outage or a fault, else its answer (effects happen at once).
+    fn signer(
+        &mut self,
+        id: RequestId,
+        answer: impl FnOnce(&mut Self) -> Result<SignerAnswer, Failure>,
+    ) {
+        self.signer_out.insert(id);
+        let lat = self.latency();
+        let down = self
+            .faults
+            .outage
+            .is_some_and(|(a, b)| self.now >= a && self.now < b);
+        let ev = if down {
+            Event::Failed {
+                id,
+                failure: Failure::from_signer(503, None, Some("1")),
+            }
+        } else if self.faulty(self.faults.p_signer) {
+            match self.rng.below(3) {
+                0 => Event::Failed {
+                    id,
+                    failure: Failure::from_signer(500, None, None),
+                },
+                1 => Event::Failed {
+                    id,
+                    failure: Failure::network(),
+                },
+                _ => return, // stalled: the engine times out
+            }
+        } else {
+            match answer(self) {
+                Ok(answer) => Event::Signer { id, answer },
+                Err(failure) => Event::Failed { id, failure },
+            }
+        };
+        self.later(lat, Arrival::Deliver(ev));
+    }
+
+    fn params(&mut self, r: &ParamsRequest) -> UploadParams {
+        let n = self.store.new_name();
+        let key = format!("u/{n}/{}", r.query.filename);
+        let exp = self.now + self.shape.ttl_s * 1000;
+        let mut p = UploadParams {
+            method: UploadMethod::Put,
+            url: store::single_url(&key, exp),
+            fields: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            key: Some(key.clone()),
+            bucket: Some("b".into()),
+            expires: Some(self.shape.ttl_s),
+        };
+        if self.shape.companion || !self.shape.put {
+            p.method = UploadMethod::Post;
+            p.fields.insert("key".into(), key);
+            p.fields.insert("x-exp".into(), exp.to_string());
+            p.url = "s://bucket/".into();
+        }
+        if self.shape.companion {
+            p.key = None;
+            p.bucket = None;
+            p.expires = None;
+        }
+        p
+    }
+
+    fn not_found(code: &str) -> Failure {
+        let body = ErrorBody {
+            error: "no".into(),
+            code: code.into(),
+        };
+        Failure::from_signer(404, Some(&body), None)
+    }
+
+    /// Performs `a` (answers come later through `next`).
+    pub fn apply(&mut self, a: Action) {
+        let ttl = self.shape.ttl_s;
+        let exp = self.now + ttl * 1000;
+        match a {
+            Action::SignParamsBatch { id, files } => self.signer(id, |w| {
+                if w.shape.companion {
+                    return Err(Self::not_found("not_found"));
+                }
+                Ok(SignerAnswer::ParamsBatch(
+                    files.iter().map(|r| Ok(w.params(r))).collect(),
+                ))
+            }),
+            Action::SignParams { id, file, query } => self.signer(id, |w| {
+                let r = ParamsRequest {
+                    file,
+                    query,
+                    method: UploadMethod::Post,
+                };
+                Ok(SignerAnswer::Params(w.params(&r)))
+            }),
+            Action::CreateMultipart {
+                id,
+                file,
+                request,
+                part_size,
+            } => self.signer(id, |w| {
+                let size = w.sizes[&file];
+                let plan =
+                    PartPlan::new(size, part_size).map_err(|_| Self::not_found("too_large"))?;
+                let n = w.store.new_name();
+                let (key, upload_id) = (format!("m/{n}/{}", request.filename), format!("up{n}"));
+                let stated = (!w.shape.companion).then_some(plan.part_size());
+                let open = OpenUpload {
+                    key: key.clone(),
+                    file,
+                    size,
+                    part_size: stated,
+                    parts: BTreeMap::new(),
+                };
+                w.store.uploads.insert(upload_id.clone(), open);
+                Ok(SignerAnswer::Created(CreateMultipartResponse {
+                    key,
+                    upload_id,
+                    bucket: (!w.shape.companion).then(|| "b".into()),
+                    part_size: stated,
+                    part_count: stated.map(|_| plan.part_count()),
+                    expires: (!w.shape.companion).then_some(ttl),
+                }))
+            }),
+            Action::SignParts {
+                id,
+                upload_id,
+                parts,
+                ..
+            } => self.signer(id, |w| {
+                if w.shape.no_part_batch {
+                    return Err(Self::not_found("not_found"));
+                }
+                let urls = parts
+                    .iter()
+                    .map(|n| (n.to_string(), store::part_url(&upload_id, *n, exp)))
+                    .collect();
+                let expires = (!w.shape.companion).then_some(ttl);
+                Ok(SignerAnswer::Parts(BatchSignResponse {
+                    presigned_urls: urls,
+                    headers: BTreeMap::new(),
+                    expires,
+                }))
+            }),
+            Action::SignPart {
+                id,
+                upload_id,
+                part,
+                ..
+            } => self.signer(id, |w| {
+                let expires = (!w.shape.companion).then_some(ttl);
+                Ok(SignerAnswer::Part(SignedPart {
+                    url: store::part_url(&upload_id, part, exp),
+                    headers: BTreeMap::new(),
+                    expires,
+                }))
+            }),
+            Action::ListParts { id, upload_id, .. } => self.signer(id, |w| {
+                let u = w
+                    .store
+                    .uploads
+                    .get(&upload_id)
+                    .ok_or_else(|| Self::not_found("no_such_upload"))?;
+                let parts = u.parts.iter().map(|(n, (r, e))| ListedPart {
+                    part_number: *n,
+                    size: r.2 - r.1,
+                    etag: e.clone(),
+                });
+                Ok(SignerAnswer::Listed(parts.collect()))
+            }),
+            Action::Complete {
+                id,
+                file,
+                upload_id,
+                parts,
+                ..
+            } => {
+                self.completing.insert(file);
+                let lose = self.faulty(self.faults.p_signer);
+                if lose {
+                    // Completed, and the answer lost on the way back.
+                    let _ = self.store.complete(&upload_id, &parts);
+                    self.signer_out.insert(id);
+                    let lat = self.latency();
+                    return self.later(
+                        lat,
+                        Arrival::Deliver(Event::Failed {
+                            id,
+                            failure: Failure::network(),
+                        }),
+                    );
+                }
+                self.signer(id, |w| match w.store.complete(&upload_id, &parts) {
+                    Ok(key) => Ok(SignerAnswer::Completed(CompleteResponse {
+                        location: format!("s://b/{key}"),
+                        key: Some(key),
+                        bucket: Some("b".into()),
+                        etag: None,
+                    })),
+                    Err(e) if e == "no_such_upload" => Err(Self::not_found("no_such_upload")),
+                    Err(e) => panic!("invalid complete: {e}"),
+                })
+            }
+            Action::Abort { id, upload_id, .. } => self.signer(id, |w| {
+                w.store.uploads.remove(&upload_id);
+                Ok(SignerAnswer::Aborted)
+            }),
+            Action::SendSingle { id, file, params } => {
+                let size = self.sizes[&file];
+                let (key, url_exp) = match params.method {
+                    UploadMethod::Put => store::parse_single_url(&params.url).expect("single url"),
+                    UploadMethod::Post => {
+                        let exp = params.fields["x-exp"].parse().expect("exp");
+                        (params.fields["key"].clone(), exp)
+                    }
+                };
+                self.data(
+                    id,
+                    file,
+                    size,
+                    url_exp,
+                    Arrival::Single {
+                        id,
+                        key,
+                        file,
+                        size,
+                        lose: false,
+                    },
+                );
+            }
+            Action::SendPart {
+                id,
+                file,
+                part,
+                url,
+                start,
+                end,
+                ..
+            } => {
+                let (upload, n, url_exp) = store::parse_part_url(&url).expect("part url");
+                assert_eq!(n, part, "a part sent to another part's URL");
+                let arrival = Arrival::Part {
+                    id,
+                    upload,
+                    part,
+                    range: (file, start, end),
+                    lose: false,
+                };
+                self.data(id, file, end - start, url_exp, arrival);
+            }
+            Action::CancelRequest { id } => {
+                if let Some((f, len)) = self.data_out.remove(&id) {
+                    *self.stats.allowance.entry(f).or_default() += len;
+                }
+                self.signer_out.remove(&id);
+            }
+            Action::SaveResume { file, record } => {
+                self.records.insert(file, record);
+            }
+            Action::ForgetResume { file, .. } => {
+                self.records.remove(&file);
+            }
+            Action::Progress { .. } | Action::PartStored { .. } | Action::Finished { .. } => {
+                unreachable!("handled by the runner")
+            }
+        }
+    }
+}
