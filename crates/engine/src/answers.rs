@@ -276,7 +276,7 @@ impl Engine {
     pub(crate) fn on_failed(&mut self, req: Req, failure: Failure) {
         match req {
             Req::ParamsBatch(files) => {
-                let missing_route = matches!(failure.status, Some(404 | 405));
+                let missing_route = no_route(&failure);
                 if missing_route {
                     // A Companion-only peer: sign file by file from now on.
                     self.batch_params = false;
@@ -312,7 +312,7 @@ impl Engine {
                 for n in parts {
                     m.part(n).signing = false;
                 }
-                if matches!(failure.status, Some(404 | 405)) {
+                if no_route(&failure) {
                     // No batch route: sign part by part.
                     self.batch_parts = false;
                     return;
@@ -403,6 +403,12 @@ pub(crate) fn bad_answer(what: &str) -> UploadError {
         codes::BAD_ANSWER,
         format!("Unexpected signer answer: {what}"),
     )
+}
+
+/// A 404/405 that means the route does not exist (a Companion-only peer),
+/// not that the upload is gone.
+fn no_route(f: &Failure) -> bool {
+    matches!(f.status, Some(404 | 405)) && f.code.as_deref() != Some(signer_codes::NO_SUCH_UPLOAD)
 }
 
 /// `no_such_upload`: the upload is gone (completed, aborted or expired).

@@ -67,7 +67,8 @@ impl Engine {
             .map(|(k, r)| (*k, r.req.clone()))
             .collect();
         let count = ids.len() as u32;
-        for (rid, req) in ids {
+        // Newest first, so that the parts go back to the queue in order.
+        for (rid, req) in ids.into_iter().rev() {
             self.cancel_request(rid);
             let Some(f) = self.files.get_mut(&id) else {
                 continue;

@@ -65,6 +65,8 @@ pub struct Engine {
     /// The signer has the part batch route (until it answers 404/405).
     pub(crate) batch_parts: bool,
     pub(crate) out: VecDeque<Action>,
+    /// Something changed since the last scheduling pass.
+    dirty: bool,
 }
 
 impl Engine {
@@ -84,6 +86,7 @@ impl Engine {
             batch_params: true,
             batch_parts: true,
             out: VecDeque::new(),
+            dirty: false,
         }
     }
 
@@ -114,15 +117,22 @@ impl Engine {
             Event::Cancel(f) => self.cancel(f),
             Event::Tick => {}
         }
-        self.schedule();
+        self.dirty = true;
     }
 
-    /// The next thing the driver must do.
+    /// The next thing the driver must do. New requests are decided when the
+    /// earlier actions are drained, so that every event handled since the
+    /// last drain is seen at once: files added together share one
+    /// `POST /s3/params` batch, as one turn of the browser's event loop does.
     pub fn poll_action(&mut self) -> Option<Action> {
+        if self.out.is_empty() && std::mem::take(&mut self.dirty) {
+            self.schedule();
+        }
         self.out.pop_front()
     }
 
-    /// When to call `handle(t, Event::Tick)` next, if anything waits on time.
+    /// When to call `handle(t, Event::Tick)` next, if anything waits on time
+    /// (meaningful once `poll_action` has answered `None`).
     pub fn poll_timeout(&self) -> Option<u64> {
         let now = self.now;
         let later = |t: u64| (t > now).then_some(t);

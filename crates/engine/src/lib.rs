@@ -35,6 +35,9 @@ pub mod rng;
 mod schedule;
 pub mod url;
 
+#[cfg(test)]
+mod rule_tests;
+
 pub use api::{Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, SignerAnswer};
 pub use config::Config;
 pub use engine::Engine;

@@ -66,8 +66,9 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
             sum.ten_thousand_part_plans += 1;
         }
         engine.handle(0, Event::Add(f.clone()));
-        drain(&sc, &mut engine, &mut w)?;
     }
+    // Files added in one go share signer batches.
+    drain(&sc, &mut engine, &mut w)?;
     let mut user: VecDeque<(u64, Event)> = sc.user.iter().cloned().collect();
     let mut reload_at = sc.reload_at;
     let mut steps = 0;

@@ -1,0 +1,655 @@
+//! One test per rule, driving the engine by hand (the simulation in
+//! `tests/sim` covers the rules together, under faults).
+
+use std::collections::BTreeMap;
+
+use s3lift_protocol::plan::MIB;
+use s3lift_protocol::resume::ResumeRecord;
+use s3lift_protocol::wire::{
+    BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
+    SignedPart, UploadMethod, UploadParams,
+};
+
+use crate::api::{Action, Event, Failure, FileId, FileSpec, RequestId, SignerAnswer};
+use crate::error::codes;
+use crate::{Config, Engine};
+
+struct T {
+    e: Engine,
+    now: u64,
+}
+
+impl T {
+    fn new(concurrency: u32) -> Self {
+        let cfg = Config {
+            concurrency,
+            seed: 1,
+            ..Config::default()
+        };
+        Self {
+            e: Engine::new(cfg),
+            now: 0,
+        }
+    }
+
+    fn ev(&mut self, ev: Event) -> Vec<Action> {
+        self.e.handle(self.now, ev);
+        std::iter::from_fn(|| self.e.poll_action()).collect()
+    }
+
+    fn add(&mut self, id: u64, size: u64) -> Vec<Action> {
+        self.ev(Event::Add(spec(id, size)))
+    }
+
+    fn signer(&mut self, id: RequestId, answer: SignerAnswer) -> Vec<Action> {
+        self.ev(Event::Signer { id, answer })
+    }
+
+    fn fail(&mut self, id: RequestId, failure: Failure) -> Vec<Action> {
+        self.ev(Event::Failed { id, failure })
+    }
+
+    fn tick_to(&mut self, t: u64) -> Vec<Action> {
+        self.now = t;
+        self.ev(Event::Tick)
+    }
+
+    /// Ticks at `poll_timeout` until an action comes.
+    fn wait(&mut self) -> Vec<Action> {
+        for _ in 0..10 {
+            let t = self.e.poll_timeout().expect("something waits on time");
+            let out = self.tick_to(t);
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        panic!("nothing happened");
+    }
+}
+
+fn spec(id: u64, size: u64) -> FileSpec {
+    FileSpec {
+        id: FileId(id),
+        name: format!("f{id}.bin"),
+        size,
+        content_type: "text/plain".into(),
+        metadata: BTreeMap::new(),
+        fingerprint: Some(format!("fp{id}")),
+        resume: None,
+    }
+}
+
+fn params(key: Option<&str>, fields_key: Option<&str>, expires: Option<u64>) -> UploadParams {
+    UploadParams {
+        method: UploadMethod::Post,
+        url: "https://s3.example/bucket/".into(),
+        fields: fields_key
+            .map(|k| [("key".to_owned(), k.to_owned())].into())
+            .unwrap_or_default(),
+        headers: BTreeMap::new(),
+        key: key.map(str::to_owned),
+        bucket: None,
+        expires,
+    }
+}
+
+fn created(parts: u32, part_size: u64) -> SignerAnswer {
+    SignerAnswer::Created(CreateMultipartResponse {
+        key: "k".into(),
+        upload_id: "u".into(),
+        bucket: None,
+        part_size: Some(part_size),
+        part_count: Some(parts),
+        expires: Some(3600),
+    })
+}
+
+fn urls(parts: &[u32]) -> SignerAnswer {
+    SignerAnswer::Parts(BatchSignResponse {
+        presigned_urls: parts
+            .iter()
+            .map(|n| (n.to_string(), format!("https://s3/{n}")))
+            .collect(),
+        headers: BTreeMap::new(),
+        expires: Some(3600),
+    })
+}
+
+fn status(code: u16) -> Failure {
+    Failure::from_store(code, "", None)
+}
+
+/// The id of the first action `f` picks.
+fn find(out: &[Action], f: impl Fn(&Action) -> Option<RequestId>) -> RequestId {
+    out.iter()
+        .find_map(f)
+        .unwrap_or_else(|| panic!("not found in {out:#?}"))
+}
+
+fn send_single(out: &[Action]) -> (RequestId, UploadParams) {
+    out.iter()
+        .find_map(|a| match a {
+            Action::SendSingle { id, params, .. } => Some((*id, params.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no SendSingle in {out:#?}"))
+}
+
+fn batch_id(out: &[Action]) -> RequestId {
+    find(out, |a| {
+        matches!(a, Action::SignParamsBatch { .. }).then(|| id_of(a))
+    })
+}
+
+fn id_of(a: &Action) -> RequestId {
+    match a {
+        Action::SignParamsBatch { id, .. }
+        | Action::SignParams { id, .. }
+        | Action::CreateMultipart { id, .. }
+        | Action::SignParts { id, .. }
+        | Action::SignPart { id, .. }
+        | Action::ListParts { id, .. }
+        | Action::Complete { id, .. }
+        | Action::Abort { id, .. }
+        | Action::SendSingle { id, .. }
+        | Action::SendPart { id, .. }
+        | Action::CancelRequest { id } => *id,
+        other => panic!("{other:?} has no request"),
+    }
+}
+
+fn finished(out: &[Action]) -> Option<&Result<crate::Outcome, crate::UploadError>> {
+    out.iter().find_map(|a| match a {
+        Action::Finished { result, .. } => Some(result),
+        _ => None,
+    })
+}
+
+/// A small file signed and sent once: (engine, send id, params).
+fn single_in_flight(t: &mut T, key: &str) -> (RequestId, UploadParams) {
+    let out = t.add(1, 100);
+    let b = batch_id(&out);
+    let out = t.signer(
+        b,
+        SignerAnswer::ParamsBatch(vec![Ok(params(Some(key), None, Some(900)))]),
+    );
+    send_single(&out)
+}
+
+#[test]
+fn files_below_the_threshold_go_in_one_request_the_rest_multipart() {
+    let mut t = T::new(4);
+    let out = t.add(1, 8 * MIB - 1);
+    assert!(matches!(out[..], [Action::SignParamsBatch { .. }]));
+    let out = t.add(2, 8 * MIB);
+    assert!(matches!(out[..], [Action::CreateMultipart { .. }]));
+    let out = t.add(3, s3lift_protocol::plan::MAX_OBJECT_SIZE + 1);
+    assert_eq!(
+        finished(&out).unwrap().as_ref().unwrap_err().code,
+        codes::BAD_PLAN
+    );
+}
+
+#[test]
+fn a_single_retry_after_a_lost_answer_reuses_its_params_and_key() {
+    let mut t = T::new(2);
+    let (id, first) = single_in_flight(&mut t, "a/1.txt");
+    assert!(
+        t.fail(id, Failure::network()).is_empty(),
+        "no new params are asked for"
+    );
+    let out = t.wait();
+    let (id2, again) = send_single(&out);
+    assert_eq!(again, first);
+    let out = t.ev(Event::Stored {
+        id: id2,
+        etag: Some("\"e\"".into()),
+    });
+    let ok = finished(&out).unwrap().as_ref().unwrap();
+    assert_eq!(ok.key, "a/1.txt");
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("https://s3.example/bucket/a/1.txt")
+    );
+}
+
+#[test]
+fn a_single_whose_params_expire_after_a_lost_answer_fails_naming_the_key() {
+    let mut t = T::new(2);
+    let (id, _) = single_in_flight(&mut t, "a/1.txt");
+    t.fail(id, Failure::network());
+    // Past the expiry (900 s) minus its margin: re-signing would mean a second key.
+    let out = t.tick_to(900_000);
+    let err = finished(&out).unwrap().as_ref().unwrap_err();
+    assert_eq!(err.code, codes::URL_EXPIRED);
+    assert_eq!(err.key.as_deref(), Some("a/1.txt"));
+}
+
+#[test]
+fn an_expired_single_url_without_a_doubt_is_signed_again() {
+    let mut t = T::new(2);
+    let (id, _) = single_in_flight(&mut t, "a/1.txt");
+    let out = t.fail(id, Failure::from_store(403, "Request has expired", None));
+    assert!(
+        matches!(out[..], [Action::SignParamsBatch { .. }]),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn companion_params_give_the_key_from_fields_and_no_batch_route_means_one_by_one() {
+    let mut t = T::new(2);
+    let out = t.add(1, 10);
+    let b = batch_id(&out);
+    let body = ErrorBody {
+        error: "not found".into(),
+        code: "not_found".into(),
+    };
+    let out = t.fail(b, Failure::from_signer(404, Some(&body), None));
+    let one = find(&out, |a| {
+        matches!(a, Action::SignParams { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(
+        one,
+        SignerAnswer::Params(params(None, Some("c/f1.bin"), None)),
+    );
+    let (id, _) = send_single(&out);
+    let out = t.ev(Event::Stored { id, etag: None });
+    assert_eq!(finished(&out).unwrap().as_ref().unwrap().key, "c/f1.bin");
+    // Later files skip the batch route.
+    assert!(matches!(t.add(2, 10)[..], [Action::SignParams { .. }]));
+}
+
+#[test]
+fn params_naming_no_key_fail_before_anything_is_stored() {
+    let mut t = T::new(2);
+    let out = t.add(1, 10);
+    let out = t.signer(
+        batch_id(&out),
+        SignerAnswer::ParamsBatch(vec![Ok(params(None, None, None))]),
+    );
+    assert_eq!(
+        finished(&out).unwrap().as_ref().unwrap_err().code,
+        codes::BAD_ANSWER
+    );
+    assert!(!out.iter().any(|a| matches!(a, Action::SendSingle { .. })));
+}
+
+#[test]
+fn throttles_on_small_files_halve_the_limit_and_successes_restore_it() {
+    let mut t = T::new(4);
+    for i in 1..=40 {
+        t.e.handle(0, Event::Add(spec(i, 10)));
+    }
+    let out = t.ev(Event::Tick);
+    let b = batch_id(&out);
+    assert_eq!(out.len(), 1, "one batch for files added together");
+    let answers = (1..=40)
+        .map(|i| Ok(params(Some(&format!("k{i}")), None, Some(900))))
+        .collect();
+    let mut sends: Vec<RequestId> = t
+        .signer(b, SignerAnswer::ParamsBatch(answers))
+        .iter()
+        .map(id_of)
+        .collect();
+    assert_eq!(sends.len(), 4);
+    t.fail(
+        sends.remove(0),
+        Failure::from_store(503, "<Code>SlowDown</Code>", None),
+    );
+    assert_eq!(t.e.limit(), 2);
+    let mut stored = 0;
+    while let Some(id) = sends.pop() {
+        stored += 1;
+        let out = t.ev(Event::Stored { id, etag: None });
+        sends.extend(
+            out.iter()
+                .filter(|a| matches!(a, Action::SendSingle { .. }))
+                .map(id_of),
+        );
+        assert!(t.e.data_in_flight() <= t.e.limit());
+        if sends.is_empty() && t.e.live_files() > 0 {
+            sends.extend(
+                t.wait()
+                    .iter()
+                    .filter(|a| matches!(a, Action::SendSingle { .. }))
+                    .map(id_of),
+            );
+        }
+    }
+    assert_eq!(stored, 40);
+    assert_eq!(
+        t.e.limit(),
+        4,
+        "the limit climbs back on single-upload successes"
+    );
+}
+
+#[test]
+fn retry_after_is_waited_out() {
+    let mut t = T::new(2);
+    let (id, _) = single_in_flight(&mut t, "k");
+    t.fail(id, Failure::from_store(429, "", Some("7")));
+    assert!(t.e.poll_timeout().unwrap() >= 7_000);
+    assert!(t.tick_to(6_999).is_empty());
+    assert!(matches!(t.tick_to(7_000)[..], [Action::SendSingle { .. }]));
+}
+
+#[test]
+fn a_stalled_request_is_cancelled_and_retried() {
+    let mut t = T::new(2);
+    let (id, _) = single_in_flight(&mut t, "k");
+    t.ev(Event::Sent { id, bytes: 50 });
+    assert_eq!(t.e.poll_timeout(), Some(30_000));
+    let out = t.tick_to(30_000);
+    assert_eq!(out[0], Action::CancelRequest { id });
+    assert!(t.e.poll_timeout().is_some());
+}
+
+/// A 3-part multipart upload, created and signed: the part send ids.
+fn multipart_sending(t: &mut T) -> Vec<RequestId> {
+    let out = t.add(1, 12 * MIB);
+    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
+    assert!(matches!(out[0], Action::SaveResume { .. }));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(sign, urls(&[1, 2, 3]));
+    let sends: Vec<RequestId> = out
+        .iter()
+        .filter(|a| matches!(a, Action::SendPart { .. }))
+        .map(id_of)
+        .collect();
+    assert_eq!(sends.len(), 3);
+    sends
+}
+
+fn store_all(t: &mut T, sends: &[RequestId]) -> Vec<Action> {
+    let mut out = Vec::new();
+    for (i, id) in sends.iter().enumerate() {
+        out = t.ev(Event::Stored {
+            id: *id,
+            etag: Some(format!("\"e{i}\"")),
+        });
+    }
+    out
+}
+
+#[test]
+fn parts_complete_in_order_after_the_last_one_lands() {
+    let mut t = T::new(3);
+    let mut sends = multipart_sending(&mut t);
+    sends.reverse();
+    let out = store_all(&mut t, &sends);
+    let parts = out
+        .iter()
+        .find_map(|a| match a {
+            Action::Complete { parts, .. } => Some(parts.clone()),
+            _ => None,
+        })
+        .expect("complete");
+    assert_eq!(
+        parts.iter().map(|p| p.part_number).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+}
+
+#[test]
+fn a_lost_complete_answer_then_no_such_upload_counts_as_done() {
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = store_all(&mut t, &sends);
+    let c = find(&out, |a| {
+        matches!(a, Action::Complete { .. }).then(|| id_of(a))
+    });
+    t.fail(c, Failure::network());
+    let c2 = id_of(&t.wait()[0]);
+    let body = ErrorBody {
+        error: "gone".into(),
+        code: "no_such_upload".into(),
+    };
+    let out = t.fail(c2, Failure::from_signer(404, Some(&body), None));
+    assert_eq!(finished(&out).unwrap().as_ref().unwrap().key, "k");
+}
+
+#[test]
+fn a_part_failing_for_good_aborts_then_fails() {
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = t.fail(sends[0], status(400));
+    assert!(
+        out.iter()
+            .filter(|a| matches!(a, Action::CancelRequest { .. }))
+            .count()
+            == 2
+    );
+    let abort = find(&out, |a| {
+        matches!(a, Action::Abort { .. }).then(|| id_of(a))
+    });
+    assert!(finished(&out).is_none(), "not before the abort is done");
+    let out = t.signer(abort, SignerAnswer::Aborted);
+    assert_eq!(
+        finished(&out).unwrap().as_ref().unwrap_err().code,
+        codes::STORE_REFUSED
+    );
+    assert!(out.iter().any(|a| matches!(a, Action::ForgetResume { .. })));
+}
+
+#[test]
+fn a_stored_part_without_an_etag_fails_with_the_cors_hint() {
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = t.ev(Event::Stored {
+        id: sends[0],
+        etag: None,
+    });
+    let abort = find(&out, |a| {
+        matches!(a, Action::Abort { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(abort, SignerAnswer::Aborted);
+    assert_eq!(
+        finished(&out).unwrap().as_ref().unwrap_err().code,
+        codes::ETAG_UNREADABLE
+    );
+}
+
+#[test]
+fn cancel_during_create_aborts_what_create_made() {
+    let mut t = T::new(3);
+    let out = t.add(1, 12 * MIB);
+    let create = id_of(&out[0]);
+    assert!(t.ev(Event::Cancel(FileId(1))).is_empty());
+    let out = t.signer(create, created(3, 5 * MIB));
+    let abort = find(&out, |a| {
+        matches!(a, Action::Abort { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(abort, SignerAnswer::Aborted);
+    assert_eq!(
+        finished(&out).unwrap().as_ref().unwrap_err().code,
+        codes::CANCELLED
+    );
+}
+
+#[test]
+fn a_plan_breaking_s3_rules_is_refused_and_aborted() {
+    let mut t = T::new(3);
+    let out = t.add(1, 12 * MIB);
+    let out = t.signer(id_of(&out[0]), created(7, 5 * MIB));
+    assert!(out.iter().any(|a| matches!(a, Action::Abort { .. })));
+}
+
+#[test]
+fn pause_stops_parts_and_resume_asks_the_store_first() {
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = t.ev(Event::Pause(FileId(1)));
+    assert_eq!(
+        out.iter()
+            .filter(|a| matches!(a, Action::CancelRequest { .. }))
+            .count(),
+        3
+    );
+    let out = t.ev(Event::Resume(FileId(1)));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let listed = vec![ListedPart {
+        part_number: 2,
+        size: 5 * MIB,
+        etag: "\"e2\"".into(),
+    }];
+    let out = t.signer(list, SignerAnswer::Listed(listed));
+    let parts: Vec<u32> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::SendPart { part, .. } => Some(*part),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(parts, vec![1, 3], "part 2 is on the store already");
+    let _ = sends;
+}
+
+#[test]
+fn a_fresh_resume_record_is_continued_and_a_gone_one_forgotten() {
+    let record = ResumeRecord {
+        upload_id: "u".into(),
+        key: "k".into(),
+        part_size: 5 * MIB,
+        fingerprint: "fp1".into(),
+        created_at: 0.0,
+    };
+    let mut t = T::new(3);
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record.clone()),
+        ..spec(1, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let body = ErrorBody {
+        error: "gone".into(),
+        code: "no_such_upload".into(),
+    };
+    let out = t.fail(list, Failure::from_signer(404, Some(&body), None));
+    assert!(matches!(out[0], Action::ForgetResume { .. }));
+    assert!(matches!(out[1], Action::CreateMultipart { .. }));
+    // A stale record is not used at all.
+    let mut t = T::new(3);
+    t.now = 2 * 24 * 3600 * 1000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record),
+        ..spec(1, 12 * MIB)
+    }));
+    assert!(matches!(out[..], [Action::CreateMultipart { .. }]));
+}
+
+#[test]
+fn part_urls_are_signed_again_before_they_expire() {
+    let mut t = T::new(1);
+    let out = t.add(1, 12 * MIB);
+    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let short = SignerAnswer::Parts(BatchSignResponse {
+        presigned_urls: (1..=3)
+            .map(|n| (n.to_string(), format!("https://s3/{n}")))
+            .collect(),
+        headers: BTreeMap::new(),
+        expires: Some(60),
+    });
+    let out = t.signer(sign, short);
+    let first = find(&out, |a| {
+        matches!(a, Action::SendPart { .. }).then(|| id_of(a))
+    });
+    // Part 1 takes 58 s: the other URLs have less than the 5 s margin left.
+    t.now = 58_000;
+    let out = t.ev(Event::Stored {
+        id: first,
+        etag: Some("\"a\"".into()),
+    });
+    let asked: Vec<u32> = out
+        .iter()
+        .find_map(|a| match a {
+            Action::SignParts { parts, .. } => Some(parts.clone()),
+            _ => None,
+        })
+        .expect("re-sign");
+    assert_eq!(asked, vec![2, 3]);
+    assert!(!out.iter().any(|a| matches!(a, Action::SendPart { .. })));
+}
+
+#[test]
+fn no_part_batch_route_means_signing_part_by_part() {
+    let mut t = T::new(2);
+    let out = t.add(1, 12 * MIB);
+    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.fail(sign, Failure::from_signer(404, None, None));
+    let one: Vec<RequestId> = out
+        .iter()
+        .filter(|a| matches!(a, Action::SignPart { .. }))
+        .map(id_of)
+        .collect();
+    assert_eq!(
+        one.len(),
+        2,
+        "at most `concurrency` part signatures at a time"
+    );
+    let part = SignedPart {
+        url: "https://s3/1".into(),
+        headers: BTreeMap::new(),
+        expires: None,
+    };
+    let out = t.signer(one[0], SignerAnswer::Part(part));
+    assert!(out
+        .iter()
+        .any(|a| matches!(a, Action::SendPart { part: 1, .. })));
+}
+
+#[test]
+fn completion_reports_progress_at_the_total() {
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = store_all(&mut t, &sends);
+    let c = find(&out, |a| {
+        matches!(a, Action::Complete { .. }).then(|| id_of(a))
+    });
+    let done = CompleteResponse {
+        location: "https://s3/k".into(),
+        key: None,
+        bucket: None,
+        etag: None,
+    };
+    let out = t.signer(c, SignerAnswer::Completed(done));
+    let last = out.iter().rev().find_map(|a| match a {
+        Action::Progress { progress, .. } => Some(*progress),
+        _ => None,
+    });
+    assert_eq!(last.unwrap().bytes_sent, 12 * MIB);
+    assert!(out.iter().any(|a| matches!(a, Action::ForgetResume { .. })));
+}
+
+#[test]
+fn a_gone_upload_at_part_signing_is_not_mistaken_for_a_missing_route() {
+    let mut t = T::new(2);
+    let out = t.add(1, 12 * MIB);
+    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let body = ErrorBody {
+        error: "gone".into(),
+        code: "no_such_upload".into(),
+    };
+    let out = t.fail(sign, Failure::from_signer(404, Some(&body), None));
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Abort { .. })),
+        "{out:#?}"
+    );
+    assert!(t.e.batch_parts);
+}
