@@ -15,7 +15,7 @@
 //! - [`rng`]: the seedable jitter source.
 //! - `file`: one file's state (single request or multipart).
 //! - `schedule`: what runs now (signing windows, batching, the limit).
-//! - `answers`, `failures`: what each answer changes; one retry policy.
+//! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
 //!
 //! The pure rules it applies (part plans, retry verdicts and backoff, the
@@ -33,6 +33,7 @@ mod failures;
 mod file;
 pub mod rng;
 mod schedule;
+mod stored;
 pub mod url;
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod run;
 mod scenario;
+mod signer;
 mod store;
 mod world;
 
