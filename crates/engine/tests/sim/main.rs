@@ -60,6 +60,7 @@ fn half(start: u64) {
         "no 10,000-part plan was simulated"
     );
     assert!(totals.five_tib_completed > 0, "no 5 TiB upload completed");
+    assert!(totals.resumed > 0, "no upload resumed after a reload");
 }
 
 #[test]

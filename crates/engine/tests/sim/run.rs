@@ -20,12 +20,16 @@ pub struct Summary {
     pub uploads: u64,
     pub completed: u64,
     pub failed: u64,
+    /// Failures by code.
+    pub codes: std::collections::BTreeMap<&'static str, u64>,
     pub ten_thousand_part_plans: u64,
     pub max_size: u64,
     /// 5 TiB uploads that completed.
     pub five_tib_completed: u64,
     pub data_requests: u64,
     pub reloads: u64,
+    /// Uploads that a new engine finished from a resume record.
+    pub resumed: u64,
 }
 
 impl Summary {
@@ -34,11 +38,15 @@ impl Summary {
         self.uploads += o.uploads;
         self.completed += o.completed;
         self.failed += o.failed;
+        for (c, n) in &o.codes {
+            *self.codes.entry(c).or_default() += n;
+        }
         self.ten_thousand_part_plans += o.ten_thousand_part_plans;
         self.max_size = self.max_size.max(o.max_size);
         self.five_tib_completed += o.five_tib_completed;
         self.data_requests += o.data_requests;
         self.reloads += o.reloads;
+        self.resumed += o.resumed;
     }
 }
 
@@ -135,6 +143,12 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
         .filter(|f| f.size == s3lift_protocol::plan::MAX_OBJECT_SIZE && w.finished[&f.id].is_ok())
         .count() as u64;
     sum.data_requests = w.stats.data_requests;
+    sum.resumed = w.resumed;
+    for r in w.finished.values() {
+        if let Err(c) = r {
+            *sum.codes.entry(c).or_default() += 1;
+        }
+    }
     Ok(sum)
 }
 
@@ -265,6 +279,7 @@ fn on_finished(
                 sent - size
             );
             w.reported.insert(o.key.clone());
+            w.resumed += u64::from(o.resumed);
             w.finished.insert(file, Ok(o.key));
         }
         Err(e) => {

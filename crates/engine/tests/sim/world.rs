@@ -86,6 +86,8 @@ pub struct World {
     pub records: BTreeMap<FileId, s3lift_protocol::resume::ResumeRecord>,
     /// Files that have sent a complete (a reload after that is not simulated).
     pub completing: BTreeSet<FileId>,
+    /// Uploads finished from a resume record.
+    pub resumed: u64,
     pub stats: Stats,
 }
 
@@ -107,6 +109,7 @@ impl World {
             reported: BTreeSet::new(),
             records: BTreeMap::new(),
             completing: BTreeSet::new(),
+            resumed: 0,
             stats: Stats::default(),
         }
     }
@@ -261,12 +264,27 @@ impl World {
                 }
                 2 => Failure::from_store(429, "", Some("1")),
                 3 => Failure::network(),
-                4 => return, // a stall: no answer, ever; the engine must time out
+                4 => {
+                    // A stall, maybe after some progress: no answer, ever;
+                    // the engine must time out.
+                    if self.rng.below(2) == 0 {
+                        let bytes = len / 2;
+                        self.later(lat, Arrival::Deliver(Event::Sent { id, bytes }));
+                    }
+                    return;
+                }
                 _ => {
                     Failure::from_store(403, "<Code>AccessDenied</Code> Request has expired", None)
                 }
             };
             return self.later(lat, Arrival::Deliver(Event::Failed { id, failure }));
+        }
+        if transfer > 1 && self.rng.below(4) == 0 {
+            // Upload progress half-way (XHR `progress`).
+            self.later(
+                lat + transfer / 2,
+                Arrival::Deliver(Event::Sent { id, bytes: len / 2 }),
+            );
         }
         let lose = self.faulty(self.faults.p_data);
         let arrival = match arrival {
