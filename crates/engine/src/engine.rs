@@ -195,7 +195,10 @@ impl Engine {
     fn add(&mut self, spec: crate::api::FileSpec) {
         let id = spec.id;
         if self.files.contains_key(&id) {
-            let e = UploadError::new(codes::BAD_PLAN, "the same file id was added twice");
+            let e = UploadError::new(
+                s3lift_protocol::wire::codes::BAD_REQUEST,
+                "the same file id was added twice",
+            );
             self.out.push_back(Action::Finished {
                 file: id,
                 result: Err(e),

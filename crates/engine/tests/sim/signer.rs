@@ -59,9 +59,19 @@ impl World {
                 if w.shape.companion {
                     return Err(Self::not_found("not_found"));
                 }
-                Ok(SignerAnswer::ParamsBatch(
-                    files.iter().map(|r| Ok(w.params(r))).collect(),
-                ))
+                let mut items = Vec::with_capacity(files.len());
+                for r in &files {
+                    // Now and then the signer refuses one file of the batch.
+                    items.push(if w.faulty(w.faults.p_signer / 4.0) {
+                        Err(ErrorBody {
+                            error: "too large".into(),
+                            code: "too_large".into(),
+                        })
+                    } else {
+                        Ok(w.params(r))
+                    });
+                }
+                Ok(SignerAnswer::ParamsBatch(items))
             }),
             Action::SignParams { id, file, query } => self.signer(id, |w| {
                 let r = ParamsRequest {
