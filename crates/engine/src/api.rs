@@ -7,9 +7,9 @@ use s3lift_protocol::progress::Progress;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_error_code, Verdict};
 use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteResponse, CompletedPart, CreateMultipartRequest,
-    CreateMultipartResponse, ErrorBody, ListedPart, ParamsQuery, SignedPart, UploadMethod,
-    UploadParams,
+    BatchSignResponse, ChecksumAlgorithm, ChecksumList, CompleteResponse, CompletedPart,
+    CreateMultipartRequest, CreateMultipartResponse, ErrorBody, ListedPart, ParamsQuery,
+    SignedPart, UploadMethod, UploadParams,
 };
 
 use crate::error::UploadError;
@@ -149,6 +149,16 @@ pub enum Event {
         /// How.
         failure: Failure,
     },
+    /// The digest asked for by [`Action::Digest`]; `None` when the file
+    /// could not be read.
+    Digested {
+        /// The file.
+        file: FileId,
+        /// Part number.
+        part: u32,
+        /// Base64 digest.
+        value: Option<String>,
+    },
     /// Pause one file: its data requests stop, the rest waits.
     Pause(FileId),
     /// Continue a paused file.
@@ -212,6 +222,22 @@ pub enum Action {
         key: String,
         /// Part numbers, ascending.
         parts: Vec<u32>,
+        /// With checksums on: one digest per part, same order (`checksums=`).
+        checksums: Option<ChecksumList>,
+    },
+    /// Read bytes `start..end` of the file and digest them (checksums on):
+    /// the part URL is signed for that digest, so the store refuses other bytes.
+    Digest {
+        /// The file.
+        file: FileId,
+        /// Part number.
+        part: u32,
+        /// First byte (inclusive).
+        start: u64,
+        /// Last byte (exclusive).
+        end: u64,
+        /// The digest to compute.
+        algorithm: ChecksumAlgorithm,
     },
     /// `GET /s3/multipart/{upload_id}/{part}?key=` (peers without the batch route).
     SignPart {

@@ -2,6 +2,7 @@
 
 use s3lift_protocol::plan::MIB;
 use s3lift_protocol::retry::RetryPolicy;
+use s3lift_protocol::wire::ChecksumAlgorithm;
 
 /// Settings shared by every file of one engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct Config {
     pub default_url_ttl_ms: u64,
     /// How long a resume record stays usable.
     pub resume_ttl_ms: u64,
+    /// Per-part checksum signed into each part URL (JS `checksum`).
+    pub checksum: Option<ChecksumAlgorithm>,
     /// Seed of the jitter generator.
     pub seed: u64,
 }
@@ -43,6 +46,7 @@ impl Default for Config {
             progress_interval_ms: 50,
             default_url_ttl_ms: 240_000,
             resume_ttl_ms: 24 * 3600 * 1000,
+            checksum: None,
             seed: 0,
         }
     }

@@ -112,6 +112,7 @@ impl Engine {
                     self.on_failed(req, failure);
                 }
             }
+            Event::Digested { file, part, value } => self.on_digested(file, part, value),
             Event::Pause(f) => self.pause(f),
             Event::Resume(f) => self.resume(f),
             Event::Cancel(f) => self.cancel(f),

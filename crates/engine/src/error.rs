@@ -32,6 +32,8 @@ pub mod codes {
     pub const NETWORK: &str = "network";
     /// The signer answered an error without a known code.
     pub const SIGNER_ERROR: &str = "signer_error";
+    /// The file could not be read (to digest a part).
+    pub const READ_FAILED: &str = "read_failed";
 }
 
 /// Every code an upload can fail with.
@@ -46,6 +48,7 @@ pub const ALL_CODES: &[&str] = &[
     codes::MISSING_PARTS,
     codes::NETWORK,
     codes::SIGNER_ERROR,
+    codes::READ_FAILED,
     signer::BAD_REQUEST,
     signer::MISSING_TOKEN,
     signer::INVALID_TOKEN,

@@ -102,6 +102,9 @@ pub(crate) struct Part {
     pub url: Option<SignedUrl>,
     pub sending: Option<RequestId>,
     pub signing: bool,
+    /// Its checksum, once the driver computed it (checksums on).
+    pub digest: Option<String>,
+    pub digesting: bool,
     pub failures: u32,
     pub resigns: u32,
     pub done: bool,
@@ -123,6 +126,8 @@ pub(crate) struct Multi {
     pub sending: u32,
     /// Sign calls in flight.
     pub signing: u32,
+    /// Digests asked for and not answered.
+    pub digesting: u32,
     pub sign: Step,
     /// The upload came from a resume record: a 403/404 at ListParts starts afresh.
     pub from_record: bool,
@@ -149,6 +154,7 @@ impl Multi {
             collector: PartCollector::new(0),
             sending: 0,
             signing: 0,
+            digesting: 0,
             sign: Step::default(),
             from_record: false,
             resumed: false,

@@ -17,6 +17,7 @@
 //! - `schedule`: what runs now (signing windows, batching, the limit).
 //! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
+//! - `digest`: per-part checksums, read and digested by the driver on request.
 //!
 //! The pure rules it applies (part plans, retry verdicts and backoff, the
 //! limit, progress, the part collector, resume records) are
@@ -27,6 +28,7 @@ mod answers;
 pub mod api;
 pub mod config;
 mod control;
+mod digest;
 pub mod engine;
 pub mod error;
 mod failures;

@@ -1,7 +1,7 @@
 //! Deciding what runs now: signer calls (capped at `concurrency`), then
 //! store requests within the shared AIMD limit, files first come first served.
 
-use s3lift_protocol::wire::{CreateMultipartRequest, ParamsQuery, UploadMethod};
+use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};
 
 use crate::answers::bad_answer;
 use crate::api::{Action, FileId, ParamsRequest};
@@ -185,29 +185,54 @@ impl Engine {
             self.cfg.concurrency as usize,
         );
         let batch = self.batch_parts;
+        let sums = self.cfg.checksum;
         let Some(m) = self.multi_mut(id) else { return };
         if now < m.sign.wait_until || (batch && m.signing > 0) {
             return;
         }
         let mut fresh = 0;
         let mut todo: Vec<u32> = Vec::new();
+        let mut digest: Vec<u32> = Vec::new();
         for n in m.queue.iter().take(window) {
             let p = &m.parts[*n as usize - 1];
             if p.url.as_ref().is_some_and(|u| u.fresh(now)) {
                 fresh += 1;
+            } else if sums.is_some() && p.digest.is_none() {
+                // A URL bound to a checksum needs the digest first.
+                if !p.digesting {
+                    digest.push(*n);
+                }
             } else if !p.signing {
                 todo.push(*n);
             }
         }
+        if let Some(algorithm) = sums {
+            if !batch {
+                let e = UploadError::new(
+                    codes::BAD_ANSWER,
+                    "The signer has no part batch route, which checksums need",
+                );
+                return self.fatal(id, e);
+            }
+            self.ask_digests(id, digest, algorithm);
+        }
+        let Some(m) = self.multi_mut(id) else { return };
         if todo.is_empty() || (batch && fresh >= ahead) {
             return;
         }
         let Some(up) = m.upload.clone() else { return };
+        todo.sort_unstable();
+        let checksums = sums.map(|algorithm| ChecksumList {
+            algorithm,
+            values: todo
+                .iter()
+                .map(|n| m.parts[*n as usize - 1].digest.clone().unwrap_or_default())
+                .collect(),
+        });
         if batch {
             if !self.signer_slot() {
                 return;
             }
-            todo.sort_unstable();
             let rid = self.issue(Req::SignParts(id, todo.clone()));
             let m = self.multi_mut(id).expect("checked above");
             m.signing += 1;
@@ -220,6 +245,7 @@ impl Engine {
                 upload_id: up.upload_id,
                 key: up.key,
                 parts: todo,
+                checksums,
             });
             return;
         }

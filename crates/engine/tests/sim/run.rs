@@ -227,6 +227,7 @@ fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String
                     Action::CancelRequest { .. }
                         | Action::SaveResume { .. }
                         | Action::ForgetResume { .. }
+                        | Action::Digest { .. }
                 ) {
                     ensure!(
                         (w.signer_out.len() as u32) < sc.cfg.concurrency,

@@ -63,6 +63,10 @@ impl Scenario {
             },
             put: rng.below(2) == 0,
         };
+        let mut cfg = cfg;
+        if !shape.no_part_batch && rng.below(5) == 0 {
+            cfg.checksum = Some(s3lift_protocol::wire::ChecksumAlgorithm::Sha256);
+        }
         let p = [0.0, 0.02, 0.1, 0.3];
         let mut faults = Faults {
             p_data: p[rng.below(4) as usize],

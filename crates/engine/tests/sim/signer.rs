@@ -114,19 +114,28 @@ impl World {
                 id,
                 upload_id,
                 parts,
+                checksums,
                 ..
             } => self.signer(id, |w| {
                 if w.shape.no_part_batch {
                     return Err(Self::not_found("not_found"));
                 }
-                let urls = parts
-                    .iter()
-                    .map(|n| (n.to_string(), store::part_url(&upload_id, *n, exp)))
-                    .collect();
+                let mut urls = BTreeMap::new();
+                let mut headers = BTreeMap::new();
+                for (i, n) in parts.iter().enumerate() {
+                    let mut url = store::part_url(&upload_id, *n, exp);
+                    if let Some(c) = &checksums {
+                        // The URL is bound to the digest; the request must carry it.
+                        url = format!("{url}/{}", c.values[i]);
+                        let h = [(c.algorithm.header_name().to_owned(), c.values[i].clone())];
+                        headers.insert(n.to_string(), h.into());
+                    }
+                    urls.insert(n.to_string(), url);
+                }
                 let expires = (!w.shape.companion).then_some(ttl);
                 Ok(SignerAnswer::Parts(BatchSignResponse {
                     presigned_urls: urls,
-                    headers: BTreeMap::new(),
+                    headers,
                     expires,
                 }))
             }),
@@ -223,10 +232,21 @@ impl World {
                 url,
                 start,
                 end,
-                ..
+                headers,
             } => {
-                let (upload, n, url_exp) = store::parse_part_url(&url).expect("part url");
+                let (upload, n, url_exp, bound) = store::parse_part_url(&url).expect("part url");
                 assert_eq!(n, part, "a part sent to another part's URL");
+                if let Some(bound) = bound {
+                    let want = store::digest(file, start, end);
+                    assert_eq!(
+                        bound, want,
+                        "part {part} sent with another part's checksum URL"
+                    );
+                    assert!(
+                        headers.iter().any(|(_, v)| *v == want),
+                        "checksum header missing"
+                    );
+                }
                 let arrival = Arrival::Part {
                     id,
                     upload,
@@ -235,6 +255,17 @@ impl World {
                     lose: false,
                 };
                 self.data(id, file, end - start, url_exp, arrival);
+            }
+            Action::Digest {
+                file,
+                part,
+                start,
+                end,
+                ..
+            } => {
+                let value = Some(store::digest(file, start, end));
+                let lat = 1 + self.rng.below(10);
+                self.later(lat, Arrival::Deliver(Event::Digested { file, part, value }));
             }
             Action::CancelRequest { id } => {
                 if let Some((f, len)) = self.data_out.remove(&id) {

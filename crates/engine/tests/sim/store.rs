@@ -125,12 +125,18 @@ pub fn part_url(upload: &str, part: u32, exp: u64) -> String {
     format!("s://p/{upload}/{part}/{exp}")
 }
 
-pub fn parse_part_url(url: &str) -> Option<(String, u32, u64)> {
+/// (upload, part, expiry, the checksum the URL is bound to).
+pub fn parse_part_url(url: &str) -> Option<(String, u32, u64, Option<String>)> {
     let mut it = url.strip_prefix("s://p/")?.split('/');
     let upload = it.next()?.to_owned();
     let part = it.next()?.parse().ok()?;
     let exp = it.next()?.parse().ok()?;
-    Some((upload, part, exp))
+    Some((upload, part, exp, it.next().map(str::to_owned)))
+}
+
+/// The simulated digest of bytes `start..end` of `file`.
+pub fn digest(file: FileId, start: u64, end: u64) -> String {
+    format!("d{}-{start}-{end}", file.0)
 }
 
 pub fn single_url(key: &str, exp: u64) -> String {
