@@ -40,7 +40,7 @@ impl Engine {
 
     pub(crate) fn on_digested(&mut self, id: FileId, n: u32, value: Option<String>) {
         let Some(m) = self.multi_mut(id) else { return };
-        let Some(part) = m.parts.get_mut(n as usize - 1) else {
+        let Some(part) = m.parts.get_mut((n as usize).wrapping_sub(1)) else {
             return;
         };
         if !std::mem::take(&mut part.digesting) {

@@ -1,7 +1,7 @@
 //! A store took a single upload or a part: the shared limit grows, the
 //! part joins the collector, and the last one starts the complete.
 
-use crate::api::{Action, Outcome};
+use crate::api::{Action, Failure, Outcome};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
 use crate::file::{Body, Phase};
@@ -69,7 +69,15 @@ impl Engine {
                 });
                 self.progress(f, false);
             }
-            _ => {}
+            // A store answer to a signer call: the driver mixed them up.
+            other => {
+                let f = Failure {
+                    status: Some(200),
+                    code: Some(codes::BAD_ANSWER.into()),
+                    ..Failure::default()
+                };
+                self.on_failed(other, f);
+            }
         }
     }
 }

@@ -345,3 +345,76 @@ fn a_stalled_request_is_cancelled_and_retried() {
     assert_eq!(out[0], Action::CancelRequest { id });
     assert!(t.e.poll_timeout().is_some());
 }
+
+#[test]
+fn nonsense_from_the_driver_never_panics_and_every_file_ends() {
+    use crate::rng::Rng;
+    for seed in 0..200 {
+        let mut rng = Rng::new(seed);
+        let mut t = T::new(1 + rng.below(4) as u32);
+        for i in 0..4 {
+            t.add(i, [0, 10, 12 * MIB, 40 * MIB][rng.below(4) as usize]);
+        }
+        for _ in 0..300 {
+            let id = RequestId(rng.below(60));
+            let file = FileId(rng.below(5));
+            let ev = match rng.below(10) {
+                0 => Event::Stored {
+                    id,
+                    etag: Some("\"e\"".into()),
+                },
+                1 => Event::Failed {
+                    id,
+                    failure: status([500, 503, 403, 404][rng.below(4) as usize]),
+                },
+                2 => Event::Signer {
+                    id,
+                    answer: SignerAnswer::Aborted,
+                },
+                3 => Event::Signer {
+                    id,
+                    answer: created(rng.below(12) as u32, 5 * MIB),
+                },
+                4 => Event::Signer {
+                    id,
+                    answer: urls(&[1, 2, 3, 9]),
+                },
+                5 => Event::Digested {
+                    file,
+                    part: rng.below(4) as u32,
+                    value: None,
+                },
+                6 => Event::Pause(file),
+                7 => Event::Resume(file),
+                8 => Event::Sent {
+                    id,
+                    bytes: rng.below(1 << 30),
+                },
+                _ => Event::Cancel(file),
+            };
+            t.now += rng.below(5_000);
+            t.ev(ev);
+            assert!(t.e.data_in_flight() <= t.e.limit().max(t.e.data_in_flight()));
+        }
+        // Cancel everything and answer whatever is asked: every file ends.
+        for i in 0..4 {
+            t.ev(Event::Cancel(FileId(i)));
+        }
+        for _ in 0..1_000 {
+            if t.e.live_files() == 0 {
+                break;
+            }
+            let ids: Vec<RequestId> = t.e.requests.keys().copied().collect();
+            for id in ids {
+                t.ev(Event::Signer {
+                    id,
+                    answer: SignerAnswer::Aborted,
+                });
+            }
+            if let Some(at) = t.e.poll_timeout() {
+                t.tick_to(at);
+            }
+        }
+        assert_eq!(t.e.live_files(), 0, "seed {seed}");
+    }
+}
