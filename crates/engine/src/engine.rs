@@ -67,6 +67,8 @@ pub struct Engine {
     pub(crate) out: VecDeque<Action>,
     /// Something changed since the last scheduling pass.
     dirty: bool,
+    /// The file that gets the first store slot in the next pass.
+    pub(crate) turn: usize,
 }
 
 impl Engine {
@@ -87,6 +89,7 @@ impl Engine {
             batch_parts: true,
             out: VecDeque::new(),
             dirty: false,
+            turn: 0,
         }
     }
 

@@ -23,11 +23,25 @@ impl Engine {
             self.schedule_signer(*id, &mut need_params);
         }
         self.sign_params(need_params);
-        for id in &order {
-            if self.data_in_flight >= self.limit.current() {
-                break;
+        // Store slots go round the files one at a time (as the browser's
+        // first-come-first-served pool did), so a huge file does not hold
+        // back the small files added after it.
+        let n = order.len();
+        let start = self.turn % n;
+        let mut progressed = true;
+        while progressed && self.data_in_flight < self.limit.current() {
+            progressed = false;
+            for k in 0..n {
+                if self.data_in_flight >= self.limit.current() {
+                    break;
+                }
+                let i = (start + k) % n;
+                if self.dispatch_one(order[i]) {
+                    progressed = true;
+                    // The next free slot goes to the file after this one.
+                    self.turn = i + 1;
+                }
             }
-            self.dispatch_data(*id);
         }
     }
 
@@ -326,19 +340,20 @@ impl Engine {
         }
     }
 
-    fn dispatch_data(&mut self, id: FileId) {
+    /// Starts at most one store request for `id`; answers whether it did.
+    fn dispatch_one(&mut self, id: FileId) -> bool {
         let (now, window) = (self.now, self.cfg.sign_window());
         let Some(file) = self.files.get_mut(&id) else {
-            return;
+            return false;
         };
         if file.paused || file.fatal.is_some() {
-            return;
+            return false;
         }
         match &mut file.body {
             Body::Single(s) => {
                 let ready = s.sending.is_none() && now >= s.send_wait_until;
                 let Some((p, _)) = s.params.as_ref().filter(|(_, u)| ready && u.fresh(now)) else {
-                    return;
+                    return false;
                 };
                 let params = p.clone();
                 let rid = self.issue(Req::Single(id));
@@ -350,42 +365,40 @@ impl Engine {
                     file: id,
                     params,
                 });
+                true
             }
             Body::Multi(m) => {
-                if m.phase != Phase::Upload {
-                    return;
+                let Some(plan) = m.plan.filter(|_| m.phase == Phase::Upload) else {
+                    return false;
+                };
+                let pick = m.queue.iter().take(window).position(|n| {
+                    m.parts[*n as usize - 1]
+                        .url
+                        .as_ref()
+                        .is_some_and(|u| u.fresh(now))
+                });
+                let Some(n) = pick.and_then(|i| m.queue.remove(i)) else {
+                    return false;
+                };
+                let (Some(u), Some(range)) = (m.part(n).url.clone(), plan.part(n)) else {
+                    self.fatal(id, bad_answer("a part outside the plan"));
+                    return false;
+                };
+                m.sending += 1;
+                let rid = self.issue(Req::Part(id, n));
+                if let Some(m) = self.multi_mut(id) {
+                    m.part(n).sending = Some(rid);
                 }
-                let Some(plan) = m.plan else { return };
-                while self.data_in_flight < self.limit.current() {
-                    let Some(m) = self.multi_mut(id) else { return };
-                    let pick = m.queue.iter().take(window).position(|n| {
-                        m.parts[*n as usize - 1]
-                            .url
-                            .as_ref()
-                            .is_some_and(|u| u.fresh(now))
-                    });
-                    let Some(i) = pick else { return };
-                    let n = m.queue.remove(i).expect("position is in range");
-                    let part = m.part(n);
-                    let u = part.url.clone().expect("picked for its url");
-                    m.sending += 1;
-                    let Some(range) = plan.part(n) else {
-                        return self.fatal(id, bad_answer("a part outside the plan"));
-                    };
-                    let rid = self.issue(Req::Part(id, n));
-                    if let Some(m) = self.multi_mut(id) {
-                        m.part(n).sending = Some(rid);
-                    }
-                    self.out.push_back(Action::SendPart {
-                        id: rid,
-                        file: id,
-                        part: n,
-                        url: u.url,
-                        headers: u.headers,
-                        start: range.start,
-                        end: range.end,
-                    });
-                }
+                self.out.push_back(Action::SendPart {
+                    id: rid,
+                    file: id,
+                    part: n,
+                    url: u.url,
+                    headers: u.headers,
+                    start: range.start,
+                    end: range.end,
+                });
+                true
             }
         }
     }

@@ -390,3 +390,40 @@ fn with_checksums_parts_are_digested_then_signed_for_their_digest() {
         codes::READ_FAILED
     );
 }
+
+#[test]
+fn store_slots_go_round_the_files() {
+    let mut t = T::new(2);
+    t.e.handle(0, Event::Add(spec(1, 40 * MIB)));
+    t.e.handle(0, Event::Add(spec(2, 10)));
+    let out = t.ev(Event::Tick);
+    let create = find(&out, |a| {
+        matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
+    });
+    let params_batch = batch_id(&out);
+    let out = t.signer(create, created(8, 5 * MIB));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(sign, urls(&[1, 2, 3, 4, 5, 6, 7, 8]));
+    let parts: Vec<RequestId> = out
+        .iter()
+        .filter(|a| matches!(a, Action::SendPart { .. }))
+        .map(id_of)
+        .collect();
+    assert_eq!(parts.len(), 2, "the big file fills both slots");
+    let one = vec![Ok(params(Some("small"), None, Some(900)))];
+    assert!(
+        t.signer(params_batch, SignerAnswer::ParamsBatch(one))
+            .is_empty(),
+        "no slot yet"
+    );
+    let out = t.ev(Event::Stored {
+        id: parts[0],
+        etag: Some("\"a\"".into()),
+    });
+    assert!(
+        out.iter().any(|a| matches!(a, Action::SendSingle { .. })),
+        "the freed slot goes to the small file, not to part 3: {out:#?}"
+    );
+}
