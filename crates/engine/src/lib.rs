@@ -7,6 +7,33 @@
 //! performs each [`Action`] and feeds back what happened, and ticks the
 //! engine at [`Engine::poll_timeout`].
 //!
+//! ```
+//! use s3lift_engine::{Action, Config, Engine, Event, FileId, FileSpec};
+//!
+//! let mut engine = Engine::new(Config { seed: 42, ..Config::default() });
+//! let file = FileSpec {
+//!     id: FileId(1),
+//!     name: "cat.jpg".into(),
+//!     size: 1234,
+//!     content_type: "image/jpeg".into(),
+//!     metadata: Default::default(),
+//!     fingerprint: None,
+//!     resume: None,
+//! };
+//! engine.handle(0, Event::Add(file));
+//! while let Some(action) = engine.poll_action() {
+//!     match action {
+//!         // Files added together are signed in one `POST /s3/params` call.
+//!         Action::SignParamsBatch { id, files } => assert_eq!(files.len(), 1),
+//!         other => unreachable!("{other:?}"),
+//!     }
+//! }
+//! // The driver sends the call, then feeds the answer back with
+//! // `engine.handle(now, Event::Signer { id, answer })`, and ticks the
+//! // engine at `engine.poll_timeout()`.
+//! assert_eq!(engine.poll_timeout(), Some(30_000)); // the signer call's deadline
+//! ```
+//!
 //! - [`api`]: events, actions, and the ids that route answers back.
 //! - [`engine`]: the request table, time, the shared AIMD limit, the entry point.
 //! - [`config`]: settings and their defaults.
