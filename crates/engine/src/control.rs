@@ -15,6 +15,14 @@ impl Engine {
             return;
         }
         f.paused = true;
+        if matches!(f.body, Body::Single(_)) {
+            // A single request in flight is left to end: stopping it would
+            // leave its outcome unknown, and if its params expired during
+            // the pause, resuming would need a new key next to an object
+            // that may be stored. It is below the multipart threshold, and
+            // nothing new starts until resume.
+            return;
+        }
         let stopped = self.stop_data(id);
         if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
             // Stopped parts may have landed anyway: ask the store on resume.

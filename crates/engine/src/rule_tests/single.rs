@@ -171,3 +171,18 @@ fn a_stalled_request_is_cancelled_and_retried() {
     assert_eq!(out[0], Action::CancelRequest { id });
     assert!(t.e.poll_timeout().is_some());
 }
+
+#[test]
+fn pause_lets_a_single_request_end_and_starts_nothing_new() {
+    let mut t = T::new(2);
+    let (id, _) = single_in_flight(&mut t, "k");
+    let out = t.ev(Event::Pause(FileId(1)));
+    assert!(!out
+        .iter()
+        .any(|a| matches!(a, Action::CancelRequest { .. })));
+    // It failed meanwhile: no retry while paused, the same params after resume.
+    t.fail(id, status(500));
+    assert!(t.tick_to(60_000).is_empty());
+    let out = t.ev(Event::Resume(FileId(1)));
+    assert!(matches!(out[..], [Action::SendSingle { .. }]), "{out:#?}");
+}

@@ -287,11 +287,9 @@ fn on_finished(
             ensure!(ALL_CODES.contains(&e.code), "undocumented code {}", e.code);
             let spec = sc.files.iter().find(|f| f.id == file).expect("known file");
             let cancelled = sc.cancelled.contains(&file);
-            let paused = sc.user.iter().any(|(_, ev)| *ev == Event::Pause(file));
             let expected = (e.code == codes::CANCELLED && cancelled)
                 || (e.code == codes::BAD_PLAN
                     && spec.size > s3lift_protocol::plan::MAX_OBJECT_SIZE)
-                || (e.code == codes::URL_EXPIRED && paused)
                 || !sc.clean();
             ensure!(
                 expected,
