@@ -1,0 +1,352 @@
+//! What each answer changes: signer answers, stored data, and failures,
+//! all retried by the one policy.
+
+use s3lift_protocol::collector::PartCollector;
+use s3lift_protocol::plan::PartPlan;
+use s3lift_protocol::resume::ResumeRecord;
+use s3lift_protocol::retry::Verdict;
+use s3lift_protocol::wire::{codes as signer_codes, UploadParams};
+
+use crate::api::{Action, Failure, FileId, Outcome, SignerAnswer};
+use crate::engine::{Engine, Req};
+use crate::error::{codes, known_code, status_of_batch_item, UploadError};
+use crate::file::{Body, Phase, Step, Upload};
+use crate::url::{ttl_ms, SignedUrl};
+
+impl Engine {
+    pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {
+        match (req, answer) {
+            (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
+                for (i, f) in files.into_iter().enumerate() {
+                    if let Some(s) = self.single_mut(f) {
+                        s.sign.in_flight = None;
+                    }
+                    match items.get(i) {
+                        Some(Ok(p)) => self.set_params(f, p.clone()),
+                        Some(Err(body)) => {
+                            let code = known_code(&body.code);
+                            let e = UploadError::new(
+                                code,
+                                format!("The signer refused the file ({code})"),
+                            )
+                            .with_status(Some(status_of_batch_item(code)));
+                            self.fatal(f, e);
+                        }
+                        None => self.fatal(f, bad_answer("the batch answer is missing a file")),
+                    }
+                }
+            }
+            (Req::Params(f), SignerAnswer::Params(p)) => {
+                if let Some(s) = self.single_mut(f) {
+                    s.sign.in_flight = None;
+                }
+                self.set_params(f, p);
+            }
+            (Req::Create(f), SignerAnswer::Created(c)) => {
+                let (size, pref) = match self.files.get(&f) {
+                    Some(file) => (file.spec.size, self.cfg.part_size),
+                    None => return,
+                };
+                let plan = match c.part_size {
+                    Some(ps) => PartPlan::from_parts(size, ps),
+                    None => PartPlan::new(size, pref),
+                };
+                let agreed = plan
+                    .as_ref()
+                    .ok()
+                    .filter(|p| c.part_count.is_none_or(|n| n == p.part_count()));
+                let Some(m) = self.multi_mut(f) else { return };
+                m.step.in_flight = None;
+                m.upload = Some(Upload {
+                    key: c.key.clone(),
+                    upload_id: c.upload_id.clone(),
+                    bucket: c.bucket.clone(),
+                });
+                let fatal = self.files.get(&f).and_then(|x| x.fatal.clone());
+                if fatal.is_some() {
+                    if let Some(m) = self.multi_mut(f) {
+                        m.enter(Phase::Abort);
+                    }
+                    return;
+                }
+                let Some(plan) = agreed.copied() else {
+                    return self.fatal(
+                        f,
+                        UploadError::new(
+                            codes::BAD_PLAN,
+                            "the signer's part plan breaks S3's rules",
+                        ),
+                    );
+                };
+                let m = self.multi_mut(f).expect("checked above");
+                m.start_plan(plan);
+                m.enter(Phase::Upload);
+                let file = &self.files[&f];
+                if let Some(fp) = file.spec.fingerprint.clone() {
+                    let record = ResumeRecord {
+                        upload_id: c.upload_id,
+                        key: c.key,
+                        part_size: plan.part_size(),
+                        fingerprint: fp,
+                        created_at: self.now as f64,
+                    };
+                    self.out.push_back(Action::SaveResume { file: f, record });
+                }
+            }
+            (Req::List(f), SignerAnswer::Listed(listed)) => {
+                let Some(file) = self.files.get_mut(&f) else {
+                    return;
+                };
+                let Body::Multi(m) = &mut file.body else {
+                    return;
+                };
+                let Some(plan) = m.plan else { return };
+                m.step.in_flight = None;
+                let mut fresh =
+                    PartCollector::from_listed(plan.part_count(), &listed, |n, size| {
+                        plan.expected_len(n) == Some(size)
+                    });
+                // Keep ETags we hold for parts the listing has not caught up with.
+                fresh.merge(&m.collector);
+                m.collector = fresh;
+                let mut done = 0;
+                for n in 1..=plan.part_count() {
+                    if m.collector.has(n) {
+                        m.part(n).done = true;
+                        done += plan.expected_len(n).unwrap_or(0);
+                    }
+                }
+                let parts = &m.parts;
+                m.queue.retain(|n| !parts[*n as usize - 1].done);
+                m.waiting.retain(|(_, n)| !parts[*n as usize - 1].done);
+                m.resumed |= m.from_record;
+                m.from_record = false;
+                file.tracker.restart_from(done);
+                let all = m.collector.len() == plan.part_count() as usize;
+                m.enter(if all { Phase::Complete } else { Phase::Upload });
+                self.progress(f, true);
+            }
+            (Req::SignParts(f, parts), SignerAnswer::Parts(b)) => {
+                let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
+                let Some(m) = self.multi_mut(f) else { return };
+                m.signing -= 1;
+                m.sign.failures = 0;
+                let ttl = ttl_ms(b.expires, default);
+                let mut missing = false;
+                for n in parts {
+                    let name = n.to_string();
+                    let headers = b
+                        .headers
+                        .get(&name)
+                        .map(|h| h.clone().into_iter().collect())
+                        .unwrap_or_default();
+                    let p = m.part(n);
+                    p.signing = false;
+                    match b.presigned_urls.get(&name) {
+                        Some(url) => p.url = Some(SignedUrl::new(url.clone(), headers, now, ttl)),
+                        None => missing = true,
+                    }
+                }
+                if missing {
+                    self.fatal(
+                        f,
+                        bad_answer("the signer did not sign every part asked for"),
+                    );
+                }
+            }
+            (Req::SignPart(f, n), SignerAnswer::Part(p)) => {
+                let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
+                let Some(m) = self.multi_mut(f) else { return };
+                m.signing -= 1;
+                m.sign.failures = 0;
+                let ttl = ttl_ms(p.expires, default);
+                let part = m.part(n);
+                part.signing = false;
+                part.url = Some(SignedUrl::new(
+                    p.url,
+                    p.headers.into_iter().collect(),
+                    now,
+                    ttl,
+                ));
+            }
+            (Req::Complete(f), SignerAnswer::Completed(c)) => {
+                let Some(m) = self.multi_mut(f) else { return };
+                let up = m.upload.clone().expect("complete needs an upload");
+                let resumed = m.resumed;
+                let outcome = Outcome {
+                    key: c.key.unwrap_or(up.key),
+                    bucket: c.bucket.or(up.bucket),
+                    location: Some(c.location),
+                    etag: c.etag,
+                    resumed,
+                };
+                self.finish(f, Ok(outcome));
+            }
+            (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
+            (req, _) => {
+                let f = Failure {
+                    status: Some(200),
+                    code: Some(codes::BAD_ANSWER.into()),
+                    ..Failure::default()
+                };
+                self.on_failed(req, f);
+            }
+        }
+    }
+
+    fn set_params(&mut self, f: FileId, p: UploadParams) {
+        let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
+        let Some(s) = self.single_mut(f) else { return };
+        let ttl = ttl_ms(p.expires, default);
+        s.params = Some((p, SignedUrl::new(String::new(), Vec::new(), now, ttl)));
+        if s.key().is_none() {
+            s.params = None;
+            self.fatal(
+                f,
+                bad_answer("the params name no key (neither `key` nor `fields.key`)"),
+            );
+        }
+    }
+
+    pub(crate) fn on_failed(&mut self, req: Req, failure: Failure) {
+        match req {
+            Req::ParamsBatch(files) => {
+                let missing_route = no_route(&failure);
+                if missing_route {
+                    // A Companion-only peer: sign file by file from now on.
+                    self.batch_params = false;
+                }
+                for f in files {
+                    let Some(s) = self.single_mut(f) else {
+                        continue;
+                    };
+                    s.sign.in_flight = None;
+                    if !missing_route {
+                        self.signer_step_failed(f, &failure, |e| match &mut e.body {
+                            Body::Single(s) => Some(&mut s.sign),
+                            Body::Multi(_) => None,
+                        });
+                    }
+                }
+            }
+            Req::Params(f) => {
+                if let Some(s) = self.single_mut(f) {
+                    s.sign.in_flight = None;
+                }
+                self.signer_step_failed(f, &failure, |e| match &mut e.body {
+                    Body::Single(s) => Some(&mut s.sign),
+                    Body::Multi(_) => None,
+                });
+            }
+            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
+                self.multi_step_failed(f, req, failure)
+            }
+            Req::SignParts(f, parts) => {
+                let Some(m) = self.multi_mut(f) else { return };
+                m.signing -= 1;
+                for n in parts {
+                    m.part(n).signing = false;
+                }
+                if no_route(&failure) {
+                    // No batch route: sign part by part.
+                    self.batch_parts = false;
+                    return;
+                }
+                self.signer_step_failed(f, &failure, multi_sign);
+            }
+            Req::SignPart(f, n) => {
+                let Some(m) = self.multi_mut(f) else { return };
+                m.signing -= 1;
+                m.part(n).signing = false;
+                self.signer_step_failed(f, &failure, multi_sign);
+            }
+            Req::Single(f) => self.single_failed(f, failure),
+            Req::Part(f, n) => self.part_failed(f, n, failure),
+        }
+    }
+
+    /// Counts a failed signer call on `step`: backs off, or fails the file.
+    /// Answers whether a retry is coming.
+    fn signer_step_failed(
+        &mut self,
+        f: FileId,
+        failure: &Failure,
+        step: impl Fn(&mut crate::file::File) -> Option<&mut Step>,
+    ) -> bool {
+        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let Some(file) = self.files.get_mut(&f) else {
+            return false;
+        };
+        let Some(st) = step(file) else { return false };
+        st.failures += 1;
+        let failures = st.failures;
+        if retryable && self.cfg.retry.allows(failures) {
+            let wait = self.delay(failures - 1, failure.retry_after_ms);
+            let now = self.now;
+            if let Some(st) = self.files.get_mut(&f).and_then(step) {
+                st.wait_until = now + wait;
+            }
+            return true;
+        }
+        let e = if retryable {
+            UploadError::new(
+                codes::RETRIES_EXHAUSTED,
+                "The signer kept failing; giving up after retries",
+            )
+            .with_status(failure.status)
+        } else {
+            UploadError::from_signer(failure)
+        };
+        self.fatal(f, e);
+        false
+    }
+
+    pub(crate) fn single_mut(&mut self, f: FileId) -> Option<&mut crate::file::Single> {
+        match &mut self.files.get_mut(&f)?.body {
+            Body::Single(s) => Some(s),
+            Body::Multi(_) => None,
+        }
+    }
+
+    pub(crate) fn multi_mut(&mut self, f: FileId) -> Option<&mut crate::file::Multi> {
+        match &mut self.files.get_mut(&f)?.body {
+            Body::Multi(m) => Some(m),
+            Body::Single(_) => None,
+        }
+    }
+
+    /// The abort is done (or given up): the file ends with its error.
+    pub(crate) fn after_abort(&mut self, f: FileId) {
+        let err = self
+            .files
+            .get(&f)
+            .and_then(|x| x.fatal.clone())
+            .unwrap_or_else(UploadError::cancelled);
+        self.finish(f, Err(err));
+    }
+}
+
+fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
+    match &mut file.body {
+        Body::Multi(m) => Some(&mut m.sign),
+        Body::Single(_) => None,
+    }
+}
+
+pub(crate) fn bad_answer(what: &str) -> UploadError {
+    UploadError::new(
+        codes::BAD_ANSWER,
+        format!("Unexpected signer answer: {what}"),
+    )
+}
+
+/// A 404/405 that means the route does not exist (a Companion-only peer),
+/// not that the upload is gone.
+fn no_route(f: &Failure) -> bool {
+    matches!(f.status, Some(404 | 405)) && f.code.as_deref() != Some(signer_codes::NO_SUCH_UPLOAD)
+}
+
+/// `no_such_upload`: the upload is gone (completed, aborted or expired).
+pub(crate) fn is_gone(f: &Failure) -> bool {
+    f.code.as_deref() == Some(signer_codes::NO_SUCH_UPLOAD) || matches!(f.status, Some(404))
+}

@@ -1,0 +1,403 @@
+//! What a driver feeds the engine ([`Event`]) and what it gets back
+//! ([`Action`]), with the identifiers that route answers to their requests.
+
+use std::collections::BTreeMap;
+
+use s3lift_protocol::progress::Progress;
+use s3lift_protocol::resume::ResumeRecord;
+use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_error_code, Verdict};
+use s3lift_protocol::wire::{
+    BatchSignResponse, ChecksumAlgorithm, ChecksumList, CompleteResponse, CompletedPart,
+    CreateMultipartRequest, CreateMultipartResponse, ErrorBody, ListedPart, ParamsQuery,
+    SignedPart, UploadMethod, UploadParams,
+};
+
+use crate::error::UploadError;
+
+/// A file, named by the driver (it holds the file's bytes under this id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u64);
+
+/// One request the engine asked for; its answer must carry the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// A file to upload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSpec {
+    /// The driver's name for it; must not repeat among live files.
+    pub id: FileId,
+    /// The name the user picked (the signer sanitizes it into the key).
+    pub name: String,
+    /// Exact size in bytes.
+    pub size: u64,
+    /// The declared content type.
+    pub content_type: String,
+    /// User metadata for a multipart upload (`x-amz-meta-*`).
+    pub metadata: BTreeMap<String, String>,
+    /// The file's fingerprint; when set, multipart uploads save resume records.
+    pub fingerprint: Option<String>,
+    /// A record saved by an earlier page for this fingerprint.
+    pub resume: Option<ResumeRecord>,
+}
+
+/// A typed answer of the signer (docs/protocol.md), decoded by the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignerAnswer {
+    /// `GET /s3/params`.
+    Params(UploadParams),
+    /// `POST /s3/params`: one item per file, in order.
+    ParamsBatch(Vec<Result<UploadParams, ErrorBody>>),
+    /// `POST /s3/multipart`.
+    Created(CreateMultipartResponse),
+    /// `GET /s3/multipart/{id}/batch`.
+    Parts(BatchSignResponse),
+    /// `GET /s3/multipart/{id}/{n}`.
+    Part(SignedPart),
+    /// `GET /s3/multipart/{id}` (all pages).
+    Listed(Vec<ListedPart>),
+    /// `POST /s3/multipart/{id}/complete`.
+    Completed(CompleteResponse),
+    /// `DELETE /s3/multipart/{id}`.
+    Aborted,
+}
+
+/// Why a request failed, as the driver saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    /// HTTP status; `None` for a network error or a timeout.
+    pub status: Option<u16>,
+    /// The machine code: a signer `code` or an S3 `<Code>`.
+    pub code: Option<String>,
+    /// The presigned URL had expired (S3 or Garage said so).
+    pub expired: bool,
+    /// `Retry-After`, in ms.
+    pub retry_after_ms: Option<u32>,
+}
+
+impl Failure {
+    /// No answer: a network error, a reset, a timeout.
+    pub fn network() -> Self {
+        Self::default()
+    }
+
+    /// A store answer (`status`, body text, `Retry-After` header).
+    pub fn from_store(status: u16, body: &str, retry_after: Option<&str>) -> Self {
+        Self {
+            status: Some(status),
+            code: s3_error_code(body).map(str::to_owned),
+            expired: is_expired_url(status, body),
+            retry_after_ms: retry_after.and_then(parse_retry_after),
+        }
+    }
+
+    /// A signer answer with its `{error, code}` body when it had one.
+    pub fn from_signer(status: u16, body: Option<&ErrorBody>, retry_after: Option<&str>) -> Self {
+        Self {
+            status: Some(status),
+            code: body.map(|b| b.code.clone()).filter(|c| !c.is_empty()),
+            expired: false,
+            retry_after_ms: retry_after.and_then(parse_retry_after),
+        }
+    }
+
+    /// The one retry rule every request kind shares.
+    pub fn verdict(&self) -> Verdict {
+        if self.expired {
+            Verdict::Resign
+        } else {
+            classify(self.status, "")
+        }
+    }
+
+    /// The request may have reached the store and taken effect.
+    pub fn maybe_applied(&self) -> bool {
+        self.status.is_none()
+    }
+}
+
+/// Everything that happens to the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A file to upload.
+    Add(FileSpec),
+    /// The signer answered request `id`.
+    Signer {
+        /// The request.
+        id: RequestId,
+        /// Its decoded answer.
+        answer: SignerAnswer,
+    },
+    /// The store took a single upload or a part (2xx).
+    Stored {
+        /// The request.
+        id: RequestId,
+        /// The `ETag` header, when readable (CORS must expose it).
+        etag: Option<String>,
+    },
+    /// A data request has sent `bytes` of its body so far.
+    Sent {
+        /// The request.
+        id: RequestId,
+        /// Bytes sent by this attempt.
+        bytes: u64,
+    },
+    /// Request `id` failed.
+    Failed {
+        /// The request.
+        id: RequestId,
+        /// How.
+        failure: Failure,
+    },
+    /// The digest asked for by [`Action::Digest`]; `None` when the file
+    /// could not be read.
+    Digested {
+        /// The file.
+        file: FileId,
+        /// Part number.
+        part: u32,
+        /// Base64 digest.
+        value: Option<String>,
+    },
+    /// Pause one file: its data requests stop, the rest waits.
+    Pause(FileId),
+    /// Continue a paused file.
+    Resume(FileId),
+    /// Stop one file for good; a multipart upload is aborted.
+    Cancel(FileId),
+    /// Time passed (nothing else happened).
+    Tick,
+}
+
+/// One file of a `POST /s3/params` batch (extension).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamsRequest {
+    /// The file this item is for.
+    pub file: FileId,
+    /// The query of the one-file route.
+    pub query: ParamsQuery,
+    /// `POST` forms need no CORS preflight (a `PUT` does): one request instead of two.
+    pub method: UploadMethod,
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `POST /s3/params` for many files; answer with [`SignerAnswer::ParamsBatch`].
+    SignParamsBatch {
+        /// The request.
+        id: RequestId,
+        /// The files, in order.
+        files: Vec<ParamsRequest>,
+    },
+    /// `GET /s3/params` for one file.
+    SignParams {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// The query.
+        query: ParamsQuery,
+    },
+    /// `POST /s3/multipart`.
+    CreateMultipart {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// The body.
+        request: CreateMultipartRequest,
+        /// The part size the app prefers (`partSize` extension).
+        part_size: Option<u64>,
+    },
+    /// `GET /s3/multipart/{upload_id}/batch?key=&partNumbers=`.
+    SignParts {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Upload id.
+        upload_id: String,
+        /// Object key.
+        key: String,
+        /// Part numbers, ascending.
+        parts: Vec<u32>,
+        /// With checksums on: one digest per part, same order (`checksums=`).
+        checksums: Option<ChecksumList>,
+    },
+    /// Read bytes `start..end` of the file and digest them (checksums on):
+    /// the part URL is signed for that digest, so the store refuses other bytes.
+    Digest {
+        /// The file.
+        file: FileId,
+        /// Part number.
+        part: u32,
+        /// First byte (inclusive).
+        start: u64,
+        /// Last byte (exclusive).
+        end: u64,
+        /// The digest to compute.
+        algorithm: ChecksumAlgorithm,
+    },
+    /// `GET /s3/multipart/{upload_id}/{part}?key=` (peers without the batch route).
+    SignPart {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Upload id.
+        upload_id: String,
+        /// Object key.
+        key: String,
+        /// Part number.
+        part: u32,
+    },
+    /// `GET /s3/multipart/{upload_id}?key=`, all pages.
+    ListParts {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Upload id.
+        upload_id: String,
+        /// Object key.
+        key: String,
+    },
+    /// `POST /s3/multipart/{upload_id}/complete?key=`.
+    Complete {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Upload id.
+        upload_id: String,
+        /// Object key.
+        key: String,
+        /// Every part, sorted, none missing.
+        parts: Vec<CompletedPart>,
+    },
+    /// `DELETE /s3/multipart/{upload_id}?key=`.
+    Abort {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Upload id.
+        upload_id: String,
+        /// Object key.
+        key: String,
+    },
+    /// Send the whole file as `params` say (PUT, or POST form with `file` last).
+    SendSingle {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Signed params (URL: a bearer credential, never log it).
+        params: UploadParams,
+    },
+    /// `PUT` bytes `start..end` of the file to `url`.
+    SendPart {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Part number.
+        part: u32,
+        /// Presigned URL (a bearer credential, never log it).
+        url: String,
+        /// Headers the URL's signature covers.
+        headers: Vec<(String, String)>,
+        /// First byte (inclusive).
+        start: u64,
+        /// Last byte (exclusive).
+        end: u64,
+    },
+    /// Stop request `id` (pause, cancel, or no answer in time); its answer is ignored.
+    CancelRequest {
+        /// The request.
+        id: RequestId,
+    },
+    /// Persist `record` under its fingerprint.
+    SaveResume {
+        /// The file.
+        file: FileId,
+        /// The record.
+        record: ResumeRecord,
+    },
+    /// Forget the record stored under `fingerprint`.
+    ForgetResume {
+        /// The file.
+        file: FileId,
+        /// The storage key.
+        fingerprint: String,
+    },
+    /// Byte progress of one file.
+    Progress {
+        /// The file.
+        file: FileId,
+        /// The snapshot.
+        progress: Progress,
+    },
+    /// A part is stored (`onPartUploaded`).
+    PartStored {
+        /// The file.
+        file: FileId,
+        /// Part number.
+        part: u32,
+        /// Its ETag.
+        etag: String,
+        /// Its length.
+        size: u64,
+    },
+    /// The file is done, one way or the other; nothing more comes for it.
+    Finished {
+        /// The file.
+        file: FileId,
+        /// The stored object, or why not.
+        result: Result<Outcome, UploadError>,
+    },
+}
+
+/// A stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Object key.
+    pub key: String,
+    /// Bucket, when the signer said.
+    pub bucket: Option<String>,
+    /// Object URL, when known.
+    pub location: Option<String>,
+    /// Object ETag, when known.
+    pub etag: Option<String>,
+    /// The upload continued one an earlier page started.
+    pub resumed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_classify_by_the_shared_rule() {
+        assert_eq!(
+            Failure::network().verdict(),
+            Verdict::Retry { throttled: false }
+        );
+        assert!(Failure::network().maybe_applied());
+        let slow = Failure::from_store(503, "<Error><Code>SlowDown</Code></Error>", Some("2"));
+        assert_eq!(slow.verdict(), Verdict::Retry { throttled: true });
+        assert_eq!(slow.code.as_deref(), Some("SlowDown"));
+        assert_eq!(slow.retry_after_ms, Some(2000));
+        assert!(!slow.maybe_applied());
+        let old = Failure::from_store(400, "<Code>InvalidRequest</Code> Date is too old", None);
+        assert_eq!(old.verdict(), Verdict::Resign);
+        let body = ErrorBody {
+            error: "no".into(),
+            code: "too_large".into(),
+        };
+        let f = Failure::from_signer(413, Some(&body), None);
+        assert_eq!(f.verdict(), Verdict::Fail);
+        assert_eq!(f.code.as_deref(), Some("too_large"));
+    }
+}

@@ -1,0 +1,60 @@
+//! The engine's settings, with the defaults the JS API documents.
+
+use s3lift_protocol::plan::MIB;
+use s3lift_protocol::retry::RetryPolicy;
+use s3lift_protocol::wire::ChecksumAlgorithm;
+
+/// Settings shared by every file of one engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Store requests in flight across all files (the AIMD ceiling), and
+    /// also the cap on signer calls in flight.
+    pub concurrency: u32,
+    /// Files smaller than this go in one request.
+    pub multipart_threshold: u64,
+    /// The part size the app prefers (the signer's plan wins).
+    pub part_size: Option<u64>,
+    /// One retry policy for every request kind.
+    pub retry: RetryPolicy,
+    /// A store request with no progress for this long is cancelled and
+    /// retried as a network failure (0: never).
+    pub stall_timeout_ms: u64,
+    /// A signer call with no answer for this long is cancelled and retried (0: never).
+    pub signer_timeout_ms: u64,
+    /// Least time between two progress reports of one file.
+    pub progress_interval_ms: u64,
+    /// URL lifetime assumed when the signer does not say (Companion signs
+    /// for 5 minutes; a minute less leaves room for clock skew).
+    pub default_url_ttl_ms: u64,
+    /// How long a resume record stays usable.
+    pub resume_ttl_ms: u64,
+    /// Per-part checksum signed into each part URL (JS `checksum`).
+    pub checksum: Option<ChecksumAlgorithm>,
+    /// Seed of the jitter generator.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            concurrency: 6,
+            multipart_threshold: 8 * MIB,
+            part_size: None,
+            retry: RetryPolicy::default(),
+            stall_timeout_ms: 30_000,
+            signer_timeout_ms: 30_000,
+            progress_interval_ms: 50,
+            default_url_ttl_ms: 240_000,
+            resume_ttl_ms: 24 * 3600 * 1000,
+            checksum: None,
+            seed: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Parts signed per batch call: enough to keep every slot busy twice over.
+    pub fn sign_window(&self) -> usize {
+        (self.concurrency as usize * 2).max(10)
+    }
+}

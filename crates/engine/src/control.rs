@@ -1,0 +1,159 @@
+//! Pause, resume, cancel, and failing a file: stopping its requests and
+//! winding down (a multipart upload that exists is always aborted).
+
+use crate::api::{FileId, RequestId};
+use crate::engine::{Engine, Req};
+use crate::error::UploadError;
+use crate::file::{Body, Phase};
+
+impl Engine {
+    pub(crate) fn pause(&mut self, id: FileId) {
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if f.paused || f.fatal.is_some() {
+            return;
+        }
+        f.paused = true;
+        if matches!(f.body, Body::Single(_)) {
+            // A single request in flight is left to end: stopping it would
+            // leave its outcome unknown, and if its params expired during
+            // the pause, resuming would need a new key next to an object
+            // that may be stored. It is below the multipart threshold, and
+            // nothing new starts until resume.
+            return;
+        }
+        let stopped = self.stop_data(id);
+        if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
+            // Stopped parts may have landed anyway: ask the store on resume.
+            m.sync_on_resume |= stopped > 0;
+        }
+        self.progress(id, true);
+    }
+
+    pub(crate) fn resume(&mut self, id: FileId) {
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if !f.paused {
+            return;
+        }
+        f.paused = false;
+        if let Body::Multi(m) = &mut f.body {
+            if m.phase == Phase::Upload && m.sync_on_resume {
+                m.sync_on_resume = false;
+                m.enter(Phase::List);
+            }
+        }
+    }
+
+    pub(crate) fn cancel(&mut self, id: FileId) {
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if let Body::Multi(m) = &mut f.body {
+            if m.phase == Phase::Complete {
+                // Too late to take back: aborting now could race a complete
+                // that succeeds (or already did, its answer lost) and leave
+                // an object nobody reports. The complete's outcome decides.
+                m.cancel_after_complete = true;
+                return;
+            }
+        }
+        self.fatal(id, UploadError::cancelled());
+    }
+
+    /// Stops `id`'s store requests; answers how many were in flight.
+    pub(crate) fn stop_data(&mut self, id: FileId) -> u32 {
+        let ids: Vec<(RequestId, Req)> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| match r.req {
+                Req::Single(f) | Req::Part(f, _) => f == id,
+                _ => false,
+            })
+            .map(|(k, r)| (*k, r.req.clone()))
+            .collect();
+        let count = ids.len() as u32;
+        // Newest first, so that the parts go back to the queue in order.
+        for (rid, req) in ids.into_iter().rev() {
+            self.cancel_request(rid);
+            let Some(f) = self.files.get_mut(&id) else {
+                continue;
+            };
+            match (&mut f.body, req) {
+                (Body::Single(s), _) => {
+                    s.sending = None;
+                    // It may have reached the store before we stopped it.
+                    s.maybe_stored = true;
+                    f.tracker.reset_part(1);
+                }
+                (Body::Multi(m), Req::Part(_, n)) => {
+                    m.sending -= 1;
+                    m.part(n).sending = None;
+                    m.queue.push_front(n);
+                    f.tracker.reset_part(n);
+                }
+                _ => {}
+            }
+        }
+        count
+    }
+
+    /// Fails `id` with `err` (the first error wins): stops its requests,
+    /// aborts its multipart upload if one exists, then finishes it.
+    pub(crate) fn fatal(&mut self, id: FileId, mut err: UploadError) {
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if f.fatal.is_some() {
+            return;
+        }
+        f.paused = false;
+        self.stop_data(id);
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        match &mut f.body {
+            Body::Single(s) => {
+                if s.maybe_stored {
+                    err.key = s.key().map(str::to_owned);
+                }
+                self.finish(id, Err(err));
+            }
+            Body::Multi(m) => {
+                if m.complete_maybe_done {
+                    // A complete may have gone through: name the object.
+                    err.key = m.upload.as_ref().map(|u| u.key.clone());
+                }
+                f.fatal = Some(err.clone());
+                let signs: Vec<RequestId> = self
+                    .requests
+                    .iter()
+                    .filter(|(_, r)| match &r.req {
+                        Req::SignParts(f, _) | Req::SignPart(f, _) | Req::List(f) => *f == id,
+                        _ => false,
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                let creating = m.phase == Phase::Create && m.step.in_flight.is_some();
+                let exists = m.upload.is_some();
+                for r in signs {
+                    self.cancel_request(r);
+                }
+                if creating {
+                    // The create's answer names the upload to abort.
+                    return;
+                }
+                if exists {
+                    if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
+                        m.signing = 0;
+                        m.enter(Phase::Abort);
+                    }
+                } else {
+                    self.finish(id, Err(err));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The engine: the request table, time, the shared limit, and the one
+//! entry point that changes state ([`Engine::handle`]).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
+use s3lift_protocol::retry::ConcurrencyLimit;
+
+use crate::api::{Action, Event, Failure, FileId, Outcome, RequestId};
+use crate::config::Config;
+use crate::error::{codes, UploadError};
+use crate::file::{Body, File, Phase};
+use crate::rng::Rng;
+
+/// What a request in flight was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Req {
+    ParamsBatch(Vec<FileId>),
+    Params(FileId),
+    Create(FileId),
+    List(FileId),
+    Complete(FileId),
+    Abort(FileId),
+    SignParts(FileId, Vec<u32>),
+    SignPart(FileId, u32),
+    Single(FileId),
+    Part(FileId, u32),
+}
+
+impl Req {
+    /// Store requests count against the shared AIMD limit.
+    pub fn is_data(&self) -> bool {
+        matches!(self, Req::Single(_) | Req::Part(..))
+    }
+}
+
+/// A request in flight and when to give up waiting for it.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    pub req: Req,
+    /// 0: no deadline.
+    pub deadline: u64,
+}
+
+/// Every decision of an uploader with N files, without I/O or a clock.
+///
+/// Feed it [`Event`]s with [`Engine::handle`], then drain
+/// [`Engine::poll_action`] until `None`, and call `handle(t, Event::Tick)`
+/// at [`Engine::poll_timeout`].
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) cfg: Config,
+    pub(crate) now: u64,
+    pub(crate) rng: Rng,
+    pub(crate) limit: ConcurrencyLimit,
+    pub(crate) data_in_flight: u32,
+    pub(crate) signer_in_flight: u32,
+    next_id: u64,
+    pub(crate) files: BTreeMap<FileId, File>,
+    /// Live files in the order they were added (first come, first served).
+    pub(crate) order: Vec<FileId>,
+    pub(crate) requests: BTreeMap<RequestId, InFlight>,
+    /// The signer has `POST /s3/params` (until it answers 404/405).
+    pub(crate) batch_params: bool,
+    /// The signer has the part batch route (until it answers 404/405).
+    pub(crate) batch_parts: bool,
+    pub(crate) out: VecDeque<Action>,
+    /// Something changed since the last scheduling pass.
+    dirty: bool,
+    /// The file that gets the first store slot in the next pass.
+    pub(crate) turn: usize,
+}
+
+impl Engine {
+    /// An engine with no files.
+    pub fn new(cfg: Config) -> Self {
+        Self {
+            rng: Rng::new(cfg.seed),
+            limit: ConcurrencyLimit::new(cfg.concurrency),
+            cfg,
+            now: 0,
+            data_in_flight: 0,
+            signer_in_flight: 0,
+            next_id: 0,
+            files: BTreeMap::new(),
+            order: Vec::new(),
+            requests: BTreeMap::new(),
+            batch_params: true,
+            batch_parts: true,
+            out: VecDeque::new(),
+            dirty: false,
+            turn: 0,
+        }
+    }
+
+    /// Takes in one event at time `now_ms` (times never go backwards here).
+    pub fn handle(&mut self, now_ms: u64, event: Event) {
+        self.now = self.now.max(now_ms);
+        self.expire_requests();
+        match event {
+            Event::Add(spec) => self.add(spec),
+            Event::Signer { id, answer } => {
+                if let Some(req) = self.take(id) {
+                    self.on_signer(req, answer);
+                }
+            }
+            Event::Stored { id, etag } => {
+                if let Some(req) = self.take(id) {
+                    self.on_stored(req, etag);
+                }
+            }
+            Event::Sent { id, bytes } => self.on_sent(id, bytes),
+            Event::Failed { id, failure } => {
+                if let Some(req) = self.take(id) {
+                    self.on_failed(req, failure);
+                }
+            }
+            Event::Digested { file, part, value } => self.on_digested(file, part, value),
+            Event::Pause(f) => self.pause(f),
+            Event::Resume(f) => self.resume(f),
+            Event::Cancel(f) => self.cancel(f),
+            Event::Tick => {}
+        }
+        self.dirty = true;
+    }
+
+    /// The next thing the driver must do. New requests are decided when the
+    /// earlier actions are drained, so that every event handled since the
+    /// last drain is seen at once: files added together share one
+    /// `POST /s3/params` batch, as one turn of the browser's event loop does.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        if self.out.is_empty() && std::mem::take(&mut self.dirty) {
+            self.schedule();
+        }
+        self.out.pop_front()
+    }
+
+    /// When to call `handle(t, Event::Tick)` next, if anything waits on time
+    /// (meaningful once `poll_action` has answered `None`).
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let now = self.now;
+        let later = |t: u64| (t > now).then_some(t);
+        let mut next: Option<u64> = None;
+        let mut consider = |t: Option<u64>| {
+            if let Some(t) = t {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        };
+        for r in self.requests.values() {
+            consider((r.deadline > 0).then_some(r.deadline));
+        }
+        for f in self.files.values() {
+            if f.paused {
+                continue;
+            }
+            match &f.body {
+                Body::Single(s) => {
+                    consider(later(s.sign.wait_until));
+                    consider(later(s.send_wait_until));
+                }
+                Body::Multi(m) => {
+                    consider(later(m.step.wait_until));
+                    consider(later(m.sign.wait_until));
+                    consider(m.waiting.iter().filter_map(|w| later(w.0)).min());
+                    // Re-sign ahead of expiry even when nothing else happens.
+                    if m.phase == Phase::Upload {
+                        let soonest = m.queue.iter().take(self.cfg.sign_window()).filter_map(|n| {
+                            let u = m.parts[*n as usize - 1].url.as_ref()?;
+                            later(u.expires_at.saturating_sub(u.margin_ms))
+                        });
+                        consider(soonest.min());
+                    }
+                }
+            }
+        }
+        next
+    }
+
+    /// Requests allowed in flight now (the AIMD limit).
+    pub fn limit(&self) -> u32 {
+        self.limit.current()
+    }
+
+    /// Store requests in flight now.
+    pub fn data_in_flight(&self) -> u32 {
+        self.data_in_flight
+    }
+
+    /// Signer calls in flight now.
+    pub fn signer_in_flight(&self) -> u32 {
+        self.signer_in_flight
+    }
+
+    /// Files not finished yet.
+    pub fn live_files(&self) -> usize {
+        self.order.len()
+    }
+
+    fn add(&mut self, spec: crate::api::FileSpec) {
+        let id = spec.id;
+        if self.files.contains_key(&id) {
+            let e = UploadError::new(
+                s3lift_protocol::wire::codes::BAD_REQUEST,
+                "the same file id was added twice",
+            );
+            self.out.push_back(Action::Finished {
+                file: id,
+                result: Err(e),
+            });
+            return;
+        }
+        if spec.size > MAX_OBJECT_SIZE {
+            let e = UploadError::new(
+                codes::BAD_PLAN,
+                "the file is larger than the 5 TiB S3 allows",
+            );
+            self.out.push_back(Action::Finished {
+                file: id,
+                result: Err(e),
+            });
+            return;
+        }
+        let multipart = spec.size >= self.cfg.multipart_threshold;
+        let mut file = File::new(spec, multipart);
+        if let Body::Multi(m) = &mut file.body {
+            let record = file.spec.resume.take().filter(|r| {
+                r.is_fresh(self.now as f64, self.cfg.resume_ttl_ms as f64)
+                    && file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str())
+            });
+            if let Some(r) = record {
+                if let Ok(plan) = PartPlan::from_parts(file.spec.size, r.part_size) {
+                    m.upload = Some(crate::file::Upload {
+                        key: r.key,
+                        upload_id: r.upload_id,
+                        bucket: None,
+                    });
+                    m.start_plan(plan);
+                    m.from_record = true;
+                    m.enter(Phase::List);
+                }
+            }
+        }
+        self.files.insert(id, file);
+        self.order.push(id);
+    }
+
+    /// A new request id, recorded with its deadline.
+    pub(crate) fn issue(&mut self, req: Req) -> RequestId {
+        self.next_id += 1;
+        let id = RequestId(self.next_id);
+        let timeout = if req.is_data() {
+            self.data_in_flight += 1;
+            self.cfg.stall_timeout_ms
+        } else {
+            self.signer_in_flight += 1;
+            self.cfg.signer_timeout_ms
+        };
+        let deadline = if timeout == 0 { 0 } else { self.now + timeout };
+        self.requests.insert(id, InFlight { req, deadline });
+        id
+    }
+
+    /// Removes request `id` from the table (its answer arrived, or it was cancelled).
+    pub(crate) fn take(&mut self, id: RequestId) -> Option<Req> {
+        let r = self.requests.remove(&id)?;
+        if r.req.is_data() {
+            self.data_in_flight -= 1;
+        } else {
+            self.signer_in_flight -= 1;
+        }
+        Some(r.req)
+    }
+
+    /// Cancels request `id` (its answer, if it comes, is ignored).
+    pub(crate) fn cancel_request(&mut self, id: RequestId) {
+        if self.take(id).is_some() {
+            self.out.push_back(Action::CancelRequest { id });
+        }
+    }
+
+    /// Requests past their deadline fail as if the network had dropped them.
+    fn expire_requests(&mut self) {
+        let now = self.now;
+        let due: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.deadline > 0 && r.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(req) = self.take(id) {
+                self.out.push_back(Action::CancelRequest { id });
+                self.on_failed(req, Failure::network());
+            }
+        }
+    }
+
+    fn on_sent(&mut self, id: RequestId, bytes: u64) {
+        let stall = self.cfg.stall_timeout_ms;
+        let now = self.now;
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
+        if stall > 0 {
+            // Progress resets the stall clock.
+            r.deadline = now + stall;
+        }
+        let (file, slot) = match r.req {
+            Req::Single(f) => (f, 1),
+            Req::Part(f, n) => (f, n),
+            _ => return,
+        };
+        if let Some(f) = self.files.get_mut(&file) {
+            f.tracker.set_part(slot, bytes);
+            self.progress(file, false);
+        }
+    }
+
+    /// Reports `file`'s progress (at most every `progress_interval_ms` unless forced).
+    pub(crate) fn progress(&mut self, id: FileId, force: bool) {
+        let (now, every) = (self.now, self.cfg.progress_interval_ms);
+        let Some(f) = self.files.get_mut(&id) else {
+            return;
+        };
+        if !force && f.last_progress.is_some_and(|t| now < t + every) {
+            return;
+        }
+        f.last_progress = Some(now);
+        f.meter.sample(now as f64, f.tracker.bytes_sent());
+        let progress = f.meter.progress(&f.tracker);
+        self.out.push_back(Action::Progress { file: id, progress });
+    }
+
+    /// Ends `file` with `result`: nothing more is asked for it.
+    pub(crate) fn finish(&mut self, id: FileId, result: Result<Outcome, UploadError>) {
+        let Some(f) = self.files.remove(&id) else {
+            return;
+        };
+        self.order.retain(|x| *x != id);
+        if let (Body::Multi(m), Some(fp)) = (&f.body, f.spec.fingerprint.clone()) {
+            if m.upload.is_some() {
+                self.out.push_back(Action::ForgetResume {
+                    file: id,
+                    fingerprint: fp,
+                });
+            }
+        }
+        let ids: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| req_file(&r.req) == Some(id))
+            .map(|(k, _)| *k)
+            .collect();
+        for r in ids {
+            self.cancel_request(r);
+        }
+        self.files.insert(id, f);
+        if result.is_ok() {
+            self.progress(id, true);
+        }
+        self.files.remove(&id);
+        self.out.push_back(Action::Finished { file: id, result });
+    }
+
+    /// The next jitter draw.
+    pub(crate) fn delay(&mut self, retry: u32, retry_after_ms: Option<u32>) -> u64 {
+        let unit = self.rng.unit();
+        u64::from(self.cfg.retry.delay_ms(retry, unit, retry_after_ms))
+    }
+}
+
+/// The file a request belongs to (a params batch belongs to several).
+pub(crate) fn req_file(r: &Req) -> Option<FileId> {
+    match r {
+        Req::ParamsBatch(_) => None,
+        Req::Params(f)
+        | Req::Create(f)
+        | Req::List(f)
+        | Req::Complete(f)
+        | Req::Abort(f)
+        | Req::SignParts(f, _)
+        | Req::SignPart(f, _)
+        | Req::Single(f)
+        | Req::Part(f, _) => Some(*f),
+    }
+}

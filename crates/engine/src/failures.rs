@@ -1,0 +1,190 @@
+//! Failed store requests and failed multipart signer calls: the same
+//! verdicts, backoff and limits for every kind.
+
+use s3lift_protocol::retry::Verdict;
+
+use crate::answers::is_gone;
+use crate::api::{Action, Failure, FileId, Outcome};
+use crate::engine::{Engine, Req};
+use crate::error::{codes, UploadError};
+use crate::file::{Body, Phase};
+
+/// Re-signs of one URL before the clock is blamed.
+const MAX_RESIGNS: u32 = 3;
+
+impl Engine {
+    pub(crate) fn single_failed(&mut self, f: FileId, failure: Failure) {
+        let (now, max) = (self.now, self.cfg.retry);
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        file.tracker.reset_part(1);
+        let Body::Single(s) = &mut file.body else {
+            return;
+        };
+        s.sending = None;
+        s.maybe_stored |= failure.maybe_applied();
+        match failure.verdict() {
+            Verdict::Retry { throttled } => {
+                if throttled {
+                    self.limit.on_throttle();
+                }
+                let Some(s) = self.single_mut(f) else { return };
+                s.send_failures += 1;
+                let n = s.send_failures;
+                if !max.allows(n) {
+                    let e = UploadError::new(
+                        codes::RETRIES_EXHAUSTED,
+                        "The upload kept failing; giving up after retries",
+                    );
+                    return self.fatal(f, e.with_status(failure.status));
+                }
+                let wait = self.delay(n - 1, failure.retry_after_ms);
+                if let Some(s) = self.single_mut(f) {
+                    // The params (and so the key) are kept: see `Single::params`.
+                    s.send_wait_until = now + wait;
+                }
+            }
+            Verdict::Resign => {
+                s.resigns += 1;
+                if let Some((_, u)) = &mut s.params {
+                    u.expires_at = 0;
+                }
+                if s.resigns > MAX_RESIGNS {
+                    self.fatal(f, expired());
+                }
+            }
+            Verdict::Fail => self.fatal(f, UploadError::from_store(&failure)),
+        }
+    }
+
+    pub(crate) fn part_failed(&mut self, f: FileId, n: u32, failure: Failure) {
+        let (now, max) = (self.now, self.cfg.retry);
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        file.tracker.reset_part(n);
+        let Body::Multi(m) = &mut file.body else {
+            return;
+        };
+        m.sending -= 1;
+        let part = m.part(n);
+        part.sending = None;
+        match failure.verdict() {
+            Verdict::Retry { throttled } => {
+                part.failures += 1;
+                let tries = part.failures;
+                if throttled {
+                    self.limit.on_throttle();
+                }
+                if !max.allows(tries) {
+                    let e = UploadError::new(
+                        codes::RETRIES_EXHAUSTED,
+                        format!("Part {n} kept failing; giving up after {tries} attempts"),
+                    );
+                    return self.fatal(f, e.with_status(failure.status));
+                }
+                let wait = self.delay(tries - 1, failure.retry_after_ms);
+                if let Some(m) = self.multi_mut(f) {
+                    m.waiting.push((now + wait, n));
+                }
+            }
+            Verdict::Resign => {
+                part.url = None;
+                part.resigns += 1;
+                if part.resigns > MAX_RESIGNS {
+                    return self.fatal(f, expired());
+                }
+                m.queue.push_front(n);
+            }
+            Verdict::Fail => self.fatal(f, UploadError::from_store(&failure)),
+        }
+    }
+
+    /// A failed create, list, complete or abort call.
+    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: Failure) {
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        let fatal = file.fatal.clone();
+        let fingerprint = file.spec.fingerprint.clone();
+        let Body::Multi(m) = &mut file.body else {
+            return;
+        };
+        m.step.in_flight = None;
+        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        m.step.failures += 1;
+        let tries = m.step.failures;
+        // An abort is worth more tries: giving up leaves the upload to the
+        // bucket's lifecycle rule.
+        let budget = if matches!(req, Req::Abort(_)) { 2 } else { 1 };
+        let allowed = retryable && tries < self.cfg.retry.max_attempts.saturating_mul(budget);
+        if let Req::Complete(_) = req {
+            m.complete_maybe_done |= failure.maybe_applied();
+        }
+        if allowed {
+            let wait = self.delay(tries - 1, failure.retry_after_ms);
+            let now = self.now;
+            if let Some(m) = self.multi_mut(f) {
+                m.step.wait_until = now + wait;
+            }
+            return;
+        }
+        match req {
+            Req::Create(_) if fatal.is_some() => self.after_abort(f),
+            Req::Abort(_) => self.after_abort(f),
+            Req::List(_) if m.from_record && matches!(failure.status, Some(403 | 404)) => {
+                // The recorded upload is gone (aborted, expired, completed): start afresh.
+                m.upload = None;
+                m.from_record = false;
+                m.enter(Phase::Create);
+                if let Some(fingerprint) = fingerprint {
+                    self.out.push_back(Action::ForgetResume {
+                        file: f,
+                        fingerprint,
+                    });
+                }
+            }
+            Req::Complete(_) if m.complete_maybe_done && is_gone(&failure) => {
+                // An earlier complete, whose answer was lost, did complete it.
+                let up = m.upload.clone().expect("complete needs an upload");
+                let outcome = Outcome {
+                    key: up.key,
+                    bucket: up.bucket,
+                    location: None,
+                    etag: None,
+                    resumed: m.resumed,
+                };
+                self.finish(f, Ok(outcome));
+            }
+            _ => {
+                let mut e = if retryable {
+                    UploadError::new(
+                        codes::RETRIES_EXHAUSTED,
+                        "The signer kept failing; giving up after retries",
+                    )
+                    .with_status(failure.status)
+                } else {
+                    UploadError::from_signer(&failure)
+                };
+                if let Some(m) = self.multi_mut(f) {
+                    // Complete failed for good: a cancel that waited on it applies now.
+                    if std::mem::take(&mut m.cancel_after_complete) {
+                        e = UploadError::cancelled();
+                    }
+                    if m.phase == Phase::Complete {
+                        m.phase = Phase::Upload;
+                    }
+                }
+                self.fatal(f, e);
+            }
+        }
+    }
+}
+
+fn expired() -> UploadError {
+    UploadError::new(
+        codes::URL_EXPIRED,
+        "Upload URLs keep expiring: is this computer's clock right?",
+    )
+}

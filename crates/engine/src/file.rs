@@ -1,0 +1,206 @@
+//! The state of one file: a single upload or a multipart upload, with the
+//! bookkeeping both share (pause, failure, progress).
+
+use std::collections::VecDeque;
+
+use s3lift_protocol::collector::PartCollector;
+use s3lift_protocol::plan::PartPlan;
+use s3lift_protocol::progress::{ProgressTracker, SpeedMeter};
+use s3lift_protocol::wire::UploadParams;
+
+use crate::api::{FileSpec, RequestId};
+use crate::error::UploadError;
+use crate::url::SignedUrl;
+
+/// One file.
+#[derive(Debug)]
+pub(crate) struct File {
+    pub spec: FileSpec,
+    pub paused: bool,
+    /// Set once the file is failing or cancelled: it only winds down now.
+    pub fatal: Option<UploadError>,
+    pub tracker: ProgressTracker,
+    pub meter: SpeedMeter,
+    pub last_progress: Option<u64>,
+    pub body: Body,
+}
+
+/// Single request or multipart.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Single(Box<Single>),
+    Multi(Box<Multi>),
+}
+
+/// Retry state of one signer call kind (params, create, list, complete, abort).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Step {
+    pub failures: u32,
+    pub wait_until: u64,
+    pub in_flight: Option<RequestId>,
+}
+
+impl Step {
+    /// Whether a call may start at `now`.
+    pub fn ready(&self, now: u64) -> bool {
+        self.in_flight.is_none() && now >= self.wait_until
+    }
+}
+
+/// A file sent in one request.
+#[derive(Debug, Default)]
+pub(crate) struct Single {
+    /// Signed params and their expiry; reused by every retry while fresh,
+    /// so that a retry after a lost answer writes the same key again.
+    pub params: Option<(UploadParams, SignedUrl)>,
+    pub sign: Step,
+    /// The send in flight, if any.
+    pub sending: Option<RequestId>,
+    pub send_failures: u32,
+    pub resigns: u32,
+    pub send_wait_until: u64,
+    /// An attempt under the current key may have been stored (no answer came).
+    pub maybe_stored: bool,
+}
+
+impl Single {
+    /// The object key of the current params: top-level `key`, or Companion's `fields.key`.
+    pub fn key(&self) -> Option<&str> {
+        let (p, _) = self.params.as_ref()?;
+        p.key
+            .as_deref()
+            .or_else(|| p.fields.get("key").map(String::as_str))
+    }
+}
+
+/// Where a multipart upload stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// `POST /s3/multipart`.
+    Create,
+    /// ListParts: resuming from a record, or after a pause.
+    List,
+    /// Sending parts.
+    Upload,
+    /// Complete.
+    Complete,
+    /// Abort, then finish with the fatal error.
+    Abort,
+}
+
+/// The store's upload.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    pub key: String,
+    pub upload_id: String,
+    pub bucket: Option<String>,
+}
+
+/// One planned part.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Part {
+    pub url: Option<SignedUrl>,
+    pub sending: Option<RequestId>,
+    pub signing: bool,
+    /// Its checksum, once the driver computed it (checksums on).
+    pub digest: Option<String>,
+    pub digesting: bool,
+    pub failures: u32,
+    pub resigns: u32,
+    pub done: bool,
+}
+
+/// A multipart upload.
+#[derive(Debug)]
+pub(crate) struct Multi {
+    pub phase: Phase,
+    pub step: Step,
+    pub upload: Option<Upload>,
+    pub plan: Option<PartPlan>,
+    pub parts: Vec<Part>,
+    /// Parts to send, in order (retries go first).
+    pub queue: VecDeque<u32>,
+    /// Parts waiting out a backoff: (until, part).
+    pub waiting: Vec<(u64, u32)>,
+    pub collector: PartCollector,
+    pub sending: u32,
+    /// Sign calls in flight.
+    pub signing: u32,
+    /// Digests asked for and not answered.
+    pub digesting: u32,
+    pub sign: Step,
+    /// The upload came from a resume record: a 403/404 at ListParts starts afresh.
+    pub from_record: bool,
+    pub resumed: bool,
+    /// A complete whose answer never came may have succeeded.
+    pub complete_maybe_done: bool,
+    /// A pause stopped parts mid-way: ask the store what it has on resume.
+    pub sync_on_resume: bool,
+    /// Cancel came while complete was in flight: its answer decides.
+    pub cancel_after_complete: bool,
+}
+
+impl Multi {
+    /// A multipart upload not created yet.
+    pub fn new() -> Self {
+        Self {
+            phase: Phase::Create,
+            step: Step::default(),
+            upload: None,
+            plan: None,
+            parts: Vec::new(),
+            queue: VecDeque::new(),
+            waiting: Vec::new(),
+            collector: PartCollector::new(0),
+            sending: 0,
+            signing: 0,
+            digesting: 0,
+            sign: Step::default(),
+            from_record: false,
+            resumed: false,
+            complete_maybe_done: false,
+            sync_on_resume: false,
+            cancel_after_complete: false,
+        }
+    }
+
+    /// Adopts `plan`: every part not yet stored goes to the queue.
+    pub fn start_plan(&mut self, plan: PartPlan) {
+        self.plan = Some(plan);
+        self.parts = vec![Part::default(); plan.part_count() as usize];
+        self.collector = PartCollector::new(plan.part_count());
+        self.queue = (1..=plan.part_count()).collect();
+    }
+
+    /// Part `n`'s slot.
+    pub fn part(&mut self, n: u32) -> &mut Part {
+        &mut self.parts[n as usize - 1]
+    }
+
+    /// Moves a changed phase's step back to a fresh start.
+    pub fn enter(&mut self, phase: Phase) {
+        self.phase = phase;
+        self.step = Step::default();
+    }
+}
+
+impl File {
+    /// A file about to start.
+    pub fn new(spec: FileSpec, multipart: bool) -> Self {
+        let tracker = ProgressTracker::new(spec.size);
+        let body = if multipart {
+            Body::Multi(Box::new(Multi::new()))
+        } else {
+            Body::Single(Box::default())
+        };
+        Self {
+            spec,
+            paused: false,
+            fatal: None,
+            tracker,
+            meter: SpeedMeter::default(),
+            last_progress: None,
+            body,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The s3lift upload engine: every decision of an uploader with N files,
+//! as a state machine with no I/O, no clock and no global randomness, in
+//! the style of `quinn-proto` (QUIC without sockets).
+//!
+//! A driver (the browser client, or a native one) feeds [`Event`]s to
+//! [`Engine::handle`] with the current time, drains [`Engine::poll_action`],
+//! performs each [`Action`] and feeds back what happened, and ticks the
+//! engine at [`Engine::poll_timeout`].
+//!
+//! ```
+//! use s3lift_engine::{Action, Config, Engine, Event, FileId, FileSpec};
+//!
+//! let mut engine = Engine::new(Config { seed: 42, ..Config::default() });
+//! let file = FileSpec {
+//!     id: FileId(1),
+//!     name: "cat.jpg".into(),
+//!     size: 1234,
+//!     content_type: "image/jpeg".into(),
+//!     metadata: Default::default(),
+//!     fingerprint: None,
+//!     resume: None,
+//! };
+//! engine.handle(0, Event::Add(file));
+//! while let Some(action) = engine.poll_action() {
+//!     match action {
+//!         // Files added together are signed in one `POST /s3/params` call.
+//!         Action::SignParamsBatch { id, files } => assert_eq!(files.len(), 1),
+//!         other => unreachable!("{other:?}"),
+//!     }
+//! }
+//! // The driver sends the call, then feeds the answer back with
+//! // `engine.handle(now, Event::Signer { id, answer })`, and ticks the
+//! // engine at `engine.poll_timeout()`.
+//! assert_eq!(engine.poll_timeout(), Some(30_000)); // the signer call's deadline
+//! ```
+//!
+//! - [`api`]: events, actions, and the ids that route answers back.
+//! - [`engine`]: the request table, time, the shared AIMD limit, the entry point.
+//! - [`config`]: settings and their defaults.
+//! - [`error`]: the codes an upload fails with.
+//! - [`url`]: presigned URLs, their expiry, and object locations.
+//! - [`rng`]: the seedable jitter source.
+//! - `file`: one file's state (single request or multipart).
+//! - `schedule`: what runs now (signing windows, batching, the limit).
+//! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
+//! - `control`: pause, resume, cancel (cancel aborts), failing a file.
+//! - `digest`: per-part checksums, read and digested by the driver on request.
+//!
+//! The pure rules it applies (part plans, retry verdicts and backoff, the
+//! limit, progress, the part collector, resume records) are
+//! `s3lift_protocol`'s and are reused as they are.
+#![deny(missing_docs)]
+
+mod answers;
+pub mod api;
+pub mod config;
+mod control;
+mod digest;
+pub mod engine;
+pub mod error;
+mod failures;
+mod file;
+pub mod rng;
+mod schedule;
+mod stored;
+pub mod url;
+
+#[cfg(test)]
+mod rule_tests;
+
+pub use api::{Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, SignerAnswer};
+pub use config::Config;
+pub use engine::Engine;
+pub use error::UploadError;

@@ -1,0 +1,405 @@
+//! Deciding what runs now: signer calls (capped at `concurrency`), then
+//! store requests within the shared AIMD limit, files first come first served.
+
+use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};
+
+use crate::answers::bad_answer;
+use crate::api::{Action, FileId, ParamsRequest};
+use crate::engine::{Engine, Req};
+use crate::error::{codes, UploadError};
+use crate::file::{Body, Phase};
+
+/// Files per `POST /s3/params` call (the signer's limit).
+const MAX_PARAMS_BATCH: usize = 100;
+
+impl Engine {
+    pub(crate) fn schedule(&mut self) {
+        if self.order.is_empty() {
+            return;
+        }
+        let order = self.order.clone();
+        let mut need_params = Vec::new();
+        for id in &order {
+            self.schedule_signer(*id, &mut need_params);
+        }
+        self.sign_params(need_params);
+        // Store slots go round the files one at a time (as the browser's
+        // first-come-first-served pool did), so a huge file does not hold
+        // back the small files added after it.
+        let n = order.len();
+        let start = self.turn % n;
+        let mut progressed = true;
+        while progressed && self.data_in_flight < self.limit.current() {
+            progressed = false;
+            for k in 0..n {
+                if self.data_in_flight >= self.limit.current() {
+                    break;
+                }
+                let i = (start + k) % n;
+                if self.dispatch_one(order[i]) {
+                    progressed = true;
+                    // The next free slot goes to the file after this one.
+                    self.turn = i + 1;
+                }
+            }
+        }
+    }
+
+    fn signer_slot(&self) -> bool {
+        self.signer_in_flight < self.cfg.concurrency.max(1)
+    }
+
+    fn schedule_signer(&mut self, id: FileId, need_params: &mut Vec<FileId>) {
+        let now = self.now;
+        let Some(file) = self.files.get_mut(&id) else {
+            return;
+        };
+        if file.paused && file.fatal.is_none() {
+            return;
+        }
+        match &mut file.body {
+            Body::Single(s) => {
+                if s.sending.is_some() || s.sign.in_flight.is_some() {
+                    return;
+                }
+                match &s.params {
+                    Some((_, u)) if u.fresh(now) => {}
+                    Some(_) if s.maybe_stored => {
+                        // New params would mean a new key, and a second object
+                        // next to one that may already be stored.
+                        let mut e = UploadError::new(
+                            codes::URL_EXPIRED,
+                            "The upload URL expired after an attempt whose answer was lost",
+                        );
+                        e.key = s.key().map(str::to_owned);
+                        self.fatal(id, e);
+                    }
+                    _ if s.sign.ready(now) && now >= s.send_wait_until => need_params.push(id),
+                    _ => {}
+                }
+            }
+            Body::Multi(m) => {
+                if !m.step.ready(now) && m.phase != Phase::Upload {
+                    return;
+                }
+                match m.phase {
+                    Phase::Create => self.issue_create(id),
+                    Phase::List | Phase::Abort => self.issue_upload_call(id),
+                    Phase::Complete => match m.collector.completed() {
+                        Ok(_) => self.issue_upload_call(id),
+                        Err(e) => {
+                            self.fatal(id, UploadError::new(codes::MISSING_PARTS, e.to_string()))
+                        }
+                    },
+                    Phase::Upload => {
+                        // Parts whose backoff is over go first.
+                        if m.waiting.iter().any(|w| w.0 <= now) {
+                            let mut due: Vec<(u64, u32)> = Vec::new();
+                            m.waiting.retain(|w| {
+                                if w.0 <= now {
+                                    due.push(*w);
+                                    false
+                                } else {
+                                    true
+                                }
+                            });
+                            due.sort_unstable();
+                            for (_, n) in due.into_iter().rev() {
+                                m.queue.push_front(n);
+                            }
+                        }
+                        self.sign_parts(id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn issue_create(&mut self, id: FileId) {
+        if !self.signer_slot() {
+            return;
+        }
+        let rid = self.issue(Req::Create(id));
+        let part_size = self.cfg.part_size;
+        let Some(file) = self.files.get_mut(&id) else {
+            return;
+        };
+        let request = CreateMultipartRequest {
+            filename: file.spec.name.clone(),
+            content_type: Some(file.spec.content_type.clone()),
+            metadata: file
+                .spec
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().into()))
+                .collect(),
+            size: Some(file.spec.size),
+        };
+        if let Body::Multi(m) = &mut file.body {
+            m.step.in_flight = Some(rid);
+        }
+        self.out.push_back(Action::CreateMultipart {
+            id: rid,
+            file: id,
+            request,
+            part_size,
+        });
+    }
+
+    /// ListParts, Complete or Abort, by the phase.
+    fn issue_upload_call(&mut self, id: FileId) {
+        if !self.signer_slot() {
+            return;
+        }
+        let Some(m) = self.multi_mut(id) else { return };
+        let Some(up) = m.upload.clone() else { return };
+        let phase = m.phase;
+        let parts = match phase {
+            Phase::Complete => m.collector.completed().unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let req = match phase {
+            Phase::List => Req::List(id),
+            Phase::Complete => Req::Complete(id),
+            _ => Req::Abort(id),
+        };
+        let rid = self.issue(req);
+        if let Some(m) = self.multi_mut(id) {
+            m.step.in_flight = Some(rid);
+        }
+        let (upload_id, key) = (up.upload_id, up.key);
+        self.out.push_back(match phase {
+            Phase::List => Action::ListParts {
+                id: rid,
+                file: id,
+                upload_id,
+                key,
+            },
+            Phase::Complete => Action::Complete {
+                id: rid,
+                file: id,
+                upload_id,
+                key,
+                parts,
+            },
+            _ => Action::Abort {
+                id: rid,
+                file: id,
+                upload_id,
+                key,
+            },
+        });
+    }
+
+    /// Signs the next window of parts, ahead of the sends that need them.
+    fn sign_parts(&mut self, id: FileId) {
+        let (now, window, ahead) = (
+            self.now,
+            self.cfg.sign_window(),
+            self.cfg.concurrency as usize,
+        );
+        let batch = self.batch_parts;
+        let sums = self.cfg.checksum;
+        let Some(m) = self.multi_mut(id) else { return };
+        if now < m.sign.wait_until || (batch && m.signing > 0) {
+            return;
+        }
+        let mut fresh = 0;
+        let mut todo: Vec<u32> = Vec::new();
+        let mut digest: Vec<u32> = Vec::new();
+        for n in m.queue.iter().take(window) {
+            let p = &m.parts[*n as usize - 1];
+            if p.url.as_ref().is_some_and(|u| u.fresh(now)) {
+                fresh += 1;
+            } else if sums.is_some() && p.digest.is_none() {
+                // A URL bound to a checksum needs the digest first.
+                if !p.digesting {
+                    digest.push(*n);
+                }
+            } else if !p.signing {
+                todo.push(*n);
+            }
+        }
+        if let Some(algorithm) = sums {
+            if !batch {
+                let e = UploadError::new(
+                    codes::BAD_ANSWER,
+                    "The signer has no part batch route, which checksums need",
+                );
+                return self.fatal(id, e);
+            }
+            self.ask_digests(id, digest, algorithm);
+        }
+        let Some(m) = self.multi_mut(id) else { return };
+        if todo.is_empty() || (batch && fresh >= ahead) {
+            return;
+        }
+        let Some(up) = m.upload.clone() else { return };
+        todo.sort_unstable();
+        let checksums = sums.map(|algorithm| ChecksumList {
+            algorithm,
+            values: todo
+                .iter()
+                .map(|n| m.parts[*n as usize - 1].digest.clone().unwrap_or_default())
+                .collect(),
+        });
+        if batch {
+            if !self.signer_slot() {
+                return;
+            }
+            let rid = self.issue(Req::SignParts(id, todo.clone()));
+            let m = self.multi_mut(id).expect("checked above");
+            m.signing += 1;
+            for n in &todo {
+                m.part(*n).signing = true;
+            }
+            self.out.push_back(Action::SignParts {
+                id: rid,
+                file: id,
+                upload_id: up.upload_id,
+                key: up.key,
+                parts: todo,
+                checksums,
+            });
+            return;
+        }
+        for n in todo {
+            let busy = self
+                .multi_mut(id)
+                .is_none_or(|m| m.signing as usize >= ahead);
+            if busy || !self.signer_slot() {
+                return;
+            }
+            let rid = self.issue(Req::SignPart(id, n));
+            let m = self.multi_mut(id).expect("checked above");
+            m.signing += 1;
+            m.part(n).signing = true;
+            self.out.push_back(Action::SignPart {
+                id: rid,
+                file: id,
+                upload_id: up.upload_id.clone(),
+                key: up.key.clone(),
+                part: n,
+            });
+        }
+    }
+
+    fn sign_params(&mut self, need: Vec<FileId>) {
+        let mut need = need.into_iter().peekable();
+        while need.peek().is_some() && self.signer_slot() {
+            let take = if self.batch_params {
+                MAX_PARAMS_BATCH
+            } else {
+                1
+            };
+            let files: Vec<FileId> = need.by_ref().take(take).collect();
+            let items: Vec<ParamsRequest> = files
+                .iter()
+                .filter_map(|f| {
+                    let spec = &self.files.get(f)?.spec;
+                    Some(ParamsRequest {
+                        file: *f,
+                        query: ParamsQuery {
+                            filename: spec.name.clone(),
+                            content_type: Some(spec.content_type.clone()),
+                            size: Some(spec.size),
+                        },
+                        method: UploadMethod::Post,
+                    })
+                })
+                .collect();
+            let (rid, action) = if self.batch_params {
+                let rid = self.issue(Req::ParamsBatch(files.clone()));
+                (
+                    rid,
+                    Action::SignParamsBatch {
+                        id: rid,
+                        files: items,
+                    },
+                )
+            } else {
+                let Some(item) = items.into_iter().next() else {
+                    continue;
+                };
+                let rid = self.issue(Req::Params(item.file));
+                (
+                    rid,
+                    Action::SignParams {
+                        id: rid,
+                        file: item.file,
+                        query: item.query,
+                    },
+                )
+            };
+            for f in &files {
+                if let Some(s) = self.single_mut(*f) {
+                    s.sign.in_flight = Some(rid);
+                }
+            }
+            self.out.push_back(action);
+        }
+    }
+
+    /// Starts at most one store request for `id`; answers whether it did.
+    fn dispatch_one(&mut self, id: FileId) -> bool {
+        let (now, window) = (self.now, self.cfg.sign_window());
+        let Some(file) = self.files.get_mut(&id) else {
+            return false;
+        };
+        if file.paused || file.fatal.is_some() {
+            return false;
+        }
+        match &mut file.body {
+            Body::Single(s) => {
+                let ready = s.sending.is_none() && now >= s.send_wait_until;
+                let Some((p, _)) = s.params.as_ref().filter(|(_, u)| ready && u.fresh(now)) else {
+                    return false;
+                };
+                let params = p.clone();
+                let rid = self.issue(Req::Single(id));
+                if let Some(s) = self.single_mut(id) {
+                    s.sending = Some(rid);
+                }
+                self.out.push_back(Action::SendSingle {
+                    id: rid,
+                    file: id,
+                    params,
+                });
+                true
+            }
+            Body::Multi(m) => {
+                let Some(plan) = m.plan.filter(|_| m.phase == Phase::Upload) else {
+                    return false;
+                };
+                let pick = m.queue.iter().take(window).position(|n| {
+                    m.parts[*n as usize - 1]
+                        .url
+                        .as_ref()
+                        .is_some_and(|u| u.fresh(now))
+                });
+                let Some(n) = pick.and_then(|i| m.queue.remove(i)) else {
+                    return false;
+                };
+                let (Some(u), Some(range)) = (m.part(n).url.clone(), plan.part(n)) else {
+                    self.fatal(id, bad_answer("a part outside the plan"));
+                    return false;
+                };
+                m.sending += 1;
+                let rid = self.issue(Req::Part(id, n));
+                if let Some(m) = self.multi_mut(id) {
+                    m.part(n).sending = Some(rid);
+                }
+                self.out.push_back(Action::SendPart {
+                    id: rid,
+                    file: id,
+                    part: n,
+                    url: u.url,
+                    headers: u.headers,
+                    start: range.start,
+                    end: range.end,
+                });
+                true
+            }
+        }
+    }
+}
