@@ -186,7 +186,7 @@ impl Engine {
             (req, _) => {
                 let f = Failure {
                     status: Some(200),
-                    code: Some(codes::BAD_ANSWER.into()),
+                    code: Some(codes::BAD_ANSWER.as_str().into()),
                     ..Failure::default()
                 };
                 self.on_failed(req, f);

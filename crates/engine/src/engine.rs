@@ -200,7 +200,7 @@ impl Engine {
         let id = spec.id;
         if self.files.contains_key(&id) {
             let e = UploadError::new(
-                s3lift_protocol::wire::codes::BAD_REQUEST,
+                s3lift_protocol::error_code::ErrorCode::BadRequest,
                 "the same file id was added twice",
             );
             self.out.push_back(Action::Finished {

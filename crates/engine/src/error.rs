@@ -4,72 +4,45 @@
 //! Messages never carry a URL, a token or a signature: they are built here
 //! from codes and numbers only.
 
-use s3lift_protocol::wire::codes as signer;
+use s3lift_protocol::error_code::ErrorCode;
 
 use crate::api::Failure;
 
-/// The codes the engine itself gives (the signer's are in
-/// `s3lift_protocol::wire::codes` and pass through unchanged).
+/// The codes the engine itself gives, as [`ErrorCode`]s (the signer's pass
+/// through unchanged; both are variants of the one enum).
 pub mod codes {
+    use s3lift_protocol::error_code::ErrorCode;
+
     /// The app cancelled the upload.
-    pub const CANCELLED: &str = "cancelled";
+    pub const CANCELLED: ErrorCode = ErrorCode::Cancelled;
     /// A request kept failing with transient errors until the retry policy gave up.
-    pub const RETRIES_EXHAUSTED: &str = "retries_exhausted";
+    pub const RETRIES_EXHAUSTED: ErrorCode = ErrorCode::RetriesExhausted;
     /// URLs kept expiring (clock skew), or a single upload's URL expired after an
     /// attempt that may have been stored (re-signing would make a second key).
-    pub const URL_EXPIRED: &str = "url_expired";
+    pub const URL_EXPIRED: ErrorCode = ErrorCode::UrlExpired;
     /// The store refused a request for good (4xx other than expiry).
-    pub const STORE_REFUSED: &str = "store_refused";
+    pub const STORE_REFUSED: ErrorCode = ErrorCode::StoreRefused;
     /// The store stored a part but its `ETag` header was unreadable (CORS).
-    pub const ETAG_UNREADABLE: &str = "etag_unreadable";
+    pub const ETAG_UNREADABLE: ErrorCode = ErrorCode::EtagUnreadable;
     /// The signer's plan breaks S3's rules, or the file is too large for S3.
-    pub const BAD_PLAN: &str = "bad_plan";
+    pub const BAD_PLAN: ErrorCode = ErrorCode::BadPlan;
     /// The signer answered something unexpected.
-    pub const BAD_ANSWER: &str = "bad_answer";
+    pub const BAD_ANSWER: ErrorCode = ErrorCode::BadAnswer;
     /// Complete was reached with parts missing (a bug guard).
-    pub const MISSING_PARTS: &str = "missing_parts";
+    pub const MISSING_PARTS: ErrorCode = ErrorCode::MissingParts;
     /// The signer could not be reached.
-    pub const NETWORK: &str = "network";
+    pub const NETWORK: ErrorCode = ErrorCode::Network;
     /// The signer answered an error without a known code.
-    pub const SIGNER_ERROR: &str = "signer_error";
+    pub const SIGNER_ERROR: ErrorCode = ErrorCode::SignerError;
     /// The file could not be read (to digest a part).
-    pub const READ_FAILED: &str = "read_failed";
+    pub const READ_FAILED: ErrorCode = ErrorCode::ReadFailed;
 }
-
-/// Every code an upload can fail with.
-pub const ALL_CODES: &[&str] = &[
-    codes::CANCELLED,
-    codes::RETRIES_EXHAUSTED,
-    codes::URL_EXPIRED,
-    codes::STORE_REFUSED,
-    codes::ETAG_UNREADABLE,
-    codes::BAD_PLAN,
-    codes::BAD_ANSWER,
-    codes::MISSING_PARTS,
-    codes::NETWORK,
-    codes::SIGNER_ERROR,
-    codes::READ_FAILED,
-    signer::BAD_REQUEST,
-    signer::MISSING_TOKEN,
-    signer::INVALID_TOKEN,
-    signer::FORBIDDEN_KEY,
-    signer::NO_SUCH_UPLOAD,
-    signer::NO_SUCH_KEY,
-    signer::NOT_FOUND,
-    signer::TOO_LARGE,
-    signer::UNSUPPORTED_TYPE,
-    signer::RATE_LIMITED,
-    signer::INVALID_PARTS,
-    signer::STORAGE_ERROR,
-    signer::STORAGE_UNAVAILABLE,
-    signer::INTERNAL,
-];
 
 /// Why an upload failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadError {
-    /// One of [`ALL_CODES`].
-    pub code: &'static str,
+    /// The machine code (`UploadError.code` in JS is its string form).
+    pub code: ErrorCode,
     /// For people.
     pub message: String,
     /// The HTTP status behind it, if any.
@@ -81,7 +54,7 @@ pub struct UploadError {
 
 impl UploadError {
     /// An error with `code` and `message`.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -127,24 +100,14 @@ impl UploadError {
 }
 
 /// A signer code we document keeps its name; anything else is `signer_error`.
-pub fn known_code(code: &str) -> &'static str {
-    ALL_CODES
-        .iter()
-        .copied()
-        .find(|c| *c == code)
-        .unwrap_or(codes::SIGNER_ERROR)
+pub fn known_code(code: &str) -> ErrorCode {
+    ErrorCode::parse(code).unwrap_or(codes::SIGNER_ERROR)
 }
 
 /// The HTTP status the one-file route would have answered for a refusal
 /// that came inside a `POST /s3/params` batch (which has no status per item).
-pub fn status_of_batch_item(code: &str) -> u16 {
-    match code {
-        signer::TOO_LARGE => 413,
-        signer::UNSUPPORTED_TYPE => 415,
-        signer::FORBIDDEN_KEY => 403,
-        signer::MISSING_TOKEN | signer::INVALID_TOKEN => 401,
-        _ => 400,
-    }
+pub fn status_of_batch_item(code: ErrorCode) -> u16 {
+    code.http_status().unwrap_or(400)
 }
 
 #[cfg(test)]
@@ -153,7 +116,7 @@ mod tests {
 
     #[test]
     fn unknown_signer_codes_become_signer_error() {
-        assert_eq!(known_code("too_large"), "too_large");
+        assert_eq!(known_code("too_large"), ErrorCode::TooLarge);
         assert_eq!(known_code("weird"), codes::SIGNER_ERROR);
         let f = Failure {
             status: Some(401),
@@ -161,11 +124,11 @@ mod tests {
             ..Failure::default()
         };
         let e = UploadError::from_signer(&f);
-        assert_eq!((e.code, e.status), ("invalid_token", Some(401)));
+        assert_eq!((e.code, e.status), (ErrorCode::InvalidToken, Some(401)));
         assert_eq!(
             UploadError::from_signer(&Failure::network()).code,
-            "network"
+            ErrorCode::Network
         );
-        assert_eq!(status_of_batch_item("forbidden_key"), 403);
+        assert_eq!(status_of_batch_item(ErrorCode::ForbiddenKey), 403);
     }
 }

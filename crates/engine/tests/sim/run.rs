@@ -2,8 +2,9 @@
 
 use std::collections::VecDeque;
 
-use s3lift_engine::error::{codes, ALL_CODES};
+use s3lift_engine::error::codes;
 use s3lift_engine::{Action, Engine, Event, FileId};
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::{PartPlan, MAX_PARTS};
 
 use crate::scenario::Scenario;
@@ -284,7 +285,11 @@ fn on_finished(
             w.finished.insert(file, Ok(o.key));
         }
         Err(e) => {
-            ensure!(ALL_CODES.contains(&e.code), "undocumented code {}", e.code);
+            ensure!(
+                ErrorCode::ALL.contains(&e.code),
+                "undocumented code {}",
+                e.code
+            );
             let spec = sc.files.iter().find(|f| f.id == file).expect("known file");
             let cancelled = sc.cancelled.contains(&file);
             let expected = (e.code == codes::CANCELLED && cancelled)
@@ -316,7 +321,7 @@ fn on_finished(
                 "{file:?} failed ({}) leaving uploads {open:?} open",
                 e.code
             );
-            w.finished.insert(file, Err(e.code));
+            w.finished.insert(file, Err(e.code.as_str()));
         }
     }
     Ok(())
