@@ -58,9 +58,21 @@ pub async fn spawn_app_on(garage: Garage, extra: &[(&str, &str)]) -> TestApp {
     TestApp {
         garage,
         base,
-        http: reqwest::Client::new(),
+        http: test_client(),
         s3,
     }
+}
+
+/// A client that never reuses a connection. A pooled keep-alive connection
+/// that the server (actix after its 5 s keep-alive, Garage after refusing a
+/// body) closes just as the next request is written fails with
+/// `IncompleteMessage`; under load that race turned into flaky failures.
+/// Browsers retry such requests silently; these tests should not depend on it.
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("http client")
 }
 
 pub async fn spawn_signer(garage: &Garage, env: &HashMap<String, String>) -> String {
