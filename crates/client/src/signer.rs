@@ -186,6 +186,7 @@ pub fn static_code(code: &str) -> &'static str {
     use s3lift_protocol::wire::codes::*;
     for c in [
         BAD_REQUEST,
+        SIZE_REQUIRED,
         MISSING_TOKEN,
         INVALID_TOKEN,
         FORBIDDEN_KEY,

@@ -208,11 +208,15 @@ pub struct UploadCompleted {
 pub mod codes {
     /// 400: a body or query that does not parse or breaks a rule.
     pub const BAD_REQUEST: &str = "bad_request";
+    /// 400: a multipart upload created without `size`, which the signer
+    /// needs to bound it in the store.
+    pub const SIZE_REQUIRED: &str = "size_required";
     /// 401: no credentials.
     pub const MISSING_TOKEN: &str = "missing_token";
     /// 401: credentials that are invalid or expired.
     pub const INVALID_TOKEN: &str = "invalid_token";
-    /// 403: a key outside the caller's namespace.
+    /// 403: a key outside the caller's namespace, or one whose authenticated
+    /// plan was altered (or made under another key secret).
     pub const FORBIDDEN_KEY: &str = "forbidden_key";
     /// 404: the multipart upload does not exist (for this key).
     pub const NO_SUCH_UPLOAD: &str = "no_such_upload";

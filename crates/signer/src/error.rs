@@ -18,10 +18,13 @@ pub enum ApiError {
     /// 400: malformed input.
     #[error("{0}")]
     BadRequest(String),
+    /// 400: a multipart create without `size` (see `unsized_parts.rs`).
+    #[error("{0}")]
+    SizeRequired(String),
     /// 401.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// 403: a key outside the caller's namespace.
+    /// 403: a key outside the caller's namespace, or whose tag does not match.
     #[error("{0}")]
     Key(#[from] KeyError),
     /// 413.
@@ -45,6 +48,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => codes::BAD_REQUEST,
+            ApiError::SizeRequired(_) => codes::SIZE_REQUIRED,
             ApiError::Auth(AuthError::Missing) => codes::MISSING_TOKEN,
             ApiError::Auth(AuthError::InvalidToken(_)) => codes::INVALID_TOKEN,
             ApiError::Key(_) => codes::FORBIDDEN_KEY,
@@ -88,7 +92,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::InvalidParts(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::SizeRequired(_) | ApiError::InvalidParts(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::Key(_) => StatusCode::FORBIDDEN,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
