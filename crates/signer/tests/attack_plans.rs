@@ -157,7 +157,7 @@ async fn params_without_size_is_a_post_policy_up_to_the_maximum() {
         .await;
     assert_eq!(a.status, 200, "{}", a.json);
     assert_eq!(a.json["method"], "POST");
-    let policy = a.json["fields"]["policy"].as_str().expect("a policy field");
+    let policy = a.json["fields"]["Policy"].as_str().expect("a Policy field");
     let policy: Value = serde_json::from_slice(
         &base64::engine::general_purpose::STANDARD
             .decode(policy)
