@@ -11,6 +11,9 @@ pub enum ErrorCode {
     // ---- answered by the signer -------------------------------------------
     /// 400: a body or query that does not parse or breaks a rule.
     BadRequest,
+    /// 400: a multipart upload created without `size`, which the signer needs
+    /// to bound it in the store.
+    SizeRequired,
     /// 401: no credentials.
     MissingToken,
     /// 401: credentials that are invalid or expired.
@@ -71,8 +74,9 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::BadRequest,
+        ErrorCode::SizeRequired,
         ErrorCode::MissingToken,
         ErrorCode::InvalidToken,
         ErrorCode::ForbiddenKey,
@@ -106,6 +110,7 @@ impl ErrorCode {
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::SizeRequired => "size_required",
             ErrorCode::MissingToken => "missing_token",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ForbiddenKey => "forbidden_key",
@@ -145,7 +150,7 @@ impl ErrorCode {
     /// only the client raises.
     pub const fn http_status(self) -> Option<u16> {
         Some(match self {
-            ErrorCode::BadRequest | ErrorCode::InvalidParts => 400,
+            ErrorCode::BadRequest | ErrorCode::SizeRequired | ErrorCode::InvalidParts => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,
             ErrorCode::ForbiddenKey => 403,
             ErrorCode::NoSuchUpload | ErrorCode::NoSuchKey | ErrorCode::NotFound => 404,

@@ -211,11 +211,15 @@ pub mod codes {
 
     /// 400: a body or query that does not parse or breaks a rule.
     pub const BAD_REQUEST: &str = ErrorCode::BadRequest.as_str();
+    /// 400: a multipart upload created without `size`, which the signer
+    /// needs to bound it in the store.
+    pub const SIZE_REQUIRED: &str = ErrorCode::SizeRequired.as_str();
     /// 401: no credentials.
     pub const MISSING_TOKEN: &str = ErrorCode::MissingToken.as_str();
     /// 401: credentials that are invalid or expired.
     pub const INVALID_TOKEN: &str = ErrorCode::InvalidToken.as_str();
-    /// 403: a key outside the caller's namespace.
+    /// 403: a key outside the caller's namespace, or one whose authenticated
+    /// plan was altered (or made under another key secret).
     pub const FORBIDDEN_KEY: &str = ErrorCode::ForbiddenKey.as_str();
     /// 404: the multipart upload does not exist (for this key).
     pub const NO_SUCH_UPLOAD: &str = ErrorCode::NoSuchUpload.as_str();

@@ -15,11 +15,13 @@ use aws_credential_types::Credentials;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::error::{json_config, path_config, query_config};
+use crate::keys::KeyIssuer;
 use crate::metrics::Metrics;
 use crate::presign::BucketUrl;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{configure, not_found, AppState, VerifiedUploads};
 use crate::store::Store;
+use crate::unsized_parts::UnsizedParts;
 use crate::webhook::Webhook;
 
 /// Static folders to serve besides the API: `(mount path, folder)`.
@@ -43,6 +45,7 @@ impl Application {
         credentials: Option<Credentials>,
         mounts: StaticMounts,
     ) -> anyhow::Result<Application> {
+        let keys = KeyIssuer::from_settings(&settings)?;
         let listener = TcpListener::bind(settings.server.bind).map_err(|e| {
             anyhow::anyhow!("cannot bind S3LIFT_BIND={}: {e}", settings.server.bind)
         })?;
@@ -68,6 +71,8 @@ impl Application {
                 .as_ref()
                 .map(|w| Webhook::new(w.url.expose().to_owned()))
                 .transpose()?,
+            keys,
+            unsized_parts: UnsizedParts::from_settings(&settings),
             store,
             settings,
         });

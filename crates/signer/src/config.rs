@@ -142,6 +142,15 @@ pub struct UploadSettings {
     pub single_upload: SingleUploadMethod,
     /// `S3LIFT_PART_SIZE`: preferred multipart part size, bytes.
     pub part_size: u64,
+    /// `S3LIFT_KEY_SECRET`: the HMAC key that authenticates the plan inside
+    /// each object key (`keys.rs`). Serving needs it; `dev` generates one.
+    pub key_secret: Option<Secret>,
+    /// `S3LIFT_ALLOW_UNSIZED_MULTIPART`: accept `POST /s3/multipart` without
+    /// `size`, for Uppy and other Companion clients (bounded, see `unsized_parts.rs`).
+    pub allow_unsized_multipart: bool,
+    /// `S3LIFT_UNSIZED_PART_RATE`: part URLs per minute per caller for uploads
+    /// created without a size.
+    pub unsized_part_rate: u32,
 }
 
 /// Where completion events go.
@@ -178,6 +187,14 @@ impl fmt::Debug for StaticTokens {
         write!(f, "StaticTokens({} tokens)", self.0.len())
     }
 }
+
+/// The shortest `S3LIFT_KEY_SECRET` accepted: 32 bytes, HMAC-SHA256's output
+/// size (RFC 2104 §3: a shorter key weakens the MAC).
+pub const MIN_KEY_SECRET_LEN: usize = 32;
+
+/// Default of `S3LIFT_UNSIZED_PART_RATE`: 1,200 parts a minute (20 a second,
+/// 100 MiB/s in Uppy's 5 MiB parts) per caller.
+pub const DEFAULT_UNSIZED_PART_RATE: u32 = 1_200;
 
 /// A setting that cannot be used. Its message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -237,6 +254,9 @@ struct FileSettings {
     storage_timeout_ms: Option<u64>,
     static_dir: Option<String>,
     log_format: Option<String>,
+    key_secret: Option<Secret>,
+    allow_unsized_multipart: Option<bool>,
+    unsized_part_rate: Option<u32>,
 }
 
 /// A source of `S3LIFT_*` values: the process environment, or a map in tests.
@@ -516,6 +536,35 @@ impl Settings {
             }
         };
 
+        let key_secret = env
+            .get("S3LIFT_KEY_SECRET")
+            .map(Secret::new)
+            .or(f.key_secret);
+        if let Some(s) = &key_secret {
+            if s.expose().len() < MIN_KEY_SECRET_LEN {
+                return Err(invalid(
+                    "S3LIFT_KEY_SECRET",
+                    format!("must be at least {MIN_KEY_SECRET_LEN} bytes (`openssl rand -hex 32` makes one)"),
+                ));
+            }
+        }
+        let allow_unsized_multipart = match env.get("S3LIFT_ALLOW_UNSIZED_MULTIPART") {
+            Some(v) => parse_bool("S3LIFT_ALLOW_UNSIZED_MULTIPART", &v)?,
+            None => f.allow_unsized_multipart.unwrap_or(false),
+        };
+        let unsized_part_rate = match env.get("S3LIFT_UNSIZED_PART_RATE") {
+            Some(v) => parse_u64("S3LIFT_UNSIZED_PART_RATE", &v)?,
+            None => f
+                .unsized_part_rate
+                .map_or(u64::from(DEFAULT_UNSIZED_PART_RATE), u64::from),
+        };
+        if !(1..=1_000_000).contains(&unsized_part_rate) {
+            return Err(invalid(
+                "S3LIFT_UNSIZED_PART_RATE",
+                "must be 1 to 1000000 parts per minute".into(),
+            ));
+        }
+
         Ok(Settings {
             server: ServerSettings {
                 bind,
@@ -546,6 +595,9 @@ impl Settings {
                 url_ttl,
                 single_upload,
                 part_size,
+                key_secret,
+                allow_unsized_multipart,
+                unsized_part_rate: unsized_part_rate as u32,
             },
             webhook: webhook_url.map(|url| WebhookSettings {
                 url: Secret::new(url),
@@ -643,6 +695,54 @@ mod tests {
         assert_eq!(s.uploads.url_ttl, 600);
         assert_eq!(s.uploads.key_prefix, "uploads");
         assert!(!s.auth.allow_anonymous);
+        assert_eq!(
+            s.uploads.key_secret, None,
+            "serving refuses to start without one"
+        );
+        assert!(!s.uploads.allow_unsized_multipart);
+        assert_eq!(s.uploads.unsized_part_rate, DEFAULT_UNSIZED_PART_RATE);
+    }
+
+    #[test]
+    fn plan_settings_are_read_from_the_file_and_the_environment() {
+        let dir = std::env::temp_dir().join(format!("s3lift-cfg-plans-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(
+            &path,
+            "s3_bucket = \"b-1\"\nkey_secret = \"file-secret-0123456789abcdef0123456789\"\n\
+             allow_unsized_multipart = true\nunsized_part_rate = 60\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path), &env(&[])).unwrap();
+        assert_eq!(
+            s.uploads.key_secret.as_ref().unwrap().expose(),
+            "file-secret-0123456789abcdef0123456789"
+        );
+        assert!(s.uploads.allow_unsized_multipart);
+        assert_eq!(s.uploads.unsized_part_rate, 60);
+        let s = Settings::load(
+            Some(&path),
+            &env(&[
+                (
+                    "S3LIFT_KEY_SECRET",
+                    "env-secret-0123456789abcdef0123456789ab",
+                ),
+                ("S3LIFT_ALLOW_UNSIZED_MULTIPART", "false"),
+                ("S3LIFT_UNSIZED_PART_RATE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.uploads.key_secret.as_ref().unwrap().expose(),
+            "env-secret-0123456789abcdef0123456789ab"
+        );
+        assert!(!s.uploads.allow_unsized_multipart);
+        assert_eq!(s.uploads.unsized_part_rate, 7);
+        assert!(
+            !format!("{s:?}").contains("env-secret"),
+            "Debug shows no secret"
+        );
     }
 
     #[test]
@@ -728,6 +828,20 @@ mod tests {
             e.contains("S3LIFT_JWT_SECRET") && !e.contains("short"),
             "{e}"
         );
+        for (setting, value) in [
+            ("S3LIFT_KEY_SECRET", "too-short-key-secret"),
+            ("S3LIFT_ALLOW_UNSIZED_MULTIPART", "sometimes"),
+            ("S3LIFT_UNSIZED_PART_RATE", "0"),
+            ("S3LIFT_UNSIZED_PART_RATE", "fast"),
+        ] {
+            let e = Settings::load(None, &env(&[("S3LIFT_S3_BUCKET", "b-1"), (setting, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(setting), "{e} should name {setting}");
+            if setting == "S3LIFT_KEY_SECRET" {
+                assert!(!e.contains(value), "{e} shows the secret");
+            }
+        }
     }
 
     #[test]

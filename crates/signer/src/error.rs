@@ -19,10 +19,13 @@ pub enum ApiError {
     /// 400: malformed input.
     #[error("{0}")]
     BadRequest(String),
+    /// 400: a multipart create without `size` (see `unsized_parts.rs`).
+    #[error("{0}")]
+    SizeRequired(String),
     /// 401.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// 403: a key outside the caller's namespace.
+    /// 403: a key outside the caller's namespace, or whose tag does not match.
     #[error("{0}")]
     Key(#[from] KeyError),
     /// 413.
@@ -47,6 +50,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::SizeRequired(_) => ErrorCode::SizeRequired,
             ApiError::Auth(AuthError::Missing) => ErrorCode::MissingToken,
             ApiError::Auth(AuthError::InvalidToken(_)) => ErrorCode::InvalidToken,
             ApiError::Key(_) => ErrorCode::ForbiddenKey,

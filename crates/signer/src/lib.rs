@@ -6,7 +6,10 @@
 //! - [`config`]: layered settings (TOML file, then `S3LIFT_*`), checked at start.
 //! - [`auth`]: bearer tokens (HS256 JWT or a static table) → [`domain::Caller`].
 //! - [`domain`]: values parsed once at the edge (`Caller`, `UploadId`).
-//! - [`keys`]: `<prefix>/<caller>/<uuid>/<name>` keys that carry their approved plan.
+//! - [`keys`]: `<prefix>/<caller>/<uuid>.<tag>/<name>` keys that carry their approved
+//!   plan, authenticated by an HMAC under `S3LIFT_KEY_SECRET`.
+//! - [`unsized_parts`]: `size_required`, and the bounds of the Companion
+//!   compatibility mode for multipart uploads without a size.
 //! - [`limits`]: the content-type allowlist.
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
@@ -31,4 +34,5 @@ pub mod ratelimit;
 #[allow(missing_docs)]
 pub mod routes;
 pub mod store;
+pub mod unsized_parts;
 pub mod webhook;

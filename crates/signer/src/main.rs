@@ -152,6 +152,12 @@ async fn run() -> anyhow::Result<()> {
             let mut settings = Settings::load(cli.config.as_deref(), &env)?;
             settings.store.endpoint = Some(store.endpoint.clone());
             settings.store.path_style = true;
+            // Keys need a secret; dev makes one per run, printed so a restart can reuse it.
+            if settings.uploads.key_secret.is_none() {
+                let secret = s3lift_signer::keys::generate_secret();
+                println!("s3lift dev: S3LIFT_KEY_SECRET={} generated for this run (set it to keep keys valid across restarts)", secret.expose());
+                settings.uploads.key_secret = Some(secret);
+            }
             init_tracing(settings.server.log_json);
             let mut mounts = Vec::new();
             if pkg.is_dir() {

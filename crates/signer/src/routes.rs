@@ -20,12 +20,13 @@ use crate::auth::Authenticator;
 use crate::config::{Settings, SingleUploadMethod};
 use crate::domain::Caller;
 use crate::error::ApiError;
-use crate::keys::{Approved, ObjectKey};
+use crate::keys::{Approved, KeyIssuer, ObjectKey};
 use crate::limits::normalize_content_type;
 use crate::metrics::Metrics;
 use crate::presign::{presign_post, presign_url, BucketUrl, PresignRequest};
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
+use crate::unsized_parts::{refuse_when_off, size_required, UnsizedParts};
 use crate::webhook::Webhook;
 
 /// Everything the handlers share. Nothing in it is per-upload state: the
@@ -47,6 +48,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Completion webhook, when configured.
     pub webhook: Option<Webhook>,
+    /// Makes keys and checks their tags (`S3LIFT_KEY_SECRET`).
+    pub keys: KeyIssuer,
+    /// The bounds on uploads created without a size, when they are allowed.
+    pub unsized_parts: Option<UnsizedParts>,
 }
 
 /// A bounded cache of multipart uploads known to exist for a key, so that
@@ -141,11 +146,7 @@ fn parse_key(state: &AppState, caller: &Caller, key: &str) -> Result<ObjectKey, 
     if key.is_empty() {
         return Err(ApiError::BadRequest("`key` is required".into()));
     }
-    Ok(ObjectKey::parse_for(
-        key,
-        &state.settings.uploads.key_prefix,
-        caller,
-    )?)
+    Ok(state.keys.parse_for(key, caller)?)
 }
 
 fn check_type(state: &AppState, content_type: Option<&str>) -> Result<String, ApiError> {
@@ -302,16 +303,17 @@ async fn sign_single(
             )));
         }
     }
-    let key = ObjectKey::new(
-        &state.settings.uploads.key_prefix,
-        caller,
-        filename,
-        Approved {
-            size,
-            part_size: None,
-        },
-    )
-    .to_string();
+    let key = state
+        .keys
+        .issue(
+            caller,
+            filename,
+            Approved {
+                size,
+                part_size: None,
+            },
+        )
+        .to_string();
     let creds = state.store.credentials().await?;
     let ttl = state.settings.uploads.url_ttl;
     let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.clone())];
@@ -495,19 +497,17 @@ pub async fn create_multipart(
                     .map_err(|e| ApiError::TooLarge(e.to_string()))?,
             )
         }
-        None => None,
+        None if state.unsized_parts.is_some() => None,
+        None => return Err(size_required()),
     };
     let approved = Approved {
         size: plan.as_ref().map(PartPlan::size),
         part_size: plan.as_ref().map(PartPlan::part_size),
     };
-    let key = ObjectKey::new(
-        &state.settings.uploads.key_prefix,
-        &caller,
-        &body.base.filename,
-        approved,
-    )
-    .to_string();
+    let key = state
+        .keys
+        .issue(&caller, &body.base.filename, approved)
+        .to_string();
     let upload_id = state
         .store
         .create_multipart(
@@ -546,13 +546,20 @@ async fn sign_parts(
     checksums: Option<&ChecksumList>,
 ) -> Result<Vec<(u32, String, BTreeMap<String, String>)>, ApiError> {
     let plan = key.approved().plan();
-    if let Some(plan) = &plan {
-        if let Some(n) = numbers.iter().find(|n| n.get() > plan.part_count()) {
-            return Err(ApiError::BadRequest(format!(
-                "part {n} is beyond this upload's plan of {} parts",
-                plan.part_count()
-            )));
+    match &plan {
+        Some(plan) => {
+            if let Some(n) = numbers.iter().find(|n| n.get() > plan.part_count()) {
+                return Err(ApiError::BadRequest(format!(
+                    "part {n} is beyond this upload's plan of {} parts",
+                    plan.part_count()
+                )));
+            }
         }
+        None => refuse_when_off(state.unsized_parts.as_ref())?.check(
+            key.caller(),
+            numbers,
+            Instant::now(),
+        )?,
     }
     let key_string = key.to_string();
     ensure_upload(state, upload_id, &key_string).await?;

@@ -34,6 +34,7 @@ pub fn env_for(garage: &Garage, extra: &[(&str, &str)]) -> HashMap<String, Strin
         ("S3LIFT_STATIC_TOKENS", format!("{ALICE}=alice,{BOB}=bob")),
         ("S3LIFT_MAX_SIZE", (200 * 1024 * 1024).to_string()),
         ("S3LIFT_STORAGE_TIMEOUT_MS", "3000".to_owned()),
+        ("S3LIFT_KEY_SECRET", KEY_SECRET.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -314,3 +315,6 @@ pub fn policy_form(fields: &Value, len: usize, seed: u64) -> reqwest::multipart:
         .unwrap();
     f.part("file", file)
 }
+
+/// The `S3LIFT_KEY_SECRET` of every test signer ([`env_for`]).
+pub const KEY_SECRET: &str = "test-key-secret-that-is-long-enough-0123456789";

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use s3lift_testkit::{store_env, Garage, Signer};
+use s3lift_testkit::{random_key_secret, store_env, Garage, Signer};
 
 struct Target {
     host: String,
@@ -67,6 +67,7 @@ fn main() {
             let mut env = store_env(&g);
             env.push(("S3LIFT_STATIC_TOKENS".into(), "load-token=loader".into()));
             env.push(("S3LIFT_MAX_SIZE".into(), (100u64 << 30).to_string()));
+            env.push(("S3LIFT_KEY_SECRET".into(), random_key_secret()));
             let s = Signer::spawn(&bin, &env, &dir.path().join("signer.log"));
             let url = s.url();
             signer = Some((s, dir));
