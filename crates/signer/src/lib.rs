@@ -6,7 +6,8 @@
 //! - [`config`]: layered settings (TOML file, then `S3LIFT_*`), checked at start.
 //! - [`auth`]: bearer tokens (HS256 JWT or a static table) → [`auth::Caller`].
 //! - [`keys`]: `<prefix>/<caller>/<uuid>/<name>` keys that carry their approved plan.
-//! - [`limits`]: the content-type allowlist.
+//! - [`content_type`]: strict RFC 9110 content types, signed in canonical form.
+//! - [`limits`]: the content-type allowlist, and active content as attachments.
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
@@ -19,6 +20,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod content_type;
 pub mod dev;
 pub mod error;
 pub mod keys;
