@@ -876,6 +876,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.uploads.allowed_types.len(), 2);
-        assert!(s.uploads.allowed_types[0].matches("image/png"));
+        assert!(s.uploads.allowed_types[0]
+            .matches(&crate::content_type::ContentType::parse("image/png").unwrap()));
     }
 }

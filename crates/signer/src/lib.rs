@@ -10,7 +10,8 @@
 //!   plan, authenticated by an HMAC under `S3LIFT_KEY_SECRET`.
 //! - [`unsized_parts`]: `size_required`, and the bounds of the Companion
 //!   compatibility mode for multipart uploads without a size.
-//! - [`limits`]: the content-type allowlist.
+//! - [`content_type`]: strict RFC 9110 content types, signed in canonical form.
+//! - [`limits`]: the content-type allowlist, and active content as attachments.
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod content_type;
 pub mod dev;
 pub mod domain;
 pub mod error;

@@ -18,10 +18,11 @@ use serde::Deserialize;
 
 use crate::auth::Authenticator;
 use crate::config::{Settings, SingleUploadMethod};
+use crate::content_type::ContentType;
 use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::keys::{Approved, KeyIssuer, ObjectKey};
-use crate::limits::normalize_content_type;
+use crate::limits::{admit, Admitted};
 use crate::metrics::Metrics;
 use crate::presign::{presign_post, presign_url, BucketUrl, PresignRequest};
 use crate::ratelimit::RateLimiter;
@@ -149,20 +150,12 @@ fn parse_key(state: &AppState, caller: &Caller, key: &str) -> Result<ObjectKey, 
     Ok(state.keys.parse_for(key, caller)?)
 }
 
-fn check_type(state: &AppState, content_type: Option<&str>) -> Result<String, ApiError> {
-    let t = normalize_content_type(content_type).map_err(|m| ApiError::BadRequest(m.into()))?;
-    let allowed = &state.settings.uploads.allowed_types;
-    if !allowed.is_empty() && !allowed.iter().any(|p| p.matches(&t)) {
-        return Err(ApiError::UnsupportedType(format!(
-            "content type {t} is not accepted here (allowed: {})",
-            allowed
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok(t)
+/// Parses the caller's type strictly (400 when malformed) and checks it
+/// against the allowlist (415); see `content_type.rs` and `limits.rs`.
+fn check_type(state: &AppState, content_type: Option<&str>) -> Result<Admitted, ApiError> {
+    let t = ContentType::parse_or_default(content_type)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    admit(&state.settings.uploads.allowed_types, t).map_err(ApiError::UnsupportedType)
 }
 
 fn check_size(state: &AppState, size: u64) -> Result<(), ApiError> {
@@ -292,7 +285,11 @@ async fn sign_single(
     metadata: &BTreeMap<String, String>,
 ) -> Result<UploadParams, ApiError> {
     check_filename(filename)?;
-    let content_type = check_type(state, content_type)?;
+    let Admitted {
+        content_type,
+        disposition,
+    } = check_type(state, content_type)?;
+    let content_type = content_type.as_str();
     // S3 refuses a single PUT above 5 GiB: such files must go multipart.
     let single_max = state.settings.uploads.max_size.min(MAX_PART_SIZE);
     if let Some(size) = size {
@@ -316,7 +313,13 @@ async fn sign_single(
         .to_string();
     let creds = state.store.credentials().await?;
     let ttl = state.settings.uploads.url_ttl;
-    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.clone())];
+    // Signed, so the store keeps exactly these: the canonical type, and for
+    // active content the attachment disposition (a header the client must
+    // send with a PUT, a policy field of a POST).
+    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.into())];
+    if let Some(d) = disposition {
+        headers.push(("content-disposition".into(), d.into()));
+    }
     headers.extend(
         state
             .store
@@ -379,7 +382,7 @@ async fn sign_single(
                 &creds,
                 now(),
                 &key,
-                &content_type,
+                content_type,
                 range,
                 &extra,
                 Duration::from_secs(ttl),
@@ -475,7 +478,7 @@ pub async fn create_multipart(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_filename(&body.base.filename)?;
-    let content_type = check_type(&state, body.base.content_type.as_deref())?;
+    let admitted = check_type(&state, body.base.content_type.as_deref())?;
     let metadata = clean_metadata(
         body.base
             .metadata
@@ -512,7 +515,8 @@ pub async fn create_multipart(
         .store
         .create_multipart(
             &key,
-            &content_type,
+            admitted.content_type.as_str(),
+            admitted.disposition,
             metadata.into_iter().collect(),
             body.checksum_algorithm,
         )

@@ -214,11 +214,13 @@ impl Store {
         }
     }
 
-    /// `CreateMultipartUpload`.
+    /// `CreateMultipartUpload`, with the object's type and, for active
+    /// content, its `Content-Disposition` (see `limits.rs`).
     pub async fn create_multipart(
         &self,
         key: &str,
         content_type: &str,
+        content_disposition: Option<&str>,
         metadata: HashMap<String, String>,
         checksum: Option<ChecksumAlgorithm>,
     ) -> Result<String, StoreError> {
@@ -228,6 +230,7 @@ impl Store {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_content_disposition(content_disposition.map(str::to_owned))
             .set_metadata((!metadata.is_empty()).then_some(metadata))
             .set_checksum_algorithm(checksum.and_then(sdk_algorithm));
         match &self.sse {
