@@ -16,6 +16,7 @@
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
 //! - [`error`]: the one error type and its status codes.
+//! - [`openapi`]: the OpenAPI document, generated from the wire types.
 //! - [`ratelimit`], [`metrics`], [`webhook`]: operations.
 //! - [`app`]: building and running the server.
 //! - [`dev`]: the embedded store behind `s3lift-signer dev`.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod presign;
 pub mod ratelimit;
 #[allow(missing_docs)]

@@ -10,9 +10,9 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB, MIN_PART_SIZE};
 use s3lift_protocol::wire::{
-    BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartRequest,
-    CreateMultipartResponse, DownloadLink, ListedPart, SignedPart, UploadCompleted, UploadMethod,
-    UploadParams,
+    BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartBody,
+    CreateMultipartResponse, DownloadLink, ListedPart, ParamsBatchEntry, ParamsBatchRequest,
+    ParamsBatchResponse, SignedPart, UploadCompleted, UploadMethod, UploadParams,
 };
 use serde::Deserialize;
 
@@ -402,22 +402,6 @@ async fn sign_single(
     Ok(answer)
 }
 
-/// Body of `POST /s3/params` (extension): many small files signed in one call.
-#[derive(Deserialize)]
-pub struct ParamsBatch {
-    files: Vec<ParamsItem>,
-}
-
-#[derive(Deserialize)]
-struct ParamsItem {
-    filename: String,
-    #[serde(rename = "type", default)]
-    content_type: Option<String>,
-    size: u64,
-    #[serde(default)]
-    method: Option<UploadMethod>,
-}
-
 /// The most files one `POST /s3/params` may sign.
 const MAX_PARAMS_BATCH: usize = 100;
 
@@ -427,7 +411,7 @@ const MAX_PARAMS_BATCH: usize = 100;
 pub async fn params_batch(
     state: web::Data<AppState>,
     Authed(caller): Authed,
-    body: web::Json<ParamsBatch>,
+    body: web::Json<ParamsBatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let files = body.into_inner().files;
     if files.is_empty() || files.len() > MAX_PARAMS_BATCH {
@@ -449,32 +433,19 @@ pub async fn params_batch(
         )
         .await
         {
-            Ok(p) => serde_json::to_value(p).unwrap_or_default(),
-            Err(e) => serde_json::to_value(e.body()).unwrap_or_default(),
+            Ok(p) => ParamsBatchEntry::Signed(p),
+            Err(e) => ParamsBatchEntry::Refused(e.body()),
         };
         out.push(item);
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "params": out })))
-}
-
-/// Body of `POST /s3/multipart`, with our extensions read leniently.
-#[derive(Deserialize)]
-pub struct CreateBody {
-    #[serde(flatten)]
-    base: CreateMultipartRequest,
-    /// Extension: the client's preferred part size; the signer clamps it.
-    #[serde(default, rename = "partSize")]
-    part_size: Option<u64>,
-    /// Extension: the checksum algorithm parts will carry (`sha256`, `crc32`).
-    #[serde(default, rename = "checksumAlgorithm")]
-    checksum_algorithm: Option<s3lift_protocol::wire::ChecksumAlgorithm>,
+    Ok(HttpResponse::Ok().json(ParamsBatchResponse { params: out }))
 }
 
 /// `POST /s3/multipart`: create an upload and answer the plan.
 pub async fn create_multipart(
     state: web::Data<AppState>,
     Authed(caller): Authed,
-    body: web::Json<CreateBody>,
+    body: web::Json<CreateMultipartBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_filename(&body.base.filename)?;
@@ -906,12 +877,41 @@ pub async fn not_found() -> HttpResponse {
     })
 }
 
-/// Mounts the routes under the configured base path.
-/// `GET /openapi.json`: the OpenAPI 3 description of these routes.
-pub async fn openapi() -> HttpResponse {
+/// `GET /openapi.json`: the OpenAPI description of these routes, under the
+/// configured base path (built once, see `openapi.rs`).
+pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(include_str!("openapi.json"))
+        .body(crate::openapi::json(&state.settings.server.base_path))
+}
+
+/// Declares the protocol routes once: `PROTOCOL_ROUTES` lists them and
+/// `protocol_scope` mounts exactly them, so the list cannot drift from what
+/// is served (`tests/openapi.rs` checks `openapi.rs` documents each).
+macro_rules! protocol_routes {
+    ($($method:ident $path:literal => $handler:ident,)*) => {
+        /// Every protocol route as `(method, path under the base path)`.
+        pub const PROTOCOL_ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn protocol_scope(base: &str) -> actix_web::Scope {
+            web::scope(base)
+                $(.route($path, web::method(actix_web::http::Method::$method).to($handler)))*
+        }
+    };
+}
+
+// Mount protocol routes only here. Order matters: a literal segment comes
+// before a `{param}` in the same place.
+protocol_routes! {
+    GET "/params" => params,
+    POST "/params" => params_batch,
+    GET "/download" => download,
+    POST "/multipart" => create_multipart,
+    GET "/multipart/{uploadId}/batch" => sign_batch,
+    POST "/multipart/{uploadId}/complete" => complete,
+    GET "/multipart/{uploadId}/{partNumber}" => sign_one,
+    GET "/multipart/{uploadId}" => list_parts,
+    DELETE "/multipart/{uploadId}" => abort,
 }
 
 /// Mounts every route under `base` (the protocol) and at the root (operations).
@@ -921,20 +921,6 @@ pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi))
-            .service(
-                web::scope(base)
-                    .route("/params", web::get().to(params))
-                    .route("/params", web::post().to(params_batch))
-                    .route("/download", web::get().to(download))
-                    .route("/multipart", web::post().to(create_multipart))
-                    .route("/multipart/{uploadId}/batch", web::get().to(sign_batch))
-                    .route("/multipart/{uploadId}/complete", web::post().to(complete))
-                    .route(
-                        "/multipart/{uploadId}/{partNumber}",
-                        web::get().to(sign_one),
-                    )
-                    .route("/multipart/{uploadId}", web::get().to(list_parts))
-                    .route("/multipart/{uploadId}", web::delete().to(abort)),
-            );
+            .service(protocol_scope(base));
     }
 }
