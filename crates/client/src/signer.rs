@@ -189,6 +189,7 @@ pub fn static_code(code: &str) -> &'static str {
         MISSING_TOKEN,
         INVALID_TOKEN,
         FORBIDDEN_KEY,
+        FORBIDDEN_ORIGIN,
         NO_SUCH_UPLOAD,
         NO_SUCH_KEY,
         NOT_FOUND,

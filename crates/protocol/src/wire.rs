@@ -214,6 +214,9 @@ pub mod codes {
     pub const INVALID_TOKEN: &str = "invalid_token";
     /// 403: a key outside the caller's namespace.
     pub const FORBIDDEN_KEY: &str = "forbidden_key";
+    /// 403: a request authenticated by cookie from an origin that is not
+    /// allowed (cross-site request forgery protection).
+    pub const FORBIDDEN_ORIGIN: &str = "forbidden_origin";
     /// 404: the multipart upload does not exist (for this key).
     pub const NO_SUCH_UPLOAD: &str = "no_such_upload";
     /// 404: the object does not exist.

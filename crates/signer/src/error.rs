@@ -47,6 +47,7 @@ impl ApiError {
             ApiError::BadRequest(_) => codes::BAD_REQUEST,
             ApiError::Auth(AuthError::Missing) => codes::MISSING_TOKEN,
             ApiError::Auth(AuthError::InvalidToken(_)) => codes::INVALID_TOKEN,
+            ApiError::Auth(AuthError::ForbiddenOrigin) => codes::FORBIDDEN_ORIGIN,
             ApiError::Key(_) => codes::FORBIDDEN_KEY,
             ApiError::TooLarge(_) => codes::TOO_LARGE,
             ApiError::UnsupportedType(_) => codes::UNSUPPORTED_TYPE,
@@ -89,8 +90,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) | ApiError::InvalidParts(_) => StatusCode::BAD_REQUEST,
+            ApiError::Auth(AuthError::ForbiddenOrigin) | ApiError::Key(_) => StatusCode::FORBIDDEN,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Key(_) => StatusCode::FORBIDDEN,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -114,7 +115,7 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited(secs) = self {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let ApiError::Auth(_) = self {
+        if let ApiError::Auth(AuthError::Missing | AuthError::InvalidToken(_)) = self {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         resp.json(self.body())

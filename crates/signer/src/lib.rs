@@ -4,7 +4,9 @@
 //! a load balancer: everything an upload needs later is in its key.
 //!
 //! - [`config`]: layered settings (TOML file, then `S3LIFT_*`), checked at start.
-//! - [`auth`]: bearer tokens (HS256 JWT or a static table) → [`auth::Caller`].
+//! - [`auth`]: tokens (JWT or a static table) → [`auth::Caller`].
+//! - [`jwks`]: an identity provider's keys (RS256, ES256, EdDSA), cached.
+//! - [`cookie`]: the token from a header or the auth cookie, with the Origin check.
 //! - [`keys`]: `<prefix>/<caller>/<uuid>/<name>` keys that carry their approved plan.
 //! - [`limits`]: the content-type allowlist.
 //! - [`presign`]: SigV4 query presigning and POST policies.
@@ -19,8 +21,10 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod cookie;
 pub mod dev;
 pub mod error;
+pub mod jwks;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
@@ -29,4 +33,6 @@ pub mod ratelimit;
 #[allow(missing_docs)]
 pub mod routes;
 pub mod store;
+#[cfg(test)]
+mod test_keys;
 pub mod webhook;
