@@ -8,11 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchBrowser, ROOT, seededBytes, serveStatic, sha256, startStack, TOKEN, watchPage } from '../lib/harness.mjs';
+import { launchBrowser, ROOT, seededBytes, sha256, startStack, TOKEN, watchPage } from '../lib/harness.mjs';
 
 const COOKIE = 's3lift_session';
 const cleanup = [];
-let stack, browser, site, dir;
+let stack, browser, dir;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>Uppy cookie auth</title>
 <script type="module">
@@ -45,8 +45,6 @@ before(async () => {
     },
   });
   cleanup.push(stack.stop);
-  site = await serveStatic({ '/': dir });
-  cleanup.push(site.close);
   browser = await launchBrowser();
   cleanup.push(() => browser.close());
 });
@@ -93,15 +91,6 @@ test('without the cookie the signer answers 401, and Uppy reports the failure', 
   await context.close();
 });
 
-test('a page on another origin cannot use the cookie (CSRF): 403 forbidden_origin', async () => {
-  // Another port of 127.0.0.1 is the same *site*, so a Lax cookie is sent:
-  // only the Origin check stands between that page and the caller's token.
-  const { context, page } = await openPage(TOKEN, site.url);
-  const seen = page.waitForResponse((r) => r.url().includes('filename=csrf.bin'));
-  await page.evaluate(async (signer) => {
-    await fetch(`${signer}/s3/params?filename=csrf.bin&type=application/octet-stream`, { credentials: 'include' }).catch(() => {});
-  }, stack.signer);
-  const res = await seen;
-  assert.equal(res.status(), 403);
-  await context.close();
-});
+// Another origin sending the cookie (CSRF) gets 403 forbidden_origin: see
+// crates/signer/tests/identity.rs `cookie_auth_needs_an_allowed_origin` (Chromium
+// reports no response event for the CORS-blocked answer, so it is checked there).
