@@ -20,6 +20,9 @@ pub enum ErrorCode {
     InvalidToken,
     /// 403: a key outside the caller's namespace, or one this signer did not make.
     ForbiddenKey,
+    /// 403: a request authenticated by cookie from an origin that is not allowed
+    /// (cross-site request forgery protection).
+    ForbiddenOrigin,
     /// 404: the multipart upload does not exist (for this key).
     NoSuchUpload,
     /// 404: the object does not exist.
@@ -74,12 +77,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::BadRequest,
         ErrorCode::SizeRequired,
         ErrorCode::MissingToken,
         ErrorCode::InvalidToken,
         ErrorCode::ForbiddenKey,
+        ErrorCode::ForbiddenOrigin,
         ErrorCode::NoSuchUpload,
         ErrorCode::NoSuchKey,
         ErrorCode::NotFound,
@@ -114,6 +118,7 @@ impl ErrorCode {
             ErrorCode::MissingToken => "missing_token",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ForbiddenKey => "forbidden_key",
+            ErrorCode::ForbiddenOrigin => "forbidden_origin",
             ErrorCode::NoSuchUpload => "no_such_upload",
             ErrorCode::NoSuchKey => "no_such_key",
             ErrorCode::NotFound => "not_found",
@@ -152,7 +157,7 @@ impl ErrorCode {
         Some(match self {
             ErrorCode::BadRequest | ErrorCode::SizeRequired | ErrorCode::InvalidParts => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,
-            ErrorCode::ForbiddenKey => 403,
+            ErrorCode::ForbiddenKey | ErrorCode::ForbiddenOrigin => 403,
             ErrorCode::NoSuchUpload | ErrorCode::NoSuchKey | ErrorCode::NotFound => 404,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedType => 415,

@@ -300,6 +300,9 @@ pub mod codes {
     /// 403: a key outside the caller's namespace, or one whose authenticated
     /// plan was altered (or made under another key secret).
     pub const FORBIDDEN_KEY: &str = ErrorCode::ForbiddenKey.as_str();
+    /// 403: a request authenticated by cookie from an origin that is not
+    /// allowed (cross-site request forgery protection).
+    pub const FORBIDDEN_ORIGIN: &str = ErrorCode::ForbiddenOrigin.as_str();
     /// 404: the multipart upload does not exist (for this key).
     pub const NO_SUCH_UPLOAD: &str = ErrorCode::NoSuchUpload.as_str();
     /// 404: the object does not exist.

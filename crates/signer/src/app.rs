@@ -84,7 +84,10 @@ impl Application {
                 .app_data(query_config())
                 .app_data(path_config())
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))))
-                .wrap(cors(&state.settings.server.allowed_origins))
+                .wrap(cors(
+                    &state.settings.server.allowed_origins,
+                    state.settings.auth.auth_cookie.is_some(),
+                ))
                 .wrap_fn(|req, srv| {
                     let started = Instant::now();
                     let method = req.method().to_string();
@@ -127,7 +130,10 @@ impl Application {
     }
 }
 
-fn cors(origins: &[String]) -> Cors {
+/// CORS for the listed origins. With cookie auth, listed origins (never `*`)
+/// may send credentials (Fetch standard: a credentialed answer must name the
+/// origin); requests from unlisted origins are refused by `crate::cookie`.
+fn cors(origins: &[String], cookie_auth: bool) -> Cors {
     let mut c = Cors::default()
         .allowed_methods(["GET", "POST", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
@@ -139,6 +145,9 @@ fn cors(origins: &[String]) -> Cors {
         } else {
             c.allowed_origin(o)
         };
+    }
+    if cookie_auth && !origins.iter().any(|o| o == "*") {
+        c = c.supports_credentials();
     }
     c
 }

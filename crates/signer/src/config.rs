@@ -123,6 +123,15 @@ pub struct AuthSettings {
     pub jwt_secret: Option<Secret>,
     /// `S3LIFT_STATIC_TOKENS`: token → caller.
     pub static_tokens: StaticTokens,
+    /// `S3LIFT_JWT_AUDIENCE`: accepted `aud` values; empty means not checked.
+    pub jwt_audience: Vec<String>,
+    /// `S3LIFT_JWT_ISSUER`: accepted `iss` values; empty means not checked.
+    pub jwt_issuer: Vec<String>,
+    /// `S3LIFT_JWKS_URL` or `S3LIFT_JWKS_FILE`: keys for RS256/ES256/EdDSA JWTs.
+    pub jwks: Option<crate::jwks::JwksSource>,
+    /// `S3LIFT_AUTH_COOKIE`: the cookie a token is read from when a request
+    /// has no `Authorization` header.
+    pub auth_cookie: Option<String>,
     /// `S3LIFT_ALLOW_ANONYMOUS`.
     pub allow_anonymous: bool,
 }
@@ -240,6 +249,11 @@ struct FileSettings {
     key_prefix: Option<String>,
     jwt_secret: Option<Secret>,
     static_tokens: Option<HashMap<String, String>>,
+    jwt_audience: Option<String>,
+    jwt_issuer: Option<String>,
+    jwks_url: Option<String>,
+    jwks_file: Option<String>,
+    auth_cookie: Option<String>,
     allow_anonymous: Option<bool>,
     max_size: Option<u64>,
     allowed_types: Option<Vec<String>>,
@@ -299,7 +313,8 @@ impl Settings {
         Self::merge(file, env)
     }
 
-    fn merge(f: FileSettings, env: &dyn Env) -> Result<Settings, ConfigError> {
+    fn merge(mut f: FileSettings, env: &dyn Env) -> Result<Settings, ConfigError> {
+        let identity = identity_settings(&mut f, env)?;
         let bind_text = env
             .get("S3LIFT_BIND")
             .or(f.bind)
@@ -402,6 +417,19 @@ impl Settings {
             Some(v) => parse_token_table(&v)?,
             None => f.static_tokens.unwrap_or_default(),
         };
+        for (i, (token, caller)) in static_tokens.iter().enumerate() {
+            // 16 characters: a token is a password that never changes and
+            // is tried at network speed. The message never shows the token.
+            if token.chars().count() < MIN_STATIC_TOKEN_LEN {
+                return Err(invalid(
+                    "S3LIFT_STATIC_TOKENS",
+                    format!(
+                        "the token for caller `{caller}` (entry {}) is shorter than {MIN_STATIC_TOKEN_LEN} characters",
+                        i + 1
+                    ),
+                ));
+            }
+        }
         let static_tokens = parse_static_tokens(static_tokens)?;
         let allow_anonymous = match env.get("S3LIFT_ALLOW_ANONYMOUS") {
             Some(v) => parse_bool("S3LIFT_ALLOW_ANONYMOUS", &v)?,
@@ -586,6 +614,10 @@ impl Settings {
             auth: AuthSettings {
                 jwt_secret,
                 static_tokens,
+                jwt_audience: identity.audience,
+                jwt_issuer: identity.issuer,
+                jwks: identity.jwks,
+                auth_cookie: identity.cookie,
                 allow_anonymous,
             },
             uploads: UploadSettings {
@@ -642,12 +674,6 @@ fn parse_token_table(v: &str) -> Result<HashMap<String, String>, ConfigError> {
                 format!("entry {} must look like token=caller", i + 1),
             )
         })?;
-        if token.len() < 8 {
-            return Err(invalid(
-                "S3LIFT_STATIC_TOKENS",
-                format!("the token of entry {} is shorter than 8 characters", i + 1),
-            ));
-        }
         table.insert(token.to_owned(), caller.trim().to_owned());
     }
     Ok(table)
@@ -666,6 +692,85 @@ fn parse_static_tokens(table: HashMap<String, String>) -> Result<StaticTokens, C
         entries.push((Secret::new(token), caller));
     }
     Ok(StaticTokens(entries))
+}
+
+/// The shortest static token accepted.
+pub const MIN_STATIC_TOKEN_LEN: usize = 16;
+
+struct Identity {
+    audience: Vec<String>,
+    issuer: Vec<String>,
+    jwks: Option<crate::jwks::JwksSource>,
+    cookie: Option<String>,
+}
+
+/// `S3LIFT_JWT_AUDIENCE`, `S3LIFT_JWT_ISSUER`, `S3LIFT_JWKS_URL`,
+/// `S3LIFT_JWKS_FILE` and `S3LIFT_AUTH_COOKIE`. A key file is read and
+/// parsed here, once, so a bad one stops the start.
+fn identity_settings(f: &mut FileSettings, env: &dyn Env) -> Result<Identity, ConfigError> {
+    use crate::jwks::{JwksSource, KeySet};
+    let audience = env
+        .get("S3LIFT_JWT_AUDIENCE")
+        .or(f.jwt_audience.take())
+        .map(|v| split_list(&v))
+        .unwrap_or_default();
+    let issuer = env
+        .get("S3LIFT_JWT_ISSUER")
+        .or(f.jwt_issuer.take())
+        .map(|v| split_list(&v))
+        .unwrap_or_default();
+    let url = env.get("S3LIFT_JWKS_URL").or(f.jwks_url.take());
+    let file = env.get("S3LIFT_JWKS_FILE").or(f.jwks_file.take());
+    let jwks = match (url, file) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "S3LIFT_JWKS_URL",
+                "set S3LIFT_JWKS_URL or S3LIFT_JWKS_FILE, not both".into(),
+            ))
+        }
+        (Some(url), None) => {
+            // Keys fetched over plain HTTP could be swapped on the way;
+            // loopback is allowed for local IdPs and tests.
+            let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                .iter()
+                .any(|p| {
+                    url.strip_prefix(p)
+                        .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+                });
+            if !(url.starts_with("https://") || loopback) {
+                return Err(invalid(
+                    "S3LIFT_JWKS_URL",
+                    format!("`{url}` must be an https URL (http only on localhost)"),
+                ));
+            }
+            Some(JwksSource::Url(url))
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read(&path)
+                .map_err(|e| invalid("S3LIFT_JWKS_FILE", format!("cannot read {path}: {e}")))?;
+            let keys = KeySet::parse(&text)
+                .map_err(|e| invalid("S3LIFT_JWKS_FILE", format!("{path}: {e}")))?;
+            Some(JwksSource::File { path, keys })
+        }
+        (None, None) => None,
+    };
+    let cookie = env.get("S3LIFT_AUTH_COOKIE").or(f.auth_cookie.take());
+    if let Some(c) = &cookie {
+        // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
+        let token_char = |ch: char| ch.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(ch);
+        if c.is_empty() || !c.chars().all(token_char) {
+            return Err(invalid(
+                "S3LIFT_AUTH_COOKIE",
+                format!("`{c}` is not a cookie name (letters, digits and !#$%&'*+-.^_`|~)"),
+            ));
+        }
+    }
+    Ok(Identity {
+        audience,
+        issuer,
+        jwks,
+        cookie,
+    })
 }
 
 /// S3's bucket naming rules (3-63 chars, lower-case letters, digits, `-` and `.`).
@@ -851,7 +956,7 @@ mod tests {
             None,
             &env(&[
                 ("S3LIFT_S3_BUCKET", "b-1"),
-                ("S3LIFT_STATIC_TOKENS", "tok-hunter2-xyz=alice"),
+                ("S3LIFT_STATIC_TOKENS", "tok-hunter2-xyz-0001=alice"),
                 ("S3LIFT_JWT_SECRET", "jwt-hunter2-jwt-hunter2-jwt-hunter2"),
                 (
                     "S3LIFT_WEBHOOK_URL",

@@ -53,6 +53,7 @@ impl ApiError {
             ApiError::SizeRequired(_) => ErrorCode::SizeRequired,
             ApiError::Auth(AuthError::Missing) => ErrorCode::MissingToken,
             ApiError::Auth(AuthError::InvalidToken(_)) => ErrorCode::InvalidToken,
+            ApiError::Auth(AuthError::ForbiddenOrigin) => ErrorCode::ForbiddenOrigin,
             ApiError::Key(_) => ErrorCode::ForbiddenKey,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedType(_) => ErrorCode::UnsupportedType,
@@ -110,7 +111,7 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited(secs) = self {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let ApiError::Auth(_) = self {
+        if let ApiError::Auth(AuthError::Missing | AuthError::InvalidToken(_)) = self {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         resp.json(self.body())

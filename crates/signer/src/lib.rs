@@ -12,6 +12,8 @@
 //!   compatibility mode for multipart uploads without a size.
 //! - [`content_type`]: strict RFC 9110 content types, signed in canonical form.
 //! - [`limits`]: the content-type allowlist, and active content as attachments.
+//! - [`jwks`]: an identity provider's keys (RS256, ES256, EdDSA), cached.
+//! - [`cookie`]: the token from a header or the auth cookie, with the Origin check.
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
@@ -26,9 +28,11 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod content_type;
+pub mod cookie;
 pub mod dev;
 pub mod domain;
 pub mod error;
+pub mod jwks;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
@@ -38,5 +42,7 @@ pub mod ratelimit;
 #[allow(missing_docs)]
 pub mod routes;
 pub mod store;
+#[cfg(test)]
+mod test_keys;
 pub mod unsized_parts;
 pub mod webhook;

@@ -2,7 +2,7 @@
 //! into domain types at the edge, then signs or calls the store.
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::{ready, Ready};
+use std::future::ready;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::auth::Authenticator;
 use crate::config::{Settings, SingleUploadMethod};
 use crate::content_type::ContentType;
+use crate::cookie::Credential;
 use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::keys::{Approved, KeyIssuer, ObjectKey};
@@ -29,6 +30,7 @@ use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 use crate::unsized_parts::{refuse_when_off, size_required, UnsizedParts};
 use crate::webhook::Webhook;
+use futures_util::future::LocalBoxFuture;
 
 /// Everything the handlers share. Nothing in it is per-upload state: the
 /// verified-uploads set is a cache any replica can rebuild from the store.
@@ -104,28 +106,32 @@ pub struct Authed(pub Caller);
 
 impl FromRequest for Authed {
     type Error = ApiError;
-    type Future = Ready<Result<Authed, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Authed, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::BadRequest("server misconfigured".into())));
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return Box::pin(ready(Err(ApiError::BadRequest(
+                "server misconfigured".into(),
+            ))));
         };
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
-        let result = state
-            .auth
-            .authenticate(header)
-            .map_err(ApiError::from)
-            .and_then(|caller| {
-                if let Some(l) = &state.limiter {
-                    l.check(caller.as_str(), Instant::now())
-                        .map_err(ApiError::RateLimited)?;
-                }
-                Ok(Authed(caller))
-            });
-        ready(result)
+        let s = &state.settings;
+        let credential = crate::cookie::credential(
+            req,
+            s.auth.auth_cookie.as_deref(),
+            &s.server.allowed_origins,
+        );
+        Box::pin(async move {
+            let caller = match credential? {
+                Credential::Header(h) => state.auth.authenticate(Some(&h)).await?,
+                Credential::Cookie(t) => state.auth.authenticate_token(&t).await?,
+                Credential::None => state.auth.authenticate(None).await?,
+            };
+            if let Some(l) = &state.limiter {
+                l.check(caller.as_str(), Instant::now())
+                    .map_err(ApiError::RateLimited)?;
+            }
+            Ok(Authed(caller))
+        })
     }
 }
 

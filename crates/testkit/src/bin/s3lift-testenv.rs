@@ -67,7 +67,7 @@ fn main() {
     let mut env = store_env(&garage);
     env.push((
         "S3LIFT_STATIC_TOKENS".into(),
-        "test-token=alice,bob-token=bob".into(),
+        "test-token-alice-0001=alice,test-token-bob-00001=bob".into(),
     ));
     env.push(("S3LIFT_ALLOWED_ORIGINS".into(), "*".into()));
     // One key secret for every replica, so each accepts the others' keys.
