@@ -109,6 +109,12 @@ pub struct Settings {
     pub static_dir: Option<String>,
     /// `S3LIFT_LOG_FORMAT`: `text` or `json`.
     pub log_json: bool,
+    /// `S3LIFT_WEBHOOK_SECRET`: the HMAC key of `X-S3lift-Signature`;
+    /// required (at least 32 bytes) when `S3LIFT_WEBHOOK_URL` is set.
+    pub webhook_secret: Option<Secret>,
+    /// `S3LIFT_METRICS_BIND`: serve `/metrics` on this address only (and no
+    /// longer on `S3LIFT_BIND`); `None` keeps it on the main listener.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A setting that cannot be used. Its message names the setting.
@@ -169,6 +175,8 @@ struct FileSettings {
     storage_timeout_ms: Option<u64>,
     static_dir: Option<String>,
     log_format: Option<String>,
+    webhook_secret: Option<Secret>,
+    metrics_bind: Option<String>,
 }
 
 /// A source of `S3LIFT_*` values: the process environment, or a map in tests.
@@ -452,6 +460,36 @@ impl Settings {
             }
         };
 
+        // Operations (ops): webhook signing and the metrics listener.
+        let webhook_secret = env
+            .get("S3LIFT_WEBHOOK_SECRET")
+            .map(Secret::new)
+            .or(f.webhook_secret);
+        match (&webhook_url, &webhook_secret) {
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    setting: "S3LIFT_WEBHOOK_SECRET",
+                    reason: "S3LIFT_WEBHOOK_URL is set, and its events are signed with this secret (at least 32 bytes)",
+                })
+            }
+            (_, Some(s)) if s.expose().len() < 32 => {
+                return Err(invalid(
+                    "S3LIFT_WEBHOOK_SECRET",
+                    "must be at least 32 bytes (HMAC-SHA256 key)".into(),
+                ))
+            }
+            _ => {}
+        }
+        let metrics_bind = match env.get("S3LIFT_METRICS_BIND").or(f.metrics_bind) {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                invalid(
+                    "S3LIFT_METRICS_BIND",
+                    format!("`{text}` is not an address like 127.0.0.1:9090"),
+                )
+            })?),
+        };
+
         Ok(Settings {
             bind,
             base_path,
@@ -476,6 +514,8 @@ impl Settings {
             storage_timeout_ms,
             static_dir,
             log_json,
+            webhook_secret,
+            metrics_bind,
         })
     }
 }
@@ -639,6 +679,35 @@ mod tests {
             e.contains("S3LIFT_JWT_SECRET") && !e.contains("short"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn webhook_needs_a_long_secret_and_metrics_bind_parses() {
+        let hook = [
+            ("S3LIFT_S3_BUCKET", "b-1"),
+            ("S3LIFT_WEBHOOK_URL", "http://hook.example/x"),
+        ];
+        let e = Settings::load(None, &env(&hook)).unwrap_err().to_string();
+        assert!(e.contains("S3LIFT_WEBHOOK_SECRET"), "{e}");
+        let mut short = hook.to_vec();
+        short.push(("S3LIFT_WEBHOOK_SECRET", "tooshort"));
+        let e = Settings::load(None, &env(&short)).unwrap_err().to_string();
+        assert!(
+            e.contains("S3LIFT_WEBHOOK_SECRET") && !e.contains("tooshort"),
+            "{e}"
+        );
+        let mut ok = hook.to_vec();
+        ok.push(("S3LIFT_WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef"));
+        ok.push(("S3LIFT_METRICS_BIND", "127.0.0.1:9090"));
+        let s = Settings::load(None, &env(&ok)).unwrap();
+        assert_eq!(s.metrics_bind.unwrap().port(), 9090);
+        let e = Settings::load(
+            None,
+            &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_METRICS_BIND", "nope")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("S3LIFT_METRICS_BIND"), "{e}");
     }
 
     #[test]

@@ -11,8 +11,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB, MIN_PART_SIZE};
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartRequest,
-    CreateMultipartResponse, DownloadLink, ListedPart, SignedPart, UploadCompleted, UploadMethod,
-    UploadParams,
+    CreateMultipartResponse, DownloadLink, ListedPart, SignedPart, UploadMethod, UploadParams,
 };
 use serde::Deserialize;
 
@@ -801,15 +800,7 @@ pub async fn complete(
         .await?;
     state.verified.remove(upload_id, &key_string);
     tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
-    if let Some(w) = &state.webhook {
-        w.notify(UploadCompleted {
-            key: key_string.clone(),
-            bucket: state.url.bucket().to_owned(),
-            size: total,
-            etag: etag.clone(),
-            caller: caller.as_str().to_owned(),
-        });
-    }
+    crate::webhook::after_multipart(&state, &key_string, total, &etag, &caller);
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
@@ -874,13 +865,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-/// `GET /metrics`.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
-}
-
 /// Any other path: a JSON 404 like every other error.
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(s3lift_protocol::wire::ErrorBody {
@@ -898,16 +882,20 @@ pub async fn openapi() -> HttpResponse {
 }
 
 /// Mounts every route under `base` (the protocol) and at the root (operations).
+/// `/metrics` is mounted by `app.rs`: on the main listener, or on its own.
 pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi))
             .service(
                 web::scope(base)
                     .route("/params", web::get().to(params))
                     .route("/params", web::post().to(params_batch))
+                    .route(
+                        "/params/complete",
+                        web::post().to(crate::single_complete::params_complete),
+                    )
                     .route("/download", web::get().to(download))
                     .route("/multipart", web::post().to(create_multipart))
                     .route("/multipart/{uploadId}/batch", web::get().to(sign_batch))
