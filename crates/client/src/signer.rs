@@ -20,6 +20,8 @@ pub struct Signer {
     pub retry: RetryPolicy,
     /// A call with no answer after this long is aborted and retried (0: never).
     pub timeout_ms: u32,
+    /// The signer lacks `POST /params/complete` (Companion): not asked again.
+    pub complete_unsupported: std::cell::Cell<bool>,
 }
 
 #[derive(Clone, Copy)]
@@ -199,6 +201,7 @@ pub fn static_code(code: &str) -> &'static str {
         STORAGE_ERROR,
         STORAGE_UNAVAILABLE,
         INTERNAL,
+        FORBIDDEN_HOST,
     ] {
         if c == code {
             return c;
