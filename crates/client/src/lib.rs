@@ -11,12 +11,14 @@
 //! - [`upload`]: one file's upload (single request or multipart) and the shared pool.
 //! - [`transport`]: `xhr` (byte progress) and `fetch` part requests, with stall detection.
 //! - [`signer`]: docs/protocol.md calls through gloo-net.
+//! - [`confirm`]: `POST /params/complete` after a single-request upload (the webhook).
 //! - [`js`]: timers, deferred promises, errors with machine codes.
 //!
 //! The decisions themselves (planning, retry verdicts, backoff, AIMD
 //! concurrency, progress, completeness) live in `s3lift_protocol`, tested natively.
 
 pub mod batch;
+pub mod confirm;
 pub mod decode;
 pub mod js;
 pub mod signer;
@@ -84,8 +86,10 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
-/** What `upload.done` resolves to. */
-export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null }
+/** What `upload.done` resolves to. `confirmed`: the signer checked the stored object and sent
+ *  its `upload.completed` webhook (false against Companion, or when a small file's
+ *  `POST /params/complete` kept failing after retries: the object is stored either way). */
+export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean }
 
 export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled';
 
@@ -255,6 +259,7 @@ fn config(o: &JsValue) -> Result<Config, UploadError> {
             headers: get(o, "headers"),
             retry,
             timeout_ms: stall_ms,
+            complete_unsupported: std::cell::Cell::new(false),
         }),
         concurrency: concurrency as u32,
         part_size,

@@ -21,6 +21,8 @@ pub struct Signer {
     pub retry: RetryPolicy,
     /// A call with no answer after this long is aborted and retried (0: never).
     pub timeout_ms: u32,
+    /// The signer lacks `POST /params/complete` (Companion): not asked again.
+    pub complete_unsupported: std::cell::Cell<bool>,
 }
 
 #[derive(Clone, Copy)]

@@ -372,6 +372,7 @@ impl Inner {
                 size,
             };
             let params = self.batcher.sign(&self.cfg.signer, req).await?;
+            let key = params.key.clone();
             self.pool.acquire().await;
             let out = if gen == self.generation.get() {
                 self.single_attempt(size, params, gen).await
@@ -380,7 +381,17 @@ impl Inner {
             };
             self.pool.release();
             match out {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    let result: Object = v.unchecked_into();
+                    match key {
+                        Some(key) => {
+                            crate::confirm::confirm(&self.cfg.signer, &key, &result).await?
+                        }
+                        // An old Companion names no key: nothing to confirm.
+                        None => set(&result, "confirmed", false),
+                    }
+                    return Ok(result.into());
+                }
                 // Paused, or the URL expired: new params are asked for on the next turn.
                 Err(Attempt::Stood | Attempt::Expired) => continue,
                 Err(Attempt::Fatal(e)) => return Err(e),
@@ -941,6 +952,8 @@ impl Inner {
             .await?;
         self.forget_record();
         let r = Object::new();
+        // The signer's complete is the confirmation (and fires its webhook).
+        set(&r, "confirmed", true);
         set(&r, "key", done.key.unwrap_or(key));
         set(
             &r,

@@ -23,6 +23,9 @@ pub enum ErrorCode {
     /// 403: a request authenticated by cookie from an origin that is not allowed
     /// (cross-site request forgery protection).
     ForbiddenOrigin,
+    /// 403: `s3lift-signer dev` answers only to a loopback `Host` (a DNS
+    /// rebinding guard).
+    ForbiddenHost,
     /// 404: the multipart upload does not exist (for this key).
     NoSuchUpload,
     /// 404: the object does not exist.
@@ -77,13 +80,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::BadRequest,
         ErrorCode::SizeRequired,
         ErrorCode::MissingToken,
         ErrorCode::InvalidToken,
         ErrorCode::ForbiddenKey,
         ErrorCode::ForbiddenOrigin,
+        ErrorCode::ForbiddenHost,
         ErrorCode::NoSuchUpload,
         ErrorCode::NoSuchKey,
         ErrorCode::NotFound,
@@ -119,6 +123,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ForbiddenKey => "forbidden_key",
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
+            ErrorCode::ForbiddenHost => "forbidden_host",
             ErrorCode::NoSuchUpload => "no_such_upload",
             ErrorCode::NoSuchKey => "no_such_key",
             ErrorCode::NotFound => "not_found",
@@ -157,7 +162,7 @@ impl ErrorCode {
         Some(match self {
             ErrorCode::BadRequest | ErrorCode::SizeRequired | ErrorCode::InvalidParts => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,
-            ErrorCode::ForbiddenKey | ErrorCode::ForbiddenOrigin => 403,
+            ErrorCode::ForbiddenKey | ErrorCode::ForbiddenOrigin | ErrorCode::ForbiddenHost => 403,
             ErrorCode::NoSuchUpload | ErrorCode::NoSuchKey | ErrorCode::NotFound => 404,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedType => 415,

@@ -268,19 +268,52 @@ pub struct ErrorBody {
     pub code: String,
 }
 
-/// The payload of the optional webhook, sent after each successful complete.
+/// The `type` of every [`UploadCompleted`] event.
+pub const UPLOAD_COMPLETED: &str = "upload.completed";
+
+/// The payload of the optional webhook, sent once per completed upload,
+/// multipart (`POST …/complete`) or single request (`POST /s3/params/complete`).
+/// Signed with `X-S3lift-Signature` (see `docs/deploy.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UploadCompleted {
+    /// Event id: the same for every delivery of this event (retries included),
+    /// so a receiver can drop duplicates.
+    pub id: String,
+    /// Always [`UPLOAD_COMPLETED`].
+    #[serde(rename = "type")]
+    pub kind: String,
     /// Object key.
     pub key: String,
     /// Bucket.
     pub bucket: String,
-    /// Object size in bytes.
+    /// Object size in bytes, as the store reports it.
     pub size: u64,
     /// Object ETag.
     pub etag: String,
+    /// The stored `Content-Type`; `null` when the store did not say.
+    pub content_type: Option<String>,
     /// Identity of the uploader.
     pub caller: String,
+    /// When the signer saw the upload complete, RFC 3339 UTC (`2026-12-02T10:00:00Z`).
+    pub completed_at: String,
+}
+
+/// Answer of `POST /s3/params/complete?key=` (extension): the object a
+/// single-request upload stored, as the store reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SingleCompleteResponse {
+    /// The object key.
+    pub key: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The object's URL.
+    pub location: String,
+    /// The object's ETag.
+    pub etag: String,
+    /// The object's size in bytes.
+    pub size: u64,
 }
 
 /// The machine codes of [`ErrorBody::code`] as strings, for matching; each is
@@ -323,6 +356,8 @@ pub mod codes {
     pub const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
     /// 500: a bug on our side (never bad input).
     pub const INTERNAL: &str = ErrorCode::Internal.as_str();
+    /// 403: `s3lift-signer dev` answers only to a loopback `Host` (DNS rebinding guard).
+    pub const FORBIDDEN_HOST: &str = ErrorCode::ForbiddenHost.as_str();
 }
 
 /// Metadata values without `serde_json` in the wasm client: a client may send

@@ -93,6 +93,9 @@ pub struct ServerSettings {
     pub static_dir: Option<String>,
     /// `S3LIFT_LOG_FORMAT`: `text` or `json`.
     pub log_json: bool,
+    /// `S3LIFT_METRICS_BIND`: serve `/metrics` on this address only (and no
+    /// longer on `S3LIFT_BIND`); `None` keeps it on the main listener.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The store the signer presigns for.
@@ -167,6 +170,9 @@ pub struct UploadSettings {
 pub struct WebhookSettings {
     /// `S3LIFT_WEBHOOK_URL`: a secret, since receivers often carry a token in it.
     pub url: Secret,
+    /// `S3LIFT_WEBHOOK_SECRET`: the HMAC key of `X-S3lift-Signature`;
+    /// required (at least 32 bytes) when `S3LIFT_WEBHOOK_URL` is set.
+    pub secret: Secret,
 }
 
 /// `S3LIFT_STATIC_TOKENS`, parsed: each token with its caller. `Debug` shows
@@ -271,6 +277,8 @@ struct FileSettings {
     key_secret: Option<Secret>,
     allow_unsized_multipart: Option<bool>,
     unsized_part_rate: Option<u32>,
+    webhook_secret: Option<Secret>,
+    metrics_bind: Option<String>,
 }
 
 /// A source of `S3LIFT_*` values: the process environment, or a map in tests.
@@ -593,6 +601,36 @@ impl Settings {
             ));
         }
 
+        // Operations (ops): webhook signing and the metrics listener.
+        let webhook_secret = env
+            .get("S3LIFT_WEBHOOK_SECRET")
+            .map(Secret::new)
+            .or(f.webhook_secret);
+        match (&webhook_url, &webhook_secret) {
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    setting: "S3LIFT_WEBHOOK_SECRET",
+                    reason: "S3LIFT_WEBHOOK_URL is set, and its events are signed with this secret (at least 32 bytes)",
+                })
+            }
+            (_, Some(s)) if s.expose().len() < 32 => {
+                return Err(invalid(
+                    "S3LIFT_WEBHOOK_SECRET",
+                    "must be at least 32 bytes (HMAC-SHA256 key)".into(),
+                ))
+            }
+            _ => {}
+        }
+        let metrics_bind = match env.get("S3LIFT_METRICS_BIND").or(f.metrics_bind) {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                invalid(
+                    "S3LIFT_METRICS_BIND",
+                    format!("`{text}` is not an address like 127.0.0.1:9090"),
+                )
+            })?),
+        };
+
         Ok(Settings {
             server: ServerSettings {
                 bind,
@@ -601,6 +639,7 @@ impl Settings {
                 rate_limit,
                 static_dir,
                 log_json,
+                metrics_bind,
             },
             store: StoreSettings {
                 endpoint: s3_endpoint,
@@ -631,9 +670,13 @@ impl Settings {
                 allow_unsized_multipart,
                 unsized_part_rate: unsized_part_rate as u32,
             },
-            webhook: webhook_url.map(|url| WebhookSettings {
-                url: Secret::new(url),
-            }),
+            webhook: match (webhook_url, webhook_secret) {
+                (Some(url), Some(secret)) => Some(WebhookSettings {
+                    url: Secret::new(url),
+                    secret,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -950,6 +993,35 @@ mod tests {
     }
 
     #[test]
+    fn webhook_needs_a_long_secret_and_metrics_bind_parses() {
+        let hook = [
+            ("S3LIFT_S3_BUCKET", "b-1"),
+            ("S3LIFT_WEBHOOK_URL", "http://hook.example/x"),
+        ];
+        let e = Settings::load(None, &env(&hook)).unwrap_err().to_string();
+        assert!(e.contains("S3LIFT_WEBHOOK_SECRET"), "{e}");
+        let mut short = hook.to_vec();
+        short.push(("S3LIFT_WEBHOOK_SECRET", "tooshort"));
+        let e = Settings::load(None, &env(&short)).unwrap_err().to_string();
+        assert!(
+            e.contains("S3LIFT_WEBHOOK_SECRET") && !e.contains("tooshort"),
+            "{e}"
+        );
+        let mut ok = hook.to_vec();
+        ok.push(("S3LIFT_WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef"));
+        ok.push(("S3LIFT_METRICS_BIND", "127.0.0.1:9090"));
+        let s = Settings::load(None, &env(&ok)).unwrap();
+        assert_eq!(s.server.metrics_bind.unwrap().port(), 9090);
+        let e = Settings::load(
+            None,
+            &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_METRICS_BIND", "nope")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("S3LIFT_METRICS_BIND"), "{e}");
+    }
+
+    #[test]
     fn secrets_do_not_debug_print() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
         let s = Settings::load(
@@ -961,6 +1033,10 @@ mod tests {
                 (
                     "S3LIFT_WEBHOOK_URL",
                     "https://hooks.example/x?token=hook-hunter2",
+                ),
+                (
+                    "S3LIFT_WEBHOOK_SECRET",
+                    "whsec-hunter2-whsec-hunter2-whsec-hunter2",
                 ),
             ]),
         )

@@ -17,11 +17,12 @@
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
+//! - [`single_complete`]: `POST /s3/params/complete`, the end of a single-request upload.
 //! - [`error`]: the one error type and its status codes.
 //! - [`openapi`]: the OpenAPI document, generated from the wire types.
 //! - [`ratelimit`], [`metrics`], [`webhook`]: operations.
 //! - [`app`]: building and running the server.
-//! - [`dev`]: the embedded store behind `s3lift-signer dev`.
+//! - [`dev`]: the embedded store behind `s3lift-signer dev`, its settings and its `Host` guard.
 #![deny(missing_docs)]
 
 pub mod app;
@@ -41,6 +42,7 @@ pub mod presign;
 pub mod ratelimit;
 #[allow(missing_docs)]
 pub mod routes;
+pub mod single_complete;
 pub mod store;
 #[cfg(test)]
 mod test_keys;

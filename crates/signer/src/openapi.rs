@@ -25,7 +25,7 @@ use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumAlgorithm, CompleteRequest, CompleteResponse, CompletedPart,
     CreateMultipartBody, CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody,
     ListedPart, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse,
-    SignedPart, UploadMethod, UploadParams,
+    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -60,7 +60,8 @@ pub struct Status {
         sign_part,
         list_parts,
         abort,
-        download
+        download,
+        params_complete
     ),
     components(
         schemas(
@@ -82,6 +83,7 @@ pub struct Status {
             CompleteRequest,
             CompleteResponse,
             DownloadLink,
+            SingleCompleteResponse,
             Empty
         ),
         responses(Error)
@@ -372,6 +374,28 @@ fn abort() {}
     )
 )]
 fn download() {}
+
+/// Extension: a single-request upload is finished. The signer checks the stored
+/// object against the size it approved (deleting it and answering 413 when it
+/// is over) and fires the signed webhook.
+#[utoipa::path(
+    post,
+    path = "/params/complete",
+    operation_id = "paramsComplete",
+    params(("key" = String, Query, description = "The object key the signer made")),
+    responses(
+        (status = 200, description = "The object as the store holds it", body = SingleCompleteResponse),
+        (status = 400, response = Error),
+        (status = 401, response = Error),
+        (status = 403, response = Error),
+        (status = 404, response = Error),
+        (status = 413, response = Error),
+        (status = 429, response = Error),
+        (status = 502, response = Error),
+        (status = 503, response = Error),
+    )
+)]
+fn params_complete() {}
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", operation_id = "healthz",

@@ -12,7 +12,7 @@ use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB,
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartBody,
     CreateMultipartResponse, DownloadLink, ListedPart, ParamsBatchEntry, ParamsBatchRequest,
-    ParamsBatchResponse, SignedPart, UploadCompleted, UploadMethod, UploadParams,
+    ParamsBatchResponse, SignedPart, UploadMethod, UploadParams,
 };
 use serde::Deserialize;
 
@@ -27,6 +27,7 @@ use crate::limits::{admit, Admitted};
 use crate::metrics::Metrics;
 use crate::presign::{presign_post, presign_url, BucketUrl, PresignRequest};
 use crate::ratelimit::RateLimiter;
+use crate::single_complete::params_complete;
 use crate::store::Store;
 use crate::unsized_parts::{refuse_when_off, size_required, UnsizedParts};
 use crate::webhook::Webhook;
@@ -793,15 +794,7 @@ pub async fn complete(
         .await?;
     state.verified.remove(upload_id, &key_string);
     tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
-    if let Some(w) = &state.webhook {
-        w.notify(UploadCompleted {
-            key: key_string.clone(),
-            bucket: state.url.bucket().to_owned(),
-            size: total,
-            etag: etag.clone(),
-            caller: caller.as_str().to_owned(),
-        });
-    }
+    crate::webhook::after_multipart(&state, &key_string, total, &etag, &caller);
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
@@ -866,13 +859,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-/// `GET /metrics`.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
-}
-
 /// Any other path: a JSON 404 like every other error.
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(s3lift_protocol::wire::ErrorBody {
@@ -911,6 +897,7 @@ macro_rules! protocol_routes {
 protocol_routes! {
     GET "/params" => params,
     POST "/params" => params_batch,
+    POST "/params/complete" => params_complete,
     GET "/download" => download,
     POST "/multipart" => create_multipart,
     GET "/multipart/{uploadId}/batch" => sign_batch,
@@ -921,11 +908,11 @@ protocol_routes! {
 }
 
 /// Mounts every route under `base` (the protocol) and at the root (operations).
+/// `/metrics` is mounted by `app.rs`: on the main listener, or on its own.
 pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi))
             .service(protocol_scope(base));
     }

@@ -522,4 +522,45 @@ impl Store {
             })
             .collect())
     }
+
+    /// `HeadObject`: what the store holds under `key`, for `/s3/params/complete`
+    /// and the webhook event.
+    pub async fn head_object(&self, key: &str) -> Result<ObjectHead, StoreError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(ObjectHead {
+            size: out.content_length().unwrap_or(0).max(0) as u64,
+            etag: out.e_tag().unwrap_or("").to_owned(),
+            content_type: out.content_type().map(str::to_owned),
+        })
+    }
+
+    /// `DeleteObject` (S3 answers 204 for a key already gone: idempotent).
+    pub async fn delete_object(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+/// What `HeadObject` says about a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    /// `Content-Length`.
+    pub size: u64,
+    /// `ETag`, quotes included.
+    pub etag: String,
+    /// `Content-Type`, when the store keeps one.
+    pub content_type: Option<String>,
 }

@@ -839,7 +839,15 @@ async fn webhook_receives_each_completed_upload() {
     // A one-shot HTTP listener stands in for the application's webhook.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = spawn_app(&[("S3LIFT_WEBHOOK_URL", &hook)]).await;
+    // A webhook URL now needs its signing secret (issue 12, item 7).
+    let app = spawn_app(&[
+        ("S3LIFT_WEBHOOK_URL", &hook),
+        (
+            "S3LIFT_WEBHOOK_SECRET",
+            "whsec-api-0123456789abcdef0123456789",
+        ),
+    ])
+    .await;
     let received = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let (mut sock, _) = listener.accept().await.unwrap();
