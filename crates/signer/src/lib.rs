@@ -18,6 +18,7 @@
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
 //! - [`single_complete`]: `POST /s3/params/complete`, the end of a single-request upload.
+//! - [`completion`]: the rules an upload must meet at complete, as a pure function.
 //! - [`error`]: the one error type and its status codes.
 //! - [`openapi`]: the OpenAPI document, generated from the wire types.
 //! - [`ratelimit`], [`metrics`], [`webhook`]: operations.
@@ -27,6 +28,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod completion;
 pub mod config;
 pub mod content_type;
 pub mod cookie;
@@ -40,7 +42,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod presign;
 pub mod ratelimit;
-#[allow(missing_docs)]
 pub mod routes;
 pub mod single_complete;
 pub mod store;

@@ -1,0 +1,66 @@
+//! `POST /s3/multipart/{uploadId}/complete`: the store's own ListParts is
+//! judged by [`crate::completion::judge`], then the upload is completed, or
+//! aborted when it is over its approved size.
+
+use actix_web::{web, HttpResponse};
+use s3lift_protocol::plan::MAX_PARTS;
+use s3lift_protocol::wire::{CompleteRequest, CompleteResponse, ListedPart};
+
+use super::extract::{parse_key, parse_upload_id, Authed, KeyQuery};
+use super::state::AppState;
+use crate::completion::{judge, Refusal, Verdict};
+use crate::error::ApiError;
+
+/// `POST /s3/multipart/{uploadId}/complete`.
+pub async fn complete(
+    state: web::Data<AppState>,
+    Authed(caller): Authed,
+    path: web::Path<String>,
+    query: web::Query<KeyQuery>,
+    body: web::Json<CompleteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let upload_id = parse_upload_id(&path)?;
+    let key = parse_key(&state, &caller, &query.key)?;
+    let key_string = key.to_string();
+    let parts = body.into_inner().parts;
+    if parts.is_empty() || parts.len() > MAX_PARTS as usize {
+        return Err(ApiError::BadRequest(Refusal::Count.to_string()));
+    }
+    // What the store really holds, not what the client says it sent.
+    let stored = state.store.list_parts(&key_string, upload_id).await?;
+    let listed: Vec<ListedPart> = stored.iter().map(|p| p.part.clone()).collect();
+    let verdict = judge(
+        parts,
+        &listed,
+        key.approved(),
+        state.settings.uploads.max_size,
+    )
+    .map_err(|r| match r {
+        Refusal::Count => ApiError::BadRequest(r.to_string()),
+        Refusal::Parts(m) => ApiError::InvalidParts(m),
+    })?;
+    let (parts, total) = match verdict {
+        Verdict::Complete { parts, total } => (parts, total),
+        Verdict::AbortTooLarge { total, limit } => {
+            state.store.abort(&key_string, upload_id).await?;
+            state.verified.remove(upload_id, &key_string);
+            tracing::warn!(caller = caller.as_str(), key = %key_string, total, limit, "upload over its approved size aborted");
+            return Err(ApiError::TooLarge(format!(
+                "the parts add up to {total} bytes, more than the {limit} approved; the upload was aborted"
+            )));
+        }
+    };
+    let etag = state
+        .store
+        .complete(&key_string, upload_id, &parts, &stored)
+        .await?;
+    state.verified.remove(upload_id, &key_string);
+    tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
+    crate::webhook::after_multipart(&state, &key_string, total, &etag, &caller);
+    Ok(HttpResponse::Ok().json(CompleteResponse {
+        location: state.url.object_url(&key_string),
+        key: Some(key_string),
+        bucket: Some(state.url.bucket().to_owned()),
+        etag: Some(etag),
+    }))
+}

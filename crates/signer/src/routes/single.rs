@@ -1,0 +1,237 @@
+//! Single-request uploads: `GET /s3/params` and the batch `POST /s3/params`.
+
+use super::{
+    extract::Authed,
+    rules::{check_filename, check_size, check_type, clean_metadata, now},
+    state::AppState,
+};
+use crate::config::SingleUploadMethod;
+use crate::domain::Caller;
+use crate::error::ApiError;
+use crate::keys::Approved;
+use crate::limits::Admitted;
+use crate::presign::{presign_post, presign_url, PresignRequest};
+use actix_web::{web, HttpResponse};
+use s3lift_protocol::plan::MAX_PART_SIZE;
+use s3lift_protocol::wire::{
+    ParamsBatchEntry, ParamsBatchRequest, ParamsBatchResponse, UploadMethod, UploadParams,
+};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// `GET /s3/params`: how to send a small file in one request.
+pub async fn params(
+    state: web::Data<AppState>,
+    Authed(caller): Authed,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let mut filename = None;
+    let mut content_type = None;
+    let mut size = None;
+    let mut prefer_post = false;
+    let mut metadata = Vec::new();
+    for (k, v) in query.iter() {
+        match k.as_str() {
+            "filename" => filename = Some(v.as_str()),
+            // Extension: a browser POST form needs no CORS preflight, a PUT does.
+            "method" => {
+                prefer_post = match v.to_ascii_lowercase().as_str() {
+                    "post" => true,
+                    "put" => false,
+                    _ => return Err(ApiError::BadRequest("`method` must be put or post".into())),
+                }
+            }
+            "type" => content_type = Some(v.as_str()),
+            "size" => {
+                size = Some(v.parse::<u64>().map_err(|_| {
+                    ApiError::BadRequest("`size` must be a whole number of bytes".into())
+                })?)
+            }
+            // Companion's form: metadata[name]=value.
+            k if k.starts_with("metadata[") && k.ends_with(']') => {
+                metadata.push((&k[9..k.len() - 1], Some(v.as_str())))
+            }
+            _ => {}
+        }
+    }
+    let metadata = clean_metadata(metadata.into_iter())?;
+    let answer = sign_single(
+        &state,
+        &caller,
+        filename.unwrap_or(""),
+        content_type,
+        size,
+        prefer_post,
+        &metadata,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Signs one single-request upload: a PUT with its exact length signed, or
+/// a POST policy whose `content-length-range` the store enforces.
+pub(crate) async fn sign_single(
+    state: &AppState,
+    caller: &Caller,
+    filename: &str,
+    content_type: Option<&str>,
+    size: Option<u64>,
+    prefer_post: bool,
+    metadata: &BTreeMap<String, String>,
+) -> Result<UploadParams, ApiError> {
+    check_filename(filename)?;
+    let Admitted {
+        content_type,
+        disposition,
+    } = check_type(state, content_type)?;
+    let content_type = content_type.as_str();
+    // S3 refuses a single PUT above 5 GiB: such files must go multipart.
+    let single_max = state.settings.uploads.max_size.min(MAX_PART_SIZE);
+    if let Some(size) = size {
+        check_size(state, size)?;
+        if size > single_max {
+            return Err(ApiError::TooLarge(format!(
+                "a single request carries at most {single_max} bytes; use a multipart upload"
+            )));
+        }
+    }
+    let key = state
+        .keys
+        .issue(
+            caller,
+            filename,
+            Approved {
+                size,
+                part_size: None,
+            },
+        )
+        .to_string();
+    let creds = state.store.credentials().await?;
+    let ttl = state.settings.uploads.url_ttl;
+    // Signed, so the store keeps exactly these: the canonical type, and for
+    // active content the attachment disposition (a header the client must
+    // send with a PUT, a policy field of a POST).
+    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.into())];
+    if let Some(d) = disposition {
+        headers.push(("content-disposition".into(), d.into()));
+    }
+    headers.extend(
+        state
+            .store
+            .sse_headers()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v)),
+    );
+    headers.extend(
+        metadata
+            .iter()
+            .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
+    );
+
+    let answer = match (size, state.settings.uploads.single_upload) {
+        (Some(size), SingleUploadMethod::Auto) if !prefer_post => {
+            // The exact length is signed: the store refuses any other body size.
+            let len = size.to_string();
+            let mut signed: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            signed.push(("content-length", &len));
+            let url = presign_url(
+                &state.url,
+                &creds,
+                now(),
+                &PresignRequest {
+                    method: "PUT",
+                    key: &key,
+                    query: &[],
+                    headers: &signed,
+                    expires: Duration::from_secs(ttl),
+                },
+            );
+            state.metrics.presigned.with_label_values(&["put"]).inc();
+            UploadParams {
+                method: UploadMethod::Put,
+                url,
+                fields: BTreeMap::new(),
+                headers: headers.into_iter().collect(),
+                key: Some(key),
+                bucket: Some(state.url.bucket().to_owned()),
+                expires: Some(ttl),
+            }
+        }
+        _ => {
+            // Size unknown (a Companion client) or POST configured: the policy's
+            // content-length-range makes the store enforce the limit.
+            let range = match size {
+                Some(s) => (s, s),
+                None => (0, single_max),
+            };
+            let extra: Vec<(&str, &str)> = headers
+                .iter()
+                .skip(1)
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let policy = presign_post(
+                &state.url,
+                &creds,
+                now(),
+                &key,
+                content_type,
+                range,
+                &extra,
+                Duration::from_secs(ttl),
+            );
+            state.metrics.presigned.with_label_values(&["post"]).inc();
+            UploadParams {
+                method: UploadMethod::Post,
+                url: policy.url,
+                fields: policy.fields.into_iter().collect(),
+                headers: BTreeMap::new(),
+                key: Some(key),
+                bucket: Some(state.url.bucket().to_owned()),
+                expires: Some(ttl),
+            }
+        }
+    };
+    Ok(answer)
+}
+
+/// The most files one `POST /s3/params` may sign.
+pub(crate) const MAX_PARAMS_BATCH: usize = 100;
+
+/// `POST /s3/params` (extension): `{files: [{filename, type, size, method}]}` →
+/// `{params: [UploadParams | {error, code}]}`, in order. One refused file does
+/// not refuse the others.
+pub async fn params_batch(
+    state: web::Data<AppState>,
+    Authed(caller): Authed,
+    body: web::Json<ParamsBatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let files = body.into_inner().files;
+    if files.is_empty() || files.len() > MAX_PARAMS_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "files must list 1 to {MAX_PARAMS_BATCH} files"
+        )));
+    }
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let post = f.method == Some(UploadMethod::Post);
+        let item = match sign_single(
+            &state,
+            &caller,
+            &f.filename,
+            f.content_type.as_deref(),
+            Some(f.size),
+            post,
+            &BTreeMap::new(),
+        )
+        .await
+        {
+            Ok(p) => ParamsBatchEntry::Signed(p),
+            Err(e) => ParamsBatchEntry::Refused(e.body()),
+        };
+        out.push(item);
+    }
+    Ok(HttpResponse::Ok().json(ParamsBatchResponse { params: out }))
+}
