@@ -18,6 +18,7 @@
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
 //! - [`single_complete`]: `POST /s3/params/complete`, the end of a single-request upload.
+//! - [`commands`]: the binary's subcommands (`serve`, `dev`, `bucket setup`).
 //! - [`completion`]: the rules an upload must meet at complete, as a pure function.
 //! - [`error`]: the one error type and its status codes.
 //! - [`openapi`]: the OpenAPI document, generated from the wire types.
@@ -28,6 +29,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod commands;
 pub mod completion;
 pub mod config;
 pub mod content_type;
