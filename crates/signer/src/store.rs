@@ -383,19 +383,6 @@ impl Store {
         }
     }
 
-    /// `HeadObject`: the object's size.
-    pub async fn object_size(&self, key: &str) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(map_err)?;
-        Ok(out.content_length().unwrap_or(0).max(0) as u64)
-    }
-
     /// `HeadBucket`, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client

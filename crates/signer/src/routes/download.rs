@@ -19,7 +19,7 @@ pub async fn download(
 ) -> Result<HttpResponse, ApiError> {
     let key = parse_key(&state, &caller, &query.key)?;
     let key_string = key.to_string();
-    state.store.object_size(&key_string).await?;
+    state.store.head_object(&key_string).await?;
     let ttl = state.settings.uploads.url_ttl.min(300);
     let creds = state.store.credentials().await?;
     let disposition = format!(
