@@ -125,7 +125,7 @@ impl Application {
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(state.clone())
-                        .route("/metrics", web::get().to(crate::metrics::serve))
+                        .route("/metrics", web::get().to(crate::routes::metrics))
                         .default_service(web::to(not_found))
                 })
                 .workers(1)
@@ -180,7 +180,7 @@ impl Application {
                 })
                 .configure(configure(&base));
             if metrics_here {
-                app = app.route("/metrics", web::get().to(crate::metrics::serve));
+                app = app.route("/metrics", web::get().to(crate::routes::metrics));
             }
             for (mount, dir) in &mounts {
                 app = app.service(actix_files::Files::new(mount, dir).index_file("index.html"));

@@ -17,7 +17,7 @@
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
-//! - [`single_complete`]: `POST /s3/params/complete`, the end of a single-request upload.
+
 //! - [`commands`]: the binary's subcommands (`serve`, `dev`, `bucket setup`).
 //! - [`completion`]: the rules an upload must meet at complete, as a pure function.
 //! - [`error`]: the one error type and its status codes.
@@ -45,7 +45,7 @@ pub mod openapi;
 pub mod presign;
 pub mod ratelimit;
 pub mod routes;
-pub mod single_complete;
+
 pub mod store;
 #[cfg(test)]
 mod test_keys;

@@ -104,15 +104,6 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics`: the text exposition format.
-pub async fn serve(
-    state: actix_web::web::Data<crate::routes::AppState>,
-) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
-}
-
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()

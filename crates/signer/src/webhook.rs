@@ -14,7 +14,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::web;
 use hmac::{Hmac, Mac};
 use prometheus::IntCounterVec;
 use s3lift_protocol::wire::{UploadCompleted, UPLOAD_COMPLETED};
@@ -22,7 +21,6 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::config::Secret;
-use crate::routes::AppState;
 
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "x-s3lift-signature";
@@ -143,46 +141,6 @@ pub fn event(
         caller: caller.as_str().to_owned(),
         completed_at: rfc3339(SystemTime::now()),
     }
-}
-
-/// After a multipart complete: the content type is not in the complete's
-/// answer, so it is read with a HEAD, in the background, only when a webhook
-/// is configured (the client's answer does not wait for it).
-pub fn after_multipart(
-    state: &web::Data<AppState>,
-    key: &str,
-    size: u64,
-    etag: &str,
-    caller: &Caller,
-) {
-    if state.webhook.is_none() {
-        return;
-    }
-    let (state, key, etag, caller) = (
-        state.clone(),
-        key.to_owned(),
-        etag.to_owned(),
-        caller.clone(),
-    );
-    tokio::spawn(async move {
-        let content_type = match state.store.head_object(&key).await {
-            Ok(head) => head.content_type,
-            Err(e) => {
-                tracing::warn!(error = %e, "no content type for the webhook event");
-                None
-            }
-        };
-        if let Some(w) = &state.webhook {
-            w.notify(event(
-                state.url.bucket(),
-                &key,
-                size,
-                &etag,
-                content_type,
-                &caller,
-            ));
-        }
-    });
 }
 
 fn unix_seconds(t: SystemTime) -> u64 {

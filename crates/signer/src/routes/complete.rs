@@ -9,6 +9,7 @@ use s3lift_protocol::wire::{CompleteRequest, CompleteResponse, ListedPart};
 use super::extract::{parse_key, parse_upload_id, Authed, KeyQuery};
 use super::state::AppState;
 use crate::completion::{judge, Refusal, Verdict};
+use crate::domain::Caller;
 use crate::error::ApiError;
 
 /// `POST /s3/multipart/{uploadId}/complete`.
@@ -56,11 +57,51 @@ pub async fn complete(
         .await?;
     state.verified.remove(upload_id, &key_string);
     tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
-    crate::webhook::after_multipart(&state, &key_string, total, &etag, &caller);
+    after_multipart(&state, &key_string, total, &etag, &caller);
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
         bucket: Some(state.url.bucket().to_owned()),
         etag: Some(etag),
     }))
+}
+
+/// After a multipart complete: the content type is not in the complete's
+/// answer, so it is read with a HEAD, in the background, only when a webhook
+/// is configured (the client's answer does not wait for it).
+pub(crate) fn after_multipart(
+    state: &web::Data<AppState>,
+    key: &str,
+    size: u64,
+    etag: &str,
+    caller: &Caller,
+) {
+    if state.webhook.is_none() {
+        return;
+    }
+    let (state, key, etag, caller) = (
+        state.clone(),
+        key.to_owned(),
+        etag.to_owned(),
+        caller.clone(),
+    );
+    tokio::spawn(async move {
+        let content_type = match state.store.head_object(&key).await {
+            Ok(head) => head.content_type,
+            Err(e) => {
+                tracing::warn!(error = %e, "no content type for the webhook event");
+                None
+            }
+        };
+        if let Some(w) = &state.webhook {
+            w.notify(crate::webhook::event(
+                state.url.bucket(),
+                &key,
+                size,
+                &etag,
+                content_type,
+                &caller,
+            ));
+        }
+    });
 }

@@ -8,14 +8,16 @@ mod multipart;
 mod ops;
 mod rules;
 mod single;
+mod single_complete;
 mod state;
 
-pub use self::ops::not_found;
+pub use self::ops::{metrics, not_found};
 pub use self::{
     extract::Authed,
     state::{AppState, VerifiedUploads},
 };
 
+use self::single_complete::params_complete;
 use self::{
     complete::complete,
     download::download,
@@ -23,7 +25,6 @@ use self::{
     ops::{healthz, openapi, readyz},
     single::{params, params_batch},
 };
-use crate::single_complete::params_complete;
 use actix_web::web;
 
 /// Declares the protocol routes once: `PROTOCOL_ROUTES` lists them and

@@ -32,3 +32,11 @@ pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
         .content_type("application/json")
         .body(crate::openapi::json(&state.settings.server.base_path))
 }
+
+/// `GET /metrics`: the text exposition format, on the main listener or on
+/// `S3LIFT_METRICS_BIND`'s (mounted by `app.rs`).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

@@ -19,8 +19,8 @@ use actix_web::{web, HttpResponse};
 use s3lift_protocol::wire::SingleCompleteResponse;
 use serde::Deserialize;
 
+use super::{AppState, Authed};
 use crate::error::ApiError;
-use crate::routes::{AppState, Authed};
 
 /// The `?key=` query.
 #[derive(Deserialize)]
