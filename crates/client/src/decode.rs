@@ -13,7 +13,7 @@ use js_sys::{Array, Object};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    UploadMethod, UploadParams,
+    SignedPart, UploadMethod, UploadParams,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -158,6 +158,17 @@ impl FromJs for BatchSignResponse {
             headers: map(v, "headers", |h| {
                 entries(h, "headers", JsValue::as_string).ok()
             })?,
+            expires: opt_number(v, "expires")?,
+        })
+    }
+}
+
+impl FromJs for SignedPart {
+    fn from_js(v: &JsValue) -> Result<Self, Missing> {
+        object(v)?;
+        Ok(Self {
+            url: string(v, "url")?,
+            headers: string_map(v, "headers")?,
             expires: opt_number(v, "expires")?,
         })
     }
