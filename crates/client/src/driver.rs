@@ -290,7 +290,10 @@ impl Driver {
             Action::SaveResume { record, .. } => browser::save_record(&record),
             Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
             Action::Progress { file, progress } => {
-                if let Some(cb) = self.entry(file).and_then(|e| e.on_progress.clone()) {
+                let Some(e) = self.entry(file) else { return };
+                // Known once the store listed the parts (`upload.resumed`).
+                e.resumed.set(self.engine.borrow().resumed(file));
+                if let Some(cb) = &e.on_progress {
                     let _ = cb.call1(&JsValue::UNDEFINED, &progress_to_js(&progress));
                 }
             }

@@ -288,15 +288,7 @@ impl Engine {
             }
             return true;
         }
-        let e = if retryable {
-            UploadError::new(
-                codes::RETRIES_EXHAUSTED,
-                "The signer kept failing; giving up after retries",
-            )
-            .with_status(failure.status)
-        } else {
-            UploadError::from_signer(failure)
-        };
+        let e = UploadError::signer_gave_up(failure, retryable);
         self.fatal(f, e);
         false
     }

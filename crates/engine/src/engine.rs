@@ -191,6 +191,12 @@ impl Engine {
         self.signer_in_flight
     }
 
+    /// Whether `file` continues an upload an earlier page started (known
+    /// once the store listed its parts; `Outcome::resumed` says it at the end).
+    pub fn resumed(&self, file: FileId) -> bool {
+        matches!(self.files.get(&file).map(|f| &f.body), Some(Body::Multi(m)) if m.resumed)
+    }
+
     /// Files not finished yet.
     pub fn live_files(&self) -> usize {
         self.order.len()
