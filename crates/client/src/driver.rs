@@ -79,8 +79,10 @@ pub struct Settings {
 pub struct Driver {
     engine: RefCell<Engine>,
     pub settings: Settings,
-    files: RefCell<BTreeMap<FileId, Rc<Entry>>>,
-    slots: RefCell<BTreeMap<RequestId, Slot>>,
+    /// Live files and requests in flight: a few dozen at most, so plain
+    /// vectors (a map per key type costs the bundle kilobytes).
+    files: RefCell<Vec<Rc<Entry>>>,
+    slots: RefCell<Vec<(RequestId, Slot)>>,
     pumping: Cell<bool>,
     queued: Cell<bool>,
     /// The armed timer: its id and the engine time it fires at.
@@ -144,7 +146,7 @@ impl Driver {
             fingerprint,
         };
         entry.state.set(State::Uploading);
-        self.files.borrow_mut().insert(entry.id, entry);
+        self.files.borrow_mut().push(entry);
         self.feed_later(Event::Add(spec));
     }
 
@@ -199,7 +201,7 @@ impl Driver {
     }
 
     fn entry(&self, id: FileId) -> Option<Rc<Entry>> {
-        self.files.borrow().get(&id).cloned()
+        self.files.borrow().iter().find(|e| e.id == id).cloned()
     }
 
     fn open(&self, id: RequestId, file: Option<FileId>) -> AbortHandle {
@@ -209,16 +211,19 @@ impl Driver {
             file,
             sent: 0.0,
         };
-        self.slots.borrow_mut().insert(id, slot);
+        self.slots.borrow_mut().push((id, slot));
         abort
     }
 
     /// Ends request `id`; `false` when it was stopped already (the engine
     /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
     fn close(&self, id: RequestId, wasted: bool) -> bool {
-        let Some(slot) = self.slots.borrow_mut().remove(&id) else {
+        let mut slots = self.slots.borrow_mut();
+        let Some(i) = slots.iter().position(|s| s.0 == id) else {
             return false;
         };
+        let slot = slots.swap_remove(i).1;
+        drop(slots);
         if wasted {
             if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
                 e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
@@ -268,8 +273,14 @@ impl Driver {
                 self.send(id, &e, "PUT", url, headers, Body::Blob(blob));
             }
             Action::CancelRequest { id } => {
-                if let Some(slot) = self.slots.borrow().get(&id) {
-                    slot.abort.abort();
+                let abort = self
+                    .slots
+                    .borrow()
+                    .iter()
+                    .find(|s| s.0 == id)
+                    .map(|s| s.1.abort.clone());
+                if let Some(abort) = abort {
+                    abort.abort();
                 }
                 self.close(id, true);
             }
@@ -314,7 +325,11 @@ impl Driver {
                 }
             }
             Action::Finished { file, result } => {
-                let entry = self.files.borrow_mut().remove(&file);
+                let entry = {
+                    let mut files = self.files.borrow_mut();
+                    let i = files.iter().position(|e| e.id == file);
+                    i.map(|i| files.remove(i))
+                };
                 if let Some(e) = entry {
                     settle(&e, result);
                 }
@@ -359,9 +374,9 @@ impl Driver {
         let weak = Rc::downgrade(&me);
         let on_progress: Rc<dyn Fn(f64)> = Rc::new(move |sent: f64| {
             let Some(d) = weak.upgrade() else { return };
-            let live = match d.slots.borrow_mut().get_mut(&id) {
+            let live = match d.slots.borrow_mut().iter_mut().find(|s| s.0 == id) {
                 Some(slot) => {
-                    slot.sent = sent;
+                    slot.1.sent = sent;
                     true
                 }
                 None => false,
