@@ -1,7 +1,7 @@
 //! The engine: the request table, time, the shared limit, and the one
 //! entry point that changes state ([`Engine::handle`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::{codes, UploadError};
 use crate::file::{Body, File, Phase};
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 
 /// What a request in flight was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +57,10 @@ pub struct Engine {
     pub(crate) data_in_flight: u32,
     pub(crate) signer_in_flight: u32,
     next_id: u64,
-    pub(crate) files: BTreeMap<FileId, File>,
+    pub(crate) files: VecMap<FileId, File>,
     /// Live files in the order they were added (first come, first served).
     pub(crate) order: Vec<FileId>,
-    pub(crate) requests: BTreeMap<RequestId, InFlight>,
+    pub(crate) requests: VecMap<RequestId, InFlight>,
     /// The signer has `POST /s3/params` (until it answers 404/405).
     pub(crate) batch_params: bool,
     /// The signer has the part batch route (until it answers 404/405).
@@ -82,9 +83,9 @@ impl Engine {
             data_in_flight: 0,
             signer_in_flight: 0,
             next_id: 0,
-            files: BTreeMap::new(),
+            files: VecMap::default(),
             order: Vec::new(),
-            requests: BTreeMap::new(),
+            requests: VecMap::default(),
             batch_params: true,
             batch_parts: true,
             out: VecDeque::new(),

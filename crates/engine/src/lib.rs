@@ -64,6 +64,7 @@ pub mod rng;
 mod schedule;
 mod stored;
 pub mod url;
+mod vecmap;
 
 #[cfg(test)]
 mod rule_tests;
