@@ -103,7 +103,7 @@ impl Engine {
                                     true
                                 }
                             });
-                            due.sort_unstable();
+                            sort_small(&mut due);
                             for (_, n) in due.into_iter().rev() {
                                 m.queue.push_front(n);
                             }
@@ -235,7 +235,7 @@ impl Engine {
             return;
         }
         let Some(up) = m.upload.clone() else { return };
-        todo.sort_unstable();
+        sort_small(&mut todo);
         let checksums = sums.map(|algorithm| ChecksumList {
             algorithm,
             values: todo
@@ -401,5 +401,29 @@ impl Engine {
                 true
             }
         }
+    }
+}
+
+/// Insertion sort: these lists hold a signing window at most (tens of
+/// items), and each `sort_unstable` instance costs the browser bundle kilobytes.
+fn sort_small<T: Ord>(v: &mut [T]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sort_small_sorts() {
+        let mut v = vec![(5u64, 2u32), (1, 9), (5, 1), (0, 0), (3, 3)];
+        let mut w = v.clone();
+        super::sort_small(&mut v);
+        w.sort_unstable();
+        assert_eq!(v, w);
     }
 }
