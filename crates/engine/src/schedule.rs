@@ -124,15 +124,16 @@ impl Engine {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
+        // Inserted one by one: `collect` into a map sorts first, and that
+        // sort costs the browser bundle kilobytes (the keys come sorted).
+        let mut metadata = std::collections::BTreeMap::new();
+        for (k, v) in &file.spec.metadata {
+            metadata.insert(k.clone(), v.as_str().into());
+        }
         let request = CreateMultipartRequest {
             filename: file.spec.name.clone(),
             content_type: Some(file.spec.content_type.clone()),
-            metadata: file
-                .spec
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().into()))
-                .collect(),
+            metadata,
             size: Some(file.spec.size),
         };
         if let Body::Multi(m) = &mut file.body {
