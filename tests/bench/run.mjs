@@ -28,7 +28,8 @@ const bundle = {
   uppy: gz(join(dist, 'uppy.js')),
 };
 
-const stack = await startStack({ env: { S3LIFT_ALLOW_ANONYMOUS: 'true' } });
+// Uppy v6 creates multipart uploads without a size: the Companion compatibility mode.
+const stack = await startStack({ env: { S3LIFT_ALLOW_ANONYMOUS: 'true', S3LIFT_ALLOW_UNSIZED_MULTIPART: 'true' } });
 const site = await serveStatic({ '/bench/': dist, ...pageMounts() });
 // Companion signs for the same bucket of the same Garage node, with the same keys.
 const companion = await startCompanion(stack, site.url);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'target', 'release');
 export const CHROMIUM = process.env.S3LIFT_CHROMIUM ?? '/usr/bin/chromium';
-export const TOKEN = 'test-token';
+export const TOKEN = 'test-token-alice-0001';
 
 function need(path, fix) {
   if (!existsSync(path)) throw new Error(`${path} not found: run \`${fix}\` first`);
@@ -69,7 +69,7 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0, rep
     AWS_ACCESS_KEY_ID: info.accessKey,
     AWS_SECRET_ACCESS_KEY: info.secretKey,
     S3LIFT_ALLOWED_ORIGINS: '*',
-    S3LIFT_STATIC_TOKENS: 'test-token=alice',
+    S3LIFT_STATIC_TOKENS: 'test-token-alice-0001=alice',
   };
   const setup = ['bucket', 'setup'];
   if (!exposeEtag) setup.push('--no-expose-etag');
@@ -113,7 +113,7 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0, rep
 
 /** Tokens, keys and signatures that must never appear in a signer log. */
 function leakedSecrets(info, signatures) {
-  const secrets = ['test-token', 'bob-token', info.secretKey, ...signatures];
+  const secrets = ['test-token-alice-0001', 'test-token-bob-00001', info.secretKey, ...signatures];
   const found = [];
   for (const log of info.signerLogs ?? [info.signerLog]) {
     if (!log || !existsSync(log)) continue;

@@ -88,8 +88,10 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
-/** What `upload.done` resolves to. */
-export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null }
+/** What `upload.done` resolves to. `confirmed`: the signer checked the stored object and sent
+ *  its `upload.completed` webhook (false against Companion, or when a small file's
+ *  `POST /params/complete` kept failing after retries: the object is stored either way). */
+export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean }
 
 export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled';
 

@@ -11,12 +11,21 @@ pub enum ErrorCode {
     // ---- answered by the signer -------------------------------------------
     /// 400: a body or query that does not parse or breaks a rule.
     BadRequest,
+    /// 400: a multipart upload created without `size`, which the signer needs
+    /// to bound it in the store.
+    SizeRequired,
     /// 401: no credentials.
     MissingToken,
     /// 401: credentials that are invalid or expired.
     InvalidToken,
     /// 403: a key outside the caller's namespace, or one this signer did not make.
     ForbiddenKey,
+    /// 403: a request authenticated by cookie from an origin that is not allowed
+    /// (cross-site request forgery protection).
+    ForbiddenOrigin,
+    /// 403: `s3lift-signer dev` answers only to a loopback `Host` (a DNS
+    /// rebinding guard).
+    ForbiddenHost,
     /// 404: the multipart upload does not exist (for this key).
     NoSuchUpload,
     /// 404: the object does not exist.
@@ -71,11 +80,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::BadRequest,
+        ErrorCode::SizeRequired,
         ErrorCode::MissingToken,
         ErrorCode::InvalidToken,
         ErrorCode::ForbiddenKey,
+        ErrorCode::ForbiddenOrigin,
+        ErrorCode::ForbiddenHost,
         ErrorCode::NoSuchUpload,
         ErrorCode::NoSuchKey,
         ErrorCode::NotFound,
@@ -106,9 +118,12 @@ impl ErrorCode {
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::SizeRequired => "size_required",
             ErrorCode::MissingToken => "missing_token",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ForbiddenKey => "forbidden_key",
+            ErrorCode::ForbiddenOrigin => "forbidden_origin",
+            ErrorCode::ForbiddenHost => "forbidden_host",
             ErrorCode::NoSuchUpload => "no_such_upload",
             ErrorCode::NoSuchKey => "no_such_key",
             ErrorCode::NotFound => "not_found",
@@ -145,9 +160,9 @@ impl ErrorCode {
     /// only the client raises.
     pub const fn http_status(self) -> Option<u16> {
         Some(match self {
-            ErrorCode::BadRequest | ErrorCode::InvalidParts => 400,
+            ErrorCode::BadRequest | ErrorCode::SizeRequired | ErrorCode::InvalidParts => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,
-            ErrorCode::ForbiddenKey => 403,
+            ErrorCode::ForbiddenKey | ErrorCode::ForbiddenOrigin | ErrorCode::ForbiddenHost => 403,
             ErrorCode::NoSuchUpload | ErrorCode::NoSuchKey | ErrorCode::NotFound => 404,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedType => 415,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// HTTP method of a single-request upload (`GET /s3/params`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UploadMethod {
     /// A presigned `PUT` of the whole body.
     #[serde(rename = "PUT", alias = "put")]
@@ -35,6 +36,7 @@ pub struct ParamsQuery {
 
 /// Answer of `GET /s3/params`: how to send a small object in one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadParams {
     /// `PUT` or `POST`.
     pub method: UploadMethod,
@@ -57,25 +59,94 @@ pub struct UploadParams {
     pub expires: Option<u64>,
 }
 
+/// Body of `POST /s3/params` (extension): many small files signed in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ParamsBatchRequest {
+    /// The files, 1 to 100 of them, answered in the same order.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    pub files: Vec<ParamsBatchFile>,
+}
+
+/// One file of [`ParamsBatchRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ParamsBatchFile {
+    /// The name the user picked.
+    pub filename: String,
+    /// The declared content type.
+    #[serde(rename = "type", default)]
+    pub content_type: Option<String>,
+    /// The exact size in bytes: required here, since the batch signs PUTs.
+    pub size: u64,
+    /// `POST` to prefer a form upload (no CORS preflight).
+    #[serde(default)]
+    pub method: Option<UploadMethod>,
+}
+
+/// Answer of `POST /s3/params`: one entry per file, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ParamsBatchResponse {
+    /// Each file's params, or its own error: one refused file does not
+    /// refuse the others.
+    pub params: Vec<ParamsBatchEntry>,
+}
+
+/// One entry of [`ParamsBatchResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ParamsBatchEntry {
+    /// The file was signed.
+    Signed(UploadParams),
+    /// The file was refused, with the body its own request would have had.
+    Refused(ErrorBody),
+}
+
 /// Body of `POST /s3/multipart`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateMultipartRequest {
     /// The name the user picked.
     pub filename: String,
     /// The declared content type.
     #[serde(rename = "type", default)]
     pub content_type: Option<String>,
-    /// User metadata, stored as `x-amz-meta-*`.
+    /// User metadata, stored as `x-amz-meta-*`. Scalars are kept as their
+    /// string form; null, objects and arrays are dropped.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
     pub metadata: BTreeMap<String, serde_json_value::Value>,
     /// Extension: the whole object's size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
 }
 
+/// Body of `POST /s3/multipart` as the signer reads it: Companion's fields
+/// and our extensions, in one flat JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateMultipartBody {
+    /// Companion's fields.
+    #[serde(flatten)]
+    pub base: CreateMultipartRequest,
+    /// Extension: the client's preferred part size; the signer clamps it.
+    #[serde(default, rename = "partSize", skip_serializing_if = "Option::is_none")]
+    pub part_size: Option<u64>,
+    /// Extension: the checksum algorithm parts will carry.
+    #[serde(
+        default,
+        rename = "checksumAlgorithm",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+}
+
 /// Answer of `POST /s3/multipart`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateMultipartResponse {
     /// The object key the signer made.
     pub key: String,
@@ -98,6 +169,7 @@ pub struct CreateMultipartResponse {
 /// Answer of `GET /s3/multipart/{uploadId}/batch`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchSignResponse {
     /// Part number (as a decimal string) → presigned `UploadPart` URL.
     pub presigned_urls: BTreeMap<String, String>,
@@ -111,6 +183,7 @@ pub struct BatchSignResponse {
 
 /// Answer of `GET /s3/multipart/{uploadId}/{partNumber}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedPart {
     /// The presigned `UploadPart` URL.
     pub url: String,
@@ -124,6 +197,7 @@ pub struct SignedPart {
 
 /// One element of `GET /s3/multipart/{uploadId}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListedPart {
     /// 1-based part number.
     #[serde(rename = "PartNumber")]
@@ -138,6 +212,7 @@ pub struct ListedPart {
 
 /// One element of the body of `POST …/complete`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompletedPart {
     /// 1-based part number.
     #[serde(rename = "PartNumber")]
@@ -149,6 +224,7 @@ pub struct CompletedPart {
 
 /// Body of `POST /s3/multipart/{uploadId}/complete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteRequest {
     /// The uploaded parts; the signer sorts them.
     pub parts: Vec<CompletedPart>,
@@ -156,6 +232,7 @@ pub struct CompleteRequest {
 
 /// Answer of `POST /s3/multipart/{uploadId}/complete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteResponse {
     /// The object's URL.
     pub location: String,
@@ -172,6 +249,7 @@ pub struct CompleteResponse {
 
 /// Answer of `GET /s3/download?key=` (extension).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadLink {
     /// A short-lived presigned `GET` URL.
     pub url: String,
@@ -181,6 +259,7 @@ pub struct DownloadLink {
 
 /// The body of every non-2xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A human message. Never carries a URL, token or secret.
     pub error: String,
@@ -189,19 +268,52 @@ pub struct ErrorBody {
     pub code: String,
 }
 
-/// The payload of the optional webhook, sent after each successful complete.
+/// The `type` of every [`UploadCompleted`] event.
+pub const UPLOAD_COMPLETED: &str = "upload.completed";
+
+/// The payload of the optional webhook, sent once per completed upload,
+/// multipart (`POST …/complete`) or single request (`POST /s3/params/complete`).
+/// Signed with `X-S3lift-Signature` (see `docs/deploy.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UploadCompleted {
+    /// Event id: the same for every delivery of this event (retries included),
+    /// so a receiver can drop duplicates.
+    pub id: String,
+    /// Always [`UPLOAD_COMPLETED`].
+    #[serde(rename = "type")]
+    pub kind: String,
     /// Object key.
     pub key: String,
     /// Bucket.
     pub bucket: String,
-    /// Object size in bytes.
+    /// Object size in bytes, as the store reports it.
     pub size: u64,
     /// Object ETag.
     pub etag: String,
+    /// The stored `Content-Type`; `null` when the store did not say.
+    pub content_type: Option<String>,
     /// Identity of the uploader.
     pub caller: String,
+    /// When the signer saw the upload complete, RFC 3339 UTC (`2026-12-02T10:00:00Z`).
+    pub completed_at: String,
+}
+
+/// Answer of `POST /s3/params/complete?key=` (extension): the object a
+/// single-request upload stored, as the store reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SingleCompleteResponse {
+    /// The object key.
+    pub key: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The object's URL.
+    pub location: String,
+    /// The object's ETag.
+    pub etag: String,
+    /// The object's size in bytes.
+    pub size: u64,
 }
 
 /// The machine codes of [`ErrorBody::code`] as strings, for matching; each is
@@ -211,12 +323,19 @@ pub mod codes {
 
     /// 400: a body or query that does not parse or breaks a rule.
     pub const BAD_REQUEST: &str = ErrorCode::BadRequest.as_str();
+    /// 400: a multipart upload created without `size`, which the signer
+    /// needs to bound it in the store.
+    pub const SIZE_REQUIRED: &str = ErrorCode::SizeRequired.as_str();
     /// 401: no credentials.
     pub const MISSING_TOKEN: &str = ErrorCode::MissingToken.as_str();
     /// 401: credentials that are invalid or expired.
     pub const INVALID_TOKEN: &str = ErrorCode::InvalidToken.as_str();
-    /// 403: a key outside the caller's namespace.
+    /// 403: a key outside the caller's namespace, or one whose authenticated
+    /// plan was altered (or made under another key secret).
     pub const FORBIDDEN_KEY: &str = ErrorCode::ForbiddenKey.as_str();
+    /// 403: a request authenticated by cookie from an origin that is not
+    /// allowed (cross-site request forgery protection).
+    pub const FORBIDDEN_ORIGIN: &str = ErrorCode::ForbiddenOrigin.as_str();
     /// 404: the multipart upload does not exist (for this key).
     pub const NO_SUCH_UPLOAD: &str = ErrorCode::NoSuchUpload.as_str();
     /// 404: the object does not exist.
@@ -237,6 +356,8 @@ pub mod codes {
     pub const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
     /// 500: a bug on our side (never bad input).
     pub const INTERNAL: &str = ErrorCode::Internal.as_str();
+    /// 403: `s3lift-signer dev` answers only to a loopback `Host` (DNS rebinding guard).
+    pub const FORBIDDEN_HOST: &str = ErrorCode::ForbiddenHost.as_str();
 }
 
 /// Metadata values without `serde_json` in the wasm client: a client may send
@@ -343,6 +464,7 @@ pub struct ChecksumList {
 /// A checksum a part URL can be bound to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChecksumAlgorithm {
     /// `x-amz-checksum-sha256`.
     Sha256,
@@ -503,6 +625,32 @@ mod tests {
             "AAAA".parse::<ChecksumList>(),
             Err(ChecksumListError::MissingAlgorithm)
         ));
+    }
+
+    #[test]
+    fn batch_and_create_bodies_keep_their_wire_shape() {
+        let b: ParamsBatchRequest = serde_json::from_str(
+            r#"{"files":[{"filename":"a.txt","type":"text/plain","size":3,"method":"post"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(b.files[0].method, Some(UploadMethod::Post));
+        let answer = ParamsBatchResponse {
+            params: vec![ParamsBatchEntry::Refused(ErrorBody {
+                error: "no".into(),
+                code: codes::TOO_LARGE.into(),
+            })],
+        };
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            r#"{"params":[{"error":"no","code":"too_large"}]}"#
+        );
+        let c: CreateMultipartBody = serde_json::from_str(
+            r#"{"filename":"a","size":9,"partSize":5242880,"checksumAlgorithm":"sha256"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.base.size, Some(9));
+        assert_eq!(c.part_size, Some(5_242_880));
+        assert_eq!(c.checksum_algorithm, Some(ChecksumAlgorithm::Sha256));
     }
 
     #[test]

@@ -1,15 +1,28 @@
-//! Who is calling: `Authorization: Bearer <token>` is an HS256 JWT (`sub` is
-//! the caller, `exp` is checked) or an entry of the static token table.
-//! Without a header, the caller is `anonymous` when the configuration allows it.
-
-use std::collections::HashMap;
+//! Who is calling. A token comes from `Authorization: Bearer <token>`, or,
+//! with `S3LIFT_AUTH_COOKIE`, from a cookie (see [`crate::cookie`]). It is an
+//! entry of the static token table, or a JWT (RFC 7519):
+//!
+//! - HS256, with `S3LIFT_JWT_SECRET`;
+//! - RS256, ES256 or EdDSA, with a key of `S3LIFT_JWKS_URL` or
+//!   `S3LIFT_JWKS_FILE` ([`crate::jwks`]) whose algorithm is the token's `alg`.
+//!
+//! `sub` is the caller. `exp` is required; `exp` and `nbf` are checked with
+//! [`LEEWAY_SECS`] of clock skew. `aud` and `iss` must match
+//! `S3LIFT_JWT_AUDIENCE` and `S3LIFT_JWT_ISSUER` when those are set.
+//! Without a token, the caller is `anonymous` when the configuration allows it.
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::config::Settings;
 pub use crate::domain::Caller;
 use crate::domain::InvalidCaller;
+use crate::jwks::{Jwks, Lookup, MIN_REFRESH_INTERVAL};
+/// Clock skew allowed on `exp` and `nbf`, seconds: IdPs and signers rarely
+/// share a clock to the second (RFC 7519 §4.1.4 allows "some small leeway").
+pub const LEEWAY_SECS: u64 = 30;
 
 /// Why a request is not authenticated. Messages never echo the token.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -20,6 +33,10 @@ pub enum AuthError {
     /// A token that is malformed, unknown, badly signed or expired.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
+    /// A cookie-authenticated request from an origin that is not allowed:
+    /// the browser would attach the cookie to a cross-site forgery too.
+    #[error("a request authenticated by cookie must come from the signer's own origin or one in S3LIFT_ALLOWED_ORIGINS")]
+    ForbiddenOrigin,
 }
 
 impl From<InvalidCaller> for AuthError {
@@ -35,35 +52,63 @@ struct Claims {
 
 /// Checks bearer tokens. Holds no per-request state.
 pub struct Authenticator {
-    jwt: Option<(DecodingKey, Validation)>,
-    static_tokens: HashMap<String, Caller>,
+    hs256: Option<DecodingKey>,
+    jwks: Option<Jwks>,
+    audience: Vec<String>,
+    issuer: Vec<String>,
+    /// SHA-256 of each token: every entry is compared, in constant time, so
+    /// the time to answer says nothing about how close a guess was.
+    static_tokens: Vec<([u8; 32], Caller)>,
     allow_anonymous: bool,
 }
 
 impl Authenticator {
-    /// Builds one from validated settings.
+    /// Builds one from validated settings, and warns about a JWT setup that
+    /// accepts tokens minted for any audience.
     pub fn new(settings: &Settings) -> Authenticator {
-        let jwt = settings.auth.jwt_secret.as_ref().map(|s| {
-            let mut v = Validation::new(Algorithm::HS256);
-            v.set_required_spec_claims(&["exp", "sub"]);
-            v.leeway = 5;
-            (DecodingKey::from_secret(s.expose().as_bytes()), v)
-        });
+        Self::with_refresh_interval(settings, MIN_REFRESH_INTERVAL)
+    }
+
+    /// As [`Authenticator::new`], with the shortest time between two JWKS
+    /// refetches (tests shorten it).
+    pub fn with_refresh_interval(
+        settings: &Settings,
+        interval: std::time::Duration,
+    ) -> Authenticator {
+        let settings = &settings.auth;
+        let hs256 = settings
+            .jwt_secret
+            .as_ref()
+            .map(|s| DecodingKey::from_secret(s.expose().as_bytes()));
+        let jwks = settings.jwks.as_ref().map(|s| Jwks::new(s, interval));
+        if (hs256.is_some() || jwks.is_some()) && settings.jwt_audience.is_empty() {
+            tracing::warn!(
+                "S3LIFT_JWT_AUDIENCE is not set: JWTs minted for any audience of the \
+                 identity provider are accepted; set it to this API's audience"
+            );
+        }
         let static_tokens = settings
-            .auth
             .static_tokens
             .entries()
-            .map(|(t, c)| (t.expose().to_owned(), c.clone()))
+            .map(|(t, c)| (digest(t.expose()), c.clone()))
             .collect();
         Authenticator {
-            jwt,
+            hs256,
+            jwks,
+            audience: settings.jwt_audience.clone(),
+            issuer: settings.jwt_issuer.clone(),
             static_tokens,
-            allow_anonymous: settings.auth.allow_anonymous,
+            allow_anonymous: settings.allow_anonymous,
         }
     }
 
+    /// How many times the JWKS was fetched (for tests and logs).
+    pub fn jwks_fetches(&self) -> u64 {
+        self.jwks.as_ref().map_or(0, Jwks::fetch_count)
+    }
+
     /// The caller of a request, from its `Authorization` header value.
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, AuthError> {
+    pub async fn authenticate(&self, header: Option<&str>) -> Result<Caller, AuthError> {
         let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
             return if self.allow_anonymous {
                 Ok(Caller::anonymous())
@@ -78,115 +123,104 @@ impl Authenticator {
             .ok_or(AuthError::InvalidToken(
                 "the Authorization header must be `Bearer <token>`",
             ))?;
-        if let Some(caller) = self.static_tokens.get(token) {
+        self.authenticate_token(token).await
+    }
+
+    /// The caller a token stands for.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Caller, AuthError> {
+        let wanted = digest(token);
+        let mut found = None;
+        for (hash, caller) in &self.static_tokens {
+            if bool::from(hash.ct_eq(&wanted)) {
+                found = Some(caller);
+            }
+        }
+        if let Some(caller) = found {
             return Ok(caller.clone());
         }
         // Three dot-separated parts: a JWT. Anything else is an unknown static token.
-        if token.split('.').count() == 3 {
-            let Some((key, validation)) = &self.jwt else {
-                return Err(AuthError::InvalidToken(
-                    "JWTs are not accepted here (no S3LIFT_JWT_SECRET)",
-                ));
-            };
-            return match jsonwebtoken::decode::<Claims>(token, key, validation) {
-                Ok(data) => Ok(Caller::parse(&data.claims.sub)?),
-                Err(e) => Err(AuthError::InvalidToken(match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired",
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-                        "the token's signature does not match"
-                    }
-                    jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
-                        "the token must be signed with HS256"
-                    }
-                    jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
-                        "the token needs `sub` and `exp` claims"
-                    }
-                    _ => "the token is not a valid JWT",
-                })),
-            };
+        if token.split('.').count() != 3 {
+            return Err(AuthError::InvalidToken("unknown token"));
         }
-        Err(AuthError::InvalidToken("unknown token"))
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| AuthError::InvalidToken("the token is not a valid JWT"))?;
+        let key = match header.alg {
+            Algorithm::HS256 => self.hs256.clone().ok_or(AuthError::InvalidToken(
+                "HS256 tokens are not accepted here (no S3LIFT_JWT_SECRET)",
+            ))?,
+            Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA => {
+                let jwks = self.jwks.as_ref().ok_or(AuthError::InvalidToken(
+                    "RS256, ES256 and EdDSA tokens need S3LIFT_JWKS_URL or S3LIFT_JWKS_FILE",
+                ))?;
+                match jwks.find(header.kid.as_deref(), header.alg).await {
+                    Lookup::Found(k) => k.key,
+                    Lookup::WrongAlg => {
+                        return Err(AuthError::InvalidToken(
+                            "the token's alg is not the algorithm of its key (kid)",
+                        ))
+                    }
+                    Lookup::Unknown => {
+                        return Err(AuthError::InvalidToken(
+                            "no signing key of the identity provider matches the token's kid",
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return Err(AuthError::InvalidToken(
+                    "the token's alg must be HS256, RS256, ES256 or EdDSA",
+                ))
+            }
+        };
+        let validation = self.validation(header.alg);
+        match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+            Ok(data) => Ok(Caller::parse(&data.claims.sub)?),
+            Err(e) => Err(AuthError::InvalidToken(jwt_error_message(e.kind()))),
+        }
+    }
+
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut v = Validation::new(alg);
+        let mut required = vec!["exp", "sub"];
+        v.leeway = LEEWAY_SECS;
+        v.validate_nbf = true;
+        if self.audience.is_empty() {
+            // Not configured: `aud` is not checked, as the start-up warning says.
+            v.validate_aud = false;
+        } else {
+            v.set_audience(&self.audience);
+            required.push("aud");
+        }
+        if !self.issuer.is_empty() {
+            v.set_issuer(&self.issuer);
+            required.push("iss");
+        }
+        v.set_required_spec_claims(&required);
+        v
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn jwt_error_message(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match kind {
+        K::ExpiredSignature => "the token has expired",
+        K::ImmatureSignature => "the token is not valid yet (nbf is in the future)",
+        K::InvalidAudience => "the token's audience (aud) is not S3LIFT_JWT_AUDIENCE",
+        K::InvalidIssuer => "the token's issuer (iss) is not S3LIFT_JWT_ISSUER",
+        K::InvalidSignature => "the token's signature does not match",
+        K::InvalidAlgorithm => "the token's alg does not match its key",
+        K::MissingRequiredClaim(c) => match c.as_str() {
+            "aud" => "the token needs an `aud` claim (S3LIFT_JWT_AUDIENCE is set)",
+            "iss" => "the token needs an `iss` claim (S3LIFT_JWT_ISSUER is set)",
+            _ => "the token needs `sub` and `exp` claims",
+        },
+        _ => "the token is not a valid JWT",
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Secret;
-    use jsonwebtoken::{encode, EncodingKey, Header};
-
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
-    fn auth(anonymous: bool) -> Authenticator {
-        let mut env: HashMap<String, String> = HashMap::new();
-        env.insert("S3LIFT_S3_BUCKET".into(), "b-1".into());
-        env.insert(
-            "S3LIFT_STATIC_TOKENS".into(),
-            "tok-alice-1=alice,tok-bob-22=bob".into(),
-        );
-        env.insert("S3LIFT_ALLOW_ANONYMOUS".into(), anonymous.to_string());
-        let _ = env.get("x");
-        let mut s = Settings::load(None, &env).unwrap();
-        s.auth.jwt_secret = Some(Secret::new(SECRET));
-        Authenticator::new(&s)
-    }
-
-    fn jwt(sub: &str, exp_from_now: i64, secret: &str) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let claims = serde_json::json!({ "sub": sub, "exp": now + exp_from_now });
-        encode(
-            &Header::default(),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn static_tokens_and_jwts() {
-        let a = auth(false);
-        assert_eq!(
-            a.authenticate(Some("Bearer tok-alice-1")).unwrap().as_str(),
-            "alice"
-        );
-        let t = jwt("carol", 60, SECRET);
-        assert_eq!(
-            a.authenticate(Some(&format!("Bearer {t}")))
-                .unwrap()
-                .as_str(),
-            "carol"
-        );
-    }
-
-    #[test]
-    fn refusals() {
-        let a = auth(false);
-        assert_eq!(a.authenticate(None), Err(AuthError::Missing));
-        assert!(matches!(
-            a.authenticate(Some("Bearer nope")),
-            Err(AuthError::InvalidToken(_))
-        ));
-        assert!(matches!(
-            a.authenticate(Some("Basic abc")),
-            Err(AuthError::InvalidToken(_))
-        ));
-        let expired = jwt("carol", -3600, SECRET);
-        assert_eq!(
-            a.authenticate(Some(&format!("Bearer {expired}"))),
-            Err(AuthError::InvalidToken("the token has expired"))
-        );
-        let forged = jwt("carol", 60, "another-secret-another-secret-xx");
-        assert!(a.authenticate(Some(&format!("Bearer {forged}"))).is_err());
-        let slashy = jwt("../bob", 60, SECRET);
-        assert!(a.authenticate(Some(&format!("Bearer {slashy}"))).is_err());
-    }
-
-    #[test]
-    fn anonymous_only_when_configured() {
-        assert_eq!(auth(true).authenticate(None).unwrap().as_str(), "anonymous");
-        assert!(auth(true).authenticate(Some("Bearer nope")).is_err());
-    }
-}
+mod tests;

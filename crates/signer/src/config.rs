@@ -93,6 +93,9 @@ pub struct ServerSettings {
     pub static_dir: Option<String>,
     /// `S3LIFT_LOG_FORMAT`: `text` or `json`.
     pub log_json: bool,
+    /// `S3LIFT_METRICS_BIND`: serve `/metrics` on this address only (and no
+    /// longer on `S3LIFT_BIND`); `None` keeps it on the main listener.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// The store the signer presigns for.
@@ -123,6 +126,15 @@ pub struct AuthSettings {
     pub jwt_secret: Option<Secret>,
     /// `S3LIFT_STATIC_TOKENS`: token → caller.
     pub static_tokens: StaticTokens,
+    /// `S3LIFT_JWT_AUDIENCE`: accepted `aud` values; empty means not checked.
+    pub jwt_audience: Vec<String>,
+    /// `S3LIFT_JWT_ISSUER`: accepted `iss` values; empty means not checked.
+    pub jwt_issuer: Vec<String>,
+    /// `S3LIFT_JWKS_URL` or `S3LIFT_JWKS_FILE`: keys for RS256/ES256/EdDSA JWTs.
+    pub jwks: Option<crate::jwks::JwksSource>,
+    /// `S3LIFT_AUTH_COOKIE`: the cookie a token is read from when a request
+    /// has no `Authorization` header.
+    pub auth_cookie: Option<String>,
     /// `S3LIFT_ALLOW_ANONYMOUS`.
     pub allow_anonymous: bool,
 }
@@ -142,6 +154,15 @@ pub struct UploadSettings {
     pub single_upload: SingleUploadMethod,
     /// `S3LIFT_PART_SIZE`: preferred multipart part size, bytes.
     pub part_size: u64,
+    /// `S3LIFT_KEY_SECRET`: the HMAC key that authenticates the plan inside
+    /// each object key (`keys.rs`). Serving needs it; `dev` generates one.
+    pub key_secret: Option<Secret>,
+    /// `S3LIFT_ALLOW_UNSIZED_MULTIPART`: accept `POST /s3/multipart` without
+    /// `size`, for Uppy and other Companion clients (bounded, see `unsized_parts.rs`).
+    pub allow_unsized_multipart: bool,
+    /// `S3LIFT_UNSIZED_PART_RATE`: part URLs per minute per caller for uploads
+    /// created without a size.
+    pub unsized_part_rate: u32,
 }
 
 /// Where completion events go.
@@ -149,6 +170,9 @@ pub struct UploadSettings {
 pub struct WebhookSettings {
     /// `S3LIFT_WEBHOOK_URL`: a secret, since receivers often carry a token in it.
     pub url: Secret,
+    /// `S3LIFT_WEBHOOK_SECRET`: the HMAC key of `X-S3lift-Signature`;
+    /// required (at least 32 bytes) when `S3LIFT_WEBHOOK_URL` is set.
+    pub secret: Secret,
 }
 
 /// `S3LIFT_STATIC_TOKENS`, parsed: each token with its caller. `Debug` shows
@@ -178,6 +202,14 @@ impl fmt::Debug for StaticTokens {
         write!(f, "StaticTokens({} tokens)", self.0.len())
     }
 }
+
+/// The shortest `S3LIFT_KEY_SECRET` accepted: 32 bytes, HMAC-SHA256's output
+/// size (RFC 2104 §3: a shorter key weakens the MAC).
+pub const MIN_KEY_SECRET_LEN: usize = 32;
+
+/// Default of `S3LIFT_UNSIZED_PART_RATE`: 1,200 parts a minute (20 a second,
+/// 100 MiB/s in Uppy's 5 MiB parts) per caller.
+pub const DEFAULT_UNSIZED_PART_RATE: u32 = 1_200;
 
 /// A setting that cannot be used. Its message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -223,6 +255,11 @@ struct FileSettings {
     key_prefix: Option<String>,
     jwt_secret: Option<Secret>,
     static_tokens: Option<HashMap<String, String>>,
+    jwt_audience: Option<String>,
+    jwt_issuer: Option<String>,
+    jwks_url: Option<String>,
+    jwks_file: Option<String>,
+    auth_cookie: Option<String>,
     allow_anonymous: Option<bool>,
     max_size: Option<u64>,
     allowed_types: Option<Vec<String>>,
@@ -237,6 +274,11 @@ struct FileSettings {
     storage_timeout_ms: Option<u64>,
     static_dir: Option<String>,
     log_format: Option<String>,
+    key_secret: Option<Secret>,
+    allow_unsized_multipart: Option<bool>,
+    unsized_part_rate: Option<u32>,
+    webhook_secret: Option<Secret>,
+    metrics_bind: Option<String>,
 }
 
 /// A source of `S3LIFT_*` values: the process environment, or a map in tests.
@@ -279,7 +321,8 @@ impl Settings {
         Self::merge(file, env)
     }
 
-    fn merge(f: FileSettings, env: &dyn Env) -> Result<Settings, ConfigError> {
+    fn merge(mut f: FileSettings, env: &dyn Env) -> Result<Settings, ConfigError> {
+        let identity = identity_settings(&mut f, env)?;
         let bind_text = env
             .get("S3LIFT_BIND")
             .or(f.bind)
@@ -382,6 +425,19 @@ impl Settings {
             Some(v) => parse_token_table(&v)?,
             None => f.static_tokens.unwrap_or_default(),
         };
+        for (i, (token, caller)) in static_tokens.iter().enumerate() {
+            // 16 characters: a token is a password that never changes and
+            // is tried at network speed. The message never shows the token.
+            if token.chars().count() < MIN_STATIC_TOKEN_LEN {
+                return Err(invalid(
+                    "S3LIFT_STATIC_TOKENS",
+                    format!(
+                        "the token for caller `{caller}` (entry {}) is shorter than {MIN_STATIC_TOKEN_LEN} characters",
+                        i + 1
+                    ),
+                ));
+            }
+        }
         let static_tokens = parse_static_tokens(static_tokens)?;
         let allow_anonymous = match env.get("S3LIFT_ALLOW_ANONYMOUS") {
             Some(v) => parse_bool("S3LIFT_ALLOW_ANONYMOUS", &v)?,
@@ -516,6 +572,65 @@ impl Settings {
             }
         };
 
+        let key_secret = env
+            .get("S3LIFT_KEY_SECRET")
+            .map(Secret::new)
+            .or(f.key_secret);
+        if let Some(s) = &key_secret {
+            if s.expose().len() < MIN_KEY_SECRET_LEN {
+                return Err(invalid(
+                    "S3LIFT_KEY_SECRET",
+                    format!("must be at least {MIN_KEY_SECRET_LEN} bytes (`openssl rand -hex 32` makes one)"),
+                ));
+            }
+        }
+        let allow_unsized_multipart = match env.get("S3LIFT_ALLOW_UNSIZED_MULTIPART") {
+            Some(v) => parse_bool("S3LIFT_ALLOW_UNSIZED_MULTIPART", &v)?,
+            None => f.allow_unsized_multipart.unwrap_or(false),
+        };
+        let unsized_part_rate = match env.get("S3LIFT_UNSIZED_PART_RATE") {
+            Some(v) => parse_u64("S3LIFT_UNSIZED_PART_RATE", &v)?,
+            None => f
+                .unsized_part_rate
+                .map_or(u64::from(DEFAULT_UNSIZED_PART_RATE), u64::from),
+        };
+        if !(1..=1_000_000).contains(&unsized_part_rate) {
+            return Err(invalid(
+                "S3LIFT_UNSIZED_PART_RATE",
+                "must be 1 to 1000000 parts per minute".into(),
+            ));
+        }
+
+        // Operations (ops): webhook signing and the metrics listener.
+        let webhook_secret = env
+            .get("S3LIFT_WEBHOOK_SECRET")
+            .map(Secret::new)
+            .or(f.webhook_secret);
+        match (&webhook_url, &webhook_secret) {
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    setting: "S3LIFT_WEBHOOK_SECRET",
+                    reason: "S3LIFT_WEBHOOK_URL is set, and its events are signed with this secret (at least 32 bytes)",
+                })
+            }
+            (_, Some(s)) if s.expose().len() < 32 => {
+                return Err(invalid(
+                    "S3LIFT_WEBHOOK_SECRET",
+                    "must be at least 32 bytes (HMAC-SHA256 key)".into(),
+                ))
+            }
+            _ => {}
+        }
+        let metrics_bind = match env.get("S3LIFT_METRICS_BIND").or(f.metrics_bind) {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                invalid(
+                    "S3LIFT_METRICS_BIND",
+                    format!("`{text}` is not an address like 127.0.0.1:9090"),
+                )
+            })?),
+        };
+
         Ok(Settings {
             server: ServerSettings {
                 bind,
@@ -524,6 +639,7 @@ impl Settings {
                 rate_limit,
                 static_dir,
                 log_json,
+                metrics_bind,
             },
             store: StoreSettings {
                 endpoint: s3_endpoint,
@@ -537,6 +653,10 @@ impl Settings {
             auth: AuthSettings {
                 jwt_secret,
                 static_tokens,
+                jwt_audience: identity.audience,
+                jwt_issuer: identity.issuer,
+                jwks: identity.jwks,
+                auth_cookie: identity.cookie,
                 allow_anonymous,
             },
             uploads: UploadSettings {
@@ -546,10 +666,17 @@ impl Settings {
                 url_ttl,
                 single_upload,
                 part_size,
+                key_secret,
+                allow_unsized_multipart,
+                unsized_part_rate: unsized_part_rate as u32,
             },
-            webhook: webhook_url.map(|url| WebhookSettings {
-                url: Secret::new(url),
-            }),
+            webhook: match (webhook_url, webhook_secret) {
+                (Some(url), Some(secret)) => Some(WebhookSettings {
+                    url: Secret::new(url),
+                    secret,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -590,12 +717,6 @@ fn parse_token_table(v: &str) -> Result<HashMap<String, String>, ConfigError> {
                 format!("entry {} must look like token=caller", i + 1),
             )
         })?;
-        if token.len() < 8 {
-            return Err(invalid(
-                "S3LIFT_STATIC_TOKENS",
-                format!("the token of entry {} is shorter than 8 characters", i + 1),
-            ));
-        }
         table.insert(token.to_owned(), caller.trim().to_owned());
     }
     Ok(table)
@@ -614,6 +735,85 @@ fn parse_static_tokens(table: HashMap<String, String>) -> Result<StaticTokens, C
         entries.push((Secret::new(token), caller));
     }
     Ok(StaticTokens(entries))
+}
+
+/// The shortest static token accepted.
+pub const MIN_STATIC_TOKEN_LEN: usize = 16;
+
+struct Identity {
+    audience: Vec<String>,
+    issuer: Vec<String>,
+    jwks: Option<crate::jwks::JwksSource>,
+    cookie: Option<String>,
+}
+
+/// `S3LIFT_JWT_AUDIENCE`, `S3LIFT_JWT_ISSUER`, `S3LIFT_JWKS_URL`,
+/// `S3LIFT_JWKS_FILE` and `S3LIFT_AUTH_COOKIE`. A key file is read and
+/// parsed here, once, so a bad one stops the start.
+fn identity_settings(f: &mut FileSettings, env: &dyn Env) -> Result<Identity, ConfigError> {
+    use crate::jwks::{JwksSource, KeySet};
+    let audience = env
+        .get("S3LIFT_JWT_AUDIENCE")
+        .or(f.jwt_audience.take())
+        .map(|v| split_list(&v))
+        .unwrap_or_default();
+    let issuer = env
+        .get("S3LIFT_JWT_ISSUER")
+        .or(f.jwt_issuer.take())
+        .map(|v| split_list(&v))
+        .unwrap_or_default();
+    let url = env.get("S3LIFT_JWKS_URL").or(f.jwks_url.take());
+    let file = env.get("S3LIFT_JWKS_FILE").or(f.jwks_file.take());
+    let jwks = match (url, file) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "S3LIFT_JWKS_URL",
+                "set S3LIFT_JWKS_URL or S3LIFT_JWKS_FILE, not both".into(),
+            ))
+        }
+        (Some(url), None) => {
+            // Keys fetched over plain HTTP could be swapped on the way;
+            // loopback is allowed for local IdPs and tests.
+            let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                .iter()
+                .any(|p| {
+                    url.strip_prefix(p)
+                        .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+                });
+            if !(url.starts_with("https://") || loopback) {
+                return Err(invalid(
+                    "S3LIFT_JWKS_URL",
+                    format!("`{url}` must be an https URL (http only on localhost)"),
+                ));
+            }
+            Some(JwksSource::Url(url))
+        }
+        (None, Some(path)) => {
+            let text = std::fs::read(&path)
+                .map_err(|e| invalid("S3LIFT_JWKS_FILE", format!("cannot read {path}: {e}")))?;
+            let keys = KeySet::parse(&text)
+                .map_err(|e| invalid("S3LIFT_JWKS_FILE", format!("{path}: {e}")))?;
+            Some(JwksSource::File { path, keys })
+        }
+        (None, None) => None,
+    };
+    let cookie = env.get("S3LIFT_AUTH_COOKIE").or(f.auth_cookie.take());
+    if let Some(c) = &cookie {
+        // RFC 6265 §4.1.1: a cookie name is an RFC 2616 token.
+        let token_char = |ch: char| ch.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(ch);
+        if c.is_empty() || !c.chars().all(token_char) {
+            return Err(invalid(
+                "S3LIFT_AUTH_COOKIE",
+                format!("`{c}` is not a cookie name (letters, digits and !#$%&'*+-.^_`|~)"),
+            ));
+        }
+    }
+    Ok(Identity {
+        audience,
+        issuer,
+        jwks,
+        cookie,
+    })
 }
 
 /// S3's bucket naming rules (3-63 chars, lower-case letters, digits, `-` and `.`).
@@ -643,6 +843,54 @@ mod tests {
         assert_eq!(s.uploads.url_ttl, 600);
         assert_eq!(s.uploads.key_prefix, "uploads");
         assert!(!s.auth.allow_anonymous);
+        assert_eq!(
+            s.uploads.key_secret, None,
+            "serving refuses to start without one"
+        );
+        assert!(!s.uploads.allow_unsized_multipart);
+        assert_eq!(s.uploads.unsized_part_rate, DEFAULT_UNSIZED_PART_RATE);
+    }
+
+    #[test]
+    fn plan_settings_are_read_from_the_file_and_the_environment() {
+        let dir = std::env::temp_dir().join(format!("s3lift-cfg-plans-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(
+            &path,
+            "s3_bucket = \"b-1\"\nkey_secret = \"file-secret-0123456789abcdef0123456789\"\n\
+             allow_unsized_multipart = true\nunsized_part_rate = 60\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path), &env(&[])).unwrap();
+        assert_eq!(
+            s.uploads.key_secret.as_ref().unwrap().expose(),
+            "file-secret-0123456789abcdef0123456789"
+        );
+        assert!(s.uploads.allow_unsized_multipart);
+        assert_eq!(s.uploads.unsized_part_rate, 60);
+        let s = Settings::load(
+            Some(&path),
+            &env(&[
+                (
+                    "S3LIFT_KEY_SECRET",
+                    "env-secret-0123456789abcdef0123456789ab",
+                ),
+                ("S3LIFT_ALLOW_UNSIZED_MULTIPART", "false"),
+                ("S3LIFT_UNSIZED_PART_RATE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.uploads.key_secret.as_ref().unwrap().expose(),
+            "env-secret-0123456789abcdef0123456789ab"
+        );
+        assert!(!s.uploads.allow_unsized_multipart);
+        assert_eq!(s.uploads.unsized_part_rate, 7);
+        assert!(
+            !format!("{s:?}").contains("env-secret"),
+            "Debug shows no secret"
+        );
     }
 
     #[test]
@@ -728,6 +976,49 @@ mod tests {
             e.contains("S3LIFT_JWT_SECRET") && !e.contains("short"),
             "{e}"
         );
+        for (setting, value) in [
+            ("S3LIFT_KEY_SECRET", "too-short-key-secret"),
+            ("S3LIFT_ALLOW_UNSIZED_MULTIPART", "sometimes"),
+            ("S3LIFT_UNSIZED_PART_RATE", "0"),
+            ("S3LIFT_UNSIZED_PART_RATE", "fast"),
+        ] {
+            let e = Settings::load(None, &env(&[("S3LIFT_S3_BUCKET", "b-1"), (setting, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(setting), "{e} should name {setting}");
+            if setting == "S3LIFT_KEY_SECRET" {
+                assert!(!e.contains(value), "{e} shows the secret");
+            }
+        }
+    }
+
+    #[test]
+    fn webhook_needs_a_long_secret_and_metrics_bind_parses() {
+        let hook = [
+            ("S3LIFT_S3_BUCKET", "b-1"),
+            ("S3LIFT_WEBHOOK_URL", "http://hook.example/x"),
+        ];
+        let e = Settings::load(None, &env(&hook)).unwrap_err().to_string();
+        assert!(e.contains("S3LIFT_WEBHOOK_SECRET"), "{e}");
+        let mut short = hook.to_vec();
+        short.push(("S3LIFT_WEBHOOK_SECRET", "tooshort"));
+        let e = Settings::load(None, &env(&short)).unwrap_err().to_string();
+        assert!(
+            e.contains("S3LIFT_WEBHOOK_SECRET") && !e.contains("tooshort"),
+            "{e}"
+        );
+        let mut ok = hook.to_vec();
+        ok.push(("S3LIFT_WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef"));
+        ok.push(("S3LIFT_METRICS_BIND", "127.0.0.1:9090"));
+        let s = Settings::load(None, &env(&ok)).unwrap();
+        assert_eq!(s.server.metrics_bind.unwrap().port(), 9090);
+        let e = Settings::load(
+            None,
+            &env(&[("S3LIFT_S3_BUCKET", "b-1"), ("S3LIFT_METRICS_BIND", "nope")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("S3LIFT_METRICS_BIND"), "{e}");
     }
 
     #[test]
@@ -737,11 +1028,15 @@ mod tests {
             None,
             &env(&[
                 ("S3LIFT_S3_BUCKET", "b-1"),
-                ("S3LIFT_STATIC_TOKENS", "tok-hunter2-xyz=alice"),
+                ("S3LIFT_STATIC_TOKENS", "tok-hunter2-xyz-0001=alice"),
                 ("S3LIFT_JWT_SECRET", "jwt-hunter2-jwt-hunter2-jwt-hunter2"),
                 (
                     "S3LIFT_WEBHOOK_URL",
                     "https://hooks.example/x?token=hook-hunter2",
+                ),
+                (
+                    "S3LIFT_WEBHOOK_SECRET",
+                    "whsec-hunter2-whsec-hunter2-whsec-hunter2",
                 ),
             ]),
         )
@@ -762,6 +1057,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.uploads.allowed_types.len(), 2);
-        assert!(s.uploads.allowed_types[0].matches("image/png"));
+        assert!(s.uploads.allowed_types[0]
+            .matches(&crate::content_type::ContentType::parse("image/png").unwrap()));
     }
 }

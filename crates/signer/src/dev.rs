@@ -3,7 +3,14 @@
 //!
 //! It is a development convenience: it checks SigV4 signatures but is not a
 //! strict store. Tests of what the store enforces run against Garage.
+//!
+//! - [`dev_settings`]: the settings of dev mode, in the order environment >
+//!   `--config` file > dev defaults; only the store is fixed (by `main`).
+//! - [`is_loopback_host`]: dev mode answers only to `Host: localhost`,
+//!   `127.0.0.1` or `[::1]`, so a page on another name that resolves to
+//!   127.0.0.1 (DNS rebinding) cannot drive an anonymous signer.
 
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,6 +25,116 @@ use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
+
+use crate::config::{ConfigError, Env, Settings};
+
+/// The bucket of dev mode when no setting names one.
+pub const DEV_BUCKET: &str = "s3lift-dev";
+
+/// Dev defaults under the user's settings: a name set in the environment or
+/// in the `--config` file keeps its value; any other falls back to the dev
+/// default. (`Settings::load` reads the environment before the file, so
+/// defaults given as environment would beat the file.)
+struct DevDefaults<'a> {
+    env: &'a dyn Env,
+    /// The file's keys, lower case (`allowed_origins`).
+    in_file: HashSet<String>,
+    defaults: HashMap<&'static str, String>,
+}
+
+impl Env for DevDefaults<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.env.get(name).or_else(|| {
+            let file_key = name.strip_prefix("S3LIFT_")?.to_ascii_lowercase();
+            if self.in_file.contains(&file_key) {
+                None
+            } else {
+                self.defaults.get(name).cloned()
+            }
+        })
+    }
+}
+
+/// The settings of `s3lift-signer dev`: environment, then the file, then the
+/// dev defaults (bucket `s3lift-dev`, anonymous uploads, the demo page's own
+/// origins). The caller then points them at the embedded store.
+pub fn dev_settings(file: Option<&Path>, env: &dyn Env) -> Result<Settings, ConfigError> {
+    let in_file = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            toml::from_str::<toml::Table>(&text)
+                .map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.message().to_owned(),
+                })?
+                .keys()
+                .cloned()
+                .collect()
+        }
+        None => HashSet::new(),
+    };
+    let mut layered = DevDefaults {
+        env,
+        in_file,
+        defaults: HashMap::from([
+            ("S3LIFT_S3_BUCKET", DEV_BUCKET.to_owned()),
+            ("S3LIFT_ALLOW_ANONYMOUS", "true".to_owned()),
+        ]),
+    };
+    // The demo page's origins follow the port the signer will listen on.
+    let bind = Settings::load(file, &layered)?.server.bind;
+    let port = bind.port();
+    layered.defaults.insert(
+        "S3LIFT_ALLOWED_ORIGINS",
+        format!("http://127.0.0.1:{port},http://localhost:{port},http://[::1]:{port}"),
+    );
+    Settings::load(file, &layered)
+}
+
+/// Whether a `Host` header value names this machine by a loopback name:
+/// `localhost`, `127.0.0.1` or `[::1]`, with any port or none.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let (name, port) = if host.starts_with('[') {
+        match host.find(']') {
+            Some(i) => (&host[..=i], &host[i + 1..]),
+            None => return false,
+        }
+    } else {
+        match host.split_once(':') {
+            Some((n, _)) => (n, &host[n.len()..]),
+            None => (host.as_str(), ""),
+        }
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    port_ok && matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// The request's `Host` (or, in HTTP/2, its `:authority`) is loopback.
+/// `X-Forwarded-Host` is not read: anyone can send it.
+pub fn request_host_is_loopback(req: &actix_web::HttpRequest) -> bool {
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    host.is_some_and(|h| is_loopback_host(&h))
+}
+
+/// 403 `forbidden_host`.
+pub fn forbidden_host() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Forbidden().json(s3lift_protocol::wire::ErrorBody {
+        error: "s3lift-signer dev answers only to Host localhost, 127.0.0.1 or [::1]".into(),
+        code: s3lift_protocol::wire::codes::FORBIDDEN_HOST.into(),
+    })
+}
 
 /// A running embedded store.
 pub struct DevStore {
@@ -131,4 +248,40 @@ async fn with_cors(
         h.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts_pass() {
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST:1",
+            "127.0.0.1",
+            "127.0.0.1:65535",
+            "[::1]",
+            "[::1]:8080",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "localhost:",
+            "localhost:80:80",
+            "localhost:abc",
+            "[::1",
+            "[::1]x",
+            "[::2]:80",
+            "0.0.0.0",
+            "",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
 }

@@ -19,10 +19,13 @@ pub enum ApiError {
     /// 400: malformed input.
     #[error("{0}")]
     BadRequest(String),
+    /// 400: a multipart create without `size` (see `unsized_parts.rs`).
+    #[error("{0}")]
+    SizeRequired(String),
     /// 401.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// 403: a key outside the caller's namespace.
+    /// 403: a key outside the caller's namespace, or whose tag does not match.
     #[error("{0}")]
     Key(#[from] KeyError),
     /// 413.
@@ -47,8 +50,10 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::SizeRequired(_) => ErrorCode::SizeRequired,
             ApiError::Auth(AuthError::Missing) => ErrorCode::MissingToken,
             ApiError::Auth(AuthError::InvalidToken(_)) => ErrorCode::InvalidToken,
+            ApiError::Auth(AuthError::ForbiddenOrigin) => ErrorCode::ForbiddenOrigin,
             ApiError::Key(_) => ErrorCode::ForbiddenKey,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedType(_) => ErrorCode::UnsupportedType,
@@ -106,7 +111,7 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited(secs) = self {
             resp.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let ApiError::Auth(_) = self {
+        if let ApiError::Auth(AuthError::Missing | AuthError::InvalidToken(_)) = self {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         resp.json(self.body())

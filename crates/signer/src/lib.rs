@@ -6,29 +6,45 @@
 //! - [`config`]: layered settings (TOML file, then `S3LIFT_*`), checked at start.
 //! - [`auth`]: bearer tokens (HS256 JWT or a static table) → [`domain::Caller`].
 //! - [`domain`]: values parsed once at the edge (`Caller`, `UploadId`).
-//! - [`keys`]: `<prefix>/<caller>/<uuid>/<name>` keys that carry their approved plan.
-//! - [`limits`]: the content-type allowlist.
+//! - [`keys`]: `<prefix>/<caller>/<uuid>.<tag>/<name>` keys that carry their approved
+//!   plan, authenticated by an HMAC under `S3LIFT_KEY_SECRET`.
+//! - [`unsized_parts`]: `size_required`, and the bounds of the Companion
+//!   compatibility mode for multipart uploads without a size.
+//! - [`content_type`]: strict RFC 9110 content types, signed in canonical form.
+//! - [`limits`]: the content-type allowlist, and active content as attachments.
+//! - [`jwks`]: an identity provider's keys (RS256, ES256, EdDSA), cached.
+//! - [`cookie`]: the token from a header or the auth cookie, with the Origin check.
 //! - [`presign`]: SigV4 query presigning and POST policies.
 //! - [`store`]: the store calls, through `aws-sdk-s3`.
 //! - [`routes`]: the HTTP routes of `docs/protocol.md`.
+//! - [`single_complete`]: `POST /s3/params/complete`, the end of a single-request upload.
 //! - [`error`]: the one error type and its status codes.
+//! - [`openapi`]: the OpenAPI document, generated from the wire types.
 //! - [`ratelimit`], [`metrics`], [`webhook`]: operations.
 //! - [`app`]: building and running the server.
-//! - [`dev`]: the embedded store behind `s3lift-signer dev`.
+//! - [`dev`]: the embedded store behind `s3lift-signer dev`, its settings and its `Host` guard.
 #![deny(missing_docs)]
 
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod content_type;
+pub mod cookie;
 pub mod dev;
 pub mod domain;
 pub mod error;
+pub mod jwks;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod presign;
 pub mod ratelimit;
 #[allow(missing_docs)]
 pub mod routes;
+pub mod single_complete;
 pub mod store;
+#[cfg(test)]
+mod test_keys;
+pub mod unsized_parts;
 pub mod webhook;

@@ -1,13 +1,12 @@
 //! `s3lift-signer`: see `lib.rs` for the map. This file only parses the
 //! command line and starts things.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use s3lift_signer::app::Application;
-use s3lift_signer::config::{Env, ProcessEnv, Settings};
+use s3lift_signer::config::{ProcessEnv, Settings};
 use s3lift_signer::store::Store;
 
 #[derive(Parser)]
@@ -66,15 +65,6 @@ enum BucketAction {
     },
 }
 
-/// Dev defaults under the real environment: the environment still wins.
-struct DevEnv(HashMap<&'static str, String>);
-
-impl Env for DevEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        ProcessEnv.get(name).or_else(|| self.0.get(name).cloned())
-    }
-}
-
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     // The AWS crates log requests at debug/trace level; keep them quiet so a
@@ -91,8 +81,12 @@ fn init_tracing(json: bool) {
         .add_directive("aws_config=warn".parse().expect("valid directive"))
         .add_directive("hyper=warn".parse().expect("valid directive"))
         .add_directive("s3s=warn".parse().expect("valid directive"));
+    // Colours only on a terminal: escape codes in a file or a pipe (a log
+    // collector, `2> log.txt`) are noise at best.
+    use std::io::IsTerminal;
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         b.json().init();
@@ -122,7 +116,7 @@ async fn run() -> anyhow::Result<()> {
                 .map(|d| vec![("/".to_owned(), PathBuf::from(d))])
                 .unwrap_or_default();
             let app = Application::build_with(settings, None, mounts).await?;
-            tracing::info!(port = app.port(), "s3lift-signer listening");
+            tracing::info!(port = app.port(), metrics_port = ?app.metrics_port(), "s3lift-signer listening");
             app.run_until_stopped().await?;
         }
         Command::Dev {
@@ -131,28 +125,21 @@ async fn run() -> anyhow::Result<()> {
             www,
             pkg,
         } => {
-            let bucket = ProcessEnv
-                .get("S3LIFT_S3_BUCKET")
-                .unwrap_or_else(|| "s3lift-dev".into());
-            let store = s3lift_signer::dev::start(&data, store_bind, &bucket).await?;
-            let bind = ProcessEnv
-                .get("S3LIFT_BIND")
-                .unwrap_or_else(|| "127.0.0.1:8080".into());
-            let port = bind.rsplit(':').next().unwrap_or("8080").to_owned();
-            let mut defaults = HashMap::new();
-            defaults.insert("S3LIFT_S3_BUCKET", bucket);
-            defaults.insert("S3LIFT_ALLOW_ANONYMOUS", "true".into());
-            defaults.insert(
-                "S3LIFT_ALLOWED_ORIGINS",
-                format!("http://127.0.0.1:{port},http://localhost:{port}"),
-            );
-            let mut env = DevEnv(defaults);
-            // The embedded store is the point of dev mode: it always wins.
-            env.0.insert("S3LIFT_S3_ENDPOINT", store.endpoint.clone());
-            let mut settings = Settings::load(cli.config.as_deref(), &env)?;
+            // Environment > --config file > dev defaults; only the store is fixed.
+            let mut settings =
+                s3lift_signer::dev::dev_settings(cli.config.as_deref(), &ProcessEnv)?;
+            let store =
+                s3lift_signer::dev::start(&data, store_bind, &settings.store.bucket).await?;
             settings.store.endpoint = Some(store.endpoint.clone());
+            settings.store.public_endpoint = None;
             settings.store.path_style = true;
             init_tracing(settings.server.log_json);
+            // Keys need a secret; dev makes one per run, printed so a restart can reuse it.
+            if settings.uploads.key_secret.is_none() {
+                let secret = s3lift_signer::keys::generate_secret();
+                println!("s3lift dev: S3LIFT_KEY_SECRET={} generated for this run (set it to keep keys valid across restarts)", secret.expose());
+                settings.uploads.key_secret = Some(secret);
+            }
             let mut mounts = Vec::new();
             if pkg.is_dir() {
                 mounts.push(("/pkg".to_owned(), pkg));
@@ -163,7 +150,7 @@ async fn run() -> anyhow::Result<()> {
                 );
             }
             mounts.push(("/".to_owned(), www));
-            let app = Application::build_with(settings, Some(store.credentials), mounts).await?;
+            let app = Application::build_dev(settings, Some(store.credentials), mounts).await?;
             println!(
                 "s3lift dev: open http://127.0.0.1:{}/ (embedded store at {}, data in {})",
                 app.port(),

@@ -1,8 +1,30 @@
-//! Prometheus counters and histograms per route, served at `/metrics`.
+//! Prometheus counters and histograms per route, served at `/metrics`
+//! (on the main listener, or on `S3LIFT_METRICS_BIND` alone).
+//!
+//! Every label value comes from a closed set, so no request, authenticated
+//! or not, can add a series: the method is one of [`METHODS`] or `other`,
+//! the route is the matched pattern or `unmatched`, the status is a number
+//! the server itself chose. A label series is never freed, so a label taken
+//! from the request (a random method, a path) would be unbounded memory.
 
+use actix_web::http::Method;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
+
+/// The methods that get their own label value; any other is `other`.
+pub const METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"];
+
+/// The `method` label of a request: one of [`METHODS`], or `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    METHODS
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
+}
+
+/// The label of requests that matched no route.
+pub const UNMATCHED: &str = "unmatched";
 
 /// The signer's metrics.
 pub struct Metrics {
@@ -13,6 +35,8 @@ pub struct Metrics {
     pub latency: HistogramVec,
     /// Presigned URLs issued, by kind (put, post, part, get).
     pub presigned: IntCounterVec,
+    /// Webhook events by outcome (queued, delivered, failed).
+    pub webhook_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -47,10 +71,19 @@ impl Metrics {
             &["kind"],
         )
         .expect("valid metric");
+        let webhook_events = IntCounterVec::new(
+            Opts::new(
+                "s3lift_webhook_events_total",
+                "Webhook events by outcome (queued, delivered, failed)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(presigned.clone()),
+            Box::new(webhook_events.clone()),
         ] {
             registry.register(c).expect("unique metric");
         }
@@ -59,6 +92,7 @@ impl Metrics {
             requests,
             latency,
             presigned,
+            webhook_events,
         }
     }
 
@@ -70,8 +104,33 @@ impl Metrics {
     }
 }
 
+/// `GET /metrics`: the text exposition format.
+pub async fn serve(
+    state: actix_web::web::Data<crate::routes::AppState>,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_labels_are_a_closed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        assert_eq!(method_label(&Method::PATCH), "other");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"XYZZY123").unwrap()),
+            "other"
+        );
     }
 }

@@ -34,6 +34,14 @@ impl RateLimiter {
 
     /// Takes one token for `caller` at `now`, or says how many seconds to wait.
     pub fn check(&self, caller: &str, now: Instant) -> Result<(), u64> {
+        self.check_n(caller, 1, now)
+    }
+
+    /// Charges `cost` tokens at once (a batch of part URLs). It passes when
+    /// the caller has a token left, and may take the bucket below zero: the
+    /// caller then waits until it is refilled past one, so a batch larger than
+    /// the bucket still goes through once, and the average rate holds.
+    pub fn check_n(&self, caller: &str, cost: u32, now: Instant) -> Result<(), u64> {
         let rate = self.per_minute / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(caller) {
@@ -48,7 +56,7 @@ impl RateLimiter {
             (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(self.per_minute);
         b.last = now;
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            b.tokens -= f64::from(cost.max(1));
             Ok(())
         } else {
             Err(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64)
@@ -71,5 +79,21 @@ mod tests {
         assert!(l.check("b", t0).is_ok(), "callers are separate");
         assert!(l.check("a", t0 + Duration::from_millis(1_000)).is_ok());
         assert!(l.check("a", t0 + Duration::from_millis(1_000)).is_err());
+    }
+
+    #[test]
+    fn a_batch_costs_its_size_and_leaves_a_debt() {
+        let l = RateLimiter::new(60);
+        let t0 = Instant::now();
+        assert!(
+            l.check_n("a", 100, t0).is_ok(),
+            "a full bucket takes a batch"
+        );
+        assert_eq!(
+            l.check_n("a", 1, t0),
+            Err(41),
+            "40 in debt: 41 s to one token"
+        );
+        assert!(l.check_n("a", 1, t0 + Duration::from_secs(41)).is_ok());
     }
 }

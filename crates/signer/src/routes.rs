@@ -2,7 +2,7 @@
 //! into domain types at the edge, then signs or calls the store.
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::{ready, Ready};
+use std::future::ready;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -10,23 +10,28 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB, MIN_PART_SIZE};
 use s3lift_protocol::wire::{
-    BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartRequest,
-    CreateMultipartResponse, DownloadLink, ListedPart, SignedPart, UploadCompleted, UploadMethod,
-    UploadParams,
+    BatchSignResponse, ChecksumList, CompleteRequest, CompleteResponse, CreateMultipartBody,
+    CreateMultipartResponse, DownloadLink, ListedPart, ParamsBatchEntry, ParamsBatchRequest,
+    ParamsBatchResponse, SignedPart, UploadMethod, UploadParams,
 };
 use serde::Deserialize;
 
 use crate::auth::Authenticator;
 use crate::config::{Settings, SingleUploadMethod};
+use crate::content_type::ContentType;
+use crate::cookie::Credential;
 use crate::domain::Caller;
 use crate::error::ApiError;
-use crate::keys::{Approved, ObjectKey};
-use crate::limits::normalize_content_type;
+use crate::keys::{Approved, KeyIssuer, ObjectKey};
+use crate::limits::{admit, Admitted};
 use crate::metrics::Metrics;
 use crate::presign::{presign_post, presign_url, BucketUrl, PresignRequest};
 use crate::ratelimit::RateLimiter;
+use crate::single_complete::params_complete;
 use crate::store::Store;
+use crate::unsized_parts::{refuse_when_off, size_required, UnsizedParts};
 use crate::webhook::Webhook;
+use futures_util::future::LocalBoxFuture;
 
 /// Everything the handlers share. Nothing in it is per-upload state: the
 /// verified-uploads set is a cache any replica can rebuild from the store.
@@ -47,6 +52,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Completion webhook, when configured.
     pub webhook: Option<Webhook>,
+    /// Makes keys and checks their tags (`S3LIFT_KEY_SECRET`).
+    pub keys: KeyIssuer,
+    /// The bounds on uploads created without a size, when they are allowed.
+    pub unsized_parts: Option<UnsizedParts>,
 }
 
 /// A bounded cache of multipart uploads known to exist for a key, so that
@@ -98,28 +107,32 @@ pub struct Authed(pub Caller);
 
 impl FromRequest for Authed {
     type Error = ApiError;
-    type Future = Ready<Result<Authed, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Authed, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::BadRequest("server misconfigured".into())));
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return Box::pin(ready(Err(ApiError::BadRequest(
+                "server misconfigured".into(),
+            ))));
         };
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
-        let result = state
-            .auth
-            .authenticate(header)
-            .map_err(ApiError::from)
-            .and_then(|caller| {
-                if let Some(l) = &state.limiter {
-                    l.check(caller.as_str(), Instant::now())
-                        .map_err(ApiError::RateLimited)?;
-                }
-                Ok(Authed(caller))
-            });
-        ready(result)
+        let s = &state.settings;
+        let credential = crate::cookie::credential(
+            req,
+            s.auth.auth_cookie.as_deref(),
+            &s.server.allowed_origins,
+        );
+        Box::pin(async move {
+            let caller = match credential? {
+                Credential::Header(h) => state.auth.authenticate(Some(&h)).await?,
+                Credential::Cookie(t) => state.auth.authenticate_token(&t).await?,
+                Credential::None => state.auth.authenticate(None).await?,
+            };
+            if let Some(l) = &state.limiter {
+                l.check(caller.as_str(), Instant::now())
+                    .map_err(ApiError::RateLimited)?;
+            }
+            Ok(Authed(caller))
+        })
     }
 }
 
@@ -141,27 +154,15 @@ fn parse_key(state: &AppState, caller: &Caller, key: &str) -> Result<ObjectKey, 
     if key.is_empty() {
         return Err(ApiError::BadRequest("`key` is required".into()));
     }
-    Ok(ObjectKey::parse_for(
-        key,
-        &state.settings.uploads.key_prefix,
-        caller,
-    )?)
+    Ok(state.keys.parse_for(key, caller)?)
 }
 
-fn check_type(state: &AppState, content_type: Option<&str>) -> Result<String, ApiError> {
-    let t = normalize_content_type(content_type).map_err(|m| ApiError::BadRequest(m.into()))?;
-    let allowed = &state.settings.uploads.allowed_types;
-    if !allowed.is_empty() && !allowed.iter().any(|p| p.matches(&t)) {
-        return Err(ApiError::UnsupportedType(format!(
-            "content type {t} is not accepted here (allowed: {})",
-            allowed
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok(t)
+/// Parses the caller's type strictly (400 when malformed) and checks it
+/// against the allowlist (415); see `content_type.rs` and `limits.rs`.
+fn check_type(state: &AppState, content_type: Option<&str>) -> Result<Admitted, ApiError> {
+    let t = ContentType::parse_or_default(content_type)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    admit(&state.settings.uploads.allowed_types, t).map_err(ApiError::UnsupportedType)
 }
 
 fn check_size(state: &AppState, size: u64) -> Result<(), ApiError> {
@@ -291,7 +292,11 @@ async fn sign_single(
     metadata: &BTreeMap<String, String>,
 ) -> Result<UploadParams, ApiError> {
     check_filename(filename)?;
-    let content_type = check_type(state, content_type)?;
+    let Admitted {
+        content_type,
+        disposition,
+    } = check_type(state, content_type)?;
+    let content_type = content_type.as_str();
     // S3 refuses a single PUT above 5 GiB: such files must go multipart.
     let single_max = state.settings.uploads.max_size.min(MAX_PART_SIZE);
     if let Some(size) = size {
@@ -302,19 +307,26 @@ async fn sign_single(
             )));
         }
     }
-    let key = ObjectKey::new(
-        &state.settings.uploads.key_prefix,
-        caller,
-        filename,
-        Approved {
-            size,
-            part_size: None,
-        },
-    )
-    .to_string();
+    let key = state
+        .keys
+        .issue(
+            caller,
+            filename,
+            Approved {
+                size,
+                part_size: None,
+            },
+        )
+        .to_string();
     let creds = state.store.credentials().await?;
     let ttl = state.settings.uploads.url_ttl;
-    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.clone())];
+    // Signed, so the store keeps exactly these: the canonical type, and for
+    // active content the attachment disposition (a header the client must
+    // send with a PUT, a policy field of a POST).
+    let mut headers: Vec<(String, String)> = vec![("content-type".into(), content_type.into())];
+    if let Some(d) = disposition {
+        headers.push(("content-disposition".into(), d.into()));
+    }
     headers.extend(
         state
             .store
@@ -377,7 +389,7 @@ async fn sign_single(
                 &creds,
                 now(),
                 &key,
-                &content_type,
+                content_type,
                 range,
                 &extra,
                 Duration::from_secs(ttl),
@@ -397,22 +409,6 @@ async fn sign_single(
     Ok(answer)
 }
 
-/// Body of `POST /s3/params` (extension): many small files signed in one call.
-#[derive(Deserialize)]
-pub struct ParamsBatch {
-    files: Vec<ParamsItem>,
-}
-
-#[derive(Deserialize)]
-struct ParamsItem {
-    filename: String,
-    #[serde(rename = "type", default)]
-    content_type: Option<String>,
-    size: u64,
-    #[serde(default)]
-    method: Option<UploadMethod>,
-}
-
 /// The most files one `POST /s3/params` may sign.
 const MAX_PARAMS_BATCH: usize = 100;
 
@@ -422,7 +418,7 @@ const MAX_PARAMS_BATCH: usize = 100;
 pub async fn params_batch(
     state: web::Data<AppState>,
     Authed(caller): Authed,
-    body: web::Json<ParamsBatch>,
+    body: web::Json<ParamsBatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let files = body.into_inner().files;
     if files.is_empty() || files.len() > MAX_PARAMS_BATCH {
@@ -444,36 +440,23 @@ pub async fn params_batch(
         )
         .await
         {
-            Ok(p) => serde_json::to_value(p).unwrap_or_default(),
-            Err(e) => serde_json::to_value(e.body()).unwrap_or_default(),
+            Ok(p) => ParamsBatchEntry::Signed(p),
+            Err(e) => ParamsBatchEntry::Refused(e.body()),
         };
         out.push(item);
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "params": out })))
-}
-
-/// Body of `POST /s3/multipart`, with our extensions read leniently.
-#[derive(Deserialize)]
-pub struct CreateBody {
-    #[serde(flatten)]
-    base: CreateMultipartRequest,
-    /// Extension: the client's preferred part size; the signer clamps it.
-    #[serde(default, rename = "partSize")]
-    part_size: Option<u64>,
-    /// Extension: the checksum algorithm parts will carry (`sha256`, `crc32`).
-    #[serde(default, rename = "checksumAlgorithm")]
-    checksum_algorithm: Option<s3lift_protocol::wire::ChecksumAlgorithm>,
+    Ok(HttpResponse::Ok().json(ParamsBatchResponse { params: out }))
 }
 
 /// `POST /s3/multipart`: create an upload and answer the plan.
 pub async fn create_multipart(
     state: web::Data<AppState>,
     Authed(caller): Authed,
-    body: web::Json<CreateBody>,
+    body: web::Json<CreateMultipartBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_filename(&body.base.filename)?;
-    let content_type = check_type(&state, body.base.content_type.as_deref())?;
+    let admitted = check_type(&state, body.base.content_type.as_deref())?;
     let metadata = clean_metadata(
         body.base
             .metadata
@@ -495,24 +478,23 @@ pub async fn create_multipart(
                     .map_err(|e| ApiError::TooLarge(e.to_string()))?,
             )
         }
-        None => None,
+        None if state.unsized_parts.is_some() => None,
+        None => return Err(size_required()),
     };
     let approved = Approved {
         size: plan.as_ref().map(PartPlan::size),
         part_size: plan.as_ref().map(PartPlan::part_size),
     };
-    let key = ObjectKey::new(
-        &state.settings.uploads.key_prefix,
-        &caller,
-        &body.base.filename,
-        approved,
-    )
-    .to_string();
+    let key = state
+        .keys
+        .issue(&caller, &body.base.filename, approved)
+        .to_string();
     let upload_id = state
         .store
         .create_multipart(
             &key,
-            &content_type,
+            admitted.content_type.as_str(),
+            admitted.disposition,
             metadata.into_iter().collect(),
             body.checksum_algorithm,
         )
@@ -546,13 +528,20 @@ async fn sign_parts(
     checksums: Option<&ChecksumList>,
 ) -> Result<Vec<(u32, String, BTreeMap<String, String>)>, ApiError> {
     let plan = key.approved().plan();
-    if let Some(plan) = &plan {
-        if let Some(n) = numbers.iter().find(|n| n.get() > plan.part_count()) {
-            return Err(ApiError::BadRequest(format!(
-                "part {n} is beyond this upload's plan of {} parts",
-                plan.part_count()
-            )));
+    match &plan {
+        Some(plan) => {
+            if let Some(n) = numbers.iter().find(|n| n.get() > plan.part_count()) {
+                return Err(ApiError::BadRequest(format!(
+                    "part {n} is beyond this upload's plan of {} parts",
+                    plan.part_count()
+                )));
+            }
         }
+        None => refuse_when_off(state.unsized_parts.as_ref())?.check(
+            key.caller(),
+            numbers,
+            Instant::now(),
+        )?,
     }
     let key_string = key.to_string();
     ensure_upload(state, upload_id, &key_string).await?;
@@ -805,15 +794,7 @@ pub async fn complete(
         .await?;
     state.verified.remove(upload_id, &key_string);
     tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
-    if let Some(w) = &state.webhook {
-        w.notify(UploadCompleted {
-            key: key_string.clone(),
-            bucket: state.url.bucket().to_owned(),
-            size: total,
-            etag: etag.clone(),
-            caller: caller.as_str().to_owned(),
-        });
-    }
+    crate::webhook::after_multipart(&state, &key_string, total, &etag, &caller);
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
@@ -878,13 +859,6 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-/// `GET /metrics`.
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
-}
-
 /// Any other path: a JSON 404 like every other error.
 pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(s3lift_protocol::wire::ErrorBody {
@@ -895,35 +869,51 @@ pub async fn not_found() -> HttpResponse {
     })
 }
 
-/// Mounts the routes under the configured base path.
-/// `GET /openapi.json`: the OpenAPI 3 description of these routes.
-pub async fn openapi() -> HttpResponse {
+/// `GET /openapi.json`: the OpenAPI description of these routes, under the
+/// configured base path (built once, see `openapi.rs`).
+pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(include_str!("openapi.json"))
+        .body(crate::openapi::json(&state.settings.server.base_path))
+}
+
+/// Declares the protocol routes once: `PROTOCOL_ROUTES` lists them and
+/// `protocol_scope` mounts exactly them, so the list cannot drift from what
+/// is served (`tests/openapi.rs` checks `openapi.rs` documents each).
+macro_rules! protocol_routes {
+    ($($method:ident $path:literal => $handler:ident,)*) => {
+        /// Every protocol route as `(method, path under the base path)`.
+        pub const PROTOCOL_ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn protocol_scope(base: &str) -> actix_web::Scope {
+            web::scope(base)
+                $(.route($path, web::method(actix_web::http::Method::$method).to($handler)))*
+        }
+    };
+}
+
+// Mount protocol routes only here. Order matters: a literal segment comes
+// before a `{param}` in the same place.
+protocol_routes! {
+    GET "/params" => params,
+    POST "/params" => params_batch,
+    POST "/params/complete" => params_complete,
+    GET "/download" => download,
+    POST "/multipart" => create_multipart,
+    GET "/multipart/{uploadId}/batch" => sign_batch,
+    POST "/multipart/{uploadId}/complete" => complete,
+    GET "/multipart/{uploadId}/{partNumber}" => sign_one,
+    GET "/multipart/{uploadId}" => list_parts,
+    DELETE "/multipart/{uploadId}" => abort,
 }
 
 /// Mounts every route under `base` (the protocol) and at the root (operations).
+/// `/metrics` is mounted by `app.rs`: on the main listener, or on its own.
 pub fn configure(base: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi))
-            .service(
-                web::scope(base)
-                    .route("/params", web::get().to(params))
-                    .route("/params", web::post().to(params_batch))
-                    .route("/download", web::get().to(download))
-                    .route("/multipart", web::post().to(create_multipart))
-                    .route("/multipart/{uploadId}/batch", web::get().to(sign_batch))
-                    .route("/multipart/{uploadId}/complete", web::post().to(complete))
-                    .route(
-                        "/multipart/{uploadId}/{partNumber}",
-                        web::get().to(sign_one),
-                    )
-                    .route("/multipart/{uploadId}", web::get().to(list_parts))
-                    .route("/multipart/{uploadId}", web::delete().to(abort)),
-            );
+            .service(protocol_scope(base));
     }
 }

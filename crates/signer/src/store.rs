@@ -214,11 +214,13 @@ impl Store {
         }
     }
 
-    /// `CreateMultipartUpload`.
+    /// `CreateMultipartUpload`, with the object's type and, for active
+    /// content, its `Content-Disposition` (see `limits.rs`).
     pub async fn create_multipart(
         &self,
         key: &str,
         content_type: &str,
+        content_disposition: Option<&str>,
         metadata: HashMap<String, String>,
         checksum: Option<ChecksumAlgorithm>,
     ) -> Result<String, StoreError> {
@@ -228,6 +230,7 @@ impl Store {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_content_disposition(content_disposition.map(str::to_owned))
             .set_metadata((!metadata.is_empty()).then_some(metadata))
             .set_checksum_algorithm(checksum.and_then(sdk_algorithm));
         match &self.sse {
@@ -519,4 +522,45 @@ impl Store {
             })
             .collect())
     }
+
+    /// `HeadObject`: what the store holds under `key`, for `/s3/params/complete`
+    /// and the webhook event.
+    pub async fn head_object(&self, key: &str) -> Result<ObjectHead, StoreError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(ObjectHead {
+            size: out.content_length().unwrap_or(0).max(0) as u64,
+            etag: out.e_tag().unwrap_or("").to_owned(),
+            content_type: out.content_type().map(str::to_owned),
+        })
+    }
+
+    /// `DeleteObject` (S3 answers 204 for a key already gone: idempotent).
+    pub async fn delete_object(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+/// What `HeadObject` says about a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHead {
+    /// `Content-Length`.
+    pub size: u64,
+    /// `ETag`, quotes included.
+    pub etag: String,
+    /// `Content-Type`, when the store keeps one.
+    pub content_type: Option<String>,
 }

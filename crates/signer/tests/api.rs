@@ -75,11 +75,51 @@ async fn six_part_upload_completes_byte_exact() {
         .assert_error(403, "forbidden_key");
 }
 
+/// Puts one part straight into the store with the bucket owner's own client,
+/// the way a caller who bypassed the signer's checks would have it there.
+async fn owner_puts_part(app: &TestApp, key: &str, id: &str, n: i32, data: Vec<u8>) -> String {
+    let out = app
+        .s3
+        .upload_part()
+        .bucket(app.garage.bucket())
+        .key(key)
+        .upload_id(id)
+        .part_number(n)
+        .body(data.into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("part {n}: {e:?}"));
+    out.e_tag().unwrap().to_owned()
+}
+
+/// Whether the store still holds the upload: ListParts answers NoSuchUpload
+/// once it is aborted.
+async fn upload_is_gone(app: &TestApp, key: &str, id: &str) -> bool {
+    match app
+        .s3
+        .list_parts()
+        .bucket(app.garage.bucket())
+        .key(key)
+        .upload_id(id)
+        .send()
+        .await
+    {
+        Ok(_) => false,
+        Err(e) => {
+            use aws_sdk_s3::error::ProvideErrorMetadata;
+            let code = e
+                .as_service_error()
+                .and_then(|s| s.code())
+                .map(str::to_owned);
+            assert_eq!(code.as_deref(), Some("NoSuchUpload"), "{e:?}");
+            true
+        }
+    }
+}
+
 #[tokio::test]
 async fn list_parts_follows_every_page() {
     let app = spawn_app(&[]).await;
-    // Garage pages ListParts at 1000 by default; 1,100 empty-but-planned
-    // parts would be slow, so upload 3 and check the shape and order instead.
     let data = body(2 * 5 * MIB + 10, 3);
     let (key, id, _) = app.create(ALICE, "l.bin", data.len() as u64).await;
     let batch = app
@@ -113,6 +153,42 @@ async fn list_parts_follows_every_page() {
     assert_eq!(parts[0]["Size"], 5 * MIB);
     assert_eq!(parts[1]["PartNumber"], 3);
     assert!(parts[1]["ETag"].as_str().unwrap().starts_with('"'));
+
+    // Garage answers ListParts 1,000 parts a page at most
+    // (`max_parts.unwrap_or(1000).clamp(1, 1000)` in its s3 api_server.rs),
+    // as S3 does. 999 more one-byte parts (any size is stored until complete)
+    // make 1,001, so the listing must fetch a second page to see them all.
+    use futures_util::StreamExt;
+    futures_util::stream::iter(4..=1002)
+        .map(|n| owner_puts_part(&app, &key, &id, n, vec![n as u8]))
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    let first = app
+        .s3
+        .list_parts()
+        .bucket(app.garage.bucket())
+        .key(&key)
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.parts().len(), 1000, "the store's first page");
+    assert_eq!(first.is_truncated(), Some(true));
+    let all = app
+        .get(
+            &format!("/s3/multipart/{id}?key={}", enc(&key)),
+            Some(ALICE),
+        )
+        .await;
+    assert_eq!(all.status, 200);
+    let all = all.json.as_array().unwrap();
+    assert_eq!(all.len(), 1001, "parts past the first page are listed");
+    assert_eq!(all[1000]["PartNumber"], 1002);
+    assert_eq!(all[1000]["Size"], 1);
+    assert!(all
+        .windows(2)
+        .all(|w| w[0]["PartNumber"].as_u64() < w[1]["PartNumber"].as_u64()));
 
     // Completing with a part missing from the store is refused, not silently done.
     let bogus = json!({"parts": [{"PartNumber": 1, "ETag": parts[0]["ETag"]}, {"PartNumber": 2, "ETag": "\"abc\""}]});
@@ -416,6 +492,71 @@ async fn parts_over_the_plan_are_refused_and_aborted() {
     store_refuses(app.http.put(url).body(body(5 * MIB, 1)))
         .await
         .expect("a part longer than planned is refused by the store");
+
+    // The planned parts, then a third the signer would not sign, put in the
+    // store by the bucket owner's own client: at complete the parts add up
+    // to more than the plan, so the signer refuses and aborts the upload.
+    let batch = app
+        .get(
+            &format!("/s3/multipart/{id}/batch?key={}&partNumbers=1,2", enc(&key)),
+            Some(ALICE),
+        )
+        .await;
+    let mut parts = Vec::new();
+    for (n, len) in [(1, 5 * MIB), (2, MIB)] {
+        let url = batch.json["presignedUrls"][n.to_string()].as_str().unwrap();
+        let res = app.http.put(url).body(body(len, n)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        parts.push(json!({"PartNumber": n, "ETag": res.headers()["etag"].to_str().unwrap()}));
+    }
+    let etag = owner_puts_part(&app, &key, &id, 3, vec![0; 10]).await;
+    parts.push(json!({"PartNumber": 3, "ETag": etag}));
+    app.post(
+        &format!("/s3/multipart/{id}/complete?key={}", enc(&key)),
+        Some(ALICE),
+        json!({ "parts": parts }),
+    )
+    .await
+    .assert_error(413, "too_large");
+    assert!(
+        upload_is_gone(&app, &key, &id).await,
+        "the upload was aborted"
+    );
+    assert_eq!(app.incomplete_uploads().await, 0);
+    assert!(app.object(&key).await.is_none());
+}
+
+#[tokio::test]
+async fn complete_over_the_approved_size_is_413_and_aborted() {
+    // A size-less upload (the Companion form) signs parts without a length:
+    // each part passes the signer's checks, and only complete sees that
+    // together they are over S3LIFT_MAX_SIZE. Issue 12 makes size-less
+    // uploads a compatibility mode, turned on here.
+    let app = spawn_app(&[
+        ("S3LIFT_MAX_SIZE", &(10 * MIB).to_string()),
+        ("S3LIFT_ALLOW_UNSIZED_MULTIPART", "true"),
+    ])
+    .await;
+    let a = app
+        .post(
+            "/s3/multipart",
+            Some(ALICE),
+            json!({"filename": "big.bin", "type": "application/octet-stream", "metadata": {}}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let key = a.json["key"].as_str().unwrap().to_owned();
+    let id = a.json["uploadId"].as_str().unwrap().to_owned();
+    let data = body(12 * MIB, 8);
+    let done = app.upload_multipart(ALICE, &key, &id, 6 * MIB, &data).await;
+    done.assert_error(413, "too_large");
+    assert!(done.json["error"].as_str().unwrap().contains("aborted"));
+    assert!(
+        upload_is_gone(&app, &key, &id).await,
+        "the upload was aborted"
+    );
+    assert_eq!(app.incomplete_uploads().await, 0);
+    assert!(app.object(&key).await.is_none());
 }
 
 #[tokio::test]
@@ -698,7 +839,15 @@ async fn webhook_receives_each_completed_upload() {
     // A one-shot HTTP listener stands in for the application's webhook.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = spawn_app(&[("S3LIFT_WEBHOOK_URL", &hook)]).await;
+    // A webhook URL now needs its signing secret (issue 12, item 7).
+    let app = spawn_app(&[
+        ("S3LIFT_WEBHOOK_URL", &hook),
+        (
+            "S3LIFT_WEBHOOK_SECRET",
+            "whsec-api-0123456789abcdef0123456789",
+        ),
+    ])
+    .await;
     let received = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let (mut sock, _) = listener.accept().await.unwrap();

@@ -443,6 +443,12 @@ pub fn store_env(garage: &Garage) -> Vec<(String, String)> {
     ]
 }
 
+/// A fresh `S3LIFT_KEY_SECRET` (32 random bytes as hex). Give the same one to
+/// every replica of a test: each accepts only keys made under its secret.
+pub fn random_key_secret() -> String {
+    random_hex(32)
+}
+
 /// The signer binary as a child process on a free port.
 pub struct Signer {
     bin: PathBuf,

@@ -34,6 +34,7 @@ pub fn env_for(garage: &Garage, extra: &[(&str, &str)]) -> HashMap<String, Strin
         ("S3LIFT_STATIC_TOKENS", format!("{ALICE}=alice,{BOB}=bob")),
         ("S3LIFT_MAX_SIZE", (200 * 1024 * 1024).to_string()),
         ("S3LIFT_STORAGE_TIMEOUT_MS", "3000".to_owned()),
+        ("S3LIFT_KEY_SECRET", KEY_SECRET.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -58,9 +59,21 @@ pub async fn spawn_app_on(garage: Garage, extra: &[(&str, &str)]) -> TestApp {
     TestApp {
         garage,
         base,
-        http: reqwest::Client::new(),
+        http: test_client(),
         s3,
     }
+}
+
+/// A client that never reuses a connection. A pooled keep-alive connection
+/// that the server (actix after its 5 s keep-alive, Garage after refusing a
+/// body) closes just as the next request is written fails with
+/// `IncompleteMessage`; under load that race turned into flaky failures.
+/// Browsers retry such requests silently; these tests should not depend on it.
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("http client")
 }
 
 pub async fn spawn_signer(garage: &Garage, env: &HashMap<String, String>) -> String {
@@ -302,3 +315,6 @@ pub fn policy_form(fields: &Value, len: usize, seed: u64) -> reqwest::multipart:
         .unwrap();
     f.part("file", file)
 }
+
+/// The `S3LIFT_KEY_SECRET` of every test signer ([`env_for`]).
+pub const KEY_SECRET: &str = "test-key-secret-that-is-long-enough-0123456789";

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use s3lift_testkit::{store_env, Garage, Signer};
+use s3lift_testkit::{random_key_secret, store_env, Garage, Signer};
 
 struct Target {
     host: String,
@@ -65,8 +65,12 @@ fn main() {
             let g = Garage::start();
             let dir = tempfile::tempdir().unwrap();
             let mut env = store_env(&g);
-            env.push(("S3LIFT_STATIC_TOKENS".into(), "load-token=loader".into()));
+            env.push((
+                "S3LIFT_STATIC_TOKENS".into(),
+                "load-token-0123456789=loader".into(),
+            ));
             env.push(("S3LIFT_MAX_SIZE".into(), (100u64 << 30).to_string()));
+            env.push(("S3LIFT_KEY_SECRET".into(), random_key_secret()));
             let s = Signer::spawn(&bin, &env, &dir.path().join("signer.log"));
             let url = s.url();
             signer = Some((s, dir));
@@ -81,7 +85,7 @@ fn main() {
         .to_owned();
     let target = Target {
         host,
-        auth: (!companion).then(|| "Bearer load-token".to_owned()),
+        auth: (!companion).then(|| "Bearer load-token-0123456789".to_owned()),
     };
 
     // One upload whose parts every signing request asks for.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use s3lift_testkit::faultproxy::{FaultProxy, FaultSpec};
-use s3lift_testkit::{store_env, Garage, Signer};
+use s3lift_testkit::{random_key_secret, store_env, Garage, Signer};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -67,9 +67,11 @@ fn main() {
     let mut env = store_env(&garage);
     env.push((
         "S3LIFT_STATIC_TOKENS".into(),
-        "test-token=alice,bob-token=bob".into(),
+        "test-token-alice-0001=alice,test-token-bob-00001=bob".into(),
     ));
     env.push(("S3LIFT_ALLOWED_ORIGINS".into(), "*".into()));
+    // One key secret for every replica, so each accepts the others' keys.
+    env.push(("S3LIFT_KEY_SECRET".into(), random_key_secret()));
     // Browsers reach the store through the fault proxy; the signer's own
     // store calls go direct.
     let store_proxy = fault_store
