@@ -432,7 +432,8 @@ fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
         | Action::SignPart { id, file, .. }
         | Action::ListParts { id, file, .. }
         | Action::Complete { id, file, .. }
-        | Action::Abort { id, file, .. } => (*id, Some(*file)),
+        | Action::Abort { id, file, .. }
+        | Action::ConfirmSingle { id, file, .. } => (*id, Some(*file)),
         _ => return None,
     })
 }
@@ -466,6 +467,7 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
             set(&r, "bucket", opt(o.bucket));
             set(&r, "location", opt(o.location));
             set(&r, "etag", opt(o.etag));
+            set(&r, "confirmed", o.confirmed);
             done.resolve(&r);
         }
         Err(err) => {

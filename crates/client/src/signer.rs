@@ -40,6 +40,7 @@ enum Kind {
     Listed,
     Completed,
     Aborted,
+    Confirmed,
 }
 
 /// The request an action names: method, path below the endpoint, JSON body.
@@ -156,6 +157,10 @@ fn request(
             ("POST", path, Some(to_json(&body)), Kind::Completed)
         }
         Action::Abort { upload_id, key, .. } => ("DELETE", up(upload_id, key), None, Kind::Aborted),
+        Action::ConfirmSingle { key, .. } => {
+            let path = ["/params/complete?key=", &enc(key)].concat();
+            ("POST", path, None, Kind::Confirmed)
+        }
         _ => return None,
     })
 }
@@ -196,6 +201,7 @@ fn decode(kind: Kind, v: &JsValue) -> Result<SignerAnswer, &'static str> {
         Kind::Listed => SignerAnswer::Listed(FromJs::from_js(v)?),
         Kind::Completed => SignerAnswer::Completed(FromJs::from_js(v)?),
         Kind::Aborted => SignerAnswer::Aborted,
+        Kind::Confirmed => SignerAnswer::Confirmed(FromJs::from_js(v)?),
     })
 }
 

@@ -26,6 +26,7 @@ pub(crate) enum Req {
     SignPart(FileId, u32),
     Single(FileId),
     Part(FileId, u32),
+    Confirm(FileId),
 }
 
 impl Req {
@@ -65,6 +66,8 @@ pub struct Engine {
     pub(crate) batch_params: bool,
     /// The signer has the part batch route (until it answers 404/405).
     pub(crate) batch_parts: bool,
+    /// The signer has `POST /s3/params/complete` (until it answers 404/405).
+    pub(crate) confirm_route: bool,
     pub(crate) out: VecDeque<Action>,
     /// Something changed since the last scheduling pass.
     dirty: bool,
@@ -88,6 +91,7 @@ impl Engine {
             requests: VecMap::default(),
             batch_params: true,
             batch_parts: true,
+            confirm_route: true,
             out: VecDeque::new(),
             dirty: false,
             turn: 0,
@@ -156,6 +160,7 @@ impl Engine {
             }
             match &f.body {
                 Body::Single(s) => {
+                    consider(later(s.confirm.wait_until));
                     consider(later(s.sign.wait_until));
                     consider(later(s.send_wait_until));
                 }
@@ -388,6 +393,7 @@ pub(crate) fn req_file(r: &Req) -> Option<FileId> {
         | Req::SignParts(f, _)
         | Req::SignPart(f, _)
         | Req::Single(f)
-        | Req::Part(f, _) => Some(*f),
+        | Req::Part(f, _)
+        | Req::Confirm(f) => Some(*f),
     }
 }

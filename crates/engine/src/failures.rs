@@ -154,6 +154,7 @@ impl Engine {
                     location: None,
                     etag: None,
                     resumed: m.resumed,
+                    confirmed: true,
                 };
                 self.finish(f, Ok(outcome));
             }

@@ -59,6 +59,12 @@ impl Engine {
         }
         match &mut file.body {
             Body::Single(s) => {
+                if s.stored.is_some() {
+                    if s.confirm.ready(now) {
+                        self.issue_confirm(id);
+                    }
+                    return;
+                }
                 if s.sending.is_some() || s.sign.in_flight.is_some() {
                     return;
                 }
@@ -352,7 +358,7 @@ impl Engine {
         }
         match &mut file.body {
             Body::Single(s) => {
-                let ready = s.sending.is_none() && now >= s.send_wait_until;
+                let ready = s.sending.is_none() && s.stored.is_none() && now >= s.send_wait_until;
                 let Some((p, _)) = s.params.as_ref().filter(|(_, u)| ready && u.fresh(now)) else {
                     return false;
                 };
