@@ -61,7 +61,8 @@ test('a 200 MiB upload is byte-exact, with parts really in parallel', async () =
     return { ...r, updates, stats: u.stats, state: u.state };
   }, { opts: signerOpts(), size });
   assert.equal(result.state, 'done');
-  assert.match(result.key, /^uploads\/alice\/[0-9a-f-]{36}\/big\.bin$/);
+  // docs/protocol.md: `<prefix>/<caller>/<uuid>.<tag>/<name>` (issue 12: authenticated plans in keys).
+  assert.match(result.key, /^uploads\/alice\/[0-9a-f-]{36}\.[0-9a-f]{32}\/big\.bin$/);
   assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 7)));
   const parts = Math.ceil(size / (8 * MIB));
   assert.equal(seen.puts, parts, 'each part sent once');

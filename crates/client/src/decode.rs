@@ -13,7 +13,7 @@ use js_sys::{Array, Object};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    UploadMethod, UploadParams,
+    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -163,6 +163,17 @@ impl FromJs for BatchSignResponse {
     }
 }
 
+impl FromJs for SignedPart {
+    fn from_js(v: &JsValue) -> Result<Self, Missing> {
+        object(v)?;
+        Ok(Self {
+            url: string(v, "url")?,
+            headers: string_map(v, "headers")?,
+            expires: opt_number(v, "expires")?,
+        })
+    }
+}
+
 impl FromJs for ListedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
         object(v)?;
@@ -194,6 +205,19 @@ impl FromJs for CompleteResponse {
             key: opt_string(v, "key")?,
             bucket: opt_string(v, "bucket")?,
             etag: opt_string(v, "etag")?,
+        })
+    }
+}
+
+impl FromJs for SingleCompleteResponse {
+    fn from_js(v: &JsValue) -> Result<Self, Missing> {
+        object(v)?;
+        Ok(Self {
+            key: string(v, "key")?,
+            bucket: string(v, "bucket")?,
+            location: string(v, "location")?,
+            etag: string(v, "etag")?,
+            size: number(v, "size")?,
         })
     }
 }

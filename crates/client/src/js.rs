@@ -1,30 +1,27 @@
 //! Small bridges to the JS runtime: timers, promises used as one-shot
 //! signals, errors with a machine code, object building.
 
-use s3lift_protocol::error_code::ErrorCode;
 use std::cell::RefCell;
+
+use s3lift_engine::UploadError;
+use s3lift_protocol::error_code::ErrorCode;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
+    /// `setTimeout` (windows and workers).
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(f: &Function, ms: i32) -> JsValue;
+    pub fn set_timeout(f: &Function, ms: i32) -> JsValue;
+    /// `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: &JsValue);
 }
 
 /// Milliseconds since the epoch.
 pub fn now() -> f64 {
     js_sys::Date::now()
-}
-
-/// Waits `ms` milliseconds (works in windows and workers).
-pub async fn sleep(ms: u32) {
-    let p = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms.min(i32::MAX as u32) as i32);
-    });
-    let _ = JsFuture::from(p).await;
 }
 
 /// Sets `obj[key] = value`.
@@ -52,45 +49,27 @@ pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
     get(obj, key).dyn_into::<Function>().ok()
 }
 
-/// An error for JS: an `Error` with `.code` and, when there is one, `.status`.
-/// Messages never carry a presigned URL or a token.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UploadError {
-    pub code: ErrorCode,
-    pub status: Option<u16>,
-    pub message: String,
+/// `err` as a JS `Error` with `.code` (the [`ErrorCode`]'s name), `.status`
+/// when there was an HTTP status, and `.key` when an object may have been
+/// stored under that key. Messages never carry a presigned URL or a token.
+pub fn error_to_js(err: &UploadError) -> JsValue {
+    let e = js_sys::Error::new(&err.message);
+    set(&e, "code", err.code.as_str());
+    if let Some(s) = err.status {
+        set(&e, "status", s);
+    }
+    if let Some(k) = &err.key {
+        set(&e, "key", k.as_str());
+    }
+    e.into()
 }
 
-impl UploadError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            status: None,
-            message: message.into(),
-        }
-    }
-
-    pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    pub fn cancelled() -> Self {
-        Self::new(ErrorCode::Cancelled, "The upload was cancelled")
-    }
-
-    pub fn to_js(&self) -> JsValue {
-        let e = js_sys::Error::new(&self.message);
-        set(&e, "code", self.code.as_str());
-        if let Some(s) = self.status {
-            set(&e, "status", s);
-        }
-        e.into()
-    }
+/// An error of the JS API itself (a bad option).
+pub fn api_error(code: ErrorCode, message: &str) -> JsValue {
+    error_to_js(&UploadError::new(code, message))
 }
 
-/// A promise that can be settled from Rust later: `done`, and the
-/// wake-ups of waiters (pool slots, resume).
+/// A promise that can be settled from Rust later: `done`.
 pub struct Deferred {
     pub promise: Promise,
     resolve: Function,
@@ -125,32 +104,6 @@ impl Deferred {
 
     pub fn reject(&self, v: &JsValue) {
         let _ = self.reject.call1(&JsValue::UNDEFINED, v);
-    }
-
-    /// Waits for the promise, ignoring its value.
-    pub async fn wait(&self) {
-        let _ = JsFuture::from(self.promise.clone()).await;
-    }
-}
-
-/// Waiters woken all at once (pause → resume, parts drained).
-#[derive(Default)]
-pub struct Notify {
-    waiters: RefCell<Vec<Function>>,
-}
-
-impl Notify {
-    /// A promise resolved at the next `notify_all`.
-    pub fn notified(&self) -> Promise {
-        let mut waiters = self.waiters.borrow_mut();
-        Promise::new(&mut |resolve, _| waiters.push(resolve))
-    }
-
-    pub fn notify_all(&self) {
-        let waiters: Vec<Function> = self.waiters.borrow_mut().drain(..).collect();
-        for w in waiters {
-            let _ = w.call0(&JsValue::UNDEFINED);
-        }
     }
 }
 

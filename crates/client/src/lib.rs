@@ -8,34 +8,36 @@
 //! const { key, location } = await upload.done;
 //! ```
 //!
-//! - [`upload`]: one file's upload (single request or multipart) and the shared pool.
-//! - [`transport`]: `xhr` (byte progress) and `fetch` part requests, with stall detection.
-//! - [`signer`]: docs/protocol.md calls through gloo-net.
-//! - [`confirm`]: `POST /params/complete` after a single-request upload (the webhook).
-//! - [`js`]: timers, deferred promises, errors with machine codes.
+//! A thin driver over `s3lift_engine`, which makes every decision (queue,
+//! AIMD limit, planning, signing windows, retries, pause/resume/cancel,
+//! resume records, progress), tested natively by simulation.
 //!
-//! The decisions themselves (planning, retry verdicts, backoff, AIMD
-//! concurrency, progress, completeness) live in `s3lift_protocol`, tested natively.
+//! - [`driver`]: the event loop between the engine and the browser.
+//! - [`signer`]: docs/protocol.md calls over `fetch`, one attempt each.
+//! - [`transport`]: `xhr` (byte progress) and `fetch` store requests.
+//! - [`browser`]: digests (WebCrypto, CRC-32) and `localStorage` resume records.
+//! - [`decode`]: the signer's JSON into the wire types.
+//! - [`js`]: timers, deferred promises, errors with machine codes.
 
-pub mod batch;
-pub mod confirm;
+pub mod browser;
 pub mod decode;
+pub mod driver;
 pub mod js;
 pub mod signer;
 pub mod transport;
-pub mod upload;
 
-use s3lift_protocol::error_code::ErrorCode;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use s3lift_protocol::plan::MIB;
-use s3lift_protocol::retry::RetryPolicy;
+use s3lift_engine::{Config, Engine, Event, FileId};
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::wire::ChecksumAlgorithm;
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
-use crate::js::{get, get_f64, get_str, UploadError};
-use crate::upload::{Config, Inner, Pool};
+use crate::driver::{Driver, Entry, Settings, State};
+use crate::js::{api_error, error_to_js, get, get_f64, get_str, Deferred};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -97,19 +99,17 @@ export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' 
 export interface UploadStats { partsUploaded: number; partRequests: number; bytesResent: number }
 
 /** `upload.done` rejects with this: `code` is a machine code (`cancelled`, `etag_unreadable`,
- *  `missing_token`, `too_large`, `store_refused`, `retries_exhausted`, `network`…), `status` the HTTP status if any. */
-export interface UploadError extends Error { code: string; status?: number }
+ *  `missing_token`, `too_large`, `store_refused`, `retries_exhausted`, `network`…), `status` the HTTP status if any,
+ *  `key` an object that may have been stored anyway (a single upload whose answer was lost). */
+export interface UploadError extends Error { code: string; status?: number; key?: string }
 "#;
 
-/// Uploads files to S3 through a signer. One pool of requests is shared by
-/// every file it uploads.
+/// Uploads files to S3 through a signer. One engine (one queue, one
+/// request limit) serves every file it uploads.
 #[wasm_bindgen]
 pub struct Uploader {
-    cfg: Rc<Config>,
-    pool: Rc<Pool>,
-    /// Small files' params, signed many per call, outside the part pool so
-    /// signing overlaps the PUTs.
-    batcher: Rc<batch::ParamsBatcher>,
+    driver: Rc<Driver>,
+    next: Cell<u64>,
 }
 
 #[wasm_bindgen]
@@ -119,13 +119,10 @@ impl Uploader {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "UploaderOptions")] options: JsValue,
     ) -> Result<Uploader, JsValue> {
-        let cfg = config(&options).map_err(|e| e.to_js())?;
-        let pool = Rc::new(Pool::new(cfg.concurrency));
-        let batcher = Rc::new(batch::ParamsBatcher::new(cfg.concurrency));
+        let (cfg, settings) = config(&options)?;
         Ok(Uploader {
-            cfg: Rc::new(cfg),
-            pool,
-            batcher,
+            driver: Driver::new(Engine::new(cfg), settings),
+            next: Cell::new(0),
         })
     }
 
@@ -135,35 +132,57 @@ impl Uploader {
         file: File,
         #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
     ) -> Upload {
-        let inner = Inner::new(
-            self.cfg.clone(),
-            self.pool.clone(),
-            self.batcher.clone(),
-            file,
-            &options,
-        );
-        if let Ok(signal) = get(&options, "signal").dyn_into::<web_sys::AbortSignal>() {
-            let weak = Rc::downgrade(&inner);
-            let on_abort = Closure::once_into_js(move || {
-                if let Some(i) = weak.upgrade() {
-                    i.cancel();
+        self.next.set(self.next.get() + 1);
+        let mut metadata = BTreeMap::new();
+        let m = get(&options, "metadata");
+        if m.is_object() {
+            for entry in js_sys::Object::entries(m.unchecked_ref()).iter() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    metadata.insert(k, v);
                 }
-            });
+            }
+        }
+        let entry = Rc::new(Entry {
+            id: FileId(self.next.get()),
+            file,
+            metadata,
+            on_progress: js::get_fn(&options, "onProgress"),
+            on_part: js::get_fn(&options, "onPartUploaded"),
+            state: Cell::new(State::Queued),
+            resumed: Cell::new(false),
+            parts_uploaded: Cell::new(0),
+            part_requests: Cell::new(0),
+            bytes_resent: Cell::new(0.0),
+            done: RefCell::new(Rc::new(Deferred::new())),
+        });
+        let up = Upload {
+            driver: self.driver.clone(),
+            entry,
+        };
+        self.driver.add(up.entry.clone());
+        if let Ok(signal) = get(&options, "signal").dyn_into::<web_sys::AbortSignal>() {
             if signal.aborted() {
-                inner.cancel();
+                up.cancel();
             } else {
+                let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
+                let on_abort = Closure::once_into_js(move || {
+                    if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
+                        Upload { driver, entry }.cancel();
+                    }
+                });
                 let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
             }
         }
-        inner.start();
-        Upload { inner }
+        up
     }
 }
 
 /// One file's upload.
 #[wasm_bindgen]
 pub struct Upload {
-    inner: Rc<Inner>,
+    driver: Rc<Driver>,
+    entry: Rc<Entry>,
 }
 
 #[wasm_bindgen]
@@ -171,70 +190,95 @@ impl Upload {
     /// Settles when the upload ends: the result, or an `UploadError`.
     #[wasm_bindgen(getter, unchecked_return_type = "Promise<UploadResult>")]
     pub fn done(&self) -> js_sys::Promise {
-        self.inner.done.borrow().promise.clone()
+        self.entry.done.borrow().promise.clone()
     }
 
     /// Stops new parts and aborts those in flight.
     pub fn pause(&self) {
-        self.inner.pause();
+        let s = &self.entry.state;
+        if matches!(s.get(), State::Uploading | State::Queued) {
+            s.set(State::Paused);
+            self.driver.feed_later(Event::Pause(self.entry.id));
+        }
     }
 
     /// Continues a paused upload, sending only the parts the store lacks.
     pub fn resume(&self) {
-        self.inner.resume();
+        if self.entry.state.get() == State::Paused {
+            self.entry.state.set(State::Uploading);
+            self.driver.feed_later(Event::Resume(self.entry.id));
+        }
     }
 
     /// Stops and aborts the multipart upload; `done` rejects with code `cancelled`.
     pub fn cancel(&self) {
-        self.inner.cancel();
+        let e = &self.entry;
+        match e.state.replace(State::Cancelled) {
+            State::Done => e.state.set(State::Done),
+            State::Cancelled => {}
+            State::Failed => {
+                // It ended already (its multipart upload was aborted then):
+                // a fresh `done` says cancelled.
+                let d = Rc::new(Deferred::new());
+                d.reject(&error_to_js(&s3lift_engine::UploadError::cancelled()));
+                *e.done.borrow_mut() = d;
+            }
+            _ => self.driver.feed_later(Event::Cancel(e.id)),
+        }
     }
 
-    /// After a failure, continues the same upload (its stored parts are kept).
+    /// After a failure, uploads the file again (with a fresh `done`).
     pub fn retry(&self) {
-        self.inner.retry();
+        if self.entry.state.get() == State::Failed {
+            *self.entry.done.borrow_mut() = Rc::new(Deferred::new());
+            self.driver.add(self.entry.clone());
+        }
     }
 
     /// The current state.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadState")]
     pub fn state(&self) -> String {
-        self.inner.state.get().as_str().to_owned()
+        self.entry.state.get().as_str().to_owned()
     }
 
     /// True when this upload continues one started before a page reload.
     #[wasm_bindgen(getter)]
     pub fn resumed(&self) -> bool {
-        self.inner.resumed.get()
+        self.entry.resumed.get()
     }
 
     /// Counters: parts stored, part requests sent, bytes re-sent after failures.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadStats")]
     pub fn stats(&self) -> JsValue {
         let o = js_sys::Object::new();
-        js::set(&o, "partsUploaded", self.inner.stats.parts_uploaded.get());
-        js::set(&o, "partRequests", self.inner.stats.part_requests.get());
-        js::set(&o, "bytesResent", self.inner.bytes_resent());
+        js::set(&o, "partsUploaded", self.entry.parts_uploaded.get());
+        js::set(&o, "partRequests", self.entry.part_requests.get());
+        js::set(&o, "bytesResent", self.entry.bytes_resent.get());
         o.into()
     }
 }
 
-fn config(o: &JsValue) -> Result<Config, UploadError> {
-    let bad = |m: &str| UploadError::new(ErrorCode::BadOption, m.to_owned());
+fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
+    let bad = |m: &str| api_error(ErrorCode::BadOption, m);
     let endpoint = get_str(o, "endpoint")
         .ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
-    let mut retry = RetryPolicy::default();
+    let mut cfg = Config {
+        seed: js_sys::Math::random().to_bits(),
+        ..Config::default()
+    };
     let r = get(o, "retry");
     if r.is_object() {
         if let Some(v) = get_f64(&r, "maxAttempts") {
-            retry.max_attempts = (v as u32).max(1);
+            cfg.retry.max_attempts = (v as u32).max(1);
         }
         if let Some(v) = get_f64(&r, "baseDelayMs") {
-            retry.base_delay_ms = v as u32;
+            cfg.retry.base_delay_ms = v as u32;
         }
         if let Some(v) = get_f64(&r, "maxDelayMs") {
-            retry.max_delay_ms = v as u32;
+            cfg.retry.max_delay_ms = v as u32;
         }
     }
-    let checksum = match get_str(o, "checksum").as_deref() {
+    cfg.checksum = match get_str(o, "checksum").as_deref() {
         None | Some("none") => None,
         Some("sha256") => Some(ChecksumAlgorithm::Sha256),
         Some("crc32") => Some(ChecksumAlgorithm::Crc32),
@@ -249,27 +293,22 @@ fn config(o: &JsValue) -> Result<Config, UploadError> {
     if !(1.0..=64.0).contains(&concurrency) {
         return Err(bad("`concurrency` must be from 1 to 64"));
     }
-    let part_size = get_f64(o, "partSize").map(|v| v as u64);
-    let stall_ms = get_f64(o, "stallTimeoutMs")
-        .map(|v| v as u32)
-        .unwrap_or(30_000);
-    Ok(Config {
-        signer: Rc::new(signer::Signer {
+    cfg.concurrency = concurrency as u32;
+    cfg.part_size = get_f64(o, "partSize").map(|v| v as u64);
+    if let Some(t) = get_f64(o, "multipartThreshold") {
+        cfg.multipart_threshold = t as u64;
+    }
+    let stall = get_f64(o, "stallTimeoutMs").map_or(30_000, |v| v as u64);
+    cfg.stall_timeout_ms = stall;
+    cfg.signer_timeout_ms = stall;
+    let settings = Settings {
+        signer: signer::Signer {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             headers: get(o, "headers"),
-            retry,
-            timeout_ms: stall_ms,
-            complete_unsupported: std::cell::Cell::new(false),
-        }),
-        concurrency: concurrency as u32,
-        part_size,
-        threshold: get_f64(o, "multipartThreshold")
-            .map(|v| v as u64)
-            .unwrap_or(8 * MIB),
-        retry,
-        checksum,
-        resume: get(o, "resume").as_bool().unwrap_or(true),
+            checksum: cfg.checksum.map(ChecksumAlgorithm::as_str),
+        },
         transport,
-        stall_ms,
-    })
+        resume: get(o, "resume").as_bool().unwrap_or(true),
+    };
+    Ok((cfg, settings))
 }

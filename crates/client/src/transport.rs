@@ -3,8 +3,8 @@
 //! `fetch` has no upload progress over HTTP/1.1, so there are two
 //! transports: `xhr` (the default) reports bytes as they leave, through
 //! `XMLHttpRequest.upload.onprogress`; `fetch` reports a part when it is
-//! done and costs less per request. Both detect a stalled request (no
-//! progress for `stall_ms`) and abort it, so it can be retried.
+//! done and costs less per request. A stalled request is the engine's to
+//! detect (it sees the progress): it asks for the abort.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -17,8 +17,6 @@ use web_sys::{
     AbortController, Blob, FormData, ProgressEvent, RequestInit, Response, XmlHttpRequest,
 };
 
-use crate::js::{now, sleep};
-
 /// Which transport part requests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -26,11 +24,9 @@ pub enum Kind {
     Fetch,
 }
 
-/// A request body: a lazy `Blob` slice, bytes already read (to checksum
-/// them), or a POST-policy form.
+/// A request body: a lazy `Blob` slice, or a POST-policy form.
 pub enum Body {
     Blob(Blob),
-    Bytes(js_sys::Uint8Array),
     Form(FormData),
 }
 
@@ -47,9 +43,9 @@ pub struct Answer {
 /// How a request ended without an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
-    /// The network failed, or the request stalled: worth a retry.
+    /// The network failed.
     Network,
-    /// Aborted on purpose (pause, cancel).
+    /// Aborted on purpose (pause, cancel, stall).
     Aborted,
 }
 
@@ -74,11 +70,11 @@ impl AbortHandle {
         self.aborted.get()
     }
 
-    fn set(&self, f: Box<dyn Fn()>) {
+    pub fn set(&self, f: Box<dyn Fn()>) {
         *self.inner.borrow_mut() = Some(f);
     }
 
-    fn clear(&self) {
+    pub fn clear(&self) {
         self.inner.borrow_mut().take();
     }
 }
@@ -92,7 +88,6 @@ pub struct Put<'a> {
     /// Called with bytes sent so far in this attempt.
     pub on_progress: Rc<dyn Fn(f64)>,
     pub abort: &'a AbortHandle,
-    pub stall_ms: u32,
 }
 
 /// Sends `req` with the chosen transport.
@@ -121,15 +116,9 @@ async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
             let _ = xhr.set_request_header(k, v);
         }
     }
-    let last = Rc::new(Cell::new(now()));
-    let stalled = Rc::new(Cell::new(false));
     let progress = {
-        let last = last.clone();
         let on_progress = req.on_progress.clone();
-        Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
-            last.set(now());
-            on_progress(e.loaded());
-        })
+        Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| on_progress(e.loaded()))
     };
     if let Ok(up) = xhr.upload() {
         up.set_onprogress(Some(progress.as_ref().unchecked_ref()));
@@ -145,20 +134,12 @@ async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
     }
     let sent = match &req.body {
         Body::Blob(b) => xhr.send_with_opt_blob(Some(b)),
-        Body::Bytes(b) => xhr.send_with_opt_buffer_source(Some(b)),
         Body::Form(f) => xhr.send_with_opt_form_data(Some(f)),
     };
     if sent.is_err() {
         return Err(Failure::Network);
     }
-    let watchdog = watch_stall(req.stall_ms, last, stalled.clone(), {
-        let x = xhr.clone();
-        move || {
-            let _ = x.abort();
-        }
-    });
     let _ = JsFuture::from(settled).await;
-    watchdog.set(true);
     if let Ok(up) = xhr.upload() {
         up.set_onprogress(None);
     }
@@ -166,7 +147,7 @@ async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
     drop(progress);
     let status = xhr.status().unwrap_or(0);
     if status == 0 {
-        return Err(if req.abort.is_aborted() && !stalled.get() {
+        return Err(if req.abort.is_aborted() {
             Failure::Aborted
         } else {
             Failure::Network
@@ -204,7 +185,6 @@ async fn send_fetch(req: &Put<'_>) -> Result<Answer, Failure> {
     init.set_headers(&headers);
     match &req.body {
         Body::Blob(b) => init.set_body(b),
-        Body::Bytes(b) => init.set_body(b),
         Body::Form(f) => init.set_body(f),
     }
     init.set_signal(Some(&controller.signal()));
@@ -213,12 +193,6 @@ async fn send_fetch(req: &Put<'_>) -> Result<Answer, Failure> {
         req.abort.set(Box::new(move || c.abort()));
     }
     let promise = fetch(req.url, &init);
-    let last = Rc::new(Cell::new(now()));
-    let stalled = Rc::new(Cell::new(false));
-    let watchdog = watch_stall(req.stall_ms, last, stalled.clone(), {
-        let c = controller.clone();
-        move || c.abort()
-    });
     let res = JsFuture::from(promise).await;
     let out = match res {
         Ok(v) => {
@@ -253,45 +227,15 @@ async fn send_fetch(req: &Put<'_>) -> Result<Answer, Failure> {
                 },
             })
         }
-        Err(_) if req.abort.is_aborted() && !stalled.get() => Err(Failure::Aborted),
+        Err(_) if req.abort.is_aborted() => Err(Failure::Aborted),
         Err(_) => Err(Failure::Network),
     };
-    watchdog.set(true);
     out
 }
 
 #[wasm_bindgen]
 extern "C" {
+    /// The global `fetch` (windows and workers).
     #[wasm_bindgen(js_name = fetch)]
-    fn fetch(url: &str, init: &RequestInit) -> Promise;
-}
-
-/// Aborts through `abort` when `last` has not moved for `stall_ms`. Returns
-/// the flag that stops the watchdog.
-fn watch_stall(
-    stall_ms: u32,
-    last: Rc<Cell<f64>>,
-    stalled: Rc<Cell<bool>>,
-    abort: impl Fn() + 'static,
-) -> Rc<Cell<bool>> {
-    let stop = Rc::new(Cell::new(false));
-    if stall_ms == 0 {
-        return stop;
-    }
-    let s = stop.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let tick = (stall_ms / 4).clamp(100, 5_000);
-        loop {
-            sleep(tick).await;
-            if s.get() {
-                return;
-            }
-            if now() - last.get() > f64::from(stall_ms) {
-                stalled.set(true);
-                abort();
-                return;
-            }
-        }
-    });
-    stop
+    pub(crate) fn fetch(url: &str, init: &RequestInit) -> Promise;
 }

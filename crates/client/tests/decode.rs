@@ -8,7 +8,7 @@ use s3lift_client::decode::{resume_record_to_js, FromJs};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    UploadMethod, UploadParams,
+    SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -78,6 +78,13 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         key: Some("k".into()),
         bucket: None,
         etag: Some("\"x-2\"".into()),
+    });
+    round_trip(SingleCompleteResponse {
+        key: "k".into(),
+        bucket: "b".into(),
+        location: "https://s3.example/b/k".into(),
+        etag: "\"e\"".into(),
+        size: 1000,
     });
     round_trip(ErrorBody {
         error: "No token".into(),

@@ -179,10 +179,13 @@ impl Engine {
                     location: Some(c.location),
                     etag: c.etag,
                     resumed,
+                    // The signer's complete fires its webhook.
+                    confirmed: true,
                 };
                 self.finish(f, Ok(outcome));
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
+            (Req::Confirm(f), SignerAnswer::Confirmed(c)) => self.confirmed(f, c),
             (req, _) => {
                 let f = Failure {
                     status: Some(200),
@@ -261,6 +264,7 @@ impl Engine {
                 self.signer_step_failed(f, &failure, multi_sign);
             }
             Req::Single(f) => self.single_failed(f, failure),
+            Req::Confirm(f) => self.confirm_failed(f, failure),
             Req::Part(f, n) => self.part_failed(f, n, failure),
         }
     }
@@ -288,15 +292,7 @@ impl Engine {
             }
             return true;
         }
-        let e = if retryable {
-            UploadError::new(
-                codes::RETRIES_EXHAUSTED,
-                "The signer kept failing; giving up after retries",
-            )
-            .with_status(failure.status)
-        } else {
-            UploadError::from_signer(failure)
-        };
+        let e = UploadError::signer_gave_up(failure, retryable);
         self.fatal(f, e);
         false
     }

@@ -9,7 +9,7 @@ use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_err
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumAlgorithm, ChecksumList, CompleteResponse, CompletedPart,
     CreateMultipartRequest, CreateMultipartResponse, ErrorBody, ListedPart, ParamsQuery,
-    SignedPart, UploadMethod, UploadParams,
+    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 
 use crate::error::UploadError;
@@ -60,6 +60,8 @@ pub enum SignerAnswer {
     Completed(CompleteResponse),
     /// `DELETE /s3/multipart/{id}`.
     Aborted,
+    /// `POST /s3/params/complete?key=`: the signer checked the object.
+    Confirmed(SingleCompleteResponse),
 }
 
 /// Why a request failed, as the driver saw it.
@@ -287,6 +289,17 @@ pub enum Action {
         /// Object key.
         key: String,
     },
+    /// `POST /s3/params/complete?key=` (extension): a single upload is
+    /// stored; the signer checks the object and fires its webhook. Answer
+    /// with [`SignerAnswer::Confirmed`].
+    ConfirmSingle {
+        /// The request.
+        id: RequestId,
+        /// The file.
+        file: FileId,
+        /// Object key.
+        key: String,
+    },
     /// Send the whole file as `params` say (PUT, or POST form with `file` last).
     SendSingle {
         /// The request.
@@ -372,6 +385,10 @@ pub struct Outcome {
     pub etag: Option<String>,
     /// The upload continued one an earlier page started.
     pub resumed: bool,
+    /// The signer checked the stored object and sent its `upload.completed`
+    /// webhook (a multipart complete, or a confirmed single upload). False
+    /// against Companion, or when the confirmation kept failing.
+    pub confirmed: bool,
 }
 
 #[cfg(test)]

@@ -51,6 +51,13 @@ impl Engine {
         let Some(f) = self.files.get_mut(&id) else {
             return;
         };
+        if let Body::Single(s) = &f.body {
+            if s.stored.is_some() {
+                // Stored already: only the confirmation is left, and it
+                // decides (a cancel cannot take the object back).
+                return;
+            }
+        }
         if let Body::Multi(m) = &mut f.body {
             if m.phase == Phase::Complete {
                 // Too late to take back: aborting now could race a complete

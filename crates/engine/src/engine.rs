@@ -1,7 +1,7 @@
 //! The engine: the request table, time, the shared limit, and the one
 //! entry point that changes state ([`Engine::handle`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::{codes, UploadError};
 use crate::file::{Body, File, Phase};
 use crate::rng::Rng;
+use crate::vecmap::VecMap;
 
 /// What a request in flight was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,7 @@ pub(crate) enum Req {
     SignPart(FileId, u32),
     Single(FileId),
     Part(FileId, u32),
+    Confirm(FileId),
 }
 
 impl Req {
@@ -56,14 +58,16 @@ pub struct Engine {
     pub(crate) data_in_flight: u32,
     pub(crate) signer_in_flight: u32,
     next_id: u64,
-    pub(crate) files: BTreeMap<FileId, File>,
+    pub(crate) files: VecMap<FileId, File>,
     /// Live files in the order they were added (first come, first served).
     pub(crate) order: Vec<FileId>,
-    pub(crate) requests: BTreeMap<RequestId, InFlight>,
+    pub(crate) requests: VecMap<RequestId, InFlight>,
     /// The signer has `POST /s3/params` (until it answers 404/405).
     pub(crate) batch_params: bool,
     /// The signer has the part batch route (until it answers 404/405).
     pub(crate) batch_parts: bool,
+    /// The signer has `POST /s3/params/complete` (until it answers 404/405).
+    pub(crate) confirm_route: bool,
     pub(crate) out: VecDeque<Action>,
     /// Something changed since the last scheduling pass.
     dirty: bool,
@@ -82,11 +86,12 @@ impl Engine {
             data_in_flight: 0,
             signer_in_flight: 0,
             next_id: 0,
-            files: BTreeMap::new(),
+            files: VecMap::default(),
             order: Vec::new(),
-            requests: BTreeMap::new(),
+            requests: VecMap::default(),
             batch_params: true,
             batch_parts: true,
+            confirm_route: true,
             out: VecDeque::new(),
             dirty: false,
             turn: 0,
@@ -155,6 +160,7 @@ impl Engine {
             }
             match &f.body {
                 Body::Single(s) => {
+                    consider(later(s.confirm.wait_until));
                     consider(later(s.sign.wait_until));
                     consider(later(s.send_wait_until));
                 }
@@ -189,6 +195,12 @@ impl Engine {
     /// Signer calls in flight now.
     pub fn signer_in_flight(&self) -> u32 {
         self.signer_in_flight
+    }
+
+    /// Whether `file` continues an upload an earlier page started (known
+    /// once the store listed its parts; `Outcome::resumed` says it at the end).
+    pub fn resumed(&self, file: FileId) -> bool {
+        matches!(self.files.get(&file).map(|f| &f.body), Some(Body::Multi(m)) if m.resumed)
     }
 
     /// Files not finished yet.
@@ -381,6 +393,7 @@ pub(crate) fn req_file(r: &Req) -> Option<FileId> {
         | Req::SignParts(f, _)
         | Req::SignPart(f, _)
         | Req::Single(f)
-        | Req::Part(f, _) => Some(*f),
+        | Req::Part(f, _)
+        | Req::Confirm(f) => Some(*f),
     }
 }

@@ -88,6 +88,24 @@ impl UploadError {
         Self::new(code, message).with_status(Some(status))
     }
 
+    /// A signer call failed for good: refused (`retryable` false), or
+    /// transient until the retry policy gave up. A transient refusal that
+    /// names a documented code (`storage_unavailable`, `rate_limited`…)
+    /// keeps it, so the app can say what is wrong; otherwise
+    /// `retries_exhausted`.
+    pub fn signer_gave_up(f: &Failure, retryable: bool) -> Self {
+        let known = f.code.as_deref().and_then(ErrorCode::parse);
+        if retryable && (known.is_none() || f.status.is_none()) {
+            Self::new(
+                codes::RETRIES_EXHAUSTED,
+                "The signer kept failing; giving up after retries",
+            )
+            .with_status(f.status)
+        } else {
+            Self::from_signer(f)
+        }
+    }
+
     /// A store request failed for good.
     pub fn from_store(f: &Failure) -> Self {
         let msg = match (f.status, f.code.as_deref()) {
@@ -130,5 +148,27 @@ mod tests {
             ErrorCode::Network
         );
         assert_eq!(status_of_batch_item(ErrorCode::ForbiddenKey), 403);
+    }
+
+    #[test]
+    fn a_signer_that_kept_failing_keeps_its_documented_code() {
+        let down = Failure {
+            status: Some(503),
+            code: Some("storage_unavailable".into()),
+            ..Failure::default()
+        };
+        let e = UploadError::signer_gave_up(&down, true);
+        assert_eq!(
+            (e.code, e.status),
+            (ErrorCode::StorageUnavailable, Some(503))
+        );
+        let bare = Failure {
+            status: Some(502),
+            ..Failure::default()
+        };
+        let e = UploadError::signer_gave_up(&bare, true);
+        assert_eq!((e.code, e.status), (codes::RETRIES_EXHAUSTED, Some(502)));
+        let e = UploadError::signer_gave_up(&Failure::network(), true);
+        assert_eq!(e.code, codes::RETRIES_EXHAUSTED);
     }
 }

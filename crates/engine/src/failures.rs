@@ -154,19 +154,12 @@ impl Engine {
                     location: None,
                     etag: None,
                     resumed: m.resumed,
+                    confirmed: true,
                 };
                 self.finish(f, Ok(outcome));
             }
             _ => {
-                let mut e = if retryable {
-                    UploadError::new(
-                        codes::RETRIES_EXHAUSTED,
-                        "The signer kept failing; giving up after retries",
-                    )
-                    .with_status(failure.status)
-                } else {
-                    UploadError::from_signer(&failure)
-                };
+                let mut e = UploadError::signer_gave_up(&failure, retryable);
                 if let Some(m) = self.multi_mut(f) {
                     // Complete failed for good: a cancel that waited on it applies now.
                     if std::mem::take(&mut m.cancel_after_complete) {

@@ -61,6 +61,10 @@ pub(crate) struct Single {
     pub send_wait_until: u64,
     /// An attempt under the current key may have been stored (no answer came).
     pub maybe_stored: bool,
+    /// Stored: the outcome, waiting for the signer's confirmation.
+    pub stored: Option<crate::api::Outcome>,
+    /// `POST /s3/params/complete` retries.
+    pub confirm: Step,
 }
 
 impl Single {

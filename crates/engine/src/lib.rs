@@ -44,6 +44,7 @@
 //! - `schedule`: what runs now (signing windows, batching, the limit).
 //! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
+//! - `confirm`: a stored single upload reported to the signer (its webhook).
 //! - `digest`: per-part checksums, read and digested by the driver on request.
 //!
 //! The pure rules it applies (part plans, retry verdicts and backoff, the
@@ -54,6 +55,7 @@
 mod answers;
 pub mod api;
 pub mod config;
+mod confirm;
 mod control;
 mod digest;
 pub mod engine;
@@ -64,6 +66,7 @@ pub mod rng;
 mod schedule;
 mod stored;
 pub mod url;
+mod vecmap;
 
 #[cfg(test)]
 mod rule_tests;

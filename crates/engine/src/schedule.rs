@@ -59,6 +59,12 @@ impl Engine {
         }
         match &mut file.body {
             Body::Single(s) => {
+                if s.stored.is_some() {
+                    if s.confirm.ready(now) {
+                        self.issue_confirm(id);
+                    }
+                    return;
+                }
                 if s.sending.is_some() || s.sign.in_flight.is_some() {
                     return;
                 }
@@ -103,7 +109,7 @@ impl Engine {
                                     true
                                 }
                             });
-                            due.sort_unstable();
+                            sort_small(&mut due);
                             for (_, n) in due.into_iter().rev() {
                                 m.queue.push_front(n);
                             }
@@ -124,15 +130,16 @@ impl Engine {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
+        // Inserted one by one: `collect` into a map sorts first, and that
+        // sort costs the browser bundle kilobytes (the keys come sorted).
+        let mut metadata = std::collections::BTreeMap::new();
+        for (k, v) in &file.spec.metadata {
+            metadata.insert(k.clone(), v.as_str().into());
+        }
         let request = CreateMultipartRequest {
             filename: file.spec.name.clone(),
             content_type: Some(file.spec.content_type.clone()),
-            metadata: file
-                .spec
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().into()))
-                .collect(),
+            metadata,
             size: Some(file.spec.size),
         };
         if let Body::Multi(m) = &mut file.body {
@@ -235,7 +242,7 @@ impl Engine {
             return;
         }
         let Some(up) = m.upload.clone() else { return };
-        todo.sort_unstable();
+        sort_small(&mut todo);
         let checksums = sums.map(|algorithm| ChecksumList {
             algorithm,
             values: todo
@@ -351,7 +358,7 @@ impl Engine {
         }
         match &mut file.body {
             Body::Single(s) => {
-                let ready = s.sending.is_none() && now >= s.send_wait_until;
+                let ready = s.sending.is_none() && s.stored.is_none() && now >= s.send_wait_until;
                 let Some((p, _)) = s.params.as_ref().filter(|(_, u)| ready && u.fresh(now)) else {
                     return false;
                 };
@@ -401,5 +408,29 @@ impl Engine {
                 true
             }
         }
+    }
+}
+
+/// Insertion sort: these lists hold a signing window at most (tens of
+/// items), and each `sort_unstable` instance costs the browser bundle kilobytes.
+fn sort_small<T: Ord>(v: &mut [T]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sort_small_sorts() {
+        let mut v = vec![(5u64, 2u32), (1, 9), (5, 1), (0, 0), (3, 3)];
+        let mut w = v.clone();
+        super::sort_small(&mut v);
+        w.sort_unstable();
+        assert_eq!(v, w);
     }
 }

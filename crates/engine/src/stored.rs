@@ -29,8 +29,14 @@ impl Engine {
                     bucket: p.bucket.clone(),
                     etag,
                     resumed: false,
+                    confirmed: false,
                 };
-                self.finish(f, Ok(outcome));
+                if self.confirm_route {
+                    // Reported to the signer first (its webhook), see `confirm`.
+                    s.stored = Some(outcome);
+                } else {
+                    self.finish(f, Ok(outcome));
+                }
             }
             Req::Part(f, n) => {
                 self.limit.on_success();

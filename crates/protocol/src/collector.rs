@@ -1,15 +1,15 @@
 //! Gathering `(part number, ETag)` pairs in any order, and refusing to
 //! complete while one is missing.
 
-use std::collections::BTreeMap;
-
 use crate::wire::{CompletedPart, ListedPart};
 
 /// The ETags of one upload's parts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PartCollector {
     count: u32,
-    etags: BTreeMap<u32, String>,
+    /// Sorted by part number, each once (a vector: in the browser bundle a
+    /// `BTreeMap` instance costs more than this whole module).
+    etags: Vec<(u32, String)>,
 }
 
 /// Parts still missing at complete time.
@@ -27,8 +27,12 @@ impl PartCollector {
     pub fn new(count: u32) -> Self {
         Self {
             count,
-            etags: BTreeMap::new(),
+            etags: Vec::new(),
         }
+    }
+
+    fn find(&self, n: u32) -> Result<usize, usize> {
+        self.etags.binary_search_by_key(&n, |e| e.0)
     }
 
     /// Starts from what `ListParts` reported (a resume). Parts outside the
@@ -50,14 +54,17 @@ impl PartCollector {
     /// Records part `n`'s ETag; a later upload of the same part replaces it.
     pub fn insert(&mut self, n: u32, etag: String) {
         if (1..=self.count).contains(&n) {
-            self.etags.insert(n, etag);
+            match self.find(n) {
+                Ok(i) => self.etags[i].1 = etag,
+                Err(i) => self.etags.insert(i, (n, etag)),
+            }
         }
     }
 
     /// Adds the parts `other` has and this one lacks.
     pub fn merge(&mut self, other: &PartCollector) {
         for (n, e) in &other.etags {
-            if !self.etags.contains_key(n) {
+            if !self.has(*n) {
                 self.insert(*n, e.clone());
             }
         }
@@ -65,7 +72,7 @@ impl PartCollector {
 
     /// Whether part `n` is stored.
     pub fn has(&self, n: u32) -> bool {
-        self.etags.contains_key(&n)
+        self.find(n).is_ok()
     }
 
     /// Parts stored.
@@ -80,9 +87,7 @@ impl PartCollector {
 
     /// Part numbers not stored yet, ascending.
     pub fn missing(&self) -> Vec<u32> {
-        (1..=self.count)
-            .filter(|n| !self.etags.contains_key(n))
-            .collect()
+        (1..=self.count).filter(|n| !self.has(*n)).collect()
     }
 
     /// The sorted list for `complete`, or the missing parts.

@@ -4,8 +4,6 @@
 //! reset to zero, so the total never counts a byte twice and never exceeds
 //! the file size. Speed is measured over a sliding window of recent samples.
 
-use std::collections::BTreeMap;
-
 /// A snapshot for `onProgress`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -24,7 +22,8 @@ pub struct Progress {
 pub struct ProgressTracker {
     total: u64,
     done: u64,
-    in_flight: BTreeMap<u32, u64>,
+    /// (part, bytes) of attempts in flight (a vector: a handful at a time).
+    in_flight: Vec<(u32, u64)>,
     resent: u64,
 }
 
@@ -48,25 +47,33 @@ impl ProgressTracker {
 
     /// Part `n` has sent `bytes` of its current attempt.
     pub fn set_part(&mut self, n: u32, bytes: u64) {
-        self.in_flight.insert(n, bytes);
+        match self.in_flight.iter_mut().find(|e| e.0 == n) {
+            Some(e) => e.1 = bytes,
+            None => self.in_flight.push((n, bytes)),
+        }
     }
 
     /// Part `n`'s attempt failed: its bytes no longer count (they will be re-sent).
     pub fn reset_part(&mut self, n: u32) {
-        if let Some(b) = self.in_flight.remove(&n) {
+        if let Some(b) = self.take(n) {
             self.resent += b;
         }
     }
 
     /// Part `n` is stored with `len` bytes.
     pub fn complete_part(&mut self, n: u32, len: u64) {
-        self.in_flight.remove(&n);
+        self.take(n);
         self.done = (self.done + len).min(self.total);
     }
 
     /// Bytes counted now, at most the total.
     pub fn bytes_sent(&self) -> u64 {
-        (self.done + self.in_flight.values().sum::<u64>()).min(self.total)
+        (self.done + self.in_flight.iter().map(|e| e.1).sum::<u64>()).min(self.total)
+    }
+
+    fn take(&mut self, n: u32) -> Option<u64> {
+        let i = self.in_flight.iter().position(|e| e.0 == n)?;
+        Some(self.in_flight.swap_remove(i).1)
     }
 
     /// Bytes sent by attempts that failed and were thrown away.

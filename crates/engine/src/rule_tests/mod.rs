@@ -13,6 +13,7 @@ use crate::error::codes;
 use crate::{Config, Engine};
 
 mod checksum;
+mod confirm;
 mod multipart;
 mod single;
 
@@ -165,6 +166,25 @@ fn finished(out: &[Action]) -> Option<&Result<crate::Outcome, crate::UploadError
         Action::Finished { result, .. } => Some(result),
         _ => None,
     })
+}
+
+/// The `ConfirmSingle` request in `out`.
+fn confirm_id(out: &[Action]) -> RequestId {
+    out.iter()
+        .find_map(|a| match a {
+            Action::ConfirmSingle { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no ConfirmSingle in {out:#?}"))
+}
+
+/// A signer 404 with `code`.
+fn not_found(code: &str) -> Failure {
+    let body = ErrorBody {
+        error: "no".into(),
+        code: code.into(),
+    };
+    Failure::from_signer(404, Some(&body), None)
 }
 
 /// A small file signed and sent once: (engine, send id, params).

@@ -354,3 +354,67 @@ fn store_slots_go_round_the_files() {
         "the freed slot goes to the small file, not to part 3: {out:#?}"
     );
 }
+
+#[test]
+fn a_create_refused_until_retries_run_out_keeps_the_signers_code() {
+    // Garage down: the signer answers 503 `storage_unavailable` every time.
+    let mut t = T::new(2);
+    let mut out = t.add(1, 12 * MIB);
+    let down = Failure::from_signer(
+        503,
+        Some(&ErrorBody {
+            error: "storage unreachable".into(),
+            code: "storage_unavailable".into(),
+        }),
+        None,
+    );
+    for _ in 0..20 {
+        let create = find(&out, |a| {
+            matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
+        });
+        out = t.fail(create, down.clone());
+        if let Some(result) = finished(&out) {
+            let e = result.as_ref().expect_err("it cannot succeed");
+            assert_eq!(
+                (e.code, e.status),
+                (
+                    s3lift_protocol::error_code::ErrorCode::StorageUnavailable,
+                    Some(503)
+                )
+            );
+            return;
+        }
+        out = t.wait();
+    }
+    panic!("the create was retried forever");
+}
+
+#[test]
+fn a_continued_upload_says_so_as_soon_as_the_store_listed_it() {
+    // The app shows "Resuming" while it runs, not only once it is done.
+    let record = ResumeRecord {
+        upload_id: "u".into(),
+        key: "k".into(),
+        part_size: 5 * MIB,
+        fingerprint: "fp1".into(),
+        created_at: 0.0,
+    };
+    let mut t = T::new(3);
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record),
+        ..spec(1, 12 * MIB)
+    }));
+    assert!(!t.e.resumed(FileId(1)), "not before the store answered");
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let stored = ListedPart {
+        part_number: 1,
+        size: 5 * MIB,
+        etag: "\"a\"".into(),
+    };
+    t.signer(list, SignerAnswer::Listed(vec![stored]));
+    assert!(t.e.resumed(FileId(1)));
+    assert!(!t.e.resumed(FileId(2)), "an unknown file is not resumed");
+}

@@ -31,6 +31,8 @@ fn a_single_retry_after_a_lost_answer_reuses_its_params_and_key() {
         id: id2,
         etag: Some("\"e\"".into()),
     });
+    // A peer without the confirmation route: the upload ends unconfirmed.
+    let out = t.fail(confirm_id(&out), not_found("not_found"));
     let ok = finished(&out).unwrap().as_ref().unwrap();
     assert_eq!(ok.key, "a/1.txt");
     assert_eq!(
@@ -81,6 +83,7 @@ fn companion_params_give_the_key_from_fields_and_no_batch_route_means_one_by_one
     );
     let (id, _) = send_single(&out);
     let out = t.ev(Event::Stored { id, etag: None });
+    let out = t.fail(confirm_id(&out), not_found("not_found"));
     assert_eq!(finished(&out).unwrap().as_ref().unwrap().key, "c/f1.bin");
     // Later files skip the batch route.
     assert!(matches!(t.add(2, 10)[..], [Action::SignParams { .. }]));

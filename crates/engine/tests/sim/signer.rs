@@ -8,7 +8,7 @@ use s3lift_engine::{Action, Event, Failure, SignerAnswer};
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    SignedPart, UploadMethod, UploadParams,
+    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 
 use crate::store::{self, OpenUpload};
@@ -198,6 +198,22 @@ impl World {
                     Err(e) => panic!("invalid complete: {e}"),
                 })
             }
+            Action::ConfirmSingle { id, key, .. } => self.signer(id, |w| {
+                if w.shape.companion {
+                    return Err(Self::not_found("not_found"));
+                }
+                let size = match w.store.objects.get(&key) {
+                    Some(ranges) => ranges.iter().map(|r| r.2 - r.1).sum(),
+                    None => return Err(Self::not_found("no_such_key")),
+                };
+                Ok(SignerAnswer::Confirmed(SingleCompleteResponse {
+                    location: format!("s://b/{key}"),
+                    key,
+                    bucket: "b".into(),
+                    etag: "\"e\"".into(),
+                    size,
+                }))
+            }),
             Action::Abort { id, upload_id, .. } => self.signer(id, |w| {
                 w.store.uploads.remove(&upload_id);
                 Ok(SignerAnswer::Aborted)
