@@ -245,6 +245,7 @@ const targets = [
   ['500 × 64 KiB ≥ 2× Uppy v6 (files/s)', `${ratio('small', 'uppy').toFixed(2)}× Uppy v6 on our signer, ${ratio('small', 'uppy-companion').toFixed(2)}× Uppy v6 + Companion; ${ofCeiling('small', 's3lift').toFixed(0)} % of the PUT ceiling`, verdict(ratio('small', 'uppy') >= 2)],
   ['peak memory ≤ concurrency × part size + 16 MiB, flat', `${memory['256mib'].toFixed(1)} MiB at 256 MiB, ${memory['1gib'].toFixed(1)} MiB at 1 GiB (budget ${budget} MiB)`, verdict(memory['1gib'] <= budget && memory['1gib'] - memory['256mib'] < 4)],
   ['bundle ≤ 23 KB gzipped (.wasm + glue)', `${(shipped / 1000).toFixed(1)} KB`, shipped <= 23_000 ? 'met' : `missed by ${((shipped - 23_000) / 1000).toFixed(1)} KB`],
+  ['signer ≥ 50× Companion on single-part signing after the hardening (issue 12: HMAC keys, strict types, bounded metrics)', `${(one(load).rps / one(companionLoad).rps).toFixed(1)}×`, verdict(one(load).rps >= 50 * one(companionLoad).rps)],
   ['signer ≥ 10× Companion on single-part signing, p99 ≤ 5 ms', `${one(load).rps} req/s, p99 ${one(load).p99_ms} ms: ${(one(load).rps / one(companionLoad).rps).toFixed(1)}× ${COMPANION} (${one(companionLoad).rps} req/s, p99 ${one(companionLoad).p99_ms} ms)`, verdict(one(load).rps >= 10 * one(companionLoad).rps && one(load).p99_ms <= 5)],
 ];
 md += `\n## Targets: where each stands in this run\n\n| target | result | |\n|---|---|---|\n`;
