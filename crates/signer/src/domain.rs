@@ -75,6 +75,14 @@ impl UploadId {
     }
 }
 
+/// Reads as the `&str` the store calls take.
+impl std::ops::Deref for UploadId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for UploadId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -20,7 +20,7 @@ pub async fn complete(
     query: web::Query<KeyQuery>,
     body: web::Json<CompleteRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let upload_id = parse_upload_id(&path)?;
+    let upload_id = &parse_upload_id(&path)?;
     let key = parse_key(&state, &caller, &query.key)?;
     let key_string = key.to_string();
     let parts = body.into_inner().parts;

@@ -2,7 +2,7 @@
 
 use super::state::AppState;
 use crate::cookie::Credential;
-use crate::domain::Caller;
+use crate::domain::{Caller, UploadId};
 use crate::error::ApiError;
 use crate::keys::ObjectKey;
 use actix_web::dev::Payload;
@@ -47,12 +47,9 @@ impl FromRequest for Authed {
     }
 }
 
-/// An S3 upload id as a client sends it back: opaque, but bounded and
-/// printable so it can go into a query string and a log line safely.
-pub(crate) fn parse_upload_id(id: &str) -> Result<&str, ApiError> {
-    let ok = !id.is_empty() && id.len() <= 1024 && id.bytes().all(|b| b.is_ascii_graphic());
-    ok.then_some(id)
-        .ok_or_else(|| ApiError::BadRequest("uploadId is not a valid upload id".into()))
+/// The `{uploadId}` of a path, parsed once into an [`UploadId`].
+pub(crate) fn parse_upload_id(id: &str) -> Result<UploadId, ApiError> {
+    UploadId::parse(id).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// The `?key=` query of the routes that act on one object.

@@ -188,7 +188,7 @@ pub async fn sign_batch(
     path: web::Path<String>,
     query: web::Query<BatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let upload_id = parse_upload_id(&path)?;
+    let upload_id = &parse_upload_id(&path)?;
     let key = parse_key(&state, &caller, &query.key)?;
     let mut numbers = Vec::new();
     for s in query.part_numbers.split(',').filter(|s| !s.is_empty()) {
@@ -247,7 +247,7 @@ pub async fn sign_one(
     query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (upload_id, number) = path.into_inner();
-    let upload_id = parse_upload_id(&upload_id)?;
+    let upload_id = &parse_upload_id(&upload_id)?;
     let number: PartNumber = number.parse().map_err(|_| {
         ApiError::BadRequest(format!("the part number must be from 1 to {MAX_PARTS}"))
     })?;
@@ -268,7 +268,7 @@ pub async fn list_parts(
     path: web::Path<String>,
     query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let upload_id = parse_upload_id(&path)?;
+    let upload_id = &parse_upload_id(&path)?;
     let key = parse_key(&state, &caller, &query.key)?.to_string();
     let parts: Vec<ListedPart> = state
         .store
@@ -287,7 +287,7 @@ pub async fn abort(
     path: web::Path<String>,
     query: web::Query<KeyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let upload_id = parse_upload_id(&path)?;
+    let upload_id = &parse_upload_id(&path)?;
     let key = parse_key(&state, &caller, &query.key)?.to_string();
     state.store.abort(&key, upload_id).await?;
     state.verified.remove(upload_id, &key);
