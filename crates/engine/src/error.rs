@@ -6,7 +6,7 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 
-use crate::api::Failure;
+use crate::failure::Failure;
 
 /// The codes the engine itself gives, as [`ErrorCode`]s (the signer's pass
 /// through unchanged; both are variants of the one enum).

@@ -60,6 +60,7 @@ mod control;
 mod digest;
 pub mod engine;
 pub mod error;
+mod failure;
 mod failures;
 mod file;
 pub mod rng;
