@@ -89,7 +89,7 @@ pub fn judge(
         }
     }
     let total: u64 = sized.iter().map(|(_, s)| s).sum();
-    let limit = approved.size.unwrap_or(max_size).min(max_size);
+    let limit = approved.limit(max_size);
     let plan = approved.plan();
     let over = total > limit
         || plan.as_ref().is_some_and(|plan| {

@@ -38,6 +38,12 @@ impl Approved {
     pub fn plan(&self) -> Option<PartPlan> {
         PartPlan::from_parts(self.size?, self.part_size?).ok()
     }
+
+    /// The most the stored object may hold: the approved size, never more
+    /// than `max_size` (`S3LIFT_MAX_SIZE`), which bounds size-less uploads.
+    pub fn limit(&self, max_size: u64) -> u64 {
+        self.size.unwrap_or(max_size).min(max_size)
+    }
 }
 
 /// Bytes of HMAC-SHA256 kept in a key.

@@ -19,6 +19,7 @@ use actix_web::{web, HttpResponse};
 use s3lift_protocol::wire::SingleCompleteResponse;
 use serde::Deserialize;
 
+use super::extract::parse_key;
 use super::{AppState, Authed};
 use crate::error::ApiError;
 
@@ -35,20 +36,13 @@ pub async fn params_complete(
     Authed(caller): Authed,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    if query.key.is_empty() {
-        return Err(ApiError::BadRequest("`key` is required".into()));
-    }
-    let key = state.keys.parse_for(&query.key, &caller)?;
+    let key = parse_key(&state, &caller, &query.key)?;
     let key_string = key.to_string();
     let head = state.store.head_object(&key_string).await?;
     // The store enforced a signed length or a policy range, but this route
     // must not rely on it: a store that ignores either (or an object written
     // with other credentials) still ends here.
-    let limit = key
-        .approved()
-        .size
-        .unwrap_or(state.settings.uploads.max_size)
-        .min(state.settings.uploads.max_size);
+    let limit = key.approved().limit(state.settings.uploads.max_size);
     if head.size > limit {
         state.store.delete_object(&key_string).await?;
         tracing::warn!(caller = caller.as_str(), key = %key_string, size = head.size, limit, "object over its approved size deleted");
