@@ -2,10 +2,11 @@
 //! all retried by the one policy.
 
 use s3lift_protocol::collector::PartCollector;
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::retry::Verdict;
-use s3lift_protocol::wire::{codes as signer_codes, UploadParams};
+use s3lift_protocol::wire::UploadParams;
 
 use crate::api::{Action, Failure, FileId, Outcome, SignerAnswer};
 use crate::engine::{Engine, Req};
@@ -339,10 +340,11 @@ pub(crate) fn bad_answer(what: &str) -> UploadError {
 /// A 404/405 that means the route does not exist (a Companion-only peer),
 /// not that the upload is gone.
 fn no_route(f: &Failure) -> bool {
-    matches!(f.status, Some(404 | 405)) && f.code.as_deref() != Some(signer_codes::NO_SUCH_UPLOAD)
+    matches!(f.status, Some(404 | 405))
+        && f.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
 }
 
 /// `no_such_upload`: the upload is gone (completed, aborted or expired).
 pub(crate) fn is_gone(f: &Failure) -> bool {
-    f.code.as_deref() == Some(signer_codes::NO_SUCH_UPLOAD) || matches!(f.status, Some(404))
+    f.code.as_deref() == Some(ErrorCode::NoSuchUpload.as_str()) || matches!(f.status, Some(404))
 }

@@ -263,7 +263,7 @@ pub struct DownloadLink {
 pub struct ErrorBody {
     /// A human message. Never carries a URL, token or secret.
     pub error: String,
-    /// A stable machine code, one of [`codes`].
+    /// A stable machine code, one of [`ErrorCode`](crate::error_code::ErrorCode)'s strings.
     #[serde(default)]
     pub code: String,
 }
@@ -314,50 +314,6 @@ pub struct SingleCompleteResponse {
     pub etag: String,
     /// The object's size in bytes.
     pub size: u64,
-}
-
-/// The machine codes of [`ErrorBody::code`] as strings, for matching; each is
-/// [`ErrorCode::as_str`](crate::error_code::ErrorCode::as_str) of its variant.
-pub mod codes {
-    use crate::error_code::ErrorCode;
-
-    /// 400: a body or query that does not parse or breaks a rule.
-    pub const BAD_REQUEST: &str = ErrorCode::BadRequest.as_str();
-    /// 400: a multipart upload created without `size`, which the signer
-    /// needs to bound it in the store.
-    pub const SIZE_REQUIRED: &str = ErrorCode::SizeRequired.as_str();
-    /// 401: no credentials.
-    pub const MISSING_TOKEN: &str = ErrorCode::MissingToken.as_str();
-    /// 401: credentials that are invalid or expired.
-    pub const INVALID_TOKEN: &str = ErrorCode::InvalidToken.as_str();
-    /// 403: a key outside the caller's namespace, or one whose authenticated
-    /// plan was altered (or made under another key secret).
-    pub const FORBIDDEN_KEY: &str = ErrorCode::ForbiddenKey.as_str();
-    /// 403: a request authenticated by cookie from an origin that is not
-    /// allowed (cross-site request forgery protection).
-    pub const FORBIDDEN_ORIGIN: &str = ErrorCode::ForbiddenOrigin.as_str();
-    /// 404: the multipart upload does not exist (for this key).
-    pub const NO_SUCH_UPLOAD: &str = ErrorCode::NoSuchUpload.as_str();
-    /// 404: the object does not exist.
-    pub const NO_SUCH_KEY: &str = ErrorCode::NoSuchKey.as_str();
-    /// 404: no such route.
-    pub const NOT_FOUND: &str = ErrorCode::NotFound.as_str();
-    /// 413: larger than the configured or approved size.
-    pub const TOO_LARGE: &str = ErrorCode::TooLarge.as_str();
-    /// 415: a content type outside the allowlist.
-    pub const UNSUPPORTED_TYPE: &str = ErrorCode::UnsupportedType.as_str();
-    /// 429: too many requests from this caller.
-    pub const RATE_LIMITED: &str = ErrorCode::RateLimited.as_str();
-    /// 400: the parts given at complete do not match what was uploaded.
-    pub const INVALID_PARTS: &str = ErrorCode::InvalidParts.as_str();
-    /// 502: the store answered with an error.
-    pub const STORAGE_ERROR: &str = ErrorCode::StorageError.as_str();
-    /// 503: the store could not be reached in time.
-    pub const STORAGE_UNAVAILABLE: &str = ErrorCode::StorageUnavailable.as_str();
-    /// 500: a bug on our side (never bad input).
-    pub const INTERNAL: &str = ErrorCode::Internal.as_str();
-    /// 403: `s3lift-signer dev` answers only to a loopback `Host` (DNS rebinding guard).
-    pub const FORBIDDEN_HOST: &str = ErrorCode::ForbiddenHost.as_str();
 }
 
 /// Metadata values without `serde_json` in the wasm client: a client may send
@@ -637,7 +593,7 @@ mod tests {
         let answer = ParamsBatchResponse {
             params: vec![ParamsBatchEntry::Refused(ErrorBody {
                 error: "no".into(),
-                code: codes::TOO_LARGE.into(),
+                code: crate::error_code::ErrorCode::TooLarge.as_str().into(),
             })],
         };
         assert_eq!(

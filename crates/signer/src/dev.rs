@@ -132,7 +132,9 @@ pub fn request_host_is_loopback(req: &actix_web::HttpRequest) -> bool {
 pub fn forbidden_host() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Forbidden().json(s3lift_protocol::wire::ErrorBody {
         error: "s3lift-signer dev answers only to Host localhost, 127.0.0.1 or [::1]".into(),
-        code: s3lift_protocol::wire::codes::FORBIDDEN_HOST.into(),
+        code: s3lift_protocol::error_code::ErrorCode::ForbiddenHost
+            .as_str()
+            .into(),
     })
 }
 
