@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package `s3lift` into dist/pkg and packs dist/s3lift-<version>.tgz:
-# release wasm (profile `wasm`), wasm-bindgen --target web, wasm-opt -Oz from npm
+# release wasm (profile `wasm`), wasm-bindgen --target web (s3lift.js, and the I/O
+# snippet crates/client/src/io.js under snippets/), wasm-opt -Oz from npm
 # binaryen@132 (Debian's wasm-opt 108 emits modules that fail to load), the
 # dropzone component, package.json and README.
 set -euo pipefail
@@ -37,14 +38,15 @@ cat > "$OUT/package.json" <<JSON
     "./dropzone": { "types": "./dropzone.d.ts", "import": "./dropzone.js", "default": "./dropzone.js" },
     "./s3lift_bg.wasm": "./s3lift_bg.wasm"
   },
-  "files": ["s3lift.js", "s3lift.d.ts", "s3lift_bg.wasm", "s3lift_bg.wasm.d.ts", "dropzone.js", "dropzone.d.ts", "README.md"],
+  "files": ["s3lift.js", "s3lift.d.ts", "s3lift_bg.wasm", "s3lift_bg.wasm.d.ts", "snippets/", "dropzone.js", "dropzone.d.ts", "README.md"],
   "sideEffects": ["./dropzone.js"],
   "keywords": ["s3", "upload", "multipart", "presigned", "wasm", "resumable"]
 }
 JSON
 (cd dist && rm -f s3lift-*.tgz && npm pack ./pkg --silent >/dev/null 2>&1 && ls s3lift-*.tgz >/dev/null)
 wasm_gz=$(gzip -9c "$OUT/s3lift_bg.wasm" | wc -c)
-# What an app ships after its bundler minifies the glue (as the bench measures Uppy).
-glue_gz=$(tests/node_modules/.bin/esbuild "$OUT/s3lift.js" --minify --format=esm --log-level=warning | gzip -9c | wc -c)
+# What an app ships after its bundler minifies the glue (as the bench measures Uppy),
+# with the JS snippets wasm-bindgen emits (snippets/) bundled in.
+glue_gz=$(tests/node_modules/.bin/esbuild "$OUT/s3lift.js" --bundle --minify --format=esm --log-level=error | gzip -9c | wc -c)
 dz_gz=$( [ -f "$OUT/dropzone.js" ] && gzip -9c "$OUT/dropzone.js" | wc -c || echo 0)
 echo "s3lift: wasm $(wc -c < "$OUT/s3lift_bg.wasm") B ($wasm_gz gz) + glue $(wc -c < "$OUT/s3lift.js") B ($glue_gz gz minified) = $((wasm_gz + glue_gz)) B gzipped; dropzone $dz_gz B gzipped"

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Where the bytes of a wasm module go: code size per crate, from the name section.
 
-Usage: scripts/wasm-sizes.py path/to/module.wasm   (a build that still has its name section)
+Usage: scripts/wasm-sizes.py [--top N] path/to/module.wasm
+(a build that still has its name section: wasm-bindgen without --remove-name-section,
+then wasm-opt -g). `--top N` also lists the N largest function bodies.
 """
 import collections
 import re
@@ -35,7 +37,7 @@ def crate_of(name):
     return m.group(1) if m else name[:40]
 
 
-def main(path):
+def main(path, top=0):
     b = open(path, "rb").read()
     i = 8
     imported = 0
@@ -106,6 +108,15 @@ def main(path):
     print(f"code: {total} bytes in {len(bodies)} functions")
     for crate, size in by_crate.most_common(25):
         print(f"  {size:8d}  {100 * size / total:5.1f} %  {crate}")
+    if top:
+        print(f"largest {top} functions:")
+        ranked = sorted(enumerate(bodies), key=lambda x: -x[1])[:top]
+        for n, size in ranked:
+            print(f"  {size:8d}  {names.get(n + imported, '?')[:150]}")
 
 
-main(sys.argv[1])
+args = sys.argv[1:]
+top = 0
+if args[:1] == ["--top"]:
+    top, args = int(args[1]), args[2:]
+main(args[0], top)

@@ -1,52 +1,44 @@
-//! The browser's services the engine asks for: reading and digesting a
-//! part (WebCrypto SHA-256, CRC-32 here), and resume records in
-//! `localStorage` under `s3lift:<fingerprint>`.
+//! The browser's services the engine asks for: digesting a part (the
+//! snippet reads it, and runs WebCrypto's SHA-256; CRC-32 is computed
+//! here), and resume records in `localStorage` under `s3lift:<fingerprint>`.
 
 use js_sys::Uint8Array;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::ChecksumAlgorithm;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::Blob;
+use wasm_bindgen::{JsCast, JsValue};
 
-use crate::decode::{resume_record_to_js, FromJs};
-use crate::js::{base64, crc32, get};
+use crate::decode::FromJs;
+use crate::js::{self, base64, crc32, Json};
 
-/// The bytes of `blob`; `None` when the file could not be read.
-pub async fn read(blob: &Blob) -> Option<Uint8Array> {
-    let buf = JsFuture::from(blob.array_buffer()).await.ok()?;
-    Some(Uint8Array::new(&buf))
+/// Starts digesting bytes `start..end` of `blob`: the snippet calls
+/// `done(file, part, bytes)` with the bytes (CRC-32) or their SHA-256.
+/// `false` when the algorithm is not one the browser client computes.
+pub fn digest(
+    blob: &JsValue,
+    start: u64,
+    end: u64,
+    algo: ChecksumAlgorithm,
+    file: f64,
+    part: u32,
+    done: &JsValue,
+) -> bool {
+    let sha = match algo {
+        ChecksumAlgorithm::Sha256 => true,
+        ChecksumAlgorithm::Crc32 => false,
+        ChecksumAlgorithm::Md5 => return false,
+    };
+    js::digest(blob, start as f64, end as f64, sha, file, part, done);
+    true
 }
 
-/// Base64 digest of `bytes`: SHA-256 by the browser's WebCrypto (which
-/// needs a secure context), CRC-32 here. `None` when it cannot be computed.
-pub async fn checksum(algo: ChecksumAlgorithm, bytes: &Uint8Array) -> Option<String> {
-    match algo {
-        ChecksumAlgorithm::Crc32 => Some(base64(&crc32(&bytes.to_vec()).to_be_bytes())),
-        ChecksumAlgorithm::Sha256 => {
-            let crypto = get(&js_sys::global(), "crypto");
-            if crypto.is_undefined() {
-                return None;
-            }
-            let subtle = crypto.unchecked_into::<web_sys::Crypto>().subtle();
-            let p = subtle
-                .digest_with_str_and_buffer_source("SHA-256", bytes)
-                .ok()?;
-            let d = JsFuture::from(p).await.ok()?;
-            Some(base64(&Uint8Array::new(&d).to_vec()))
-        }
-        ChecksumAlgorithm::Md5 => None,
-    }
-}
-
-/// Reads bytes `start..end` of `blob` and digests them.
-pub async fn digest(blob: &Blob, start: u64, end: u64, algo: ChecksumAlgorithm) -> Option<String> {
-    let slice = blob.slice_with_f64_and_f64(start as f64, end as f64).ok()?;
-    checksum(algo, &read(&slice).await?).await
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
+/// The base64 digest from what the snippet read: CRC-32 of the bytes, or
+/// the SHA-256 WebCrypto computed. `None` when the file could not be read.
+pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> {
+    let bytes = bytes.dyn_ref::<Uint8Array>()?.to_vec();
+    Some(match algo {
+        ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
+        _ => base64(&bytes),
+    })
 }
 
 fn item(fp: &str) -> String {
@@ -56,21 +48,28 @@ fn item(fp: &str) -> String {
 /// The record saved under `fp` by an earlier page, if any (the engine
 /// decides whether it is still fresh).
 pub fn load_record(fp: &str) -> Option<ResumeRecord> {
-    let text = storage()?.get_item(&item(fp)).ok()??;
+    let text = js::load(&item(fp))?;
     ResumeRecord::from_js(&js_sys::JSON::parse(&text).ok()?).ok()
 }
 
 /// Saves `r` under its fingerprint.
 pub fn save_record(r: &ResumeRecord) {
-    let Some(s) = storage() else { return };
-    if let Ok(text) = js_sys::JSON::stringify(&resume_record_to_js(r)) {
-        let _ = s.set_item(&item(&r.fingerprint), &String::from(text));
-    }
+    js::save(&item(&r.fingerprint), &resume_record_json(r));
 }
 
 /// Forgets the record saved under `fp`.
 pub fn forget(fp: &str) {
-    if let Some(s) = storage() {
-        let _ = s.remove_item(&item(fp));
-    }
+    js::forget(&item(fp));
+}
+
+/// The stored form of a resume record (read back by [`FromJs`]).
+pub fn resume_record_json(r: &ResumeRecord) -> String {
+    let mut o = Json::default();
+    o.key("uploadId").string(&r.upload_id);
+    o.key("key").string(&r.key);
+    o.key("partSize").number(r.part_size);
+    o.key("fingerprint").string(&r.fingerprint);
+    // Milliseconds since the epoch, whole (the engine's clock).
+    o.key("createdAt").number(r.created_at as u64);
+    o.close()
 }

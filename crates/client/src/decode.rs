@@ -17,7 +17,7 @@ use s3lift_protocol::wire::{
 };
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js::{get, set};
+use crate::js::get;
 
 /// What an answer lacked: the field (`uploadId`), or the answer itself (`.`).
 pub type Missing = &'static str;
@@ -250,15 +250,4 @@ impl FromJs for ResumeRecord {
             created_at: required(v, "createdAt", JsValue::as_f64)?,
         })
     }
-}
-
-/// The stored form of a resume record (read back by [`FromJs`]).
-pub fn resume_record_to_js(r: &ResumeRecord) -> JsValue {
-    let o = Object::new();
-    set(&o, "uploadId", r.upload_id.as_str());
-    set(&o, "key", r.key.as_str());
-    set(&o, "partSize", r.part_size as f64);
-    set(&o, "fingerprint", r.fingerprint.as_str());
-    set(&o, "createdAt", r.created_at);
-    o.into()
 }

@@ -2,23 +2,27 @@
 //! `Date.now()`, performs the actions it drains (signer calls, store
 //! requests, digests, resume records, callbacks), and ticks it with one
 //! timer at `poll_timeout`. Every decision is the engine's.
+//!
+//! No futures: the snippet (`io.js`) calls back into five closures made
+//! once per driver (answers, progress, digests, the timer, the end of a
+//! turn), and each request in flight is a row of the request table.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object};
-use s3lift_engine::{Action, Engine, Event, Failure, FileId, Outcome, RequestId, UploadError};
+use js_sys::Function;
+use s3lift_engine::{Action, Engine, Event, FileId, Outcome, RequestId, UploadError};
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::progress::Progress;
-use s3lift_protocol::wire::UploadMethod;
+use s3lift_protocol::wire::{ChecksumAlgorithm, UploadMethod};
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, File, FormData};
+use web_sys::File;
 
 use crate::browser;
-use crate::js::{clear_timeout, error_to_js, now, set, set_timeout, Deferred};
-use crate::signer::Signer;
-use crate::transport::{self, AbortHandle, Answer, Body, Kind, Put};
+use crate::js::{self, clear_timeout, error_to_js, now, set_timeout, Deferred, Json};
+use crate::signer::{self, Signer};
+use crate::transport::{self, Body, Kind};
 
 /// What `upload.state` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,14 +61,17 @@ pub struct Entry {
     pub part_requests: Cell<u32>,
     /// Bytes sent by store requests that then failed or were stopped.
     pub bytes_resent: Cell<f64>,
-    pub done: RefCell<Rc<Deferred>>,
+    pub done: RefCell<Deferred>,
 }
 
-/// A request in flight: how to stop it, and what it has sent.
+/// A request in flight: how to stop it, what it has sent, and what its
+/// answer decodes into (`None`: a store request).
 struct Slot {
-    abort: AbortHandle,
+    id: RequestId,
+    handle: JsValue,
     file: Option<FileId>,
     sent: f64,
+    signer: Option<signer::Kind>,
 }
 
 /// Settings of the driver itself (the engine has its own `Config`).
@@ -73,6 +80,24 @@ pub struct Settings {
     pub transport: Kind,
     /// Save resume records (JS `resume`).
     pub resume: bool,
+    /// The per-part checksum (the engine asks for each digest).
+    pub checksum: Option<ChecksumAlgorithm>,
+}
+
+/// What the snippet and the timers call back, made once per driver. `Fn`,
+/// not `FnMut`: an XHR's `abort()` reports synchronously, from inside an
+/// answer's own call, and wasm-bindgen refuses to re-enter an `FnMut`.
+struct Callbacks {
+    /// `(id, status, a, b, c)`: a signer or store answer.
+    answer: Closure<dyn Fn(f64, u16, JsValue, JsValue, JsValue)>,
+    /// `(id, bytes sent)`.
+    progress: Closure<dyn Fn(f64, f64)>,
+    /// `(file, part, bytes)`.
+    digested: Closure<dyn Fn(f64, u32, JsValue)>,
+    /// The timer.
+    tick: Closure<dyn Fn()>,
+    /// The end of the current turn of the event loop.
+    later: Closure<dyn Fn()>,
 }
 
 /// One engine and everything its actions need.
@@ -82,22 +107,75 @@ pub struct Driver {
     /// Live files and requests in flight: a few dozen at most, so plain
     /// vectors (a map per key type costs the bundle kilobytes).
     files: RefCell<Vec<Rc<Entry>>>,
-    slots: RefCell<Vec<(RequestId, Slot)>>,
+    slots: RefCell<Vec<Slot>>,
     pumping: Cell<bool>,
     queued: Cell<bool>,
     /// The armed timer: its id and the engine time it fires at.
     timer: RefCell<Option<(JsValue, u64)>>,
-    tick: RefCell<Option<Closure<dyn FnMut()>>>,
-    me: RefCell<Weak<Driver>>,
+    callbacks: Callbacks,
+    /// Itself, while files or requests are live: the callbacks hold only a
+    /// `Weak`, and an answer must find its driver even if the app dropped
+    /// every handle.
+    keep: RefCell<Option<Rc<Driver>>>,
+    me: Weak<Driver>,
 }
 
 fn ms() -> u64 {
     now() as u64
 }
 
+impl Callbacks {
+    fn new(me: &Weak<Driver>) -> Self {
+        let (a, p, g, t, l) = (me.clone(), me.clone(), me.clone(), me.clone(), me.clone());
+        Self {
+            answer: Closure::new(move |id, status, x, y, z| {
+                if let Some(d) = a.upgrade() {
+                    d.answered(RequestId(id as u64), status, x, y, z);
+                }
+            }),
+            progress: Closure::new(move |id, sent| {
+                if let Some(d) = p.upgrade() {
+                    d.sent(RequestId(id as u64), sent);
+                }
+            }),
+            digested: Closure::new(move |file, part, bytes: JsValue| {
+                if let Some(d) = g.upgrade() {
+                    let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
+                    let value = browser::digest_value(algo, &bytes);
+                    d.feed(Event::Digested {
+                        file: FileId(file as u64),
+                        part,
+                        value,
+                    });
+                }
+            }),
+            tick: Closure::new(move || {
+                if let Some(d) = t.upgrade() {
+                    d.timer.borrow_mut().take();
+                    d.feed(Event::Tick);
+                }
+            }),
+            later: Closure::new(move || {
+                if let Some(d) = l.upgrade() {
+                    d.queued.set(false);
+                    d.pump();
+                }
+            }),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some((id, _)) = self.timer.get_mut().take() {
+            clear_timeout(&id);
+        }
+    }
+}
+
 impl Driver {
     pub fn new(engine: Engine, settings: Settings) -> Rc<Self> {
-        let d = Rc::new(Self {
+        Rc::new_cyclic(|me| Self {
             engine: RefCell::new(engine),
             settings,
             files: RefCell::default(),
@@ -105,22 +183,10 @@ impl Driver {
             pumping: Cell::new(false),
             queued: Cell::new(false),
             timer: RefCell::new(None),
-            tick: RefCell::new(None),
-            me: RefCell::new(Weak::new()),
-        });
-        *d.me.borrow_mut() = Rc::downgrade(&d);
-        let weak = Rc::downgrade(&d);
-        *d.tick.borrow_mut() = Some(Closure::new(move || {
-            if let Some(d) = weak.upgrade() {
-                d.timer.borrow_mut().take();
-                d.feed(Event::Tick);
-            }
-        }));
-        d
-    }
-
-    fn rc(&self) -> Rc<Self> {
-        self.me.borrow().upgrade().expect("the driver is alive")
+            callbacks: Callbacks::new(me),
+            keep: RefCell::new(None),
+            me: me.clone(),
+        })
     }
 
     /// Hands `entry` to the engine; its first requests leave with the
@@ -154,11 +220,7 @@ impl Driver {
     pub fn feed_later(&self, event: Event) {
         self.engine.borrow_mut().handle(ms(), event);
         if !self.queued.replace(true) {
-            let me = self.rc();
-            wasm_bindgen_futures::spawn_local(async move {
-                me.queued.set(false);
-                me.pump();
-            });
+            js::later(self.callbacks.later.as_ref());
         }
     }
 
@@ -183,6 +245,13 @@ impl Driver {
         }
         self.pumping.set(false);
         self.arm_timer();
+        let busy = !self.files.borrow().is_empty() || !self.slots.borrow().is_empty();
+        let mut keep = self.keep.borrow_mut();
+        if busy != keep.is_some() {
+            // Dropping the last other handle here is safe: every caller of
+            // `pump` holds an `Rc` of its own.
+            let _old = std::mem::replace(&mut *keep, if busy { self.me.upgrade() } else { None });
+        }
     }
 
     fn arm_timer(&self) {
@@ -194,9 +263,9 @@ impl Driver {
         if let Some((id, _)) = timer.take() {
             clear_timeout(&id);
         }
-        if let (Some(at), Some(tick)) = (at, self.tick.borrow().as_ref()) {
+        if let Some(at) = at {
             let wait = at.saturating_sub(ms()).min(i32::MAX as u64) as i32;
-            *timer = Some((set_timeout(tick.as_ref().unchecked_ref(), wait), at));
+            *timer = Some((set_timeout(self.callbacks.tick.as_ref(), wait), at));
         }
     }
 
@@ -204,55 +273,69 @@ impl Driver {
         self.files.borrow().iter().find(|e| e.id == id).cloned()
     }
 
-    fn open(&self, id: RequestId, file: Option<FileId>) -> AbortHandle {
-        let abort = AbortHandle::default();
-        let slot = Slot {
-            abort: abort.clone(),
-            file,
-            sent: 0.0,
-        };
-        self.slots.borrow_mut().push((id, slot));
-        abort
-    }
-
-    /// Ends request `id`; `false` when it was stopped already (the engine
+    /// Ends request `id`; `None` when it was stopped already (the engine
     /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
-    fn close(&self, id: RequestId, wasted: bool) -> bool {
+    fn close(&self, id: RequestId, wasted: bool) -> Option<Slot> {
         let mut slots = self.slots.borrow_mut();
-        let Some(i) = slots.iter().position(|s| s.0 == id) else {
-            return false;
-        };
-        let slot = slots.swap_remove(i).1;
+        let i = slots.iter().position(|s| s.id == id)?;
+        let slot = slots.swap_remove(i);
         drop(slots);
         if wasted {
             if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
                 e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
             }
         }
-        true
+        Some(slot)
+    }
+
+    /// The snippet's answer to request `id`, fed to the engine.
+    fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
+        let signer = {
+            let slots = self.slots.borrow();
+            match slots.iter().find(|s| s.id == id) {
+                Some(s) => s.signer,
+                None => return,
+            }
+        };
+        let event = match signer {
+            Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
+                Ok(answer) => Event::Signer { id, answer },
+                Err(failure) => Event::Failed { id, failure },
+            },
+            None => transport::event(id, status, &a, &b, &c),
+        };
+        let stored = matches!(event, Event::Stored { .. });
+        if self.close(id, signer.is_none() && !stored).is_some() {
+            self.feed(event);
+        }
+    }
+
+    /// Bytes sent so far by store request `id`.
+    fn sent(&self, id: RequestId, sent: f64) {
+        let live = match self.slots.borrow_mut().iter_mut().find(|s| s.id == id) {
+            Some(slot) => {
+                slot.sent = sent;
+                true
+            }
+            None => false,
+        };
+        if live {
+            self.feed(Event::Sent {
+                id,
+                bytes: sent as u64,
+            });
+        }
     }
 
     fn perform(&self, action: Action) {
         match action {
             Action::SendSingle { id, file, params } => {
                 let Some(e) = self.entry(file) else { return };
-                let blob: Blob = e.file.clone().into();
-                let (method, body, headers) = match params.method {
-                    UploadMethod::Put => (
-                        "PUT",
-                        Body::Blob(blob),
-                        params.headers.into_iter().collect(),
-                    ),
-                    UploadMethod::Post => {
-                        let Ok(form) = FormData::new() else { return };
-                        for (k, v) in &params.fields {
-                            let _ = form.append_with_str(k, v);
-                        }
-                        let _ = form.append_with_blob("file", &blob);
-                        ("POST", Body::Form(form), Vec::new())
-                    }
+                let (method, headers, body) = match params.method {
+                    UploadMethod::Put => ("PUT", Json::pairs(&params.headers), Body::Whole),
+                    UploadMethod::Post => ("POST", "{}".into(), Body::Form(&params.fields)),
                 };
-                self.send(id, &e, method, params.url, headers, body);
+                self.send(id, &e, method, &params.url, &headers, body);
             }
             Action::SendPart {
                 id,
@@ -264,25 +347,14 @@ impl Driver {
                 ..
             } => {
                 let Some(e) = self.entry(file) else { return };
-                let Ok(blob) = e.file.slice_with_f64_and_f64(start as f64, end as f64) else {
-                    return self.feed(Event::Failed {
-                        id,
-                        failure: Failure::network(),
-                    });
-                };
-                self.send(id, &e, "PUT", url, headers, Body::Blob(blob));
+                let headers = Json::pairs(headers.iter().map(|(k, v)| (k, v)));
+                self.send(id, &e, "PUT", &url, &headers, Body::Range(start, end));
             }
             Action::CancelRequest { id } => {
-                let abort = self
-                    .slots
-                    .borrow()
-                    .iter()
-                    .find(|s| s.0 == id)
-                    .map(|s| s.1.abort.clone());
-                if let Some(abort) = abort {
-                    abort.abort();
+                // Out of the table first: an XHR's abort reports at once.
+                if let Some(slot) = self.close(id, true) {
+                    js::abort(&slot.handle);
                 }
-                self.close(id, true);
             }
             Action::Digest {
                 file,
@@ -292,11 +364,15 @@ impl Driver {
                 algorithm,
             } => {
                 let Some(e) = self.entry(file) else { return };
-                let me = self.rc();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let value = browser::digest(&e.file, start, end, algorithm).await;
-                    me.feed(Event::Digested { file, part, value });
-                });
+                let done = self.callbacks.digested.as_ref();
+                let f = file.0 as f64;
+                if !browser::digest(&e.file, start, end, algorithm, f, part, done) {
+                    self.feed(Event::Digested {
+                        file,
+                        part,
+                        value: None,
+                    });
+                }
             }
             Action::SaveResume { record, .. } => browser::save_record(&record),
             Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
@@ -305,7 +381,7 @@ impl Driver {
                 // Known once the store listed the parts (`upload.resumed`).
                 e.resumed.set(self.engine.borrow().resumed(file));
                 if let Some(cb) = &e.on_progress {
-                    let _ = cb.call1(&JsValue::UNDEFINED, &progress_to_js(&progress));
+                    report(cb, &progress);
                 }
             }
             Action::PartStored {
@@ -317,11 +393,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 e.parts_uploaded.set(e.parts_uploaded.get() + 1);
                 if let Some(cb) = &e.on_part {
-                    let o = Object::new();
-                    set(&o, "partNumber", part);
-                    set(&o, "etag", etag);
-                    set(&o, "size", size as f64);
-                    let _ = cb.call1(&JsValue::UNDEFINED, &o);
+                    js::part(cb, part, &etag, size as f64);
                 }
             }
             Action::Finished { file, result } => {
@@ -338,87 +410,61 @@ impl Driver {
         }
     }
 
-    /// A signer call, answered into the engine.
-    fn call(&self, action: Action) {
-        let Some((id, file)) = signer_ids(&action) else {
-            return;
-        };
-        let abort = self.open(id, file);
-        let me = self.rc();
-        wasm_bindgen_futures::spawn_local(async move {
-            let out = me.settings.signer.call(&action, &abort).await;
-            if let Some(out) = out {
-                if me.close(id, false) {
-                    me.feed(match out {
-                        Ok(answer) => Event::Signer { id, answer },
-                        Err(failure) => Event::Failed { id, failure },
-                    });
-                }
-            }
+    /// Opens a row for request `id`, started by `start`.
+    fn open(
+        &self,
+        id: RequestId,
+        file: Option<FileId>,
+        signer: Option<signer::Kind>,
+        handle: JsValue,
+    ) {
+        self.slots.borrow_mut().push(Slot {
+            id,
+            handle,
+            file,
+            sent: 0.0,
+            signer,
         });
     }
 
+    /// A signer call, answered into the engine.
+    fn call(&self, action: Action) {
+        let (Some((id, file)), Some(req)) = (
+            signer_ids(&action),
+            signer::request(&action, self.settings.signer.checksum),
+        ) else {
+            return;
+        };
+        let s = &self.settings.signer;
+        let url = [s.endpoint.as_str(), &req.path].concat();
+        let done = self.callbacks.answer.as_ref();
+        let handle = js::signer(
+            &url,
+            req.method,
+            &s.headers,
+            req.body.as_deref(),
+            id.0 as f64,
+            done,
+        );
+        self.open(id, file, Some(req.kind), handle);
+    }
+
     /// A store request with byte progress, answered into the engine.
-    fn send(
-        &self,
-        id: RequestId,
-        e: &Entry,
-        method: &'static str,
-        url: String,
-        headers: Vec<(String, String)>,
-        body: Body,
-    ) {
+    fn send(&self, id: RequestId, e: &Entry, method: &str, url: &str, headers: &str, body: Body) {
         e.part_requests.set(e.part_requests.get() + 1);
-        let abort = self.open(id, Some(e.id));
-        let me = self.rc();
-        let weak = Rc::downgrade(&me);
-        let on_progress: Rc<dyn Fn(f64)> = Rc::new(move |sent: f64| {
-            let Some(d) = weak.upgrade() else { return };
-            let live = match d.slots.borrow_mut().iter_mut().find(|s| s.0 == id) {
-                Some(slot) => {
-                    slot.1.sent = sent;
-                    true
-                }
-                None => false,
-            };
-            if live {
-                d.feed(Event::Sent {
-                    id,
-                    bytes: sent as u64,
-                });
-            }
-        });
-        let kind = self.settings.transport;
-        wasm_bindgen_futures::spawn_local(async move {
-            let put = Put {
-                method,
-                url: &url,
-                headers: &headers,
-                body,
-                on_progress,
-                abort: &abort,
-            };
-            let event = match transport::send(kind, put).await {
-                Ok(Answer { status, etag, .. }) if (200..300).contains(&status) => {
-                    Some(Event::Stored { id, etag })
-                }
-                Ok(a) => Some(Event::Failed {
-                    id,
-                    failure: Failure::from_store(a.status, &a.text, a.retry_after.as_deref()),
-                }),
-                Err(transport::Failure::Network) => Some(Event::Failed {
-                    id,
-                    failure: Failure::network(),
-                }),
-                Err(transport::Failure::Aborted) => None,
-            };
-            if let Some(event) = event {
-                let ok = matches!(event, Event::Stored { .. });
-                if me.close(id, !ok) {
-                    me.feed(event);
-                }
-            }
-        });
+        let cb = &self.callbacks;
+        let handle = transport::send(
+            self.settings.transport,
+            method,
+            url,
+            headers,
+            &e.file,
+            body,
+            id.0 as f64,
+            cb.progress.as_ref(),
+            cb.answer.as_ref(),
+        );
+        self.open(id, Some(e.id), None, handle);
     }
 }
 
@@ -438,37 +484,30 @@ fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
     })
 }
 
-fn progress_to_js(p: &Progress) -> JsValue {
-    let o = Object::new();
-    set(&o, "bytesSent", p.bytes_sent as f64);
-    set(&o, "totalBytes", p.total_bytes as f64);
-    set(&o, "bytesPerSecond", p.bytes_per_second);
-    set(
-        &o,
-        "etaSeconds",
-        p.eta_seconds.map(JsValue::from).unwrap_or(JsValue::NULL),
+fn report(cb: &Function, p: &Progress) {
+    js::progress(
+        cb,
+        p.bytes_sent as f64,
+        p.total_bytes as f64,
+        p.bytes_per_second,
+        p.eta_seconds,
     );
-    o.into()
-}
-
-fn opt(v: Option<String>) -> JsValue {
-    v.map(JsValue::from).unwrap_or(JsValue::NULL)
 }
 
 /// Settles `done` with the engine's verdict.
 fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
-    let done = e.done.borrow().clone();
+    let done = e.done.borrow();
     match result {
         Ok(o) => {
             e.state.set(State::Done);
             e.resumed.set(o.resumed);
-            let r = Object::new();
-            set(&r, "key", o.key);
-            set(&r, "bucket", opt(o.bucket));
-            set(&r, "location", opt(o.location));
-            set(&r, "etag", opt(o.etag));
-            set(&r, "confirmed", o.confirmed);
-            done.resolve(&r);
+            done.resolve(&js::result(
+                &o.key,
+                o.bucket.as_deref(),
+                o.location.as_deref(),
+                o.etag.as_deref(),
+                o.confirmed,
+            ));
         }
         Err(err) => {
             e.state.set(if err.code == ErrorCode::Cancelled {

@@ -1,32 +1,97 @@
-//! Small bridges to the JS runtime: timers, promises used as one-shot
-//! signals, errors with a machine code, object building.
-
-use std::cell::RefCell;
+//! Small bridges to the JS runtime: the I/O snippet (`io.js`), timers,
+//! errors with a machine code, object reads, JSON text.
 
 use s3lift_engine::UploadError;
 use s3lift_protocol::error_code::ErrorCode;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
     /// `setTimeout` (windows and workers).
     #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(f: &Function, ms: i32) -> JsValue;
+    pub fn set_timeout(f: &JsValue, ms: i32) -> JsValue;
     /// `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
 }
 
+/// The snippet: plumbing only (see its header); every decision is the engine's.
+#[wasm_bindgen(module = "/src/io.js")]
+extern "C" {
+    /// A signer call; answers `done(id, status, json, retryAfter)`.
+    pub fn signer(
+        url: &str,
+        method: &str,
+        headers: &JsValue,
+        body: Option<&str>,
+        id: f64,
+        done: &JsValue,
+    ) -> JsValue;
+    /// A store request; answers `done(id, status, etag, errorText, retryAfter)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send(
+        xhr: bool,
+        method: &str,
+        url: &str,
+        headers: &str,
+        file: &JsValue,
+        start: Option<f64>,
+        end: Option<f64>,
+        fields: Option<&str>,
+        id: f64,
+        progress: &JsValue,
+        done: &JsValue,
+    ) -> JsValue;
+    /// Stops what `signer` or `send` returned.
+    pub fn abort(handle: &JsValue);
+    /// Bytes `start..end` of `blob` (their SHA-256 with `sha`): `done(file, part, bytes)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn digest(
+        blob: &JsValue,
+        start: f64,
+        end: f64,
+        sha: bool,
+        file: f64,
+        part: u32,
+        done: &JsValue,
+    );
+    /// `localStorage.getItem`, or `None`.
+    pub fn load(key: &str) -> Option<String>;
+    /// `localStorage.setItem`, errors ignored.
+    pub fn save(key: &str, value: &str);
+    /// `localStorage.removeItem`, errors ignored.
+    pub fn forget(key: &str);
+    /// `[promise, resolve, reject]`.
+    pub fn deferred() -> JsValue;
+    /// Resolves (`ok`) or rejects a `deferred()`.
+    pub fn settle(d: &JsValue, ok: bool, v: &JsValue);
+    /// The promise of a `deferred()`.
+    pub fn promise(d: &JsValue) -> js_sys::Promise;
+    /// `queueMicrotask`.
+    pub fn later(f: &JsValue);
+    /// An `Error` with `.code`, `.status` and `.key`.
+    pub fn error(message: &str, code: &str, status: Option<u16>, key: Option<&str>) -> JsValue;
+    /// An `UploadResult`.
+    pub fn result(
+        key: &str,
+        bucket: Option<&str>,
+        location: Option<&str>,
+        etag: Option<&str>,
+        confirmed: bool,
+    ) -> JsValue;
+    /// Calls `f` with a `Progress`.
+    pub fn progress(f: &Function, sent: f64, total: f64, per_second: f64, eta: Option<f64>);
+    /// Calls `f` with a `PartUploaded`.
+    pub fn part(f: &Function, number: u32, etag: &str, size: f64);
+    /// An `UploadStats`.
+    pub fn stats(parts_uploaded: u32, part_requests: u32, bytes_resent: f64) -> JsValue;
+}
+
 /// Milliseconds since the epoch.
 pub fn now() -> f64 {
     js_sys::Date::now()
-}
-
-/// Sets `obj[key] = value`.
-pub fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
 /// `obj[key]`, or `undefined`.
@@ -53,28 +118,21 @@ pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
 /// when there was an HTTP status, and `.key` when an object may have been
 /// stored under that key. Messages never carry a presigned URL or a token.
 pub fn error_to_js(err: &UploadError) -> JsValue {
-    let e = js_sys::Error::new(&err.message);
-    set(&e, "code", err.code.as_str());
-    if let Some(s) = err.status {
-        set(&e, "status", s);
-    }
-    if let Some(k) = &err.key {
-        set(&e, "key", k.as_str());
-    }
-    e.into()
+    error(
+        &err.message,
+        err.code.as_str(),
+        err.status,
+        err.key.as_deref(),
+    )
 }
 
 /// An error of the JS API itself (a bad option).
 pub fn api_error(code: ErrorCode, message: &str) -> JsValue {
-    error_to_js(&UploadError::new(code, message))
+    error(message, code.as_str(), None, None)
 }
 
 /// A promise that can be settled from Rust later: `done`.
-pub struct Deferred {
-    pub promise: Promise,
-    resolve: Function,
-    reject: Function,
-}
+pub struct Deferred(JsValue);
 
 impl Default for Deferred {
     fn default() -> Self {
@@ -84,34 +142,103 @@ impl Default for Deferred {
 
 impl Deferred {
     pub fn new() -> Self {
-        let slot: RefCell<Option<(Function, Function)>> = RefCell::new(None);
-        let promise = Promise::new(&mut |res, rej| {
-            *slot.borrow_mut() = Some((res, rej));
-        });
-        let (resolve, reject) = slot
-            .into_inner()
-            .expect("Promise executors run synchronously");
-        Self {
-            promise,
-            resolve,
-            reject,
-        }
+        Self(deferred())
+    }
+
+    pub fn promise(&self) -> js_sys::Promise {
+        promise(&self.0)
     }
 
     pub fn resolve(&self, v: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::UNDEFINED, v);
+        settle(&self.0, true, v);
     }
 
     pub fn reject(&self, v: &JsValue) {
-        let _ = self.reject.call1(&JsValue::UNDEFINED, v);
+        settle(&self.0, false, v);
     }
 }
 
-/// `JSON.stringify(value)` (empty when the value cannot be serialized).
-pub fn to_json(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_default()
+/// JSON text, written by hand (no serde, no `format!` in the bundle).
+#[derive(Default)]
+pub struct Json(pub String);
+
+impl Json {
+    /// `{`, or `,` before the next member; then `"key":`.
+    pub fn key(&mut self, key: &str) -> &mut Self {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        self.string(key);
+        self.0.push(':');
+        self
+    }
+
+    /// A JSON string.
+    pub fn string(&mut self, s: &str) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.0.push('"');
+        for c in s.chars() {
+            match c {
+                '"' | '\\' => {
+                    self.0.push('\\');
+                    self.0.push(c);
+                }
+                c if (c as u32) < 0x20 => {
+                    self.0.push_str("\\u00");
+                    self.0.push(HEX[(c as usize) >> 4] as char);
+                    self.0.push(HEX[(c as usize) & 15] as char);
+                }
+                c => self.0.push(c),
+            }
+        }
+        self.0.push('"');
+        self
+    }
+
+    /// A whole number.
+    pub fn number(&mut self, n: u64) -> &mut Self {
+        push_u64(&mut self.0, n);
+        self
+    }
+
+    /// Raw JSON (an array or object written elsewhere).
+    pub fn raw(&mut self, s: &str) -> &mut Self {
+        self.0.push_str(s);
+        self
+    }
+
+    /// The object's text (`{}` when empty).
+    pub fn close(mut self) -> String {
+        if self.0.is_empty() {
+            self.0.push('{');
+        }
+        self.0.push('}');
+        self.0
+    }
+
+    /// `{"k":"v",...}` of string pairs.
+    pub fn pairs<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+        let mut j = Json::default();
+        for (k, v) in pairs {
+            j.key(k).string(v);
+        }
+        j.close()
+    }
+}
+
+/// `n` in decimal (what `to_string` does, without `core::fmt`).
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(*d as char);
+    }
 }
 
 /// Standard base64 of `bytes`.
@@ -165,6 +292,20 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn json_escapes_and_numbers() {
+        let mut j = Json::default();
+        j.key("a\"b")
+            .string("x\\y\n")
+            .key("n")
+            .number(1234567890123);
+        assert_eq!(j.close(), r#"{"a\"b":"x\\y\u000a","n":1234567890123}"#);
+        assert_eq!(Json::default().close(), "{}");
+        let mut s = String::new();
+        push_u64(&mut s, 0);
+        assert_eq!(s, "0");
     }
 
     #[test]

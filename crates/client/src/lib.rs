@@ -17,7 +17,8 @@
 //! - [`transport`]: `xhr` (byte progress) and `fetch` store requests.
 //! - [`browser`]: digests (WebCrypto, CRC-32) and `localStorage` resume records.
 //! - [`decode`]: the signer's JSON into the wire types.
-//! - [`js`]: timers, deferred promises, errors with machine codes.
+//! - [`js`]: the I/O snippet `io.js` (plumbing only), timers, errors with
+//!   machine codes, JSON text.
 
 pub mod browser;
 pub mod decode;
@@ -154,7 +155,7 @@ impl Uploader {
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
             bytes_resent: Cell::new(0.0),
-            done: RefCell::new(Rc::new(Deferred::new())),
+            done: RefCell::new(Deferred::new()),
         });
         let up = Upload {
             driver: self.driver.clone(),
@@ -190,7 +191,7 @@ impl Upload {
     /// Settles when the upload ends: the result, or an `UploadError`.
     #[wasm_bindgen(getter, unchecked_return_type = "Promise<UploadResult>")]
     pub fn done(&self) -> js_sys::Promise {
-        self.entry.done.borrow().promise.clone()
+        self.entry.done.borrow().promise()
     }
 
     /// Stops new parts and aborts those in flight.
@@ -219,7 +220,7 @@ impl Upload {
             State::Failed => {
                 // It ended already (its multipart upload was aborted then):
                 // a fresh `done` says cancelled.
-                let d = Rc::new(Deferred::new());
+                let d = Deferred::new();
                 d.reject(&error_to_js(&s3lift_engine::UploadError::cancelled()));
                 *e.done.borrow_mut() = d;
             }
@@ -230,7 +231,7 @@ impl Upload {
     /// After a failure, uploads the file again (with a fresh `done`).
     pub fn retry(&self) {
         if self.entry.state.get() == State::Failed {
-            *self.entry.done.borrow_mut() = Rc::new(Deferred::new());
+            *self.entry.done.borrow_mut() = Deferred::new();
             self.driver.add(self.entry.clone());
         }
     }
@@ -250,11 +251,12 @@ impl Upload {
     /// Counters: parts stored, part requests sent, bytes re-sent after failures.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadStats")]
     pub fn stats(&self) -> JsValue {
-        let o = js_sys::Object::new();
-        js::set(&o, "partsUploaded", self.entry.parts_uploaded.get());
-        js::set(&o, "partRequests", self.entry.part_requests.get());
-        js::set(&o, "bytesResent", self.entry.bytes_resent.get());
-        o.into()
+        let e = &self.entry;
+        js::stats(
+            e.parts_uploaded.get(),
+            e.part_requests.get(),
+            e.bytes_resent.get(),
+        )
     }
 }
 
@@ -309,6 +311,7 @@ fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
         },
         transport,
         resume: get(o, "resume").as_bool().unwrap_or(true),
+        checksum: cfg.checksum,
     };
     Ok((cfg, settings))
 }

@@ -1,18 +1,15 @@
 //! Calls to the signer (docs/protocol.md) over `fetch`: one attempt each.
 //! Retries, timeouts and fallbacks are the engine's; this module builds the
-//! request an [`Action`] names and decodes the answer into a
+//! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
 use s3lift_protocol::wire::{ErrorBody, UploadParams};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, Response};
+use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
-use crate::js::{get, set, to_json};
-use crate::transport::{fetch, AbortHandle};
+use crate::js::{get, push_u64, Json};
 
 /// Where the signer is and how to authenticate to it.
 pub struct Signer {
@@ -31,7 +28,7 @@ pub fn enc(s: &str) -> String {
 
 /// What the answer must decode into.
 #[derive(Clone, Copy)]
-enum Kind {
+pub enum Kind {
     ParamsBatch,
     Params,
     Created,
@@ -43,64 +40,82 @@ enum Kind {
     Confirmed,
 }
 
-/// The request an action names: method, path below the endpoint, JSON body.
-fn request(
-    a: &Action,
-    checksum: Option<&str>,
-) -> Option<(&'static str, String, Option<String>, Kind)> {
-    let up = |id: &str, key: &str| format!("/multipart/{}?key={}", enc(id), enc(key));
-    Some(match a {
+/// A signer request: method, path below the endpoint, JSON body, answer kind.
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Option<String>,
+    pub kind: Kind,
+}
+
+/// `/multipart/{id}{tail}?key={key}`.
+fn multipart(id: &str, tail: &str, key: &str) -> String {
+    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].concat()
+}
+
+/// The request an action names; `None` when it is not a signer call.
+pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
+    let (method, path, body, kind) = match a {
         Action::SignParamsBatch { files, .. } => {
-            let list = Array::new();
-            for f in files {
-                let o = query_object(&f.query);
-                set(&o, "method", "POST");
-                list.push(&o);
+            let mut list = String::from("[");
+            for (i, f) in files.iter().enumerate() {
+                if i > 0 {
+                    list.push(',');
+                }
+                let mut o = query_object(&f.query);
+                o.key("method").string("POST");
+                list.push_str(&o.close());
             }
-            let body = Object::new();
-            set(&body, "files", list);
+            list.push(']');
+            let mut body = Json::default();
+            body.key("files").raw(&list);
             (
                 "POST",
                 "/params".into(),
-                Some(to_json(&body)),
+                Some(body.close()),
                 Kind::ParamsBatch,
             )
         }
         Action::SignParams { query, .. } => {
-            let path = format!(
-                "/params?filename={}&type={}&size={}&method=post",
-                enc(&query.filename),
-                enc(query.content_type.as_deref().unwrap_or("")),
-                query.size.unwrap_or(0)
-            );
+            let mut path = [
+                "/params?filename=",
+                &enc(&query.filename),
+                "&type=",
+                &enc(query.content_type.as_deref().unwrap_or("")),
+                "&size=",
+            ]
+            .concat();
+            push_u64(&mut path, query.size.unwrap_or(0));
+            path.push_str("&method=post");
             ("GET", path, None, Kind::Params)
         }
         Action::CreateMultipart {
             request, part_size, ..
         } => {
-            let body = Object::new();
-            set(&body, "filename", request.filename.as_str());
-            set(&body, "type", request.content_type.as_deref().unwrap_or(""));
-            let meta = Object::new();
+            let mut body = Json::default();
+            body.key("filename").string(&request.filename);
+            body.key("type")
+                .string(request.content_type.as_deref().unwrap_or(""));
+            let mut meta = Json::default();
             for (k, v) in &request.metadata {
                 if let Some(v) = v.to_metadata_string() {
-                    set(&meta, k, v);
+                    meta.key(k).string(v);
                 }
             }
-            set(&body, "metadata", meta);
+            body.key("metadata").raw(&meta.close());
             if let Some(size) = request.size {
-                set(&body, "size", size as f64);
+                body.key("size").number(size);
             }
             if let Some(ps) = part_size {
-                set(&body, "partSize", *ps as f64);
+                body.key("partSize").number(*ps);
             }
             if let Some(c) = checksum {
-                set(&body, "checksumAlgorithm", c);
+                body.key("checksumAlgorithm").string(c);
             }
             (
                 "POST",
                 "/multipart".into(),
-                Some(to_json(&body)),
+                Some(body.close()),
                 Kind::Created,
             )
         }
@@ -111,20 +126,18 @@ fn request(
             checksums,
             ..
         } => {
-            let list: Vec<String> = parts.iter().map(u32::to_string).collect();
-            let mut path = format!(
-                "/multipart/{}/batch?key={}&partNumbers={}",
-                enc(upload_id),
-                enc(key),
-                list.join(",")
-            );
+            let mut path = multipart(upload_id, "/batch", key);
+            path.push_str("&partNumbers=");
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    path.push(',');
+                }
+                push_u64(&mut path, u64::from(*p));
+            }
             if let Some(c) = checksums {
+                let list = [c.algorithm.as_str(), ":", &c.values.join(",")].concat();
                 path.push_str("&checksums=");
-                path.push_str(&enc(&format!(
-                    "{}:{}",
-                    c.algorithm.as_str(),
-                    c.values.join(",")
-                )));
+                path.push_str(&enc(&list));
             }
             ("GET", path, None, Kind::Parts)
         }
@@ -134,43 +147,59 @@ fn request(
             part,
             ..
         } => {
-            let path = format!("/multipart/{}/{part}?key={}", enc(upload_id), enc(key));
-            ("GET", path, None, Kind::Part)
+            let mut tail = String::from("/");
+            push_u64(&mut tail, u64::from(*part));
+            ("GET", multipart(upload_id, &tail, key), None, Kind::Part)
         }
-        Action::ListParts { upload_id, key, .. } => ("GET", up(upload_id, key), None, Kind::Listed),
+        Action::ListParts { upload_id, key, .. } => {
+            ("GET", multipart(upload_id, "", key), None, Kind::Listed)
+        }
         Action::Complete {
             upload_id,
             key,
             parts,
             ..
         } => {
-            let list = Array::new();
-            for p in parts {
-                let o = Object::new();
-                set(&o, "PartNumber", p.part_number);
-                set(&o, "ETag", p.etag.as_str());
-                list.push(&o);
+            let mut list = String::from("[");
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    list.push(',');
+                }
+                let mut o = Json::default();
+                o.key("PartNumber").number(u64::from(p.part_number));
+                o.key("ETag").string(&p.etag);
+                list.push_str(&o.close());
             }
-            let body = Object::new();
-            set(&body, "parts", list);
-            let path = format!("/multipart/{}/complete?key={}", enc(upload_id), enc(key));
-            ("POST", path, Some(to_json(&body)), Kind::Completed)
+            list.push(']');
+            let mut body = Json::default();
+            body.key("parts").raw(&list);
+            let path = multipart(upload_id, "/complete", key);
+            ("POST", path, Some(body.close()), Kind::Completed)
         }
-        Action::Abort { upload_id, key, .. } => ("DELETE", up(upload_id, key), None, Kind::Aborted),
+        Action::Abort { upload_id, key, .. } => {
+            ("DELETE", multipart(upload_id, "", key), None, Kind::Aborted)
+        }
         Action::ConfirmSingle { key, .. } => {
             let path = ["/params/complete?key=", &enc(key)].concat();
             ("POST", path, None, Kind::Confirmed)
         }
         _ => return None,
+    };
+    Some(Request {
+        method,
+        path,
+        body,
+        kind,
     })
 }
 
-fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Object {
-    let o = Object::new();
-    set(&o, "filename", q.filename.as_str());
-    set(&o, "type", q.content_type.as_deref().unwrap_or(""));
+fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Json {
+    let mut o = Json::default();
+    o.key("filename").string(&q.filename);
+    o.key("type")
+        .string(q.content_type.as_deref().unwrap_or(""));
     if let Some(size) = q.size {
-        set(&o, "size", size as f64);
+        o.key("size").number(size);
     }
     o
 }
@@ -218,90 +247,32 @@ fn batch_item(item: &JsValue) -> Result<UploadParams, ErrorBody> {
     }))
 }
 
-impl Signer {
-    async fn headers(&self) -> Result<Vec<(String, String)>, ()> {
-        let mut value = self.headers.clone();
-        if let Some(f) = value.dyn_ref::<Function>() {
-            value = f.call0(&JsValue::UNDEFINED).map_err(drop)?;
+/// The answer to a call of `kind`, as the snippet's `signer` reported it:
+/// status 0 when nothing came back, 1 when the app's `headers` function
+/// threw; `json` is the parsed body (`undefined` when it was not JSON).
+pub fn answer(
+    kind: Kind,
+    status: u16,
+    json: &JsValue,
+    retry_after: Option<String>,
+) -> Result<SignerAnswer, Failure> {
+    match status {
+        0 => Err(Failure::network()),
+        // The app's headers function threw or its promise was rejected.
+        1 => Err(Failure {
+            status: Some(401),
+            code: Some("auth".into()),
+            ..Failure::default()
+        }),
+        200..=299 if json.is_undefined() => Err(bad_answer(status)),
+        200..=299 => decode(kind, json).map_err(|_| bad_answer(status)),
+        _ => {
+            let body = ErrorBody::from_js(json).ok();
+            Err(Failure::from_signer(
+                status,
+                body.as_ref(),
+                retry_after.as_deref(),
+            ))
         }
-        if let Some(p) = value.dyn_ref::<Promise>() {
-            value = JsFuture::from(p.clone()).await.map_err(drop)?;
-        }
-        let mut out = Vec::new();
-        if value.is_object() {
-            for entry in Object::entries(value.unchecked_ref::<Object>()).iter() {
-                let pair: Array = entry.unchecked_into();
-                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                    out.push((k, v));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Performs the signer call `action` names, once. `None` when the action
-    /// is not a signer call, or was aborted through `abort`.
-    pub async fn call(
-        &self,
-        action: &Action,
-        abort: &AbortHandle,
-    ) -> Option<Result<SignerAnswer, Failure>> {
-        let (method, path, body, kind) = request(action, self.checksum)?;
-        let Ok(headers) = self.headers().await else {
-            // The app's headers function threw or its promise was rejected.
-            return Some(Err(Failure {
-                status: Some(401),
-                code: Some("auth".into()),
-                ..Failure::default()
-            }));
-        };
-        let init = RequestInit::new();
-        init.set_method(method);
-        let h = web_sys::Headers::new().ok()?;
-        let _ = h.set("accept", "application/json");
-        for (k, v) in &headers {
-            let _ = h.set(k, v);
-        }
-        if let Some(json) = &body {
-            let _ = h.set("content-type", "application/json");
-            init.set_body(&JsValue::from_str(json));
-        }
-        init.set_headers(&h);
-        let controller = web_sys::AbortController::new().ok()?;
-        init.set_signal(Some(&controller.signal()));
-        abort.set(Box::new(move || controller.abort()));
-        let url = [self.endpoint.as_str(), &path].concat();
-        let res = JsFuture::from(fetch(&url, &init)).await;
-        let text = match &res {
-            Ok(r) => match r.unchecked_ref::<Response>().text() {
-                Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
-                Err(_) => None,
-            },
-            Err(_) => None,
-        };
-        abort.clear();
-        if abort.is_aborted() {
-            return None;
-        }
-        let (Ok(res), Some(text)) = (res, text) else {
-            // No answer, or its body was cut off.
-            return Some(Err(Failure::network()));
-        };
-        let res: Response = res.unchecked_into();
-        let status = res.status();
-        let json = js_sys::JSON::parse(if text.is_empty() { "{}" } else { &text });
-        if res.ok() {
-            return Some(match json {
-                Ok(v) => decode(kind, &v).map_err(|_| bad_answer(status)),
-                Err(_) => Err(bad_answer(status)),
-            });
-        }
-        let body = json.ok().and_then(|v| ErrorBody::from_js(&v).ok());
-        let retry_after = res.headers().get("retry-after").ok().flatten();
-        Some(Err(Failure::from_signer(
-            status,
-            body.as_ref(),
-            retry_after.as_deref(),
-        )))
     }
 }

@@ -1,4 +1,4 @@
-//! Sending one body to a presigned URL.
+//! Sending one body to a presigned URL, through the snippet's `send`.
 //!
 //! `fetch` has no upload progress over HTTP/1.1, so there are two
 //! transports: `xhr` (the default) reports bytes as they leave, through
@@ -6,16 +6,12 @@
 //! done and costs less per request. A stalled request is the engine's to
 //! detect (it sees the progress): it asks for the abort.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::collections::BTreeMap;
 
-use js_sys::{Function, Promise};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Blob, FormData, ProgressEvent, RequestInit, Response, XmlHttpRequest,
-};
+use s3lift_engine::{Event, Failure, RequestId};
+use wasm_bindgen::JsValue;
+
+use crate::js::{self, Json};
 
 /// Which transport part requests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,218 +20,69 @@ pub enum Kind {
     Fetch,
 }
 
-/// A request body: a lazy `Blob` slice, or a POST-policy form.
-pub enum Body {
-    Blob(Blob),
-    Form(FormData),
+/// What to send of the file.
+pub enum Body<'a> {
+    /// The whole file.
+    Whole,
+    /// Bytes `start..end` (a lazy `Blob` slice).
+    Range(u64, u64),
+    /// A POST-policy form: these fields, then the file.
+    Form(&'a BTreeMap<String, String>),
 }
 
-/// What came back.
-pub struct Answer {
-    pub status: u16,
-    pub etag: Option<String>,
-    /// The body text, read only for errors (it holds S3's `<Code>`).
-    pub text: String,
-    /// `Retry-After`, read only for errors.
-    pub retry_after: Option<String>,
-}
-
-/// How a request ended without an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// The network failed.
-    Network,
-    /// Aborted on purpose (pause, cancel, stall).
-    Aborted,
-}
-
-type AbortFn = Box<dyn Fn()>;
-
-/// Lets the scheduler abort a request in flight.
-#[derive(Clone, Default)]
-pub struct AbortHandle {
-    inner: Rc<RefCell<Option<AbortFn>>>,
-    aborted: Rc<Cell<bool>>,
-}
-
-impl AbortHandle {
-    pub fn abort(&self) {
-        self.aborted.set(true);
-        if let Some(f) = self.inner.borrow().as_ref() {
-            f();
-        }
-    }
-
-    pub fn is_aborted(&self) -> bool {
-        self.aborted.get()
-    }
-
-    pub fn set(&self, f: Box<dyn Fn()>) {
-        *self.inner.borrow_mut() = Some(f);
-    }
-
-    pub fn clear(&self) {
-        self.inner.borrow_mut().take();
-    }
-}
-
-/// One request to send.
-pub struct Put<'a> {
-    pub method: &'a str,
-    pub url: &'a str,
-    pub headers: &'a [(String, String)],
-    pub body: Body,
-    /// Called with bytes sent so far in this attempt.
-    pub on_progress: Rc<dyn Fn(f64)>,
-    pub abort: &'a AbortHandle,
-}
-
-/// Sends `req` with the chosen transport.
-pub async fn send(kind: Kind, req: Put<'_>) -> Result<Answer, Failure> {
-    if req.abort.is_aborted() {
-        return Err(Failure::Aborted);
-    }
-    let out = match kind {
-        Kind::Xhr => send_xhr(&req).await,
-        Kind::Fetch => send_fetch(&req).await,
+/// One store request (`headers`: a JSON object): the snippet answers into `done(id, status, etag,
+/// errorText, retryAfter)` and reports bytes sent to `progress(id, bytes)`.
+/// Returns the handle [`js::abort`] stops.
+#[allow(clippy::too_many_arguments)]
+pub fn send(
+    kind: Kind,
+    method: &str,
+    url: &str,
+    headers: &str,
+    file: &JsValue,
+    body: Body<'_>,
+    id: f64,
+    progress: &JsValue,
+    done: &JsValue,
+) -> JsValue {
+    let (start, end, fields) = match body {
+        Body::Whole => (None, None, None),
+        Body::Range(s, e) => (Some(s as f64), Some(e as f64), None),
+        Body::Form(f) => (None, None, Some(Json::pairs(f))),
     };
-    req.abort.clear();
-    if req.abort.is_aborted() {
-        return Err(Failure::Aborted);
-    }
-    out
+    js::send(
+        kind == Kind::Xhr,
+        method,
+        url,
+        headers,
+        file,
+        start,
+        end,
+        fields.as_deref(),
+        id,
+        progress,
+        done,
+    )
 }
 
-async fn send_xhr(req: &Put<'_>) -> Result<Answer, Failure> {
-    let xhr = XmlHttpRequest::new().map_err(|_| Failure::Network)?;
-    xhr.open_with_async(req.method, req.url, true)
-        .map_err(|_| Failure::Network)?;
-    for (k, v) in req.headers {
-        // The browser sets Content-Length itself (it is signed, and matches).
-        if !k.eq_ignore_ascii_case("content-length") {
-            let _ = xhr.set_request_header(k, v);
-        }
-    }
-    let progress = {
-        let on_progress = req.on_progress.clone();
-        Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| on_progress(e.loaded()))
-    };
-    if let Ok(up) = xhr.upload() {
-        up.set_onprogress(Some(progress.as_ref().unchecked_ref()));
-    }
-    let settled = Promise::new(&mut |resolve: Function, _| {
-        xhr.set_onloadend(Some(&resolve));
-    });
-    {
-        let x = xhr.clone();
-        req.abort.set(Box::new(move || {
-            let _ = x.abort();
-        }));
-    }
-    let sent = match &req.body {
-        Body::Blob(b) => xhr.send_with_opt_blob(Some(b)),
-        Body::Form(f) => xhr.send_with_opt_form_data(Some(f)),
-    };
-    if sent.is_err() {
-        return Err(Failure::Network);
-    }
-    let _ = JsFuture::from(settled).await;
-    if let Ok(up) = xhr.upload() {
-        up.set_onprogress(None);
-    }
-    xhr.set_onloadend(None);
-    drop(progress);
-    let status = xhr.status().unwrap_or(0);
-    if status == 0 {
-        return Err(if req.abort.is_aborted() {
-            Failure::Aborted
-        } else {
-            Failure::Network
-        });
-    }
-    let ok = (200..300).contains(&status);
-    Ok(Answer {
-        status,
-        etag: xhr.get_response_header("etag").ok().flatten(),
-        text: if ok {
-            String::new()
-        } else {
-            xhr.response_text().ok().flatten().unwrap_or_default()
+/// The event a store answer is: stored (2xx), or failed (status 0: no answer).
+pub fn event(id: RequestId, status: u16, etag: &JsValue, text: &JsValue, retry: &JsValue) -> Event {
+    match status {
+        200..=299 => Event::Stored {
+            id,
+            etag: etag.as_string(),
         },
-        // Only failures are retried: on success, asking for a header the store
-        // may not expose would just log a console error per part.
-        retry_after: if ok {
-            None
-        } else {
-            xhr.get_response_header("retry-after").ok().flatten()
+        0 => Event::Failed {
+            id,
+            failure: Failure::network(),
         },
-    })
-}
-
-async fn send_fetch(req: &Put<'_>) -> Result<Answer, Failure> {
-    let controller = AbortController::new().map_err(|_| Failure::Network)?;
-    let init = RequestInit::new();
-    init.set_method(req.method);
-    let headers = web_sys::Headers::new().map_err(|_| Failure::Network)?;
-    for (k, v) in req.headers {
-        if !k.eq_ignore_ascii_case("content-length") {
-            let _ = headers.set(k, v);
-        }
-    }
-    init.set_headers(&headers);
-    match &req.body {
-        Body::Blob(b) => init.set_body(b),
-        Body::Form(f) => init.set_body(f),
-    }
-    init.set_signal(Some(&controller.signal()));
-    {
-        let c = controller.clone();
-        req.abort.set(Box::new(move || c.abort()));
-    }
-    let promise = fetch(req.url, &init);
-    let res = JsFuture::from(promise).await;
-    let out = match res {
-        Ok(v) => {
-            let res: Response = v.unchecked_into();
-            let status = res.status();
-            let ok = res.ok();
-            let text = if ok {
-                String::new()
-            } else {
-                match res.text() {
-                    Ok(p) => JsFuture::from(p)
-                        .await
-                        .ok()
-                        .and_then(|t| t.as_string())
-                        .unwrap_or_default(),
-                    Err(_) => String::new(),
-                }
-            };
-            if ok {
-                if let Body::Blob(b) = &req.body {
-                    (req.on_progress)(b.size());
-                }
-            }
-            Ok(Answer {
+        _ => Event::Failed {
+            id,
+            failure: Failure::from_store(
                 status,
-                etag: res.headers().get("etag").ok().flatten(),
-                text,
-                retry_after: if ok {
-                    None
-                } else {
-                    res.headers().get("retry-after").ok().flatten()
-                },
-            })
-        }
-        Err(_) if req.abort.is_aborted() => Err(Failure::Aborted),
-        Err(_) => Err(Failure::Network),
-    };
-    out
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch` (windows and workers).
-    #[wasm_bindgen(js_name = fetch)]
-    pub(crate) fn fetch(url: &str, init: &RequestInit) -> Promise;
+                &text.as_string().unwrap_or_default(),
+                retry.as_string().as_deref(),
+            ),
+        },
+    }
 }

@@ -1,0 +1,151 @@
+// The browser I/O of the s3lift driver, as plain JS: moving bytes and
+// building objects costs far less here than through wasm-bindgen imports.
+// Plumbing only: no retry, no limit, no plan. Every answer goes back to
+// Rust as it came (status, headers, text), and the engine decides.
+
+// Signer calls (docs/protocol.md): `done(id, status, json, retryAfter)`;
+// status 0 = no answer, 1 = the app's `headers` function threw.
+export function signer(url, method, headers, body, id, done) {
+  const c = new AbortController();
+  (async () => {
+    let h;
+    try {
+      h = typeof headers == 'function' ? await headers() : await headers;
+    } catch {
+      return done(id, 1);
+    }
+    const hs = new Headers({ accept: 'application/json' });
+    if (h && typeof h == 'object') {
+      for (const [k, v] of Object.entries(h)) {
+        if (typeof v == 'string') try { hs.set(k, v); } catch {}
+      }
+    }
+    if (body != null) hs.set('content-type', 'application/json');
+    let r, t, j;
+    try {
+      r = await fetch(url, { method, headers: hs, body, signal: c.signal });
+      t = await r.text();
+    } catch {
+      return done(id, 0);
+    }
+    try { j = JSON.parse(t || '{}'); } catch {}
+    done(id, r.status, j, r.ok ? null : r.headers.get('retry-after'));
+  })();
+  return c;
+}
+
+// A store request: `file` whole, or bytes `start..end` of it, or a POST
+// form of `fields` with `file` last. `progress(id, bytesSent)`;
+// `done(id, status, etag, errorText, retryAfter)`, status 0 = no answer.
+// Returns what `abort` stops.
+export function send(xhr, method, url, headers, file, start, end, fields, id, progress, done) {
+  let body = start == null ? file : file.slice(start, end);
+  if (fields != null) {
+    body = new FormData();
+    for (const [k, v] of Object.entries(JSON.parse(fields))) body.append(k, v);
+    body.append('file', file);
+  }
+  // The browser sets Content-Length itself (it is signed, and matches).
+  const hs = Object.entries(JSON.parse(headers)).filter(([k]) => k.toLowerCase() != 'content-length');
+  const answer = (s, head, text) => {
+    const ok = s > 199 && s < 300;
+    // Failures only: on success, a header the store does not expose logs a console error.
+    done(id, s, head('etag'), ok ? null : text(), ok ? null : head('retry-after'));
+  };
+  const fail = () => done(id, 0);
+  if (xhr) {
+    // XHR reports bytes as they leave; fetch has no upload progress over HTTP/1.1.
+    const x = new XMLHttpRequest();
+    try {
+      x.open(method, url);
+      for (const [k, v] of hs) try { x.setRequestHeader(k, v); } catch {}
+      x.upload.onprogress = (e) => progress(id, e.loaded);
+      x.onloadend = () => x.status ? answer(x.status, (n) => x.getResponseHeader(n), () => x.responseText) : fail();
+      x.send(body);
+    } catch {
+      Promise.resolve().then(fail);
+    }
+    return x;
+  }
+  const c = new AbortController();
+  fetch(url, { method, headers: hs, body, signal: c.signal }).then(async (r) => {
+    const text = r.ok ? '' : await r.text().catch(() => '');
+    if (r.ok && body instanceof Blob) progress(id, body.size);
+    answer(r.status, (n) => r.headers.get(n), () => text);
+  }, fail);
+  return c;
+}
+
+// Stops what `signer` or `send` returned (an AbortController or an XHR).
+export function abort(h) {
+  h.abort();
+}
+
+// Bytes `start..end` of `blob`, or their SHA-256 (WebCrypto, secure contexts
+// only): `done(file, part, bytes)`, bytes undefined when they could not be read.
+export async function digest(blob, start, end, sha, file, part, done) {
+  let v;
+  try {
+    v = new Uint8Array(await blob.slice(start, end).arrayBuffer());
+    if (sha) v = new Uint8Array(await crypto.subtle.digest('SHA-256', v));
+  } catch {
+    v = undefined;
+  }
+  done(file, part, v);
+}
+
+// `localStorage`: absent in workers, and it may refuse (quota, privacy).
+export function load(key) {
+  try { return localStorage.getItem(key); } catch {}
+}
+
+export function save(key, value) {
+  try { localStorage.setItem(key, value); } catch {}
+}
+
+export function forget(key) {
+  try { localStorage.removeItem(key); } catch {}
+}
+
+// `[promise, resolve, reject]`: `done`, settled from Rust later.
+export function deferred() {
+  const d = [0];
+  d[0] = new Promise((resolve, reject) => d.push(resolve, reject));
+  return d;
+}
+
+export function settle(d, ok, v) {
+  d[ok ? 1 : 2](v);
+}
+
+export function promise(d) {
+  return d[0];
+}
+
+export function later(f) {
+  queueMicrotask(f);
+}
+
+export function error(message, code, status, key) {
+  const e = new Error(message);
+  e.code = code;
+  if (status != null) e.status = status;
+  if (key != null) e.key = key;
+  return e;
+}
+
+export function result(key, bucket, location, etag, confirmed) {
+  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed };
+}
+
+export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds) {
+  f({ bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null });
+}
+
+export function part(f, partNumber, etag, size) {
+  f({ partNumber, etag, size });
+}
+
+export function stats(partsUploaded, partRequests, bytesResent) {
+  return { partsUploaded, partRequests, bytesResent };
+}
