@@ -2,6 +2,7 @@
 //! all retried by the one policy.
 
 use s3lift_protocol::collector::PartCollector;
+use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::resume::ResumeRecord;
@@ -28,7 +29,7 @@ impl Engine {
                             let code = known_code(&body.code);
                             let e = UploadError::new(
                                 code,
-                                format!("The signer refused the file ({code})"),
+                                ["The signer refused the file (", code.as_str(), ")"].concat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
@@ -135,7 +136,7 @@ impl Engine {
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
                 for n in parts {
-                    let name = n.to_string();
+                    let name = decimal(u64::from(n));
                     let headers = b
                         .headers
                         .get(&name)
@@ -333,7 +334,7 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 pub(crate) fn bad_answer(what: &str) -> UploadError {
     UploadError::new(
         codes::BAD_ANSWER,
-        format!("Unexpected signer answer: {what}"),
+        ["Unexpected signer answer: ", what].concat(),
     )
 }
 

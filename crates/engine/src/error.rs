@@ -4,6 +4,7 @@
 //! Messages never carry a URL, a token or a signature: they are built here
 //! from codes and numbers only.
 
+use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
 
 use crate::failure::Failure;
@@ -80,10 +81,19 @@ impl UploadError {
             return Self::new(codes::NETWORK, "The signer could not be reached");
         };
         let code = known_code(f.code.as_deref().unwrap_or(""));
+        let status_text = decimal(u64::from(status));
         let message = if code == codes::SIGNER_ERROR {
-            format!("The signer answered HTTP {status}")
+            ["The signer answered HTTP ", &status_text].concat()
         } else {
-            format!("The signer refused the request ({code}, HTTP {status})")
+            let code = code.as_str();
+            [
+                "The signer refused the request (",
+                code,
+                ", HTTP ",
+                &status_text,
+                ")",
+            ]
+            .concat()
         };
         Self::new(code, message).with_status(Some(status))
     }
@@ -109,8 +119,14 @@ impl UploadError {
     /// A store request failed for good.
     pub fn from_store(f: &Failure) -> Self {
         let msg = match (f.status, f.code.as_deref()) {
-            (Some(s), Some(c)) => format!("The storage refused the upload (HTTP {s}, {c})"),
-            (Some(s), None) => format!("The storage refused the upload (HTTP {s})"),
+            (Some(s), Some(c)) => {
+                let s = decimal(u64::from(s));
+                ["The storage refused the upload (HTTP ", &s, ", ", c, ")"].concat()
+            }
+            (Some(s), None) => {
+                let s = decimal(u64::from(s));
+                ["The storage refused the upload (HTTP ", &s, ")"].concat()
+            }
             (None, _) => "The storage could not be reached".to_owned(),
         };
         Self::new(codes::STORE_REFUSED, msg).with_status(f.status)

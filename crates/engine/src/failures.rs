@@ -1,6 +1,7 @@
 //! Failed store requests and failed multipart signer calls: the same
 //! verdicts, backoff and limits for every kind.
 
+use s3lift_protocol::decimal;
 use s3lift_protocol::retry::Verdict;
 
 use crate::answers::is_gone;
@@ -80,7 +81,14 @@ impl Engine {
                 if !max.allows(tries) {
                     let e = UploadError::new(
                         codes::RETRIES_EXHAUSTED,
-                        format!("Part {n} kept failing; giving up after {tries} attempts"),
+                        [
+                            "Part ",
+                            &decimal(u64::from(n)),
+                            " kept failing; giving up after ",
+                            &decimal(u64::from(tries)),
+                            " attempts",
+                        ]
+                        .concat(),
                     );
                     return self.fatal(f, e.with_status(failure.status));
                 }

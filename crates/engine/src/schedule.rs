@@ -1,6 +1,8 @@
 //! Deciding what runs now: signer calls (capped at `concurrency`), then
 //! store requests within the shared AIMD limit, files first come first served.
 
+use s3lift_protocol::collector::MissingParts;
+use s3lift_protocol::decimal;
 use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};
 
 use crate::answers::bad_answer;
@@ -94,7 +96,7 @@ impl Engine {
                     Phase::Complete => match m.collector.completed() {
                         Ok(_) => self.issue_upload_call(id),
                         Err(e) => {
-                            self.fatal(id, UploadError::new(codes::MISSING_PARTS, e.to_string()))
+                            self.fatal(id, UploadError::new(codes::MISSING_PARTS, missing(&e)))
                         }
                     },
                     Phase::Upload => {
@@ -421,6 +423,19 @@ fn sort_small<T: Ord>(v: &mut [T]) {
             j -= 1;
         }
     }
+}
+
+/// `MissingParts`' message, without `core::fmt` (the bundle's size).
+fn missing(e: &MissingParts) -> String {
+    [
+        &decimal(e.missing.len() as u64),
+        " of ",
+        &decimal(u64::from(e.count)),
+        " parts are missing (first: part ",
+        &decimal(u64::from(e.missing.first().copied().unwrap_or(0))),
+        ")",
+    ]
+    .concat()
 }
 
 #[cfg(test)]

@@ -23,3 +23,30 @@ pub mod resume;
 pub mod retry;
 pub mod sanitize;
 pub mod wire;
+
+/// `n` in decimal: `to_string` without `core::fmt`, which the browser
+/// bundle would otherwise carry for a handful of messages.
+pub fn decimal(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|d| char::from(*d)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_is_to_string() {
+        for n in [0, 7, 10, 1234567890, u64::MAX] {
+            assert_eq!(super::decimal(n), n.to_string());
+        }
+    }
+}

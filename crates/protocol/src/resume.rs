@@ -40,7 +40,7 @@ pub fn fingerprint(
         out.push(char::from_digit(((h >> (i * 4)) & 0xf) as u32, 16).unwrap_or('0'));
     }
     out.push('-');
-    out.push_str(&size.to_string());
+    out.push_str(&crate::decimal(size));
     out
 }
 
