@@ -80,25 +80,48 @@ pub fn classify(status: Option<u16>, body: &str) -> Verdict {
 /// An expired presigned URL: AWS answers 403 `AccessDenied` "Request has
 /// expired"; Garage answers 400 `InvalidRequest` "Date is too old".
 pub fn is_expired_url(status: u16, body: &str) -> bool {
+    let has = |s: &str| find(body.as_bytes(), s.as_bytes()).is_some();
     match status {
-        403 => body.contains("Request has expired") || body.contains("<Code>ExpiredToken</Code>"),
-        400 => body.contains("Date is too old") || body.contains("Request has expired"),
+        403 => has("Request has expired") || has("<Code>ExpiredToken</Code>"),
+        400 => has("Date is too old") || has("Request has expired"),
         _ => false,
     }
+}
+
+/// Where `needle` (not empty) starts in `hay`. Bytes, not `str::find`: this
+/// runs in the browser bundle, where `core::str::pattern` and the panics of
+/// `str` slicing cost more than the rest of this module.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `Retry-After` in ms, from its delta-seconds form. (The HTTP-date form is
 /// ignored: the backoff covers it.)
 pub fn parse_retry_after(value: &str) -> Option<u32> {
-    let secs: u32 = value.trim().parse().ok()?;
+    // `value.trim().parse::<u32>()`, by hand (see `find`).
+    let b = value.as_bytes();
+    let start = b.iter().position(|c| !c.is_ascii_whitespace())?;
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace())? + 1;
+    let digits = b.get(start..end)?;
+    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut secs: u32 = 0;
+    for d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        secs = secs.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+    }
     Some(secs.saturating_mul(1000))
 }
 
 /// The `<Code>` of an S3 XML error body, if any.
 pub fn s3_error_code(body: &str) -> Option<&str> {
-    let start = body.find("<Code>")? + 6;
-    let end = start + body[start..].find("</Code>")?;
-    Some(&body[start..end])
+    let start = find(body.as_bytes(), b"<Code>")? + 6;
+    let len = find(body.as_bytes().get(start..)?, b"</Code>")?;
+    body.get(start..start + len)
 }
 
 /// An adaptive limit on requests in flight (AIMD).
@@ -183,6 +206,16 @@ mod tests {
         assert_eq!(parse_retry_after("3"), Some(3000));
         assert_eq!(parse_retry_after(" 0 "), Some(0));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        // What `str::trim` + `u32::from_str` accepted, and nothing more.
+        assert_eq!(parse_retry_after("+5"), Some(5000));
+        assert_eq!(parse_retry_after("\t12\r\n"), Some(12000));
+        for bad in ["", "  ", "+", "-1", "1 2", "12a", "4294967296", "1.5"] {
+            assert_eq!(parse_retry_after(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_retry_after("4294967295"), Some(u32::MAX));
+        assert_eq!(s3_error_code("<Code>Open"), None);
+        assert_eq!(s3_error_code("<Code></Code>"), Some(""));
+        assert_eq!(s3_error_code("ü<Code>ü</Code>"), Some("ü"));
     }
 
     #[test]
