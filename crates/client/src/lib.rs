@@ -17,12 +17,14 @@
 //! - [`transport`]: `xhr` (byte progress) and `fetch` store requests.
 //! - [`browser`]: digests (WebCrypto, CRC-32) and `localStorage` resume records.
 //! - [`decode`]: the signer's JSON into the wire types.
+//! - [`heap`]: the allocator (size classes; smaller than dlmalloc).
 //! - [`js`]: the I/O snippet `io.js` (plumbing only), timers, errors with
 //!   machine codes, JSON text.
 
 pub mod browser;
 pub mod decode;
 pub mod driver;
+pub mod heap;
 pub mod js;
 pub mod signer;
 pub mod transport;
@@ -38,6 +40,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::File;
 
 use crate::driver::{Driver, Entry, Settings, State};
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::SizeClasses = heap::SizeClasses::new();
 use crate::js::{api_error, error_to_js, get, get_f64, get_str, Deferred};
 
 #[wasm_bindgen(typescript_custom_section)]

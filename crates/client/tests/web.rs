@@ -170,3 +170,37 @@ async fn an_aborted_request_answers_no_status() {
         assert_eq!((status, sent), (0, 0.0), "{kind:?}");
     }
 }
+
+/// A burst of allocations of many sizes, all freed again (what each file's
+/// strings, tables and answers do).
+fn churn(round: usize) {
+    let mut live = Vec::new();
+    for i in 0..2_000 {
+        let n = (i * 7919 + round) % 70_000;
+        live.push(vec![i as u8; n]);
+        let mut s = "x".repeat(i % 300);
+        s.push_str("grown past its first block");
+        if i % 3 == 0 {
+            live.clear();
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_heap_reuses_freed_memory_and_aligns_blocks() {
+    churn(0);
+    let pages = core::arch::wasm32::memory_size(0);
+    for round in 1..20 {
+        churn(round);
+    }
+    // Every block freed went back to its class and served the next rounds.
+    assert_eq!(core::arch::wasm32::memory_size(0), pages);
+    for align in [1, 8, 16, 64, 4096, 65536] {
+        for size in [1, 7, align, 3 * align + 1] {
+            let l = std::alloc::Layout::from_size_align(size, align).unwrap();
+            let p = unsafe { std::alloc::alloc(l) };
+            assert!(!p.is_null() && (p as usize).is_multiple_of(align), "{size} {align}");
+            unsafe { std::alloc::dealloc(p, l) };
+        }
+    }
+}
