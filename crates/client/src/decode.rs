@@ -7,7 +7,7 @@
 //! serde's for these types: required fields must be there with the right
 //! type, optional ones may be absent or `null`, unknown fields are ignored.
 
-use std::collections::BTreeMap;
+use s3lift_protocol::map::Map;
 
 use js_sys::{Array, Object};
 use s3lift_protocol::resume::ResumeRecord;
@@ -76,7 +76,7 @@ fn map<T>(
     o: &JsValue,
     name: Missing,
     value: impl Fn(&JsValue) -> Option<T>,
-) -> Result<BTreeMap<String, T>, Missing> {
+) -> Result<Map<T>, Missing> {
     entries(&get(o, name), name, value)
 }
 
@@ -84,8 +84,8 @@ fn entries<T>(
     v: &JsValue,
     name: Missing,
     value: impl Fn(&JsValue) -> Option<T>,
-) -> Result<BTreeMap<String, T>, Missing> {
-    let mut out = BTreeMap::new();
+) -> Result<Map<T>, Missing> {
+    let mut out = Map::new();
     if absent(v) {
         return Ok(out);
     }
@@ -98,7 +98,7 @@ fn entries<T>(
     Ok(out)
 }
 
-fn string_map(o: &JsValue, name: Missing) -> Result<BTreeMap<String, String>, Missing> {
+fn string_map(o: &JsValue, name: Missing) -> Result<Map<String>, Missing> {
     map(o, name, JsValue::as_string)
 }
 

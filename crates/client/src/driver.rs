@@ -7,8 +7,8 @@
 //! once per driver (answers, progress, digests, the timer, the end of a
 //! turn), and each request in flight is a row of the request table.
 
+use s3lift_protocol::map::Map;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::Function;
@@ -52,7 +52,7 @@ impl State {
 pub struct Entry {
     pub id: FileId,
     pub file: File,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: Map<String>,
     pub on_progress: Option<Function>,
     pub on_part: Option<Function>,
     pub state: Cell<State>,

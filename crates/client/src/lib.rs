@@ -29,8 +29,8 @@ pub mod js;
 pub mod signer;
 pub mod transport;
 
+use s3lift_protocol::map::Map;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use s3lift_engine::{Config, Engine, Event, FileId};
@@ -140,7 +140,7 @@ impl Uploader {
         #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
     ) -> Upload {
         self.next.set(self.next.get() + 1);
-        let mut metadata = BTreeMap::new();
+        let mut metadata = Map::new();
         let m = get(&options, "metadata");
         if m.is_object() {
             for entry in js_sys::Object::entries(m.unchecked_ref()).iter() {

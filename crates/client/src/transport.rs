@@ -6,7 +6,7 @@
 //! done and costs less per request. A stalled request is the engine's to
 //! detect (it sees the progress): it asks for the abort.
 
-use std::collections::BTreeMap;
+use s3lift_protocol::map::Map;
 
 use s3lift_engine::{Event, Failure, RequestId};
 use wasm_bindgen::JsValue;
@@ -27,7 +27,7 @@ pub enum Body<'a> {
     /// Bytes `start..end` (a lazy `Blob` slice).
     Range(u64, u64),
     /// A POST-policy form: these fields, then the file.
-    Form(&'a BTreeMap<String, String>),
+    Form(&'a Map<String>),
 }
 
 /// One store request (`headers`: a JSON object): the snippet answers into `done(id, status, etag,

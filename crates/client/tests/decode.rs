@@ -2,7 +2,7 @@
 //! wire types (what the signer sends), plus Companion-shaped and broken answers.
 #![cfg(target_arch = "wasm32")]
 
-use std::collections::BTreeMap;
+use s3lift_protocol::map::Map;
 
 use s3lift_client::browser::resume_record_json;
 use s3lift_client::decode::FromJs;
@@ -26,7 +26,7 @@ fn round_trip<T: serde::Serialize + FromJs + PartialEq + std::fmt::Debug>(value:
     assert_eq!(T::from_js(&parse(&json)).unwrap(), value, "{json}");
 }
 
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn map(pairs: &[(&str, &str)]) -> Map<String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -39,7 +39,7 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         method: UploadMethod::Post,
         url: "https://s3.example/bucket".into(),
         fields: map(&[("key", "uploads/a/b.bin"), ("policy", "e30=")]),
-        headers: BTreeMap::new(),
+        headers: Map::new(),
         key: Some("uploads/a/b.bin".into()),
         bucket: Some("bucket".into()),
         expires: Some(900),
@@ -52,7 +52,7 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         part_count: Some(129),
         expires: Some(900),
     });
-    let mut headers = BTreeMap::new();
+    let mut headers = Map::new();
     headers.insert(
         "2".to_string(),
         map(&[("x-amz-checksum-crc32", "AAAAAA==")]),

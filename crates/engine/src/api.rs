@@ -1,13 +1,11 @@
 //! What a driver feeds the engine ([`Event`]) and what it gets back
 //! ([`Action`]), with the identifiers that route answers to their requests.
 
-use std::collections::BTreeMap;
-
 use s3lift_protocol::progress::Progress;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumAlgorithm, ChecksumList, CompleteResponse, CompletedPart,
-    CreateMultipartRequest, CreateMultipartResponse, ErrorBody, ListedPart, ParamsQuery,
+    CreateMultipartRequest, CreateMultipartResponse, ErrorBody, ListedPart, Map, ParamsQuery,
     SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 
@@ -34,7 +32,7 @@ pub struct FileSpec {
     /// The declared content type.
     pub content_type: String,
     /// User metadata for a multipart upload (`x-amz-meta-*`).
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: Map<String>,
     /// The file's fingerprint; when set, multipart uploads save resume records.
     pub fingerprint: Option<String>,
     /// A record saved by an earlier page for this fingerprint.

@@ -132,9 +132,8 @@ impl Engine {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
-        // Inserted one by one: `collect` into a map sorts first, and that
-        // sort costs the browser bundle kilobytes (the keys come sorted).
-        let mut metadata = std::collections::BTreeMap::new();
+        // Inserted one by one (the keys come sorted).
+        let mut metadata = s3lift_protocol::map::Map::new();
         for (k, v) in &file.spec.metadata {
             metadata.insert(k.clone(), v.as_str().into());
         }

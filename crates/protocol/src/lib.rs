@@ -5,6 +5,7 @@
 //!
 //! - [`wire`]: the JSON bodies of `docs/protocol.md` (Companion's S3 routes
 //!   plus our extensions).
+//! - [`map`]: the wire types' string-keyed maps (a sorted vector).
 //! - [`error_code`]: the one [`ErrorCode`](error_code::ErrorCode) enum of signer and client.
 //! - [`plan`]: S3 multipart part planning (5 MiB ≤ part ≤ 5 GiB, ≤ 10,000 parts).
 //! - [`sanitize`]: turning a user's file name into a safe key segment.
@@ -17,6 +18,7 @@
 
 pub mod collector;
 pub mod error_code;
+pub mod map;
 pub mod plan;
 pub mod progress;
 pub mod resume;

@@ -5,7 +5,7 @@
 //! extensions are `Option`s with `#[serde(default)]`, so that the s3lift client
 //! can read a plain Companion answer, and a Companion client can ignore ours.
 
-use std::collections::BTreeMap;
+pub use crate::map::Map;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +44,12 @@ pub struct UploadParams {
     pub url: String,
     /// Form fields for `POST`, sent before the file field.
     #[serde(default)]
-    pub fields: BTreeMap<String, String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub fields: Map<String>,
     /// Headers the request must carry because they are signed.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub headers: Map<String>,
     /// The object key the signer made (absent in old Companions).
     #[serde(default)]
     pub key: Option<String>,
@@ -117,7 +119,7 @@ pub struct CreateMultipartRequest {
     /// string form; null, objects and arrays are dropped.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
-    pub metadata: BTreeMap<String, serde_json_value::Value>,
+    pub metadata: Map<serde_json_value::Value>,
     /// Extension: the whole object's size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
@@ -172,10 +174,12 @@ pub struct CreateMultipartResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchSignResponse {
     /// Part number (as a decimal string) → presigned `UploadPart` URL.
-    pub presigned_urls: BTreeMap<String, String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub presigned_urls: Map<String>,
     /// Extension: part number → headers the part request must carry.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, BTreeMap<String, String>>))]
+    pub headers: Map<Map<String>>,
     /// Extension: seconds the URLs stay valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
@@ -188,8 +192,9 @@ pub struct SignedPart {
     /// The presigned `UploadPart` URL.
     pub url: String,
     /// Extension: headers the part request must carry.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, String>))]
+    pub headers: Map<String>,
     /// Extension: seconds the URL stays valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,

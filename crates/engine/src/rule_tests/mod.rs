@@ -1,8 +1,6 @@
 //! One test per rule, driving the engine by hand (the simulation in
 //! `tests/sim` covers the rules together, under faults).
 
-use std::collections::BTreeMap;
-
 use s3lift_protocol::plan::MIB;
 use s3lift_protocol::wire::{
     BatchSignResponse, CreateMultipartResponse, ErrorBody, UploadMethod, UploadParams,
@@ -76,7 +74,7 @@ fn spec(id: u64, size: u64) -> FileSpec {
         name: format!("f{id}.bin"),
         size,
         content_type: "text/plain".into(),
-        metadata: BTreeMap::new(),
+        metadata: Default::default(),
         fingerprint: Some(format!("fp{id}")),
         resume: None,
     }
@@ -89,7 +87,7 @@ fn params(key: Option<&str>, fields_key: Option<&str>, expires: Option<u64>) -> 
         fields: fields_key
             .map(|k| [("key".to_owned(), k.to_owned())].into())
             .unwrap_or_default(),
-        headers: BTreeMap::new(),
+        headers: Default::default(),
         key: key.map(str::to_owned),
         bucket: None,
         expires,
@@ -113,7 +111,7 @@ fn urls(parts: &[u32]) -> SignerAnswer {
             .iter()
             .map(|n| (n.to_string(), format!("https://s3/{n}")))
             .collect(),
-        headers: BTreeMap::new(),
+        headers: Default::default(),
         expires: Some(3600),
     })
 }

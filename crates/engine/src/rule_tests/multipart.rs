@@ -1,7 +1,5 @@
 //! Rules of multipart uploads.
 
-use std::collections::BTreeMap;
-
 use s3lift_protocol::plan::MIB;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
@@ -221,7 +219,7 @@ fn part_urls_are_signed_again_before_they_expire() {
         presigned_urls: (1..=3)
             .map(|n| (n.to_string(), format!("https://s3/{n}")))
             .collect(),
-        headers: BTreeMap::new(),
+        headers: Default::default(),
         expires: Some(60),
     });
     let out = t.signer(sign, short);
@@ -266,7 +264,7 @@ fn no_part_batch_route_means_signing_part_by_part() {
     );
     let part = SignedPart {
         url: "https://s3/1".into(),
-        headers: BTreeMap::new(),
+        headers: Default::default(),
         expires: None,
     };
     let out = t.signer(one[0], SignerAnswer::Part(part));

@@ -2,8 +2,6 @@
 //! (with every planning edge), and the user's pauses, resumes, cancels
 //! and page reloads.
 
-use std::collections::BTreeMap;
-
 use s3lift_engine::rng::Rng;
 use s3lift_engine::{Config, Event, FileId, FileSpec};
 use s3lift_protocol::plan::{MAX_OBJECT_SIZE, MIB, MIN_PART_SIZE};
@@ -127,7 +125,7 @@ impl Scenario {
                 name: format!("f{i}.bin"),
                 size: *size,
                 content_type: "application/octet-stream".into(),
-                metadata: BTreeMap::new(),
+                metadata: Default::default(),
                 fingerprint: (reload_at.is_some() || rng.below(2) == 0).then(|| format!("fp{i}")),
                 resume: None,
             })

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use s3lift_protocol::map::Map;
+
 use s3lift_engine::api::ParamsRequest;
 use s3lift_engine::{Action, Event, Failure, SignerAnswer};
 use s3lift_protocol::plan::PartPlan;
@@ -22,8 +24,8 @@ impl World {
         let mut p = UploadParams {
             method: UploadMethod::Put,
             url: store::single_url(&key, exp),
-            fields: BTreeMap::new(),
-            headers: BTreeMap::new(),
+            fields: Map::new(),
+            headers: Map::new(),
             key: Some(key.clone()),
             bucket: Some("b".into()),
             expires: Some(self.shape.ttl_s),
@@ -120,8 +122,8 @@ impl World {
                 if w.shape.no_part_batch {
                     return Err(Self::not_found("not_found"));
                 }
-                let mut urls = BTreeMap::new();
-                let mut headers = BTreeMap::new();
+                let mut urls = Map::new();
+                let mut headers = Map::new();
                 for (i, n) in parts.iter().enumerate() {
                     let mut url = store::part_url(&upload_id, *n, exp);
                     if let Some(c) = &checksums {
@@ -148,7 +150,7 @@ impl World {
                 let expires = (!w.shape.companion).then_some(ttl);
                 Ok(SignerAnswer::Part(SignedPart {
                     url: store::part_url(&upload_id, part, exp),
-                    headers: BTreeMap::new(),
+                    headers: Map::new(),
                     expires,
                 }))
             }),

@@ -10,6 +10,7 @@ use crate::keys::{Approved, ObjectKey};
 use crate::presign::{presign_url, PresignRequest};
 use crate::unsized_parts::{refuse_when_off, size_required};
 use actix_web::{web, HttpResponse};
+use s3lift_protocol::map::Map;
 use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB, MIN_PART_SIZE};
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumList, CreateMultipartBody, CreateMultipartResponse, ListedPart,
@@ -226,14 +227,14 @@ pub async fn sign_batch(
     };
     let signed = sign_parts(&state, &key, upload_id, &numbers, checksums.as_ref()).await?;
     let mut resp = BatchSignResponse {
-        presigned_urls: BTreeMap::new(),
-        headers: BTreeMap::new(),
+        presigned_urls: Map::new(),
+        headers: Map::new(),
         expires: Some(state.settings.uploads.url_ttl),
     };
     for (n, url, headers) in signed {
         resp.presigned_urls.insert(n.to_string(), url);
         if !headers.is_empty() {
-            resp.headers.insert(n.to_string(), headers);
+            resp.headers.insert(n.to_string(), headers.into());
         }
     }
     Ok(HttpResponse::Ok().json(resp))
@@ -256,7 +257,7 @@ pub async fn sign_one(
     let (_, url, headers) = signed.pop().expect("one part signed");
     Ok(HttpResponse::Ok().json(SignedPart {
         url,
-        headers,
+        headers: headers.into(),
         expires: Some(state.settings.uploads.url_ttl),
     }))
 }

@@ -12,6 +12,7 @@ use crate::keys::Approved;
 use crate::limits::Admitted;
 use crate::presign::{presign_post, presign_url, PresignRequest};
 use actix_web::{web, HttpResponse};
+use s3lift_protocol::map::Map;
 use s3lift_protocol::plan::MAX_PART_SIZE;
 use s3lift_protocol::wire::{
     ParamsBatchEntry, ParamsBatchRequest, ParamsBatchResponse, UploadMethod, UploadParams,
@@ -153,7 +154,7 @@ pub(crate) async fn sign_single(
             UploadParams {
                 method: UploadMethod::Put,
                 url,
-                fields: BTreeMap::new(),
+                fields: Map::new(),
                 headers: headers.into_iter().collect(),
                 key: Some(key),
                 bucket: Some(state.url.bucket().to_owned()),
@@ -187,7 +188,7 @@ pub(crate) async fn sign_single(
                 method: UploadMethod::Post,
                 url: policy.url,
                 fields: policy.fields.into_iter().collect(),
-                headers: BTreeMap::new(),
+                headers: Map::new(),
                 key: Some(key),
                 bucket: Some(state.url.bucket().to_owned()),
                 expires: Some(ttl),
