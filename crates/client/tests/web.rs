@@ -199,7 +199,10 @@ fn the_heap_reuses_freed_memory_and_aligns_blocks() {
         for size in [1, 7, align, 3 * align + 1] {
             let l = std::alloc::Layout::from_size_align(size, align).unwrap();
             let p = unsafe { std::alloc::alloc(l) };
-            assert!(!p.is_null() && (p as usize).is_multiple_of(align), "{size} {align}");
+            assert!(
+                !p.is_null() && (p as usize).is_multiple_of(align),
+                "{size} {align}"
+            );
             unsafe { std::alloc::dealloc(p, l) };
         }
     }
