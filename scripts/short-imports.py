@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Shortens the names of the imports wasm-bindgen's glue gives the module.
+
+Usage: scripts/short-imports.py dist/pkg   (after wasm-bindgen and wasm-opt)
+
+wasm-bindgen names each import `__wbg_<name>_<16 hex digits>`: about 1.6 KB
+of the gzipped package (.wasm and glue) that compress badly. This renames
+the imports of module `./s3lift_bg.js` to `a`, `b`, … in `s3lift_bg.wasm`
+and the same keys in `s3lift.js`. Imports from the snippets keep their
+names (they are the snippet's exports). Fails loudly when a name is not
+found exactly once as a key of the glue's import object.
+"""
+import re
+import sys
+
+
+def leb(b, i):
+    result = shift = 0
+    while True:
+        byte = b[i]
+        i += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return result, i
+
+
+def uleb(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def short(n):
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    s = ""
+    while True:
+        s = letters[n % 52] + s
+        n //= 52
+        if n == 0:
+            return s
+        n -= 1
+
+
+def skip_desc(b, k):
+    kind = b[k]
+    k += 1
+    if kind == 0:  # function: type index
+        _, k = leb(b, k)
+    elif kind == 1:  # table: reftype, limits
+        k += 1
+        flags, k = leb(b, k)
+        _, k = leb(b, k)
+        if flags & 1:
+            _, k = leb(b, k)
+    elif kind == 2:  # memory: limits
+        flags, k = leb(b, k)
+        _, k = leb(b, k)
+        if flags & 1:
+            _, k = leb(b, k)
+    elif kind == 3:  # global: valtype, mutability
+        k += 2
+    elif kind == 4:  # tag
+        k += 1
+        _, k = leb(b, k)
+    else:
+        sys.exit(f"short-imports: unknown import kind {kind}")
+    return k
+
+
+def main(out):
+    wasm_path, js_path = f"{out}/s3lift_bg.wasm", f"{out}/s3lift.js"
+    b = open(wasm_path, "rb").read()
+    js = open(js_path).read()
+    i = 8
+    renames = {}
+    result = bytearray(b[:8])
+    while i < len(b):
+        sid = b[i]
+        size, j = leb(b, i + 1)
+        end = j + size
+        if sid != 2:
+            result += b[i:end]
+            i = end
+            continue
+        n, k = leb(b, j)
+        body = bytearray(uleb(n))
+        for _ in range(n):
+            ml, k = leb(b, k)
+            module = b[k:k + ml].decode()
+            k += ml
+            fl, k = leb(b, k)
+            field = b[k:k + fl].decode()
+            k += fl
+            d = k
+            k = skip_desc(b, k)
+            if module == "./s3lift_bg.js":
+                field = renames.setdefault(field, short(len(renames)))
+            body += uleb(len(module)) + module.encode() + uleb(len(field)) + field.encode() + b[d:k]
+        result += bytes([2]) + uleb(len(body)) + body
+        i = end
+    for old, new in renames.items():
+        # The import object's keys: `old: function(` or `old: (`.
+        pattern = re.compile(r"(?<![\w$])" + re.escape(old) + r"(?=\s*:)")
+        js, count = pattern.subn(new, js)
+        if count != 1:
+            sys.exit(f"short-imports: {old} found {count} times as a key in {js_path}")
+    open(wasm_path, "wb").write(bytes(result))
+    open(js_path, "w").write(js)
+    print(f"short-imports: {len(renames)} imports renamed")
+
+
+main(sys.argv[1])
