@@ -110,78 +110,147 @@ fn object(v: &JsValue) -> Result<(), Missing> {
     }
 }
 
+/// Reads the fields of one object, remembering the first that was absent
+/// or of the wrong type: the impls below read every field and answer once,
+/// where a `?` per field would make each struct literal carry drop code for
+/// every field read before it (kilobytes of the bundle).
+struct Reader<'a> {
+    o: &'a JsValue,
+    bad: Option<Missing>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(o: &'a JsValue) -> Result<Self, Missing> {
+        object(o)?;
+        Ok(Self { o, bad: None })
+    }
+
+    /// Notes `name` as wrong (the first one wins); a placeholder value.
+    fn fail<T: Default>(&mut self, name: Missing) -> T {
+        self.bad.get_or_insert(name);
+        T::default()
+    }
+
+    fn check<T: Default>(&mut self, r: Result<T, Missing>) -> T {
+        r.unwrap_or_else(|name| self.fail(name))
+    }
+
+    fn string(&mut self, name: Missing) -> String {
+        let r = string(self.o, name);
+        self.check(r)
+    }
+
+    fn opt_string(&mut self, name: Missing) -> Option<String> {
+        let r = opt_string(self.o, name);
+        self.check(r)
+    }
+
+    fn number(&mut self, name: Missing) -> u64 {
+        let r = number(self.o, name);
+        self.check(r)
+    }
+
+    fn opt_number(&mut self, name: Missing) -> Option<u64> {
+        let r = opt_number(self.o, name);
+        self.check(r)
+    }
+
+    fn string_map(&mut self, name: Missing) -> Map<String> {
+        let r = string_map(self.o, name);
+        self.check(r)
+    }
+
+    fn done<T>(self, value: T) -> Result<T, Missing> {
+        match self.bad {
+            Some(name) => Err(name),
+            None => Ok(value),
+        }
+    }
+}
+
 impl FromJs for UploadParams {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        let method = match string(v, "method")?.as_str() {
+        let mut r = Reader::new(v)?;
+        let method = match r.string("method").as_str() {
             "PUT" | "put" => UploadMethod::Put,
             "POST" | "post" => UploadMethod::Post,
-            _ => return Err("method"),
+            _ => {
+                r.bad.get_or_insert("method");
+                UploadMethod::Put
+            }
         };
-        Ok(Self {
+        let p = Self {
             method,
-            url: string(v, "url")?,
-            fields: string_map(v, "fields")?,
-            headers: string_map(v, "headers")?,
-            key: opt_string(v, "key")?,
-            bucket: opt_string(v, "bucket")?,
-            expires: opt_number(v, "expires")?,
-        })
+            url: r.string("url"),
+            fields: r.string_map("fields"),
+            headers: r.string_map("headers"),
+            key: r.opt_string("key"),
+            bucket: r.opt_string("bucket"),
+            expires: r.opt_number("expires"),
+        };
+        r.done(p)
     }
 }
 
 impl FromJs for CreateMultipartResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            key: string(v, "key")?,
-            upload_id: string(v, "uploadId")?,
-            bucket: opt_string(v, "bucket")?,
-            part_size: opt_number(v, "partSize")?,
-            part_count: opt_number(v, "partCount")?
-                .map(u32::try_from)
-                .transpose()
-                .map_err(|_| "partCount")?,
-            expires: opt_number(v, "expires")?,
-        })
+        let mut r = Reader::new(v)?;
+        let c = Self {
+            key: r.string("key"),
+            upload_id: r.string("uploadId"),
+            bucket: r.opt_string("bucket"),
+            part_size: r.opt_number("partSize"),
+            part_count: match r.opt_number("partCount").map(u32::try_from) {
+                Some(Ok(n)) => Some(n),
+                Some(Err(_)) => r.fail("partCount"),
+                None => None,
+            },
+            expires: r.opt_number("expires"),
+        };
+        r.done(c)
     }
 }
 
 impl FromJs for BatchSignResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
+        let mut r = Reader::new(v)?;
         if absent(&get(v, "presignedUrls")) {
             return Err("presignedUrls");
         }
-        Ok(Self {
-            presigned_urls: string_map(v, "presignedUrls")?,
-            headers: map(v, "headers", |h| {
-                entries(h, "headers", JsValue::as_string).ok()
-            })?,
-            expires: opt_number(v, "expires")?,
-        })
+        let headers = map(v, "headers", |h| {
+            entries(h, "headers", JsValue::as_string).ok()
+        });
+        let b = Self {
+            presigned_urls: r.string_map("presignedUrls"),
+            headers: r.check(headers),
+            expires: r.opt_number("expires"),
+        };
+        r.done(b)
     }
 }
 
 impl FromJs for SignedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            url: string(v, "url")?,
-            headers: string_map(v, "headers")?,
-            expires: opt_number(v, "expires")?,
-        })
+        let mut r = Reader::new(v)?;
+        let p = Self {
+            url: r.string("url"),
+            headers: r.string_map("headers"),
+            expires: r.opt_number("expires"),
+        };
+        r.done(p)
     }
 }
 
 impl FromJs for ListedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            part_number: u32::try_from(number(v, "PartNumber")?).map_err(|_| "PartNumber")?,
-            size: number(v, "Size")?,
-            etag: string(v, "ETag")?,
-        })
+        let mut r = Reader::new(v)?;
+        let n = r.number("PartNumber");
+        let p = Self {
+            part_number: u32::try_from(n).unwrap_or_else(|_| r.fail("PartNumber")),
+            size: r.number("Size"),
+            etag: r.string("ETag"),
+        };
+        r.done(p)
     }
 }
 
@@ -199,36 +268,39 @@ impl FromJs for Vec<ListedPart> {
 
 impl FromJs for CompleteResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            location: string(v, "location")?,
-            key: opt_string(v, "key")?,
-            bucket: opt_string(v, "bucket")?,
-            etag: opt_string(v, "etag")?,
-        })
+        let mut r = Reader::new(v)?;
+        let c = Self {
+            location: r.string("location"),
+            key: r.opt_string("key"),
+            bucket: r.opt_string("bucket"),
+            etag: r.opt_string("etag"),
+        };
+        r.done(c)
     }
 }
 
 impl FromJs for SingleCompleteResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            key: string(v, "key")?,
-            bucket: string(v, "bucket")?,
-            location: string(v, "location")?,
-            etag: string(v, "etag")?,
-            size: number(v, "size")?,
-        })
+        let mut r = Reader::new(v)?;
+        let c = Self {
+            key: r.string("key"),
+            bucket: r.string("bucket"),
+            location: r.string("location"),
+            etag: r.string("etag"),
+            size: r.number("size"),
+        };
+        r.done(c)
     }
 }
 
 impl FromJs for ErrorBody {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            error: string(v, "error")?,
-            code: opt_string(v, "code")?.unwrap_or_default(),
-        })
+        let mut r = Reader::new(v)?;
+        let e = Self {
+            error: r.string("error"),
+            code: r.opt_string("code").unwrap_or_default(),
+        };
+        r.done(e)
     }
 }
 
@@ -241,13 +313,15 @@ impl FromJs for () {
 
 impl FromJs for ResumeRecord {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        object(v)?;
-        Ok(Self {
-            upload_id: string(v, "uploadId")?,
-            key: string(v, "key")?,
-            part_size: number(v, "partSize")?,
-            fingerprint: string(v, "fingerprint")?,
-            created_at: required(v, "createdAt", JsValue::as_f64)?,
-        })
+        let mut r = Reader::new(v)?;
+        let created_at = required(v, "createdAt", JsValue::as_f64);
+        let rec = Self {
+            upload_id: r.string("uploadId"),
+            key: r.string("key"),
+            part_size: r.number("partSize"),
+            fingerprint: r.string("fingerprint"),
+            created_at: r.check(created_at),
+        };
+        r.done(rec)
     }
 }

@@ -130,6 +130,12 @@ fn broken_answers_name_the_field() {
         ),
         (r#"[]"#, Err(".")),
         (r#""text""#, Err(".")),
+        // Several wrong fields: the first one, in the type's order, is named.
+        (r#"{"uploadId":7}"#, Err("key")),
+        (
+            r#"{"key":"k","uploadId":"u","partSize":-1,"partCount":0.5}"#,
+            Err("partSize"),
+        ),
     ];
     for (json, want) in cases {
         let got = CreateMultipartResponse::from_js(&parse(json)).map(|_| ());
