@@ -1,7 +1,7 @@
 //! The engine: the request table, time, the shared limit, and the one
 //! entry point that changes state ([`Engine::handle`]).
 
-use std::collections::VecDeque;
+use crate::deque::VecDeque;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;

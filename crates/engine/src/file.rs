@@ -1,7 +1,7 @@
 //! The state of one file: a single upload or a multipart upload, with the
 //! bookkeeping both share (pause, failure, progress).
 
-use std::collections::VecDeque;
+use crate::deque::VecDeque;
 
 use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::plan::PartPlan;

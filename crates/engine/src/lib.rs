@@ -46,6 +46,7 @@
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
 //! - `confirm`: a stored single upload reported to the signer (its webhook).
 //! - `digest`: per-part checksums, read and digested by the driver on request.
+//! - `deque`: the engine's queues (smaller in the bundle than std's `VecDeque`).
 //!
 //! The pure rules it applies (part plans, retry verdicts and backoff, the
 //! limit, progress, the part collector, resume records) are
@@ -57,6 +58,7 @@ pub mod api;
 pub mod config;
 mod confirm;
 mod control;
+mod deque;
 mod digest;
 pub mod engine;
 pub mod error;
