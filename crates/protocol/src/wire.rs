@@ -141,6 +141,11 @@ pub struct CreateMultipartBody {
         skip_serializing_if = "Option::is_none"
     )]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Extension: sign the first `signParts` parts now and answer their URLs
+    /// in `parts`, which saves the client one round trip before its first
+    /// byte. Ignored when parts carry checksums (their URLs need the digests).
+    #[serde(default, rename = "signParts", skip_serializing_if = "Option::is_none")]
+    pub sign_parts: Option<u32>,
 }
 
 /// Answer of `POST /s3/multipart`.
@@ -164,6 +169,9 @@ pub struct CreateMultipartResponse {
     /// Extension: seconds a part URL stays valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
+    /// Extension: the URLs of the first parts, when `signParts` asked for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<BatchSignResponse>,
 }
 
 /// Answer of `GET /s3/multipart/{uploadId}/batch`.
@@ -314,6 +322,36 @@ pub struct SingleCompleteResponse {
     pub etag: String,
     /// The object's size in bytes.
     pub size: u64,
+}
+
+/// Body of `POST /s3/params/complete` (extension): many single-request
+/// uploads reported in one call, answered in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmBatchRequest {
+    /// The object keys, 1 to 100 of them.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    pub keys: Vec<String>,
+}
+
+/// Answer of `POST /s3/params/complete` with a body: one entry per key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmBatchResponse {
+    /// Each object as the store holds it, or the key's own error: one
+    /// refused key does not refuse the others.
+    pub objects: Vec<ConfirmBatchEntry>,
+}
+
+/// One entry of [`ConfirmBatchResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ConfirmBatchEntry {
+    /// The object is stored and within its approved size.
+    Confirmed(SingleCompleteResponse),
+    /// The key was refused, with the body its own request would have had.
+    Refused(ErrorBody),
 }
 
 /// Metadata values without `serde_json` in the wasm client: a client may send
