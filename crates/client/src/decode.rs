@@ -143,6 +143,10 @@ impl FromJs for CreateMultipartResponse {
                 .transpose()
                 .map_err(|_| "partCount")?,
             expires: opt_number(v, "expires")?,
+            parts: match get(v, "parts") {
+                p if absent(&p) => None,
+                p => Some(BatchSignResponse::from_js(&p).map_err(|_| "parts")?),
+            },
         })
     }
 }

@@ -425,15 +425,14 @@ impl Driver {
 /// The request id and file of a signer call.
 fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
     Some(match a {
-        Action::SignParamsBatch { id, .. } => (*id, None),
+        Action::SignParamsBatch { id, .. } | Action::Confirm { id, .. } => (*id, None),
         Action::SignParams { id, file, .. }
         | Action::CreateMultipart { id, file, .. }
         | Action::SignParts { id, file, .. }
         | Action::SignPart { id, file, .. }
         | Action::ListParts { id, file, .. }
         | Action::Complete { id, file, .. }
-        | Action::Abort { id, file, .. }
-        | Action::ConfirmSingle { id, file, .. } => (*id, Some(*file)),
+        | Action::Abort { id, file, .. } => (*id, Some(*file)),
         _ => return None,
     })
 }

@@ -5,7 +5,7 @@
 
 use js_sys::{Array, Function, Object, Promise};
 use s3lift_engine::{Action, Failure, SignerAnswer};
-use s3lift_protocol::wire::{ErrorBody, UploadParams};
+use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse, UploadParams};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
@@ -76,7 +76,10 @@ fn request(
             ("GET", path, None, Kind::Params)
         }
         Action::CreateMultipart {
-            request, part_size, ..
+            request,
+            part_size,
+            sign_parts,
+            ..
         } => {
             let body = Object::new();
             set(&body, "filename", request.filename.as_str());
@@ -96,6 +99,9 @@ fn request(
             }
             if let Some(c) = checksum {
                 set(&body, "checksumAlgorithm", c);
+            }
+            if let Some(n) = sign_parts {
+                set(&body, "signParts", *n);
             }
             (
                 "POST",
@@ -157,9 +163,15 @@ fn request(
             ("POST", path, Some(to_json(&body)), Kind::Completed)
         }
         Action::Abort { upload_id, key, .. } => ("DELETE", up(upload_id, key), None, Kind::Aborted),
-        Action::ConfirmSingle { key, .. } => {
-            let path = ["/params/complete?key=", &enc(key)].concat();
-            ("POST", path, None, Kind::Confirmed)
+        Action::Confirm { keys, .. } => {
+            let list = Array::new();
+            for k in keys {
+                list.push(&JsValue::from_str(k));
+            }
+            let body = Object::new();
+            set(&body, "keys", list);
+            let path = "/params/complete".into();
+            ("POST", path, Some(to_json(&body)), Kind::Confirmed)
         }
         _ => return None,
     })
@@ -201,8 +213,31 @@ fn decode(kind: Kind, v: &JsValue) -> Result<SignerAnswer, &'static str> {
         Kind::Listed => SignerAnswer::Listed(FromJs::from_js(v)?),
         Kind::Completed => SignerAnswer::Completed(FromJs::from_js(v)?),
         Kind::Aborted => SignerAnswer::Aborted,
-        Kind::Confirmed => SignerAnswer::Confirmed(FromJs::from_js(v)?),
+        Kind::Confirmed => {
+            let items = get(v, "objects");
+            if !Array::is_array(&items) {
+                return Err("objects");
+            }
+            let items = Array::from(&items)
+                .iter()
+                .map(|i| confirm_item(&i))
+                .collect();
+            SignerAnswer::Confirmed(items)
+        }
     })
+}
+
+/// One entry of a `POST /s3/params/complete` answer: the object, or an error body.
+fn confirm_item(item: &JsValue) -> Result<SingleCompleteResponse, ErrorBody> {
+    if get(item, "location").is_string() {
+        if let Ok(o) = SingleCompleteResponse::from_js(item) {
+            return Ok(o);
+        }
+    }
+    Err(ErrorBody::from_js(item).unwrap_or(ErrorBody {
+        error: "unexpected signer answer".into(),
+        code: "bad_answer".into(),
+    }))
 }
 
 /// One item of a `POST /s3/params` answer: params, or an error body.

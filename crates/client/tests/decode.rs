@@ -50,6 +50,21 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         part_size: Some(8 << 20),
         part_count: Some(129),
         expires: Some(900),
+        parts: None,
+    });
+    // `signParts`: the first window of part URLs rides on the create answer.
+    round_trip(CreateMultipartResponse {
+        key: "k".into(),
+        upload_id: "u".into(),
+        bucket: Some("b".into()),
+        part_size: Some(5 << 20),
+        part_count: Some(3),
+        expires: Some(900),
+        parts: Some(BatchSignResponse {
+            presigned_urls: map(&[("1", "https://a/1"), ("2", "https://a/2")]),
+            headers: BTreeMap::new(),
+            expires: Some(900),
+        }),
     });
     let mut headers = BTreeMap::new();
     headers.insert(

@@ -19,10 +19,12 @@ impl Engine {
         }
         let order = self.order.clone();
         let mut need_params = Vec::new();
+        let mut need_confirm = Vec::new();
         for id in &order {
-            self.schedule_signer(*id, &mut need_params);
+            self.schedule_signer(*id, &mut need_params, &mut need_confirm);
         }
         self.sign_params(need_params);
+        self.issue_confirm(need_confirm);
         // Store slots go round the files one at a time (as the browser's
         // first-come-first-served pool did), so a huge file does not hold
         // back the small files added after it.
@@ -49,7 +51,12 @@ impl Engine {
         self.signer_in_flight < self.cfg.concurrency.max(1)
     }
 
-    fn schedule_signer(&mut self, id: FileId, need_params: &mut Vec<FileId>) {
+    fn schedule_signer(
+        &mut self,
+        id: FileId,
+        need_params: &mut Vec<FileId>,
+        need_confirm: &mut Vec<FileId>,
+    ) {
         let now = self.now;
         let Some(file) = self.files.get_mut(&id) else {
             return;
@@ -61,7 +68,7 @@ impl Engine {
             Body::Single(s) => {
                 if s.stored.is_some() {
                     if s.confirm.ready(now) {
-                        self.issue_confirm(id);
+                        need_confirm.push(id);
                     }
                     return;
                 }
@@ -127,6 +134,10 @@ impl Engine {
         }
         let rid = self.issue(Req::Create(id));
         let part_size = self.cfg.part_size;
+        // The first window of part URLs rides on the create's answer,
+        // unless parts are bound to digests the engine does not have yet.
+        let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
+            .then(|| self.cfg.sign_window().min(u32::MAX as usize) as u32);
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
@@ -150,6 +161,7 @@ impl Engine {
             file: id,
             request,
             part_size,
+            sign_parts,
         });
     }
 
