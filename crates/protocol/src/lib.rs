@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod collector;
+pub mod crc64;
 pub mod error_code;
 pub mod plan;
 pub mod progress;
