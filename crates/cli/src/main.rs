@@ -64,6 +64,11 @@ struct UploadArgs {
     #[arg(long, default_value_t = Config::default().retry.max_attempts,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     attempts: u32,
+    /// A store request that sends nothing for this long is stopped and
+    /// retried (the engine's stall timeout).
+    #[arg(long, value_name = "SECS", default_value_t = Config::default().stall_timeout_ms / 1000,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    stall_timeout_secs: u64,
     /// Print one JSON line per finished file on stdout, and no progress bars:
     /// {"path","key","size","etag","location","resumed","storeRequests"}, or
     /// {"path","error":{"code","message"}}.
@@ -133,6 +138,7 @@ fn upload(args: UploadArgs) -> ExitCode {
     let mut config = Config {
         concurrency: args.concurrency,
         part_size: args.part_size_mib.map(|m| m << 20),
+        stall_timeout_ms: args.stall_timeout_secs * 1000,
         seed: std::process::id() as u64 ^ 0x5eed,
         ..Config::default()
     };

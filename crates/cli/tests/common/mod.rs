@@ -32,13 +32,18 @@ pub struct Env {
 /// Garage, a fault proxy in front of it (bandwidth capped per connection
 /// when `bytes_per_second` > 0), and a signer whose URLs point at the proxy.
 pub async fn start(bytes_per_second: u64, max_size: u64) -> Env {
-    let garage = tokio::task::spawn_blocking(Garage::start)
-        .await
-        .expect("garage start");
     let spec = FaultSpec {
         bytes_per_second,
         ..FaultSpec::default()
     };
+    start_with(spec, max_size).await
+}
+
+/// As [`start`], with the proxy injecting what `spec` says.
+pub async fn start_with(spec: FaultSpec, max_size: u64) -> Env {
+    let garage = tokio::task::spawn_blocking(Garage::start)
+        .await
+        .expect("garage start");
     let proxy = FaultProxy::start(garage.endpoint().trim_start_matches("http://"), spec);
     let env: HashMap<String, String> = [
         ("S3LIFT_BIND", "127.0.0.1:0".to_owned()),
@@ -155,6 +160,13 @@ impl std::fmt::Display for Run {
 }
 
 impl Env {
+    pub fn faults(&self) -> u64 {
+        self.proxy
+            .stats
+            .faults
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn store_requests(&self) -> u64 {
         self.proxy
             .stats
