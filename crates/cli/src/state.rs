@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use s3lift_protocol::resume::ResumeRecord;
+use s3lift_protocol::resume::{ResumeRecord, DEFAULT_RESUME_TTL_MS};
 use serde::{Deserialize, Serialize};
 
 /// What the file holds.
@@ -49,6 +49,15 @@ impl StateFile {
                 ))
             }
         };
+        let mut contents = contents;
+        // Records past their lifetime (a file changed, or never run again)
+        // would only grow the file: the engine would not use them.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64);
+        contents
+            .uploads
+            .retain(|_, r| r.is_fresh(now, DEFAULT_RESUME_TTL_MS));
         Ok(StateFile {
             path: path.to_owned(),
             contents,
@@ -105,13 +114,33 @@ mod tests {
     use super::*;
 
     fn record(fp: &str) -> ResumeRecord {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as f64;
         ResumeRecord {
             upload_id: "u".into(),
             key: "k".into(),
             part_size: 5 << 20,
             fingerprint: fp.into(),
-            created_at: 1.0,
+            created_at: now - 1000.0,
         }
+    }
+
+    #[test]
+    fn records_past_their_lifetime_are_dropped_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut s = StateFile::load(&path).unwrap();
+        s.save(record("fresh")).unwrap();
+        s.save(ResumeRecord {
+            created_at: record("old").created_at - DEFAULT_RESUME_TTL_MS,
+            ..record("old")
+        })
+        .unwrap();
+        let again = StateFile::load(&path).unwrap();
+        assert!(again.get("fresh").is_some());
+        assert_eq!(again.get("old"), None);
     }
 
     #[test]
@@ -122,7 +151,7 @@ mod tests {
         s.save(record("a")).unwrap();
         s.save(record("b")).unwrap();
         let mut again = StateFile::load(&path).unwrap();
-        assert_eq!(again.get("a"), Some(record("a")));
+        assert_eq!(again.get("a").map(|r| r.fingerprint), Some("a".into()));
         again.forget("a").unwrap();
         assert_eq!(StateFile::load(&path).unwrap().get("a"), None);
         again.forget("b").unwrap();
