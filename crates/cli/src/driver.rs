@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use s3lift_engine::{Action, Engine, Event, Failure, FileId, FileSpec, RequestId};
+use s3lift_engine::{Action, Engine, Event, Failure, FileId, FileSpec, RequestId, UploadError};
+use s3lift_protocol::error_code::ErrorCode;
 use tokio::sync::mpsc;
 
 use crate::inputs::Input;
@@ -21,8 +22,9 @@ use crate::store;
 enum Msg {
     /// Bytes of a store request's body sent so far.
     Sent(RequestId, u64),
-    /// The request is over: the event that says how.
-    Done(RequestId, Event),
+    /// The request is over: the event that says how, or the file (and
+    /// why) when its bytes could not be read.
+    Done(RequestId, Result<Event, (FileId, String)>),
 }
 
 /// One file of the run.
@@ -50,6 +52,8 @@ pub struct Driver {
     signer: Arc<Signer>,
     state: StateFile,
     state_warned: bool,
+    /// Files stopped because they could not be read, and why.
+    unreadable: HashMap<FileId, String>,
     pub report: Report,
 }
 
@@ -72,6 +76,7 @@ impl Driver {
             signer: Arc::new(signer),
             state,
             state_warned: false,
+            unreadable: HashMap::new(),
             report,
         }
     }
@@ -166,9 +171,18 @@ impl Driver {
                 }
             }
             // A request the engine stopped is forgotten: its answer is dropped.
-            Msg::Done(id, event) => {
-                if self.tasks.remove(&id).is_some() {
-                    self.engine.handle(now_ms(), event);
+            Msg::Done(id, outcome) => {
+                if self.tasks.remove(&id).is_none() {
+                    return;
+                }
+                match outcome {
+                    Ok(event) => self.engine.handle(now_ms(), event),
+                    // Bytes that cannot be read cannot be uploaded: the file
+                    // stops (a multipart upload is aborted) and says why.
+                    Err((file, why)) => {
+                        self.unreadable.entry(file).or_insert(why);
+                        self.engine.handle(now_ms(), Event::Cancel(file));
+                    }
                 }
             }
         }
@@ -176,7 +190,7 @@ impl Driver {
 
     fn spawn<F>(&mut self, id: RequestId, fut: F)
     where
-        F: std::future::Future<Output = Event> + Send + 'static,
+        F: std::future::Future<Output = Result<Event, (FileId, String)>> + Send + 'static,
     {
         let tx = self.tx.clone();
         let handle = tokio::spawn(async move {
@@ -208,12 +222,17 @@ impl Driver {
                     return;
                 };
                 e.store_requests += 1;
-                let path = e.input.path.clone();
+                let (path, size) = (e.input.path.clone(), e.input.size);
                 let http = self.signer.http.clone();
                 let on_sent = self.on_sent(id);
                 self.spawn(id, async move {
-                    let r = store::send_part(&http, &url, headers, &path, (start, end), on_sent);
-                    stored(id, r.await)
+                    let src = store::Source {
+                        path: &path,
+                        size,
+                        on_sent,
+                    };
+                    let r = store::send_part(&http, &url, headers, src, (start, end)).await;
+                    stored(id, file, r)
                 });
             }
             Action::SendSingle { id, file, params } => {
@@ -225,10 +244,12 @@ impl Driver {
                 let http = self.signer.http.clone();
                 let on_sent = self.on_sent(id);
                 self.spawn(id, async move {
-                    stored(
-                        id,
-                        store::send_single(&http, params, &path, size, on_sent).await,
-                    )
+                    let src = store::Source {
+                        path: &path,
+                        size,
+                        on_sent,
+                    };
+                    stored(id, file, store::send_single(&http, params, src).await)
                 });
             }
             Action::CancelRequest { id } => {
@@ -265,6 +286,13 @@ impl Driver {
             }
             Action::PartStored { .. } => {}
             Action::Finished { file, result } => {
+                let result = match (result, self.unreadable.remove(&file)) {
+                    (Err(_), Some(why)) => Err(UploadError::new(
+                        ErrorCode::ReadFailed,
+                        format!("The file could not be read ({why})"),
+                    )),
+                    (result, _) => result,
+                };
                 if let Some(e) = self.files.remove(&file) {
                     let path = e.input.path.to_string_lossy();
                     let f = Finished {
@@ -279,14 +307,14 @@ impl Driver {
                 let Some(id) = signer_id(&call) else { return };
                 let signer = self.signer.clone();
                 self.spawn(id, async move {
-                    match signer.call(&call).await {
+                    Ok(match signer.call(&call).await {
                         Some(Ok(answer)) => Event::Signer { id, answer },
                         Some(Err(failure)) => Event::Failed { id, failure },
                         None => Event::Failed {
                             id,
                             failure: Failure::network(),
                         },
-                    }
+                    })
                 });
             }
         }
@@ -304,10 +332,11 @@ impl Driver {
     }
 }
 
-fn stored(id: RequestId, r: store::Stored) -> Event {
+fn stored(id: RequestId, file: FileId, r: store::Stored) -> Result<Event, (FileId, String)> {
     match r {
-        Ok(etag) => Event::Stored { id, etag },
-        Err(failure) => Event::Failed { id, failure },
+        store::Stored::Ok(etag) => Ok(Event::Stored { id, etag }),
+        store::Stored::Failed(failure) => Ok(Event::Failed { id, failure }),
+        store::Stored::Unreadable(why) => Err((file, why)),
     }
 }
 

@@ -4,7 +4,7 @@
 //! with the file: a whole file is never read.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
@@ -21,11 +21,29 @@ pub type OnSent = Arc<dyn Fn(u64) + Send + Sync>;
 /// Where a body's bytes come from.
 struct Range {
     path: PathBuf,
+    /// The file's size when it was listed: another size means it changed.
+    size: u64,
     file: Option<tokio::fs::File>,
     start: u64,
     left: u64,
     sent: u64,
     on_sent: OnSent,
+    /// Why the file could not be read, for the request's outcome.
+    read_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Range {
+    fn fail(mut self, e: std::io::Error) -> Option<(std::io::Result<Bytes>, Range)> {
+        self.left = 0;
+        let why = match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "it changed during the upload".to_owned(),
+            kind => kind.to_string(),
+        };
+        if let Ok(mut slot) = self.read_error.lock() {
+            slot.get_or_insert(why);
+        }
+        Some((Err(e), self))
+    }
 }
 
 async fn next_chunk(mut r: Range) -> Option<(std::io::Result<Bytes>, Range)> {
@@ -35,15 +53,15 @@ async fn next_chunk(mut r: Range) -> Option<(std::io::Result<Bytes>, Range)> {
     if r.file.is_none() {
         let opened = async {
             let mut f = tokio::fs::File::open(&r.path).await?;
+            if f.metadata().await?.len() != r.size {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
             f.seek(std::io::SeekFrom::Start(r.start)).await?;
             Ok::<_, std::io::Error>(f)
         };
         match opened.await {
             Ok(f) => r.file = Some(f),
-            Err(e) => {
-                r.left = 0;
-                return Some((Err(e), r));
-            }
+            Err(e) => return r.fail(e),
         }
     }
     let want = (r.left as usize).min(CHUNK);
@@ -62,25 +80,35 @@ async fn next_chunk(mut r: Range) -> Option<(std::io::Result<Bytes>, Range)> {
             (r.on_sent)(r.sent);
             Some((Ok(Bytes::from(buf)), r))
         }
-        Err(e) => {
-            // The file shrank or could not be read: the request fails.
-            r.left = 0;
-            Some((Err(e), r))
-        }
+        // The file shrank or could not be read: the request fails.
+        Err(e) => r.fail(e),
     }
 }
 
-/// A body of bytes `start..end` of `path`, read as it is sent.
-fn body(path: &Path, start: u64, end: u64, on_sent: OnSent) -> reqwest::Body {
+/// The file a request reads.
+pub struct Source<'a> {
+    pub path: &'a Path,
+    /// Its size when it was listed.
+    pub size: u64,
+    pub on_sent: OnSent,
+}
+
+/// A body of bytes `start..end` of the source, read as it is sent, and
+/// where a read failure is noted.
+fn body(src: Source<'_>, start: u64, end: u64) -> (reqwest::Body, Arc<Mutex<Option<String>>>) {
+    let read_error = Arc::new(Mutex::new(None));
     let range = Range {
-        path: path.to_owned(),
+        path: src.path.to_owned(),
+        size: src.size,
         file: None,
         start,
         left: end.saturating_sub(start),
         sent: 0,
-        on_sent,
+        on_sent: src.on_sent,
+        read_error: read_error.clone(),
     };
-    reqwest::Body::wrap_stream(futures_util::stream::unfold(range, next_chunk))
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(range, next_chunk));
+    (body, read_error)
 }
 
 fn with_headers(
@@ -98,13 +126,24 @@ fn with_headers(
     req
 }
 
-/// What the store answered: its `ETag`, or the failure.
-pub type Stored = Result<Option<String>, Failure>;
+/// How a store request ended.
+pub enum Stored {
+    /// 2xx, with the `ETag` header when there was one.
+    Ok(Option<String>),
+    /// The store refused it, or could not be reached.
+    Failed(Failure),
+    /// The file could not be read (why, without its path).
+    Unreadable(String),
+}
 
-async fn answer(req: reqwest::RequestBuilder) -> Stored {
-    let res = match req.send().await {
+async fn answer(req: reqwest::RequestBuilder, read_error: Arc<Mutex<Option<String>>>) -> Stored {
+    let sent = req.send().await;
+    if let Some(why) = read_error.lock().ok().and_then(|mut e| e.take()) {
+        return Stored::Unreadable(why);
+    }
+    let res = match sent {
         Ok(r) => r,
-        Err(_) => return Err(Failure::network()),
+        Err(_) => return Stored::Failed(Failure::network()),
     };
     let status = res.status().as_u16();
     let header = |name: &str| {
@@ -118,10 +157,10 @@ async fn answer(req: reqwest::RequestBuilder) -> Stored {
     if (200..300).contains(&status) {
         // Read the (empty) body so the connection can be reused.
         let _ = res.bytes().await;
-        return Ok(etag);
+        return Stored::Ok(etag);
     }
     let text = res.text().await.unwrap_or_default();
-    Err(Failure::from_store(status, &text, retry_after.as_deref()))
+    Stored::Failed(Failure::from_store(status, &text, retry_after.as_deref()))
 }
 
 /// `PUT` bytes `start..end` of `path` to a part URL, with the signed headers.
@@ -129,30 +168,26 @@ pub async fn send_part(
     http: &reqwest::Client,
     url: &str,
     headers: Vec<(String, String)>,
-    path: &Path,
+    src: Source<'_>,
     (start, end): (u64, u64),
-    on_sent: OnSent,
 ) -> Stored {
+    let (body, read_error) = body(src, start, end);
     let req = with_headers(http.put(url), headers)
         // A set length (not chunked): the store needs it, and it may be signed.
         .header(CONTENT_LENGTH, end - start)
-        .body(body(path, start, end, on_sent));
-    answer(req).await
+        .body(body);
+    answer(req, read_error).await
 }
 
 /// The whole file as `params` say: a `PUT` with the signed headers, or a
 /// `POST` form with the signed fields and the file last.
-pub async fn send_single(
-    http: &reqwest::Client,
-    params: UploadParams,
-    path: &Path,
-    size: u64,
-    on_sent: OnSent,
-) -> Stored {
+pub async fn send_single(http: &reqwest::Client, params: UploadParams, src: Source<'_>) -> Stored {
+    let (size, path) = (src.size, src.path);
+    let (body, read_error) = body(src, 0, size);
     let req = match params.method {
         UploadMethod::Put => with_headers(http.put(&params.url), params.headers)
             .header(CONTENT_LENGTH, size)
-            .body(body(path, 0, size, on_sent)),
+            .body(body),
         UploadMethod::Post => {
             let mut form = reqwest::multipart::Form::new();
             for (k, v) in params.fields {
@@ -162,11 +197,9 @@ pub async fn send_single(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "file".into());
-            let part =
-                reqwest::multipart::Part::stream_with_length(body(path, 0, size, on_sent), size)
-                    .file_name(name);
+            let part = reqwest::multipart::Part::stream_with_length(body, size).file_name(name);
             http.post(&params.url).multipart(form.part("file", part))
         }
     };
-    answer(req).await
+    answer(req, read_error).await
 }

@@ -66,3 +66,63 @@ async fn store_faults_are_retried_and_every_file_lands() {
     }
     eprintln!("{faults} faults, {sent} store requests for 20 files + 5 parts");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cut_short_during_the_upload_fails_with_read_failed() {
+    let env = common::start(6 << 20, 1 << 30).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    std::fs::write(&path, body(40 << 20, 5)).unwrap();
+    std::fs::write(dir.path().join("small.txt"), b"fine").unwrap();
+    let args = [
+        "upload",
+        "big.bin",
+        "small.txt",
+        "--signer",
+        &env.signer,
+        "--json",
+        "--part-size-mib",
+        "5",
+        "--concurrency",
+        "2",
+    ];
+    let child = s3lift(dir.path(), Some(TOKEN), &args).spawn().unwrap();
+    // Once a part is stored, the file loses its tail.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(std::time::Instant::now() < until, "no part stored in time");
+        if let Some((key, id)) = env.uploads().await.into_iter().next() {
+            if env.parts(&key, &id).await >= 1 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(7 << 20)
+        .unwrap();
+    let out = common::wait(child).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    out.assert_no_secrets();
+    let lines = out.lines();
+    let big = lines
+        .iter()
+        .find(|l| l["path"] == "big.bin")
+        .expect("big.bin");
+    assert_eq!(big["error"]["code"], "read_failed", "{out}");
+    assert_eq!(
+        big["error"]["message"], "The file could not be read (it changed during the upload)",
+        "{out}"
+    );
+    let small = lines
+        .iter()
+        .find(|l| l["path"] == "small.txt")
+        .expect("small");
+    assert!(small["key"].is_string(), "{out}");
+    // Its multipart upload was aborted, and nothing is left to resume.
+    assert!(env.uploads().await.is_empty());
+    assert!(!dir.path().join(".s3lift-state.json").exists());
+}
