@@ -82,8 +82,14 @@ async fn a_killed_upload_resumes_and_resends_at_most_concurrency_parts() {
     // Run 2: the same command continues the same upload.
     let args = args(&env.signer);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let before = env.describe().await;
     let out = run(s3lift(dir.path(), Some(TOKEN), &args)).await;
-    assert_eq!(out.code, Some(0), "{out}");
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{out}\nstore before run 2: {before}\nstore after: {}",
+        env.describe().await
+    );
     out.assert_no_secrets();
     let sent2 = env.store_requests() - sent1;
     // Parts sent twice: the ones in flight at the kill.

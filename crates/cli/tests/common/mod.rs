@@ -206,6 +206,39 @@ impl Env {
             .collect()
     }
 
+    /// What the store holds, for failure messages: each upload in
+    /// progress with its parts `(number, size, etag)`.
+    pub async fn describe(&self) -> String {
+        let mut out = String::new();
+        for (key, id) in self.uploads().await {
+            let parts = self
+                .s3
+                .list_parts()
+                .bucket(self.garage.bucket())
+                .key(&key)
+                .upload_id(&id)
+                .send()
+                .await;
+            let parts: Vec<String> = parts
+                .map(|o| {
+                    o.parts()
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{}:{}:{}",
+                                p.part_number().unwrap_or(0),
+                                p.size().unwrap_or(0),
+                                p.e_tag().unwrap_or("")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push_str(&format!("upload {id}: {parts:?}\n"));
+        }
+        out
+    }
+
     /// Parts the store holds for an upload.
     pub async fn parts(&self, key: &str, upload_id: &str) -> usize {
         match self
