@@ -146,6 +146,32 @@ pub fn to_base64(crc: u64) -> String {
     out
 }
 
+/// The value of an S3 header (base64 of 8 big-endian bytes); `None` when
+/// it is not one.
+pub fn from_base64(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 12 || &b[11..] != b"=" {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for &c in &b[..11] {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        n = (n << 6) | u128::from(v);
+    }
+    // 11 characters carry 66 bits: the 64 of the value and 2 zero bits.
+    if n & 0b11 != 0 {
+        return None;
+    }
+    Some((n >> 2) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +188,16 @@ mod tests {
     fn the_header_is_big_endian_base64() {
         assert_eq!(to_base64(0xae8b_1486_0a79_9888), "rosUhgp5mIg=");
         assert_eq!(to_base64(0), "AAAAAAAAAAA=");
+        assert_eq!(from_base64("rosUhgp5mIg="), Some(0xae8b_1486_0a79_9888));
+        for bad in [
+            "",
+            "rosUhgp5mIg",
+            "rosUhgp5mIh=",
+            "rosUhgp5m!g=",
+            "rosUhgp5mIg==",
+        ] {
+            assert_eq!(from_base64(bad), None, "{bad}");
+        }
     }
 
     proptest! {
@@ -170,6 +206,8 @@ mod tests {
             let cut = cut.min(data.len());
             let (a, b) = data.split_at(cut);
             prop_assert_eq!(combine(checksum(a), checksum(b), b.len() as u64), checksum(&data));
+            let c = checksum(&data);
+            prop_assert_eq!(from_base64(&to_base64(c)), Some(c));
         }
     }
 }
