@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use std::sync::atomic::Ordering;
 
-use s3lift_testkit::faultproxy::{FaultProxy, FaultSpec};
+use s3lift_testkit::faultproxy::{Fault, FaultProxy, FaultSpec};
 use s3lift_testkit::{random_key_secret, store_env, Garage, Signer};
 
 fn main() {
@@ -143,6 +143,21 @@ fn main() {
                 println!("{}", serde_json::Value::String(garage.cli_lenient(&rest)));
                 continue;
             }
+            "burst-store" => {
+                // `burst-store <n> <kind>`: the next n store requests get that fault.
+                let kind = words.next().map(Fault::parse);
+                match (&store_proxy, arg, kind) {
+                    (Some(p), Some(n), Some(Ok(kind))) => p.burst(n as u64, kind),
+                    (None, _, _) => {
+                        println!("burst-store: no store proxy (start with --fault-store)");
+                        continue;
+                    }
+                    _ => {
+                        println!("usage: burst-store <n> <500|503|429|reset|stall|expired|lost>");
+                        continue;
+                    }
+                }
+            }
             "stats" => {
                 let st = |p: &Option<FaultProxy>| {
                     p.as_ref().map(|p| {
@@ -150,6 +165,8 @@ fn main() {
                             "requests": p.stats.requests.load(Ordering::Relaxed),
                             "faults": p.stats.faults.load(Ordering::Relaxed),
                             "forwardedBytes": p.stats.forwarded_bytes.load(Ordering::Relaxed),
+                            "inFlight": p.stats.in_flight.load(Ordering::SeqCst),
+                            "peakInFlight": p.stats.peak_in_flight.load(Ordering::SeqCst),
                         })
                     })
                 };
