@@ -1,6 +1,6 @@
-// Reliability beyond the default suite (`just test-reliability`): the signer
-// killed mid-upload, two stateless signer replicas, and a 3-node Garage cluster
-// losing a node during a 1 GiB upload.
+// Reliability (`just test`, `just test-reliability`): the signer killed
+// mid-upload (a large file, and a batch of small ones), two stateless signer
+// replicas, and a 3-node Garage cluster losing a node during a 1 GiB upload.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
@@ -40,6 +40,33 @@ test('scenario C: the signer is killed and restarted mid-upload; nothing is lost
   const result = await finish(page);
   assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 77)));
   assert.equal(await stack.s3api.incompleteUploads(), 0);
+});
+
+test('the signer is killed and restarted during 40 small uploads; each file is stored once, under the key it reported', async () => {
+  // The store answers after 200 ms, so the uploads are still running when the signer dies.
+  const { stack, page, opts } = await setup({ faultStore: 'latency=200' });
+  const files = 40;
+  await page.evaluate(({ opts, files }) => {
+    const up = new window.t.Uploader(opts);
+    window.finished = 0;
+    window.results = Promise.all(Array.from({ length: files }, (_, i) => up.upload(window.t.memoryFile(`kill-${i}.txt`, 3000 + i, 500 + i, 'text/plain'), {})
+      .done.then((r) => ({ key: r.key, confirmed: r.confirmed }), (e) => ({ error: `${e.code}: ${e.message}` }))
+      .finally(() => { window.finished += 1; })));
+  }, { opts, files });
+  await page.waitForFunction(() => window.finished >= 5, null, { timeout: 60_000 });
+  await stack.command('kill-signer');
+  const atKill = await page.evaluate(() => window.finished);
+  await new Promise((r) => setTimeout(r, 2500));
+  await stack.command('restart-signer');
+  const results = await page.evaluate(() => window.results);
+  assert.ok(atKill < files, `uploads were still running when the signer died (${atKill} of ${files} done)`);
+  assert.deepEqual(results.filter((r) => r.error), [], 'every upload resolves');
+  assert.deepEqual(results.filter((r) => !r.confirmed).map((r) => r.key), [], 'every stored file is confirmed (its webhook fires) once the signer is back');
+  const stored = (await stack.s3api.list('uploads/alice/')).filter((o) => /\/kill-\d+\.txt$/.test(o.key)).map((o) => o.key);
+  assert.deepEqual(stored.sort(), results.map((r) => r.key).sort(), 'one object per file, each under the key its upload reported');
+  for (const [i, r] of results.entries()) {
+    assert.equal(await stack.s3api.objectSha256(r.key), sha256(seededBytes(3000 + i, 500 + i)), `file ${i}`);
+  }
 });
 
 test('two signer replicas behind round robin: a 1 GiB upload alternates between them and completes', async () => {
