@@ -133,8 +133,13 @@ fn main() {
         match cmd {
             "stop-garage" => garage.stop(),
             "start-garage" => garage.restart(),
-            "restart-signer" => signers.iter_mut().for_each(Signer::restart),
-            "kill-signer" => signers.iter_mut().for_each(Signer::kill),
+            // `kill-signer [i]`, `restart-signer [i]`: every replica, or replica i.
+            "restart-signer" | "kill-signer" if arg.is_some_and(|i| i >= signers.len()) => {
+                println!("no signer replica {}", arg.unwrap_or_default());
+                continue;
+            }
+            "restart-signer" => replicas_at(&mut signers, arg).for_each(Signer::restart),
+            "kill-signer" => replicas_at(&mut signers, arg).for_each(Signer::kill),
             "kill-node" => garage.kill_node(arg.unwrap_or(0)),
             "restart-node" => garage.restart_node(arg.unwrap_or(0)),
             "garage" => {
@@ -186,6 +191,15 @@ fn main() {
     drop(signer_proxy);
     drop(signers);
     drop(garage);
+}
+
+/// Replica `i`, or every replica when `i` is `None`.
+fn replicas_at(signers: &mut [Signer], i: Option<usize>) -> impl Iterator<Item = &mut Signer> {
+    let range = match i {
+        Some(i) => i..i + 1,
+        None => 0..signers.len(),
+    };
+    signers[range].iter_mut()
 }
 
 fn usage(msg: &str) -> ! {
