@@ -25,7 +25,7 @@ const options: UploaderOptions = {
   headers: async () => ({ Authorization: 'Bearer t' }),
   concurrency: 4,
   retry: { maxAttempts: 5 },
-  checksum: 'sha256',
+  checksum: 'crc64nvme',
   transport: 'fetch',
 };
 const uploader = new Uploader(options);
@@ -39,6 +39,9 @@ const upload: Upload = uploader.upload(file, {
 });
 upload.pause();
 upload.resume();
+// Options are optional.
+const plain: Upload = uploader.upload(new File(['x'], 'x.txt'));
+plain.cancel();
 const state: 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled' = upload.state;
 const resent: number = upload.stats.bytesResent;
 try {
@@ -46,7 +49,8 @@ try {
   const key: string = r.key;
   const bucket: string | null = r.bucket;
   const confirmed: boolean = r.confirmed;
-  console.log(key, bucket, confirmed, r.location, r.etag?.length, state, resent, upload.resumed);
+  const crc: string | undefined = r.checksum?.crc64nvme;
+  console.log(key, bucket, confirmed, crc, r.location, r.etag?.length, state, resent, upload.resumed);
 } catch (e) {
   const err = e as UploadError;
   console.log(err.code, err.status ?? 0, err.key ?? '', err.message);

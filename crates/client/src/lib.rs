@@ -131,8 +131,9 @@ impl Uploader {
     pub fn upload(
         &self,
         file: File,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: Option<JsValue>,
     ) -> Upload {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         self.next.set(self.next.get() + 1);
         let mut metadata = BTreeMap::new();
         let m = get(&options, "metadata");
