@@ -116,3 +116,57 @@ fn other_algorithms_send_no_whole_file_value() {
     t.add(1, 12 * MIB);
     assert_eq!(t.e.whole_checksum(FileId(1)), None);
 }
+
+#[test]
+fn a_resumed_upload_reads_the_parts_an_earlier_page_sent_before_it_completes() {
+    let record = s3lift_protocol::resume::ResumeRecord {
+        upload_id: "u".into(),
+        key: "k".into(),
+        part_size: 5 * MIB,
+        fingerprint: "fp1".into(),
+        created_at: 0.0,
+    };
+    let mut t = crc_engine();
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record),
+        ..spec(1, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    // Every part is stored already: only complete is left, but its whole-file
+    // value needs the digests this page never computed.
+    let listed = (1..=3)
+        .map(|n| s3lift_protocol::wire::ListedPart {
+            part_number: n,
+            size: part_bytes(n).len() as u64,
+            etag: format!("\"{n}\""),
+        })
+        .collect();
+    let out = t.signer(list, SignerAnswer::Listed(listed));
+    assert!(
+        completes(&out).is_none(),
+        "not before the digests: {out:#?}"
+    );
+    let asked: Vec<u32> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Digest { part, .. } => Some(*part),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [1, 2, 3]);
+    let mut last = Vec::new();
+    for n in asked {
+        let value = crc64::to_base64(crc64::checksum(&part_bytes(n)));
+        last = t.ev(Event::Digested {
+            file: FileId(1),
+            part: n,
+            value: Some(value),
+        });
+    }
+    let (_, checksum) = completes(&last).expect("complete once every digest is in");
+    let whole: Vec<u8> = (1..=3).flat_map(part_bytes).collect();
+    assert_eq!(checksum, Some(crc64::to_base64(crc64::checksum(&whole))));
+}
