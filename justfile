@@ -53,7 +53,7 @@ test-reliability: build
     cd tests && node --test --test-concurrency=1 e2e/faults.test.mjs reliability/
 
 # Benchmarks: writes BENCHMARKS.md.
-bench: build (bootstrap "companion")
+bench: build (bootstrap "companion") (bootstrap "awscli")
     cd tests && node bench/run.mjs
 
 # Format and lint.

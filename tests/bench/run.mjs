@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startStack, serveStatic, launchBrowser, pageMounts, ROOT } from '../lib/harness.mjs';
 import { startCompanion, companionVersion } from './companion.mjs';
+import { benchCli, cliAvailable } from './cli.mjs';
 
 const MIB = 1024 * 1024;
 const RUNS = Number(process.env.S3LIFT_BENCH_RUNS ?? 3);
@@ -151,6 +152,10 @@ const loadTool = (name, args) => {
 const load = loadTool('s3lift-signer', ['--signer', join(ROOT, 'target', 'release', 's3lift-signer'), '--rss-seconds', '60']);
 const companionLoad = loadTool('companion', ['--base', companion.url, '--companion']);
 
+// The native uploader against aws-cli and boto3 (issue 15), on the same store.
+const cli = cliAvailable() ? await benchCli(stack) : null;
+if (!cli) console.log('no target/release/s3lift or awscli venv: the CLI section is skipped (scripts/bootstrap.sh awscli)');
+
 await browser.close();
 await site.close();
 await companion.stop();
@@ -254,6 +259,7 @@ const targets = [
   ['signer ≥ 50× Companion on single-part signing after the hardening (issue 12: HMAC keys, strict types, bounded metrics)', `${(one(load).rps / one(companionLoad).rps).toFixed(1)}×`, verdict(one(load).rps >= 50 * one(companionLoad).rps)],
   ['signer ≥ 10× Companion on single-part signing, p99 ≤ 5 ms', `${one(load).rps} req/s, p99 ${one(load).p99_ms} ms: ${(one(load).rps / one(companionLoad).rps).toFixed(1)}× ${COMPANION} (${one(companionLoad).rps} req/s, p99 ${one(companionLoad).p99_ms} ms)`, verdict(one(load).rps >= 10 * one(companionLoad).rps && one(load).p99_ms <= 5)],
 ];
+if (cli) { md += cli.md; targets.push(...cli.targets); }
 md += `\n## Targets: where each stands in this run\n\n| target | result | |\n|---|---|---|\n`;
 for (const [t, r, v] of targets) md += `| ${t} | ${r} | ${v} |\n`;
 md += readFileSync(join(ROOT, 'tests', 'bench', 'notes.md'), 'utf8');
