@@ -325,6 +325,10 @@ pub struct UploadCompleted {
     pub caller: String,
     /// When the signer saw the upload complete, RFC 3339 UTC (`2026-12-02T10:00:00Z`).
     pub completed_at: String,
+    /// The whole object's checksum as the store holds it, when the upload
+    /// carried one (`checksumCrc64nvme`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Answer of `POST /s3/params/complete?key=` (extension): the object a

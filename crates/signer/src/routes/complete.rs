@@ -87,12 +87,12 @@ pub async fn complete(
         Err(e) => return Err(e.into()),
     };
     state.verified.remove(upload_id, &key_string);
+    tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
     let checksum = match &full {
         Some(sent) => Some(check_stored(&state, &key_string, sent).await?),
         None => None,
     };
-    tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
-    after_multipart(&state, &key_string, total, &etag, &caller);
+    after_multipart(&state, &key_string, total, &etag, &caller, checksum.clone());
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
@@ -127,6 +127,7 @@ pub(crate) fn after_multipart(
     size: u64,
     etag: &str,
     caller: &Caller,
+    checksum: Option<ObjectChecksum>,
 ) {
     if state.webhook.is_none() {
         return;
@@ -146,14 +147,10 @@ pub(crate) fn after_multipart(
             }
         };
         if let Some(w) = &state.webhook {
-            w.notify(crate::webhook::event(
-                state.url.bucket(),
-                &key,
-                size,
-                &etag,
-                content_type,
-                &caller,
-            ));
+            let mut event =
+                crate::webhook::event(state.url.bucket(), &key, size, &etag, content_type, &caller);
+            event.checksum = checksum;
+            w.notify(event);
         }
     });
 }
