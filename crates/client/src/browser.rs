@@ -35,6 +35,10 @@ pub async fn checksum(algo: ChecksumAlgorithm, bytes: &Uint8Array) -> Option<Str
             let d = JsFuture::from(p).await.ok()?;
             Some(base64(&Uint8Array::new(&d).to_vec()))
         }
+        ChecksumAlgorithm::Crc64nvme => {
+            let crc = s3lift_protocol::crc64::checksum(&bytes.to_vec());
+            Some(s3lift_protocol::crc64::to_base64(crc))
+        }
         ChecksumAlgorithm::Md5 => None,
     }
 }

@@ -13,7 +13,7 @@ use js_sys::{Array, Object};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
+    ObjectChecksum, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -209,6 +209,10 @@ impl FromJs for CompleteResponse {
             key: opt_string(v, "key")?,
             bucket: opt_string(v, "bucket")?,
             etag: opt_string(v, "etag")?,
+            checksum: opt_string(&get(v, "checksum"), "crc64nvme")
+                .ok()
+                .flatten()
+                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
         })
     }
 }

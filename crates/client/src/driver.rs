@@ -467,6 +467,15 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
             set(&r, "location", opt(o.location));
             set(&r, "etag", opt(o.etag));
             set(&r, "confirmed", o.confirmed);
+            let checksum = match o.checksum {
+                Some(c) => {
+                    let x = Object::new();
+                    set(&x, "crc64nvme", c);
+                    x.into()
+                }
+                None => JsValue::NULL,
+            };
+            set(&r, "checksum", checksum);
             done.resolve(&r);
         }
         Err(err) => {

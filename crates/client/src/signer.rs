@@ -148,6 +148,7 @@ fn request(
             upload_id,
             key,
             parts,
+            checksum,
             ..
         } => {
             let list = Array::new();
@@ -159,6 +160,9 @@ fn request(
             }
             let body = Object::new();
             set(&body, "parts", list);
+            if let Some(c) = checksum {
+                set(&body, "checksumCrc64nvme", c.as_str());
+            }
             let path = format!("/multipart/{}/complete?key={}", enc(upload_id), enc(key));
             ("POST", path, Some(to_json(&body)), Kind::Completed)
         }

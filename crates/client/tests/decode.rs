@@ -8,7 +8,7 @@ use s3lift_client::decode::{resume_record_to_js, FromJs};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    SingleCompleteResponse, UploadMethod, UploadParams,
+    ObjectChecksum, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -93,6 +93,16 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         key: Some("k".into()),
         bucket: None,
         etag: Some("\"x-2\"".into()),
+        checksum: None,
+    });
+    round_trip(CompleteResponse {
+        location: "https://s3.example/b/k".into(),
+        key: Some("k".into()),
+        bucket: Some("b".into()),
+        etag: Some("\"x-3\"".into()),
+        checksum: Some(ObjectChecksum {
+            crc64nvme: "rosUhgp5mIg=".into(),
+        }),
     });
     round_trip(SingleCompleteResponse {
         key: "k".into(),

@@ -200,6 +200,7 @@ impl Engine {
                     resumed,
                     // The signer's complete fires its webhook.
                     confirmed: true,
+                    checksum: c.checksum.map(|c| c.crc64nvme),
                 };
                 self.finish(f, Ok(outcome));
             }

@@ -227,6 +227,9 @@ pub enum Action {
         key: String,
         /// Every part, sorted, none missing.
         parts: Vec<CompletedPart>,
+        /// The whole file's CRC64NVME (`checksumCrc64nvme`), combined from
+        /// the parts' digests, when parts carry CRC64NVME checksums.
+        checksum: Option<String>,
     },
     /// `DELETE /s3/multipart/{upload_id}?key=`.
     Abort {
@@ -339,6 +342,9 @@ pub struct Outcome {
     /// webhook (a multipart complete, or a confirmed single upload). False
     /// against Companion, or when the confirmation kept failing.
     pub confirmed: bool,
+    /// The whole object's CRC64NVME as the store holds it, when the upload
+    /// carried one and the signer read it back.
+    pub checksum: Option<String>,
 }
 
 #[cfg(test)]

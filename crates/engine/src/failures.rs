@@ -155,6 +155,7 @@ impl Engine {
                     etag: None,
                     resumed: m.resumed,
                     confirmed: true,
+                    checksum: None,
                 };
                 self.finish(f, Ok(outcome));
             }

@@ -99,6 +99,7 @@ impl Engine {
                     Phase::Create => self.issue_create(id),
                     Phase::List | Phase::Abort => self.issue_upload_call(id),
                     Phase::Complete => match m.collector.completed() {
+                        Ok(_) if self.whole_checksum_pending(id) => {}
                         Ok(_) => self.issue_upload_call(id),
                         Err(e) => {
                             self.fatal(id, UploadError::new(codes::MISSING_PARTS, e.to_string()))
@@ -177,6 +178,10 @@ impl Engine {
             Phase::Complete => m.collector.completed().unwrap_or_default(),
             _ => Vec::new(),
         };
+        let checksum = match phase {
+            Phase::Complete => self.whole_checksum(id),
+            _ => None,
+        };
         let req = match phase {
             Phase::List => Req::List(id),
             Phase::Complete => Req::Complete(id),
@@ -200,6 +205,7 @@ impl Engine {
                 upload_id,
                 key,
                 parts,
+                checksum,
             },
             _ => Action::Abort {
                 id: rid,

@@ -23,6 +23,24 @@ const TABLE: [u64; 256] = {
     table
 };
 
+/// The slicing-by-8 tables: `t[k][b]` is the CRC of byte `b` followed by
+/// `k` zero bytes. Built once at first use (14 KB that need not sit in the
+/// wasm module's data).
+fn tables() -> &'static [[u64; 256]; 8] {
+    static TABLES: std::sync::OnceLock<Box<[[u64; 256]; 8]>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut t = Box::new([[0u64; 256]; 8]);
+        t[0] = TABLE;
+        for k in 1..8 {
+            for b in 0..256 {
+                let prev = t[k - 1][b];
+                t[k][b] = TABLE[(prev & 0xff) as usize] ^ (prev >> 8);
+            }
+        }
+        t
+    })
+}
+
 /// A running CRC-64/NVME.
 #[derive(Debug, Clone, Copy)]
 pub struct Crc64 {
@@ -41,10 +59,25 @@ impl Crc64 {
         Self::default()
     }
 
-    /// Feeds `data`.
+    /// Feeds `data`, eight bytes at a time ("slicing-by-8": one table
+    /// lookup per byte, but no dependency between the eight lookups), which
+    /// is several times faster than a byte at a time on parts of megabytes.
     pub fn update(&mut self, data: &[u8]) {
+        let t = tables();
         let mut c = self.state;
-        for &b in data {
+        let mut chunks = data.chunks_exact(8);
+        for w in &mut chunks {
+            let x = c ^ u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            c = t[7][(x & 0xff) as usize]
+                ^ t[6][((x >> 8) & 0xff) as usize]
+                ^ t[5][((x >> 16) & 0xff) as usize]
+                ^ t[4][((x >> 24) & 0xff) as usize]
+                ^ t[3][((x >> 32) & 0xff) as usize]
+                ^ t[2][((x >> 40) & 0xff) as usize]
+                ^ t[1][((x >> 48) & 0xff) as usize]
+                ^ t[0][(x >> 56) as usize];
+        }
+        for &b in chunks.remainder() {
             c = TABLE[((c ^ u64::from(b)) & 0xff) as usize] ^ (c >> 8);
         }
         self.state = c;
@@ -146,6 +179,32 @@ pub fn to_base64(crc: u64) -> String {
     out
 }
 
+/// The value of an S3 header (base64 of 8 big-endian bytes); `None` when
+/// it is not one.
+pub fn from_base64(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 12 || &b[11..] != b"=" {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for &c in &b[..11] {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        n = (n << 6) | u128::from(v);
+    }
+    // 11 characters carry 66 bits: the 64 of the value and 2 zero bits.
+    if n & 0b11 != 0 {
+        return None;
+    }
+    Some((n >> 2) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,14 +221,45 @@ mod tests {
     fn the_header_is_big_endian_base64() {
         assert_eq!(to_base64(0xae8b_1486_0a79_9888), "rosUhgp5mIg=");
         assert_eq!(to_base64(0), "AAAAAAAAAAA=");
+        assert_eq!(from_base64("rosUhgp5mIg="), Some(0xae8b_1486_0a79_9888));
+        for bad in [
+            "",
+            "rosUhgp5mIg",
+            "rosUhgp5mIh=",
+            "rosUhgp5m!g=",
+            "rosUhgp5mIg==",
+        ] {
+            assert_eq!(from_base64(bad), None, "{bad}");
+        }
+    }
+
+    /// The byte-at-a-time definition, to check the fast path against.
+    fn bytewise(data: &[u8]) -> u64 {
+        let mut c = !0u64;
+        for &b in data {
+            c = TABLE[((c ^ u64::from(b)) & 0xff) as usize] ^ (c >> 8);
+        }
+        !c
     }
 
     proptest! {
+        #[test]
+        fn eight_at_a_time_matches_byte_at_a_time(data in proptest::collection::vec(any::<u8>(), 0..300), split in 0usize..300) {
+            prop_assert_eq!(checksum(&data), bytewise(&data));
+            let split = split.min(data.len());
+            let mut c = Crc64::new();
+            c.update(&data[..split]);
+            c.update(&data[split..]);
+            prop_assert_eq!(c.value(), bytewise(&data));
+        }
+
         #[test]
         fn parts_combine_into_the_whole(data in proptest::collection::vec(any::<u8>(), 0..2000), cut in 0usize..2000) {
             let cut = cut.min(data.len());
             let (a, b) = data.split_at(cut);
             prop_assert_eq!(combine(checksum(a), checksum(b), b.len() as u64), checksum(&data));
+            let c = checksum(&data);
+            prop_assert_eq!(from_base64(&to_base64(c)), Some(c));
         }
     }
 }

@@ -236,6 +236,22 @@ pub struct CompletedPart {
 pub struct CompleteRequest {
     /// The uploaded parts; the signer sorts them.
     pub parts: Vec<CompletedPart>,
+    /// Extension: the whole file's CRC64NVME (base64 of 8 big-endian bytes),
+    /// for an upload created with `checksumAlgorithm: "crc64nvme"`.
+    #[serde(
+        default,
+        rename = "checksumCrc64nvme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
+}
+
+/// A stored object's checksum, as the store reports it after the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ObjectChecksum {
+    /// The whole object's CRC64NVME, base64.
+    pub crc64nvme: String,
 }
 
 /// Answer of `POST /s3/multipart/{uploadId}/complete`.
@@ -253,6 +269,10 @@ pub struct CompleteResponse {
     /// Extension: the object's ETag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// Extension: the whole object's checksum, read back from the store,
+    /// when the client sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Answer of `GET /s3/download?key=` (extension).
@@ -305,6 +325,10 @@ pub struct UploadCompleted {
     pub caller: String,
     /// When the signer saw the upload complete, RFC 3339 UTC (`2026-12-02T10:00:00Z`).
     pub completed_at: String,
+    /// The whole object's checksum as the store holds it, when the upload
+    /// carried one (`checksumCrc64nvme`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Answer of `POST /s3/params/complete?key=` (extension): the object a
@@ -380,6 +404,10 @@ pub enum ChecksumAlgorithm {
     Crc32,
     /// `Content-MD5`.
     Md5,
+    /// `x-amz-checksum-crc64nvme`. A multipart upload created with it has a
+    /// `FULL_OBJECT` checksum: the whole file's value, combined from the
+    /// parts' ([`crate::crc64::combine`]), is checked at complete.
+    Crc64nvme,
 }
 
 impl ChecksumAlgorithm {
@@ -389,6 +417,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha256 => "sha256",
             ChecksumAlgorithm::Crc32 => "crc32",
             ChecksumAlgorithm::Md5 => "md5",
+            ChecksumAlgorithm::Crc64nvme => "crc64nvme",
         }
     }
 
@@ -398,6 +427,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
             ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
             ChecksumAlgorithm::Md5 => "content-md5",
+            ChecksumAlgorithm::Crc64nvme => "x-amz-checksum-crc64nvme",
         }
     }
 
@@ -407,6 +437,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha256 => 32,
             ChecksumAlgorithm::Crc32 => 4,
             ChecksumAlgorithm::Md5 => 16,
+            ChecksumAlgorithm::Crc64nvme => 8,
         }
     }
 }
@@ -418,7 +449,7 @@ pub enum ChecksumListError {
     #[error("checksums must look like `sha256:<base64>,<base64>`")]
     MissingAlgorithm,
     /// An algorithm we do not bind.
-    #[error("unknown checksum algorithm `{0}` (use sha256, crc32 or md5)")]
+    #[error("unknown checksum algorithm `{0}` (use sha256, crc32, crc64nvme or md5)")]
     UnknownAlgorithm(String),
     /// A value that is not base64 of the right length.
     #[error("checksum {index} is not a base64 {algorithm} digest")]
@@ -441,6 +472,7 @@ impl std::str::FromStr for ChecksumList {
             "sha256" => ChecksumAlgorithm::Sha256,
             "crc32" => ChecksumAlgorithm::Crc32,
             "md5" => ChecksumAlgorithm::Md5,
+            "crc64nvme" => ChecksumAlgorithm::Crc64nvme,
             other => {
                 return Err(ChecksumListError::UnknownAlgorithm(
                     other.chars().take(16).collect(),

@@ -7,6 +7,7 @@
 //! CORS, presigned PUTs and POST forms for what the store enforces. Probe
 //! objects go under `<key prefix>/.s3lift-doctor/<uuid>/` and are deleted.
 
+mod enforcement;
 mod probes;
 
 use serde::Serialize;

@@ -25,8 +25,8 @@ use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumAlgorithm, CompleteRequest, CompleteResponse, CompletedPart,
     ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, CreateMultipartBody,
     CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody, ListedPart,
-    ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse, SignedPart,
-    SingleCompleteResponse, UploadMethod, UploadParams,
+    ObjectChecksum, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse,
+    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -101,6 +101,7 @@ pub struct Status {
             ConfirmBatchResponse,
             ConfirmBatchEntry,
             ConfirmAnswer,
+            ObjectChecksum,
             Empty
         ),
         responses(Error)

@@ -205,6 +205,7 @@ impl World {
                         key: Some(key),
                         bucket: Some("b".into()),
                         etag: None,
+                        checksum: None,
                     })),
                     Err(e) if e == "no_such_upload" => Err(Self::not_found("no_such_upload")),
                     Err(e) => panic!("invalid complete: {e}"),
