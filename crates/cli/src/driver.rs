@@ -22,6 +22,8 @@ use crate::store;
 enum Msg {
     /// Bytes of a store request's body sent so far.
     Sent(RequestId, u64),
+    /// A part's digest (`None`: unreadable).
+    Digested(Event),
     /// The request is over: the event that says how, or the file (and
     /// why) when its bytes could not be read.
     Done(RequestId, Result<Event, (FileId, String)>),
@@ -165,6 +167,7 @@ impl Driver {
 
     fn on_msg(&mut self, msg: Msg) {
         match msg {
+            Msg::Digested(event) => self.engine.handle(now_ms(), event),
             Msg::Sent(id, bytes) => {
                 if self.tasks.contains_key(&id) {
                     self.engine.handle(now_ms(), Event::Sent { id, bytes });
@@ -257,17 +260,27 @@ impl Driver {
                     task.abort();
                 }
             }
-            Action::Digest { file, part, .. } => {
-                // Part checksums are off in the CLI (`Config::checksum` is
-                // None), so the engine never asks; if it did, say unreadable.
-                self.engine.handle(
-                    now_ms(),
-                    Event::Digested {
-                        file,
-                        part,
-                        value: None,
-                    },
-                );
+            Action::Digest {
+                file,
+                part,
+                start,
+                end,
+                algorithm,
+            } => {
+                // `--checksum crc64nvme`: the part is read from disk and
+                // digested off the runtime's threads; the engine combines
+                // the parts' values into the whole file's.
+                let path = self.files.get(&file).map(|e| e.input.path.clone());
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let value = match (path, algorithm) {
+                        (Some(p), s3lift_protocol::wire::ChecksumAlgorithm::Crc64nvme) => {
+                            crate::store::crc64_of(&p, start, end).ok()
+                        }
+                        _ => None,
+                    };
+                    let _ = tx.send(Msg::Digested(Event::Digested { file, part, value }));
+                });
             }
             Action::SaveResume { record, .. } => {
                 let r = self.state.save(record);

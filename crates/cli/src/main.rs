@@ -74,6 +74,11 @@ struct UploadArgs {
     /// {"path","error":{"code","message"}}.
     #[arg(long)]
     json: bool,
+    /// `crc64nvme`: bind every part to its CRC64NVME and have the store check
+    /// the whole file's (a `FULL_OBJECT` checksum), read back into the JSON
+    /// line's `checksum`.
+    #[arg(long, value_name = "ALGORITHM", value_parser = ["crc64nvme"])]
+    checksum: Option<String>,
     /// Where resume records are kept between runs.
     #[arg(long, value_name = "PATH", default_value = ".s3lift-state.json")]
     state: PathBuf,
@@ -143,6 +148,9 @@ fn upload(args: UploadArgs) -> ExitCode {
         ..Config::default()
     };
     config.retry.max_attempts = args.attempts;
+    if args.checksum.is_some() {
+        config.checksum = Some(s3lift_protocol::wire::ChecksumAlgorithm::Crc64nvme);
+    }
     let mode = if args.json { Mode::Json } else { Mode::Human };
     let bytes = inputs.iter().map(|i| i.size).sum();
     let report = Report::new(mode, inputs.len(), bytes);
@@ -150,6 +158,7 @@ fn upload(args: UploadArgs) -> ExitCode {
         endpoint,
         token,
         http,
+        checksum: config.checksum,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -160,6 +160,7 @@ pub fn json_line(f: &Finished<'_>, result: &Result<Outcome, UploadError>) -> Str
             "location": o.location,
             "resumed": o.resumed,
             "storeRequests": f.store_requests,
+            "checksum": o.checksum.as_ref().map(|c| json!({ "crc64nvme": c })),
         }),
         Err(e) => json!({
             "path": f.path,

@@ -20,6 +20,8 @@ pub struct Signer {
     /// The bearer token (a credential: never printed).
     pub token: String,
     pub http: reqwest::Client,
+    /// Sent as `checksumAlgorithm` when a multipart upload is created.
+    pub checksum: Option<s3lift_protocol::wire::ChecksumAlgorithm>,
 }
 
 /// What the answer must decode into.
@@ -54,7 +56,10 @@ fn json<T: serde::Serialize>(v: &T) -> Option<String> {
 }
 
 /// The request an action names: method, path below the endpoint, JSON body.
-fn request(a: &Action) -> Option<(reqwest::Method, String, Option<String>, Kind)> {
+fn request(
+    a: &Action,
+    checksum: Option<s3lift_protocol::wire::ChecksumAlgorithm>,
+) -> Option<(reqwest::Method, String, Option<String>, Kind)> {
     use reqwest::Method;
     let up = |id: &str, key: &str| format!("/multipart/{}?key={}", enc(id), enc(key));
     Some(match a {
@@ -97,7 +102,7 @@ fn request(a: &Action) -> Option<(reqwest::Method, String, Option<String>, Kind)
             let body = CreateMultipartBody {
                 base: request.clone(),
                 part_size: *part_size,
-                checksum_algorithm: None,
+                checksum_algorithm: checksum,
                 sign_parts: *sign_parts,
             };
             (
@@ -143,10 +148,12 @@ fn request(a: &Action) -> Option<(reqwest::Method, String, Option<String>, Kind)
             upload_id,
             key,
             parts,
+            checksum,
             ..
         } => {
             let body = CompleteRequest {
                 parts: parts.clone(),
+                checksum_crc64nvme: checksum.clone(),
             };
             let path = format!("/multipart/{}/complete?key={}", enc(upload_id), enc(key));
             (Method::POST, path, json(&body), Kind::Completed)
@@ -217,7 +224,7 @@ impl Signer {
     /// Performs the signer call `action` names, once; `None` when the
     /// action is not a signer call.
     pub async fn call(&self, action: &Action) -> Option<Result<SignerAnswer, Failure>> {
-        let (method, path, body, kind) = request(action)?;
+        let (method, path, body, kind) = request(action, self.checksum)?;
         let mut req = self
             .http
             .request(method, format!("{}{}", self.endpoint, path))

@@ -1,6 +1,7 @@
 //! Failed store requests and failed multipart signer calls: the same
 //! verdicts, backoff and limits for every kind.
 
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
 
 use crate::answers::is_gone;
@@ -121,6 +122,25 @@ impl Engine {
         let allowed = retryable && tries < self.cfg.retry.max_attempts.saturating_mul(budget);
         if let Req::Complete(_) = req {
             m.complete_maybe_done |= failure.maybe_applied();
+        }
+        // A resumed upload may have parts in the store that an earlier run's
+        // requests were still writing when it died; the store's complete can
+        // trip on them (`invalid_parts`) until they land or time out. List
+        // the parts again and retry, within the retry policy.
+        let stray = m.resumed
+            && matches!(req, Req::Complete(_))
+            && failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
+            && m.stray_retries + 1 < self.cfg.retry.max_attempts;
+        if stray {
+            m.stray_retries += 1;
+            let retry = m.stray_retries - 1;
+            let wait = self.delay(retry, failure.retry_after_ms);
+            let now = self.now;
+            if let Some(m) = self.multi_mut(f) {
+                m.enter(Phase::List);
+                m.step.wait_until = now + wait;
+            }
+            return;
         }
         if allowed {
             let wait = self.delay(tries - 1, failure.retry_after_ms);

@@ -17,6 +17,7 @@ mod confirm;
 mod multipart;
 mod round_trips;
 mod single;
+mod stray_parts;
 mod whole_checksum;
 
 struct T {
