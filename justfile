@@ -26,13 +26,15 @@ build: (bootstrap "demo")
 demo: build
     target/release/s3lift-signer dev
 
-# Every test: native, wasm in headless Chromium, signer against Garage, browser end to end.
+# The reliability suite (signer kill, replicas, 3-node Garage node loss) adds about 4 minutes.
+# Every test: native, wasm in headless Chromium, signer against Garage, browser end to end, reliability.
 test: (bootstrap "test")
     just check
     cargo test --workspace --locked
     just test-wasm
     just build
     just test-browser
+    cd tests && node --test --test-concurrency=1 reliability/
 
 # wasm-bindgen-test in headless Chromium (through chromedriver).
 test-wasm:
@@ -51,7 +53,7 @@ test-reliability: build
     cd tests && node --test --test-concurrency=1 e2e/faults.test.mjs reliability/
 
 # Benchmarks: writes BENCHMARKS.md.
-bench: build (bootstrap "companion")
+bench: build (bootstrap "companion") (bootstrap "awscli")
     cd tests && node bench/run.mjs
 
 # Format and lint.

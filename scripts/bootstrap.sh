@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever the recipes need and this machine lacks. Idempotent and
 # quick when everything is there. Usage: scripts/bootstrap.sh [demo|test|all|<step>...]
-#   steps: rust wasm-bindgen garage chromium node companion
+#   steps: rust wasm-bindgen garage chromium node companion awscli
 # Heavy tools are cached outside the clone ($S3LIFT_CACHE, default ~/.cache/s3lift),
 # so a fresh clone in CI does not rebuild Garage (about 12 minutes on 2 cores).
 set -euo pipefail
@@ -73,14 +73,23 @@ step_companion() {
   fi
 }
 
+# awscli and boto3 from PyPI, for the command-line uploader's comparison in `just bench`.
+step_awscli() {
+  local venv="$CACHE/awscli-venv"
+  if "$venv/bin/aws" --version 2>/dev/null | grep -q "aws-cli/1.46.3" && "$venv/bin/python" -c 'import boto3' 2>/dev/null; then return; fi
+  say "installing awscli 1.46.3 and boto3 1.44.8 into $venv (bench only)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check awscli==1.46.3 boto3==1.44.8
+}
+
 steps=()
 for what in "${@:-all}"; do
   case "$what" in
     demo) steps+=(rust wasm_bindgen node) ;;
     test|all) steps+=(rust wasm_bindgen garage chromium node) ;;
-    rust|garage|chromium|node|companion) steps+=("$what") ;;
+    rust|garage|chromium|node|companion|awscli) steps+=("$what") ;;
     wasm-bindgen) steps+=(wasm_bindgen) ;;
-    *) say "unknown step $what (demo, test, all, rust, wasm-bindgen, garage, chromium, node, companion)"; exit 2 ;;
+    *) say "unknown step $what (demo, test, all, rust, wasm-bindgen, garage, chromium, node, companion, awscli)"; exit 2 ;;
   esac
 done
 for s in "${steps[@]}"; do "step_$s"; done

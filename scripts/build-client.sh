@@ -15,6 +15,14 @@ cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --lo
 rm -rf "$OUT" && mkdir -p "$OUT"
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name s3lift \
   --out-dir "$OUT" target/wasm32-unknown-unknown/wasm/s3lift_client.wasm
+# wasm-bindgen types `[Symbol.dispose]()`, which a project on `lib: ["ES2022", "DOM"]`
+# lacks (TS2550). The reference brings TypeScript's own declaration (TypeScript >= 5.2);
+# tests/e2e/types.test.mjs compiles an app against the packed tarball.
+sed -i '1i /// <reference lib="esnext.disposable" />' "$OUT/s3lift.d.ts"
+# wasm-bindgen cannot mark a parameter optional; `upload(file)` without options is fine.
+grep -q 'upload(file: File, options: UploadOptions)' "$OUT/s3lift.d.ts" ||
+  { echo "s3lift.d.ts: upload()'s signature changed; update build-client.sh" >&2; exit 1; }
+sed -i 's/upload(file: File, options: UploadOptions)/upload(file: File, options?: UploadOptions)/' "$OUT/s3lift.d.ts"
 WASM_OPT=tests/node_modules/.bin/wasm-opt
 [ -x "$WASM_OPT" ] || { echo "npm binaryen@132 missing: run scripts/bootstrap.sh node" >&2; exit 1; }
 "$WASM_OPT" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \

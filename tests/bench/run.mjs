@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { startStack, serveStatic, launchBrowser, pageMounts, ROOT } from '../lib/harness.mjs';
 import { startCompanion, companionVersion } from './companion.mjs';
+import { benchCli, cliAvailable } from './cli.mjs';
 
 const MIB = 1024 * 1024;
 const RUNS = Number(process.env.S3LIFT_BENCH_RUNS ?? 3);
@@ -44,7 +45,9 @@ await cdp.send('Performance.enable');
 await cdp.send('Network.enable');
 
 const columns = ['ceiling', 's3lift', 's3lift-same', 'uppy', 'uppy-companion'];
-const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
+const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', 's3lift-crc64': 's3lift + CRC64NVME', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
+// Whole-file CRC64NVME (issue 15) only changes multipart uploads: measured on the 1 GiB file.
+const columnsOf = (w) => (w.id === '1gib' ? [...columns.slice(0, 3), 's3lift-crc64', ...columns.slice(3)] : columns);
 const workloads = [
   { id: '1gib', title: 'one 1 GiB file', unit: 'MiB/s' },
   { id: 'small', title: '500 files of 64 KiB', unit: 'files/s' },
@@ -94,7 +97,7 @@ for (const w of workloads.filter((w) => !only || w.id === only)) {
   await page.evaluate((id) => window.prepare(id), w.id);
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: w.throttle?.latency ?? 0, downloadThroughput: -1, uploadThroughput: w.throttle?.uploadThroughput ?? -1 });
   for (let run = 0; run < RUNS; run++) {
-    for (const column of columns) {
+    for (const column of columnsOf(w)) {
       const before = cpuNow();
       const r = await runColumn({ column, workload: w.id, base: stack.signer, companion: companion.url, partSize: PART, concurrency: CONC });
       const after = cpuNow();
@@ -149,6 +152,10 @@ const loadTool = (name, args) => {
 const load = loadTool('s3lift-signer', ['--signer', join(ROOT, 'target', 'release', 's3lift-signer'), '--rss-seconds', '60']);
 const companionLoad = loadTool('companion', ['--base', companion.url, '--companion']);
 
+// The native uploader against aws-cli and boto3 (issue 15), on the same store.
+const cli = cliAvailable() ? await benchCli(stack) : null;
+if (!cli) console.log('no target/release/s3lift or awscli venv: the CLI section is skipped (scripts/bootstrap.sh awscli)');
+
 await browser.close();
 await site.close();
 await companion.stop();
@@ -183,7 +190,7 @@ for (const w of workloads) {
   const c = med(r.ceiling);
   const per = w.unit === 'files/s' ? 'file' : 'MiB';
   md += `\n### ${w.title} (${w.unit})\n\n| column | ${w.unit} | of ceiling | CPU ms per ${per}: browser / store / signer |\n|---|---|---|---|\n`;
-  for (const col of columns) {
+  for (const col of columnsOf(w)) {
     const u = cpuUse[w.id]?.[col];
     const ms = (k) => (1000 * u[k] / u.units).toFixed(2);
     const stalled = stalls[w.id]?.[col] ? ` (${stalls[w.id][col]} of ${RUNS} runs stalled)` : '';
@@ -242,12 +249,17 @@ const shipped = bundle.wasm + bundle.glue;
 const targets = [
   ['1 GiB ≥ 95 % of the ceiling', `${ofCeiling('1gib', 's3lift').toFixed(0)} % (defaults), ${ofCeiling('1gib', 's3lift-same').toFixed(0)} % (same part size and concurrency)`, verdict(ofCeiling('1gib', 's3lift') >= 95)],
   ['1 GiB ≥ 2× Uppy v6', `${ratio('1gib', 'uppy').toFixed(2)}× Uppy v6 on our signer, ${ratio('1gib', 'uppy-companion').toFixed(2)}× Uppy v6 + Companion`, verdict(ratio('1gib', 'uppy') >= 2)],
+  ['500 × 64 KiB ≥ 1.0× the ceiling (issue 13)', `${ofCeiling('small', 's3lift').toFixed(0)} %`, verdict(ofCeiling('small', 's3lift') >= 100)],
+  ['throttled 50 MiB ≥ 95 % of the ceiling and ahead of Uppy v6 (issue 13)', `${ofCeiling('throttled', 's3lift').toFixed(0)} % of the ceiling, ${ratio('throttled', 'uppy').toFixed(2)}× Uppy v6`, verdict(ofCeiling('throttled', 's3lift') >= 95 && ratio('throttled', 'uppy') > 1)],
+  ['CRC64NVME whole-file checksum costs < 10 % of 1 GiB throughput (issue 15: then it is the default)', `${(100 - 100 * med(results['1gib']['s3lift-crc64']) / med(results['1gib'].s3lift)).toFixed(0)} % slower`, verdict(med(results['1gib']['s3lift-crc64']) >= 0.9 * med(results['1gib'].s3lift))],
   ['500 × 64 KiB ≥ 2× Uppy v6 (files/s)', `${ratio('small', 'uppy').toFixed(2)}× Uppy v6 on our signer, ${ratio('small', 'uppy-companion').toFixed(2)}× Uppy v6 + Companion; ${ofCeiling('small', 's3lift').toFixed(0)} % of the PUT ceiling`, verdict(ratio('small', 'uppy') >= 2)],
   ['peak memory ≤ concurrency × part size + 16 MiB, flat', `${memory['256mib'].toFixed(1)} MiB at 256 MiB, ${memory['1gib'].toFixed(1)} MiB at 1 GiB (budget ${budget} MiB)`, verdict(memory['1gib'] <= budget && memory['1gib'] - memory['256mib'] < 4)],
+  ['bundle ≤ 40 KB gzipped (.wasm + glue; issue 13)', `${(shipped / 1000).toFixed(1)} KB`, shipped <= 40_000 ? 'met' : `missed by ${((shipped - 40_000) / 1000).toFixed(1)} KB`],
   ['bundle ≤ 23 KB gzipped (.wasm + glue)', `${(shipped / 1000).toFixed(1)} KB`, shipped <= 23_000 ? 'met' : `missed by ${((shipped - 23_000) / 1000).toFixed(1)} KB`],
   ['signer ≥ 50× Companion on single-part signing after the hardening (issue 12: HMAC keys, strict types, bounded metrics)', `${(one(load).rps / one(companionLoad).rps).toFixed(1)}×`, verdict(one(load).rps >= 50 * one(companionLoad).rps)],
   ['signer ≥ 10× Companion on single-part signing, p99 ≤ 5 ms', `${one(load).rps} req/s, p99 ${one(load).p99_ms} ms: ${(one(load).rps / one(companionLoad).rps).toFixed(1)}× ${COMPANION} (${one(companionLoad).rps} req/s, p99 ${one(companionLoad).p99_ms} ms)`, verdict(one(load).rps >= 10 * one(companionLoad).rps && one(load).p99_ms <= 5)],
 ];
+if (cli) { md += cli.md; targets.push(...cli.targets); }
 md += `\n## Targets: where each stands in this run\n\n| target | result | |\n|---|---|---|\n`;
 for (const [t, r, v] of targets) md += `| ${t} | ${r} | ${v} |\n`;
 md += readFileSync(join(ROOT, 'tests', 'bench', 'notes.md'), 'utf8');

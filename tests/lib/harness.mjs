@@ -55,7 +55,11 @@ export async function startStack({ env = {}, exposeEtag = true, cluster = 0, rep
     child.stdin.write(`garage ${words}\n`);
     return JSON.parse((await lines.next()).value);
   };
-  /** Fault proxy counters: `{ store: {requests, faults, forwardedBytes}, signer: {...} }`. */
+  /**
+   * Fault proxy counters: `{ store: {requests, faults, forwardedBytes, inFlight, peakInFlight}, signer: {...} }`.
+   * `stack.command('burst-store 12 503')` gives the next 12 store PUT/POSTs one fault kind
+   * (500, 503, 429, reset, stall, expired, lost) and restarts the in-flight peak, again when the burst ends.
+   */
   const faultStats = async () => {
     child.stdin.write('stats\n');
     return JSON.parse((await lines.next()).value);
@@ -219,6 +223,23 @@ export class S3 {
     return hash.digest('hex');
   }
 
+  /** Every object under `prefix` (ListObjectsV2, all pages): `[{ key, size }]`. */
+  async list(prefix) {
+    const out = [];
+    let token;
+    do {
+      const query = { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) };
+      const res = await this.get('', query);
+      const text = await res.text();
+      if (!res.ok) throw new Error(`ListObjectsV2 ${res.status}: ${text}`);
+      for (const [, body] of text.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+        out.push({ key: unxml(body.match(/<Key>([\s\S]*?)<\/Key>/)[1]), size: Number(body.match(/<Size>(\d+)<\/Size>/)[1]) });
+      }
+      token = text.includes('<IsTruncated>true</IsTruncated>') ? unxml(text.match(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/)[1]) : undefined;
+    } while (token);
+    return out;
+  }
+
   /** Number of incomplete multipart uploads in the bucket. */
   async incompleteUploads() {
     const res = await this.get('', { uploads: '' });
@@ -226,6 +247,10 @@ export class S3 {
     if (!res.ok) throw new Error(`ListMultipartUploads ${res.status}: ${text}`);
     return (text.match(/<Upload>/g) ?? []).length;
   }
+}
+
+function unxml(s) {
+  return s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]);
 }
 
 function encodeRfc3986(s) {

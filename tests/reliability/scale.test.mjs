@@ -1,6 +1,7 @@
-// Reliability beyond the default suite (`just test-reliability`): the signer
-// killed mid-upload, two stateless signer replicas, and a 3-node Garage cluster
-// losing a node during a 1 GiB upload.
+// Reliability (`just test`, `just test-reliability`): the signer killed
+// mid-upload (a large file, and a batch of small ones), two stateless signer
+// replicas (both serving, then one dying), and a 3-node Garage cluster losing
+// a node during a 1 GiB upload.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
@@ -42,6 +43,33 @@ test('scenario C: the signer is killed and restarted mid-upload; nothing is lost
   assert.equal(await stack.s3api.incompleteUploads(), 0);
 });
 
+test('the signer is killed and restarted during 40 small uploads; each file is stored once, under the key it reported', async () => {
+  // The store answers after 200 ms, so the uploads are still running when the signer dies.
+  const { stack, page, opts } = await setup({ faultStore: 'latency=200' });
+  const files = 40;
+  await page.evaluate(({ opts, files }) => {
+    const up = new window.t.Uploader(opts);
+    window.finished = 0;
+    window.results = Promise.all(Array.from({ length: files }, (_, i) => up.upload(window.t.memoryFile(`kill-${i}.txt`, 3000 + i, 500 + i, 'text/plain'), {})
+      .done.then((r) => ({ key: r.key, confirmed: r.confirmed }), (e) => ({ error: `${e.code}: ${e.message}` }))
+      .finally(() => { window.finished += 1; })));
+  }, { opts, files });
+  await page.waitForFunction(() => window.finished >= 5, null, { timeout: 60_000 });
+  await stack.command('kill-signer');
+  const atKill = await page.evaluate(() => window.finished);
+  await new Promise((r) => setTimeout(r, 2500));
+  await stack.command('restart-signer');
+  const results = await page.evaluate(() => window.results);
+  assert.ok(atKill < files, `uploads were still running when the signer died (${atKill} of ${files} done)`);
+  assert.deepEqual(results.filter((r) => r.error), [], 'every upload resolves');
+  assert.deepEqual(results.filter((r) => !r.confirmed).map((r) => r.key), [], 'every stored file is confirmed (its webhook fires) once the signer is back');
+  const stored = (await stack.s3api.list('uploads/alice/')).filter((o) => /\/kill-\d+\.txt$/.test(o.key)).map((o) => o.key);
+  assert.deepEqual(stored.sort(), results.map((r) => r.key).sort(), 'one object per file, each under the key its upload reported');
+  for (const [i, r] of results.entries()) {
+    assert.equal(await stack.s3api.objectSha256(r.key), sha256(seededBytes(3000 + i, 500 + i)), `file ${i}`);
+  }
+});
+
 test('two signer replicas behind round robin: a 1 GiB upload alternates between them and completes', async () => {
   const { stack, page, opts } = await setup({ replicas: 2 });
   const size = 1024 * MIB;
@@ -56,6 +84,29 @@ test('two signer replicas behind round robin: a 1 GiB upload alternates between 
   }
   console.log(`# replicas served ${served.join(' and ')} signer requests`);
   assert.ok(served.every((n) => n >= 3), `both replicas served the upload: ${served}`);
+});
+
+test('one of two signer replicas dies mid-upload; the other serves the rest of a large file and 20 small ones', async () => {
+  const { stack, page, opts } = await setup({ replicas: 2 });
+  let failedSignerCalls = 0;
+  page.on('requestfailed', (r) => { if (r.url().startsWith(stack.signer)) failedSignerCalls += 1; });
+  const size = 300 * MIB;
+  await startUpload(page, opts, 'f.bin', size, 66, 3);
+  await stack.command('kill-signer 1');
+  const small = await page.evaluate(async ({ opts }) => {
+    const up = new window.t.Uploader(opts);
+    return Promise.all(Array.from({ length: 20 }, (_, i) => up.upload(window.t.memoryFile(`failover-${i}.txt`, 1000 + i, 600 + i, 'text/plain'), {})
+      .done.then((r) => ({ key: r.key, confirmed: r.confirmed }), (e) => ({ error: `${e.code}: ${e.message}` }))));
+  }, { opts });
+  const result = await finish(page);
+  // Round robin sends every other call to the dead replica: the client saw those fail.
+  assert.ok(failedSignerCalls >= 1, 'calls to the dead replica failed');
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 66)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+  assert.deepEqual(small.filter((r) => r.error || !r.confirmed), [], 'every small file resolves confirmed');
+  const stored = (await stack.s3api.list('uploads/alice/')).filter((o) => /\/failover-\d+\.txt$/.test(o.key)).map((o) => o.key);
+  assert.deepEqual(stored.sort(), small.map((r) => r.key).sort(), 'one object per small file');
+  for (const [i, r] of small.entries()) assert.equal(await stack.s3api.objectSha256(r.key), sha256(seededBytes(1000 + i, 600 + i)));
 });
 
 test('a 3-node Garage cluster loses a node during a 1 GiB upload; the upload completes and the cluster heals', async () => {

@@ -24,7 +24,7 @@ pub fn digest(
 ) -> bool {
     let sha = match algo {
         ChecksumAlgorithm::Sha256 => true,
-        ChecksumAlgorithm::Crc32 => false,
+        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc64nvme => false,
         ChecksumAlgorithm::Md5 => return false,
     };
     js::digest(blob, start as f64, end as f64, sha, file, part, done);
@@ -37,6 +37,9 @@ pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> 
     let bytes = bytes.dyn_ref::<Uint8Array>()?.to_vec();
     Some(match algo {
         ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
+        ChecksumAlgorithm::Crc64nvme => {
+            s3lift_protocol::crc64::to_base64(s3lift_protocol::crc64::checksum(&bytes))
+        }
         _ => base64(&bytes),
     })
 }

@@ -13,7 +13,7 @@ use js_sys::{Array, Object};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
+    ObjectChecksum, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -206,6 +206,13 @@ impl FromJs for CreateMultipartResponse {
                 None => None,
             },
             expires: r.opt_number("expires"),
+            parts: match get(v, "parts") {
+                p if absent(&p) => None,
+                p => match BatchSignResponse::from_js(&p) {
+                    Ok(b) => Some(b),
+                    Err(_) => r.fail("parts"),
+                },
+            },
         };
         r.done(c)
     }
@@ -274,6 +281,9 @@ impl FromJs for CompleteResponse {
             key: r.opt_string("key"),
             bucket: r.opt_string("bucket"),
             etag: r.opt_string("etag"),
+            checksum: get(&get(v, "checksum"), "crc64nvme")
+                .as_string()
+                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
         };
         r.done(c)
     }

@@ -471,15 +471,14 @@ impl Driver {
 /// The request id and file of a signer call.
 fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
     Some(match a {
-        Action::SignParamsBatch { id, .. } => (*id, None),
+        Action::SignParamsBatch { id, .. } | Action::Confirm { id, .. } => (*id, None),
         Action::SignParams { id, file, .. }
         | Action::CreateMultipart { id, file, .. }
         | Action::SignParts { id, file, .. }
         | Action::SignPart { id, file, .. }
         | Action::ListParts { id, file, .. }
         | Action::Complete { id, file, .. }
-        | Action::Abort { id, file, .. }
-        | Action::ConfirmSingle { id, file, .. } => (*id, Some(*file)),
+        | Action::Abort { id, file, .. } => (*id, Some(*file)),
         _ => return None,
     })
 }
@@ -507,6 +506,7 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 o.location.as_deref(),
                 o.etag.as_deref(),
                 o.confirmed,
+                o.checksum.as_deref(),
             ));
         }
         Err(err) => {

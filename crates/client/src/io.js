@@ -134,8 +134,8 @@ export function error(message, code, status, key) {
   return e;
 }
 
-export function result(key, bucket, location, etag, confirmed) {
-  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed };
+export function result(key, bucket, location, etag, confirmed, crc64nvme) {
+  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null };
 }
 
 export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds) {

@@ -80,6 +80,7 @@ extern "C" {
         location: Option<&str>,
         etag: Option<&str>,
         confirmed: bool,
+        crc64nvme: Option<&str>,
     ) -> JsValue;
     /// Calls `f` with a `Progress`.
     pub fn progress(f: &Function, sent: f64, total: f64, per_second: f64, eta: Option<f64>);

@@ -62,8 +62,9 @@ export interface UploaderOptions {
   multipartThreshold?: number;
   /** Retry policy for parts and signer calls. */
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
-  /** Per-part checksum signed into each part URL (default 'none'). */
-  checksum?: 'sha256' | 'crc32' | 'none';
+  /** Per-part checksum signed into each part URL (default 'none'). 'crc64nvme' also checks the
+   *  whole file: its CRC64NVME, combined from the parts', is verified by the store at complete. */
+  checksum?: 'sha256' | 'crc32' | 'crc64nvme' | 'none';
   /** Resume multipart uploads after a page reload (default true). */
   resume?: boolean;
   /** `'xhr'` reports bytes as they leave (default); `'fetch'` reports per part and is lighter. */
@@ -98,7 +99,7 @@ export interface UploadOptions {
 /** What `upload.done` resolves to. `confirmed`: the signer checked the stored object and sent
  *  its `upload.completed` webhook (false against Companion, or when a small file's
  *  `POST /params/complete` kept failing after retries: the object is stored either way). */
-export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean }
+export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null }
 
 export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled';
 
@@ -137,8 +138,9 @@ impl Uploader {
     pub fn upload(
         &self,
         file: File,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: Option<JsValue>,
     ) -> Upload {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         self.next.set(self.next.get() + 1);
         let mut metadata = Map::new();
         let m = get(&options, "metadata");
@@ -290,7 +292,12 @@ fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
         None | Some("none") => None,
         Some("sha256") => Some(ChecksumAlgorithm::Sha256),
         Some("crc32") => Some(ChecksumAlgorithm::Crc32),
-        Some(_) => return Err(bad("`checksum` must be 'sha256', 'crc32' or 'none'")),
+        Some("crc64nvme") => Some(ChecksumAlgorithm::Crc64nvme),
+        Some(_) => {
+            return Err(bad(
+                "`checksum` must be 'sha256', 'crc32', 'crc64nvme' or 'none'",
+            ))
+        }
     };
     let transport = match get_str(o, "transport").as_deref() {
         None | Some("xhr") => transport::Kind::Xhr,

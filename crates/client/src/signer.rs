@@ -5,7 +5,7 @@
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
-use s3lift_protocol::wire::{ErrorBody, UploadParams};
+use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse, UploadParams};
 use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
@@ -90,7 +90,10 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             ("GET", path, None, Kind::Params)
         }
         Action::CreateMultipart {
-            request, part_size, ..
+            request,
+            part_size,
+            sign_parts,
+            ..
         } => {
             let mut body = Json::default();
             body.key("filename").string(&request.filename);
@@ -111,6 +114,9 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             }
             if let Some(c) = checksum {
                 body.key("checksumAlgorithm").string(c);
+            }
+            if let Some(n) = sign_parts {
+                body.key("signParts").number(u64::from(*n));
             }
             (
                 "POST",
@@ -158,6 +164,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             upload_id,
             key,
             parts,
+            checksum,
             ..
         } => {
             let mut list = String::from("[");
@@ -173,15 +180,34 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             list.push(']');
             let mut body = Json::default();
             body.key("parts").raw(&list);
+            if let Some(c) = checksum {
+                body.key("checksumCrc64nvme").string(c);
+            }
             let path = multipart(upload_id, "/complete", key);
             ("POST", path, Some(body.close()), Kind::Completed)
         }
         Action::Abort { upload_id, key, .. } => {
             ("DELETE", multipart(upload_id, "", key), None, Kind::Aborted)
         }
-        Action::ConfirmSingle { key, .. } => {
-            let path = ["/params/complete?key=", &enc(key)].concat();
-            ("POST", path, None, Kind::Confirmed)
+        Action::Confirm { keys, .. } => {
+            let mut list = String::from("[");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    list.push(',');
+                }
+                let mut quoted = Json::default();
+                quoted.string(k);
+                list.push_str(&quoted.0);
+            }
+            list.push(']');
+            let mut body = Json::default();
+            body.key("keys").raw(&list);
+            (
+                "POST",
+                "/params/complete".into(),
+                Some(body.close()),
+                Kind::Confirmed,
+            )
         }
         _ => return None,
     };
@@ -230,8 +256,31 @@ fn decode(kind: Kind, v: &JsValue) -> Result<SignerAnswer, &'static str> {
         Kind::Listed => SignerAnswer::Listed(FromJs::from_js(v)?),
         Kind::Completed => SignerAnswer::Completed(FromJs::from_js(v)?),
         Kind::Aborted => SignerAnswer::Aborted,
-        Kind::Confirmed => SignerAnswer::Confirmed(FromJs::from_js(v)?),
+        Kind::Confirmed => {
+            let items = get(v, "objects");
+            if !Array::is_array(&items) {
+                return Err("objects");
+            }
+            let items = Array::from(&items)
+                .iter()
+                .map(|i| confirm_item(&i))
+                .collect();
+            SignerAnswer::Confirmed(items)
+        }
     })
+}
+
+/// One entry of a `POST /s3/params/complete` answer: the object, or an error body.
+fn confirm_item(item: &JsValue) -> Result<SingleCompleteResponse, ErrorBody> {
+    if get(item, "location").is_string() {
+        if let Ok(o) = SingleCompleteResponse::from_js(item) {
+            return Ok(o);
+        }
+    }
+    Err(ErrorBody::from_js(item).unwrap_or(ErrorBody {
+        error: "unexpected signer answer".into(),
+        code: "bad_answer".into(),
+    }))
 }
 
 /// One item of a `POST /s3/params` answer: params, or an error body.

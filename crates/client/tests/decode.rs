@@ -9,7 +9,7 @@ use s3lift_client::decode::FromJs;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    SingleCompleteResponse, UploadMethod, UploadParams,
+    ObjectChecksum, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -51,6 +51,21 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         part_size: Some(8 << 20),
         part_count: Some(129),
         expires: Some(900),
+        parts: None,
+    });
+    // `signParts`: the first window of part URLs rides on the create answer.
+    round_trip(CreateMultipartResponse {
+        key: "k".into(),
+        upload_id: "u".into(),
+        bucket: Some("b".into()),
+        part_size: Some(5 << 20),
+        part_count: Some(3),
+        expires: Some(900),
+        parts: Some(BatchSignResponse {
+            presigned_urls: map(&[("1", "https://a/1"), ("2", "https://a/2")]),
+            headers: Map::new(),
+            expires: Some(900),
+        }),
     });
     let mut headers = Map::new();
     headers.insert(
@@ -79,6 +94,16 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         key: Some("k".into()),
         bucket: None,
         etag: Some("\"x-2\"".into()),
+        checksum: None,
+    });
+    round_trip(CompleteResponse {
+        location: "https://s3.example/b/k".into(),
+        key: Some("k".into()),
+        bucket: Some("b".into()),
+        etag: Some("\"x-3\"".into()),
+        checksum: Some(ObjectChecksum {
+            crc64nvme: "rosUhgp5mIg=".into(),
+        }),
     });
     round_trip(SingleCompleteResponse {
         key: "k".into(),

@@ -44,7 +44,8 @@ impl Engine {
                 }
                 self.set_params(f, p);
             }
-            (Req::Create(f), SignerAnswer::Created(c)) => {
+            (Req::Create(f), SignerAnswer::Created(mut c)) => {
+                let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
                     Some(file) => (file.spec.size, self.cfg.part_size),
                     None => return,
@@ -80,9 +81,26 @@ impl Engine {
                         ),
                     );
                 };
+                let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let m = self.multi_mut(f).expect("checked above");
                 m.start_plan(plan);
                 m.enter(Phase::Upload);
+                if let Some(b) = first {
+                    // The first window, signed with the create (`signParts`).
+                    let ttl = ttl_ms(b.expires, default);
+                    for n in 1..=plan.part_count().min(b.presigned_urls.len() as u32) {
+                        let name = n.to_string();
+                        let Some(url) = b.presigned_urls.get(&name) else {
+                            continue;
+                        };
+                        let headers = b
+                            .headers
+                            .get(&name)
+                            .map(|h| h.clone().into_iter().collect())
+                            .unwrap_or_default();
+                        m.part(n).url = Some(SignedUrl::new(url.clone(), headers, now, ttl));
+                    }
+                }
                 let file = &self.files[&f];
                 if let Some(fp) = file.spec.fingerprint.clone() {
                     let record = ResumeRecord {
@@ -183,11 +201,12 @@ impl Engine {
                     resumed,
                     // The signer's complete fires its webhook.
                     confirmed: true,
+                    checksum: c.checksum.map(|c| c.crc64nvme),
                 };
                 self.finish(f, Ok(outcome));
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
-            (Req::Confirm(f), SignerAnswer::Confirmed(c)) => self.confirmed(f, c),
+            (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
             (req, _) => {
                 let f = Failure {
                     status: Some(200),
@@ -266,7 +285,12 @@ impl Engine {
                 self.signer_step_failed(f, &failure, multi_sign);
             }
             Req::Single(f) => self.single_failed(f, failure),
-            Req::Confirm(f) => self.confirm_failed(f, failure),
+            Req::Confirm(files) => {
+                self.confirming = false;
+                for f in files {
+                    self.confirm_failed(f, failure.clone());
+                }
+            }
             Req::Part(f, n) => self.part_failed(f, n, failure),
         }
     }

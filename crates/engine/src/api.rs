@@ -58,8 +58,9 @@ pub enum SignerAnswer {
     Completed(CompleteResponse),
     /// `DELETE /s3/multipart/{id}`.
     Aborted,
-    /// `POST /s3/params/complete?key=`: the signer checked the object.
-    Confirmed(SingleCompleteResponse),
+    /// `POST /s3/params/complete`: each object as the signer checked it, or
+    /// its key's error, in the order of the keys.
+    Confirmed(Vec<Result<SingleCompleteResponse, ErrorBody>>),
 }
 
 /// Everything that happens to the engine.
@@ -155,6 +156,9 @@ pub enum Action {
         request: CreateMultipartRequest,
         /// The part size the app prefers (`partSize` extension).
         part_size: Option<u64>,
+        /// Ask for the URLs of parts 1 to n in the answer (`signParts`
+        /// extension); `None` when the parts need digests first.
+        sign_parts: Option<u32>,
     },
     /// `GET /s3/multipart/{upload_id}/batch?key=&partNumbers=`.
     SignParts {
@@ -221,6 +225,9 @@ pub enum Action {
         key: String,
         /// Every part, sorted, none missing.
         parts: Vec<CompletedPart>,
+        /// The whole file's CRC64NVME (`checksumCrc64nvme`), combined from
+        /// the parts' digests, when parts carry CRC64NVME checksums.
+        checksum: Option<String>,
     },
     /// `DELETE /s3/multipart/{upload_id}?key=`.
     Abort {
@@ -233,16 +240,16 @@ pub enum Action {
         /// Object key.
         key: String,
     },
-    /// `POST /s3/params/complete?key=` (extension): a single upload is
-    /// stored; the signer checks the object and fires its webhook. Answer
-    /// with [`SignerAnswer::Confirmed`].
-    ConfirmSingle {
+    /// `POST /s3/params/complete` with `{"keys": [...]}` (extension): single
+    /// uploads are stored; the signer checks each object and fires its
+    /// webhook. Answer with [`SignerAnswer::Confirmed`], one entry per key.
+    Confirm {
         /// The request.
         id: RequestId,
-        /// The file.
-        file: FileId,
-        /// Object key.
-        key: String,
+        /// The files, in the order of `keys`.
+        files: Vec<FileId>,
+        /// Their object keys (1 to 100).
+        keys: Vec<String>,
     },
     /// Send the whole file as `params` say (PUT, or POST form with `file` last).
     SendSingle {
@@ -333,6 +340,9 @@ pub struct Outcome {
     /// webhook (a multipart complete, or a confirmed single upload). False
     /// against Companion, or when the confirmation kept failing.
     pub confirmed: bool,
+    /// The whole object's CRC64NVME as the store holds it, when the upload
+    /// carried one and the signer read it back.
+    pub checksum: Option<String>,
 }
 
 #[cfg(test)]

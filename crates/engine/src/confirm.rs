@@ -1,6 +1,7 @@
 //! A single-request upload is stored: report it with
-//! `POST /s3/params/complete?key=` (docs/protocol.md, extension), so the
-//! signer checks the object and fires its `upload.completed` webhook. S3
+//! `POST /s3/params/complete` (docs/protocol.md, extension; up to 100 keys
+//! per call), so the signer checks the object and fires its
+//! `upload.completed` webhook. S3
 //! never tells the signer about a presigned PUT or POST, so without this
 //! call small files would go unreported.
 //!
@@ -16,35 +17,83 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
-use s3lift_protocol::wire::SingleCompleteResponse;
+use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
 
 use crate::api::{Action, Failure, FileId};
 use crate::engine::{Engine, Req};
-use crate::error::{known_code, UploadError};
+use crate::error::{known_code, status_of_batch_item, UploadError};
+
+/// Keys per confirm call (the signer's limit).
+const MAX_CONFIRM_BATCH: usize = 100;
 
 impl Engine {
-    pub(crate) fn issue_confirm(&mut self, id: FileId) {
-        if self.signer_in_flight >= self.cfg.concurrency.max(1) {
+    /// Reports stored files, up to 100 in one call, one call at a time:
+    /// files stored while it is in flight go together in the next.
+    pub(crate) fn issue_confirm(&mut self, mut need: Vec<FileId>) {
+        let busy = self.confirming || self.signer_in_flight >= self.cfg.concurrency.max(1);
+        if need.is_empty() || busy {
             return;
         }
-        let Some(key) = self
-            .single_mut(id)
-            .and_then(|s| s.stored.as_ref().map(|o| o.key.clone()))
-        else {
-            return;
-        };
-        let rid = self.issue(Req::Confirm(id));
-        if let Some(s) = self.single_mut(id) {
-            s.confirm.in_flight = Some(rid);
+        need.truncate(MAX_CONFIRM_BATCH);
+        let mut files = Vec::with_capacity(need.len());
+        let mut keys = Vec::with_capacity(need.len());
+        for f in need {
+            if let Some(key) = self
+                .single_mut(f)
+                .and_then(|s| s.stored.as_ref().map(|o| o.key.clone()))
+            {
+                files.push(f);
+                keys.push(key);
+            }
         }
-        self.out.push_back(Action::ConfirmSingle {
+        if files.is_empty() {
+            return;
+        }
+        let rid = self.issue(Req::Confirm(files.clone()));
+        self.confirming = true;
+        for f in &files {
+            if let Some(s) = self.single_mut(*f) {
+                s.confirm.in_flight = Some(rid);
+            }
+        }
+        self.out.push_back(Action::Confirm {
             id: rid,
-            file: id,
-            key,
+            files,
+            keys,
         });
     }
 
-    pub(crate) fn confirmed(&mut self, f: FileId, c: SingleCompleteResponse) {
+    /// The answer of a confirm call: one entry per file, in order.
+    pub(crate) fn confirmed(
+        &mut self,
+        files: Vec<FileId>,
+        items: Vec<Result<SingleCompleteResponse, ErrorBody>>,
+    ) {
+        self.confirming = false;
+        let mut items = items.into_iter();
+        for f in files {
+            let failure = match items.next() {
+                Some(Ok(c)) => {
+                    self.confirmed_one(f, c);
+                    continue;
+                }
+                Some(Err(body)) => Failure {
+                    status: Some(status_of_batch_item(known_code(&body.code))),
+                    code: Some(body.code),
+                    ..Failure::default()
+                },
+                // The answer is short of this key: the retry policy decides.
+                None => Failure {
+                    status: Some(200),
+                    code: Some(ErrorCode::BadAnswer.as_str().into()),
+                    ..Failure::default()
+                },
+            };
+            self.confirm_failed(f, failure);
+        }
+    }
+
+    fn confirmed_one(&mut self, f: FileId, c: SingleCompleteResponse) {
         let Some(mut outcome) = self.single_mut(f).and_then(|s| s.stored.take()) else {
             return;
         };

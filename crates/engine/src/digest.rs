@@ -2,6 +2,7 @@
 //! engine asks, and the part URL is then signed for that digest, so the
 //! store refuses any other bytes (`checksums=` in docs/protocol.md).
 
+use s3lift_protocol::crc64;
 use s3lift_protocol::wire::ChecksumAlgorithm;
 
 use crate::api::{Action, FileId};
@@ -36,6 +37,51 @@ impl Engine {
             });
         }
         self.out.extend(asks);
+    }
+
+    /// The whole file's CRC64NVME, combined from every part's digest in
+    /// order, when parts carry CRC64NVME checksums (and all are known).
+    pub(crate) fn whole_checksum(&mut self, id: FileId) -> Option<String> {
+        if self.cfg.checksum != Some(ChecksumAlgorithm::Crc64nvme) {
+            return None;
+        }
+        let m = self.multi_mut(id)?;
+        let plan = m.plan?;
+        let mut whole = 0u64;
+        for n in 1..=plan.part_count() {
+            let digest = m.parts.get(n as usize - 1)?.digest.as_deref()?;
+            let crc = crc64::from_base64(digest)?;
+            whole = crc64::combine(whole, crc, plan.expected_len(n)?);
+        }
+        Some(crc64::to_base64(whole))
+    }
+
+    /// Before a CRC64NVME upload completes, every part needs its digest: the
+    /// parts a resumed upload found stored were sent by an earlier page, so
+    /// they are read again. Answers whether some are still pending.
+    pub(crate) fn whole_checksum_pending(&mut self, id: FileId) -> bool {
+        if self.cfg.checksum != Some(ChecksumAlgorithm::Crc64nvme) {
+            return false;
+        }
+        let Some(m) = self.multi_mut(id) else {
+            return false;
+        };
+        let missing: Vec<u32> = m
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.digest.is_none())
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        if missing.is_empty() {
+            return false;
+        }
+        let idle: Vec<u32> = missing
+            .into_iter()
+            .filter(|n| !m.parts[*n as usize - 1].digesting)
+            .collect();
+        self.ask_digests(id, idle, ChecksumAlgorithm::Crc64nvme);
+        true
     }
 
     pub(crate) fn on_digested(&mut self, id: FileId, n: u32, value: Option<String>) {

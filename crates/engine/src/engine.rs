@@ -26,7 +26,7 @@ pub(crate) enum Req {
     SignPart(FileId, u32),
     Single(FileId),
     Part(FileId, u32),
-    Confirm(FileId),
+    Confirm(Vec<FileId>),
 }
 
 impl Req {
@@ -68,6 +68,9 @@ pub struct Engine {
     pub(crate) batch_parts: bool,
     /// The signer has `POST /s3/params/complete` (until it answers 404/405).
     pub(crate) confirm_route: bool,
+    /// The confirm call in flight: one at a time, so files stored meanwhile
+    /// wait and go together in the next call.
+    pub(crate) confirming: bool,
     pub(crate) out: VecDeque<Action>,
     /// Something changed since the last scheduling pass.
     dirty: bool,
@@ -92,6 +95,7 @@ impl Engine {
             batch_params: true,
             batch_parts: true,
             confirm_route: true,
+            confirming: false,
             out: VecDeque::new(),
             dirty: false,
             turn: 0,
@@ -384,7 +388,7 @@ impl Engine {
 /// The file a request belongs to (a params batch belongs to several).
 pub(crate) fn req_file(r: &Req) -> Option<FileId> {
     match r {
-        Req::ParamsBatch(_) => None,
+        Req::ParamsBatch(_) | Req::Confirm(_) => None,
         Req::Params(f)
         | Req::Create(f)
         | Req::List(f)
@@ -393,7 +397,6 @@ pub(crate) fn req_file(r: &Req) -> Option<FileId> {
         | Req::SignParts(f, _)
         | Req::SignPart(f, _)
         | Req::Single(f)
-        | Req::Part(f, _)
-        | Req::Confirm(f) => Some(*f),
+        | Req::Part(f, _) => Some(*f),
     }
 }

@@ -2,6 +2,7 @@
 //! verdicts, backoff and limits for every kind.
 
 use s3lift_protocol::decimal;
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
 
 use crate::answers::is_gone;
@@ -130,6 +131,25 @@ impl Engine {
         if let Req::Complete(_) = req {
             m.complete_maybe_done |= failure.maybe_applied();
         }
+        // A resumed upload may have parts in the store that an earlier run's
+        // requests were still writing when it died; the store's complete can
+        // trip on them (`invalid_parts`) until they land or time out. List
+        // the parts again and retry, within the retry policy.
+        let stray = m.resumed
+            && matches!(req, Req::Complete(_))
+            && failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
+            && m.stray_retries + 1 < self.cfg.retry.max_attempts;
+        if stray {
+            m.stray_retries += 1;
+            let retry = m.stray_retries - 1;
+            let wait = self.delay(retry, failure.retry_after_ms);
+            let now = self.now;
+            if let Some(m) = self.multi_mut(f) {
+                m.enter(Phase::List);
+                m.step.wait_until = now + wait;
+            }
+            return;
+        }
         if allowed {
             let wait = self.delay(tries - 1, failure.retry_after_ms);
             let now = self.now;
@@ -163,6 +183,7 @@ impl Engine {
                     etag: None,
                     resumed: m.resumed,
                     confirmed: true,
+                    checksum: None,
                 };
                 self.finish(f, Ok(outcome));
             }

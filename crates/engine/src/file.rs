@@ -138,6 +138,8 @@ pub(crate) struct Multi {
     pub resumed: bool,
     /// A complete whose answer never came may have succeeded.
     pub complete_maybe_done: bool,
+    /// Completes of a resumed upload refused for stray parts, re-listed.
+    pub stray_retries: u32,
     /// A pause stopped parts mid-way: ask the store what it has on resume.
     pub sync_on_resume: bool,
     /// Cancel came while complete was in flight: its answer decides.
@@ -163,6 +165,7 @@ impl Multi {
             from_record: false,
             resumed: false,
             complete_maybe_done: false,
+            stray_retries: 0,
             sync_on_resume: false,
             cancel_after_complete: false,
         }

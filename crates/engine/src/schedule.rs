@@ -21,10 +21,12 @@ impl Engine {
         }
         let order = self.order.clone();
         let mut need_params = Vec::new();
+        let mut need_confirm = Vec::new();
         for id in &order {
-            self.schedule_signer(*id, &mut need_params);
+            self.schedule_signer(*id, &mut need_params, &mut need_confirm);
         }
         self.sign_params(need_params);
+        self.issue_confirm(need_confirm);
         // Store slots go round the files one at a time (as the browser's
         // first-come-first-served pool did), so a huge file does not hold
         // back the small files added after it.
@@ -51,7 +53,12 @@ impl Engine {
         self.signer_in_flight < self.cfg.concurrency.max(1)
     }
 
-    fn schedule_signer(&mut self, id: FileId, need_params: &mut Vec<FileId>) {
+    fn schedule_signer(
+        &mut self,
+        id: FileId,
+        need_params: &mut Vec<FileId>,
+        need_confirm: &mut Vec<FileId>,
+    ) {
         let now = self.now;
         let Some(file) = self.files.get_mut(&id) else {
             return;
@@ -63,7 +70,7 @@ impl Engine {
             Body::Single(s) => {
                 if s.stored.is_some() {
                     if s.confirm.ready(now) {
-                        self.issue_confirm(id);
+                        need_confirm.push(id);
                     }
                     return;
                 }
@@ -94,6 +101,7 @@ impl Engine {
                     Phase::Create => self.issue_create(id),
                     Phase::List | Phase::Abort => self.issue_upload_call(id),
                     Phase::Complete => match m.collector.completed() {
+                        Ok(_) if self.whole_checksum_pending(id) => {}
                         Ok(_) => self.issue_upload_call(id),
                         Err(e) => {
                             self.fatal(id, UploadError::new(codes::MISSING_PARTS, missing(&e)))
@@ -129,6 +137,10 @@ impl Engine {
         }
         let rid = self.issue(Req::Create(id));
         let part_size = self.cfg.part_size;
+        // The first window of part URLs rides on the create's answer,
+        // unless parts are bound to digests the engine does not have yet.
+        let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
+            .then(|| self.cfg.sign_window().min(u32::MAX as usize) as u32);
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
@@ -151,6 +163,7 @@ impl Engine {
             file: id,
             request,
             part_size,
+            sign_parts,
         });
     }
 
@@ -165,6 +178,10 @@ impl Engine {
         let parts = match phase {
             Phase::Complete => m.collector.completed().unwrap_or_default(),
             _ => Vec::new(),
+        };
+        let checksum = match phase {
+            Phase::Complete => self.whole_checksum(id),
+            _ => None,
         };
         let req = match phase {
             Phase::List => Req::List(id),
@@ -189,6 +206,7 @@ impl Engine {
                 upload_id,
                 key,
                 parts,
+                checksum,
             },
             _ => Action::Abort {
                 id: rid,

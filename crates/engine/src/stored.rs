@@ -30,6 +30,7 @@ impl Engine {
                     etag,
                     resumed: false,
                     confirmed: false,
+                    checksum: None,
                 };
                 if self.confirm_route {
                     // Reported to the signer first (its webhook), see `confirm`.

@@ -40,6 +40,9 @@ pub enum ErrorCode {
     RateLimited,
     /// 400: the parts given at complete do not match what was uploaded.
     InvalidParts,
+    /// 400: the whole object's checksum is not the one the client computed;
+    /// nothing is stored (the upload is aborted, or the object deleted).
+    ChecksumMismatch,
     /// 502: the store answered with an error.
     StorageError,
     /// 503: the store could not be reached in time.
@@ -80,7 +83,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::BadRequest,
         ErrorCode::SizeRequired,
         ErrorCode::MissingToken,
@@ -95,6 +98,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedType,
         ErrorCode::RateLimited,
         ErrorCode::InvalidParts,
+        ErrorCode::ChecksumMismatch,
         ErrorCode::StorageError,
         ErrorCode::StorageUnavailable,
         ErrorCode::Internal,
@@ -131,6 +135,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedType => "unsupported_type",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::InvalidParts => "invalid_parts",
+            ErrorCode::ChecksumMismatch => "checksum_mismatch",
             ErrorCode::StorageError => "storage_error",
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::Internal => "internal",
@@ -160,7 +165,10 @@ impl ErrorCode {
     /// only the client raises.
     pub const fn http_status(self) -> Option<u16> {
         Some(match self {
-            ErrorCode::BadRequest | ErrorCode::SizeRequired | ErrorCode::InvalidParts => 400,
+            ErrorCode::BadRequest
+            | ErrorCode::SizeRequired
+            | ErrorCode::InvalidParts
+            | ErrorCode::ChecksumMismatch => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,
             ErrorCode::ForbiddenKey | ErrorCode::ForbiddenOrigin | ErrorCode::ForbiddenHost => 403,
             ErrorCode::NoSuchUpload | ErrorCode::NoSuchKey | ErrorCode::NotFound => 404,

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod collector;
+pub mod crc64;
 pub mod error_code;
 pub mod map;
 pub mod plan;

@@ -143,6 +143,11 @@ pub struct CreateMultipartBody {
         skip_serializing_if = "Option::is_none"
     )]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Extension: sign the first `signParts` parts now and answer their URLs
+    /// in `parts`, which saves the client one round trip before its first
+    /// byte. Ignored when parts carry checksums (their URLs need the digests).
+    #[serde(default, rename = "signParts", skip_serializing_if = "Option::is_none")]
+    pub sign_parts: Option<u32>,
 }
 
 /// Answer of `POST /s3/multipart`.
@@ -166,6 +171,9 @@ pub struct CreateMultipartResponse {
     /// Extension: seconds a part URL stays valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
+    /// Extension: the URLs of the first parts, when `signParts` asked for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<BatchSignResponse>,
 }
 
 /// Answer of `GET /s3/multipart/{uploadId}/batch`.
@@ -233,6 +241,22 @@ pub struct CompletedPart {
 pub struct CompleteRequest {
     /// The uploaded parts; the signer sorts them.
     pub parts: Vec<CompletedPart>,
+    /// Extension: the whole file's CRC64NVME (base64 of 8 big-endian bytes),
+    /// for an upload created with `checksumAlgorithm: "crc64nvme"`.
+    #[serde(
+        default,
+        rename = "checksumCrc64nvme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
+}
+
+/// A stored object's checksum, as the store reports it after the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ObjectChecksum {
+    /// The whole object's CRC64NVME, base64.
+    pub crc64nvme: String,
 }
 
 /// Answer of `POST /s3/multipart/{uploadId}/complete`.
@@ -250,6 +274,10 @@ pub struct CompleteResponse {
     /// Extension: the object's ETag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// Extension: the whole object's checksum, read back from the store,
+    /// when the client sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Answer of `GET /s3/download?key=` (extension).
@@ -302,6 +330,10 @@ pub struct UploadCompleted {
     pub caller: String,
     /// When the signer saw the upload complete, RFC 3339 UTC (`2026-12-02T10:00:00Z`).
     pub completed_at: String,
+    /// The whole object's checksum as the store holds it, when the upload
+    /// carried one (`checksumCrc64nvme`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Answer of `POST /s3/params/complete?key=` (extension): the object a
@@ -321,96 +353,40 @@ pub struct SingleCompleteResponse {
     pub size: u64,
 }
 
+/// Body of `POST /s3/params/complete` (extension): many single-request
+/// uploads reported in one call, answered in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmBatchRequest {
+    /// The object keys, 1 to 100 of them.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    pub keys: Vec<String>,
+}
+
+/// Answer of `POST /s3/params/complete` with a body: one entry per key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmBatchResponse {
+    /// Each object as the store holds it, or the key's own error: one
+    /// refused key does not refuse the others.
+    pub objects: Vec<ConfirmBatchEntry>,
+}
+
+/// One entry of [`ConfirmBatchResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ConfirmBatchEntry {
+    /// The object is stored and within its approved size.
+    Confirmed(SingleCompleteResponse),
+    /// The key was refused, with the body its own request would have had.
+    Refused(ErrorBody),
+}
+
 /// Metadata values without `serde_json` in the wasm client: a client may send
 /// any JSON value (Uppy sends `relativePath: null`), and S3 stores strings, so
 /// scalars become strings and null or nested values are dropped.
-pub mod serde_json_value {
-    use std::fmt;
-
-    use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    /// A metadata value as sent by a client.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub enum Value {
-        /// A scalar, kept as its string form.
-        Scalar(String),
-        /// `null`, an object or an array: not stored.
-        Dropped,
-    }
-
-    impl Value {
-        /// The value as S3 metadata stores it, or `None` when it is not stored.
-        pub fn to_metadata_string(&self) -> Option<&str> {
-            match self {
-                Value::Scalar(s) => Some(s),
-                Value::Dropped => None,
-            }
-        }
-    }
-
-    impl From<&str> for Value {
-        fn from(s: &str) -> Self {
-            Value::Scalar(s.to_owned())
-        }
-    }
-
-    impl Serialize for Value {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            match self {
-                Value::Scalar(v) => s.serialize_str(v),
-                Value::Dropped => s.serialize_none(),
-            }
-        }
-    }
-
-    struct ValueVisitor;
-
-    impl<'de> Visitor<'de> for ValueVisitor {
-        type Value = Value;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-            Ok(Value::Scalar(v.to_owned()))
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-            Ok(Value::Scalar(v.to_string()))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-            Ok(Value::Scalar(v.to_string()))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-            Ok(Value::Scalar(v.to_string()))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-            Ok(Value::Scalar(v.to_string()))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-            Ok(Value::Dropped)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-            Ok(Value::Dropped)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-            d.deserialize_any(ValueVisitor)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
-            while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(Value::Dropped)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Value, A::Error> {
-            while s.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Value::Dropped)
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Value {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-            d.deserialize_any(ValueVisitor)
-        }
-    }
-}
+pub mod serde_json_value;
 
 /// The `checksums=` query extension of the batch route:
 /// `<algo>:<b64>,<b64>,...`, one value per part number, in the same order.
@@ -433,6 +409,10 @@ pub enum ChecksumAlgorithm {
     Crc32,
     /// `Content-MD5`.
     Md5,
+    /// `x-amz-checksum-crc64nvme`. A multipart upload created with it has a
+    /// `FULL_OBJECT` checksum: the whole file's value, combined from the
+    /// parts' ([`crate::crc64::combine`]), is checked at complete.
+    Crc64nvme,
 }
 
 impl ChecksumAlgorithm {
@@ -442,6 +422,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha256 => "sha256",
             ChecksumAlgorithm::Crc32 => "crc32",
             ChecksumAlgorithm::Md5 => "md5",
+            ChecksumAlgorithm::Crc64nvme => "crc64nvme",
         }
     }
 
@@ -451,6 +432,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
             ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
             ChecksumAlgorithm::Md5 => "content-md5",
+            ChecksumAlgorithm::Crc64nvme => "x-amz-checksum-crc64nvme",
         }
     }
 
@@ -460,6 +442,7 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Sha256 => 32,
             ChecksumAlgorithm::Crc32 => 4,
             ChecksumAlgorithm::Md5 => 16,
+            ChecksumAlgorithm::Crc64nvme => 8,
         }
     }
 }
@@ -471,7 +454,7 @@ pub enum ChecksumListError {
     #[error("checksums must look like `sha256:<base64>,<base64>`")]
     MissingAlgorithm,
     /// An algorithm we do not bind.
-    #[error("unknown checksum algorithm `{0}` (use sha256, crc32 or md5)")]
+    #[error("unknown checksum algorithm `{0}` (use sha256, crc32, crc64nvme or md5)")]
     UnknownAlgorithm(String),
     /// A value that is not base64 of the right length.
     #[error("checksum {index} is not a base64 {algorithm} digest")]
@@ -494,6 +477,7 @@ impl std::str::FromStr for ChecksumList {
             "sha256" => ChecksumAlgorithm::Sha256,
             "crc32" => ChecksumAlgorithm::Crc32,
             "md5" => ChecksumAlgorithm::Md5,
+            "crc64nvme" => ChecksumAlgorithm::Crc64nvme,
             other => {
                 return Err(ChecksumListError::UnknownAlgorithm(
                     other.chars().take(16).collect(),
@@ -541,87 +525,4 @@ fn base64_decoded_len(s: &str) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_a_plain_companion_create_answer() {
-        let r: CreateMultipartResponse =
-            serde_json::from_str(r#"{"key":"a/b.bin","uploadId":"xyz"}"#).unwrap();
-        assert_eq!(r.upload_id, "xyz");
-        assert_eq!(r.part_size, None);
-    }
-
-    #[test]
-    fn list_parts_uses_s3_casing() {
-        let p: Vec<ListedPart> = serde_json::from_str(
-            r#"[{"PartNumber":1,"Size":5,"ETag":"\"e\"","LastModified":"x"}]"#,
-        )
-        .unwrap();
-        assert_eq!(p[0].etag, "\"e\"");
-        let s = serde_json::to_string(&CompletedPart {
-            part_number: 2,
-            etag: "\"x\"".into(),
-        })
-        .unwrap();
-        assert_eq!(s, r#"{"PartNumber":2,"ETag":"\"x\""}"#);
-    }
-
-    #[test]
-    fn checksum_list_round_trips_and_validates() {
-        let sha = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
-        let l: ChecksumList = format!("sha256:{sha},{sha}").parse().unwrap();
-        assert_eq!(l.values.len(), 2);
-        assert_eq!(l.to_string(), format!("sha256:{sha},{sha}"));
-        assert!("crc32:AAAAAA==".parse::<ChecksumList>().is_ok());
-        assert!(matches!(
-            "sha256:AAAA".parse::<ChecksumList>(),
-            Err(ChecksumListError::BadValue { index: 0, .. })
-        ));
-        assert!(matches!(
-            "blake3:AAAA".parse::<ChecksumList>(),
-            Err(ChecksumListError::UnknownAlgorithm(_))
-        ));
-        assert!(matches!(
-            "AAAA".parse::<ChecksumList>(),
-            Err(ChecksumListError::MissingAlgorithm)
-        ));
-    }
-
-    #[test]
-    fn batch_and_create_bodies_keep_their_wire_shape() {
-        let b: ParamsBatchRequest = serde_json::from_str(
-            r#"{"files":[{"filename":"a.txt","type":"text/plain","size":3,"method":"post"}]}"#,
-        )
-        .unwrap();
-        assert_eq!(b.files[0].method, Some(UploadMethod::Post));
-        let answer = ParamsBatchResponse {
-            params: vec![ParamsBatchEntry::Refused(ErrorBody {
-                error: "no".into(),
-                code: crate::error_code::ErrorCode::TooLarge.as_str().into(),
-            })],
-        };
-        assert_eq!(
-            serde_json::to_string(&answer).unwrap(),
-            r#"{"params":[{"error":"no","code":"too_large"}]}"#
-        );
-        let c: CreateMultipartBody = serde_json::from_str(
-            r#"{"filename":"a","size":9,"partSize":5242880,"checksumAlgorithm":"sha256"}"#,
-        )
-        .unwrap();
-        assert_eq!(c.base.size, Some(9));
-        assert_eq!(c.part_size, Some(5_242_880));
-        assert_eq!(c.checksum_algorithm, Some(ChecksumAlgorithm::Sha256));
-    }
-
-    #[test]
-    fn metadata_values_accept_scalars() {
-        let r: CreateMultipartRequest =
-            serde_json::from_str(r#"{"filename":"a","metadata":{"n":3,"b":true,"s":"x","relativePath":null,"o":{"a":[1]}}}"#)
-                .unwrap();
-        assert_eq!(r.metadata["n"].to_metadata_string(), Some("3"));
-        assert_eq!(r.metadata["b"].to_metadata_string(), Some("true"));
-        assert_eq!(r.metadata["relativePath"].to_metadata_string(), None);
-        assert_eq!(r.metadata["o"].to_metadata_string(), None);
-    }
-}
+mod tests;

@@ -109,6 +109,19 @@ pub async fn dev(config: Option<&Path>, options: DevOptions) -> anyhow::Result<(
     Ok(())
 }
 
+/// `s3lift-signer doctor`: prints the findings (text or `--json`) and
+/// answers the exit code.
+pub async fn doctor(config: Option<&Path>, json: bool) -> anyhow::Result<i32> {
+    let settings = Settings::load(config, &ProcessEnv)?;
+    let findings = crate::doctor::run(&settings, None).await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&findings)?);
+    } else {
+        print!("{}", crate::doctor::render(&findings));
+    }
+    Ok(crate::doctor::exit_code(&findings))
+}
+
 /// What `s3lift-signer bucket setup` applies.
 pub struct BucketSetup {
     /// Days after which incomplete multipart uploads are aborted.

@@ -40,6 +40,9 @@ pub enum ApiError {
     /// 400: the parts given at complete do not match.
     #[error("{0}")]
     InvalidParts(String),
+    /// 400: the whole object's checksum is not the client's; nothing is kept.
+    #[error("{0}")]
+    ChecksumMismatch(String),
     /// A store failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -59,9 +62,11 @@ impl ApiError {
             ApiError::UnsupportedType(_) => ErrorCode::UnsupportedType,
             ApiError::RateLimited(_) => ErrorCode::RateLimited,
             ApiError::InvalidParts(_) => ErrorCode::InvalidParts,
+            ApiError::ChecksumMismatch(_) => ErrorCode::ChecksumMismatch,
             ApiError::Store(StoreError::NoSuchUpload) => ErrorCode::NoSuchUpload,
             ApiError::Store(StoreError::NoSuchKey) => ErrorCode::NoSuchKey,
             ApiError::Store(StoreError::InvalidPart(_)) => ErrorCode::InvalidParts,
+            ApiError::Store(StoreError::ChecksumMismatch(_)) => ErrorCode::ChecksumMismatch,
             ApiError::Store(StoreError::Unavailable(_)) => ErrorCode::StorageUnavailable,
             ApiError::Store(StoreError::Refused { .. }) => ErrorCode::StorageError,
         }
@@ -86,6 +91,9 @@ impl ApiError {
             }
             ApiError::Store(StoreError::InvalidPart(m)) => {
                 format!("the store refused the parts: {m}")
+            }
+            ApiError::Store(StoreError::ChecksumMismatch(_)) => {
+                "the data does not match its checksum".into()
             }
             other => other.to_string(),
         }

@@ -35,6 +35,7 @@ pub mod config;
 pub mod content_type;
 pub mod cookie;
 pub mod dev;
+pub mod doctor;
 pub mod domain;
 pub mod error;
 pub mod jwks;

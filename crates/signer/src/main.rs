@@ -39,6 +39,14 @@ enum Command {
         #[arg(long, default_value = "dist/pkg")]
         pkg: PathBuf,
     },
+    /// Probe the configured store and bucket with the signer's credentials:
+    /// one line per check with its fix. Exit code 1 when a required check
+    /// fails, 2 when the settings do not load.
+    Doctor {
+        /// Print the results as JSON, for machines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Bucket administration.
     Bucket {
         #[command(subcommand)]
@@ -89,6 +97,10 @@ async fn run() -> anyhow::Result<()> {
                 pkg,
             };
             commands::dev(config, options).await
+        }
+        Command::Doctor { json } => {
+            let code = commands::doctor(config, json).await?;
+            std::process::exit(code);
         }
         Command::Bucket {
             action:

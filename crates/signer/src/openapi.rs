@@ -23,8 +23,9 @@ use bytes::Bytes;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumAlgorithm, CompleteRequest, CompleteResponse, CompletedPart,
-    CreateMultipartBody, CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody,
-    ListedPart, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse,
+    ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, CreateMultipartBody,
+    CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody, ListedPart,
+    ObjectChecksum, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse,
     SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -40,6 +41,18 @@ pub struct Error(ErrorBody);
 /// An empty JSON object (`{}`).
 #[derive(utoipa::ToSchema)]
 pub struct Empty {}
+
+/// The answer of `POST /params/complete`: one object with `?key=`, one
+/// entry per key with a body.
+#[derive(utoipa::ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)] // only its schema is used
+pub enum ConfirmAnswer {
+    /// `?key=`: the object.
+    One(SingleCompleteResponse),
+    /// A [`ConfirmBatchRequest`] body: one entry per key, in order.
+    Batch(ConfirmBatchResponse),
+}
 
 /// `{"status": ...}` of the health routes.
 #[derive(utoipa::ToSchema)]
@@ -84,6 +97,11 @@ pub struct Status {
             CompleteResponse,
             DownloadLink,
             SingleCompleteResponse,
+            ConfirmBatchRequest,
+            ConfirmBatchResponse,
+            ConfirmBatchEntry,
+            ConfirmAnswer,
+            ObjectChecksum,
             Empty
         ),
         responses(Error)
@@ -382,9 +400,10 @@ fn download() {}
     post,
     path = "/params/complete",
     operation_id = "paramsComplete",
-    params(("key" = String, Query, description = "The object key the signer made")),
+    params(("key" = Option<String>, Query, description = "The object key the signer made; without it, the body lists the keys")),
+    request_body(content = Option<ConfirmBatchRequest>, description = "Many keys at once, when there is no `?key=`"),
     responses(
-        (status = 200, description = "The object as the store holds it", body = SingleCompleteResponse),
+        (status = 200, description = "The object as the store holds it, or one entry per key of the body", body = ConfirmAnswer),
         (status = 400, response = Error),
         (status = 401, response = Error),
         (status = 403, response = Error),

@@ -38,6 +38,9 @@ pub enum StoreError {
     /// Connection refused, timed out, or a 5xx: try again later.
     #[error("storage unreachable: {0}")]
     Unavailable(String),
+    /// The data does not match its checksum (`BadDigest`).
+    #[error("checksum mismatch: {0}")]
+    ChecksumMismatch(String),
     /// Any other refusal (bad credentials, missing bucket…).
     #[error("storage refused the request: {code}: {message}")]
     Refused {
@@ -68,6 +71,9 @@ where
                 "NoSuchKey" | "NotFound" => StoreError::NoSuchKey,
                 "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML" => {
                     StoreError::InvalidPart(format!("{code}: {message}"))
+                }
+                "BadDigest" | "InvalidDigest" | "XAmzContentChecksumMismatch" => {
+                    StoreError::ChecksumMismatch(format!("{code}: {message}"))
                 }
                 "ServiceUnavailable" | "SlowDown" | "InternalError" => {
                     StoreError::Unavailable(code)
@@ -109,6 +115,7 @@ fn sdk_algorithm(a: ChecksumAlgorithm) -> Option<aws_sdk_s3::types::ChecksumAlgo
     match a {
         ChecksumAlgorithm::Sha256 => Some(aws_sdk_s3::types::ChecksumAlgorithm::Sha256),
         ChecksumAlgorithm::Crc32 => Some(aws_sdk_s3::types::ChecksumAlgorithm::Crc32),
+        ChecksumAlgorithm::Crc64nvme => Some(aws_sdk_s3::types::ChecksumAlgorithm::Crc64Nvme),
         // Content-MD5 needs no algorithm declared at create.
         ChecksumAlgorithm::Md5 => None,
     }
@@ -233,6 +240,10 @@ impl Store {
             .set_content_disposition(content_disposition.map(str::to_owned))
             .set_metadata((!metadata.is_empty()).then_some(metadata))
             .set_checksum_algorithm(checksum.and_then(sdk_algorithm));
+        if checksum == Some(ChecksumAlgorithm::Crc64nvme) {
+            // CRC64NVME combines across parts: S3 checks the whole object.
+            req = req.checksum_type(aws_sdk_s3::types::ChecksumType::FullObject);
+        }
         match &self.sse {
             Some(Sse::Aes256) => req = req.server_side_encryption(ServerSideEncryption::Aes256),
             Some(Sse::Kms { key_id }) => {
@@ -275,6 +286,10 @@ impl Store {
                     .or_else(|| {
                         p.checksum_crc32()
                             .map(|v| (ChecksumAlgorithm::Crc32, v.to_owned()))
+                    })
+                    .or_else(|| {
+                        p.checksum_crc64_nvme()
+                            .map(|v| (ChecksumAlgorithm::Crc64nvme, v.to_owned()))
                     });
                 parts.push(StoredPart {
                     part: ListedPart {
@@ -314,13 +329,15 @@ impl Store {
 
     /// `CompleteMultipartUpload`; returns the object's ETag. Part checksums
     /// found by `ListParts` are passed on, as S3 requires for uploads created
-    /// with a checksum algorithm.
+    /// with a checksum algorithm. `full_crc64` is the whole object's
+    /// CRC64NVME of a `FULL_OBJECT` upload, which the store checks.
     pub async fn complete(
         &self,
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
         stored: &[StoredPart],
+        full_crc64: Option<&str>,
     ) -> Result<String, StoreError> {
         let checksums: HashMap<u32, &(ChecksumAlgorithm, String)> = stored
             .iter()
@@ -335,6 +352,7 @@ impl Store {
                 match checksums.get(&p.part_number) {
                     Some((ChecksumAlgorithm::Sha256, v)) => b.checksum_sha256(v),
                     Some((ChecksumAlgorithm::Crc32, v)) => b.checksum_crc32(v),
+                    Some((ChecksumAlgorithm::Crc64nvme, v)) => b.checksum_crc64_nvme(v),
                     _ => b,
                 }
                 .build()
@@ -346,6 +364,8 @@ impl Store {
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
+            .set_checksum_type(full_crc64.map(|_| aws_sdk_s3::types::ChecksumType::FullObject))
+            .set_checksum_crc64_nvme(full_crc64.map(str::to_owned))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))
@@ -526,6 +546,21 @@ impl Store {
             etag: out.e_tag().unwrap_or("").to_owned(),
             content_type: out.content_type().map(str::to_owned),
         })
+    }
+
+    /// The whole object's CRC64NVME as the store holds it (`HeadObject`
+    /// with checksum mode); `None` when it keeps none.
+    pub async fn head_crc64(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .map_err(map_err)?;
+        Ok(out.checksum_crc64_nvme().map(str::to_owned))
     }
 
     /// `DeleteObject` (S3 answers 204 for a key already gone: idempotent).

@@ -140,6 +140,7 @@ pub fn event(
         content_type,
         caller: caller.as_str().to_owned(),
         completed_at: rfc3339(SystemTime::now()),
+        checksum: None,
     }
 }
 

@@ -4,7 +4,11 @@
 //! seeded randomness, answers some requests itself: 500, 503, 429 with
 //! `Retry-After`, a connection reset in the middle of the body, a stall
 //! (bytes accepted, then nothing), or an expired-URL answer (Garage's 400
-//! "Date is too old"). It can also add latency and cap bandwidth. Preflight
+//! "Date is too old"), or a lost answer (the request reaches the store,
+//! its answer does not reach the client). A burst (`first=N,kind=503`, or
+//! [`FaultProxy::burst`] at run time) gives the next N requests one fault
+//! kind before the random ones resume. It counts store requests in flight
+//! and their peak. It can also add latency and cap bandwidth. Preflight
 //! `OPTIONS` requests always pass, so CORS keeps working, and injected
 //! answers carry CORS headers, so the browser can read them.
 
@@ -27,10 +31,18 @@ pub struct FaultSpec {
     pub latency_ms: u64,
     /// Bandwidth cap for request bodies, bytes per second (0: none).
     pub bytes_per_second: u64,
+    /// The first this many eligible requests all get `kind`.
+    pub first: u64,
+    /// The fault of the `first` requests.
+    pub kind: Option<Fault>,
+    /// `Retry-After` seconds on injected 503 and 429 answers (default:
+    /// none on a 503, 1 on a 429).
+    pub retry_after: Option<u32>,
 }
 
 impl FaultSpec {
-    /// Parses `seed=7,rate=0.1,methods=PUT+POST,latency=40,bandwidth=10485760`.
+    /// Parses `seed=7,rate=0.1,methods=PUT+POST,latency=40,bandwidth=10485760`,
+    /// plus `first=12,kind=503,retry-after=1` for a burst.
     pub fn parse(s: &str) -> Result<FaultSpec, String> {
         let mut f = FaultSpec::default();
         for kv in s.split(',').filter(|p| !p.is_empty()) {
@@ -47,8 +59,14 @@ impl FaultSpec {
                 "methods" => f.methods = v.split('+').map(str::to_ascii_uppercase).collect(),
                 "latency" => f.latency_ms = num(v)? as u64,
                 "bandwidth" => f.bytes_per_second = num(v)? as u64,
+                "first" => f.first = num(v)? as u64,
+                "kind" => f.kind = Some(Fault::parse(v)?),
+                "retry-after" => f.retry_after = Some(num(v)? as u32),
                 other => return Err(format!("unknown fault setting `{other}`")),
             }
+        }
+        if f.first > 0 && f.kind.is_none() {
+            return Err("`first` needs a `kind`".into());
         }
         Ok(f)
     }
@@ -63,17 +81,74 @@ pub struct FaultStats {
     pub faults: AtomicU64,
     /// Request body bytes forwarded upstream.
     pub forwarded_bytes: AtomicU64,
+    /// Requests forwarded upstream (preflights too) whose answer is not
+    /// yet written back: with one request per connection, a lower bound
+    /// of what the client has in flight.
+    pub in_flight: AtomicU64,
+    /// The most `in_flight` reached since the last burst ended (or since
+    /// start, or since [`FaultProxy::burst`] armed one).
+    pub peak_in_flight: AtomicU64,
 }
 
-/// The kinds of fault, picked uniformly.
-#[derive(Debug, Clone, Copy)]
-enum Fault {
+impl FaultStats {
+    fn restart_peak(&self) {
+        let now = self.in_flight.load(Ordering::SeqCst);
+        self.peak_in_flight.store(now, Ordering::SeqCst);
+    }
+}
+
+/// Counts one forwarded request in flight while it lives.
+struct InFlight<'a>(&'a FaultStats);
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a FaultStats) -> Self {
+        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The kinds of fault. Random faults are picked uniformly among all but
+/// [`Fault::Lost`]; a burst names its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `500 InternalError` (`500`).
     Status500,
+    /// `503 SlowDown` (`503`).
     Status503,
+    /// `429 SlowDown` with `Retry-After` (`429`).
     TooMany,
+    /// The connection is closed halfway through the body (`reset`).
     Reset,
+    /// The body is taken, then nothing is answered (`stall`).
     Stall,
+    /// Garage's `400 ... Date is too old` (`expired`).
     Expired,
+    /// The store gets the whole request and answers; the client gets no
+    /// answer and a closed connection (`lost`).
+    Lost,
+}
+
+impl Fault {
+    /// Parses `500`, `503`, `429`, `reset`, `stall`, `expired` or `lost`.
+    pub fn parse(s: &str) -> Result<Fault, String> {
+        Ok(match s {
+            "500" => Fault::Status500,
+            "503" => Fault::Status503,
+            "429" => Fault::TooMany,
+            "reset" => Fault::Reset,
+            "stall" => Fault::Stall,
+            "expired" => Fault::Expired,
+            "lost" => Fault::Lost,
+            other => return Err(format!("unknown fault kind `{other}`")),
+        })
+    }
 }
 
 const FAULTS: [Fault; 6] = [
@@ -90,6 +165,7 @@ pub struct FaultProxy {
     port: u16,
     /// What it did so far.
     pub stats: Arc<FaultStats>,
+    burst: Arc<Mutex<(u64, Fault)>>,
 }
 
 impl FaultProxy {
@@ -105,24 +181,44 @@ impl FaultProxy {
         let port = listener.local_addr().unwrap().port();
         let stats = Arc::new(FaultStats::default());
         let rng = Arc::new(Mutex::new(spec.seed ^ 0x9E37_79B9_7F4A_7C15));
+        let burst = Arc::new(Mutex::new((
+            spec.first,
+            spec.kind.unwrap_or(Fault::Status503),
+        )));
         let upstreams: Arc<Vec<String>> = Arc::new(upstreams.to_vec());
         let spec = Arc::new(spec);
         let st = stats.clone();
         let turn = Arc::new(AtomicU64::new(0));
+        let b = burst.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
                 let (spec, stats, rng) = (spec.clone(), st.clone(), rng.clone());
+                let burst = b.clone();
                 let (upstreams, turn) = (upstreams.clone(), turn.clone());
                 std::thread::spawn(move || {
                     let pick = move || {
                         upstreams[(turn.fetch_add(1, Ordering::Relaxed) as usize) % upstreams.len()]
                             .clone()
                     };
-                    let _ = serve(conn, &pick, &spec, &stats, &rng);
+                    let faults = Faults {
+                        spec: &spec,
+                        stats: &stats,
+                        rng: &rng,
+                        burst: &burst,
+                    };
+                    let _ = serve(conn, &pick, &faults);
                 });
             }
         });
-        FaultProxy { port, stats }
+        FaultProxy { port, stats, burst }
+    }
+
+    /// From now on, the next `n` eligible requests get `kind`. The peak of
+    /// requests in flight starts again from the current count, now and
+    /// when the burst ends.
+    pub fn burst(&self, n: u64, kind: Fault) {
+        *self.burst.lock().unwrap() = (n, kind);
+        self.stats.restart_peak();
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -143,13 +239,8 @@ fn next_random(rng: &Mutex<u64>) -> f64 {
 
 /// One client connection: requests are served one at a time, each on a
 /// fresh upstream connection.
-fn serve(
-    client: TcpStream,
-    upstream: &dyn Fn() -> String,
-    spec: &FaultSpec,
-    stats: &FaultStats,
-    rng: &Mutex<u64>,
-) -> std::io::Result<()> {
+fn serve(client: TcpStream, upstream: &dyn Fn() -> String, faults: &Faults) -> std::io::Result<()> {
+    let stats = faults.stats;
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client = client;
     // One request per client connection: the answer ends at EOF.
@@ -183,44 +274,55 @@ fn serve(
     }
     head.extend_from_slice(b"Connection: close\r\n\r\n");
     stats.requests.fetch_add(1, Ordering::Relaxed);
+    let spec = faults.spec;
+    let eligible =
+        method != "OPTIONS" && (spec.methods.is_empty() || spec.methods.contains(&method));
+    let fault = if eligible { faults.pick() } else { None };
+    // Requests that reach the store (preflights too) count as in flight.
+    let _in_flight = matches!(fault, None | Some(Fault::Lost)).then(|| InFlight::enter(stats));
     if spec.latency_ms > 0 {
         std::thread::sleep(Duration::from_millis(spec.latency_ms));
     }
-    let eligible =
-        method != "OPTIONS" && (spec.methods.is_empty() || spec.methods.contains(&method));
-    let fault = (eligible && next_random(rng) < spec.rate)
-        .then(|| FAULTS[(next_random(rng) * FAULTS.len() as f64) as usize % FAULTS.len()]);
-    if let Some(f) = fault {
+    // A lost answer counts once the store has answered.
+    if fault.is_some_and(|f| f != Fault::Lost) {
         stats.faults.fetch_add(1, Ordering::Relaxed);
-        let cors = format!(
-            "Access-Control-Allow-Origin: {}\r\nAccess-Control-Expose-Headers: ETag, Retry-After\r\n",
-            origin.as_deref().unwrap_or("*")
-        );
-        match f {
-            Fault::Reset => {
-                drain(&mut reader, content_length / 2)?;
-                let _ = client.shutdown(Shutdown::Both);
-                return Ok(());
-            }
-            Fault::Stall => {
-                drain(&mut reader, content_length)?;
-                // Hold the connection without answering until the client gives up.
-                let mut buf = [0u8; 1];
-                let _ = reader.read(&mut buf);
-                return Ok(());
-            }
-            other => {
-                drain(&mut reader, content_length)?;
-                let (status, extra, body) = match other {
-                    Fault::Status500 => ("500 Internal Server Error", "", "<Error><Code>InternalError</Code><Message>injected</Message></Error>"),
-                    Fault::Status503 => ("503 Service Unavailable", "", "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"),
-                    Fault::TooMany => ("429 Too Many Requests", "Retry-After: 1\r\n", "<Error><Code>SlowDown</Code><Message>injected</Message></Error>"),
-                    _ => ("400 Bad Request", "", "<Error><Code>InvalidRequest</Code><Message>Bad request: Date is too old</Message></Error>"),
-                };
-                write!(client, "HTTP/1.1 {status}\r\n{cors}{extra}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-                let _ = client.shutdown(Shutdown::Write);
-                return Ok(());
-            }
+    }
+    let cors = format!(
+        "Access-Control-Allow-Origin: {}\r\nAccess-Control-Expose-Headers: ETag, Retry-After\r\n",
+        origin.as_deref().unwrap_or("*")
+    );
+    match fault {
+        None | Some(Fault::Lost) => {}
+        Some(Fault::Reset) => {
+            drain(&mut reader, content_length / 2)?;
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        Some(Fault::Stall) => {
+            drain(&mut reader, content_length)?;
+            // Hold the connection without answering until the client gives up.
+            let mut buf = [0u8; 1];
+            let _ = reader.read(&mut buf);
+            return Ok(());
+        }
+        Some(other) => {
+            drain(&mut reader, content_length)?;
+            let retry_after = |default: Option<u32>| {
+                spec.retry_after
+                    .or(default)
+                    .map(|s| format!("Retry-After: {s}\r\n"))
+                    .unwrap_or_default()
+            };
+            let slow_down = "<Error><Code>SlowDown</Code><Message>injected</Message></Error>";
+            let (status, extra, body) = match other {
+                Fault::Status500 => ("500 Internal Server Error", String::new(), "<Error><Code>InternalError</Code><Message>injected</Message></Error>"),
+                Fault::Status503 => ("503 Service Unavailable", retry_after(None), slow_down),
+                Fault::TooMany => ("429 Too Many Requests", retry_after(Some(1)), slow_down),
+                _ => ("400 Bad Request", String::new(), "<Error><Code>InvalidRequest</Code><Message>Bad request: Date is too old</Message></Error>"),
+            };
+            write!(client, "HTTP/1.1 {status}\r\n{cors}{extra}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+            let _ = client.shutdown(Shutdown::Write);
+            return Ok(());
         }
     }
     let mut up = TcpStream::connect(upstream())?;
@@ -232,9 +334,44 @@ fn serve(
         spec.bytes_per_second,
         stats,
     )?;
+    if fault == Some(Fault::Lost) {
+        // The store has the request and answers; the client never hears it.
+        std::io::copy(&mut up, &mut std::io::sink())?;
+        stats.faults.fetch_add(1, Ordering::Relaxed);
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     std::io::copy(&mut up, &mut client)?;
     let _ = client.shutdown(Shutdown::Write);
     Ok(())
+}
+
+/// How a proxy picks faults: its spec, random stream and pending burst.
+struct Faults<'a> {
+    spec: &'a FaultSpec,
+    stats: &'a FaultStats,
+    rng: &'a Mutex<u64>,
+    burst: &'a Mutex<(u64, Fault)>,
+}
+
+impl Faults<'_> {
+    /// The fault for the next eligible request: the burst's while it
+    /// lasts, then a random one at the spec's rate.
+    fn pick(&self) -> Option<Fault> {
+        {
+            let mut b = self.burst.lock().unwrap();
+            if b.0 > 0 {
+                b.0 -= 1;
+                if b.0 == 0 {
+                    // The peak counts what follows the burst.
+                    self.stats.restart_peak();
+                }
+                return Some(b.1);
+            }
+        }
+        (next_random(self.rng) < self.spec.rate)
+            .then(|| FAULTS[(next_random(self.rng) * FAULTS.len() as f64) as usize % FAULTS.len()])
+    }
 }
 
 fn drain(r: &mut impl Read, n: u64) -> std::io::Result<()> {

@@ -26,7 +26,7 @@ fn a_stored_single_upload_is_confirmed_before_it_finishes() {
     let out = stored(&mut t, 1);
     assert!(finished(&out).is_none(), "not before the signer confirmed");
     let key = out.iter().find_map(|a| match a {
-        Action::ConfirmSingle { key, .. } => Some(key.clone()),
+        Action::Confirm { keys, .. } => Some(keys.join(",")),
         _ => None,
     });
     assert_eq!(key.as_deref(), Some("a/1.txt"));
@@ -37,7 +37,7 @@ fn a_stored_single_upload_is_confirmed_before_it_finishes() {
         etag: "\"head\"".into(),
         size: 100,
     };
-    let out = t.signer(confirm_id(&out), SignerAnswer::Confirmed(answer));
+    let out = t.signer(confirm_id(&out), SignerAnswer::Confirmed(vec![Ok(answer)]));
     let ok = finished(&out).unwrap().as_ref().unwrap();
     assert!(ok.confirmed);
     assert_eq!(ok.etag.as_deref(), Some("\"head\""));
@@ -68,9 +68,7 @@ fn a_peer_without_the_route_is_asked_once_and_uploads_succeed_unconfirmed() {
     assert!(!finished(&out).unwrap().as_ref().unwrap().confirmed);
     // The next file finishes at its store answer: no second confirmation.
     let out = stored(&mut t, 2);
-    assert!(!out
-        .iter()
-        .any(|a| matches!(a, Action::ConfirmSingle { .. })));
+    assert!(!out.iter().any(|a| matches!(a, Action::Confirm { .. })));
     assert!(!finished(&out).unwrap().as_ref().unwrap().confirmed);
 }
 
@@ -105,6 +103,6 @@ fn cancel_while_confirming_leaves_the_outcome_to_the_confirmation() {
         etag: "e".into(),
         size: 100,
     };
-    let out = t.signer(confirm, SignerAnswer::Confirmed(answer));
+    let out = t.signer(confirm, SignerAnswer::Confirmed(vec![Ok(answer)]));
     assert!(finished(&out).unwrap().as_ref().unwrap().confirmed);
 }

@@ -13,7 +13,10 @@ use crate::{Config, Engine};
 mod checksum;
 mod confirm;
 mod multipart;
+mod round_trips;
 mod single;
+mod stray_parts;
+mod whole_checksum;
 
 struct T {
     e: Engine,
@@ -102,6 +105,7 @@ fn created(parts: u32, part_size: u64) -> SignerAnswer {
         part_size: Some(part_size),
         part_count: Some(parts),
         expires: Some(3600),
+        parts: None,
     })
 }
 
@@ -166,14 +170,14 @@ fn finished(out: &[Action]) -> Option<&Result<crate::Outcome, crate::UploadError
     })
 }
 
-/// The `ConfirmSingle` request in `out`.
+/// The `Confirm` request in `out`.
 fn confirm_id(out: &[Action]) -> RequestId {
     out.iter()
         .find_map(|a| match a {
-            Action::ConfirmSingle { id, .. } => Some(*id),
+            Action::Confirm { id, .. } => Some(*id),
             _ => None,
         })
-        .unwrap_or_else(|| panic!("no ConfirmSingle in {out:#?}"))
+        .unwrap_or_else(|| panic!("no Confirm in {out:#?}"))
 }
 
 /// A signer 404 with `code`.

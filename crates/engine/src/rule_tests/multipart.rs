@@ -286,6 +286,7 @@ fn completion_reports_progress_at_the_total() {
         key: None,
         bucket: None,
         etag: None,
+        checksum: None,
     };
     let out = t.signer(c, SignerAnswer::Completed(done));
     let last = out.iter().rev().find_map(|a| match a {

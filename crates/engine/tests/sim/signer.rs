@@ -88,6 +88,7 @@ impl World {
                 file,
                 request,
                 part_size,
+                sign_parts,
             } => self.signer(id, |w| {
                 let size = w.sizes[&file];
                 let plan =
@@ -103,6 +104,16 @@ impl World {
                     parts: BTreeMap::new(),
                 };
                 w.store.uploads.insert(upload_id.clone(), open);
+                let parts = sign_parts.filter(|_| !w.shape.companion).map(|n| {
+                    let urls = (1..=n.min(plan.part_count()))
+                        .map(|k| (k.to_string(), store::part_url(&upload_id, k, exp)))
+                        .collect();
+                    BatchSignResponse {
+                        presigned_urls: urls,
+                        headers: Default::default(),
+                        expires: Some(ttl),
+                    }
+                });
                 Ok(SignerAnswer::Created(CreateMultipartResponse {
                     key,
                     upload_id,
@@ -110,6 +121,7 @@ impl World {
                     part_size: stated,
                     part_count: stated.map(|_| plan.part_count()),
                     expires: (!w.shape.companion).then_some(ttl),
+                    parts,
                 }))
             }),
             Action::SignParts {
@@ -195,26 +207,33 @@ impl World {
                         key: Some(key),
                         bucket: Some("b".into()),
                         etag: None,
+                        checksum: None,
                     })),
                     Err(e) if e == "no_such_upload" => Err(Self::not_found("no_such_upload")),
                     Err(e) => panic!("invalid complete: {e}"),
                 })
             }
-            Action::ConfirmSingle { id, key, .. } => self.signer(id, |w| {
+            Action::Confirm { id, keys, .. } => self.signer(id, |w| {
                 if w.shape.companion {
                     return Err(Self::not_found("not_found"));
                 }
-                let size = match w.store.objects.get(&key) {
-                    Some(ranges) => ranges.iter().map(|r| r.2 - r.1).sum(),
-                    None => return Err(Self::not_found("no_such_key")),
-                };
-                Ok(SignerAnswer::Confirmed(SingleCompleteResponse {
-                    location: format!("s://b/{key}"),
-                    key,
-                    bucket: "b".into(),
-                    etag: "\"e\"".into(),
-                    size,
-                }))
+                let items = keys
+                    .into_iter()
+                    .map(|key| match w.store.objects.get(&key) {
+                        Some(ranges) => Ok(SingleCompleteResponse {
+                            location: format!("s://b/{key}"),
+                            size: ranges.iter().map(|r| r.2 - r.1).sum(),
+                            key,
+                            bucket: "b".into(),
+                            etag: "\"e\"".into(),
+                        }),
+                        None => Err(ErrorBody {
+                            error: "no such object".into(),
+                            code: "no_such_key".into(),
+                        }),
+                    })
+                    .collect();
+                Ok(SignerAnswer::Confirmed(items))
             }),
             Action::Abort { id, upload_id, .. } => self.signer(id, |w| {
                 w.store.uploads.remove(&upload_id);

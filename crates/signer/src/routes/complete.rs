@@ -1,16 +1,23 @@
 //! `POST /s3/multipart/{uploadId}/complete`: the store's own ListParts is
 //! judged by [`crate::completion::judge`], then the upload is completed, or
 //! aborted when it is over its approved size.
+//!
+//! With `checksumCrc64nvme` (an upload created with `checksumAlgorithm:
+//! "crc64nvme"`), the store checks the whole object's CRC64NVME at complete;
+//! the signer then reads it back (HEAD with checksum mode) and answers it.
+//! A mismatch either way is 400 `checksum_mismatch` and nothing is kept: the
+//! upload is aborted, or the object deleted.
 
 use actix_web::{web, HttpResponse};
 use s3lift_protocol::plan::MAX_PARTS;
-use s3lift_protocol::wire::{CompleteRequest, CompleteResponse, ListedPart};
+use s3lift_protocol::wire::{CompleteRequest, CompleteResponse, ListedPart, ObjectChecksum};
 
 use super::extract::{parse_key, parse_upload_id, Authed, KeyQuery};
 use super::state::AppState;
 use crate::completion::{judge, Refusal, Verdict};
 use crate::domain::Caller;
 use crate::error::ApiError;
+use crate::store::StoreError;
 
 /// `POST /s3/multipart/{uploadId}/complete`.
 pub async fn complete(
@@ -23,7 +30,18 @@ pub async fn complete(
     let upload_id = &parse_upload_id(&path)?;
     let key = parse_key(&state, &caller, &query.key)?;
     let key_string = key.to_string();
-    let parts = body.into_inner().parts;
+    let CompleteRequest {
+        parts,
+        checksum_crc64nvme: full,
+    } = body.into_inner();
+    if full
+        .as_deref()
+        .is_some_and(|v| s3lift_protocol::crc64::from_base64(v).is_none())
+    {
+        return Err(ApiError::BadRequest(
+            "checksumCrc64nvme must be the base64 of 8 bytes".into(),
+        ));
+    }
     if parts.is_empty() || parts.len() > MAX_PARTS as usize {
         return Err(ApiError::BadRequest(Refusal::Count.to_string()));
     }
@@ -51,19 +69,53 @@ pub async fn complete(
             )));
         }
     };
-    let etag = state
+    let etag = match state
         .store
-        .complete(&key_string, upload_id, &parts, &stored)
-        .await?;
+        .complete(&key_string, upload_id, &parts, &stored, full.as_deref())
+        .await
+    {
+        Ok(etag) => etag,
+        Err(StoreError::ChecksumMismatch(m)) => {
+            state.store.abort(&key_string, upload_id).await?;
+            state.verified.remove(upload_id, &key_string);
+            tracing::warn!(caller = caller.as_str(), key = %key_string, store = %m, "whole-object checksum refused; upload aborted");
+            return Err(ApiError::ChecksumMismatch(
+                "the store computed another CRC64NVME for the whole object; the upload was aborted"
+                    .into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     state.verified.remove(upload_id, &key_string);
     tracing::info!(caller = caller.as_str(), key = %key_string, size = total, "multipart upload completed");
-    after_multipart(&state, &key_string, total, &etag, &caller);
+    let checksum = match &full {
+        Some(sent) => Some(check_stored(&state, &key_string, sent).await?),
+        None => None,
+    };
+    after_multipart(&state, &key_string, total, &etag, &caller, checksum.clone());
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
         bucket: Some(state.url.bucket().to_owned()),
         etag: Some(etag),
+        checksum,
     }))
+}
+
+/// Reads the stored whole-object CRC64NVME back and compares it with the
+/// client's: a store that skipped the check must not keep a wrong object.
+async fn check_stored(state: &AppState, key: &str, sent: &str) -> Result<ObjectChecksum, ApiError> {
+    match state.store.head_crc64(key).await? {
+        Some(stored) if stored == sent => Ok(ObjectChecksum { crc64nvme: stored }),
+        stored => {
+            state.store.delete_object(key).await?;
+            tracing::warn!(key = %key, stored = ?stored, "stored checksum differs from the client's; object deleted");
+            Err(ApiError::ChecksumMismatch(match stored {
+                Some(_) => "the stored object's CRC64NVME is not the client's; the object was deleted".into(),
+                None => "the store kept no CRC64NVME for the object, so it cannot be verified; the object was deleted".into(),
+            }))
+        }
+    }
 }
 
 /// After a multipart complete: the content type is not in the complete's
@@ -75,6 +127,7 @@ pub(crate) fn after_multipart(
     size: u64,
     etag: &str,
     caller: &Caller,
+    checksum: Option<ObjectChecksum>,
 ) {
     if state.webhook.is_none() {
         return;
@@ -94,14 +147,10 @@ pub(crate) fn after_multipart(
             }
         };
         if let Some(w) = &state.webhook {
-            w.notify(crate::webhook::event(
-                state.url.bucket(),
-                &key,
-                size,
-                &etag,
-                content_type,
-                &caller,
-            ));
+            let mut event =
+                crate::webhook::event(state.url.bucket(), &key, size, &etag, content_type, &caller);
+            event.checksum = checksum;
+            w.notify(event);
         }
     });
 }

@@ -57,10 +57,8 @@ pub async fn create_multipart(
         size: plan.as_ref().map(PartPlan::size),
         part_size: plan.as_ref().map(PartPlan::part_size),
     };
-    let key = state
-        .keys
-        .issue(&caller, &body.base.filename, approved)
-        .to_string();
+    let object_key = state.keys.issue(&caller, &body.base.filename, approved);
+    let key = object_key.to_string();
     let upload_id = state
         .store
         .create_multipart(
@@ -73,6 +71,19 @@ pub async fn create_multipart(
         .await?;
     state.verified.insert(&upload_id, &key);
     tracing::info!(caller = caller.as_str(), key = %key, size = ?approved.size, "multipart upload created");
+    // The first window of part URLs rides on this answer, so the client's
+    // first byte leaves one round trip sooner. Parts bound to checksums
+    // cannot be signed before the client has their digests.
+    let first = match (&plan, body.sign_parts, body.checksum_algorithm) {
+        (Some(plan), Some(n), None) if n > 0 => {
+            let last = n.min(plan.part_count()).min(MAX_FIRST_PARTS);
+            let numbers: Vec<PartNumber> =
+                (1..=last).filter_map(|n| PartNumber::new(n).ok()).collect();
+            let signed = sign_parts(&state, &object_key, &upload_id, &numbers, None).await?;
+            Some(batch_response(&state, signed))
+        }
+        _ => None,
+    };
     Ok(HttpResponse::Ok().json(CreateMultipartResponse {
         key,
         upload_id,
@@ -80,7 +91,30 @@ pub async fn create_multipart(
         part_size: plan.as_ref().map(PartPlan::part_size),
         part_count: plan.as_ref().map(PartPlan::part_count),
         expires: Some(state.settings.uploads.url_ttl),
+        parts: first,
     }))
+}
+
+/// The most part URLs a create answers with (`signParts`).
+pub(crate) const MAX_FIRST_PARTS: u32 = 100;
+
+/// The batch answer for signed parts: URLs and the headers each must carry.
+fn batch_response(
+    state: &AppState,
+    signed: Vec<(u32, String, BTreeMap<String, String>)>,
+) -> BatchSignResponse {
+    let mut resp = BatchSignResponse {
+        presigned_urls: Map::new(),
+        headers: Map::new(),
+        expires: Some(state.settings.uploads.url_ttl),
+    };
+    for (n, url, headers) in signed {
+        resp.presigned_urls.insert(n.to_string(), url);
+        if !headers.is_empty() {
+            resp.headers.insert(n.to_string(), headers.into());
+        }
+    }
+    resp
 }
 
 pub(crate) async fn ensure_upload(
@@ -226,18 +260,7 @@ pub async fn sign_batch(
         _ => None,
     };
     let signed = sign_parts(&state, &key, upload_id, &numbers, checksums.as_ref()).await?;
-    let mut resp = BatchSignResponse {
-        presigned_urls: Map::new(),
-        headers: Map::new(),
-        expires: Some(state.settings.uploads.url_ttl),
-    };
-    for (n, url, headers) in signed {
-        resp.presigned_urls.insert(n.to_string(), url);
-        if !headers.is_empty() {
-            resp.headers.insert(n.to_string(), headers.into());
-        }
-    }
-    Ok(HttpResponse::Ok().json(resp))
+    Ok(HttpResponse::Ok().json(batch_response(&state, signed)))
 }
 
 /// `GET /s3/multipart/{uploadId}/{partNumber}`.

@@ -12,15 +12,23 @@
 //! - otherwise the `upload.completed` webhook fires and the answer is
 //!   [`SingleCompleteResponse`].
 //!
+//! With no `?key=` and a JSON body `{"keys": [...]}` (1 to 100), it checks
+//! many objects in one call and answers one entry per key, in order: the
+//! client reports its small files in batches, not one round trip each.
+//!
 //! Calling it twice is harmless: the event id names the object version
 //! (see [`crate::webhook::event_id`]), so a receiver sees one event.
 
 use actix_web::{web, HttpResponse};
-use s3lift_protocol::wire::SingleCompleteResponse;
+use futures_util::{stream, StreamExt};
+use s3lift_protocol::wire::{
+    ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, SingleCompleteResponse,
+};
 use serde::Deserialize;
 
 use super::extract::parse_key;
 use super::{AppState, Authed};
+use crate::domain::Caller;
 use crate::error::ApiError;
 
 /// The `?key=` query.
@@ -30,13 +38,50 @@ pub struct Query {
     key: String,
 }
 
-/// `POST /s3/params/complete?key=`.
+/// The most keys one call may confirm (as many as a params batch signs).
+pub const MAX_CONFIRM_BATCH: usize = 100;
+
+/// HEADs in flight at once for one batch: enough to hide the store's
+/// latency without one caller taking all of its connections.
+const HEADS_AT_ONCE: usize = 16;
+
+/// `POST /s3/params/complete?key=`, or with a [`ConfirmBatchRequest`] body.
 pub async fn params_complete(
     state: web::Data<AppState>,
     Authed(caller): Authed,
     query: web::Query<Query>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let key = parse_key(&state, &caller, &query.key)?;
+    if !query.key.is_empty() || body.is_empty() {
+        let object = confirm(&state, &caller, &query.key).await?;
+        return Ok(HttpResponse::Ok().json(object));
+    }
+    let request: ConfirmBatchRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body must be {{\"keys\": [...]}}: {e}")))?;
+    if request.keys.is_empty() || request.keys.len() > MAX_CONFIRM_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "keys must hold 1 to {MAX_CONFIRM_BATCH} object keys"
+        )));
+    }
+    let objects = stream::iter(request.keys.iter())
+        .map(|key| confirm(&state, &caller, key))
+        .buffered(HEADS_AT_ONCE)
+        .map(|r| match r {
+            Ok(o) => ConfirmBatchEntry::Confirmed(o),
+            Err(e) => ConfirmBatchEntry::Refused(e.body()),
+        })
+        .collect()
+        .await;
+    Ok(HttpResponse::Ok().json(ConfirmBatchResponse { objects }))
+}
+
+/// Checks one stored object, and fires its event when it passes.
+async fn confirm(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+) -> Result<SingleCompleteResponse, ApiError> {
+    let key = parse_key(state, caller, key)?;
     let key_string = key.to_string();
     let head = state.store.head_object(&key_string).await?;
     // The store enforced a signed length or a policy range, but this route
@@ -59,15 +104,15 @@ pub async fn params_complete(
             head.size,
             &head.etag,
             head.content_type.clone(),
-            &caller,
+            caller,
         ));
     }
     tracing::info!(caller = caller.as_str(), key = %key_string, size = head.size, "single upload completed");
-    Ok(HttpResponse::Ok().json(SingleCompleteResponse {
+    Ok(SingleCompleteResponse {
         location: state.url.object_url(&key_string),
         key: key_string,
         bucket,
         etag: head.etag,
         size: head.size,
-    }))
+    })
 }

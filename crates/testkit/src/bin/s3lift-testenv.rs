@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use std::sync::atomic::Ordering;
 
-use s3lift_testkit::faultproxy::{FaultProxy, FaultSpec};
+use s3lift_testkit::faultproxy::{Fault, FaultProxy, FaultSpec};
 use s3lift_testkit::{random_key_secret, store_env, Garage, Signer};
 
 fn main() {
@@ -133,8 +133,13 @@ fn main() {
         match cmd {
             "stop-garage" => garage.stop(),
             "start-garage" => garage.restart(),
-            "restart-signer" => signers.iter_mut().for_each(Signer::restart),
-            "kill-signer" => signers.iter_mut().for_each(Signer::kill),
+            // `kill-signer [i]`, `restart-signer [i]`: every replica, or replica i.
+            "restart-signer" | "kill-signer" if arg.is_some_and(|i| i >= signers.len()) => {
+                println!("no signer replica {}", arg.unwrap_or_default());
+                continue;
+            }
+            "restart-signer" => replicas_at(&mut signers, arg).for_each(Signer::restart),
+            "kill-signer" => replicas_at(&mut signers, arg).for_each(Signer::kill),
             "kill-node" => garage.kill_node(arg.unwrap_or(0)),
             "restart-node" => garage.restart_node(arg.unwrap_or(0)),
             "garage" => {
@@ -143,6 +148,21 @@ fn main() {
                 println!("{}", serde_json::Value::String(garage.cli_lenient(&rest)));
                 continue;
             }
+            "burst-store" => {
+                // `burst-store <n> <kind>`: the next n store requests get that fault.
+                let kind = words.next().map(Fault::parse);
+                match (&store_proxy, arg, kind) {
+                    (Some(p), Some(n), Some(Ok(kind))) => p.burst(n as u64, kind),
+                    (None, _, _) => {
+                        println!("burst-store: no store proxy (start with --fault-store)");
+                        continue;
+                    }
+                    _ => {
+                        println!("usage: burst-store <n> <500|503|429|reset|stall|expired|lost>");
+                        continue;
+                    }
+                }
+            }
             "stats" => {
                 let st = |p: &Option<FaultProxy>| {
                     p.as_ref().map(|p| {
@@ -150,6 +170,8 @@ fn main() {
                             "requests": p.stats.requests.load(Ordering::Relaxed),
                             "faults": p.stats.faults.load(Ordering::Relaxed),
                             "forwardedBytes": p.stats.forwarded_bytes.load(Ordering::Relaxed),
+                            "inFlight": p.stats.in_flight.load(Ordering::SeqCst),
+                            "peakInFlight": p.stats.peak_in_flight.load(Ordering::SeqCst),
                         })
                     })
                 };
@@ -169,6 +191,15 @@ fn main() {
     drop(signer_proxy);
     drop(signers);
     drop(garage);
+}
+
+/// Replica `i`, or every replica when `i` is `None`.
+fn replicas_at(signers: &mut [Signer], i: Option<usize>) -> impl Iterator<Item = &mut Signer> {
+    let range = match i {
+        Some(i) => i..i + 1,
+        None => 0..signers.len(),
+    };
+    signers[range].iter_mut()
 }
 
 fn usage(msg: &str) -> ! {

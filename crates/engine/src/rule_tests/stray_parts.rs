@@ -1,0 +1,115 @@
+//! A resumed upload whose complete trips on parts an earlier run was still
+//! writing (`invalid_parts`) lists the parts again and retries; a fresh
+//! upload with the same answer fails at once (nothing stray can exist).
+
+use s3lift_protocol::error_code::ErrorCode;
+use s3lift_protocol::plan::MIB;
+use s3lift_protocol::resume::ResumeRecord;
+use s3lift_protocol::wire::ListedPart;
+
+use super::*;
+
+fn invalid_parts() -> Failure {
+    let body = ErrorBody {
+        error: "the store refused the parts".into(),
+        code: "invalid_parts".into(),
+    };
+    Failure::from_signer(400, Some(&body), None)
+}
+
+fn listed() -> SignerAnswer {
+    SignerAnswer::Listed(
+        (1..=3)
+            .map(|n| ListedPart {
+                part_number: n,
+                size: if n == 3 { 2 * MIB } else { 5 * MIB },
+                etag: format!("\"{n}\""),
+            })
+            .collect(),
+    )
+}
+
+fn complete_id(out: &[Action]) -> Option<RequestId> {
+    out.iter().find_map(|a| match a {
+        Action::Complete { id, .. } => Some(*id),
+        _ => None,
+    })
+}
+
+fn list_id(out: &[Action]) -> Option<RequestId> {
+    out.iter().find_map(|a| match a {
+        Action::ListParts { id, .. } => Some(*id),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_resumed_complete_refused_for_stray_parts_is_listed_and_retried() {
+    let record = ResumeRecord {
+        upload_id: "u".into(),
+        key: "k".into(),
+        part_size: 5 * MIB,
+        fingerprint: "fp1".into(),
+        created_at: 0.0,
+    };
+    let mut t = T::new(3);
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record),
+        ..spec(1, 12 * MIB)
+    }));
+    let out = t.signer(list_id(&out).expect("list first"), listed());
+    let complete = complete_id(&out).expect("every part is stored: complete");
+    let out = t.fail(complete, invalid_parts());
+    assert!(finished(&out).is_none(), "not given up: {out:#?}");
+    let out = t.wait();
+    let out = t.signer(list_id(&out).expect("the parts are listed again"), listed());
+    let complete = complete_id(&out).expect("and complete is tried again");
+    let out = t.signer(
+        complete,
+        SignerAnswer::Completed(s3lift_protocol::wire::CompleteResponse {
+            location: "l".into(),
+            key: Some("k".into()),
+            bucket: None,
+            etag: None,
+            checksum: None,
+        }),
+    );
+    assert!(finished(&out).unwrap().is_ok());
+}
+
+#[test]
+fn a_fresh_upload_refused_at_complete_fails_at_once() {
+    let mut t = T::new(3);
+    let out = t.add(1, 12 * MIB);
+    let create = find(&out, |a| {
+        matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(create, created(3, 5 * MIB));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(sign, urls(&[1, 2, 3]));
+    let sends: Vec<RequestId> = out
+        .iter()
+        .filter(|a| matches!(a, Action::SendPart { .. }))
+        .map(id_of)
+        .collect();
+    let mut last = Vec::new();
+    for id in sends {
+        last = t.ev(Event::Stored {
+            id,
+            etag: Some("\"e\"".into()),
+        });
+    }
+    let out = t.fail(complete_id(&last).unwrap(), invalid_parts());
+    // Failed: it aborts first, then reports.
+    let abort = find(&out, |a| {
+        matches!(a, Action::Abort { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(abort, SignerAnswer::Aborted);
+    assert_eq!(
+        finished(&out).unwrap().as_ref().unwrap_err().code,
+        ErrorCode::InvalidParts
+    );
+}
