@@ -7,34 +7,24 @@
 
 const POLY: u64 = 0x9a6c_9329_ac4b_c9b5;
 
-const TABLE: [u64; 256] = {
-    let mut table = [0u64; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u64;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 == 1 { (c >> 1) ^ POLY } else { c >> 1 };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
 /// The slicing-by-8 tables: `t[k][b]` is the CRC of byte `b` followed by
-/// `k` zero bytes. Built once at first use (14 KB that need not sit in the
+/// `k` zero bytes. Built once at first use (16 KB that need not sit in the
 /// wasm module's data).
 fn tables() -> &'static [[u64; 256]; 8] {
     static TABLES: std::sync::OnceLock<Box<[[u64; 256]; 8]>> = std::sync::OnceLock::new();
     TABLES.get_or_init(|| {
         let mut t = Box::new([[0u64; 256]; 8]);
-        t[0] = TABLE;
+        for (i, slot) in t[0].iter_mut().enumerate() {
+            let mut c = i as u64;
+            for _ in 0..8 {
+                c = if c & 1 == 1 { (c >> 1) ^ POLY } else { c >> 1 };
+            }
+            *slot = c;
+        }
         for k in 1..8 {
             for b in 0..256 {
                 let prev = t[k - 1][b];
-                t[k][b] = TABLE[(prev & 0xff) as usize] ^ (prev >> 8);
+                t[k][b] = t[0][(prev & 0xff) as usize] ^ (prev >> 8);
             }
         }
         t
@@ -78,7 +68,7 @@ impl Crc64 {
                 ^ t[0][(x >> 56) as usize];
         }
         for &b in chunks.remainder() {
-            c = TABLE[((c ^ u64::from(b)) & 0xff) as usize] ^ (c >> 8);
+            c = t[0][((c ^ u64::from(b)) & 0xff) as usize] ^ (c >> 8);
         }
         self.state = c;
     }
@@ -233,11 +223,14 @@ mod tests {
         }
     }
 
-    /// The byte-at-a-time definition, to check the fast path against.
+    /// The bit-at-a-time definition, to check the fast path against.
     fn bytewise(data: &[u8]) -> u64 {
         let mut c = !0u64;
         for &b in data {
-            c = TABLE[((c ^ u64::from(b)) & 0xff) as usize] ^ (c >> 8);
+            c ^= u64::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 { (c >> 1) ^ POLY } else { c >> 1 };
+            }
         }
         !c
     }
