@@ -17,9 +17,9 @@ default:
 bootstrap what="all":
     scripts/bootstrap.sh {{what}}
 
-# Build the signer (release) and the npm package (dist/pkg + dist/s3lift-*.tgz).
+# Build the signer and the `s3lift` CLI (release), and the npm package (dist/pkg + dist/s3lift-*.tgz).
 build: (bootstrap "demo")
-    cargo build --release -p s3lift-signer -p s3lift-testkit
+    cargo build --release -p s3lift-signer -p s3lift-testkit -p s3lift-cli
     scripts/build-client.sh
 
 # Run the demo on the embedded store: open the URL it prints.
