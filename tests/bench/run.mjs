@@ -211,7 +211,7 @@ network stack; they never enter the JS heap or wasm memory unless a checksum is 
 | what | bytes |
 |---|---|
 | s3lift \`.wasm\` | ${bundle.wasm} |
-| s3lift JS glue with its snippet `io.js` (esbuild --bundle --minify) | ${bundle.glue} |
+| s3lift JS glue with its snippet \`io.js\` (esbuild --bundle --minify) | ${bundle.glue} |
 | **s3lift wasm + glue** | **${bundle.wasm + bundle.glue}** |
 | \`<s3lift-dropzone>\` (separate, esbuild --minify) | ${bundle.dropzone} |
 | \`@uppy/core\` + \`@uppy/aws-s3\`, esbuild --minify | ${bundle.uppy} |
