@@ -130,10 +130,39 @@ impl Engine {
                 fresh.merge(&m.collector);
                 m.collector = fresh;
                 let mut done = 0;
+                // Parts this page sent whose answers a pause cut off, found
+                // stored by the listing: reported like any stored part (an
+                // earlier page's parts, on a resume from a record, are not).
+                let mut found = Vec::new();
                 for n in 1..=plan.part_count() {
                     if m.collector.has(n) {
+                        if !m.from_record && !m.part(n).done {
+                            found.push(n);
+                        }
                         m.part(n).done = true;
                         done += plan.expected_len(n).unwrap_or(0);
+                    }
+                }
+                if !found.is_empty() {
+                    let etags = m.collector.completed().unwrap_or_default();
+                    for n in &found {
+                        let etag = listed
+                            .iter()
+                            .find(|p| p.part_number == *n)
+                            .map(|p| p.etag.clone())
+                            .or_else(|| {
+                                etags
+                                    .iter()
+                                    .find(|p| p.part_number == *n)
+                                    .map(|p| p.etag.clone())
+                            })
+                            .unwrap_or_default();
+                        self.out.push_back(Action::PartStored {
+                            file: f,
+                            part: *n,
+                            etag,
+                            size: plan.expected_len(*n).unwrap_or(0),
+                        });
                     }
                 }
                 let parts = &m.parts;

@@ -113,3 +113,56 @@ fn a_fresh_upload_refused_at_complete_fails_at_once() {
         ErrorCode::InvalidParts
     );
 }
+
+#[test]
+fn parts_a_pause_cut_off_but_the_store_kept_are_reported_once_on_resume() {
+    let mut t = T::new(3);
+    let out = t.add(1, 12 * MIB);
+    let create = find(&out, |a| {
+        matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(create, created(3, 5 * MIB));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(sign, urls(&[1, 2, 3]));
+    let sends: Vec<RequestId> = out
+        .iter()
+        .filter(|a| matches!(a, Action::SendPart { .. }))
+        .map(id_of)
+        .collect();
+    // Part 1's answer arrives; parts 2 and 3 are cut off by the pause, but
+    // the store kept part 2.
+    let out = t.ev(Event::Stored {
+        id: sends[0],
+        etag: Some("\"1\"".into()),
+    });
+    let reported = |out: &[Action]| -> Vec<u32> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::PartStored { part, .. } => Some(*part),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(reported(&out), [1]);
+    t.ev(Event::Pause(FileId(1)));
+    let out = t.ev(Event::Resume(FileId(1)));
+    let list = list_id(&out).expect("a resume after cut-off parts asks the store");
+    let listed = SignerAnswer::Listed(
+        [1u32, 2]
+            .iter()
+            .map(|n| ListedPart {
+                part_number: *n,
+                size: 5 * MIB,
+                etag: format!("\"{n}\""),
+            })
+            .collect(),
+    );
+    let out = t.signer(list, listed);
+    assert_eq!(
+        reported(&out),
+        [2],
+        "part 2 once; part 1 was reported already"
+    );
+}
