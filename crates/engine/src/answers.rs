@@ -143,27 +143,21 @@ impl Engine {
                         done += plan.expected_len(n).unwrap_or(0);
                     }
                 }
-                if !found.is_empty() {
-                    let etags = m.collector.completed().unwrap_or_default();
-                    for n in &found {
-                        let etag = listed
-                            .iter()
-                            .find(|p| p.part_number == *n)
-                            .map(|p| p.etag.clone())
-                            .or_else(|| {
-                                etags
-                                    .iter()
-                                    .find(|p| p.part_number == *n)
-                                    .map(|p| p.etag.clone())
-                            })
-                            .unwrap_or_default();
-                        self.out.push_back(Action::PartStored {
-                            file: f,
-                            part: *n,
-                            etag,
-                            size: plan.expected_len(*n).unwrap_or(0),
-                        });
-                    }
+                // Found parts come from the listing: the ETags merged in from
+                // this page are of parts it stored already (marked done).
+                for n in found {
+                    let size = plan.expected_len(n).unwrap_or(0);
+                    let etag = listed
+                        .iter()
+                        .find(|p| p.part_number == n && p.size == size)
+                        .map(|p| p.etag.clone())
+                        .unwrap_or_default();
+                    self.out.push_back(Action::PartStored {
+                        file: f,
+                        part: n,
+                        etag,
+                        size,
+                    });
                 }
                 let parts = &m.parts;
                 m.queue.retain(|n| !parts[*n as usize - 1].done);
