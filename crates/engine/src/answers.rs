@@ -47,7 +47,15 @@ impl Engine {
             (Req::Create(f), SignerAnswer::Created(mut c)) => {
                 let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
-                    Some(file) => (file.spec.size, self.cfg.part_size),
+                    Some(file) => (
+                        file.spec.size,
+                        Some(self.cfg.part_size.unwrap_or_else(|| {
+                            s3lift_protocol::plan::preferred_part_size(
+                                file.spec.size,
+                                self.cfg.concurrency,
+                            )
+                        })),
+                    ),
                     None => return,
                 };
                 let plan = match c.part_size {

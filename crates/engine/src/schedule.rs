@@ -136,7 +136,14 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Create(id));
-        let part_size = self.cfg.part_size;
+        let concurrency = self.cfg.concurrency;
+        let part_size = self.cfg.part_size.or_else(|| {
+            let size = self.files.get(&id)?.spec.size;
+            Some(s3lift_protocol::plan::preferred_part_size(
+                size,
+                concurrency,
+            ))
+        });
         // The first window of part URLs rides on the create's answer,
         // unless parts are bound to digests the engine does not have yet.
         let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
