@@ -61,6 +61,8 @@ pub struct Entry {
     pub part_requests: Cell<u32>,
     /// Bytes sent by store requests that then failed or were stopped.
     pub bytes_resent: Cell<f64>,
+    /// Failed store requests counted against the retry budget (the engine's).
+    pub retries: Cell<u32>,
     pub done: RefCell<Deferred>,
 }
 
@@ -98,6 +100,8 @@ struct Callbacks {
     tick: Closure<dyn Fn()>,
     /// The end of the current turn of the event loop.
     later: Closure<dyn Fn()>,
+    /// `online`/`offline`: whether the browser has a network.
+    network: Closure<dyn Fn(bool)>,
 }
 
 /// One engine and everything its actions need.
@@ -118,6 +122,8 @@ pub struct Driver {
     /// every handle.
     keep: RefCell<Option<Rc<Driver>>>,
     me: Weak<Driver>,
+    /// Stops listening to `online`/`offline`.
+    unlisten: RefCell<Option<Function>>,
 }
 
 fn ms() -> u64 {
@@ -127,6 +133,7 @@ fn ms() -> u64 {
 impl Callbacks {
     fn new(me: &Weak<Driver>) -> Self {
         let (a, p, g, t, l) = (me.clone(), me.clone(), me.clone(), me.clone(), me.clone());
+        let n = me.clone();
         Self {
             answer: Closure::new(move |id, status, x, y, z| {
                 if let Some(d) = a.upgrade() {
@@ -161,6 +168,15 @@ impl Callbacks {
                     d.pump();
                 }
             }),
+            network: Closure::new(move |online| {
+                if let Some(d) = n.upgrade() {
+                    d.feed(if online {
+                        Event::Online
+                    } else {
+                        Event::Offline
+                    });
+                }
+            }),
         }
     }
 }
@@ -170,12 +186,18 @@ impl Drop for Driver {
         if let Some((id, _)) = self.timer.get_mut().take() {
             clear_timeout(&id);
         }
+        if let Some(stop) = self.unlisten.get_mut().take() {
+            let _ = stop.call0(&JsValue::NULL);
+        }
     }
 }
 
 impl Driver {
-    pub fn new(engine: Engine, settings: Settings) -> Rc<Self> {
-        Rc::new_cyclic(|me| Self {
+    pub fn new(mut engine: Engine, settings: Settings) -> Rc<Self> {
+        if !js::on_line() {
+            engine.handle(ms(), Event::Offline);
+        }
+        let d = Rc::new_cyclic(|me| Self {
             engine: RefCell::new(engine),
             settings,
             files: RefCell::default(),
@@ -186,7 +208,22 @@ impl Driver {
             callbacks: Callbacks::new(me),
             keep: RefCell::new(None),
             me: me.clone(),
-        })
+            unlisten: RefCell::new(None),
+        });
+        *d.unlisten.borrow_mut() = Some(js::network(d.callbacks.network.as_ref()));
+        d
+    }
+
+    /// Whether the engine holds every upload for the network to come back.
+    pub fn offline(&self) -> bool {
+        self.engine.borrow().offline()
+    }
+
+    /// `file`'s retries so far (kept once the engine is done with it).
+    pub fn retries(&self, e: &Entry) -> u32 {
+        let live = self.engine.borrow().retries(e.id);
+        e.retries.set(e.retries.get().max(live));
+        e.retries.get()
     }
 
     /// Hands `entry` to the engine; its first requests leave with the
@@ -306,6 +343,12 @@ impl Driver {
         };
         let stored = matches!(event, Event::Stored { .. });
         if self.close(id, signer.is_none() && !stored).is_some() {
+            if status == 0 && !js::on_line() && !self.engine.borrow().offline() {
+                // The request died with the network, and its failure came
+                // before the `offline` event: the engine hears of the
+                // outage first, so the failure burns no retry.
+                self.engine.borrow_mut().handle(ms(), Event::Offline);
+            }
             self.feed(event);
         }
     }
@@ -380,6 +423,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 // Known once the store listed the parts (`upload.resumed`).
                 e.resumed.set(self.engine.borrow().resumed(file));
+                self.retries(&e);
                 if let Some(cb) = &e.on_progress {
                     report(cb, &progress);
                 }

@@ -94,6 +94,23 @@ export async function digest(blob, start, end, sha, file, part, done) {
   done(file, part, v);
 }
 
+// The browser's word on the network: `changed(onLine)` on `online` and
+// `offline` (the window's, or the worker global's). Returns what stops it.
+export function network(changed) {
+  const g = globalThis, on = () => changed(true), off = () => changed(false);
+  g.addEventListener?.('online', on);
+  g.addEventListener?.('offline', off);
+  return () => {
+    g.removeEventListener?.('online', on);
+    g.removeEventListener?.('offline', off);
+  };
+}
+
+// `navigator.onLine` (true where the browser cannot tell).
+export function onLine() {
+  return globalThis.navigator?.onLine !== false;
+}
+
 // `localStorage`: absent in workers, and it may refuse (quota, privacy).
 export function load(key) {
   try { return localStorage.getItem(key); } catch {}
@@ -146,6 +163,6 @@ export function part(f, partNumber, etag, size) {
   f({ partNumber, etag, size });
 }
 
-export function stats(partsUploaded, partRequests, bytesResent) {
-  return { partsUploaded, partRequests, bytesResent };
+export function stats(partsUploaded, partRequests, bytesResent, retries) {
+  return { partsUploaded, partRequests, bytesResent, retries };
 }

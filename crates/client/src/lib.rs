@@ -101,10 +101,12 @@ export interface UploadOptions {
  *  `POST /params/complete` kept failing after retries: the object is stored either way). */
 export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null }
 
-export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled';
+/** `offline`: the browser has no network; the upload waits for it (no retries burned). */
+export type UploadState = 'queued' | 'uploading' | 'offline' | 'paused' | 'done' | 'failed' | 'cancelled';
 
-/** Counters, for tests and dashboards. */
-export interface UploadStats { partsUploaded: number; partRequests: number; bytesResent: number }
+/** Counters, for tests and dashboards. `retries`: failed store requests counted against the
+ *  retry budget (those cut by going offline are not). */
+export interface UploadStats { partsUploaded: number; partRequests: number; bytesResent: number; retries: number }
 
 /** `upload.done` rejects with this: `code` is a machine code (`cancelled`, `etag_unreadable`,
  *  `missing_token`, `too_large`, `store_refused`, `retries_exhausted`, `network`…), `status` the HTTP status if any,
@@ -163,6 +165,7 @@ impl Uploader {
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
             bytes_resent: Cell::new(0.0),
+            retries: Cell::new(0),
             done: RefCell::new(Deferred::new()),
         });
         let up = Upload {
@@ -247,7 +250,11 @@ impl Upload {
     /// The current state.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadState")]
     pub fn state(&self) -> String {
-        self.entry.state.get().as_str().to_owned()
+        let s = self.entry.state.get();
+        if s == State::Uploading && self.driver.offline() {
+            return "offline".to_owned();
+        }
+        s.as_str().to_owned()
     }
 
     /// True when this upload continues one started before a page reload.
@@ -264,6 +271,7 @@ impl Upload {
             e.parts_uploaded.get(),
             e.part_requests.get(),
             e.bytes_resent.get(),
+            self.driver.retries(e),
         )
     }
 }
