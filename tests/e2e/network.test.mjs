@@ -67,3 +67,50 @@ test('offline pauses a multipart upload with no retry burned, online resumes it,
   assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
   assert.equal(await stack.s3api.incompleteUploads(), 0);
 });
+
+test('two tabs never run the same upload: the second waits "in another tab", then takes over from the stored parts', async () => {
+  const { stack, site, context, page: first, opts } = await clientPage(cleanup, {});
+  const size = 120 * MIB;
+  const seed = 1415;
+  const options = { ...opts, concurrency: 2, partSize: 5 * MIB };
+  const start = (tab) => tab.evaluate(async ({ options, size, seed }) => {
+    // Same origin, same file on disk: the same resume fingerprint.
+    const file = await window.t.diskFile('two-tabs.bin', size, seed);
+    window.states = [];
+    window.u = new window.t.Uploader(options).upload(file, {
+      onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; },
+      onStateChange: (s) => window.states.push(s),
+    });
+    window.outcome = window.u.done.then((r) => ({ key: r.key }), (e) => ({ error: `${e.code}: ${e.message}` }));
+  }, { options, size, seed });
+  await start(first);
+  await first.waitForFunction(() => (window.stored ?? 0) >= 2, null, { timeout: 60_000 });
+
+  const second = await context.newPage();
+  await second.goto(`${site.url}/client.html`);
+  await second.waitForFunction(() => window.ready === true);
+  await start(second);
+  await second.waitForFunction(() => window.u.state !== 'queued', null, { timeout: 10_000 });
+  assert.equal(await second.evaluate(() => window.u.state), 'another-tab', 'the second tab waits on the first');
+  assert.deepEqual(await second.evaluate(() => window.states), ['another-tab']);
+  // The first tab keeps going meanwhile, and the second sends nothing.
+  const stored = await first.evaluate(() => window.stored);
+  await first.waitForFunction((n) => window.stored >= n + 2, stored, { timeout: 60_000 });
+  assert.equal(await first.evaluate(() => window.u.state), 'uploading');
+  assert.equal(await second.evaluate(() => window.u.stats.partRequests), 0, 'the second tab sent no part');
+  assert.equal(await second.evaluate(() => window.u.state), 'another-tab');
+
+  // The first tab closes mid-upload: the second takes over and finishes.
+  const storedByFirst = await first.evaluate(() => window.stored);
+  await first.close({ runBeforeUnload: false });
+  const out = await second.evaluate(() => window.outcome);
+  assert.equal(out.error, undefined, out.error);
+  const after = await second.evaluate(() => ({ resumed: window.u.resumed, stats: { ...window.u.stats }, states: window.states }));
+  assert.deepEqual(after.states, ['another-tab', 'uploading']);
+  assert.equal(after.resumed, true, 'the second tab continued the first tab\'s upload');
+  const parts = Math.ceil(size / (5 * MIB));
+  assert.ok(after.stats.partRequests <= parts - storedByFirst + 2,
+    `the second tab sent only what the store lacked: ${after.stats.partRequests} part requests, ${storedByFirst} of ${parts} stored before`);
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});

@@ -24,11 +24,17 @@ use crate::js::{self, clear_timeout, error_to_js, now, set_timeout, Deferred, Js
 use crate::signer::{self, Signer};
 use crate::transport::{self, Body, Kind};
 
+mod tabs;
+use tabs::release;
+
 /// What `upload.state` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Queued,
     Uploading,
+    /// The same file (same resume fingerprint) is uploading in another tab:
+    /// this one waits for that tab to finish or close.
+    AnotherTab,
     Paused,
     Done,
     Failed,
@@ -40,6 +46,7 @@ impl State {
         match self {
             State::Queued => "queued",
             State::Uploading => "uploading",
+            State::AnotherTab => "another-tab",
             State::Paused => "paused",
             State::Done => "done",
             State::Failed => "failed",
@@ -63,6 +70,11 @@ pub struct Entry {
     pub bytes_resent: Cell<f64>,
     /// Failed store requests counted against the retry budget (the engine's).
     pub retries: Cell<u32>,
+    /// `onStateChange`: told when the upload waits on another tab, and when
+    /// it takes over.
+    pub on_state: Option<Function>,
+    /// Releases this upload's Web Lock (or stops waiting for it).
+    pub lock: RefCell<Option<Function>>,
     pub done: RefCell<Deferred>,
 }
 
@@ -102,6 +114,8 @@ struct Callbacks {
     later: Closure<dyn Fn()>,
     /// `online`/`offline`: whether the browser has a network.
     network: Closure<dyn Fn(bool)>,
+    /// `(file, held)`: this tab holds the upload's Web Lock, or another does.
+    locked: Closure<dyn Fn(f64, bool)>,
 }
 
 /// One engine and everything its actions need.
@@ -124,6 +138,8 @@ pub struct Driver {
     me: Weak<Driver>,
     /// Stops listening to `online`/`offline`.
     unlisten: RefCell<Option<Function>>,
+    /// Uploads waiting for their Web Lock.
+    waiting: RefCell<Vec<Rc<Entry>>>,
 }
 
 fn ms() -> u64 {
@@ -133,7 +149,7 @@ fn ms() -> u64 {
 impl Callbacks {
     fn new(me: &Weak<Driver>) -> Self {
         let (a, p, g, t, l) = (me.clone(), me.clone(), me.clone(), me.clone(), me.clone());
-        let n = me.clone();
+        let (n, k) = (me.clone(), me.clone());
         Self {
             answer: Closure::new(move |id, status, x, y, z| {
                 if let Some(d) = a.upgrade() {
@@ -166,6 +182,11 @@ impl Callbacks {
                 if let Some(d) = l.upgrade() {
                     d.queued.set(false);
                     d.pump();
+                }
+            }),
+            locked: Closure::new(move |file, held| {
+                if let Some(d) = k.upgrade() {
+                    d.locked(FileId(file as u64), held);
                 }
             }),
             network: Closure::new(move |online| {
@@ -209,6 +230,7 @@ impl Driver {
             keep: RefCell::new(None),
             me: me.clone(),
             unlisten: RefCell::new(None),
+            waiting: RefCell::default(),
         });
         *d.unlisten.borrow_mut() = Some(js::network(d.callbacks.network.as_ref()));
         d
@@ -226,9 +248,9 @@ impl Driver {
         e.retries.get()
     }
 
-    /// Hands `entry` to the engine; its first requests leave with the
-    /// others added in the same turn of the event loop.
-    pub fn add(&self, entry: Rc<Entry>) {
+    /// Feeds `entry` to the engine (its resume record read now, so that a
+    /// tab taking over finds the parts the other one stored).
+    pub(super) fn start(&self, entry: Rc<Entry>) {
         let f = &entry.file;
         let fingerprint = self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
@@ -447,6 +469,7 @@ impl Driver {
                     i.map(|i| files.remove(i))
                 };
                 if let Some(e) = entry {
+                    release(&e);
                     settle(&e, result);
                 }
             }

@@ -106,6 +106,28 @@ export function network(changed) {
   };
 }
 
+// One tab per upload (Web Locks): `granted(file, true)` once this tab holds
+// lock `name`, at once or, after `granted(file, false)` (another tab holds
+// it), when that tab lets go or closes. Held until the returned function is
+// called, which also gives up waiting. Without Web Locks: granted at once.
+export function lock(name, file, granted) {
+  const locks = globalThis.navigator?.locks;
+  const c = new AbortController();
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const hold = () => { if (!c.signal.aborted) granted(file, true); return held; };
+  if (!locks?.request) {
+    Promise.resolve().then(hold);
+  } else {
+    locks.request(name, { ifAvailable: true }, (l) => {
+      if (l) return hold();
+      granted(file, false);
+      return locks.request(name, { signal: c.signal }, hold).catch(() => {});
+    }).catch(() => {});
+  }
+  return () => { c.abort(); release(); };
+}
+
 // `navigator.onLine` (true where the browser cannot tell).
 export function onLine() {
   return globalThis.navigator?.onLine !== false;

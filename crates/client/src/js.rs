@@ -59,6 +59,8 @@ extern "C" {
     );
     /// Calls `changed(onLine)` on `online`/`offline`; returns what stops it.
     pub fn network(changed: &JsValue) -> Function;
+    /// Web Locks: `granted(file, held)` (see the snippet); returns the release.
+    pub fn lock(name: &str, file: f64, granted: &JsValue) -> Function;
     /// `navigator.onLine` (true where unknown).
     #[wasm_bindgen(js_name = onLine)]
     pub fn on_line() -> bool;
