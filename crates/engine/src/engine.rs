@@ -133,11 +133,7 @@ impl Engine {
             Event::Sent { id, bytes } => self.on_sent(id, bytes),
             Event::Failed { id, failure } => {
                 if let Some(req) = self.take(id) {
-                    if self.absorbs(&req, &failure) {
-                        self.absorb(req);
-                    } else {
-                        self.on_failed(req, failure);
-                    }
+                    self.failed(req, failure);
                 }
             }
             Event::Digested { file, part, value } => self.on_digested(file, part, value),
@@ -342,7 +338,7 @@ impl Engine {
         for id in due {
             if let Some(req) = self.take(id) {
                 self.out.push_back(Action::CancelRequest { id });
-                self.on_failed(req, Failure::network());
+                self.failed(req, Failure::network());
             }
         }
     }

@@ -71,6 +71,15 @@ impl Engine {
         }
     }
 
+    /// `req` failed: the outage's doing (put back, uncounted) or its own.
+    pub(crate) fn failed(&mut self, req: Req, failure: Failure) {
+        if self.absorbs(&req, &failure) {
+            self.absorb(req);
+        } else {
+            self.on_failed(req, failure);
+        }
+    }
+
     /// Whether a failure of `req` is the outage's, not the request's: it
     /// came without an answer while offline, for a file not winding down.
     pub(crate) fn absorbs(&self, req: &Req, failure: &Failure) -> bool {

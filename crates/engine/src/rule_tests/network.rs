@@ -120,6 +120,21 @@ fn failures_without_an_answer_while_offline_burn_no_retries() {
 }
 
 #[test]
+fn a_request_timing_out_while_offline_burns_no_retry() {
+    let mut t = T::new(2);
+    t.e.cfg.retry.max_attempts = 1;
+    let (id, _) = single_in_flight(&mut t, "k");
+    t.ev(Event::Offline);
+    // No answer before the stall deadline: stopped, and put back uncounted.
+    let at = t.e.poll_timeout().expect("the request's deadline");
+    let out = t.tick_to(at);
+    assert_eq!(cancels(&out), vec![id]);
+    assert!(finished(&out).is_none(), "{out:#?}");
+    assert_eq!(t.e.retries(FileId(1)), 0);
+    assert_eq!(sends(&t.ev(Event::Online)).len(), 1);
+}
+
+#[test]
 fn an_answer_while_offline_still_counts() {
     // The store answered, so the network was there: a 500 is the store's.
     let mut t = T::new(2);
