@@ -57,6 +57,13 @@ extern "C" {
         part: u32,
         done: &JsValue,
     );
+    /// Calls `changed(onLine)` on `online`/`offline`; returns what stops it.
+    pub fn network(changed: &JsValue) -> Function;
+    /// Web Locks: `granted(file, held)` (see the snippet); returns the release.
+    pub fn lock(name: &str, file: f64, granted: &JsValue) -> Function;
+    /// `navigator.onLine` (true where unknown).
+    #[wasm_bindgen(js_name = onLine)]
+    pub fn on_line() -> bool;
     /// `localStorage.getItem`, or `None`.
     pub fn load(key: &str) -> Option<String>;
     /// `localStorage.setItem`, errors ignored.
@@ -87,7 +94,12 @@ extern "C" {
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: u32, etag: &str, size: f64);
     /// An `UploadStats`.
-    pub fn stats(parts_uploaded: u32, part_requests: u32, bytes_resent: f64) -> JsValue;
+    pub fn stats(
+        parts_uploaded: u32,
+        part_requests: u32,
+        bytes_resent: f64,
+        retries: u32,
+    ) -> JsValue;
 }
 
 /// Milliseconds since the epoch.

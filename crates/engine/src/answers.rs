@@ -170,9 +170,10 @@ impl Engine {
                 let parts = &m.parts;
                 m.queue.retain(|n| !parts[*n as usize - 1].done);
                 m.waiting.retain(|(_, n)| !parts[*n as usize - 1].done);
+                file.tracker
+                    .restart_from(done, |n| parts[n as usize - 1].done);
                 m.resumed |= m.from_record;
                 m.from_record = false;
-                file.tracker.restart_from(done);
                 let all = m.collector.len() == plan.part_count() as usize;
                 m.enter(if all { Phase::Complete } else { Phase::Upload });
                 self.progress(f, true);

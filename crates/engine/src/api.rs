@@ -112,6 +112,12 @@ pub enum Event {
     Resume(FileId),
     /// Stop one file for good; a multipart upload is aborted.
     Cancel(FileId),
+    /// The network is gone (the browser's `offline` event): every upload
+    /// pauses, and failures without an answer burn no retries until
+    /// [`Event::Online`].
+    Offline,
+    /// The network is back: every upload continues.
+    Online,
     /// Time passed (nothing else happened).
     Tick,
 }

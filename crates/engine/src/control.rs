@@ -93,13 +93,13 @@ impl Engine {
                     s.sending = None;
                     // It may have reached the store before we stopped it.
                     s.maybe_stored = true;
-                    f.tracker.reset_part(1);
+                    f.tracker.retry_part(1);
                 }
                 (Body::Multi(m), Req::Part(_, n)) => {
                     m.sending -= 1;
                     m.part(n).sending = None;
                     m.queue.push_front(n);
-                    f.tracker.reset_part(n);
+                    f.tracker.retry_part(n);
                 }
                 _ => {}
             }

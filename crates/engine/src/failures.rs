@@ -20,7 +20,7 @@ impl Engine {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
-        file.tracker.reset_part(1);
+        file.tracker.retry_part(1);
         let Body::Single(s) = &mut file.body else {
             return;
         };
@@ -65,7 +65,7 @@ impl Engine {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
-        file.tracker.reset_part(n);
+        file.tracker.retry_part(n);
         let Body::Multi(m) = &mut file.body else {
             return;
         };

@@ -44,6 +44,8 @@
 //! - `schedule`: what runs now (signing windows, batching, the limit).
 //! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
+//! - `network`: offline pauses everything and burns no retries; a
+//!   suspended driver's late wake does not count towards deadlines.
 //! - `confirm`: a stored single upload reported to the signer (its webhook).
 //! - `digest`: per-part checksums, read and digested by the driver on request.
 //! - `deque`: the engine's queues (smaller in the bundle than std's `VecDeque`).
@@ -65,6 +67,7 @@ pub mod error;
 mod failure;
 mod failures;
 mod file;
+mod network;
 pub mod rng;
 mod schedule;
 mod stored;

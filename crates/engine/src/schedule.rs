@@ -16,7 +16,7 @@ const MAX_PARAMS_BATCH: usize = 100;
 
 impl Engine {
     pub(crate) fn schedule(&mut self) {
-        if self.order.is_empty() {
+        if self.order.is_empty() || self.offline {
             return;
         }
         let order = self.order.clone();

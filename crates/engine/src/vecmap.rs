@@ -65,6 +65,11 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|e| &e.1)
     }
+
+    /// Values in key order, to change in place.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|e| &mut e.1)
+    }
 }
 
 impl<K: Ord + Copy, V> Index<&K> for VecMap<K, V> {

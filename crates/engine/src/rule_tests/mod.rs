@@ -13,6 +13,7 @@ use crate::{Config, Engine};
 mod checksum;
 mod confirm;
 mod multipart;
+mod network;
 mod round_trips;
 mod single;
 mod stray_parts;
