@@ -1,6 +1,7 @@
 //! The browser's services the engine asks for: digesting a part (the
 //! snippet reads it, and runs WebCrypto's SHA-256; CRC-32 is computed
 //! here), and resume records in `localStorage` under `s3lift:<fingerprint>`.
+use alloc::string::String;
 
 use js_sys::Uint8Array;
 use s3lift_protocol::resume::ResumeRecord;

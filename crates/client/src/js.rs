@@ -1,5 +1,6 @@
 //! Small bridges to the JS runtime: the I/O snippet (`io.js`), timers,
 //! errors with a machine code, object reads, JSON text.
+use alloc::string::String;
 
 use s3lift_engine::UploadError;
 use s3lift_protocol::error_code::ErrorCode;

@@ -4,6 +4,8 @@
 //! reset to zero, so the total never counts a byte twice and never exceeds
 //! the file size. Speed is measured over a sliding window of recent samples.
 
+use alloc::vec::Vec;
+
 /// A snapshot for `onProgress`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -39,7 +41,7 @@ impl ProgressTracker {
     /// Starts over from `done` stored bytes (after asking the store), keeping
     /// the count of re-sent bytes.
     pub fn restart_from(&mut self, done: u64) {
-        for (_, b) in std::mem::take(&mut self.in_flight) {
+        for (_, b) in core::mem::take(&mut self.in_flight) {
             self.resent += b;
         }
         self.done = done.min(self.total);
