@@ -310,6 +310,18 @@ mod tests {
         assert_eq!(s, "0");
     }
 
+    /// `browser::digest_value` encodes CRC64NVME with this encoder, not
+    /// `crc64::to_base64` (one encoder in the bundle): the same header value.
+    #[test]
+    fn base64_of_a_crc64_is_the_protocol_header_value() {
+        for crc in [0, 1, 0xae8b_1486_0a79_9888, u64::MAX] {
+            assert_eq!(
+                base64(&crc.to_be_bytes()),
+                s3lift_protocol::crc64::to_base64(crc)
+            );
+        }
+    }
+
     #[test]
     fn crc32_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
