@@ -5,7 +5,7 @@ use alloc::string::String;
 use s3lift_engine::UploadError;
 use s3lift_protocol::error_code::ErrorCode;
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -72,6 +72,9 @@ extern "C" {
     pub fn promise(d: &JsValue) -> js_sys::Promise;
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
+    /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
+    /// (its `catch` shim cost the bundle more than this).
+    pub fn field(obj: &JsValue, key: &str) -> JsValue;
     /// An `Error` with `.code`, `.status` and `.key`.
     pub fn error(message: &str, code: &str, status: Option<u16>, key: Option<&str>) -> JsValue;
     /// An `UploadResult`.
@@ -98,7 +101,7 @@ pub fn now() -> f64 {
 
 /// `obj[key]`, or `undefined`.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    field(obj, key)
 }
 
 /// `obj[key]` as a number, when it is one.
