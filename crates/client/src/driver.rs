@@ -6,10 +6,11 @@
 //! No futures: the snippet (`io.js`) calls back into five closures made
 //! once per driver (answers, progress, digests, the timer, the end of a
 //! turn), and each request in flight is a row of the request table.
+use alloc::{string::String, vec::Vec};
 
+use alloc::rc::{Rc, Weak};
+use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
 
 use js_sys::Function;
 use s3lift_engine::{Action, Engine, Event, FileId, Outcome, RequestId, UploadError};
@@ -309,7 +310,7 @@ impl Driver {
         if busy != keep.is_some() {
             // Dropping the last other handle here is safe: every caller of
             // `pump` holds an `Rc` of its own.
-            let _old = std::mem::replace(&mut *keep, if busy { self.me.upgrade() } else { None });
+            let _old = core::mem::replace(&mut *keep, if busy { self.me.upgrade() } else { None });
         }
     }
 

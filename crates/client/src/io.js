@@ -161,6 +161,16 @@ export function promise(d) {
   return d[0];
 }
 
+// `Reflect.get` without its exceptions: `undefined` for a primitive, or a
+// getter that throws.
+export function field(o, k) {
+  try {
+    return (typeof o == "object" && o) || typeof o == "function" ? o[k] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function later(f) {
   queueMicrotask(f);
 }

@@ -20,6 +20,18 @@
 //! - [`heap`]: the allocator (size classes; smaller than dlmalloc).
 //! - [`js`]: the I/O snippet `io.js` (plumbing only), timers, errors with
 //!   machine codes, JSON text.
+// No `std` outside tests. Built without the `std` feature (the bundle),
+// nothing links it: a panic traps, with no message formatted (`core::fmt`
+// and std's panic hook and their strings leave the module).
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 pub mod browser;
 pub mod decode;
@@ -29,9 +41,11 @@ pub mod js;
 pub mod signer;
 pub mod transport;
 
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use s3lift_engine::{Config, Engine, Event, FileId};
 use s3lift_protocol::error_code::ErrorCode;

@@ -1,6 +1,8 @@
 //! What each answer changes: signer answers, stored data, and failures,
 //! all retried by the one policy.
 
+use alloc::{string::String, string::ToString, vec::Vec};
+
 use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;

@@ -1,6 +1,8 @@
 //! What a driver feeds the engine ([`Event`]) and what it gets back
 //! ([`Action`]), with the identifiers that route answers to their requests.
 
+use alloc::{string::String, vec::Vec};
+
 use s3lift_protocol::progress::Progress;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{

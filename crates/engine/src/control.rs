@@ -1,6 +1,8 @@
 //! Pause, resume, cancel, and failing a file: stopping its requests and
 //! winding down (a multipart upload that exists is always aborted).
 
+use alloc::{borrow::ToOwned, vec::Vec};
+
 use crate::api::{FileId, RequestId};
 use crate::engine::{Engine, Req};
 use crate::error::UploadError;

@@ -1,8 +1,10 @@
 //! The engine: the request table, time, the shared limit, and the one
 //! entry point that changes state ([`Engine::handle`]).
 
+use alloc::vec::Vec;
+
 use crate::deque::VecDeque;
-use std::cell::Cell;
+use core::cell::Cell;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
@@ -152,7 +154,7 @@ impl Engine {
     /// last drain is seen at once: files added together share one
     /// `POST /s3/params` batch, as one turn of the browser's event loop does.
     pub fn poll_action(&mut self) -> Option<Action> {
-        if self.out.is_empty() && std::mem::take(&mut self.dirty) {
+        if self.out.is_empty() && core::mem::take(&mut self.dirty) {
             self.schedule();
         }
         self.out.pop_front()

@@ -191,7 +191,7 @@ impl Engine {
                 let mut e = UploadError::signer_gave_up(&failure, retryable);
                 if let Some(m) = self.multi_mut(f) {
                     // Complete failed for good: a cancel that waited on it applies now.
-                    if std::mem::take(&mut m.cancel_after_complete) {
+                    if core::mem::take(&mut m.cancel_after_complete) {
                         e = UploadError::cancelled();
                     }
                     if m.phase == Phase::Complete {

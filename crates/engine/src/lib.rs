@@ -54,6 +54,11 @@
 //! limit, progress, the part collector, resume records) are
 //! `s3lift_protocol`'s and are reused as they are.
 #![deny(missing_docs)]
+// No `std` outside tests: the browser bundle then carries no `std` panic
+// machinery (its hook and `core::fmt`); native drivers link `std` themselves.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
 
 mod answers;
 pub mod api;

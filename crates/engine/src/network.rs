@@ -55,7 +55,7 @@ impl Engine {
     }
 
     pub(crate) fn go_online(&mut self) {
-        if !std::mem::take(&mut self.offline) {
+        if !core::mem::take(&mut self.offline) {
             return;
         }
         for f in self.files.values_mut() {
@@ -64,7 +64,7 @@ impl Engine {
                 continue;
             }
             if let Body::Multi(m) = &mut f.body {
-                if m.phase == Phase::Upload && std::mem::take(&mut m.sync_on_resume) {
+                if m.phase == Phase::Upload && core::mem::take(&mut m.sync_on_resume) {
                     m.enter(Phase::List);
                 }
             }

@@ -1,6 +1,8 @@
 //! Deciding what runs now: signer calls (capped at `concurrency`), then
 //! store requests within the shared AIMD limit, files first come first served.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 use s3lift_protocol::collector::MissingParts;
 use s3lift_protocol::decimal;
 use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};

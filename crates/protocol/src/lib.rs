@@ -15,6 +15,14 @@
 //! - [`collector`]: gathering `(part number, ETag)` in any order.
 //! - [`resume`]: the record that lets an upload resume after a page reload.
 #![deny(missing_docs)]
+// No `std` outside tests: the browser bundle then carries no `std` panic
+// machinery (its hook and `core::fmt`); native users link `std` themselves.
+// `utoipa::ToSchema`'s derive (the signer's `openapi`) needs std's prelude.
+#![cfg_attr(not(any(test, feature = "openapi")), no_std)]
+
+extern crate alloc;
+
+use alloc::string::String;
 
 pub mod collector;
 pub mod crc64;

@@ -6,9 +6,9 @@
 //! every store: it is made once, from the declared size, and both sides
 //! follow it.
 
-use std::fmt;
-use std::num::NonZeroU32;
-use std::str::FromStr;
+use core::fmt;
+use core::num::NonZeroU32;
+use core::str::FromStr;
 
 /// One mebibyte.
 pub const MIB: u64 = 1024 * 1024;

@@ -6,6 +6,8 @@
 //! reached until the retry overtakes them, so the reported total never moves
 //! backwards. Speed is measured over a sliding window of recent samples.
 
+use alloc::vec::Vec;
+
 /// A snapshot for `onProgress`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -46,7 +48,7 @@ impl ProgressTracker {
     /// attempts reached until a new attempt overtakes it.
     pub fn restart_from(&mut self, done: u64, stored: impl Fn(u32) -> bool) {
         let mut kept = Vec::new();
-        for (n, b, held) in std::mem::take(&mut self.in_flight) {
+        for (n, b, held) in core::mem::take(&mut self.in_flight) {
             self.resent += b;
             if !stored(n) && b.max(held) > 0 {
                 kept.push((n, 0, b.max(held)));

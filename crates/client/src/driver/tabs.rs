@@ -4,7 +4,7 @@
 //! gets it when the first tab finishes or closes, and resumes from the parts
 //! that tab stored (its resume record, in the shared `localStorage`).
 
-use std::rc::Rc;
+use alloc::{rc::Rc, string::String};
 
 use s3lift_engine::{Event, FileId};
 use wasm_bindgen::JsValue;
