@@ -31,6 +31,14 @@ const bundle = {
 
 // Uppy v6 creates multipart uploads without a size: the Companion compatibility mode.
 const stack = await startStack({ env: { S3LIFT_ALLOW_ANONYMOUS: 'true', S3LIFT_ALLOW_UNSIZED_MULTIPART: 'true' } });
+// `S3LIFT_BENCH_ONLY=cli`: the command-line section alone, printed (BENCHMARKS.md is left as it is).
+if (process.env.S3LIFT_BENCH_ONLY === 'cli') {
+  const r = await benchCli(stack);
+  console.log(r.md);
+  for (const t of r.targets) console.log(t.join(' | '));
+  await stack.stop();
+  process.exit(0);
+}
 const site = await serveStatic({ '/bench/': dist, ...pageMounts() });
 // Companion signs for the same bucket of the same Garage node, with the same keys.
 const companion = await startCompanion(stack, site.url);
