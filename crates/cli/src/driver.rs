@@ -269,13 +269,17 @@ impl Driver {
             } => {
                 // `--checksum crc64nvme`: the part is read from disk and
                 // digested off the runtime's threads; the engine combines
-                // the parts' values into the whole file's.
+                // the parts' values into the whole file's. MD5: a resumed
+                // upload's stored parts, checked against the file.
                 let path = self.files.get(&file).map(|e| e.input.path.clone());
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let value = match (path, algorithm) {
                         (Some(p), s3lift_protocol::wire::ChecksumAlgorithm::Crc64nvme) => {
                             crate::store::crc64_of(&p, start, end).ok()
+                        }
+                        (Some(p), s3lift_protocol::wire::ChecksumAlgorithm::Md5) => {
+                            crate::store::md5_of(&p, start, end).ok()
                         }
                         _ => None,
                     };
@@ -298,6 +302,17 @@ impl Driver {
                 }
             }
             Action::PartStored { .. } => {}
+            Action::Restarted { file, .. } => {
+                if let Some(e) = self.files.get(&file) {
+                    let line = [
+                        "s3lift: ",
+                        &e.input.name,
+                        " changed since its upload started (its stored parts are of other bytes); starting it over",
+                    ]
+                    .concat();
+                    self.report.eprintln(&line);
+                }
+            }
             Action::Finished { file, result } => {
                 let result = match (result, self.unreadable.remove(&file)) {
                     (Err(_), Some(why)) => Err(UploadError::new(

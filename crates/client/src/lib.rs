@@ -81,6 +81,9 @@ export interface Progress {
   bytesPerSecond: number;
   /** `null` until the speed is known. */
   etaSeconds: number | null;
+  /** `'file_changed'`: the file is not the one whose parts the store held
+   *  (resumed after an edit), so the upload started over. */
+  restarted: 'file_changed' | null;
 }
 
 /** A stored part. */
@@ -94,12 +97,17 @@ export interface UploadOptions {
   onPartUploaded?: (p: PartUploaded) => void;
   /** Aborting it cancels the upload. */
   signal?: AbortSignal;
+  /** Continue the upload recorded under this fingerprint (`upload.fingerprint` of an
+   *  earlier page) instead of the file's own: the same file picked again. If it changed
+   *  (name, size, lastModified, type, or the bytes of its stored parts), the recorded
+   *  upload is aborted and the file starts over (`restarted: 'file_changed'`). */
+  resumeFrom?: string;
 }
 
 /** What `upload.done` resolves to. `confirmed`: the signer checked the stored object and sent
  *  its `upload.completed` webhook (false against Companion, or when a small file's
  *  `POST /params/complete` kept failing after retries: the object is stored either way). */
-export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null }
+export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null; restarted: 'file_changed' | null }
 
 export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled';
 
@@ -160,6 +168,9 @@ impl Uploader {
             on_part: js::get_fn(&options, "onPartUploaded"),
             state: Cell::new(State::Queued),
             resumed: Cell::new(false),
+            restarted: Cell::new(None),
+            resume_from: get(&options, "resumeFrom").as_string(),
+            fingerprint: RefCell::default(),
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
             bytes_resent: Cell::new(0.0),
@@ -254,6 +265,20 @@ impl Upload {
     #[wasm_bindgen(getter)]
     pub fn resumed(&self) -> bool {
         self.entry.resumed.get()
+    }
+
+    /// `'file_changed'` when the upload started over because the file is
+    /// not the one whose parts the store held; otherwise `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "'file_changed' | null")]
+    pub fn restarted(&self) -> Option<String> {
+        self.entry.restarted.get().map(|r| r.as_str().to_owned())
+    }
+
+    /// The key of this file's resume record (`resume` on, multipart): give
+    /// it as `resumeFrom` to continue after a reload.
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> Option<String> {
+        self.entry.fingerprint.borrow().clone()
     }
 
     /// Counters: parts stored, part requests sent, bytes re-sent after failures.

@@ -85,6 +85,9 @@ impl Engine {
     }
 
     pub(crate) fn on_digested(&mut self, id: FileId, n: u32, value: Option<String>) {
+        if self.on_verify_digest(id, n, value.as_deref()) {
+            return;
+        }
         let Some(m) = self.multi_mut(id) else { return };
         let Some(part) = m.parts.get_mut((n as usize).wrapping_sub(1)) else {
             return;

@@ -84,6 +84,9 @@ pub(crate) enum Phase {
     Create,
     /// ListParts: resuming from a record, or after a pause.
     List,
+    /// Reading stored parts again to check the file did not change
+    /// (`verify`); then `Multi::after_verify`.
+    Verify,
     /// Sending parts.
     Upload,
     /// Complete.
@@ -136,6 +139,15 @@ pub(crate) struct Multi {
     /// The upload came from a resume record: a 403/404 at ListParts starts afresh.
     pub from_record: bool,
     pub resumed: bool,
+    /// Stored parts being checked against the file: (part, the MD5 its
+    /// listed ETag names).
+    pub verify: Vec<(u32, String)>,
+    /// Where the upload goes once they match (`Upload` or `Complete`).
+    pub after_verify: Phase,
+    /// The upload started over (the file changed under its record).
+    pub restarted: bool,
+    /// The upload the changed file's record named, to abort.
+    pub discard: Option<Upload>,
     /// A complete whose answer never came may have succeeded.
     pub complete_maybe_done: bool,
     /// Completes of a resumed upload refused for stray parts, re-listed.
@@ -164,6 +176,10 @@ impl Multi {
             sign: Step::default(),
             from_record: false,
             resumed: false,
+            verify: Vec::new(),
+            after_verify: Phase::Upload,
+            restarted: false,
+            discard: None,
             complete_maybe_done: false,
             stray_retries: 0,
             sync_on_resume: false,

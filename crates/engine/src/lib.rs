@@ -46,6 +46,7 @@
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
 //! - `confirm`: a stored single upload reported to the signer (its webhook).
 //! - `digest`: per-part checksums, read and digested by the driver on request.
+//! - `verify`: never resume onto a changed file (record, then stored parts' MD5).
 //! - `deque`: the engine's queues (smaller in the bundle than std's `VecDeque`).
 //!
 //! The pure rules it applies (part plans, retry verdicts and backoff, the
@@ -70,11 +71,14 @@ mod schedule;
 mod stored;
 pub mod url;
 mod vecmap;
+mod verify;
 
 #[cfg(test)]
 mod rule_tests;
 
-pub use api::{Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, SignerAnswer};
+pub use api::{
+    Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, Restart, SignerAnswer,
+};
 pub use config::Config;
 pub use engine::Engine;
 pub use error::UploadError;

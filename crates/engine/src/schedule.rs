@@ -94,12 +94,20 @@ impl Engine {
                 }
             }
             Body::Multi(m) => {
+                if m.discard.is_some() && self.signer_slot() {
+                    self.issue_discard(id);
+                }
+                let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) else {
+                    return;
+                };
                 if !m.step.ready(now) && m.phase != Phase::Upload {
                     return;
                 }
                 match m.phase {
                     Phase::Create => self.issue_create(id),
                     Phase::List | Phase::Abort => self.issue_upload_call(id),
+                    // Waiting on the digests of stored parts.
+                    Phase::Verify => {}
                     Phase::Complete => match m.collector.completed() {
                         Ok(_) if self.whole_checksum_pending(id) => {}
                         Ok(_) => self.issue_upload_call(id),

@@ -29,6 +29,7 @@ impl Engine {
                     bucket: p.bucket.clone(),
                     etag,
                     resumed: false,
+                    restarted: None,
                     confirmed: false,
                     checksum: None,
                 };

@@ -229,6 +229,7 @@ fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String
                         | Action::SaveResume { .. }
                         | Action::ForgetResume { .. }
                         | Action::Digest { .. }
+                        | Action::Restarted { .. }
                 ) {
                     ensure!(
                         (w.signer_out.len() as u32) < sc.cfg.concurrency,

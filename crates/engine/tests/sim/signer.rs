@@ -316,7 +316,10 @@ impl World {
             Action::ForgetResume { file, .. } => {
                 self.records.remove(&file);
             }
-            Action::Progress { .. } | Action::PartStored { .. } | Action::Finished { .. } => {
+            Action::Progress { .. }
+            | Action::PartStored { .. }
+            | Action::Restarted { .. }
+            | Action::Finished { .. } => {
                 unreachable!("handled by the runner")
             }
         }
