@@ -67,3 +67,32 @@ test('a file edited between the reload and the resume (same name, size and time)
   assert.equal(await stack.s3api.incompleteUploads(), before);
   await context.close();
 });
+
+test('an expired resume record is not continued: its upload is aborted and the file starts afresh', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context);
+  const size = 25 * MIB + 1234;
+  const before = await stack.s3api.incompleteUploads();
+  const fingerprint = await uploadSome(page, 'expired.bin', size, 12);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal(await stack.s3api.incompleteUploads(), before + 1, 'the reload left the upload open');
+  // Eight days old (the default keeps records 7 days): the clock is faked in the record.
+  await page.evaluate((fp) => {
+    const item = `s3lift:${fp}`;
+    const r = JSON.parse(localStorage.getItem(item));
+    r.createdAt = Date.now() - 8 * 24 * 3600 * 1000;
+    localStorage.setItem(item, JSON.stringify(r));
+  }, fingerprint);
+  const out = await page.evaluate(async ({ opts, size }) => {
+    const file = window.t.memoryFile('expired.bin', size, 12);
+    const up = new window.t.Uploader({ ...opts, partSize: 5 * 1024 * 1024 });
+    const u = up.upload(file);
+    const r = await u.done;
+    return { r, resumed: u.resumed };
+  }, { opts: signerOpts(), size });
+  assert.equal(out.resumed, false);
+  assert.equal(await stack.s3api.objectSha256(out.r.key), sha256(seededBytes(size, 12)));
+  assert.equal(await stack.s3api.incompleteUploads(), before, 'the expired upload was aborted');
+  await context.close();
+});

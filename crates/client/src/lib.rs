@@ -67,6 +67,9 @@ export interface UploaderOptions {
   checksum?: 'sha256' | 'crc32' | 'crc64nvme' | 'none';
   /** Resume multipart uploads after a page reload (default true). */
   resume?: boolean;
+  /** A resume record older than this is not continued: its upload is aborted when the file
+   *  comes back, and the file starts afresh (default 7 days). */
+  resumeTtlMs?: number;
   /** `'xhr'` reports bytes as they leave (default); `'fetch'` reports per part and is lighter. */
   transport?: 'xhr' | 'fetch';
   /** A request with no upload progress for this long is aborted and retried (default 30000 ms; 0 disables). */
@@ -341,6 +344,9 @@ fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
     let stall = get_f64(o, "stallTimeoutMs").map_or(30_000, |v| v as u64);
     cfg.stall_timeout_ms = stall;
     cfg.signer_timeout_ms = stall;
+    if let Some(t) = get_f64(o, "resumeTtlMs").filter(|t| *t > 0.0) {
+        cfg.resume_ttl_ms = t as u64;
+    }
     let settings = Settings {
         signer: signer::Signer {
             endpoint: endpoint.trim_end_matches('/').to_owned(),

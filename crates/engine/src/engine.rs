@@ -246,11 +246,30 @@ impl Engine {
         // handle), so it starts over (`verify`).
         let mut changed = None;
         if let Body::Multi(m) = &mut file.body {
-            let record = file.spec.resume.take().filter(|r| {
-                r.is_fresh(self.now as f64, self.cfg.resume_ttl_ms as f64)
-                    && file.spec.fingerprint.is_some()
-            });
-            if let Some(r) = record {
+            let (now, ttl) = (self.now as f64, self.cfg.resume_ttl_ms as f64);
+            let record = file
+                .spec
+                .resume
+                .take()
+                .filter(|_| file.spec.fingerprint.is_some());
+            let (fresh, expired): (Option<_>, Option<_>) = match record {
+                Some(r) if r.is_fresh(now, ttl) => (Some(r), None),
+                r => (None, r),
+            };
+            if let Some(r) = expired {
+                // Expired: its upload is aborted (when a signer slot is
+                // free) and its record forgotten; the file starts afresh.
+                m.discard = Some(crate::file::Upload {
+                    key: r.key,
+                    upload_id: r.upload_id,
+                    bucket: None,
+                });
+                self.out.push_back(Action::ForgetResume {
+                    file: id,
+                    fingerprint: r.fingerprint,
+                });
+            }
+            if let Some(r) = fresh {
                 let same = file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str());
                 let plan = PartPlan::from_parts(file.spec.size, r.part_size);
                 m.upload = Some(crate::file::Upload {
