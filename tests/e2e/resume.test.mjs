@@ -96,3 +96,29 @@ test('an expired resume record is not continued: its upload is aborted and the f
   assert.equal(await stack.s3api.incompleteUploads(), before, 'the expired upload was aborted');
   await context.close();
 });
+
+test('a file picked again after a reload, saved since (new lastModified), is handed the record and starts over', async () => {
+  // What a row with no stored handle does: it finds the record by name and size and passes
+  // `resumeFrom`. The edited file's fingerprint differs, so the engine restarts it.
+  const context = await browser.newContext();
+  const page = await openPage(context);
+  const size = 25 * MIB + 1234;
+  const before = await stack.s3api.incompleteUploads();
+  const fingerprint = await uploadSome(page, 'saved.bin', size, 13);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  const out = await page.evaluate(async ({ opts, size, fingerprint }) => {
+    const f = window.t.memoryFile('saved.bin', size, 14);
+    const file = new File([f], f.name, { type: f.type, lastModified: f.lastModified + 60_000 });
+    const up = new window.t.Uploader({ ...opts, partSize: 5 * 1024 * 1024 });
+    const u = up.upload(file, { resumeFrom: fingerprint });
+    const r = await u.done;
+    return { r, resumed: u.resumed, restarted: u.restarted, recordLeft: localStorage.getItem(`s3lift:${fingerprint}`) };
+  }, { opts: signerOpts(), size, fingerprint });
+  assert.equal(out.r.restarted, 'file_changed');
+  assert.equal(out.resumed, false);
+  assert.equal(out.recordLeft, null, 'the old record is forgotten');
+  assert.equal(await stack.s3api.objectSha256(out.r.key), sha256(seededBytes(size, 14)));
+  assert.equal(await stack.s3api.incompleteUploads(), before, 'the old upload was aborted');
+  await context.close();
+});
