@@ -61,3 +61,5 @@ check:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
     cargo clippy -p s3lift-client --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+    # The shipped bundle: no `std` (scripts/build-client.sh).
+    cargo clippy -p s3lift-client --target wasm32-unknown-unknown --lib --no-default-features --locked -- -D warnings

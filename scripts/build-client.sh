@@ -11,8 +11,12 @@ export PATH="$CACHE/bin:$PATH"
 OUT=dist/pkg
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 
-cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --locked
+cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --locked --no-default-features
 rm -rf "$OUT" && mkdir -p "$OUT"
+# No `std` in the module (crates/client `std` feature off): a dependency that
+# turns it back on brings std's panic hook and `core::fmt` (+2.6 KB gz).
+! grep -aq '__rust_start_panic' target/wasm32-unknown-unknown/wasm/s3lift_client.wasm ||
+  { echo "s3lift_client.wasm links std: a dependency's std feature is on (cargo tree -e features)" >&2; exit 1; }
 wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name s3lift \
   --out-dir "$OUT" target/wasm32-unknown-unknown/wasm/s3lift_client.wasm
 # wasm-bindgen types `[Symbol.dispose]()`, which a project on `lib: ["ES2022", "DOM"]`

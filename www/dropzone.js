@@ -160,11 +160,11 @@ const ICONS = {
 const svg = (name, cls = '') => `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"${cls ? ` class="${cls}"` : ''}>${ICONS[name]}</svg>`;
 
 const LABELS = { queued: 'Queued', uploading: 'Uploading', resuming: 'Resuming', paused: 'Paused', done: 'Done',
-  failed: 'Failed', cancelled: 'Cancelled' };
+  failed: 'Failed', cancelled: 'Cancelled', offline: 'Offline, waiting for the network', 'another-tab': 'Uploading in another tab' };
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 // Which buttons each state shows, in order.
 const ACTIONS = { queued: ['cancel'], uploading: ['pause', 'cancel'], resuming: ['pause', 'cancel'],
-  paused: ['resume', 'cancel'], failed: ['retry', 'cancel'], done: ['download', 'remove'], cancelled: ['remove'] };
+  paused: ['resume', 'cancel'], offline: ['pause', 'cancel'], 'another-tab': ['cancel'], failed: ['retry', 'cancel'], done: ['download', 'remove'], cancelled: ['remove'] };
 const ACTION_TEXT = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel', retry: 'Retry', download: 'Download', remove: 'Remove' };
 // Finder and Explorer litter folders with these; nobody means to upload them.
 const JUNK = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
@@ -487,6 +487,8 @@ export class S3liftDropzone extends HTMLElement {
           bytesPerSecond: p.bytesPerSecond, etaSeconds: p.etaSeconds,
         });
       },
+      // 'another-tab' and taking over come without progress.
+      onStateChange: () => this._schedule(item),
     });
     this._render(item);
     this._watch(item);
@@ -580,7 +582,7 @@ export class S3liftDropzone extends HTMLElement {
     const u = item.upload;
     if (!u || TERMINAL.has(item.state)) return;
     const s = u.state;
-    if (s === 'paused') item.state = 'paused';
+    if (s === 'paused' || s === 'offline' || s === 'another-tab') item.state = s;
     else if (s === 'uploading') item.state = u.resumed ? 'resuming' : 'uploading';
     else if (s === 'queued') item.state = item.progress.bytesSent > 0 ? (u.resumed ? 'resuming' : 'uploading') : 'queued';
     // 'done' / 'failed' / 'cancelled': wait for `done` to settle, which carries the result or the error.

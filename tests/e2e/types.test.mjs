@@ -42,15 +42,16 @@ upload.resume();
 // Options are optional.
 const plain: Upload = uploader.upload(new File(['x'], 'x.txt'));
 plain.cancel();
-const state: 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled' = upload.state;
+const state: 'queued' | 'uploading' | 'offline' | 'another-tab' | 'paused' | 'done' | 'failed' | 'cancelled' = upload.state;
 const resent: number = upload.stats.bytesResent;
+const retries: number = upload.stats.retries;
 try {
   const r: UploadResult = await upload.done;
   const key: string = r.key;
   const bucket: string | null = r.bucket;
   const confirmed: boolean = r.confirmed;
   const crc: string | undefined = r.checksum?.crc64nvme;
-  console.log(key, bucket, confirmed, crc, r.location, r.etag?.length, state, resent, upload.resumed);
+  console.log(key, bucket, confirmed, crc, r.location, r.etag?.length, state, resent, retries, upload.resumed);
 } catch (e) {
   const err = e as UploadError;
   console.log(err.code, err.status ?? 0, err.key ?? '', err.message);

@@ -2,6 +2,7 @@
 //! snippet reads it, and runs WebCrypto's SHA-256; CRC-32, CRC64NVME and
 //! the MD5 that checks a resumed file against the stored ETags are computed
 //! here), and resume records in `localStorage` under `s3lift:<fingerprint>`.
+use alloc::string::String;
 
 use js_sys::Uint8Array;
 use s3lift_protocol::resume::ResumeRecord;
@@ -37,8 +38,9 @@ pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> 
     let bytes = bytes.dyn_ref::<Uint8Array>()?.to_vec();
     Some(match algo {
         ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
+        // `crc64::to_base64`, through the bundle's one base64 encoder.
         ChecksumAlgorithm::Crc64nvme => {
-            s3lift_protocol::crc64::to_base64(s3lift_protocol::crc64::checksum(&bytes))
+            base64(&s3lift_protocol::crc64::checksum(&bytes).to_be_bytes())
         }
         ChecksumAlgorithm::Md5 => s3lift_protocol::md5::hex(&bytes),
         _ => base64(&bytes),

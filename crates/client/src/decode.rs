@@ -6,6 +6,7 @@
 //! rest of the wire handling together, for six small shapes. The rules are
 //! serde's for these types: required fields must be there with the right
 //! type, optional ones may be absent or `null`, unknown fields are ignored.
+use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::map::Map;
 
@@ -52,7 +53,9 @@ fn optional<T>(
 /// A JSON number that is a whole, non-negative integer (what serde's `u64` takes).
 fn whole(v: &JsValue) -> Option<u64> {
     let n = v.as_f64()?;
-    (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
+    // Whole: `f64::fract` needs `std`. (NaN fails the first test.)
+    let u = n as u64;
+    (n >= 0.0 && u <= 9_007_199_254_740_991 && u as f64 == n).then_some(u)
 }
 
 fn string(o: &JsValue, name: Missing) -> Result<String, Missing> {

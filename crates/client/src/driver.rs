@@ -6,10 +6,11 @@
 //! No futures: the snippet (`io.js`) calls back into five closures made
 //! once per driver (answers, progress, digests, the timer, the end of a
 //! turn), and each request in flight is a row of the request table.
+use alloc::{string::String, vec::Vec};
 
+use alloc::rc::{Rc, Weak};
+use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
 
 use js_sys::Function;
 use s3lift_engine::{Action, Engine, Event, FileId, Outcome, RequestId, Restart, UploadError};
@@ -24,11 +25,17 @@ use crate::js::{self, clear_timeout, error_to_js, now, set_timeout, Deferred, Js
 use crate::signer::{self, Signer};
 use crate::transport::{self, Body, Kind};
 
+mod tabs;
+use tabs::release;
+
 /// What `upload.state` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Queued,
     Uploading,
+    /// The same file (same resume fingerprint) is uploading in another tab:
+    /// this one waits for that tab to finish or close.
+    AnotherTab,
     Paused,
     Done,
     Failed,
@@ -40,6 +47,7 @@ impl State {
         match self {
             State::Queued => "queued",
             State::Uploading => "uploading",
+            State::AnotherTab => "another-tab",
             State::Paused => "paused",
             State::Done => "done",
             State::Failed => "failed",
@@ -68,6 +76,13 @@ pub struct Entry {
     pub part_requests: Cell<u32>,
     /// Bytes sent by store requests that then failed or were stopped.
     pub bytes_resent: Cell<f64>,
+    /// Failed store requests counted against the retry budget (the engine's).
+    pub retries: Cell<u32>,
+    /// `onStateChange`: told when the upload waits on another tab, and when
+    /// it takes over.
+    pub on_state: Option<Function>,
+    /// Releases this upload's Web Lock (or stops waiting for it).
+    pub lock: RefCell<Option<Function>>,
     pub done: RefCell<Deferred>,
 }
 
@@ -105,6 +120,10 @@ struct Callbacks {
     tick: Closure<dyn Fn()>,
     /// The end of the current turn of the event loop.
     later: Closure<dyn Fn()>,
+    /// `online`/`offline`: whether the browser has a network.
+    network: Closure<dyn Fn(bool)>,
+    /// `(file, held)`: this tab holds the upload's Web Lock, or another does.
+    locked: Closure<dyn Fn(f64, bool)>,
 }
 
 /// One engine and everything its actions need.
@@ -125,6 +144,10 @@ pub struct Driver {
     /// every handle.
     keep: RefCell<Option<Rc<Driver>>>,
     me: Weak<Driver>,
+    /// Stops listening to `online`/`offline`.
+    unlisten: RefCell<Option<Function>>,
+    /// Uploads waiting for their Web Lock.
+    waiting: RefCell<Vec<Rc<Entry>>>,
 }
 
 fn ms() -> u64 {
@@ -134,6 +157,7 @@ fn ms() -> u64 {
 impl Callbacks {
     fn new(me: &Weak<Driver>) -> Self {
         let (a, p, g, t, l) = (me.clone(), me.clone(), me.clone(), me.clone(), me.clone());
+        let (n, k) = (me.clone(), me.clone());
         Self {
             answer: Closure::new(move |id, status, x, y, z| {
                 if let Some(d) = a.upgrade() {
@@ -168,6 +192,20 @@ impl Callbacks {
                     d.pump();
                 }
             }),
+            locked: Closure::new(move |file, held| {
+                if let Some(d) = k.upgrade() {
+                    d.locked(FileId(file as u64), held);
+                }
+            }),
+            network: Closure::new(move |online| {
+                if let Some(d) = n.upgrade() {
+                    d.feed(if online {
+                        Event::Online
+                    } else {
+                        Event::Offline
+                    });
+                }
+            }),
         }
     }
 }
@@ -177,12 +215,18 @@ impl Drop for Driver {
         if let Some((id, _)) = self.timer.get_mut().take() {
             clear_timeout(&id);
         }
+        if let Some(stop) = self.unlisten.get_mut().take() {
+            let _ = stop.call0(&JsValue::NULL);
+        }
     }
 }
 
 impl Driver {
-    pub fn new(engine: Engine, settings: Settings) -> Rc<Self> {
-        Rc::new_cyclic(|me| Self {
+    pub fn new(mut engine: Engine, settings: Settings) -> Rc<Self> {
+        if !js::on_line() {
+            engine.handle(ms(), Event::Offline);
+        }
+        let d = Rc::new_cyclic(|me| Self {
             engine: RefCell::new(engine),
             settings,
             files: RefCell::default(),
@@ -193,12 +237,28 @@ impl Driver {
             callbacks: Callbacks::new(me),
             keep: RefCell::new(None),
             me: me.clone(),
-        })
+            unlisten: RefCell::new(None),
+            waiting: RefCell::default(),
+        });
+        *d.unlisten.borrow_mut() = Some(js::network(d.callbacks.network.as_ref()));
+        d
     }
 
-    /// Hands `entry` to the engine; its first requests leave with the
-    /// others added in the same turn of the event loop.
-    pub fn add(&self, entry: Rc<Entry>) {
+    /// Whether the engine holds every upload for the network to come back.
+    pub fn offline(&self) -> bool {
+        self.engine.borrow().offline()
+    }
+
+    /// `file`'s retries so far (kept once the engine is done with it).
+    pub fn retries(&self, e: &Entry) -> u32 {
+        let live = self.engine.borrow().retries(e.id);
+        e.retries.set(e.retries.get().max(live));
+        e.retries.get()
+    }
+
+    /// Feeds `entry` to the engine (its resume record read now, so that a
+    /// tab taking over finds the parts the other one stored).
+    pub(super) fn start(&self, entry: Rc<Entry>) {
         let f = &entry.file;
         let fingerprint = self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
@@ -263,7 +323,7 @@ impl Driver {
         if busy != keep.is_some() {
             // Dropping the last other handle here is safe: every caller of
             // `pump` holds an `Rc` of its own.
-            let _old = std::mem::replace(&mut *keep, if busy { self.me.upgrade() } else { None });
+            let _old = core::mem::replace(&mut *keep, if busy { self.me.upgrade() } else { None });
         }
     }
 
@@ -319,6 +379,12 @@ impl Driver {
         };
         let stored = matches!(event, Event::Stored { .. });
         if self.close(id, signer.is_none() && !stored).is_some() {
+            if status == 0 && !js::on_line() && !self.engine.borrow().offline() {
+                // The request died with the network, and its failure came
+                // before the `offline` event: the engine hears of the
+                // outage first, so the failure burns no retry.
+                self.engine.borrow_mut().handle(ms(), Event::Offline);
+            }
             self.feed(event);
         }
     }
@@ -398,6 +464,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 // Known once the store listed the parts (`upload.resumed`).
                 e.resumed.set(self.engine.borrow().resumed(file));
+                self.retries(&e);
                 if let Some(cb) = &e.on_progress {
                     report(cb, &progress, e.restarted.get());
                 }
@@ -421,6 +488,7 @@ impl Driver {
                     i.map(|i| files.remove(i))
                 };
                 if let Some(e) = entry {
+                    release(&e);
                     settle(&e, result);
                 }
             }

@@ -8,9 +8,9 @@
 //! many files an uploader sees (`tests/web.rs` checks it). At most half a
 //! block is slack. wasm32 here has no threads: nothing runs concurrently.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::cell::UnsafeCell;
-use std::ptr::null_mut;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
+use core::ptr::null_mut;
 
 const PAGE: usize = 64 * 1024;
 /// Blocks of 2^3 ..= 2^31 bytes, by exponent.
@@ -123,7 +123,7 @@ unsafe impl GlobalAlloc for SizeClasses {
         if !p.is_null() {
             // SAFETY: both blocks hold at least the smaller size; they are distinct.
             unsafe {
-                std::ptr::copy_nonoverlapping(ptr, p, l.size().min(new_size));
+                core::ptr::copy_nonoverlapping(ptr, p, l.size().min(new_size));
                 self.dealloc(ptr, l);
             }
         }

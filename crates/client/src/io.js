@@ -94,6 +94,45 @@ export async function digest(blob, start, end, sha, file, part, done) {
   done(file, part, v);
 }
 
+// The browser's word on the network: `changed(onLine)` on `online` and
+// `offline` (the window's, or the worker global's). Returns what stops it.
+export function network(changed) {
+  const g = globalThis, on = () => changed(true), off = () => changed(false);
+  g.addEventListener?.('online', on);
+  g.addEventListener?.('offline', off);
+  return () => {
+    g.removeEventListener?.('online', on);
+    g.removeEventListener?.('offline', off);
+  };
+}
+
+// One tab per upload (Web Locks): `granted(file, true)` once this tab holds
+// lock `name`, at once or, after `granted(file, false)` (another tab holds
+// it), when that tab lets go or closes. Held until the returned function is
+// called, which also gives up waiting. Without Web Locks: granted at once.
+export function lock(name, file, granted) {
+  const locks = globalThis.navigator?.locks;
+  const c = new AbortController();
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const hold = () => { if (!c.signal.aborted) granted(file, true); return held; };
+  if (!locks?.request) {
+    Promise.resolve().then(hold);
+  } else {
+    locks.request(name, { ifAvailable: true }, (l) => {
+      if (l) return hold();
+      granted(file, false);
+      return locks.request(name, { signal: c.signal }, hold).catch(() => {});
+    }).catch(() => {});
+  }
+  return () => { c.abort(); release(); };
+}
+
+// `navigator.onLine` (true where the browser cannot tell).
+export function onLine() {
+  return globalThis.navigator?.onLine !== false;
+}
+
 // `localStorage`: absent in workers, and it may refuse (quota, privacy).
 export function load(key) {
   try { return localStorage.getItem(key); } catch {}
@@ -122,6 +161,16 @@ export function promise(d) {
   return d[0];
 }
 
+// `Reflect.get` without its exceptions: `undefined` for a primitive, or a
+// getter that throws.
+export function field(o, k) {
+  try {
+    return (typeof o == "object" && o) || typeof o == "function" ? o[k] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function later(f) {
   queueMicrotask(f);
 }
@@ -146,6 +195,6 @@ export function part(f, partNumber, etag, size) {
   f({ partNumber, etag, size });
 }
 
-export function stats(partsUploaded, partRequests, bytesResent) {
-  return { partsUploaded, partRequests, bytesResent };
+export function stats(partsUploaded, partRequests, bytesResent, retries) {
+  return { partsUploaded, partRequests, bytesResent, retries };
 }

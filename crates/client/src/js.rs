@@ -1,10 +1,11 @@
 //! Small bridges to the JS runtime: the I/O snippet (`io.js`), timers,
 //! errors with a machine code, object reads, JSON text.
+use alloc::string::String;
 
 use s3lift_engine::UploadError;
 use s3lift_protocol::error_code::ErrorCode;
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -57,6 +58,13 @@ extern "C" {
         part: u32,
         done: &JsValue,
     );
+    /// Calls `changed(onLine)` on `online`/`offline`; returns what stops it.
+    pub fn network(changed: &JsValue) -> Function;
+    /// Web Locks: `granted(file, held)` (see the snippet); returns the release.
+    pub fn lock(name: &str, file: f64, granted: &JsValue) -> Function;
+    /// `navigator.onLine` (true where unknown).
+    #[wasm_bindgen(js_name = onLine)]
+    pub fn on_line() -> bool;
     /// `localStorage.getItem`, or `None`.
     pub fn load(key: &str) -> Option<String>;
     /// `localStorage.setItem`, errors ignored.
@@ -71,6 +79,9 @@ extern "C" {
     pub fn promise(d: &JsValue) -> js_sys::Promise;
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
+    /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
+    /// (its `catch` shim cost the bundle more than this).
+    pub fn field(obj: &JsValue, key: &str) -> JsValue;
     /// An `Error` with `.code`, `.status` and `.key`.
     pub fn error(message: &str, code: &str, status: Option<u16>, key: Option<&str>) -> JsValue;
     /// An `UploadResult`.
@@ -95,7 +106,12 @@ extern "C" {
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: u32, etag: &str, size: f64);
     /// An `UploadStats`.
-    pub fn stats(parts_uploaded: u32, part_requests: u32, bytes_resent: f64) -> JsValue;
+    pub fn stats(
+        parts_uploaded: u32,
+        part_requests: u32,
+        bytes_resent: f64,
+        retries: u32,
+    ) -> JsValue;
 }
 
 /// Milliseconds since the epoch.
@@ -105,7 +121,7 @@ pub fn now() -> f64 {
 
 /// `obj[key]`, or `undefined`.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    field(obj, key)
 }
 
 /// `obj[key]` as a number, when it is one.
@@ -315,6 +331,18 @@ mod tests {
         let mut s = String::new();
         push_u64(&mut s, 0);
         assert_eq!(s, "0");
+    }
+
+    /// `browser::digest_value` encodes CRC64NVME with this encoder, not
+    /// `crc64::to_base64` (one encoder in the bundle): the same header value.
+    #[test]
+    fn base64_of_a_crc64_is_the_protocol_header_value() {
+        for crc in [0, 1, 0xae8b_1486_0a79_9888, u64::MAX] {
+            assert_eq!(
+                base64(&crc.to_be_bytes()),
+                s3lift_protocol::crc64::to_base64(crc)
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,18 @@
 //! - [`heap`]: the allocator (size classes; smaller than dlmalloc).
 //! - [`js`]: the I/O snippet `io.js` (plumbing only), timers, errors with
 //!   machine codes, JSON text.
+// No `std` outside tests. Built without the `std` feature (the bundle),
+// nothing links it: a panic traps, with no message formatted (`core::fmt`
+// and std's panic hook and their strings leave the module).
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 pub mod browser;
 pub mod decode;
@@ -29,9 +41,11 @@ pub mod js;
 pub mod signer;
 pub mod transport;
 
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use s3lift_engine::{Config, Engine, Event, FileId};
 use s3lift_protocol::error_code::ErrorCode;
@@ -98,6 +112,8 @@ export interface UploadOptions {
   metadata?: Record<string, string>;
   onProgress?: (p: Progress) => void;
   onPartUploaded?: (p: PartUploaded) => void;
+  /** Called when the upload starts waiting on another tab (`'another-tab'`) and when it takes over. */
+  onStateChange?: (state: UploadState) => void;
   /** Aborting it cancels the upload. */
   signal?: AbortSignal;
   /** Continue the upload recorded under this fingerprint (`upload.fingerprint` of an
@@ -112,10 +128,14 @@ export interface UploadOptions {
  *  `POST /params/complete` kept failing after retries: the object is stored either way). */
 export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null; restarted: 'file_changed' | null }
 
-export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed' | 'cancelled';
+/** `offline`: the browser has no network; the upload waits for it (no retries burned).
+ *  `another-tab`: the same file is uploading in another tab of this site; this upload takes
+ *  over (from the parts stored) when that tab finishes or closes. */
+export type UploadState = 'queued' | 'uploading' | 'offline' | 'another-tab' | 'paused' | 'done' | 'failed' | 'cancelled';
 
-/** Counters, for tests and dashboards. */
-export interface UploadStats { partsUploaded: number; partRequests: number; bytesResent: number }
+/** Counters, for tests and dashboards. `retries`: failed store requests counted against the
+ *  retry budget (those cut by going offline are not). */
+export interface UploadStats { partsUploaded: number; partRequests: number; bytesResent: number; retries: number }
 
 /** `upload.done` rejects with this: `code` is a machine code (`cancelled`, `etag_unreadable`,
  *  `missing_token`, `too_large`, `store_refused`, `retries_exhausted`, `network`…), `status` the HTTP status if any,
@@ -177,6 +197,9 @@ impl Uploader {
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
             bytes_resent: Cell::new(0.0),
+            retries: Cell::new(0),
+            on_state: js::get_fn(&options, "onStateChange"),
+            lock: RefCell::new(None),
             done: RefCell::new(Deferred::new()),
         });
         let up = Upload {
@@ -236,6 +259,13 @@ impl Upload {
     /// Stops and aborts the multipart upload; `done` rejects with code `cancelled`.
     pub fn cancel(&self) {
         let e = &self.entry;
+        if self.driver.forget_waiting(e.id) {
+            // Waiting for another tab: it never reached the engine, so
+            // there is nothing to stop or abort.
+            e.state.set(State::Cancelled);
+            let cancelled = s3lift_engine::UploadError::cancelled();
+            return e.done.borrow().reject(&error_to_js(&cancelled));
+        }
         match e.state.replace(State::Cancelled) {
             State::Done => e.state.set(State::Done),
             State::Cancelled => {}
@@ -261,7 +291,11 @@ impl Upload {
     /// The current state.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadState")]
     pub fn state(&self) -> String {
-        self.entry.state.get().as_str().to_owned()
+        let s = self.entry.state.get();
+        if s == State::Uploading && self.driver.offline() {
+            return "offline".to_owned();
+        }
+        s.as_str().to_owned()
     }
 
     /// True when this upload continues one started before a page reload.
@@ -292,6 +326,7 @@ impl Upload {
             e.parts_uploaded.get(),
             e.part_requests.get(),
             e.bytes_resent.get(),
+            self.driver.retries(e),
         )
     }
 }

@@ -2,6 +2,7 @@
 //! Retries, timeouts and fallbacks are the engine's; this module builds the
 //! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
+use alloc::string::String;
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};

@@ -5,6 +5,7 @@
 //! `XMLHttpRequest.upload.onprogress`; `fetch` reports a part when it is
 //! done and costs less per request. A stalled request is the engine's to
 //! detect (it sees the progress): it asks for the abort.
+use alloc::string::String;
 
 use s3lift_protocol::map::Map;
 

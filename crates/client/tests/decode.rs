@@ -209,3 +209,22 @@ fn resume_records_survive_storage() {
     // A record written by serde (an earlier version) reads back too.
     round_trip(r);
 }
+
+/// `js::get` reads as `Reflect.get` did: a primitive has no fields (a string's
+/// `length` is not one), `null` has none, and a getter that throws reads as absent.
+#[wasm_bindgen_test]
+fn fields_of_primitives_and_throwing_getters_are_absent() {
+    use s3lift_client::js::get;
+    assert!(get(&JsValue::from_str("abc"), "length").is_undefined());
+    assert!(get(&JsValue::NULL, "url").is_undefined());
+    assert_eq!(
+        get(&parse(r#"{"url":"u"}"#), "url").as_string().as_deref(),
+        Some("u")
+    );
+    let throwing = js_sys::Function::new_no_args(
+        "return Object.defineProperty({}, 'url', { get() { throw new Error('no'); } });",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+    assert!(get(&throwing, "url").is_undefined());
+}

@@ -1,6 +1,8 @@
 //! What each answer changes: signer answers, stored data, and failures,
 //! all retried by the one policy.
 
+use alloc::{string::String, string::ToString, vec::Vec};
+
 use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
@@ -47,7 +49,15 @@ impl Engine {
             (Req::Create(f), SignerAnswer::Created(mut c)) => {
                 let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
-                    Some(file) => (file.spec.size, self.cfg.part_size),
+                    Some(file) => (
+                        file.spec.size,
+                        Some(self.cfg.part_size.unwrap_or_else(|| {
+                            s3lift_protocol::plan::preferred_part_size(
+                                file.spec.size,
+                                self.cfg.concurrency,
+                            )
+                        })),
+                    ),
                     None => return,
                 };
                 let plan = match c.part_size {
@@ -163,9 +173,10 @@ impl Engine {
                 let parts = &m.parts;
                 m.queue.retain(|n| !parts[*n as usize - 1].done);
                 m.waiting.retain(|(_, n)| !parts[*n as usize - 1].done);
+                file.tracker
+                    .restart_from(done, |n| parts[n as usize - 1].done);
                 m.resumed |= m.from_record;
                 m.from_record = false;
-                file.tracker.restart_from(done);
                 let all = m.collector.len() == plan.part_count() as usize;
                 let next = if all { Phase::Complete } else { Phase::Upload };
                 if from_record {

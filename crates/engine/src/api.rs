@@ -1,6 +1,8 @@
 //! What a driver feeds the engine ([`Event`]) and what it gets back
 //! ([`Action`]), with the identifiers that route answers to their requests.
 
+use alloc::{string::String, vec::Vec};
+
 use s3lift_protocol::progress::Progress;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
@@ -112,6 +114,12 @@ pub enum Event {
     Resume(FileId),
     /// Stop one file for good; a multipart upload is aborted.
     Cancel(FileId),
+    /// The network is gone (the browser's `offline` event): every upload
+    /// pauses, and failures without an answer burn no retries until
+    /// [`Event::Online`].
+    Offline,
+    /// The network is back: every upload continues.
+    Online,
     /// Time passed (nothing else happened).
     Tick,
 }

@@ -21,6 +21,13 @@ pub struct Config {
     pub stall_timeout_ms: u64,
     /// A signer call with no answer for this long is cancelled and retried (0: never).
     pub signer_timeout_ms: u64,
+    /// A wake that comes this much later than [`Engine::poll_timeout`]
+    /// asked means the driver was suspended (a background tab's throttled
+    /// timers, a frozen tab): that interval does not count towards stall or
+    /// signer deadlines (0: every interval counts).
+    ///
+    /// [`Engine::poll_timeout`]: crate::Engine::poll_timeout
+    pub suspend_slack_ms: u64,
     /// Least time between two progress reports of one file.
     pub progress_interval_ms: u64,
     /// URL lifetime assumed when the signer does not say (Companion signs
@@ -44,6 +51,8 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             stall_timeout_ms: 30_000,
             signer_timeout_ms: 30_000,
+            // Background tabs align timers to 1 s; intensive throttling to 60 s.
+            suspend_slack_ms: 5_000,
             progress_interval_ms: 50,
             default_url_ttl_ms: 240_000,
             resume_ttl_ms: s3lift_protocol::resume::DEFAULT_RESUME_TTL_MS as u64,

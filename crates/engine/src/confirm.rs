@@ -15,6 +15,8 @@
 //!   expired token): the upload succeeds with `confirmed: false` rather than
 //!   failing a file the store holds; the app can tell that no webhook was sent.
 
+use alloc::vec::Vec;
+
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
 use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};

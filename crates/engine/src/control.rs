@@ -1,6 +1,8 @@
 //! Pause, resume, cancel, and failing a file: stopping its requests and
 //! winding down (a multipart upload that exists is always aborted).
 
+use alloc::{borrow::ToOwned, vec::Vec};
+
 use crate::api::{FileId, RequestId};
 use crate::engine::{Engine, Req};
 use crate::error::UploadError;
@@ -93,13 +95,13 @@ impl Engine {
                     s.sending = None;
                     // It may have reached the store before we stopped it.
                     s.maybe_stored = true;
-                    f.tracker.reset_part(1);
+                    f.tracker.retry_part(1);
                 }
                 (Body::Multi(m), Req::Part(_, n)) => {
                     m.sending -= 1;
                     m.part(n).sending = None;
                     m.queue.push_front(n);
-                    f.tracker.reset_part(n);
+                    f.tracker.retry_part(n);
                 }
                 _ => {}
             }

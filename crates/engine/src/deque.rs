@@ -4,6 +4,8 @@
 //! from the front and refilled (the action queue empties at each drain).
 //! Only what the engine uses, with `std`'s meaning.
 
+use alloc::vec::Vec;
+
 /// A double-ended queue: `items[head..]`, each `Some`.
 #[derive(Debug, Clone)]
 pub(crate) struct VecDeque<T> {

@@ -2,6 +2,8 @@
 //! engine asks, and the part URL is then signed for that digest, so the
 //! store refuses any other bytes (`checksums=` in docs/protocol.md).
 
+use alloc::{string::String, vec::Vec};
+
 use s3lift_protocol::crc64;
 use s3lift_protocol::wire::ChecksumAlgorithm;
 
@@ -92,7 +94,7 @@ impl Engine {
         let Some(part) = m.parts.get_mut((n as usize).wrapping_sub(1)) else {
             return;
         };
-        if !std::mem::take(&mut part.digesting) {
+        if !core::mem::take(&mut part.digesting) {
             return;
         }
         m.digesting -= 1;

@@ -1,7 +1,10 @@
 //! The engine: the request table, time, the shared limit, and the one
 //! entry point that changes state ([`Engine::handle`]).
 
+use alloc::vec::Vec;
+
 use crate::deque::VecDeque;
+use core::cell::Cell;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
@@ -45,6 +48,9 @@ pub(crate) struct InFlight {
     pub req: Req,
     /// 0: no deadline.
     pub deadline: u64,
+    /// Its deadline was moved past a suspended interval, and no progress
+    /// came since (see `skip_suspended`).
+    pub excused: bool,
 }
 
 /// Every decision of an uploader with N files, without I/O or a clock.
@@ -79,6 +85,11 @@ pub struct Engine {
     dirty: bool,
     /// The file that gets the first store slot in the next pass.
     pub(crate) turn: usize,
+    /// The browser said the network is gone: nothing new starts.
+    pub(crate) offline: bool,
+    /// The wake [`Engine::poll_timeout`] last gave the driver, until the
+    /// next event: a late one shows the driver was suspended.
+    pub(crate) armed: Cell<Option<u64>>,
 }
 
 impl Engine {
@@ -102,11 +113,14 @@ impl Engine {
             out: VecDeque::new(),
             dirty: false,
             turn: 0,
+            offline: false,
+            armed: Cell::new(None),
         }
     }
 
     /// Takes in one event at time `now_ms` (times never go backwards here).
     pub fn handle(&mut self, now_ms: u64, event: Event) {
+        self.skip_suspended(now_ms);
         self.now = self.now.max(now_ms);
         self.expire_requests();
         match event {
@@ -124,13 +138,15 @@ impl Engine {
             Event::Sent { id, bytes } => self.on_sent(id, bytes),
             Event::Failed { id, failure } => {
                 if let Some(req) = self.take(id) {
-                    self.on_failed(req, failure);
+                    self.failed(req, failure);
                 }
             }
             Event::Digested { file, part, value } => self.on_digested(file, part, value),
             Event::Pause(f) => self.pause(f),
             Event::Resume(f) => self.resume(f),
             Event::Cancel(f) => self.cancel(f),
+            Event::Offline => self.go_offline(),
+            Event::Online => self.go_online(),
             Event::Tick => {}
         }
         self.dirty = true;
@@ -141,7 +157,7 @@ impl Engine {
     /// last drain is seen at once: files added together share one
     /// `POST /s3/params` batch, as one turn of the browser's event loop does.
     pub fn poll_action(&mut self) -> Option<Action> {
-        if self.out.is_empty() && std::mem::take(&mut self.dirty) {
+        if self.out.is_empty() && core::mem::take(&mut self.dirty) {
             self.schedule();
         }
         self.out.pop_front()
@@ -150,6 +166,12 @@ impl Engine {
     /// When to call `handle(t, Event::Tick)` next, if anything waits on time
     /// (meaningful once `poll_action` has answered `None`).
     pub fn poll_timeout(&self) -> Option<u64> {
+        let next = self.next_wake();
+        self.armed.set(next);
+        next
+    }
+
+    fn next_wake(&self) -> Option<u64> {
         let now = self.now;
         let later = |t: u64| (t > now).then_some(t);
         let mut next: Option<u64> = None;
@@ -160,6 +182,11 @@ impl Engine {
         };
         for r in self.requests.values() {
             consider((r.deadline > 0).then_some(r.deadline));
+        }
+        if self.offline {
+            // Nothing starts until the network is back: only requests
+            // still out may need their deadline.
+            return next;
         }
         for f in self.files.values() {
             if f.paused {
@@ -306,7 +333,14 @@ impl Engine {
             self.cfg.signer_timeout_ms
         };
         let deadline = if timeout == 0 { 0 } else { self.now + timeout };
-        self.requests.insert(id, InFlight { req, deadline });
+        self.requests.insert(
+            id,
+            InFlight {
+                req,
+                deadline,
+                excused: false,
+            },
+        );
         id
     }
 
@@ -340,7 +374,7 @@ impl Engine {
         for id in due {
             if let Some(req) = self.take(id) {
                 self.out.push_back(Action::CancelRequest { id });
-                self.on_failed(req, Failure::network());
+                self.failed(req, Failure::network());
             }
         }
     }
@@ -354,6 +388,7 @@ impl Engine {
         if stall > 0 {
             // Progress resets the stall clock.
             r.deadline = now + stall;
+            r.excused = false;
         }
         let (file, slot) = match r.req {
             Req::Single(f) => (f, 1),

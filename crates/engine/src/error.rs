@@ -4,6 +4,8 @@
 //! Messages never carry a URL, a token or a signature: they are built here
 //! from codes and numbers only.
 
+use alloc::{borrow::ToOwned, string::String};
+
 use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
 

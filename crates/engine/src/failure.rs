@@ -1,6 +1,8 @@
 //! A failed request as the driver saw it, and the one retry rule every
 //! request kind shares.
 
+use alloc::{borrow::ToOwned, string::String};
+
 use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_error_code, Verdict};
 use s3lift_protocol::wire::ErrorBody;
 

@@ -20,7 +20,7 @@ impl Engine {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
-        file.tracker.reset_part(1);
+        file.tracker.retry_part(1);
         let Body::Single(s) = &mut file.body else {
             return;
         };
@@ -65,7 +65,7 @@ impl Engine {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
-        file.tracker.reset_part(n);
+        file.tracker.retry_part(n);
         let Body::Multi(m) = &mut file.body else {
             return;
         };
@@ -192,7 +192,7 @@ impl Engine {
                 let mut e = UploadError::signer_gave_up(&failure, retryable);
                 if let Some(m) = self.multi_mut(f) {
                     // Complete failed for good: a cancel that waited on it applies now.
-                    if std::mem::take(&mut m.cancel_after_complete) {
+                    if core::mem::take(&mut m.cancel_after_complete) {
                         e = UploadError::cancelled();
                     }
                     if m.phase == Phase::Complete {

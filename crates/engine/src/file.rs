@@ -1,6 +1,8 @@
 //! The state of one file: a single upload or a multipart upload, with the
 //! bookkeeping both share (pause, failure, progress).
 
+use alloc::{boxed::Box, string::String, vec, vec::Vec};
+
 use crate::deque::VecDeque;
 
 use s3lift_protocol::collector::PartCollector;

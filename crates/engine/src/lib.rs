@@ -44,6 +44,8 @@
 //! - `schedule`: what runs now (signing windows, batching, the limit).
 //! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
+//! - `network`: offline pauses everything and burns no retries; a
+//!   suspended driver's late wake does not count towards deadlines.
 //! - `confirm`: a stored single upload reported to the signer (its webhook).
 //! - `digest`: per-part checksums, read and digested by the driver on request.
 //! - `verify`: never resume onto a changed file (record, then stored parts' MD5).
@@ -53,6 +55,11 @@
 //! limit, progress, the part collector, resume records) are
 //! `s3lift_protocol`'s and are reused as they are.
 #![deny(missing_docs)]
+// No `std` outside tests: the browser bundle then carries no `std` panic
+// machinery (its hook and `core::fmt`); native drivers link `std` themselves.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
 
 mod answers;
 pub mod api;
@@ -66,6 +73,7 @@ pub mod error;
 mod failure;
 mod failures;
 mod file;
+mod network;
 pub mod rng;
 mod schedule;
 mod stored;

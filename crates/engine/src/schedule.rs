@@ -1,6 +1,8 @@
 //! Deciding what runs now: signer calls (capped at `concurrency`), then
 //! store requests within the shared AIMD limit, files first come first served.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 use s3lift_protocol::collector::MissingParts;
 use s3lift_protocol::decimal;
 use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};
@@ -16,7 +18,7 @@ const MAX_PARAMS_BATCH: usize = 100;
 
 impl Engine {
     pub(crate) fn schedule(&mut self) {
-        if self.order.is_empty() {
+        if self.order.is_empty() || self.offline {
             return;
         }
         let order = self.order.clone();
@@ -144,7 +146,14 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Create(id));
-        let part_size = self.cfg.part_size;
+        let concurrency = self.cfg.concurrency;
+        let part_size = self.cfg.part_size.or_else(|| {
+            let size = self.files.get(&id)?.spec.size;
+            Some(s3lift_protocol::plan::preferred_part_size(
+                size,
+                concurrency,
+            ))
+        });
         // The first window of part URLs rides on the create's answer,
         // unless parts are bound to digests the engine does not have yet.
         let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())

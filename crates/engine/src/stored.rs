@@ -1,6 +1,8 @@
 //! A store took a single upload or a part: the shared limit grows, the
 //! part joins the collector, and the last one starts the complete.
 
+use alloc::{borrow::ToOwned, string::String};
+
 use crate::api::{Action, Failure, Outcome};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};

@@ -1,6 +1,8 @@
 //! Presigned URLs the engine holds, when they stop being safe to use, and
 //! the location of an object sent by a form.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 use s3lift_protocol::wire::UploadMethod;
 
 /// A URL with the headers its signature covers and when it expires.

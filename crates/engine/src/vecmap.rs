@@ -2,7 +2,9 @@
 //! entries, and in the browser bundle every `BTreeMap<K, V>` instance
 //! costs about 2 KB gzipped. Same iteration order as a `BTreeMap`.
 
-use std::ops::Index;
+use alloc::vec::Vec;
+
+use core::ops::Index;
 
 /// Entries sorted by key, each key once.
 #[derive(Debug, Clone)]
@@ -38,7 +40,7 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     /// Inserts or replaces; answers the value replaced.
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         match self.find(&k) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, v)),
+            Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, v)),
             Err(i) => {
                 self.entries.insert(i, (k, v));
                 None
@@ -64,6 +66,11 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     /// Values in key order.
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|e| &e.1)
+    }
+
+    /// Values in key order, to change in place.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|e| &mut e.1)
     }
 }
 

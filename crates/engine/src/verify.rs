@@ -17,6 +17,8 @@
 //! old upload is aborted when a signer slot is free (its answer is not
 //! waited for).
 
+use alloc::{string::String, vec, vec::Vec};
+
 use s3lift_protocol::md5;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ListedPart};
 
@@ -113,7 +115,8 @@ impl Engine {
         **m = Multi::new();
         m.restarted = true;
         m.discard = old;
-        file.tracker.restart_from(0);
+        // A new upload of other bytes: nothing of the old one counts.
+        file.tracker.restart_from(0, |_| true);
         if let Some(fingerprint) = old_fingerprint.or_else(|| file.spec.fingerprint.clone()) {
             self.out.push_back(Action::ForgetResume {
                 file: id,

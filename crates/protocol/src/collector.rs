@@ -1,6 +1,8 @@
 //! Gathering `(part number, ETag)` pairs in any order, and refusing to
 //! complete while one is missing.
 
+use alloc::{string::String, vec::Vec};
+
 use crate::wire::{CompletedPart, ListedPart};
 
 /// The ETags of one upload's parts.

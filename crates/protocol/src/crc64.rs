@@ -5,30 +5,51 @@
 //! check a `FULL_OBJECT` checksum of a multipart upload without a second
 //! pass over the data.
 
+use alloc::{boxed::Box, string::String};
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
 const POLY: u64 = 0x9a6c_9329_ac4b_c9b5;
 
 /// The slicing-by-8 tables: `t[k][b]` is the CRC of byte `b` followed by
 /// `k` zero bytes. Built once at first use (16 KB that need not sit in the
 /// wasm module's data).
 fn tables() -> &'static [[u64; 256]; 8] {
-    static TABLES: std::sync::OnceLock<Box<[[u64; 256]; 8]>> = std::sync::OnceLock::new();
-    TABLES.get_or_init(|| {
-        let mut t = Box::new([[0u64; 256]; 8]);
-        for (i, slot) in t[0].iter_mut().enumerate() {
-            let mut c = i as u64;
-            for _ in 0..8 {
-                c = if c & 1 == 1 { (c >> 1) ^ POLY } else { c >> 1 };
+    // A `OnceLock` without `std` (the browser bundle has none): whoever
+    // loses the race frees its copy.
+    static TABLES: AtomicPtr<[[u64; 256]; 8]> = AtomicPtr::new(null_mut());
+    let mut p = TABLES.load(Ordering::Acquire);
+    if p.is_null() {
+        let built = Box::into_raw(build());
+        p = match TABLES.compare_exchange(null_mut(), built, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => built,
+            Err(first) => {
+                // SAFETY: `built` came from `Box::into_raw` and was never shared.
+                drop(unsafe { Box::from_raw(built) });
+                first
             }
-            *slot = c;
+        };
+    }
+    // SAFETY: once stored, the tables are never freed nor written.
+    unsafe { &*p }
+}
+
+fn build() -> Box<[[u64; 256]; 8]> {
+    let mut t = Box::new([[0u64; 256]; 8]);
+    for (i, slot) in t[0].iter_mut().enumerate() {
+        let mut c = i as u64;
+        for _ in 0..8 {
+            c = if c & 1 == 1 { (c >> 1) ^ POLY } else { c >> 1 };
         }
-        for k in 1..8 {
-            for b in 0..256 {
-                let prev = t[k - 1][b];
-                t[k][b] = t[0][(prev & 0xff) as usize] ^ (prev >> 8);
-            }
+        *slot = c;
+    }
+    for k in 1..8 {
+        for b in 0..256 {
+            let prev = t[k - 1][b];
+            t[k][b] = t[0][(prev & 0xff) as usize] ^ (prev >> 8);
         }
-        t
-    })
+    }
+    t
 }
 
 /// A running CRC-64/NVME.

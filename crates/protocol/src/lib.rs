@@ -17,6 +17,14 @@
 //! - [`md5`]: MD5, to compare a file's parts with the ETags the store lists.
 //! - [`crc64`]: CRC64NVME, per part and combined into the whole file's.
 #![deny(missing_docs)]
+// No `std` outside tests: the browser bundle then carries no `std` panic
+// machinery (its hook and `core::fmt`); native users link `std` themselves.
+// `utoipa::ToSchema`'s derive (the signer's `openapi`) needs std's prelude.
+#![cfg_attr(not(any(test, feature = "openapi")), no_std)]
+
+extern crate alloc;
+
+use alloc::string::String;
 
 pub mod collector;
 pub mod crc64;

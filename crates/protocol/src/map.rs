@@ -6,8 +6,10 @@
 //! binary search. Same API for what the workspace uses, same order when
 //! iterated, same JSON (an object; a repeated key keeps the last value).
 
-use std::fmt;
-use std::marker::PhantomData;
+use alloc::{string::String, vec::Vec};
+
+use core::fmt;
+use core::marker::PhantomData;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -47,7 +49,7 @@ impl<V> Map<V> {
     /// Sets `k`; the value it replaced, if any.
     pub fn insert(&mut self, k: String, v: V) -> Option<V> {
         match self.find(&k) {
-            Ok(i) => self.0.get_mut(i).map(|e| std::mem::replace(&mut e.1, v)),
+            Ok(i) => self.0.get_mut(i).map(|e| core::mem::replace(&mut e.1, v)),
             Err(i) => {
                 self.0.insert(i, (k, v));
                 None
@@ -109,8 +111,8 @@ impl<V, const N: usize> From<[(String, V); N]> for Map<V> {
     }
 }
 
-impl<V> From<std::collections::BTreeMap<String, V>> for Map<V> {
-    fn from(m: std::collections::BTreeMap<String, V>) -> Self {
+impl<V> From<alloc::collections::BTreeMap<String, V>> for Map<V> {
+    fn from(m: alloc::collections::BTreeMap<String, V>) -> Self {
         // Already sorted and unique.
         Self(m.into_iter().collect())
     }
@@ -118,7 +120,7 @@ impl<V> From<std::collections::BTreeMap<String, V>> for Map<V> {
 
 impl<V> IntoIterator for Map<V> {
     type Item = (String, V);
-    type IntoIter = std::vec::IntoIter<(String, V)>;
+    type IntoIter = alloc::vec::IntoIter<(String, V)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
@@ -126,8 +128,8 @@ impl<V> IntoIterator for Map<V> {
 
 impl<'a, V> IntoIterator for &'a Map<V> {
     type Item = (&'a String, &'a V);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, V)>,
+    type IntoIter = core::iter::Map<
+        core::slice::Iter<'a, (String, V)>,
         fn(&'a (String, V)) -> (&'a String, &'a V),
     >;
     fn into_iter(self) -> Self::IntoIter {
@@ -135,7 +137,7 @@ impl<'a, V> IntoIterator for &'a Map<V> {
     }
 }
 
-impl<V, Q: AsRef<str> + ?Sized> std::ops::Index<&Q> for Map<V> {
+impl<V, Q: AsRef<str> + ?Sized> core::ops::Index<&Q> for Map<V> {
     type Output = V;
     /// Panics when `k` is absent, as `BTreeMap`'s does.
     fn index(&self, k: &Q) -> &V {

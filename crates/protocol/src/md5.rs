@@ -3,6 +3,8 @@
 //! without SSE-KMS/SSE-C). Not for security; a resume uses it to notice that
 //! the file under a record changed since its parts were stored.
 
+use alloc::string::String;
+
 /// Per-round shift amounts.
 const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 

@@ -6,9 +6,9 @@
 //! every store: it is made once, from the declared size, and both sides
 //! follow it.
 
-use std::fmt;
-use std::num::NonZeroU32;
-use std::str::FromStr;
+use core::fmt;
+use core::num::NonZeroU32;
+use core::str::FromStr;
 
 /// One mebibyte.
 pub const MIB: u64 = 1024 * 1024;
@@ -22,6 +22,21 @@ pub const MAX_PARTS: u32 = 10_000;
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * MIB;
 /// Part size used when nobody prefers another.
 pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
+
+/// The part size to ask for when the app names none.
+///
+/// The default, except for a file a little too big for one wave of
+/// `concurrency` default parts (up to two waves): it goes in one part per slot,
+/// of equal whole MiB. With the default size a 50 MiB file at 6 in flight
+/// would be 6 parts and a 7th that waits for a slot, so the link idles for
+/// one answer's latency between the two waves.
+pub fn preferred_part_size(size: u64, concurrency: u32) -> u64 {
+    let slots = u64::from(concurrency.max(1));
+    if size <= slots * DEFAULT_PART_SIZE || size > slots * 2 * DEFAULT_PART_SIZE {
+        return DEFAULT_PART_SIZE;
+    }
+    size.div_ceil(slots).div_ceil(MIB) * MIB
+}
 
 /// A part number, 1 ..= 10,000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -277,6 +292,20 @@ mod tests {
         assert_eq!(p.expected_len(13), Some(4 * MIB));
         assert_eq!(p.part(14), None);
         assert_eq!(p.part(0), None);
+    }
+
+    #[test]
+    fn a_file_of_one_wave_is_cut_into_equal_parts_one_per_slot() {
+        let ps = preferred_part_size(50 * MIB, 6);
+        assert_eq!(ps, 9 * MIB);
+        assert_eq!(PartPlan::new(50 * MIB, Some(ps)).unwrap().part_count(), 6);
+        assert_eq!(preferred_part_size(96 * MIB, 6), 16 * MIB);
+        assert_eq!(preferred_part_size(48 * MIB, 6), DEFAULT_PART_SIZE);
+        assert_eq!(preferred_part_size(48 * MIB + 1, 6), 9 * MIB);
+        assert_eq!(preferred_part_size(97 * MIB, 6), DEFAULT_PART_SIZE);
+        assert_eq!(preferred_part_size(MAX_OBJECT_SIZE, 0), DEFAULT_PART_SIZE);
+        assert_eq!(preferred_part_size(12 * MIB, 0), 12 * MIB);
+        assert_eq!(preferred_part_size(5 * MIB, 0), DEFAULT_PART_SIZE);
     }
 
     #[test]

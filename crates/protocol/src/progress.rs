@@ -1,8 +1,12 @@
 //! Byte progress of one upload, its speed and its ETA.
 //!
-//! Each part reports the bytes it has sent so far; a failed attempt is
-//! reset to zero, so the total never counts a byte twice and never exceeds
-//! the file size. Speed is measured over a sliding window of recent samples.
+//! Each part reports the bytes it has sent so far; the total never counts a
+//! byte twice and never exceeds the file size. A part that will be sent
+//! again ([`ProgressTracker::retry_part`]) keeps the bytes its failed attempt
+//! reached until the retry overtakes them, so the reported total never moves
+//! backwards. Speed is measured over a sliding window of recent samples.
+
+use alloc::vec::Vec;
 
 /// A snapshot for `onProgress`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,8 +26,10 @@ pub struct Progress {
 pub struct ProgressTracker {
     total: u64,
     done: u64,
-    /// (part, bytes) of attempts in flight (a vector: a handful at a time).
-    in_flight: Vec<(u32, u64)>,
+    /// (part, bytes of the attempt in flight, bytes a failed earlier attempt
+    /// reached) of parts not stored yet (a vector: a handful at a time). A
+    /// part counts the larger of the two.
+    in_flight: Vec<(u32, u64, u64)>,
     resent: u64,
 }
 
@@ -37,11 +43,18 @@ impl ProgressTracker {
     }
 
     /// Starts over from `done` stored bytes (after asking the store), keeping
-    /// the count of re-sent bytes.
-    pub fn restart_from(&mut self, done: u64) {
-        for (_, b) in std::mem::take(&mut self.in_flight) {
+    /// the count of re-sent bytes. Parts `stored` says the store has lose
+    /// their entries (`done` counts them); the others keep what their
+    /// attempts reached until a new attempt overtakes it.
+    pub fn restart_from(&mut self, done: u64, stored: impl Fn(u32) -> bool) {
+        let mut kept = Vec::new();
+        for (n, b, held) in core::mem::take(&mut self.in_flight) {
             self.resent += b;
+            if !stored(n) && b.max(held) > 0 {
+                kept.push((n, 0, b.max(held)));
+            }
         }
+        self.in_flight = kept;
         self.done = done.min(self.total);
     }
 
@@ -49,14 +62,26 @@ impl ProgressTracker {
     pub fn set_part(&mut self, n: u32, bytes: u64) {
         match self.in_flight.iter_mut().find(|e| e.0 == n) {
             Some(e) => e.1 = bytes,
-            None => self.in_flight.push((n, bytes)),
+            None => self.in_flight.push((n, bytes, 0)),
         }
     }
 
     /// Part `n`'s attempt failed: its bytes no longer count (they will be re-sent).
     pub fn reset_part(&mut self, n: u32) {
-        if let Some(b) = self.take(n) {
+        if let Some((b, _)) = self.take(n) {
             self.resent += b;
+        }
+    }
+
+    /// Part `n`'s attempt failed or was stopped, and the part will be sent
+    /// again: its bytes count as re-sent, but the total keeps what the
+    /// attempt reached until the next attempt overtakes it (progress never
+    /// moves backwards).
+    pub fn retry_part(&mut self, n: u32) {
+        if let Some(e) = self.in_flight.iter_mut().find(|e| e.0 == n) {
+            self.resent += e.1;
+            e.2 = e.2.max(e.1);
+            e.1 = 0;
         }
     }
 
@@ -68,12 +93,14 @@ impl ProgressTracker {
 
     /// Bytes counted now, at most the total.
     pub fn bytes_sent(&self) -> u64 {
-        (self.done + self.in_flight.iter().map(|e| e.1).sum::<u64>()).min(self.total)
+        let parts: u64 = self.in_flight.iter().map(|e| e.1.max(e.2)).sum();
+        (self.done + parts).min(self.total)
     }
 
-    fn take(&mut self, n: u32) -> Option<u64> {
+    fn take(&mut self, n: u32) -> Option<(u64, u64)> {
         let i = self.in_flight.iter().position(|e| e.0 == n)?;
-        Some(self.in_flight.swap_remove(i).1)
+        let (_, b, held) = self.in_flight.swap_remove(i);
+        Some((b, held))
     }
 
     /// Bytes sent by attempts that failed and were thrown away.
@@ -175,6 +202,26 @@ mod tests {
     }
 
     #[test]
+    fn a_retried_part_keeps_its_bytes_until_the_retry_overtakes_them() {
+        let mut t = ProgressTracker::new(100);
+        t.set_part(1, 30);
+        t.set_part(2, 20);
+        t.retry_part(2);
+        assert_eq!(t.bytes_sent(), 50, "the failed attempt's 20 bytes stay");
+        assert_eq!(t.bytes_resent(), 20);
+        t.set_part(2, 5);
+        assert_eq!(t.bytes_sent(), 50, "the retry is behind: still 20");
+        t.set_part(2, 35);
+        assert_eq!(t.bytes_sent(), 65, "the retry overtook them");
+        t.retry_part(1);
+        // The store has part 2 after all, not part 1: part 1 keeps its 30.
+        t.restart_from(50, |n| n == 2);
+        assert_eq!(t.bytes_sent(), 80);
+        t.complete_part(1, 50);
+        assert_eq!(t.bytes_sent(), 100);
+    }
+
+    #[test]
     fn speed_and_eta() {
         let mut m = SpeedMeter::new(5_000.0);
         let mut t = ProgressTracker::new(10_000);
@@ -193,13 +240,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn never_above_total_never_negative(ops in proptest::collection::vec((0u8..3, 1u32..8, 0u64..200), 0..300)) {
+        fn never_above_total_never_negative(ops in proptest::collection::vec((0u8..4, 1u32..8, 0u64..200), 0..300)) {
             let total = 700;
             let mut t = ProgressTracker::new(total);
             for (op, n, b) in ops {
                 match op {
                     0 => t.set_part(n, b.min(100)),
                     1 => t.reset_part(n),
+                    3 => t.retry_part(n),
                     _ => t.complete_part(n, b.min(100)),
                 }
                 prop_assert!(t.bytes_sent() <= total);

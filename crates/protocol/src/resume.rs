@@ -5,6 +5,8 @@
 //! Picking the same file again finds it, and ListParts says which parts the
 //! store already has.
 
+use alloc::string::String;
+
 use serde::{Deserialize, Serialize};
 
 /// How long a record stays usable: 7 days (a user may come back after a
@@ -31,7 +33,7 @@ pub fn fingerprint(
         content_type.as_bytes(),
         endpoint.as_bytes(),
     ] {
-        for b in field.iter().chain(std::iter::once(&0xffu8)) {
+        for b in field.iter().chain(core::iter::once(&0xffu8)) {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }

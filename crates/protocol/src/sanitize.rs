@@ -5,6 +5,8 @@
 //! bytes of UTF-8 (the extension is kept when the stem is cut), and never
 //! empty (`file`).
 
+use alloc::{borrow::ToOwned, format, string::String};
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Longest sanitized name, in bytes of UTF-8.

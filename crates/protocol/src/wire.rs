@@ -5,6 +5,8 @@
 //! extensions are `Option`s with `#[serde(default)]`, so that the s3lift client
 //! can read a plain Companion answer, and a Companion client can ignore ours.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 pub use crate::map::Map;
 
 use serde::{Deserialize, Serialize};
@@ -466,7 +468,7 @@ pub enum ChecksumListError {
     },
 }
 
-impl std::str::FromStr for ChecksumList {
+impl core::str::FromStr for ChecksumList {
     type Err = ChecksumListError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -497,8 +499,8 @@ impl std::str::FromStr for ChecksumList {
     }
 }
 
-impl std::fmt::Display for ChecksumList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for ChecksumList {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}:{}", self.algorithm.as_str(), self.values.join(","))
     }
 }

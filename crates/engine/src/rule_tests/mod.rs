@@ -14,6 +14,7 @@ mod changed_file;
 mod checksum;
 mod confirm;
 mod multipart;
+mod network;
 mod round_trips;
 mod single;
 mod stray_parts;

@@ -9,7 +9,7 @@ use s3lift_protocol::wire::{
 use super::*;
 
 /// A 3-part multipart upload, created and signed: the part send ids.
-fn multipart_sending(t: &mut T) -> Vec<RequestId> {
+pub(super) fn multipart_sending(t: &mut T) -> Vec<RequestId> {
     let out = t.add(1, 12 * MIB);
     let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
     assert!(matches!(out[0], Action::SaveResume { .. }));
@@ -26,7 +26,7 @@ fn multipart_sending(t: &mut T) -> Vec<RequestId> {
     sends
 }
 
-fn store_all(t: &mut T, sends: &[RequestId]) -> Vec<Action> {
+pub(super) fn store_all(t: &mut T, sends: &[RequestId]) -> Vec<Action> {
     let mut out = Vec::new();
     for (i, id) in sends.iter().enumerate() {
         out = t.ev(Event::Stored {

@@ -76,6 +76,46 @@ fn parts_bound_to_checksums_are_not_asked_for_at_create() {
     assert_eq!(create(&out).1, None);
 }
 
+/// The create's preferred part size.
+fn asked_part_size(out: &[Action]) -> Option<u64> {
+    out.iter().find_map(|a| match a {
+        Action::CreateMultipart { part_size, .. } => Some(*part_size),
+        _ => None,
+    })?
+}
+
+#[test]
+fn a_file_of_one_wave_asks_for_one_part_per_slot_so_none_waits_for_a_second_wave() {
+    // 50 MiB at 6 in flight: 8 MiB parts would be 6 + a 7th behind them.
+    let mut t = T::new(6);
+    let out = t.add(1, 50 * MIB);
+    assert_eq!(asked_part_size(&out), Some(9 * MIB));
+    // A signer that plans nothing (Companion) gets the same plan.
+    let (id, _) = create(&out);
+    let SignerAnswer::Created(mut c) = created(6, 9 * MIB) else {
+        unreachable!()
+    };
+    (c.part_size, c.part_count) = (None, None);
+    let out = t.signer(id, SignerAnswer::Created(c));
+    let sign = out
+        .iter()
+        .find_map(|a| matches!(a, Action::SignParts { .. }).then(|| id_of(a)))
+        .unwrap_or_else(|| panic!("no SignParts in {out:#?}"));
+    let out = t.signer(sign, urls(&[1, 2, 3, 4, 5, 6]));
+    assert_eq!(part_sends(&out), [1, 2, 3, 4, 5, 6]);
+    // Bigger files keep the default; the app's own choice wins.
+    let out = t.add(2, 200 * MIB);
+    assert_eq!(asked_part_size(&out), Some(8 * MIB));
+    let mut t = T {
+        e: Engine::new(Config {
+            part_size: Some(5 * MIB),
+            ..Config::default()
+        }),
+        now: 0,
+    };
+    assert_eq!(asked_part_size(&t.add(1, 50 * MIB)), Some(5 * MIB));
+}
+
 fn confirms(out: &[Action]) -> Vec<(RequestId, Vec<String>)> {
     out.iter()
         .filter_map(|a| match a {

@@ -121,6 +121,11 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
         if user.front().is_some_and(|u| u.0 <= t) {
             let (_, ev) = user.pop_front().expect("peeked");
             w.now = t;
+            match ev {
+                Event::Offline => w.go_offline(),
+                Event::Online => w.offline = false,
+                _ => {}
+            }
             trace(w.now, &ev);
             engine.handle(t, ev);
         } else if w.next_time().is_some_and(|n| n <= t) {
@@ -184,6 +189,12 @@ fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, String> {
     }
     w.now = t;
     let mut engine = Engine::new(sc.cfg.clone());
+    // A new page: its progress starts afresh, and it learns the network
+    // state as a page does (`navigator.onLine`).
+    w.progress.clear();
+    if w.offline {
+        engine.handle(t, Event::Offline);
+    }
     for f in &sc.files {
         if w.finished.contains_key(&f.id) {
             continue;
@@ -202,6 +213,7 @@ fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String
         trace(w.now, &a);
         match a {
             Action::SendSingle { file, .. } | Action::SendPart { file, .. } => {
+                ensure!(!w.offline, "a store request for {file:?} while offline");
                 ensure!(
                     (w.data_out.len() as u32) < engine.limit(),
                     "a store request for {file:?} beyond the limit: {} in flight, limit {}",
@@ -219,6 +231,12 @@ fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String
                     progress.bytes_sent <= progress.total_bytes,
                     "progress over total for {file:?}"
                 );
+                let last = w.progress.insert(file, progress.bytes_sent).unwrap_or(0);
+                ensure!(
+                    progress.bytes_sent >= last,
+                    "progress of {file:?} went back from {last} to {}",
+                    progress.bytes_sent
+                );
             }
             Action::PartStored { .. } => {}
             Action::Finished { file, result } => on_finished(sc, w, file, result)?,
@@ -231,6 +249,7 @@ fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String
                         | Action::Digest { .. }
                         | Action::Restarted { .. }
                 ) {
+                    ensure!(!w.offline, "a signer call while offline: {other:?}");
                     ensure!(
                         (w.signer_out.len() as u32) < sc.cfg.concurrency,
                         "a signer call beyond the cap of {}",

@@ -71,6 +71,7 @@ impl Scenario {
             p_signer: p[rng.below(3) as usize],
             cutoff: rng.below(20_000),
             outage: None,
+            offline: None,
         };
         if rng.below(5) == 0 {
             let start = rng.below(5_000);
@@ -142,6 +143,15 @@ impl Scenario {
                 user.push((rng.below(5_000), Event::Cancel(f.id)));
                 cancelled.push(f.id);
             }
+        }
+        // Its own generator, so the scenarios above stay as they were.
+        let mut net = Rng::new(seed ^ 0x0ff_11e);
+        if net.below(5) == 0 {
+            let start = net.below(5_000);
+            let end = start + 1 + net.below(120_000);
+            faults.offline = Some((start, end));
+            user.push((start, Event::Offline));
+            user.push((end, Event::Online));
         }
         user.sort_by_key(|(t, _)| *t);
         Self {

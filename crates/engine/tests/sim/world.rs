@@ -34,6 +34,10 @@ pub struct Faults {
     pub cutoff: u64,
     /// The signer answers 503 (Retry-After: 1) in this window.
     pub outage: Option<(u64, u64)>,
+    /// The browser says the network is gone in this window (`Offline`,
+    /// then `Online`): store requests out then fail without an answer, and
+    /// the engine must start none. Not a fault: it explains no failure.
+    pub offline: Option<(u64, u64)>,
 }
 
 /// What reaches the engine later.
@@ -89,6 +93,10 @@ pub struct World {
     /// Uploads finished from a resume record.
     pub resumed: u64,
     pub stats: Stats,
+    /// Inside the `offline` window.
+    pub offline: bool,
+    /// The last progress each file reported (this engine's).
+    pub progress: BTreeMap<FileId, u64>,
 }
 
 impl World {
@@ -111,6 +119,20 @@ impl World {
             completing: BTreeSet::new(),
             resumed: 0,
             stats: Stats::default(),
+            offline: false,
+            progress: BTreeMap::new(),
+        }
+    }
+
+    /// The network goes: store requests out fail without an answer (the
+    /// bytes may have reached the store anyway; signer calls out had
+    /// arrived, and answer).
+    pub fn go_offline(&mut self) {
+        self.offline = true;
+        let out: Vec<RequestId> = self.data_out.keys().copied().collect();
+        for id in out {
+            let failure = Failure::network();
+            self.later(1, Arrival::Deliver(Event::Failed { id, failure }));
         }
     }
 

@@ -1,4 +1,5 @@
-use std::fmt;
+use alloc::{borrow::ToOwned, string::String, string::ToString};
+use core::fmt;
 
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -1,0 +1,95 @@
+//! One tab per upload: an upload with a resume fingerprint runs only in
+//! the tab that holds the Web Lock `s3lift:<fingerprint>`. Another tab
+//! uploading the same file says `'another-tab'` and waits for the lock; it
+//! gets it when the first tab finishes or closes, and resumes from the parts
+//! that tab stored (its resume record, in the shared `localStorage`).
+
+use alloc::{rc::Rc, string::String};
+
+use s3lift_engine::{Event, FileId};
+use wasm_bindgen::JsValue;
+
+use super::{Driver, Entry, State};
+use crate::js;
+
+impl Driver {
+    /// Hands `entry` to the engine once this tab holds the upload's Web
+    /// Lock (`s3lift:<fingerprint>`), so that two tabs never run the same
+    /// upload: the second one waits, then resumes from the stored parts.
+    pub fn add(&self, entry: Rc<Entry>) {
+        let Some(fp) = self.fingerprint(&entry) else {
+            return self.start(entry);
+        };
+        entry.state.set(State::Queued);
+        self.waiting.borrow_mut().push(entry.clone());
+        let release = js::lock(
+            &["s3lift:", &fp].concat(),
+            entry.id.0 as f64,
+            self.callbacks.locked.as_ref(),
+        );
+        *entry.lock.borrow_mut() = Some(release);
+    }
+
+    pub(super) fn fingerprint(&self, entry: &Entry) -> Option<String> {
+        let f = &entry.file;
+        self.settings.resume.then(|| {
+            s3lift_protocol::resume::fingerprint(
+                &f.name(),
+                f.size() as u64,
+                f.last_modified(),
+                &f.type_(),
+                &self.settings.signer.endpoint,
+            )
+        })
+    }
+
+    /// The Web Lock of a waiting upload: held (it starts), or held by
+    /// another tab (it says so, and keeps waiting).
+    pub(super) fn locked(&self, id: FileId, held: bool) {
+        let entry = {
+            let waiting = self.waiting.borrow();
+            waiting.iter().find(|e| e.id == id).cloned()
+        };
+        let Some(entry) = entry else { return };
+        if held {
+            self.waiting.borrow_mut().retain(|e| e.id != id);
+            let was = entry.state.get();
+            self.start(entry.clone());
+            if was == State::Paused {
+                // Paused while it waited: it stays paused.
+                entry.state.set(State::Paused);
+                self.feed_later(Event::Pause(id));
+            } else if was == State::AnotherTab {
+                state_changed(&entry);
+            }
+        } else {
+            entry.state.set(State::AnotherTab);
+            state_changed(&entry);
+        }
+    }
+
+    /// An upload waiting on another tab is cancelled: it stops waiting.
+    pub fn forget_waiting(&self, id: FileId) -> bool {
+        let mut waiting = self.waiting.borrow_mut();
+        let Some(i) = waiting.iter().position(|e| e.id == id) else {
+            return false;
+        };
+        let e = waiting.remove(i);
+        release(&e);
+        true
+    }
+}
+
+/// Lets go of `e`'s Web Lock: a tab waiting on it takes over.
+pub(super) fn release(e: &Entry) {
+    if let Some(f) = e.lock.borrow_mut().take() {
+        let _ = f.call0(&JsValue::NULL);
+    }
+}
+
+/// Tells `onStateChange` the upload's state.
+fn state_changed(e: &Entry) {
+    if let Some(cb) = &e.on_state {
+        let _ = cb.call1(&JsValue::NULL, &JsValue::from_str(e.state.get().as_str()));
+    }
+}

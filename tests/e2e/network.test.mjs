@@ -1,0 +1,116 @@
+// Flaky networks and several tabs (issue 14), with a real signer and Garage:
+// going offline pauses an upload without burning retries and `online`
+// resumes it; two tabs never run the same upload.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
+
+const MIB = 1024 * 1024;
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+/** Cuts (or restores) the network of `page` the way a lost Wi-Fi does: CDP's
+ *  emulation fails requests, and `setOffline` also fires `offline`/`online`. */
+async function network(context, cdp, online) {
+  await cdp.send('Network.emulateNetworkConditions', { offline: !online, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await context.setOffline(!online);
+}
+
+test('offline pauses a multipart upload with no retry burned, online resumes it, byte-exact', async () => {
+  const { stack, context, page, opts } = await clientPage(cleanup, {});
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const size = 160 * MIB;
+  const seed = 1414;
+  // Three attempts at 50-100 ms apart: without offline handling, the parts
+  // cut by the outage would use them all up within a second.
+  const options = { ...opts, concurrency: 2, partSize: 5 * MIB, retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 100 } };
+  await page.evaluate(async ({ options, size, seed }) => {
+    const file = await window.t.diskFile('offline.bin', size, seed);
+    window.progress = [];
+    window.u = new window.t.Uploader(options).upload(file, {
+      onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; },
+      onProgress: (p) => window.progress.push(p.bytesSent),
+    });
+    window.outcome = window.u.done.then((r) => ({ key: r.key }), (e) => ({ error: `${e.code}: ${e.message}` }));
+  }, { options, size, seed });
+  await page.waitForFunction(() => (window.stored ?? 0) >= 2, null, { timeout: 60_000 });
+
+  await network(context, cdp, false);
+  // Paused for the network, or (without offline handling) failed.
+  await page.waitForFunction(() => window.u.state !== 'uploading', null, { timeout: 10_000 });
+  const state = await page.evaluate(async () => ({ state: window.u.state, stats: { ...window.u.stats },
+    outcome: window.u.state === 'failed' ? await window.outcome : null }));
+  assert.equal(state.state, 'offline', JSON.stringify(state));
+  const during = await page.evaluate(() => ({ ...window.u.stats }));
+  assert.equal(during.retries, 0, `parts cut by the outage count no retry: ${JSON.stringify(during)}`);
+  // The outage lasts 20 times the whole retry budget; the upload must
+  // neither fail nor send anything meanwhile.
+  const outage = await page.evaluate(() => Promise.race([
+    window.outcome.then((o) => ({ ended: o })),
+    new Promise((resolve) => setTimeout(() => resolve({ state: window.u.state, stats: { ...window.u.stats } }), 3000)),
+  ]));
+  assert.equal(outage.ended, undefined, `the upload ended while offline: ${JSON.stringify(outage.ended)}`);
+  assert.equal(outage.state, 'offline');
+  assert.equal(outage.stats.retries, 0);
+  assert.equal(outage.stats.partRequests, during.partRequests, 'no part request starts while offline');
+
+  await network(context, cdp, true);
+  const out = await page.evaluate(() => window.outcome);
+  assert.equal(out.error, undefined, out.error);
+  const after = await page.evaluate(() => ({ stats: { ...window.u.stats }, state: window.u.state, progress: window.progress }));
+  assert.equal(after.state, 'done');
+  assert.equal(after.stats.retries, 0, `no retry was counted: ${JSON.stringify(after.stats)}`);
+  assert.ok(after.stats.partRequests > during.partRequests, 'the parts went out again once online');
+  const back = after.progress.findIndex((b, i) => i > 0 && b < after.progress[i - 1]);
+  assert.equal(back, -1, `progress went backwards at report ${back}`);
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});
+
+test('two tabs never run the same upload: the second waits "in another tab", then takes over from the stored parts', async () => {
+  const { stack, site, context, page: first, opts } = await clientPage(cleanup, {});
+  const size = 120 * MIB;
+  const seed = 1415;
+  const options = { ...opts, concurrency: 2, partSize: 5 * MIB };
+  const start = (tab) => tab.evaluate(async ({ options, size, seed }) => {
+    // Same origin, same file on disk: the same resume fingerprint.
+    const file = await window.t.diskFile('two-tabs.bin', size, seed);
+    window.states = [];
+    window.u = new window.t.Uploader(options).upload(file, {
+      onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; },
+      onStateChange: (s) => window.states.push(s),
+    });
+    window.outcome = window.u.done.then((r) => ({ key: r.key }), (e) => ({ error: `${e.code}: ${e.message}` }));
+  }, { options, size, seed });
+  await start(first);
+  await first.waitForFunction(() => (window.stored ?? 0) >= 2, null, { timeout: 60_000 });
+
+  const second = await context.newPage();
+  await second.goto(`${site.url}/client.html`);
+  await second.waitForFunction(() => window.ready === true);
+  await start(second);
+  await second.waitForFunction(() => window.u.state !== 'queued', null, { timeout: 10_000 });
+  assert.equal(await second.evaluate(() => window.u.state), 'another-tab', 'the second tab waits on the first');
+  assert.deepEqual(await second.evaluate(() => window.states), ['another-tab']);
+  // The first tab keeps going meanwhile, and the second sends nothing.
+  const stored = await first.evaluate(() => window.stored);
+  await first.waitForFunction((n) => window.stored >= n + 2, stored, { timeout: 60_000 });
+  assert.equal(await first.evaluate(() => window.u.state), 'uploading');
+  assert.equal(await second.evaluate(() => window.u.stats.partRequests), 0, 'the second tab sent no part');
+  assert.equal(await second.evaluate(() => window.u.state), 'another-tab');
+
+  // The first tab closes mid-upload: the second takes over and finishes.
+  const storedByFirst = await first.evaluate(() => window.stored);
+  await first.close({ runBeforeUnload: false });
+  const out = await second.evaluate(() => window.outcome);
+  assert.equal(out.error, undefined, out.error);
+  const after = await second.evaluate(() => ({ resumed: window.u.resumed, stats: { ...window.u.stats }, states: window.states }));
+  assert.deepEqual(after.states, ['another-tab', 'uploading']);
+  assert.equal(after.resumed, true, 'the second tab continued the first tab\'s upload');
+  const parts = Math.ceil(size / (5 * MIB));
+  assert.ok(after.stats.partRequests <= parts - storedByFirst + 2,
+    `the second tab sent only what the store lacked: ${after.stats.partRequests} part requests, ${storedByFirst} of ${parts} stored before`);
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});
