@@ -53,6 +53,8 @@ pub struct Entry {
     pub id: FileId,
     pub file: File,
     pub metadata: Map<String>,
+    /// `relativePath`: the file's path inside a picked folder.
+    pub relative_path: Option<String>,
     pub on_progress: Option<Function>,
     pub on_part: Option<Function>,
     pub state: Cell<State>,
@@ -195,7 +197,8 @@ impl Driver {
         let f = &entry.file;
         let fingerprint = self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
-                &f.name(),
+                // Two files of one name in two folders are two uploads.
+                entry.relative_path.as_deref().unwrap_or(&f.name()),
                 f.size() as u64,
                 f.last_modified(),
                 &f.type_(),
@@ -210,6 +213,7 @@ impl Driver {
             metadata: entry.metadata.clone(),
             resume: fingerprint.as_deref().and_then(browser::load_record),
             fingerprint,
+            relative_path: entry.relative_path.clone(),
         };
         entry.state.set(State::Uploading);
         self.files.borrow_mut().push(entry);

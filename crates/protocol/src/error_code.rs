@@ -14,6 +14,9 @@ pub enum ErrorCode {
     /// 400: a multipart upload created without `size`, which the signer needs
     /// to bound it in the store.
     SizeRequired,
+    /// 400: a `relativePath` with a `..` segment, no file name, or too deep
+    /// or too long to make a key from.
+    BadPath,
     /// 401: no credentials.
     MissingToken,
     /// 401: credentials that are invalid or expired.
@@ -83,9 +86,10 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::BadRequest,
         ErrorCode::SizeRequired,
+        ErrorCode::BadPath,
         ErrorCode::MissingToken,
         ErrorCode::InvalidToken,
         ErrorCode::ForbiddenKey,
@@ -123,6 +127,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::SizeRequired => "size_required",
+            ErrorCode::BadPath => "bad_path",
             ErrorCode::MissingToken => "missing_token",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::ForbiddenKey => "forbidden_key",
@@ -167,6 +172,7 @@ impl ErrorCode {
         Some(match self {
             ErrorCode::BadRequest
             | ErrorCode::SizeRequired
+            | ErrorCode::BadPath
             | ErrorCode::InvalidParts
             | ErrorCode::ChecksumMismatch => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,
