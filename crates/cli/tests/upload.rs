@@ -59,7 +59,7 @@ async fn a_directory_tree_uploads_byte_exact_with_json_lines() {
         // `<prefix>/<caller>/<uuid>.<tag>/<relative path>`: the key keeps the folders.
         let key = line["key"].as_str().expect("key");
         let (head, tail) = key.split_at(key.len() - path.len());
-        assert_eq!(tail, *path, "{key} for {path}");
+        assert_eq!(tail, path, "{key} for {path}");
         assert!(head.starts_with("uploads/alice/"), "{key}");
         assert_eq!(head.matches('/').count(), 3, "{key}");
         assert!(

@@ -61,8 +61,10 @@ pub async fn params(
     let answer = sign_single(
         &state,
         &caller,
-        filename.unwrap_or(""),
-        relative_path,
+        Naming {
+            filename: filename.unwrap_or(""),
+            relative_path,
+        },
         content_type,
         size,
         prefer_post,
@@ -72,13 +74,21 @@ pub async fn params(
     Ok(HttpResponse::Ok().json(answer))
 }
 
+/// What a key is named from: the file name, and a folder's relative path.
+pub(crate) struct Naming<'a> {
+    pub filename: &'a str,
+    pub relative_path: Option<&'a str>,
+}
+
 /// Signs one single-request upload: a PUT with its exact length signed, or
 /// a POST policy whose `content-length-range` the store enforces.
 pub(crate) async fn sign_single(
     state: &AppState,
     caller: &Caller,
-    filename: &str,
-    relative_path: Option<&str>,
+    Naming {
+        filename,
+        relative_path,
+    }: Naming<'_>,
     content_type: Option<&str>,
     size: Option<u64>,
     prefer_post: bool,
@@ -227,8 +237,10 @@ pub async fn params_batch(
         let item = match sign_single(
             &state,
             &caller,
-            &f.filename,
-            f.relative_path.as_deref(),
+            Naming {
+                filename: &f.filename,
+                relative_path: f.relative_path.as_deref(),
+            },
             f.content_type.as_deref(),
             Some(f.size),
             post,
