@@ -97,7 +97,7 @@ impl Driver {
                 &self.signer.endpoint,
             );
             let mut metadata = s3lift_protocol::map::Map::new();
-            // Uppy's name for it: the key keeps only the last segment.
+            // Uppy's name for it, kept for readers of the metadata.
             metadata.insert("relativePath".to_owned(), input.name.clone());
             let spec = FileSpec {
                 id,
@@ -107,6 +107,9 @@ impl Driver {
                 metadata,
                 resume: self.state.get(&fingerprint),
                 fingerprint: Some(fingerprint),
+                // A file found in a directory: its key keeps the folders
+                // (the signer sanitizes the path; Companion ignores it).
+                relative_path: input.name.contains('/').then(|| input.name.clone()),
             };
             self.files.insert(
                 id,

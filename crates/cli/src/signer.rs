@@ -72,6 +72,7 @@ fn request(
                         content_type: f.query.content_type.clone(),
                         size: f.query.size.unwrap_or(0),
                         method: Some(f.method),
+                        relative_path: f.query.relative_path.clone(),
                     })
                     .collect(),
             };
@@ -90,6 +91,9 @@ fn request(
             );
             if let Some(size) = query.size {
                 path.push_str(&format!("&size={size}"));
+            }
+            if let Some(p) = &query.relative_path {
+                path.push_str(&format!("&relativePath={}", enc(p)));
             }
             (Method::GET, path, None, Kind::Params)
         }

@@ -61,6 +61,8 @@ pub struct Entry {
     pub id: FileId,
     pub file: File,
     pub metadata: Map<String>,
+    /// `relativePath`: the file's path inside a picked folder.
+    pub relative_path: Option<String>,
     pub on_progress: Option<Function>,
     pub on_part: Option<Function>,
     pub state: Cell<State>,
@@ -262,7 +264,8 @@ impl Driver {
         let f = &entry.file;
         let fingerprint = self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
-                &f.name(),
+                // Two files of one name in two folders are two uploads.
+                entry.relative_path.as_deref().unwrap_or(&f.name()),
                 f.size() as u64,
                 f.last_modified(),
                 &f.type_(),
@@ -282,6 +285,7 @@ impl Driver {
                 .filter(|_| self.settings.resume)
                 .and_then(browser::load_record),
             fingerprint: fingerprint.clone(),
+            relative_path: entry.relative_path.clone(),
         };
         *entry.fingerprint.borrow_mut() = fingerprint;
         entry.state.set(State::Uploading);

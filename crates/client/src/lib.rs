@@ -110,6 +110,10 @@ export interface PartUploaded { partNumber: number; etag: string; size: number }
 export interface UploadOptions {
   /** Stored as `x-amz-meta-*` (multipart uploads). */
   metadata?: Record<string, string>;
+  /** The file's path inside a picked or dropped folder, its name included (`photos/2024/a.jpg`,
+   *  what `File.webkitRelativePath` holds): the key keeps the folders. The signer sanitizes it and
+   *  refuses a `..` segment or a path too deep or too long (`bad_path`); Companion ignores it. */
+  relativePath?: string;
   onProgress?: (p: Progress) => void;
   onPartUploaded?: (p: PartUploaded) => void;
   /** Called when the upload starts waiting on another tab (`'another-tab'`) and when it takes over. */
@@ -183,10 +187,14 @@ impl Uploader {
                 }
             }
         }
+        let relative_path = get(&options, "relativePath")
+            .as_string()
+            .filter(|p| !p.is_empty());
         let entry = Rc::new(Entry {
             id: FileId(self.next.get()),
             file,
             metadata,
+            relative_path,
             on_progress: js::get_fn(&options, "onProgress"),
             on_part: js::get_fn(&options, "onPartUploaded"),
             state: Cell::new(State::Queued),

@@ -29,9 +29,16 @@ impl Engine {
                         Some(Ok(p)) => self.set_params(f, p.clone()),
                         Some(Err(body)) => {
                             let code = known_code(&body.code);
+                            // The signer's message says what to fix (a path too deep…);
+                            // it never holds a URL or a secret.
+                            let why = match body.error.trim() {
+                                "" => String::new(),
+                                m => [": ", m].concat(),
+                            };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")"].concat(),
+                                ["The signer refused the file (", code.as_str(), ")", &why]
+                                    .concat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);

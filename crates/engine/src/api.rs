@@ -39,6 +39,9 @@ pub struct FileSpec {
     pub fingerprint: Option<String>,
     /// A record saved by an earlier page for this fingerprint.
     pub resume: Option<ResumeRecord>,
+    /// The file's path inside a picked folder, its name included; sent as
+    /// `relativePath` so the key keeps the folders.
+    pub relative_path: Option<String>,
 }
 
 /// A typed answer of the signer (docs/protocol.md), decoded by the driver.

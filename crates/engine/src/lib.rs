@@ -19,6 +19,7 @@
 //!     metadata: Default::default(),
 //!     fingerprint: None,
 //!     resume: None,
+//!     relative_path: None,
 //! };
 //! engine.handle(0, Event::Add(file));
 //! while let Some(action) = engine.poll_action() {

@@ -171,6 +171,7 @@ impl Engine {
             content_type: Some(file.spec.content_type.clone()),
             metadata,
             size: Some(file.spec.size),
+            relative_path: file.spec.relative_path.clone(),
         };
         if let Body::Multi(m) = &mut file.body {
             m.step.in_flight = Some(rid);
@@ -346,6 +347,7 @@ impl Engine {
                             filename: spec.name.clone(),
                             content_type: Some(spec.content_type.clone()),
                             size: Some(spec.size),
+                            relative_path: spec.relative_path.clone(),
                         },
                         method: UploadMethod::Post,
                     })

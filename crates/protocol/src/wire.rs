@@ -34,6 +34,14 @@ pub struct ParamsQuery {
     /// Extension: the exact size in bytes, signed into the request.
     #[serde(default)]
     pub size: Option<u64>,
+    /// Extension: the file's path inside a picked folder, its name included
+    /// (`photos/2024/a.jpg`); the key ends with it, sanitized (docs/protocol.md, "Folders").
+    #[serde(
+        default,
+        rename = "relativePath",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relative_path: Option<String>,
 }
 
 /// Answer of `GET /s3/params`: how to send a small object in one request.
@@ -86,6 +94,14 @@ pub struct ParamsBatchFile {
     /// `POST` to prefer a form upload (no CORS preflight).
     #[serde(default)]
     pub method: Option<UploadMethod>,
+    /// Extension: the file's path inside a picked folder, its name included
+    /// (`photos/2024/a.jpg`); the key ends with it, sanitized (docs/protocol.md, "Folders").
+    #[serde(
+        default,
+        rename = "relativePath",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relative_path: Option<String>,
 }
 
 /// Answer of `POST /s3/params`: one entry per file, in order.
@@ -125,6 +141,14 @@ pub struct CreateMultipartRequest {
     /// Extension: the whole object's size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Extension: the file's path inside a picked folder, its name included
+    /// (`photos/2024/a.jpg`); the key ends with it, sanitized (docs/protocol.md, "Folders").
+    #[serde(
+        default,
+        rename = "relativePath",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relative_path: Option<String>,
 }
 
 /// Body of `POST /s3/multipart` as the signer reads it: Companion's fields
@@ -336,6 +360,10 @@ pub struct UploadCompleted {
     /// carried one (`checksumCrc64nvme`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<ObjectChecksum>,
+    /// The object's path under its upload's id, sanitized: the `relativePath`
+    /// it was signed with, or else its file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_path: Option<String>,
 }
 
 /// Answer of `POST /s3/params/complete?key=` (extension): the object a

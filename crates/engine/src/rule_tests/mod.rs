@@ -82,6 +82,7 @@ fn spec(id: u64, size: u64) -> FileSpec {
         metadata: Default::default(),
         fingerprint: Some(format!("fp{id}")),
         resume: None,
+        relative_path: None,
     }
 }
 

@@ -29,6 +29,7 @@ pub async fn params(
     let mut filename = None;
     let mut content_type = None;
     let mut size = None;
+    let mut relative_path = None;
     let mut prefer_post = false;
     let mut metadata = Vec::new();
     for (k, v) in query.iter() {
@@ -43,6 +44,7 @@ pub async fn params(
                 }
             }
             "type" => content_type = Some(v.as_str()),
+            "relativePath" => relative_path = Some(v.as_str()),
             "size" => {
                 size = Some(v.parse::<u64>().map_err(|_| {
                     ApiError::BadRequest("`size` must be a whole number of bytes".into())
@@ -59,7 +61,10 @@ pub async fn params(
     let answer = sign_single(
         &state,
         &caller,
-        filename.unwrap_or(""),
+        Naming {
+            filename: filename.unwrap_or(""),
+            relative_path,
+        },
         content_type,
         size,
         prefer_post,
@@ -69,12 +74,21 @@ pub async fn params(
     Ok(HttpResponse::Ok().json(answer))
 }
 
+/// What a key is named from: the file name, and a folder's relative path.
+pub(crate) struct Naming<'a> {
+    pub filename: &'a str,
+    pub relative_path: Option<&'a str>,
+}
+
 /// Signs one single-request upload: a PUT with its exact length signed, or
 /// a POST policy whose `content-length-range` the store enforces.
 pub(crate) async fn sign_single(
     state: &AppState,
     caller: &Caller,
-    filename: &str,
+    Naming {
+        filename,
+        relative_path,
+    }: Naming<'_>,
     content_type: Option<&str>,
     size: Option<u64>,
     prefer_post: bool,
@@ -98,14 +112,16 @@ pub(crate) async fn sign_single(
     }
     let key = state
         .keys
-        .issue(
+        .issue_at(
             caller,
             filename,
+            relative_path,
             Approved {
                 size,
                 part_size: None,
             },
         )
+        .map_err(|e| ApiError::BadPath(e.to_string()))?
         .to_string();
     let creds = state.store.credentials().await?;
     let ttl = state.settings.uploads.url_ttl;
@@ -201,7 +217,7 @@ pub(crate) async fn sign_single(
 /// The most files one `POST /s3/params` may sign.
 pub(crate) const MAX_PARAMS_BATCH: usize = 100;
 
-/// `POST /s3/params` (extension): `{files: [{filename, type, size, method}]}` →
+/// `POST /s3/params` (extension): `{files: [{filename, type, size, method, relativePath}]}` →
 /// `{params: [UploadParams | {error, code}]}`, in order. One refused file does
 /// not refuse the others.
 pub async fn params_batch(
@@ -221,7 +237,10 @@ pub async fn params_batch(
         let item = match sign_single(
             &state,
             &caller,
-            &f.filename,
+            Naming {
+                filename: &f.filename,
+                relative_path: f.relative_path.as_deref(),
+            },
             f.content_type.as_deref(),
             Some(f.size),
             post,

@@ -98,14 +98,16 @@ async fn confirm(
     }
     let bucket = state.url.bucket().to_owned();
     if let Some(w) = &state.webhook {
-        w.notify(crate::webhook::event(
+        let mut event = crate::webhook::event(
             &bucket,
             &key_string,
             head.size,
             &head.etag,
             head.content_type.clone(),
             caller,
-        ));
+        );
+        event.relative_path = Some(key.relative_path().to_owned());
+        w.notify(event);
     }
     tracing::info!(caller = caller.as_str(), key = %key_string, size = head.size, "single upload completed");
     Ok(SingleCompleteResponse {
