@@ -87,6 +87,10 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             .concat();
             push_u64(&mut path, query.size.unwrap_or(0));
             path.push_str("&method=post");
+            if let Some(c) = &query.checksum_crc64nvme {
+                path.push_str("&checksumCrc64nvme=");
+                path.push_str(&enc(c));
+            }
             ("GET", path, None, Kind::Params)
         }
         Action::CreateMultipart {
@@ -226,6 +230,9 @@ fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Json {
         .string(q.content_type.as_deref().unwrap_or(""));
     if let Some(size) = q.size {
         o.key("size").number(size);
+    }
+    if let Some(c) = &q.checksum_crc64nvme {
+        o.key("checksumCrc64nvme").string(c);
     }
     o
 }

@@ -15,6 +15,7 @@ mod confirm;
 mod multipart;
 mod round_trips;
 mod single;
+mod single_checksum;
 mod stray_parts;
 mod whole_checksum;
 
@@ -94,6 +95,7 @@ fn params(key: Option<&str>, fields_key: Option<&str>, expires: Option<u64>) -> 
         key: key.map(str::to_owned),
         bucket: None,
         expires,
+        checksum: None,
     }
 }
 
