@@ -92,6 +92,10 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 path.push_str("&relativePath=");
                 path.push_str(&enc(p));
             }
+            if let Some(c) = &query.checksum_crc64nvme {
+                path.push_str("&checksumCrc64nvme=");
+                path.push_str(&enc(c));
+            }
             ("GET", path, None, Kind::Params)
         }
         Action::CreateMultipart {
@@ -237,6 +241,9 @@ fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Json {
     }
     if let Some(p) = &q.relative_path {
         o.key("relativePath").string(p);
+    }
+    if let Some(c) = &q.checksum_crc64nvme {
+        o.key("checksumCrc64nvme").string(c);
     }
     o
 }

@@ -67,6 +67,11 @@ pub(crate) struct Single {
     pub stored: Option<crate::api::Outcome>,
     /// `POST /s3/params/complete` retries.
     pub confirm: Step,
+    /// The whole file's CRC64NVME (checksums on), sent in the params
+    /// request so that the signer signs it into the PUT.
+    pub digest: Option<String>,
+    /// The driver is reading the file for `digest`.
+    pub digesting: bool,
 }
 
 impl Single {

@@ -5,7 +5,9 @@ use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use s3lift_protocol::collector::MissingParts;
 use s3lift_protocol::decimal;
-use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};
+use s3lift_protocol::wire::{
+    ChecksumAlgorithm, ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod,
+};
 
 use crate::answers::bad_answer;
 use crate::api::{Action, FileId, ParamsRequest};
@@ -77,6 +79,20 @@ impl Engine {
                     return;
                 }
                 if s.sending.is_some() || s.sign.in_flight.is_some() {
+                    return;
+                }
+                if self.cfg.checksum == Some(ChecksumAlgorithm::Crc64nvme) && s.digest.is_none() {
+                    // The params request carries the whole file's CRC64NVME.
+                    if !s.digesting {
+                        s.digesting = true;
+                        self.out.push_back(Action::Digest {
+                            file: id,
+                            part: 1,
+                            start: 0,
+                            end: file.spec.size,
+                            algorithm: ChecksumAlgorithm::Crc64nvme,
+                        });
+                    }
                     return;
                 }
                 match &s.params {
@@ -340,7 +356,12 @@ impl Engine {
             let items: Vec<ParamsRequest> = files
                 .iter()
                 .filter_map(|f| {
-                    let spec = &self.files.get(f)?.spec;
+                    let file = self.files.get(f)?;
+                    let spec = &file.spec;
+                    let digest = match &file.body {
+                        Body::Single(s) => s.digest.clone(),
+                        Body::Multi(_) => None,
+                    };
                     Some(ParamsRequest {
                         file: *f,
                         query: ParamsQuery {
@@ -348,6 +369,7 @@ impl Engine {
                             content_type: Some(spec.content_type.clone()),
                             size: Some(spec.size),
                             relative_path: spec.relative_path.clone(),
+                            checksum_crc64nvme: digest,
                         },
                         method: UploadMethod::Post,
                     })

@@ -42,6 +42,15 @@ pub struct ParamsQuery {
         skip_serializing_if = "Option::is_none"
     )]
     pub relative_path: Option<String>,
+    /// Extension: the whole file's CRC64NVME (base64 of 8 big-endian bytes).
+    /// The signer signs it into a `PUT` as `x-amz-checksum-crc64nvme`, so
+    /// the store refuses other bytes; needs `size`.
+    #[serde(
+        default,
+        rename = "checksumCrc64nvme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
 }
 
 /// Answer of `GET /s3/params`: how to send a small object in one request.
@@ -69,6 +78,23 @@ pub struct UploadParams {
     /// Extension: seconds the URL stays valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
+    /// Extension: what became of a requested `checksumCrc64nvme`; absent
+    /// when none was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ChecksumDecision>,
+}
+
+/// What the signer did with a whole-file checksum a client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ChecksumDecision {
+    /// Signed into the `PUT` (`x-amz-checksum-crc64nvme` is in `headers`):
+    /// the store refuses other bytes.
+    Signed,
+    /// Left out, because the store does not check checksums
+    /// (`S3LIFT_STORE_CHECKSUMS`): the upload goes on without one.
+    Dropped,
 }
 
 /// Body of `POST /s3/params` (extension): many small files signed in one call.
@@ -102,6 +128,13 @@ pub struct ParamsBatchFile {
         skip_serializing_if = "Option::is_none"
     )]
     pub relative_path: Option<String>,
+    /// The whole file's CRC64NVME, as in [`ParamsQuery`].
+    #[serde(
+        default,
+        rename = "checksumCrc64nvme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
 }
 
 /// Answer of `POST /s3/params`: one entry per file, in order.
@@ -381,6 +414,10 @@ pub struct SingleCompleteResponse {
     pub etag: String,
     /// The object's size in bytes.
     pub size: u64,
+    /// The whole object's checksum as the store holds it (HEAD with
+    /// checksum mode), when the upload carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Body of `POST /s3/params/complete` (extension): many single-request

@@ -17,6 +17,7 @@ mod multipart;
 mod network;
 mod round_trips;
 mod single;
+mod single_checksum;
 mod stray_parts;
 mod whole_checksum;
 
@@ -97,6 +98,7 @@ fn params(key: Option<&str>, fields_key: Option<&str>, expires: Option<u64>) -> 
         key: key.map(str::to_owned),
         bucket: None,
         expires,
+        checksum: None,
     }
 }
 
