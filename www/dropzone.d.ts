@@ -9,6 +9,8 @@ export interface DropzoneError { code: string; status?: number; message: string 
 /** One file in the widget's list. */
 export interface DropzoneItem {
   file: File;
+  /** The file's path inside a dropped or picked folder (its name included), `''` for a lone file. */
+  relativePath: string;
   /** `null` until the client has loaded (or when it failed to load). */
   upload: Upload | null;
   state: DropzoneState;
@@ -43,7 +45,7 @@ declare global {
   interface HTMLElementTagNameMap { 's3lift-dropzone': S3liftDropzone }
   interface HTMLElementEventMap {
     's3lift-progress': CustomEvent<{ file: File } & Progress>;
-    's3lift-complete': CustomEvent<{ file: File; result: UploadResult }>;
+    's3lift-complete': CustomEvent<{ file: File; relativePath: string | null; result: UploadResult }>;
     's3lift-error': CustomEvent<{ file: File; error: DropzoneError }>;
   }
 }

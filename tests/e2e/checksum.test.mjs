@@ -68,3 +68,32 @@ test("checksum: 'crc64nvme' binds every part and resolves with the stored whole-
   assert.deepEqual(result.checksum, { crc64nvme: crc64nvme(bytes) });
   await context.close();
 });
+
+test("checksum: 'crc64nvme' on a small file: one PUT with the signed CRC64NVME, resolved with the stored value", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  watchPage(page, stack);
+  await page.goto(`${site.url}/client.html`);
+  await page.waitForFunction(() => window.ready === true);
+  const puts = [];
+  page.on('request', (r) => {
+    if (r.method() === 'PUT') puts.push({ url: r.url(), crc: r.headers()['x-amz-checksum-crc64nvme'] });
+  });
+  const size = 70 * 1024 + 3;
+  const result = await page.evaluate(async ({ opts, size }) => {
+    const up = new window.t.Uploader(opts);
+    const u = up.upload(window.t.memoryFile('small.bin', size, 12));
+    return await u.done;
+  }, { opts: { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` }, checksum: 'crc64nvme' }, size });
+  const bytes = seededBytes(size, 12);
+  const expected = crc64nvme(bytes);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(bytes));
+  assert.equal(puts.length, 1, `one PUT, no multipart: ${puts.map((p) => p.url.split('?')[0])}`);
+  assert.ok(!puts[0].url.includes('partNumber='), 'a single-request upload');
+  assert.equal(puts[0].crc, expected, 'the PUT carried the file\'s CRC64NVME');
+  const signed = new URL(puts[0].url).searchParams.get('X-Amz-SignedHeaders');
+  assert.ok(signed.split(';').includes('x-amz-checksum-crc64nvme'), `signed headers: ${signed}`);
+  assert.equal(result.confirmed, true);
+  assert.deepEqual(result.checksum, { crc64nvme: expected });
+  await context.close();
+});

@@ -97,7 +97,7 @@ impl Driver {
                 &self.signer.endpoint,
             );
             let mut metadata = s3lift_protocol::map::Map::new();
-            // Uppy's name for it: the key keeps only the last segment.
+            // Uppy's name for it, kept for readers of the metadata.
             metadata.insert("relativePath".to_owned(), input.name.clone());
             let spec = FileSpec {
                 id,
@@ -107,6 +107,9 @@ impl Driver {
                 metadata,
                 resume: self.state.get(&fingerprint),
                 fingerprint: Some(fingerprint),
+                // A file found in a directory: its key keeps the folders
+                // (the signer sanitizes the path; Companion ignores it).
+                relative_path: input.name.contains('/').then(|| input.name.clone()),
             };
             self.files.insert(
                 id,
@@ -269,13 +272,17 @@ impl Driver {
             } => {
                 // `--checksum crc64nvme`: the part is read from disk and
                 // digested off the runtime's threads; the engine combines
-                // the parts' values into the whole file's.
+                // the parts' values into the whole file's. MD5: a resumed
+                // upload's stored parts, checked against the file.
                 let path = self.files.get(&file).map(|e| e.input.path.clone());
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let value = match (path, algorithm) {
                         (Some(p), s3lift_protocol::wire::ChecksumAlgorithm::Crc64nvme) => {
                             crate::store::crc64_of(&p, start, end).ok()
+                        }
+                        (Some(p), s3lift_protocol::wire::ChecksumAlgorithm::Md5) => {
+                            crate::store::md5_of(&p, start, end).ok()
                         }
                         _ => None,
                     };
@@ -298,6 +305,17 @@ impl Driver {
                 }
             }
             Action::PartStored { .. } => {}
+            Action::Restarted { file, .. } => {
+                if let Some(e) = self.files.get(&file) {
+                    let line = [
+                        "s3lift: ",
+                        &e.input.name,
+                        " changed since its upload started (its stored parts are of other bytes); starting it over",
+                    ]
+                    .concat();
+                    self.report.eprintln(&line);
+                }
+            }
             Action::Finished { file, result } => {
                 let result = match (result, self.unreadable.remove(&file)) {
                     (Err(_), Some(why)) => Err(UploadError::new(

@@ -159,6 +159,7 @@ pub fn json_line(f: &Finished<'_>, result: &Result<Outcome, UploadError>) -> Str
             "etag": o.etag,
             "location": o.location,
             "resumed": o.resumed,
+            "restarted": o.restarted.map(|r| r.as_str()),
             "storeRequests": f.store_requests,
             "checksum": o.checksum.as_ref().map(|c| json!({ "crc64nvme": c })),
         }),

@@ -72,6 +72,8 @@ fn request(
                         content_type: f.query.content_type.clone(),
                         size: f.query.size.unwrap_or(0),
                         method: Some(f.method),
+                        relative_path: f.query.relative_path.clone(),
+                        checksum_crc64nvme: f.query.checksum_crc64nvme.clone(),
                     })
                     .collect(),
             };
@@ -90,6 +92,12 @@ fn request(
             );
             if let Some(size) = query.size {
                 path.push_str(&format!("&size={size}"));
+            }
+            if let Some(p) = &query.relative_path {
+                path.push_str(&format!("&relativePath={}", enc(p)));
+            }
+            if let Some(c) = &query.checksum_crc64nvme {
+                path.push_str(&format!("&checksumCrc64nvme={}", enc(c)));
             }
             (Method::GET, path, None, Kind::Params)
         }

@@ -204,21 +204,35 @@ pub async fn send_single(http: &reqwest::Client, params: UploadParams, src: Sour
     answer(req, read_error).await
 }
 
-/// The CRC64NVME of bytes `start..end` of `path`, base64 as S3 wants it,
-/// read in 1 MiB chunks. An error when the file is shorter than the range.
+/// The CRC64NVME of bytes `start..end` of `path`, base64 as S3 wants it.
+/// An error when the file is shorter than the range.
 pub fn crc64_of(path: &Path, start: u64, end: u64) -> std::io::Result<String> {
     use s3lift_protocol::crc64;
+    let mut crc = crc64::Crc64::new();
+    read_range(path, start, end, |b| crc.update(b))?;
+    Ok(crc64::to_base64(crc.value()))
+}
+
+/// The MD5 of bytes `start..end` of `path`, hex as an ETag holds it (a
+/// resumed upload checks its stored parts against the file with it).
+pub fn md5_of(path: &Path, start: u64, end: u64) -> std::io::Result<String> {
+    let mut md5 = s3lift_protocol::md5::Md5::default();
+    read_range(path, start, end, |b| md5.update(b))?;
+    Ok(md5.hex())
+}
+
+/// Feeds bytes `start..end` of `path` to `f`, in 1 MiB chunks.
+fn read_range(path: &Path, start: u64, end: u64, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
-    f.seek(SeekFrom::Start(start))?;
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
     let mut left = end - start;
     let mut buf = vec![0u8; 1 << 20];
-    let mut crc = crc64::Crc64::new();
     while left > 0 {
         let want = left.min(buf.len() as u64) as usize;
-        f.read_exact(&mut buf[..want])?;
-        crc.update(&buf[..want]);
+        file.read_exact(&mut buf[..want])?;
+        f(&buf[..want]);
         left -= want as u64;
     }
-    Ok(crc64::to_base64(crc.value()))
+    Ok(())
 }

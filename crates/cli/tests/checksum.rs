@@ -39,3 +39,34 @@ async fn the_whole_file_crc64nvme_is_checked_and_reported() {
     assert_eq!(out.code, Some(0), "{out}");
     assert!(out.lines()[0]["checksum"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_file_goes_as_one_put_with_its_crc64nvme_signed() {
+    let env = start(0, 1 << 30).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = body(70 * 1024 + 5, 42);
+    std::fs::write(dir.path().join("small.bin"), &bytes).unwrap();
+    let signer = env.signer.as_str();
+    let args = [
+        "upload",
+        "small.bin",
+        "--signer",
+        signer,
+        "--json",
+        "--checksum",
+        "crc64nvme",
+    ];
+    let out = run(s3lift(dir.path(), Some(TOKEN), &args)).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    let line = &out.lines()[0];
+    let want = crc64::to_base64(crc64::checksum(&bytes));
+    assert_eq!(line["checksum"]["crc64nvme"], want.as_str(), "{line}");
+    let key = line["key"].as_str().unwrap();
+    assert!(env.object(key).await == bytes, "stored bytes differ");
+
+    // Without the option the small file carries none.
+    let args = ["upload", "small.bin", "--signer", signer, "--json"];
+    let out = run(s3lift(dir.path(), Some(TOKEN), &args)).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.lines()[0]["checksum"].is_null(), "{out}");
+}

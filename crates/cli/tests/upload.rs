@@ -56,11 +56,12 @@ async fn a_directory_tree_uploads_byte_exact_with_json_lines() {
             "{line}"
         );
         assert!(line["location"].as_str().is_some(), "{line}");
-        // `<prefix>/<caller>/<uuid>.<tag>/<last segment>`.
+        // `<prefix>/<caller>/<uuid>.<tag>/<relative path>`: the key keeps the folders.
         let key = line["key"].as_str().expect("key");
-        let last = path.rsplit('/').next().unwrap();
-        assert!(key.ends_with(&format!("/{last}")), "{key} for {path}");
-        assert!(key.contains("/alice/"), "{key}");
+        let (head, tail) = key.split_at(key.len() - path.len());
+        assert_eq!(tail, path, "{key} for {path}");
+        assert!(head.starts_with("uploads/alice/"), "{key}");
+        assert_eq!(head.matches('/').count(), 3, "{key}");
         assert!(
             env.object(key).await == *bytes,
             "{path}: stored bytes differ"

@@ -1,5 +1,6 @@
 //! The browser's services the engine asks for: digesting a part (the
-//! snippet reads it, and runs WebCrypto's SHA-256; CRC-32 is computed
+//! snippet reads it, and runs WebCrypto's SHA-256; CRC-32, CRC64NVME and
+//! the MD5 that checks a resumed file against the stored ETags are computed
 //! here), and resume records in `localStorage` under `s3lift:<fingerprint>`.
 use alloc::string::String;
 
@@ -25,15 +26,14 @@ pub fn digest(
 ) -> bool {
     let sha = match algo {
         ChecksumAlgorithm::Sha256 => true,
-        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc64nvme => false,
-        ChecksumAlgorithm::Md5 => return false,
+        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc64nvme | ChecksumAlgorithm::Md5 => false,
     };
     js::digest(blob, start as f64, end as f64, sha, file, part, done);
     true
 }
 
-/// The base64 digest from what the snippet read: CRC-32 of the bytes, or
-/// the SHA-256 WebCrypto computed. `None` when the file could not be read.
+/// The digest from what the snippet read: CRC-32 or CRC64NVME of the bytes
+/// (base64), their MD5 (hex, as an ETag), or the SHA-256 WebCrypto computed. `None` when the file could not be read.
 pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> {
     let bytes = bytes.dyn_ref::<Uint8Array>()?.to_vec();
     Some(match algo {
@@ -42,6 +42,7 @@ pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> 
         ChecksumAlgorithm::Crc64nvme => {
             base64(&s3lift_protocol::crc64::checksum(&bytes).to_be_bytes())
         }
+        ChecksumAlgorithm::Md5 => s3lift_protocol::md5::hex(&bytes),
         _ => base64(&bytes),
     })
 }

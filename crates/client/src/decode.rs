@@ -13,8 +13,8 @@ use s3lift_protocol::map::Map;
 use js_sys::{Array, Object};
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    ObjectChecksum, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
+    BatchSignResponse, ChecksumDecision, CompleteResponse, CreateMultipartResponse, ErrorBody,
+    ListedPart, ObjectChecksum, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -190,6 +190,12 @@ impl FromJs for UploadParams {
             key: r.opt_string("key"),
             bucket: r.opt_string("bucket"),
             expires: r.opt_number("expires"),
+            checksum: match r.opt_string("checksum").as_deref() {
+                None => None,
+                Some("signed") => Some(ChecksumDecision::Signed),
+                Some("dropped") => Some(ChecksumDecision::Dropped),
+                Some(_) => r.fail("checksum"),
+            },
         };
         r.done(p)
     }
@@ -301,6 +307,9 @@ impl FromJs for SingleCompleteResponse {
             location: r.string("location"),
             etag: r.string("etag"),
             size: r.number("size"),
+            checksum: get(&get(v, "checksum"), "crc64nvme")
+                .as_string()
+                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
         };
         r.done(c)
     }

@@ -13,7 +13,7 @@ use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
 
 use js_sys::Function;
-use s3lift_engine::{Action, Engine, Event, FileId, Outcome, RequestId, UploadError};
+use s3lift_engine::{Action, Engine, Event, FileId, Outcome, RequestId, Restart, UploadError};
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::progress::Progress;
 use s3lift_protocol::wire::{ChecksumAlgorithm, UploadMethod};
@@ -61,10 +61,19 @@ pub struct Entry {
     pub id: FileId,
     pub file: File,
     pub metadata: Map<String>,
+    /// `relativePath`: the file's path inside a picked folder.
+    pub relative_path: Option<String>,
     pub on_progress: Option<Function>,
     pub on_part: Option<Function>,
     pub state: Cell<State>,
     pub resumed: Cell<bool>,
+    /// The upload started over (`upload.restarted`).
+    pub restarted: Cell<Option<Restart>>,
+    /// Continue the upload recorded under this fingerprint instead of the
+    /// file's own (`resumeFrom`: the file was picked again, maybe edited).
+    pub resume_from: Option<String>,
+    /// The file's fingerprint, once added with `resume` on.
+    pub fingerprint: RefCell<Option<String>>,
     pub parts_uploaded: Cell<u32>,
     pub part_requests: Cell<u32>,
     /// Bytes sent by store requests that then failed or were stopped.
@@ -255,7 +264,8 @@ impl Driver {
         let f = &entry.file;
         let fingerprint = self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
-                &f.name(),
+                // Two files of one name in two folders are two uploads.
+                entry.relative_path.as_deref().unwrap_or(&f.name()),
                 f.size() as u64,
                 f.last_modified(),
                 &f.type_(),
@@ -268,9 +278,16 @@ impl Driver {
             size: f.size() as u64,
             content_type: f.type_(),
             metadata: entry.metadata.clone(),
-            resume: fingerprint.as_deref().and_then(browser::load_record),
-            fingerprint,
+            resume: entry
+                .resume_from
+                .as_deref()
+                .or(fingerprint.as_deref())
+                .filter(|_| self.settings.resume)
+                .and_then(browser::load_record),
+            fingerprint: fingerprint.clone(),
+            relative_path: entry.relative_path.clone(),
         };
+        *entry.fingerprint.borrow_mut() = fingerprint;
         entry.state.set(State::Uploading);
         self.files.borrow_mut().push(entry);
         self.feed_later(Event::Add(spec));
@@ -442,13 +459,18 @@ impl Driver {
             }
             Action::SaveResume { record, .. } => browser::save_record(&record),
             Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
+            Action::Restarted { file, reason } => {
+                if let Some(e) = self.entry(file) {
+                    e.restarted.set(Some(reason));
+                }
+            }
             Action::Progress { file, progress } => {
                 let Some(e) = self.entry(file) else { return };
                 // Known once the store listed the parts (`upload.resumed`).
                 e.resumed.set(self.engine.borrow().resumed(file));
                 self.retries(&e);
                 if let Some(cb) = &e.on_progress {
-                    report(cb, &progress);
+                    report(cb, &progress, e.restarted.get());
                 }
             }
             Action::PartStored {
@@ -551,13 +573,14 @@ fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
     })
 }
 
-fn report(cb: &Function, p: &Progress) {
+fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
     js::progress(
         cb,
         p.bytes_sent as f64,
         p.total_bytes as f64,
         p.bytes_per_second,
         p.eta_seconds,
+        restarted.map(Restart::as_str),
     );
 }
 
@@ -575,6 +598,7 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 o.etag.as_deref(),
                 o.confirmed,
                 o.checksum.as_deref(),
+                o.restarted.map(Restart::as_str),
             ));
         }
         Err(err) => {

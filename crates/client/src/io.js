@@ -183,12 +183,12 @@ export function error(message, code, status, key) {
   return e;
 }
 
-export function result(key, bucket, location, etag, confirmed, crc64nvme) {
-  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null };
+export function result(key, bucket, location, etag, confirmed, crc64nvme, restarted) {
+  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted ?? null };
 }
 
-export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds) {
-  f({ bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null });
+export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds, restarted) {
+  f({ bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted ?? null });
 }
 
 export function part(f, partNumber, etag, size) {

@@ -92,9 +92,17 @@ extern "C" {
         etag: Option<&str>,
         confirmed: bool,
         crc64nvme: Option<&str>,
+        restarted: Option<&str>,
     ) -> JsValue;
     /// Calls `f` with a `Progress`.
-    pub fn progress(f: &Function, sent: f64, total: f64, per_second: f64, eta: Option<f64>);
+    pub fn progress(
+        f: &Function,
+        sent: f64,
+        total: f64,
+        per_second: f64,
+        eta: Option<f64>,
+        restarted: Option<&str>,
+    );
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: u32, etag: &str, size: f64);
     /// An `UploadStats`.

@@ -81,6 +81,9 @@ export interface UploaderOptions {
   checksum?: 'sha256' | 'crc32' | 'crc64nvme' | 'none';
   /** Resume multipart uploads after a page reload (default true). */
   resume?: boolean;
+  /** A resume record older than this is not continued: its upload is aborted when the file
+   *  comes back, and the file starts afresh (default 7 days). */
+  resumeTtlMs?: number;
   /** `'xhr'` reports bytes as they leave (default); `'fetch'` reports per part and is lighter. */
   transport?: 'xhr' | 'fetch';
   /** A request with no upload progress for this long is aborted and retried (default 30000 ms; 0 disables). */
@@ -95,6 +98,9 @@ export interface Progress {
   bytesPerSecond: number;
   /** `null` until the speed is known. */
   etaSeconds: number | null;
+  /** `'file_changed'`: the file is not the one whose parts the store held
+   *  (resumed after an edit), so the upload started over. */
+  restarted: 'file_changed' | null;
 }
 
 /** A stored part. */
@@ -104,18 +110,27 @@ export interface PartUploaded { partNumber: number; etag: string; size: number }
 export interface UploadOptions {
   /** Stored as `x-amz-meta-*` (multipart uploads). */
   metadata?: Record<string, string>;
+  /** The file's path inside a picked or dropped folder, its name included (`photos/2024/a.jpg`,
+   *  what `File.webkitRelativePath` holds): the key keeps the folders. The signer sanitizes it and
+   *  refuses a `..` segment or a path too deep or too long (`bad_path`); Companion ignores it. */
+  relativePath?: string;
   onProgress?: (p: Progress) => void;
   onPartUploaded?: (p: PartUploaded) => void;
   /** Called when the upload starts waiting on another tab (`'another-tab'`) and when it takes over. */
   onStateChange?: (state: UploadState) => void;
   /** Aborting it cancels the upload. */
   signal?: AbortSignal;
+  /** Continue the upload recorded under this fingerprint (`upload.fingerprint` of an
+   *  earlier page) instead of the file's own: the same file picked again. If it changed
+   *  (name, size, lastModified, type, or the bytes of its stored parts), the recorded
+   *  upload is aborted and the file starts over (`restarted: 'file_changed'`). */
+  resumeFrom?: string;
 }
 
 /** What `upload.done` resolves to. `confirmed`: the signer checked the stored object and sent
  *  its `upload.completed` webhook (false against Companion, or when a small file's
  *  `POST /params/complete` kept failing after retries: the object is stored either way). */
-export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null }
+export interface UploadResult { key: string; bucket: string | null; location: string; etag: string | null; confirmed: boolean; checksum: { crc64nvme: string } | null; restarted: 'file_changed' | null }
 
 /** `offline`: the browser has no network; the upload waits for it (no retries burned).
  *  `another-tab`: the same file is uploading in another tab of this site; this upload takes
@@ -172,14 +187,21 @@ impl Uploader {
                 }
             }
         }
+        let relative_path = get(&options, "relativePath")
+            .as_string()
+            .filter(|p| !p.is_empty());
         let entry = Rc::new(Entry {
             id: FileId(self.next.get()),
             file,
             metadata,
+            relative_path,
             on_progress: js::get_fn(&options, "onProgress"),
             on_part: js::get_fn(&options, "onPartUploaded"),
             state: Cell::new(State::Queued),
             resumed: Cell::new(false),
+            restarted: Cell::new(None),
+            resume_from: get(&options, "resumeFrom").as_string(),
+            fingerprint: RefCell::default(),
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
             bytes_resent: Cell::new(0.0),
@@ -290,6 +312,20 @@ impl Upload {
         self.entry.resumed.get()
     }
 
+    /// `'file_changed'` when the upload started over because the file is
+    /// not the one whose parts the store held; otherwise `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "'file_changed' | null")]
+    pub fn restarted(&self) -> Option<String> {
+        self.entry.restarted.get().map(|r| r.as_str().to_owned())
+    }
+
+    /// The key of this file's resume record (`resume` on, multipart): give
+    /// it as `resumeFrom` to continue after a reload.
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> Option<String> {
+        self.entry.fingerprint.borrow().clone()
+    }
+
     /// Counters: parts stored, part requests sent, bytes re-sent after failures.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadStats")]
     pub fn stats(&self) -> JsValue {
@@ -351,6 +387,9 @@ fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
     let stall = get_f64(o, "stallTimeoutMs").map_or(30_000, |v| v as u64);
     cfg.stall_timeout_ms = stall;
     cfg.signer_timeout_ms = stall;
+    if let Some(t) = get_f64(o, "resumeTtlMs").filter(|t| *t > 0.0) {
+        cfg.resume_ttl_ms = t as u64;
+    }
     let settings = Settings {
         signer: signer::Signer {
             endpoint: endpoint.trim_end_matches('/').to_owned(),

@@ -88,6 +88,14 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             .concat();
             push_u64(&mut path, query.size.unwrap_or(0));
             path.push_str("&method=post");
+            if let Some(p) = &query.relative_path {
+                path.push_str("&relativePath=");
+                path.push_str(&enc(p));
+            }
+            if let Some(c) = &query.checksum_crc64nvme {
+                path.push_str("&checksumCrc64nvme=");
+                path.push_str(&enc(c));
+            }
             ("GET", path, None, Kind::Params)
         }
         Action::CreateMultipart {
@@ -109,6 +117,9 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             body.key("metadata").raw(&meta.close());
             if let Some(size) = request.size {
                 body.key("size").number(size);
+            }
+            if let Some(p) = &request.relative_path {
+                body.key("relativePath").string(p);
             }
             if let Some(ps) = part_size {
                 body.key("partSize").number(*ps);
@@ -227,6 +238,12 @@ fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Json {
         .string(q.content_type.as_deref().unwrap_or(""));
     if let Some(size) = q.size {
         o.key("size").number(size);
+    }
+    if let Some(p) = &q.relative_path {
+        o.key("relativePath").string(p);
+    }
+    if let Some(c) = &q.checksum_crc64nvme {
+        o.key("checksumCrc64nvme").string(c);
     }
     o
 }

@@ -8,8 +8,8 @@ use s3lift_client::browser::resume_record_json;
 use s3lift_client::decode::FromJs;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteResponse, CreateMultipartResponse, ErrorBody, ListedPart,
-    ObjectChecksum, SingleCompleteResponse, UploadMethod, UploadParams,
+    BatchSignResponse, ChecksumDecision, CompleteResponse, CreateMultipartResponse, ErrorBody,
+    ListedPart, ObjectChecksum, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -43,6 +43,17 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         key: Some("uploads/a/b.bin".into()),
         bucket: Some("bucket".into()),
         expires: Some(900),
+        checksum: None,
+    });
+    round_trip(UploadParams {
+        method: UploadMethod::Put,
+        url: "https://s3.example/bucket/k".into(),
+        fields: Map::new(),
+        headers: map(&[("x-amz-checksum-crc64nvme", "rosUhgp5mIg=")]),
+        key: Some("k".into()),
+        bucket: None,
+        expires: None,
+        checksum: Some(ChecksumDecision::Signed),
     });
     round_trip(CreateMultipartResponse {
         key: "k".into(),
@@ -111,6 +122,17 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         location: "https://s3.example/b/k".into(),
         etag: "\"e\"".into(),
         size: 1000,
+        checksum: None,
+    });
+    round_trip(SingleCompleteResponse {
+        key: "k".into(),
+        bucket: "b".into(),
+        location: "https://s3.example/b/k".into(),
+        etag: "\"e\"".into(),
+        size: 1000,
+        checksum: Some(ObjectChecksum {
+            crc64nvme: "rosUhgp5mIg=".into(),
+        }),
     });
     round_trip(ErrorBody {
         error: "No token".into(),

@@ -11,7 +11,7 @@ use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::retry::Verdict;
 use s3lift_protocol::wire::UploadParams;
 
-use crate::api::{Action, Failure, FileId, Outcome, SignerAnswer};
+use crate::api::{Action, Failure, FileId, Outcome, Restart, SignerAnswer};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, known_code, status_of_batch_item, UploadError};
 use crate::file::{Body, Phase, Step, Upload};
@@ -29,9 +29,16 @@ impl Engine {
                         Some(Ok(p)) => self.set_params(f, p.clone()),
                         Some(Err(body)) => {
                             let code = known_code(&body.code);
+                            // The signer's message says what to fix (a path too deep…);
+                            // it never holds a URL or a secret.
+                            let why = match body.error.trim() {
+                                "" => String::new(),
+                                m => [": ", m].concat(),
+                            };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")"].concat(),
+                                ["The signer refused the file (", code.as_str(), ")", &why]
+                                    .concat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
@@ -132,6 +139,7 @@ impl Engine {
                 };
                 let Some(plan) = m.plan else { return };
                 m.step.in_flight = None;
+                let from_record = m.from_record;
                 let mut fresh =
                     PartCollector::from_listed(plan.part_count(), &listed, |n, size| {
                         plan.expected_len(n) == Some(size)
@@ -177,7 +185,13 @@ impl Engine {
                 m.resumed |= m.from_record;
                 m.from_record = false;
                 let all = m.collector.len() == plan.part_count() as usize;
-                m.enter(if all { Phase::Complete } else { Phase::Upload });
+                let next = if all { Phase::Complete } else { Phase::Upload };
+                if from_record {
+                    // Parts an earlier page stored: are they this file's?
+                    self.verify_stored(f, &listed, next);
+                } else {
+                    m.enter(next);
+                }
                 self.progress(f, true);
             }
             (Req::SignParts(f, parts), SignerAnswer::Parts(b)) => {
@@ -233,6 +247,7 @@ impl Engine {
                     location: Some(c.location),
                     etag: c.etag,
                     resumed,
+                    restarted: m.restarted.then_some(Restart::FileChanged),
                     // The signer's complete fires its webhook.
                     confirmed: true,
                     checksum: c.checksum.map(|c| c.crc64nvme),
@@ -240,6 +255,7 @@ impl Engine {
                 self.finish(f, Ok(outcome));
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
+            (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
             (req, _) => {
                 let f = Failure {
@@ -326,6 +342,7 @@ impl Engine {
                 }
             }
             Req::Part(f, n) => self.part_failed(f, n, failure),
+            Req::Discard => {}
         }
     }
 

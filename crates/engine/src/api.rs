@@ -39,6 +39,9 @@ pub struct FileSpec {
     pub fingerprint: Option<String>,
     /// A record saved by an earlier page for this fingerprint.
     pub resume: Option<ResumeRecord>,
+    /// The file's path inside a picked folder, its name included; sent as
+    /// `relativePath` so the key keeps the folders.
+    pub relative_path: Option<String>,
 }
 
 /// A typed answer of the signer (docs/protocol.md), decoded by the driver.
@@ -304,6 +307,14 @@ pub enum Action {
         /// The storage key.
         fingerprint: String,
     },
+    /// The file starts over: the store's parts are of other bytes (the
+    /// earlier upload is being aborted). The driver says so in the row.
+    Restarted {
+        /// The file.
+        file: FileId,
+        /// Why.
+        reason: Restart,
+    },
     /// Byte progress of one file.
     Progress {
         /// The file.
@@ -331,6 +342,24 @@ pub enum Action {
     },
 }
 
+/// Why a file's upload started over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// The file is not the one whose parts the store holds: its name, size,
+    /// `lastModified` or type differ from the record's, or the bytes of its
+    /// first or last stored part do not hash to the ETag the store listed.
+    FileChanged,
+}
+
+impl Restart {
+    /// The name drivers show (`restarted: 'file_changed'`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restart::FileChanged => "file_changed",
+        }
+    }
+}
+
 /// A stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -344,6 +373,8 @@ pub struct Outcome {
     pub etag: Option<String>,
     /// The upload continued one an earlier page started.
     pub resumed: bool,
+    /// The upload started over instead of continuing, and why.
+    pub restarted: Option<Restart>,
     /// The signer checked the stored object and sent its `upload.completed`
     /// webhook (a multipart complete, or a confirmed single upload). False
     /// against Companion, or when the confirmation kept failing.

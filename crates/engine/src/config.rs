@@ -33,7 +33,8 @@ pub struct Config {
     /// URL lifetime assumed when the signer does not say (Companion signs
     /// for 5 minutes; a minute less leaves room for clock skew).
     pub default_url_ttl_ms: u64,
-    /// How long a resume record stays usable.
+    /// How long a resume record stays usable (JS `resumeTtlMs`, default 7
+    /// days); an older one's upload is aborted when its file comes back.
     pub resume_ttl_ms: u64,
     /// Per-part checksum signed into each part URL (JS `checksum`).
     pub checksum: Option<ChecksumAlgorithm>,
@@ -54,7 +55,7 @@ impl Default for Config {
             suspend_slack_ms: 5_000,
             progress_interval_ms: 50,
             default_url_ttl_ms: 240_000,
-            resume_ttl_ms: 24 * 3600 * 1000,
+            resume_ttl_ms: s3lift_protocol::resume::DEFAULT_RESUME_TTL_MS as u64,
             checksum: None,
             seed: 0,
         }

@@ -103,6 +103,7 @@ impl Engine {
         outcome.location = Some(c.location);
         outcome.etag = Some(c.etag);
         outcome.bucket = Some(c.bucket);
+        outcome.checksum = c.checksum.map(|c| c.crc64nvme);
         self.finish(f, Ok(outcome));
     }
 

@@ -1,6 +1,8 @@
 //! Per-part checksums: the driver reads and digests a part when the
 //! engine asks, and the part URL is then signed for that digest, so the
-//! store refuses any other bytes (`checksums=` in docs/protocol.md).
+//! store refuses any other bytes (`checksums=` in docs/protocol.md). A
+//! single-request file is digested whole (as part 1) when checksums are
+//! CRC64NVME, and its params request carries the value.
 
 use alloc::{string::String, vec::Vec};
 
@@ -87,6 +89,23 @@ impl Engine {
     }
 
     pub(crate) fn on_digested(&mut self, id: FileId, n: u32, value: Option<String>) {
+        if self.on_verify_digest(id, n, value.as_deref()) {
+            return;
+        }
+        if let Some(s) = self.single_mut(id) {
+            // The whole file, for its params request.
+            if !core::mem::take(&mut s.digesting) {
+                return;
+            }
+            match value {
+                Some(v) => s.digest = Some(v),
+                None => self.fatal(
+                    id,
+                    UploadError::new(codes::READ_FAILED, "The file could not be read"),
+                ),
+            }
+            return;
+        }
         let Some(m) = self.multi_mut(id) else { return };
         let Some(part) = m.parts.get_mut((n as usize).wrapping_sub(1)) else {
             return;

@@ -30,6 +30,9 @@ pub(crate) enum Req {
     Single(FileId),
     Part(FileId, u32),
     Confirm(Vec<FileId>),
+    /// Aborting the upload a changed file's record named; its answer, or
+    /// failure, changes nothing.
+    Discard,
 }
 
 impl Req {
@@ -265,26 +268,57 @@ impl Engine {
         }
         let multipart = spec.size >= self.cfg.multipart_threshold;
         let mut file = File::new(spec, multipart);
+        // A record for another fingerprint: the user gave the edited file
+        // (the driver found the record by name and size, or by its stored
+        // handle), so it starts over (`verify`).
+        let mut changed = None;
         if let Body::Multi(m) = &mut file.body {
-            let record = file.spec.resume.take().filter(|r| {
-                r.is_fresh(self.now as f64, self.cfg.resume_ttl_ms as f64)
-                    && file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str())
-            });
-            if let Some(r) = record {
-                if let Ok(plan) = PartPlan::from_parts(file.spec.size, r.part_size) {
-                    m.upload = Some(crate::file::Upload {
-                        key: r.key,
-                        upload_id: r.upload_id,
-                        bucket: None,
-                    });
-                    m.start_plan(plan);
-                    m.from_record = true;
-                    m.enter(Phase::List);
+            let (now, ttl) = (self.now as f64, self.cfg.resume_ttl_ms as f64);
+            let record = file
+                .spec
+                .resume
+                .take()
+                .filter(|_| file.spec.fingerprint.is_some());
+            let (fresh, expired): (Option<_>, Option<_>) = match record {
+                Some(r) if r.is_fresh(now, ttl) => (Some(r), None),
+                r => (None, r),
+            };
+            if let Some(r) = expired {
+                // Expired: its upload is aborted (when a signer slot is
+                // free) and its record forgotten; the file starts afresh.
+                m.discard = Some(crate::file::Upload {
+                    key: r.key,
+                    upload_id: r.upload_id,
+                    bucket: None,
+                });
+                self.out.push_back(Action::ForgetResume {
+                    file: id,
+                    fingerprint: r.fingerprint,
+                });
+            }
+            if let Some(r) = fresh {
+                let same = file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str());
+                let plan = PartPlan::from_parts(file.spec.size, r.part_size);
+                m.upload = Some(crate::file::Upload {
+                    key: r.key,
+                    upload_id: r.upload_id,
+                    bucket: None,
+                });
+                match plan {
+                    Ok(plan) if same => {
+                        m.start_plan(plan);
+                        m.from_record = true;
+                        m.enter(Phase::List);
+                    }
+                    _ => changed = Some(r.fingerprint),
                 }
             }
         }
         self.files.insert(id, file);
         self.order.push(id);
+        if let Some(old) = changed {
+            self.restart_changed(id, Some(old));
+        }
     }
 
     /// A new request id, recorded with its deadline.
@@ -423,7 +457,7 @@ impl Engine {
 /// The file a request belongs to (a params batch belongs to several).
 pub(crate) fn req_file(r: &Req) -> Option<FileId> {
     match r {
-        Req::ParamsBatch(_) | Req::Confirm(_) => None,
+        Req::ParamsBatch(_) | Req::Confirm(_) | Req::Discard => None,
         Req::Params(f)
         | Req::Create(f)
         | Req::List(f)

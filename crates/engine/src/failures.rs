@@ -182,6 +182,7 @@ impl Engine {
                     location: None,
                     etag: None,
                     resumed: m.resumed,
+                    restarted: m.restarted.then_some(crate::api::Restart::FileChanged),
                     confirmed: true,
                     checksum: None,
                 };

@@ -67,6 +67,11 @@ pub(crate) struct Single {
     pub stored: Option<crate::api::Outcome>,
     /// `POST /s3/params/complete` retries.
     pub confirm: Step,
+    /// The whole file's CRC64NVME (checksums on), sent in the params
+    /// request so that the signer signs it into the PUT.
+    pub digest: Option<String>,
+    /// The driver is reading the file for `digest`.
+    pub digesting: bool,
 }
 
 impl Single {
@@ -86,6 +91,9 @@ pub(crate) enum Phase {
     Create,
     /// ListParts: resuming from a record, or after a pause.
     List,
+    /// Reading stored parts again to check the file did not change
+    /// (`verify`); then `Multi::after_verify`.
+    Verify,
     /// Sending parts.
     Upload,
     /// Complete.
@@ -138,6 +146,15 @@ pub(crate) struct Multi {
     /// The upload came from a resume record: a 403/404 at ListParts starts afresh.
     pub from_record: bool,
     pub resumed: bool,
+    /// Stored parts being checked against the file: (part, the MD5 its
+    /// listed ETag names).
+    pub verify: Vec<(u32, String)>,
+    /// Where the upload goes once they match (`Upload` or `Complete`).
+    pub after_verify: Phase,
+    /// The upload started over (the file changed under its record).
+    pub restarted: bool,
+    /// The upload the changed file's record named, to abort.
+    pub discard: Option<Upload>,
     /// A complete whose answer never came may have succeeded.
     pub complete_maybe_done: bool,
     /// Completes of a resumed upload refused for stray parts, re-listed.
@@ -166,6 +183,10 @@ impl Multi {
             sign: Step::default(),
             from_record: false,
             resumed: false,
+            verify: Vec::new(),
+            after_verify: Phase::Upload,
+            restarted: false,
+            discard: None,
             complete_maybe_done: false,
             stray_retries: 0,
             sync_on_resume: false,

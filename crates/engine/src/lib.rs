@@ -19,6 +19,7 @@
 //!     metadata: Default::default(),
 //!     fingerprint: None,
 //!     resume: None,
+//!     relative_path: None,
 //! };
 //! engine.handle(0, Event::Add(file));
 //! while let Some(action) = engine.poll_action() {
@@ -48,6 +49,7 @@
 //!   suspended driver's late wake does not count towards deadlines.
 //! - `confirm`: a stored single upload reported to the signer (its webhook).
 //! - `digest`: per-part checksums, read and digested by the driver on request.
+//! - `verify`: never resume onto a changed file (record, then stored parts' MD5).
 //! - `deque`: the engine's queues (smaller in the bundle than std's `VecDeque`).
 //!
 //! The pure rules it applies (part plans, retry verdicts and backoff, the
@@ -78,11 +80,14 @@ mod schedule;
 mod stored;
 pub mod url;
 mod vecmap;
+mod verify;
 
 #[cfg(test)]
 mod rule_tests;
 
-pub use api::{Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, SignerAnswer};
+pub use api::{
+    Action, Event, Failure, FileId, FileSpec, Outcome, RequestId, Restart, SignerAnswer,
+};
 pub use config::Config;
 pub use engine::Engine;
 pub use error::UploadError;

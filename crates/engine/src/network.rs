@@ -98,6 +98,8 @@ impl Engine {
             | Req::SignPart(f, _)
             | Req::Single(f)
             | Req::Part(f, _) => live(f),
+            // An old upload's abort is tried once; nothing waits for it.
+            Req::Discard => false,
         }
     }
 
@@ -106,6 +108,7 @@ impl Engine {
     /// (a complete, a single upload or a part may have reached the store).
     pub(crate) fn absorb(&mut self, req: Req) {
         match req {
+            Req::Discard => {}
             Req::ParamsBatch(files) => {
                 for f in files {
                     if let Some(s) = self.single_mut(f) {

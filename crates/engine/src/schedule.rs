@@ -5,7 +5,9 @@ use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use s3lift_protocol::collector::MissingParts;
 use s3lift_protocol::decimal;
-use s3lift_protocol::wire::{ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod};
+use s3lift_protocol::wire::{
+    ChecksumAlgorithm, ChecksumList, CreateMultipartRequest, ParamsQuery, UploadMethod,
+};
 
 use crate::answers::bad_answer;
 use crate::api::{Action, FileId, ParamsRequest};
@@ -79,6 +81,20 @@ impl Engine {
                 if s.sending.is_some() || s.sign.in_flight.is_some() {
                     return;
                 }
+                if self.cfg.checksum == Some(ChecksumAlgorithm::Crc64nvme) && s.digest.is_none() {
+                    // The params request carries the whole file's CRC64NVME.
+                    if !s.digesting {
+                        s.digesting = true;
+                        self.out.push_back(Action::Digest {
+                            file: id,
+                            part: 1,
+                            start: 0,
+                            end: file.spec.size,
+                            algorithm: ChecksumAlgorithm::Crc64nvme,
+                        });
+                    }
+                    return;
+                }
                 match &s.params {
                     Some((_, u)) if u.fresh(now) => {}
                     Some(_) if s.maybe_stored => {
@@ -96,12 +112,20 @@ impl Engine {
                 }
             }
             Body::Multi(m) => {
+                if m.discard.is_some() && self.signer_slot() {
+                    self.issue_discard(id);
+                }
+                let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) else {
+                    return;
+                };
                 if !m.step.ready(now) && m.phase != Phase::Upload {
                     return;
                 }
                 match m.phase {
                     Phase::Create => self.issue_create(id),
                     Phase::List | Phase::Abort => self.issue_upload_call(id),
+                    // Waiting on the digests of stored parts.
+                    Phase::Verify => {}
                     Phase::Complete => match m.collector.completed() {
                         Ok(_) if self.whole_checksum_pending(id) => {}
                         Ok(_) => self.issue_upload_call(id),
@@ -163,6 +187,7 @@ impl Engine {
             content_type: Some(file.spec.content_type.clone()),
             metadata,
             size: Some(file.spec.size),
+            relative_path: file.spec.relative_path.clone(),
         };
         if let Body::Multi(m) = &mut file.body {
             m.step.in_flight = Some(rid);
@@ -331,13 +356,20 @@ impl Engine {
             let items: Vec<ParamsRequest> = files
                 .iter()
                 .filter_map(|f| {
-                    let spec = &self.files.get(f)?.spec;
+                    let file = self.files.get(f)?;
+                    let spec = &file.spec;
+                    let digest = match &file.body {
+                        Body::Single(s) => s.digest.clone(),
+                        Body::Multi(_) => None,
+                    };
                     Some(ParamsRequest {
                         file: *f,
                         query: ParamsQuery {
                             filename: spec.name.clone(),
                             content_type: Some(spec.content_type.clone()),
                             size: Some(spec.size),
+                            relative_path: spec.relative_path.clone(),
+                            checksum_crc64nvme: digest,
                         },
                         method: UploadMethod::Post,
                     })

@@ -31,6 +31,7 @@ impl Engine {
                     bucket: p.bucket.clone(),
                     etag,
                     resumed: false,
+                    restarted: None,
                     confirmed: false,
                     checksum: None,
                 };

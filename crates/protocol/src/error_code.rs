@@ -14,6 +14,9 @@ pub enum ErrorCode {
     /// 400: a multipart upload created without `size`, which the signer needs
     /// to bound it in the store.
     SizeRequired,
+    /// 400: a `relativePath` with a `..` segment, no file name, or too deep
+    /// or too long to make a key from.
+    BadPath,
     /// 401: no credentials.
     MissingToken,
     /// 401: credentials that are invalid or expired.
@@ -82,9 +85,10 @@ pub enum ErrorCode {
 }
 
 /// The wire forms, in declaration order (`ErrorCode as usize`).
-static NAMES: [&str; 32] = [
+static NAMES: [&str; 33] = [
     "bad_request",
     "size_required",
+    "bad_path",
     "missing_token",
     "invalid_token",
     "forbidden_key",
@@ -119,9 +123,10 @@ static NAMES: [&str; 32] = [
 
 impl ErrorCode {
     /// Every code, signer codes first.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::BadRequest,
         ErrorCode::SizeRequired,
+        ErrorCode::BadPath,
         ErrorCode::MissingToken,
         ErrorCode::InvalidToken,
         ErrorCode::ForbiddenKey,
@@ -172,6 +177,7 @@ impl ErrorCode {
         Some(match self {
             ErrorCode::BadRequest
             | ErrorCode::SizeRequired
+            | ErrorCode::BadPath
             | ErrorCode::InvalidParts
             | ErrorCode::ChecksumMismatch => 400,
             ErrorCode::MissingToken | ErrorCode::InvalidToken => 401,

@@ -14,6 +14,8 @@
 //! - [`progress`]: byte progress, speed and ETA.
 //! - [`collector`]: gathering `(part number, ETag)` in any order.
 //! - [`resume`]: the record that lets an upload resume after a page reload.
+//! - [`md5`]: MD5, to compare a file's parts with the ETags the store lists.
+//! - [`crc64`]: CRC64NVME, per part and combined into the whole file's.
 #![deny(missing_docs)]
 // No `std` outside tests: the browser bundle then carries no `std` panic
 // machinery (its hook and `core::fmt`); native users link `std` themselves.
@@ -28,6 +30,7 @@ pub mod collector;
 pub mod crc64;
 pub mod error_code;
 pub mod map;
+pub mod md5;
 pub mod plan;
 pub mod progress;
 pub mod resume;

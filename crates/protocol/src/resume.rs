@@ -9,9 +9,10 @@ use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
 
-/// How long a record stays usable: a day, well inside the bucket's
-/// abort-incomplete-uploads lifecycle.
-pub const DEFAULT_RESUME_TTL_MS: f64 = 24.0 * 3600.0 * 1000.0;
+/// How long a record stays usable: 7 days (a user may come back after a
+/// weekend). Past it, the record's upload is aborted and the file starts
+/// over; the bucket's abort-incomplete-uploads rule is the backstop.
+pub const DEFAULT_RESUME_TTL_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
 
 /// A stable identity for a picked file at an endpoint.
 pub fn fingerprint(
@@ -90,7 +91,7 @@ mod tests {
     }
 
     #[test]
-    fn records_expire() {
+    fn records_expire_after_7_days() {
         let r = ResumeRecord {
             upload_id: "u".into(),
             key: "k".into(),

@@ -1,9 +1,12 @@
-//! Turning a user's file name into one safe object-key segment.
+//! Turning a user's file name into one safe object-key segment, and a
+//! folder's relative path into a few of them.
 //!
-//! The result never contains `/`, `\`, a `..` segment, control characters or
+//! A segment never contains `/`, `\\`, a `..` segment, control characters or
 //! bidirectional overrides; it is Unicode NFC, at most [`MAX_NAME_BYTES`]
 //! bytes of UTF-8 (the extension is kept when the stem is cut), and never
-//! empty (`file`).
+//! empty (`file`). A relative path ([`sanitize_relative_path`]) is such
+//! segments joined by `/`: empty and `.` segments are dropped, a `..` segment
+//! is refused, and the depth and length are bounded.
 
 use alloc::{borrow::ToOwned, format, string::String};
 
@@ -31,6 +34,99 @@ pub fn sanitize_filename(name: &str) -> String {
         out = shorten(&out);
     }
     out
+}
+
+/// Most segments a relative path may have, its file name included.
+pub const MAX_PATH_DEPTH: usize = 16;
+
+/// Longest sanitized relative path, in bytes of UTF-8.
+pub const MAX_PATH_BYTES: usize = 512;
+
+/// Longest object key S3 stores, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Why a relative path was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathError {
+    /// A `..` segment: it would name something outside the folder.
+    Parent,
+    /// No segment left once empty and `.` segments are dropped.
+    Empty,
+    /// More than [`MAX_PATH_DEPTH`] segments.
+    TooDeep {
+        /// The segments the path has.
+        depth: usize,
+    },
+    /// Longer than [`MAX_PATH_BYTES`] once sanitized (or 4 times that before).
+    TooLong {
+        /// Its length in bytes.
+        bytes: usize,
+    },
+    /// The whole key it would make is longer than [`MAX_KEY_BYTES`].
+    KeyTooLong {
+        /// The key's length in bytes.
+        bytes: usize,
+    },
+}
+
+impl core::fmt::Display for PathError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            PathError::Parent => f.write_str("`relativePath` has a `..` segment"),
+            PathError::Empty => f.write_str("`relativePath` names no file"),
+            PathError::TooDeep { depth } => write!(
+                f,
+                "`relativePath` has {depth} segments; at most {MAX_PATH_DEPTH} (folders and the file name) are allowed"
+            ),
+            PathError::TooLong { bytes } => write!(
+                f,
+                "`relativePath` is {bytes} bytes long; at most {MAX_PATH_BYTES} are allowed"
+            ),
+            PathError::KeyTooLong { bytes } => write!(
+                f,
+                "the object key for this `relativePath` would be {bytes} bytes long; \
+                 S3 allows {MAX_KEY_BYTES}: use a shorter path"
+            ),
+        }
+    }
+}
+
+/// Sanitizes a file's path inside a picked folder (`photos/2024/a.jpg`, the
+/// file name included) into key segments joined by `/`. Both `/` and `\\`
+/// separate segments; each is sanitized as [`sanitize_filename`] does.
+pub fn sanitize_relative_path(path: &str) -> Result<String, PathError> {
+    if path.len() > 4 * MAX_PATH_BYTES {
+        return Err(PathError::TooLong { bytes: path.len() });
+    }
+    let mut out = String::new();
+    let mut depth = 0;
+    for seg in path.split(['/', '\\']) {
+        if seg == ".." {
+            return Err(PathError::Parent);
+        }
+        if seg.is_empty() || seg == "." {
+            continue;
+        }
+        depth += 1;
+        if depth > MAX_PATH_DEPTH {
+            let depth = path
+                .split(['/', '\\'])
+                .filter(|s| !s.is_empty() && *s != ".")
+                .count();
+            return Err(PathError::TooDeep { depth });
+        }
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&sanitize_filename(seg));
+    }
+    if out.is_empty() {
+        return Err(PathError::Empty);
+    }
+    if out.len() > MAX_PATH_BYTES {
+        return Err(PathError::TooLong { bytes: out.len() });
+    }
+    Ok(out)
 }
 
 fn is_forbidden(c: char) -> bool {
@@ -99,7 +195,65 @@ mod tests {
         assert!(s.ends_with(".gz"));
     }
 
+    #[test]
+    fn relative_paths_keep_their_folders() {
+        let ok = |p: &str| sanitize_relative_path(p).unwrap();
+        assert_eq!(ok("photos/2024/a.jpg"), "photos/2024/a.jpg");
+        assert_eq!(ok("photos\\2024\\a.jpg"), "photos/2024/a.jpg");
+        assert_eq!(ok("/a//./b/"), "a/b");
+        assert_eq!(ok("a\u{202E}b/\u{0}c\n.txt"), "ab/c.txt");
+        assert_eq!(ok(" . /x"), "file/x");
+        assert_eq!(ok("e\u{301}/f"), "\u{e9}/f");
+    }
+
+    #[test]
+    fn relative_paths_are_refused_when_hostile_or_unbounded() {
+        assert_eq!(sanitize_relative_path("a/../b"), Err(PathError::Parent));
+        assert_eq!(sanitize_relative_path("..\\x"), Err(PathError::Parent));
+        assert_eq!(sanitize_relative_path("//./"), Err(PathError::Empty));
+        let deep = vec!["d"; MAX_PATH_DEPTH + 1].join("/");
+        assert_eq!(
+            sanitize_relative_path(&deep),
+            Err(PathError::TooDeep {
+                depth: MAX_PATH_DEPTH + 1
+            })
+        );
+        assert!(sanitize_relative_path(&vec!["d"; MAX_PATH_DEPTH].join("/")).is_ok());
+        let long = vec!["x".repeat(100); 6].join("/");
+        assert_eq!(
+            sanitize_relative_path(&long),
+            Err(PathError::TooLong { bytes: 605 })
+        );
+        assert!(matches!(
+            sanitize_relative_path(&"y".repeat(100_000)),
+            Err(PathError::TooLong { bytes: 100_000 })
+        ));
+        for e in [
+            PathError::Parent,
+            PathError::Empty,
+            PathError::TooDeep { depth: 17 },
+            PathError::TooLong { bytes: 600 },
+            PathError::KeyTooLong { bytes: 1100 },
+        ] {
+            assert!(e.to_string().contains("`relativePath`"), "{e}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn relative_paths_are_safe_segments_and_idempotent(path in "[a-z./\\\\\\PC]{0,300}") {
+            if let Ok(p) = sanitize_relative_path(&path) {
+                prop_assert!(!p.is_empty() && p.len() <= MAX_PATH_BYTES);
+                prop_assert!(!p.starts_with('/') && !p.ends_with('/') && !p.contains("//"));
+                prop_assert!(!p.contains('\\'));
+                for seg in p.split('/') {
+                    prop_assert!(seg != "." && seg != "..");
+                    prop_assert_eq!(sanitize_filename(seg), seg);
+                }
+                prop_assert_eq!(sanitize_relative_path(&p), Ok(p.clone()));
+            }
+        }
+
         #[test]
         fn output_is_always_one_safe_segment(name in "\\PC{0,400}") {
             let s = sanitize_filename(&name);

@@ -34,6 +34,23 @@ pub struct ParamsQuery {
     /// Extension: the exact size in bytes, signed into the request.
     #[serde(default)]
     pub size: Option<u64>,
+    /// Extension: the file's path inside a picked folder, its name included
+    /// (`photos/2024/a.jpg`); the key ends with it, sanitized (docs/protocol.md, "Folders").
+    #[serde(
+        default,
+        rename = "relativePath",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relative_path: Option<String>,
+    /// Extension: the whole file's CRC64NVME (base64 of 8 big-endian bytes).
+    /// The signer signs it into a `PUT` as `x-amz-checksum-crc64nvme`, so
+    /// the store refuses other bytes; needs `size`.
+    #[serde(
+        default,
+        rename = "checksumCrc64nvme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
 }
 
 /// Answer of `GET /s3/params`: how to send a small object in one request.
@@ -61,6 +78,23 @@ pub struct UploadParams {
     /// Extension: seconds the URL stays valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
+    /// Extension: what became of a requested `checksumCrc64nvme`; absent
+    /// when none was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ChecksumDecision>,
+}
+
+/// What the signer did with a whole-file checksum a client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ChecksumDecision {
+    /// Signed into the `PUT` (`x-amz-checksum-crc64nvme` is in `headers`):
+    /// the store refuses other bytes.
+    Signed,
+    /// Left out, because the store does not check checksums
+    /// (`S3LIFT_STORE_CHECKSUMS`): the upload goes on without one.
+    Dropped,
 }
 
 /// Body of `POST /s3/params` (extension): many small files signed in one call.
@@ -86,6 +120,21 @@ pub struct ParamsBatchFile {
     /// `POST` to prefer a form upload (no CORS preflight).
     #[serde(default)]
     pub method: Option<UploadMethod>,
+    /// Extension: the file's path inside a picked folder, its name included
+    /// (`photos/2024/a.jpg`); the key ends with it, sanitized (docs/protocol.md, "Folders").
+    #[serde(
+        default,
+        rename = "relativePath",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relative_path: Option<String>,
+    /// The whole file's CRC64NVME, as in [`ParamsQuery`].
+    #[serde(
+        default,
+        rename = "checksumCrc64nvme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_crc64nvme: Option<String>,
 }
 
 /// Answer of `POST /s3/params`: one entry per file, in order.
@@ -125,6 +174,14 @@ pub struct CreateMultipartRequest {
     /// Extension: the whole object's size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Extension: the file's path inside a picked folder, its name included
+    /// (`photos/2024/a.jpg`); the key ends with it, sanitized (docs/protocol.md, "Folders").
+    #[serde(
+        default,
+        rename = "relativePath",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relative_path: Option<String>,
 }
 
 /// Body of `POST /s3/multipart` as the signer reads it: Companion's fields
@@ -336,6 +393,10 @@ pub struct UploadCompleted {
     /// carried one (`checksumCrc64nvme`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<ObjectChecksum>,
+    /// The object's path under its upload's id, sanitized: the `relativePath`
+    /// it was signed with, or else its file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_path: Option<String>,
 }
 
 /// Answer of `POST /s3/params/complete?key=` (extension): the object a
@@ -353,6 +414,10 @@ pub struct SingleCompleteResponse {
     pub etag: String,
     /// The object's size in bytes.
     pub size: u64,
+    /// The whole object's checksum as the store holds it (HEAD with
+    /// checksum mode), when the upload carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// Body of `POST /s3/params/complete` (extension): many single-request

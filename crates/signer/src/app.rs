@@ -86,8 +86,10 @@ impl Application {
             })
             .transpose()?;
         let metrics = Metrics::new();
+        let features = crate::doctor::store_features(&settings, credentials.clone()).await;
         let store = Store::connect(&settings, credentials).await?;
         let state = web::Data::new(AppState {
+            features,
             auth: Authenticator::new(&settings),
             url: BucketUrl::new(
                 settings

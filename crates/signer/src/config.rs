@@ -16,8 +16,8 @@ mod parse;
 mod types;
 
 use self::parse::{
-    identity_settings, invalid, parse_bool, parse_static_tokens, parse_token_table, parse_u64,
-    split_list, valid_bucket_name, MIN_STATIC_TOKEN_LEN,
+    identity_settings, invalid, parse_bool, parse_feature, parse_static_tokens, parse_token_table,
+    parse_u64, split_list, valid_bucket_name, MIN_STATIC_TOKEN_LEN,
 };
 pub use self::types::*;
 
@@ -53,6 +53,8 @@ struct FileSettings {
     single_upload: Option<SingleUploadMethod>,
     part_size: Option<u64>,
     storage_timeout_ms: Option<u64>,
+    store_post_policy: Option<StoreFeature>,
+    store_checksums: Option<StoreFeature>,
     static_dir: Option<String>,
     log_format: Option<String>,
     key_secret: Option<Secret>,
@@ -331,6 +333,16 @@ impl Settings {
                 "must be between 5 MiB and 5 GiB (S3's part limits)".into(),
             ));
         }
+        let post_policy = parse_feature(
+            "S3LIFT_STORE_POST_POLICY",
+            env.get("S3LIFT_STORE_POST_POLICY"),
+            f.store_post_policy,
+        )?;
+        let checksums = parse_feature(
+            "S3LIFT_STORE_CHECKSUMS",
+            env.get("S3LIFT_STORE_CHECKSUMS"),
+            f.store_checksums,
+        )?;
         let storage_timeout_ms = match env.get("S3LIFT_STORAGE_TIMEOUT_MS") {
             Some(v) => parse_u64("S3LIFT_STORAGE_TIMEOUT_MS", &v)?,
             None => f.storage_timeout_ms.unwrap_or(10_000),
@@ -430,6 +442,8 @@ impl Settings {
                 path_style: s3_path_style,
                 sse,
                 timeout_ms: storage_timeout_ms,
+                post_policy,
+                checksums,
             },
             auth: AuthSettings {
                 jwt_secret,

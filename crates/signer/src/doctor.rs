@@ -129,3 +129,60 @@ pub fn render(findings: &[Finding]) -> String {
     });
     out
 }
+
+/// What the signer does about the store's features (`S3LIFT_STORE_POST_POLICY`,
+/// `S3LIFT_STORE_CHECKSUMS`), decided once at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreFeatures {
+    /// Small files may go as POST forms; otherwise they go as presigned PUTs.
+    pub post_policy: bool,
+    /// A requested CRC64NVME is signed into the PUT; otherwise it is dropped.
+    pub checksums: bool,
+}
+
+/// The settings' `on`/`off`, and for `auto` the finding of `doctor`'s own
+/// check: POST forms count only when their size range is enforced too, and
+/// checksums only when a wrong value is refused. A store that cannot be
+/// reached at start is taken to have both (the next start probes again).
+pub async fn store_features(
+    settings: &Settings,
+    credentials: Option<aws_credential_types::Credentials>,
+) -> StoreFeatures {
+    use crate::config::StoreFeature::{Auto, Off, On};
+    let (post, sums) = (settings.store.post_policy, settings.store.checksums);
+    let probed = if post == Auto || sums == Auto {
+        probes::Probe::features(settings, credentials).await
+    } else {
+        None
+    };
+    let pass = |f: &Finding| f.status == Status::Pass;
+    let decide = |setting: crate::config::StoreFeature, found: Option<bool>, name: &str| match (
+        setting, found,
+    ) {
+        (On, _) => true,
+        (Off, _) => false,
+        (Auto, Some(v)) => {
+            tracing::info!(
+                "{name}=auto: the store {}",
+                if v { "has it" } else { "lacks it" }
+            );
+            v
+        }
+        (Auto, None) => {
+            tracing::warn!("{name}=auto: the store could not be probed; assuming it has it");
+            true
+        }
+    };
+    StoreFeatures {
+        post_policy: decide(
+            post,
+            probed.as_ref().map(|(p, _)| p.iter().all(pass)),
+            "S3LIFT_STORE_POST_POLICY",
+        ),
+        checksums: decide(
+            sums,
+            probed.as_ref().map(|(_, c)| pass(c)),
+            "S3LIFT_STORE_CHECKSUMS",
+        ),
+    }
+}

@@ -22,6 +22,9 @@ pub enum ApiError {
     /// 400: a multipart create without `size` (see `unsized_parts.rs`).
     #[error("{0}")]
     SizeRequired(String),
+    /// 400: a `relativePath` that cannot be made into a key.
+    #[error("{0}")]
+    BadPath(String),
     /// 401.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -54,6 +57,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
             ApiError::SizeRequired(_) => ErrorCode::SizeRequired,
+            ApiError::BadPath(_) => ErrorCode::BadPath,
             ApiError::Auth(AuthError::Missing) => ErrorCode::MissingToken,
             ApiError::Auth(AuthError::InvalidToken(_)) => ErrorCode::InvalidToken,
             ApiError::Auth(AuthError::ForbiddenOrigin) => ErrorCode::ForbiddenOrigin,

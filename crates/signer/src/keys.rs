@@ -1,5 +1,6 @@
-//! Object keys: `<prefix>/<caller>/<uuid>.<tag>/<sanitized filename>`, made by
-//! the signer and never taken verbatim from a client.
+//! Object keys: `<prefix>/<caller>/<uuid>.<tag>/<sanitized filename>`, or
+//! `…/<uuid>.<tag>/<sanitized/relative/path>` for a file of a picked folder,
+//! made by the signer and never taken verbatim from a client.
 //!
 //! The signer holds no per-upload state, yet it must know at every later
 //! request what it approved at create. The `<uuid>` is an RFC 9562 version 8
@@ -17,7 +18,9 @@ use std::fmt;
 
 use hmac::{Hmac, Mac};
 use s3lift_protocol::plan::{PartPlan, MIB};
-use s3lift_protocol::sanitize::sanitize_filename;
+use s3lift_protocol::sanitize::{
+    sanitize_filename, sanitize_relative_path, PathError, MAX_KEY_BYTES,
+};
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -73,6 +76,7 @@ pub struct ObjectKey {
     caller: String,
     id: Uuid,
     tag: [u8; TAG_BYTES],
+    /// The sanitized file name, or relative path (segments joined by `/`).
     name: String,
 }
 
@@ -134,6 +138,33 @@ impl KeyIssuer {
 
     /// Makes a fresh key for `caller` and a user's file name.
     pub fn issue(&self, caller: &Caller, filename: &str, approved: Approved) -> ObjectKey {
+        self.make(caller, sanitize_filename(filename), approved)
+    }
+
+    /// Makes a fresh key for `caller`, ending with the sanitized
+    /// `relative_path` when one is given (and not empty), else with the
+    /// sanitized `filename`. Refuses a path with a `..` segment, too deep or
+    /// too long, or one that makes a key longer than S3 stores.
+    pub fn issue_at(
+        &self,
+        caller: &Caller,
+        filename: &str,
+        relative_path: Option<&str>,
+        approved: Approved,
+    ) -> Result<ObjectKey, PathError> {
+        let Some(path) = relative_path.filter(|p| !p.is_empty()) else {
+            return Ok(self.issue(caller, filename, approved));
+        };
+        let name = sanitize_relative_path(path)?;
+        // `<prefix>/<caller>/<uuid>.<tag>/<name>`
+        let bytes = self.prefix.len() + caller.as_str().len() + 36 + 2 * TAG_BYTES + 4 + name.len();
+        if bytes > MAX_KEY_BYTES {
+            return Err(PathError::KeyTooLong { bytes });
+        }
+        Ok(self.make(caller, name, approved))
+    }
+
+    fn make(&self, caller: &Caller, name: String, approved: Approved) -> ObjectKey {
         let size_field = approved.size.map_or(0, |s| (s + 1) as u128) & ((1 << SIZE_BITS) - 1);
         let part_field =
             approved.part_size.map_or(0, |p| (p / MIB) as u128) & ((1 << PART_BITS) - 1);
@@ -141,7 +172,6 @@ impl KeyIssuer {
         let custom =
             (size_field << (PART_BITS + RANDOM_BITS)) | (part_field << RANDOM_BITS) | random;
         let id = Uuid::from_u128(pack_v8(custom));
-        let name = sanitize_filename(filename);
         let mut tag = [0; TAG_BYTES];
         tag.copy_from_slice(
             &self
@@ -211,7 +241,12 @@ impl KeyIssuer {
         {
             return Err(KeyError::Malformed);
         }
-        if unpack_v8(id.as_u128()).is_none() || name.is_empty() || sanitize_filename(name) != name {
+        // The name is one sanitized segment, or a sanitized relative path:
+        // never a `..` or empty segment, so the key stays in its namespace.
+        if unpack_v8(id.as_u128()).is_none()
+            || name.is_empty()
+            || sanitize_relative_path(name).as_deref() != Ok(name)
+        {
             return Err(KeyError::Malformed);
         }
         Ok(ObjectKey {
@@ -238,6 +273,12 @@ impl ObjectKey {
 
     /// The sanitized file name (the last segment).
     pub fn file_name(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+
+    /// Everything after the upload's id: the sanitized relative path, or the
+    /// file name.
+    pub fn relative_path(&self) -> &str {
         &self.name
     }
 
@@ -278,6 +319,10 @@ fn unpack_v8(u: u128) -> Option<u128> {
     let lo62 = u & ((1 << 62) - 1);
     Some((hi48 << 74) | (mid12 << 62) | lo62)
 }
+
+#[cfg(test)]
+#[path = "keys_path_tests.rs"]
+mod path_tests;
 
 #[cfg(test)]
 mod tests {

@@ -22,11 +22,11 @@ use std::sync::{Mutex, OnceLock};
 use bytes::Bytes;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::wire::{
-    BatchSignResponse, ChecksumAlgorithm, CompleteRequest, CompleteResponse, CompletedPart,
-    ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, CreateMultipartBody,
-    CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody, ListedPart,
-    ObjectChecksum, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse,
-    SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
+    BatchSignResponse, ChecksumAlgorithm, ChecksumDecision, CompleteRequest, CompleteResponse,
+    CompletedPart, ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse,
+    CreateMultipartBody, CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody,
+    ListedPart, ObjectChecksum, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest,
+    ParamsBatchResponse, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -89,6 +89,7 @@ pub struct Status {
             CreateMultipartBody,
             CreateMultipartResponse,
             ChecksumAlgorithm,
+            ChecksumDecision,
             BatchSignResponse,
             SignedPart,
             ListedPart,
@@ -204,6 +205,7 @@ pub fn json(base_path: &str) -> Bytes {
         ("type" = Option<String>, Query, description = "The content type"),
         ("size" = Option<u64>, Query, description = "Extension: the exact size in bytes, signed into the request"),
         ("method" = Option<UploadMethod>, Query, description = "Extension: `post` prefers a POST form (no CORS preflight); case is ignored"),
+        ("checksumCrc64nvme" = Option<String>, Query, description = "Extension: the whole file's CRC64NVME (base64 of 8 bytes), signed into a PUT as `x-amz-checksum-crc64nvme`; needs `size`"),
         ("metadata" = Option<BTreeMap<String, String>>, Query, style = DeepObject, explode, description = "Companion's `metadata[name]=value`, stored as `x-amz-meta-name`"),
     ),
     responses(

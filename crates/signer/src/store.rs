@@ -533,18 +533,26 @@ impl Store {
     /// `HeadObject`: what the store holds under `key`, for `/s3/params/complete`
     /// and the webhook event.
     pub async fn head_object(&self, key: &str) -> Result<ObjectHead, StoreError> {
-        let out = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(map_err)?;
+        self.head_object_with(key, false).await
+    }
+
+    /// As [`Store::head_object`]; with `checksum_mode`, the store also
+    /// answers the whole object's CRC64NVME when it keeps one.
+    pub async fn head_object_with(
+        &self,
+        key: &str,
+        checksum_mode: bool,
+    ) -> Result<ObjectHead, StoreError> {
+        let mut req = self.client.head_object().bucket(&self.bucket).key(key);
+        if checksum_mode {
+            req = req.checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled);
+        }
+        let out = req.send().await.map_err(map_err)?;
         Ok(ObjectHead {
             size: out.content_length().unwrap_or(0).max(0) as u64,
             etag: out.e_tag().unwrap_or("").to_owned(),
             content_type: out.content_type().map(str::to_owned),
+            crc64nvme: out.checksum_crc64_nvme().map(str::to_owned),
         })
     }
 
@@ -585,4 +593,6 @@ pub struct ObjectHead {
     pub etag: String,
     /// `Content-Type`, when the store keeps one.
     pub content_type: Option<String>,
+    /// The whole object's CRC64NVME, when asked for (checksum mode) and kept.
+    pub crc64nvme: Option<String>,
 }

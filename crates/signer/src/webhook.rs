@@ -141,6 +141,7 @@ pub fn event(
         caller: caller.as_str().to_owned(),
         completed_at: rfc3339(SystemTime::now()),
         checksum: None,
+        relative_path: None,
     }
 }
 

@@ -421,3 +421,43 @@ async fn a_crc64nvme_upload_event_carries_the_stored_checksum() {
     event.verify(WEBHOOK_SECRET).unwrap();
     assert_eq!(event.json()["checksum"]["crc64nvme"], whole.as_str());
 }
+
+#[tokio::test]
+async fn a_single_put_with_a_signed_crc64nvme_event_carries_it() {
+    use s3lift_protocol::crc64;
+    let (url, mut rx) = receiver(0).await;
+    let app = hooked_app(&url).await;
+    let data = body(500, 9);
+    let sum = crc64::to_base64(crc64::checksum(&data));
+    let a = app
+        .get(
+            &format!(
+                "/s3/params?filename=s.txt&type=text/plain&size=500&checksumCrc64nvme={}",
+                enc(&sum)
+            ),
+            Some(ALICE),
+        )
+        .await;
+    assert_eq!(a.json["checksum"], "signed", "{}", a.json);
+    let put = app
+        .http
+        .put(a.json["url"].as_str().unwrap())
+        .header("content-type", "text/plain")
+        .header("x-amz-checksum-crc64nvme", &sum)
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let key = a.json["key"].as_str().unwrap();
+    let done = app.post(&complete_path(key), Some(ALICE), json!({})).await;
+    assert_eq!(
+        done.json["checksum"]["crc64nvme"],
+        sum.as_str(),
+        "{}",
+        done.json
+    );
+    let event = next(&mut rx).await;
+    event.verify(WEBHOOK_SECRET).unwrap();
+    assert_eq!(event.json()["checksum"]["crc64nvme"], sum.as_str());
+}

@@ -36,6 +36,7 @@ fn a_stored_single_upload_is_confirmed_before_it_finishes() {
         location: "https://s3.example/b/a/1.txt".into(),
         etag: "\"head\"".into(),
         size: 100,
+        checksum: None,
     };
     let out = t.signer(confirm_id(&out), SignerAnswer::Confirmed(vec![Ok(answer)]));
     let ok = finished(&out).unwrap().as_ref().unwrap();
@@ -102,6 +103,7 @@ fn cancel_while_confirming_leaves_the_outcome_to_the_confirmation() {
         location: "l".into(),
         etag: "e".into(),
         size: 100,
+        checksum: None,
     };
     let out = t.signer(confirm, SignerAnswer::Confirmed(vec![Ok(answer)]));
     assert!(finished(&out).unwrap().as_ref().unwrap().confirmed);

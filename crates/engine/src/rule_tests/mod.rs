@@ -10,12 +10,14 @@ use crate::api::{Action, Event, Failure, FileId, FileSpec, RequestId, SignerAnsw
 use crate::error::codes;
 use crate::{Config, Engine};
 
+mod changed_file;
 mod checksum;
 mod confirm;
 mod multipart;
 mod network;
 mod round_trips;
 mod single;
+mod single_checksum;
 mod stray_parts;
 mod whole_checksum;
 
@@ -81,6 +83,7 @@ fn spec(id: u64, size: u64) -> FileSpec {
         metadata: Default::default(),
         fingerprint: Some(format!("fp{id}")),
         resume: None,
+        relative_path: None,
     }
 }
 
@@ -95,6 +98,7 @@ fn params(key: Option<&str>, fields_key: Option<&str>, expires: Option<u64>) -> 
         key: key.map(str::to_owned),
         bucket: None,
         expires,
+        checksum: None,
     }
 }
 

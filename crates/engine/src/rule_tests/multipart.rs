@@ -197,14 +197,32 @@ fn a_fresh_resume_record_is_continued_and_a_gone_one_forgotten() {
     let out = t.fail(list, Failure::from_signer(404, Some(&body), None));
     assert!(matches!(out[0], Action::ForgetResume { .. }));
     assert!(matches!(out[1], Action::CreateMultipart { .. }));
-    // A stale record is not used at all.
+    // An expired record is not continued: its upload is aborted, its
+    // record forgotten, and the file starts afresh.
     let mut t = T::new(3);
-    t.now = 2 * 24 * 3600 * 1000;
+    t.now = 8 * 24 * 3600 * 1000;
     let out = t.ev(Event::Add(FileSpec {
         resume: Some(record),
         ..spec(1, 12 * MIB)
     }));
-    assert!(matches!(out[..], [Action::CreateMultipart { .. }]));
+    assert!(
+        matches!(&out[..], [Action::ForgetResume { fingerprint, .. }, Action::Abort { upload_id, key, .. }, Action::CreateMultipart { .. }] if fingerprint == "fp1" && upload_id == "u" && key == "k"),
+        "{out:#?}"
+    );
+    // A record still inside the 7 days is continued.
+    let mut t = T::new(3);
+    t.now = 6 * 24 * 3600 * 1000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(ResumeRecord {
+            upload_id: "u".into(),
+            key: "k".into(),
+            part_size: 5 * MIB,
+            fingerprint: "fp1".into(),
+            created_at: 0.0,
+        }),
+        ..spec(1, 12 * MIB)
+    }));
+    assert!(matches!(out[..], [Action::ListParts { .. }]), "{out:#?}");
 }
 
 #[test]

@@ -132,6 +132,7 @@ fn object(key: &str) -> Result<SingleCompleteResponse, ErrorBody> {
         location: format!("https://s3.example/b/{key}"),
         etag: "\"e\"".into(),
         size: 100,
+        checksum: None,
     })
 }
 

@@ -189,3 +189,33 @@ fn pause_lets_a_single_request_end_and_starts_nothing_new() {
     let out = t.ev(Event::Resume(FileId(1)));
     assert!(matches!(out[..], [Action::SendSingle { .. }]), "{out:#?}");
 }
+
+#[test]
+fn a_folders_relative_path_rides_on_every_signing_request() {
+    let mut t = T::new(4);
+    let with_path = |id, size| {
+        Event::Add(FileSpec {
+            relative_path: Some(format!("album/sub/f{id}.bin")),
+            ..spec(id, size)
+        })
+    };
+    let out = t.ev(with_path(1, 10));
+    let [Action::SignParamsBatch { files, .. }] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        files[0].query.relative_path.as_deref(),
+        Some("album/sub/f1.bin")
+    );
+    let out = t.ev(with_path(2, 8 * MIB));
+    let [Action::CreateMultipart { request, .. }] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(request.relative_path.as_deref(), Some("album/sub/f2.bin"));
+    // Without one, none is sent.
+    let out = t.add(3, 8 * MIB);
+    let [Action::CreateMultipart { request, .. }] = &out[..] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(request.relative_path, None);
+}

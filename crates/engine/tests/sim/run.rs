@@ -247,6 +247,7 @@ fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String
                         | Action::SaveResume { .. }
                         | Action::ForgetResume { .. }
                         | Action::Digest { .. }
+                        | Action::Restarted { .. }
                 ) {
                     ensure!(!w.offline, "a signer call while offline: {other:?}");
                     ensure!(

@@ -129,6 +129,7 @@ impl Scenario {
                 metadata: Default::default(),
                 fingerprint: (reload_at.is_some() || rng.below(2) == 0).then(|| format!("fp{i}")),
                 resume: None,
+                relative_path: None,
             })
             .collect();
         let mut user = Vec::new();

@@ -29,6 +29,7 @@ impl World {
             key: Some(key.clone()),
             bucket: Some("b".into()),
             expires: Some(self.shape.ttl_s),
+            checksum: None,
         };
         if self.shape.companion || !self.shape.put {
             p.method = UploadMethod::Post;
@@ -226,6 +227,7 @@ impl World {
                             key,
                             bucket: "b".into(),
                             etag: "\"e\"".into(),
+                            checksum: None,
                         }),
                         None => Err(ErrorBody {
                             error: "no such object".into(),
@@ -316,7 +318,10 @@ impl World {
             Action::ForgetResume { file, .. } => {
                 self.records.remove(&file);
             }
-            Action::Progress { .. } | Action::PartStored { .. } | Action::Finished { .. } => {
+            Action::Progress { .. }
+            | Action::PartStored { .. }
+            | Action::Restarted { .. }
+            | Action::Finished { .. } => {
                 unreachable!("handled by the runner")
             }
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::domain::Caller;
 
-use super::{ConfigError, Env, FileSettings, Secret, StaticTokens};
+use super::{ConfigError, Env, FileSettings, Secret, StaticTokens, StoreFeature};
 
 pub(super) fn invalid(setting: &'static str, reason: String) -> ConfigError {
     ConfigError::Invalid { setting, reason }
@@ -16,6 +16,24 @@ pub(super) fn parse_bool(setting: &'static str, v: &str) -> Result<bool, ConfigE
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(invalid(setting, format!("`{v}` must be true or false"))),
+    }
+}
+
+/// `auto`, `on` or `off`, from the environment, else the file, else `auto`.
+pub(super) fn parse_feature(
+    setting: &'static str,
+    env: Option<String>,
+    file: Option<StoreFeature>,
+) -> Result<StoreFeature, ConfigError> {
+    match env.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("auto") => Ok(StoreFeature::Auto),
+        Some("on") => Ok(StoreFeature::On),
+        Some("off") => Ok(StoreFeature::Off),
+        Some(other) => Err(invalid(
+            setting,
+            format!("`{other}` must be auto, on or off"),
+        )),
+        None => Ok(file.unwrap_or(StoreFeature::Auto)),
     }
 }
 

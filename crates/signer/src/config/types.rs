@@ -110,6 +110,26 @@ pub struct StoreSettings {
     pub sse: Option<Sse>,
     /// `S3LIFT_STORAGE_TIMEOUT_MS`: the longest a store call may take.
     pub timeout_ms: u64,
+    /// `S3LIFT_STORE_POST_POLICY`: whether the store takes browser POST
+    /// forms (and enforces their `content-length-range`).
+    pub post_policy: StoreFeature,
+    /// `S3LIFT_STORE_CHECKSUMS`: whether the store checks a signed
+    /// `x-amz-checksum-crc64nvme` on a PUT.
+    pub checksums: StoreFeature,
+}
+
+/// Whether the store has a feature: known (`on`, `off`), or probed once at
+/// start with `doctor`'s own check (`auto`). Setting it makes every replica
+/// agree without a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreFeature {
+    /// Probe the store at start.
+    Auto,
+    /// The store has it.
+    On,
+    /// The store lacks it: s3lift works around it.
+    Off,
 }
 
 /// How callers are identified.

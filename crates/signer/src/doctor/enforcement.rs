@@ -47,7 +47,7 @@ impl Probe<'_> {
     }
 
     pub(super) async fn post_policy(&mut self) -> Vec<Finding> {
-        const PUT: &str = "small files need presigned PUTs here, which sign their length: keep S3LIFT_SINGLE_UPLOAD=auto and declare sizes";
+        const PUT: &str = "set S3LIFT_STORE_POST_POLICY=off: the signer then answers presigned PUTs, which sign their length (`auto` probes this at start)";
         let ok = match self.post_form("post-small", 5).await {
             Ok(s) if s.is_success() => {
                 Finding::pass("post_policy", false, "browser POST forms are accepted")
@@ -211,7 +211,11 @@ impl Probe<'_> {
         let wrong = checksum_of(algo, b"something else");
         let header = format!("x-amz-checksum-{algo}");
         let key = self.key(check);
-        let fix = "leave checksums off in the client (`checksum` option) for this store";
+        let fix = if algo == "crc64nvme" {
+            "set S3LIFT_STORE_CHECKSUMS=off: the signer then drops requested checksums instead of signing them (`auto` probes this at start)"
+        } else {
+            "leave checksums off in the client (`checksum` option) for this store"
+        };
         match self.put(&key, body, &[(&header, &value)], &[]).await {
             Ok((s, _)) if s.is_success() => {}
             Ok((s, _)) => {

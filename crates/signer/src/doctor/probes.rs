@@ -27,18 +27,56 @@ pub(crate) struct Probe<'a> {
 impl<'a> Probe<'a> {
     pub(crate) async fn run(settings: &'a Settings, explicit: Option<Credentials>) -> Vec<Finding> {
         let mut out = Vec::new();
+        let Some(mut p) = Probe::open(settings, explicit, &mut out).await else {
+            return out;
+        };
+        out.push(p.clock().await);
+        out.extend(p.cors().await);
+        out.push(p.lifecycle().await);
+        out.extend(p.post_policy().await);
+        out.push(p.content_length().await);
+        out.push(p.min_part_size().await);
+        for algo in ["crc32", "sha256", "crc64nvme"] {
+            out.push(p.checksum(algo).await);
+        }
+        out.push(p.full_object_crc64().await);
+        p.cleanup().await;
+        out
+    }
+
+    /// Only the checks whose findings the signer acts on (`S3LIFT_STORE_*`
+    /// = `auto`): POST forms with their range, and a signed CRC64NVME on a
+    /// PUT. `None` when the store cannot be reached.
+    pub(crate) async fn features(
+        settings: &'a Settings,
+        explicit: Option<Credentials>,
+    ) -> Option<(Vec<Finding>, Finding)> {
+        let mut p = Probe::open(settings, explicit, &mut Vec::new()).await?;
+        let post = p.post_policy().await;
+        let crc64 = p.checksum("crc64nvme").await;
+        p.cleanup().await;
+        Some((post, crc64))
+    }
+
+    /// Connects with the signer's credentials and checks the bucket, each
+    /// step a finding in `out`; `None` when a later check cannot run.
+    async fn open(
+        settings: &'a Settings,
+        explicit: Option<Credentials>,
+        out: &mut Vec<Finding>,
+    ) -> Option<Probe<'a>> {
         let store = match Store::connect(settings, explicit).await {
             Ok(s) => s,
             Err(e) => {
                 out.push(Finding::fail("credentials", true, e.to_string(), CREDS_FIX));
-                return out;
+                return None;
             }
         };
         let creds = match store.credentials().await {
             Ok(c) => c,
             Err(e) => {
                 out.push(Finding::fail("credentials", true, e.to_string(), CREDS_FIX));
-                return out;
+                return None;
             }
         };
         out.push(Finding::pass(
@@ -62,7 +100,7 @@ impl<'a> Probe<'a> {
                     fix: None,
                 });
             }
-            return out;
+            return None;
         }
         out.push(Finding::pass(
             "bucket",
@@ -87,7 +125,7 @@ impl<'a> Probe<'a> {
         } else {
             format!("{root}/.s3lift-doctor/{id}")
         };
-        let mut p = Probe {
+        Some(Probe {
             settings,
             store,
             url,
@@ -95,19 +133,7 @@ impl<'a> Probe<'a> {
             http,
             dir,
             made: Vec::new(),
-        };
-        out.push(p.clock().await);
-        out.extend(p.cors().await);
-        out.push(p.lifecycle().await);
-        out.extend(p.post_policy().await);
-        out.push(p.content_length().await);
-        out.push(p.min_part_size().await);
-        for algo in ["crc32", "sha256", "crc64nvme"] {
-            out.push(p.checksum(algo).await);
-        }
-        out.push(p.full_object_crc64().await);
-        p.cleanup().await;
-        out
+        })
     }
 
     pub(super) fn key(&mut self, name: &str) -> String {

@@ -17,6 +17,7 @@ use super::state::AppState;
 use crate::completion::{judge, Refusal, Verdict};
 use crate::domain::Caller;
 use crate::error::ApiError;
+use crate::keys::ObjectKey;
 use crate::store::StoreError;
 
 /// `POST /s3/multipart/{uploadId}/complete`.
@@ -92,7 +93,7 @@ pub async fn complete(
         Some(sent) => Some(check_stored(&state, &key_string, sent).await?),
         None => None,
     };
-    after_multipart(&state, &key_string, total, &etag, &caller, checksum.clone());
+    after_multipart(&state, &key, total, &etag, &caller, checksum.clone());
     Ok(HttpResponse::Ok().json(CompleteResponse {
         location: state.url.object_url(&key_string),
         key: Some(key_string),
@@ -123,7 +124,7 @@ async fn check_stored(state: &AppState, key: &str, sent: &str) -> Result<ObjectC
 /// is configured (the client's answer does not wait for it).
 pub(crate) fn after_multipart(
     state: &web::Data<AppState>,
-    key: &str,
+    key: &ObjectKey,
     size: u64,
     etag: &str,
     caller: &Caller,
@@ -132,9 +133,10 @@ pub(crate) fn after_multipart(
     if state.webhook.is_none() {
         return;
     }
+    let relative_path = key.relative_path().to_owned();
     let (state, key, etag, caller) = (
         state.clone(),
-        key.to_owned(),
+        key.to_string(),
         etag.to_owned(),
         caller.clone(),
     );
@@ -150,6 +152,7 @@ pub(crate) fn after_multipart(
             let mut event =
                 crate::webhook::event(state.url.bucket(), &key, size, &etag, content_type, &caller);
             event.checksum = checksum;
+            event.relative_path = Some(relative_path);
             w.notify(event);
         }
     });

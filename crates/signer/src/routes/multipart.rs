@@ -57,7 +57,15 @@ pub async fn create_multipart(
         size: plan.as_ref().map(PartPlan::size),
         part_size: plan.as_ref().map(PartPlan::part_size),
     };
-    let object_key = state.keys.issue(&caller, &body.base.filename, approved);
+    let object_key = state
+        .keys
+        .issue_at(
+            &caller,
+            &body.base.filename,
+            body.base.relative_path.as_deref(),
+            approved,
+        )
+        .map_err(|e| ApiError::BadPath(e.to_string()))?;
     let key = object_key.to_string();
     let upload_id = state
         .store

@@ -12,10 +12,12 @@ use crate::keys::Approved;
 use crate::limits::Admitted;
 use crate::presign::{presign_post, presign_url, PresignRequest};
 use actix_web::{web, HttpResponse};
+use s3lift_protocol::crc64;
 use s3lift_protocol::map::Map;
 use s3lift_protocol::plan::MAX_PART_SIZE;
 use s3lift_protocol::wire::{
-    ParamsBatchEntry, ParamsBatchRequest, ParamsBatchResponse, UploadMethod, UploadParams,
+    ChecksumDecision, ParamsBatchEntry, ParamsBatchRequest, ParamsBatchResponse, UploadMethod,
+    UploadParams,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -29,7 +31,9 @@ pub async fn params(
     let mut filename = None;
     let mut content_type = None;
     let mut size = None;
+    let mut relative_path = None;
     let mut prefer_post = false;
+    let mut checksum = None;
     let mut metadata = Vec::new();
     for (k, v) in query.iter() {
         match k.as_str() {
@@ -43,6 +47,8 @@ pub async fn params(
                 }
             }
             "type" => content_type = Some(v.as_str()),
+            "relativePath" => relative_path = Some(v.as_str()),
+            "checksumCrc64nvme" => checksum = Some(v.as_str()),
             "size" => {
                 size = Some(v.parse::<u64>().map_err(|_| {
                     ApiError::BadRequest("`size` must be a whole number of bytes".into())
@@ -59,28 +65,63 @@ pub async fn params(
     let answer = sign_single(
         &state,
         &caller,
-        filename.unwrap_or(""),
+        Naming {
+            filename: filename.unwrap_or(""),
+            relative_path,
+        },
         content_type,
         size,
         prefer_post,
+        checksum,
         &metadata,
     )
     .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// Signs one single-request upload: a PUT with its exact length signed, or
-/// a POST policy whose `content-length-range` the store enforces.
+/// What a key is named from: the file name, and a folder's relative path.
+pub(crate) struct Naming<'a> {
+    pub filename: &'a str,
+    pub relative_path: Option<&'a str>,
+}
+
+/// Signs one single-request upload: a PUT with its exact length (and the
+/// file's CRC64NVME, when asked for and the store checks it) signed, or a
+/// POST policy whose `content-length-range` the store enforces.
+#[allow(clippy::too_many_arguments)] // each is one field of the request
 pub(crate) async fn sign_single(
     state: &AppState,
     caller: &Caller,
-    filename: &str,
+    Naming {
+        filename,
+        relative_path,
+    }: Naming<'_>,
     content_type: Option<&str>,
     size: Option<u64>,
     prefer_post: bool,
+    checksum: Option<&str>,
     metadata: &BTreeMap<String, String>,
 ) -> Result<UploadParams, ApiError> {
     check_filename(filename)?;
+    if let Some(c) = checksum {
+        if crc64::from_base64(c).is_none() {
+            return Err(ApiError::BadRequest(
+                "`checksumCrc64nvme` must be the base64 of 8 bytes".into(),
+            ));
+        }
+        if size.is_none() {
+            return Err(ApiError::BadRequest(
+                "`checksumCrc64nvme` needs `size`: the checksum is signed into a PUT".into(),
+            ));
+        }
+    }
+    // A store that does not check checksums gets none: the upload goes on
+    // without one, and the answer says so.
+    let decision = checksum.map(|_| match state.features.checksums {
+        true => ChecksumDecision::Signed,
+        false => ChecksumDecision::Dropped,
+    });
+    let checksum = checksum.filter(|_| state.features.checksums);
     let Admitted {
         content_type,
         disposition,
@@ -98,14 +139,16 @@ pub(crate) async fn sign_single(
     }
     let key = state
         .keys
-        .issue(
+        .issue_at(
             caller,
             filename,
+            relative_path,
             Approved {
                 size,
                 part_size: None,
             },
         )
+        .map_err(|e| ApiError::BadPath(e.to_string()))?
         .to_string();
     let creds = state.store.credentials().await?;
     let ttl = state.settings.uploads.url_ttl;
@@ -128,71 +171,83 @@ pub(crate) async fn sign_single(
             .iter()
             .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
     );
+    if let Some(c) = checksum {
+        headers.push(("x-amz-checksum-crc64nvme".into(), c.into()));
+    }
 
-    let answer = match (size, state.settings.uploads.single_upload) {
-        (Some(size), SingleUploadMethod::Auto) if !prefer_post => {
-            // The exact length is signed: the store refuses any other body size.
-            let len = size.to_string();
-            let mut signed: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            signed.push(("content-length", &len));
-            let url = presign_url(
-                &state.url,
-                &creds,
-                now(),
-                &PresignRequest {
-                    method: "PUT",
-                    key: &key,
-                    query: &[],
-                    headers: &signed,
-                    expires: Duration::from_secs(ttl),
-                },
-            );
-            state.metrics.presigned.with_label_values(&["put"]).inc();
-            UploadParams {
-                method: UploadMethod::Put,
-                url,
-                fields: Map::new(),
-                headers: headers.into_iter().collect(),
-                key: Some(key),
-                bucket: Some(state.url.bucket().to_owned()),
-                expires: Some(ttl),
-            }
+    // A POST form is the default for a size the client does not declare, and
+    // a choice otherwise; never when the store has none, nor for a checksum.
+    let post = state.features.post_policy
+        && checksum.is_none()
+        && (size.is_none()
+            || prefer_post
+            || state.settings.uploads.single_upload == SingleUploadMethod::Post);
+    let answer = if !post {
+        // The exact length is signed when known: the store refuses any
+        // other body size (an undeclared one is judged at confirm).
+        let len = size.map(|s| s.to_string());
+        let mut signed: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(len) = &len {
+            signed.push(("content-length", len));
         }
-        _ => {
-            // Size unknown (a Companion client) or POST configured: the policy's
-            // content-length-range makes the store enforce the limit.
-            let range = match size {
-                Some(s) => (s, s),
-                None => (0, single_max),
-            };
-            let extra: Vec<(&str, &str)> = headers
-                .iter()
-                .skip(1)
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let policy = presign_post(
-                &state.url,
-                &creds,
-                now(),
-                &key,
-                content_type,
-                range,
-                &extra,
-                Duration::from_secs(ttl),
-            );
-            state.metrics.presigned.with_label_values(&["post"]).inc();
-            UploadParams {
-                method: UploadMethod::Post,
-                url: policy.url,
-                fields: policy.fields.into_iter().collect(),
-                headers: Map::new(),
-                key: Some(key),
-                bucket: Some(state.url.bucket().to_owned()),
-                expires: Some(ttl),
-            }
+        let url = presign_url(
+            &state.url,
+            &creds,
+            now(),
+            &PresignRequest {
+                method: "PUT",
+                key: &key,
+                query: &[],
+                headers: &signed,
+                expires: Duration::from_secs(ttl),
+            },
+        );
+        state.metrics.presigned.with_label_values(&["put"]).inc();
+        UploadParams {
+            method: UploadMethod::Put,
+            url,
+            fields: Map::new(),
+            headers: headers.into_iter().collect(),
+            key: Some(key),
+            bucket: Some(state.url.bucket().to_owned()),
+            expires: Some(ttl),
+            checksum: decision,
+        }
+    } else {
+        // Size unknown (a Companion client) or POST configured: the policy's
+        // content-length-range makes the store enforce the limit.
+        let range = match size {
+            Some(s) => (s, s),
+            None => (0, single_max),
+        };
+        let extra: Vec<(&str, &str)> = headers
+            .iter()
+            .skip(1)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let policy = presign_post(
+            &state.url,
+            &creds,
+            now(),
+            &key,
+            content_type,
+            range,
+            &extra,
+            Duration::from_secs(ttl),
+        );
+        state.metrics.presigned.with_label_values(&["post"]).inc();
+        UploadParams {
+            method: UploadMethod::Post,
+            url: policy.url,
+            fields: policy.fields.into_iter().collect(),
+            headers: Map::new(),
+            key: Some(key),
+            bucket: Some(state.url.bucket().to_owned()),
+            expires: Some(ttl),
+            checksum: decision,
         }
     };
     Ok(answer)
@@ -201,7 +256,7 @@ pub(crate) async fn sign_single(
 /// The most files one `POST /s3/params` may sign.
 pub(crate) const MAX_PARAMS_BATCH: usize = 100;
 
-/// `POST /s3/params` (extension): `{files: [{filename, type, size, method}]}` →
+/// `POST /s3/params` (extension): `{files: [{filename, type, size, method, relativePath}]}` →
 /// `{params: [UploadParams | {error, code}]}`, in order. One refused file does
 /// not refuse the others.
 pub async fn params_batch(
@@ -221,10 +276,14 @@ pub async fn params_batch(
         let item = match sign_single(
             &state,
             &caller,
-            &f.filename,
+            Naming {
+                filename: &f.filename,
+                relative_path: f.relative_path.as_deref(),
+            },
             f.content_type.as_deref(),
             Some(f.size),
             post,
+            f.checksum_crc64nvme.as_deref(),
             &BTreeMap::new(),
         )
         .await

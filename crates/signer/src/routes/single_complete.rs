@@ -10,7 +10,8 @@
 //! - larger than the key's approved size (else `S3LIFT_MAX_SIZE`): the object
 //!   is deleted and the answer is 413 `too_large`, no event;
 //! - otherwise the `upload.completed` webhook fires and the answer is
-//!   [`SingleCompleteResponse`].
+//!   [`SingleCompleteResponse`], with the stored CRC64NVME when the upload
+//!   carried one (read back with checksum mode).
 //!
 //! With no `?key=` and a JSON body `{"keys": [...]}` (1 to 100), it checks
 //! many objects in one call and answers one entry per key, in order: the
@@ -22,7 +23,8 @@
 use actix_web::{web, HttpResponse};
 use futures_util::{stream, StreamExt};
 use s3lift_protocol::wire::{
-    ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, SingleCompleteResponse,
+    ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, ObjectChecksum,
+    SingleCompleteResponse,
 };
 use serde::Deserialize;
 
@@ -83,7 +85,12 @@ async fn confirm(
 ) -> Result<SingleCompleteResponse, ApiError> {
     let key = parse_key(state, caller, key)?;
     let key_string = key.to_string();
-    let head = state.store.head_object(&key_string).await?;
+    // With checksum mode, the store answers the CRC64NVME a signed
+    // `x-amz-checksum-crc64nvme` made it check (see `routes/single.rs`).
+    let head = state
+        .store
+        .head_object_with(&key_string, state.features.checksums)
+        .await?;
     // The store enforced a signed length or a policy range, but this route
     // must not rely on it: a store that ignores either (or an object written
     // with other credentials) still ends here.
@@ -97,15 +104,22 @@ async fn confirm(
         )));
     }
     let bucket = state.url.bucket().to_owned();
+    let checksum = head
+        .crc64nvme
+        .clone()
+        .map(|crc64nvme| ObjectChecksum { crc64nvme });
     if let Some(w) = &state.webhook {
-        w.notify(crate::webhook::event(
+        let mut event = crate::webhook::event(
             &bucket,
             &key_string,
             head.size,
             &head.etag,
             head.content_type.clone(),
             caller,
-        ));
+        );
+        event.relative_path = Some(key.relative_path().to_owned());
+        event.checksum = checksum.clone();
+        w.notify(event);
     }
     tracing::info!(caller = caller.as_str(), key = %key_string, size = head.size, "single upload completed");
     Ok(SingleCompleteResponse {
@@ -114,5 +128,6 @@ async fn confirm(
         bucket,
         etag: head.etag,
         size: head.size,
+        checksum,
     })
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub keys: KeyIssuer,
     /// The bounds on uploads created without a size, when they are allowed.
     pub unsized_parts: Option<UnsizedParts>,
+    /// What the store supports (POST forms, checksums), settled at start.
+    pub features: crate::doctor::StoreFeatures,
 }
 
 /// A bounded cache of multipart uploads known to exist for a key, so that
