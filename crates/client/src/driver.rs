@@ -262,16 +262,7 @@ impl Driver {
     /// tab taking over finds the parts the other one stored).
     pub(super) fn start(&self, entry: Rc<Entry>) {
         let f = &entry.file;
-        let fingerprint = self.settings.resume.then(|| {
-            s3lift_protocol::resume::fingerprint(
-                // Two files of one name in two folders are two uploads.
-                entry.relative_path.as_deref().unwrap_or(&f.name()),
-                f.size() as u64,
-                f.last_modified(),
-                &f.type_(),
-                &self.settings.signer.endpoint,
-            )
-        });
+        let fingerprint = self.fingerprint(&entry);
         let spec = s3lift_engine::FileSpec {
             id: entry.id,
             name: f.name(),

@@ -17,7 +17,10 @@ impl Driver {
     /// Lock (`s3lift:<fingerprint>`), so that two tabs never run the same
     /// upload: the second one waits, then resumes from the stored parts.
     pub fn add(&self, entry: Rc<Entry>) {
-        let Some(fp) = self.fingerprint(&entry) else {
+        // Known at once (`upload.fingerprint`), not only once the lock is held.
+        let fingerprint = self.fingerprint(&entry);
+        entry.fingerprint.borrow_mut().clone_from(&fingerprint);
+        let Some(fp) = fingerprint else {
             return self.start(entry);
         };
         entry.state.set(State::Queued);
@@ -30,11 +33,13 @@ impl Driver {
         *entry.lock.borrow_mut() = Some(release);
     }
 
+    /// The upload's resume fingerprint: its record's key and its lock's name.
     pub(super) fn fingerprint(&self, entry: &Entry) -> Option<String> {
         let f = &entry.file;
         self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
-                &f.name(),
+                // Two files of one name in two folders are two uploads.
+                entry.relative_path.as_deref().unwrap_or(&f.name()),
                 f.size() as u64,
                 f.last_modified(),
                 &f.type_(),
