@@ -206,9 +206,11 @@ export class S3liftDropzone extends HTMLElement {
     this._notice.classList.toggle('shown', refused.length > 0);
     if (refused.length) this._announce(refused.join(' '));
     if (accepted.length > 1) this._announce(`Uploading ${accepted.length} files.`);
+    // Rows listed from before a reload, looked for once per call (10,000 files must not scan 10,000 rows each).
+    const waiting = this.uploads.filter((u) => u.state === 'saved');
     for (const file of accepted) {
       // The file of a listed unfinished upload, dropped or picked again: that row continues.
-      const saved = matchSaved(this.uploads, file, relativePathOf(file));
+      const saved = waiting.length ? matchSaved(waiting, file, relativePathOf(file)) : null;
       if (saved) resumeSaved(this, saved, file, null); else this._start(file);
     }
     if (accepted.length) this._layout();

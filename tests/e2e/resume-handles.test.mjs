@@ -58,6 +58,11 @@ async function reloadMidway(page, start) {
 const rows = (page) => page.evaluate(() => [...document.getElementById('dz').shadowRoot.querySelectorAll('li')]
   .map((li) => ({ state: li.dataset.state, name: li.querySelector('.name').textContent, size: li.querySelector('.size').textContent, status: li.querySelector('.status').textContent })));
 const waitDone = (page) => page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done', null, { timeout: 120_000 });
+/** Waits for a drop to land: the listed row leaves `saved`, or a new row comes. */
+const waitTaken = (page) => page.waitForFunction(() => {
+  const dz = document.getElementById('dz');
+  return dz.uploads.length > 1 || dz.uploads[0].state !== 'saved';
+});
 const completedKey = (page) => page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
 
 test('after a reload, "Resume all" resumes a file picked through showOpenFilePicker from its stored handle, sending only the missing parts', async () => {
@@ -110,8 +115,9 @@ test('after a reload, a dropped file without a handle is named in its row, and d
   let puts = 0;
   page.on('request', (r) => { if (isPartPut(r)) puts += 1; });
   await page.evaluate((size) => window.drop([window.memoryFile('again.bin', size, 22)]), SIZE);
-  await waitDone(page);
+  await waitTaken(page);
   assert.equal((await rows(page)).length, 1, 'the dropped file took the listed row');
+  await waitDone(page);
   assert.ok(puts >= 1 && puts <= PARTS - stored, `only the missing parts were sent (${puts} PUTs, ${stored} of ${PARTS} stored before)`);
   assert.equal(await stack.s3api.objectSha256(await completedKey(page)), sha256(seededBytes(SIZE, 22)));
   await context.close();
@@ -128,9 +134,10 @@ test('a file changed before it is dropped again starts over, and its row says so
     const f = window.memoryFile('changed.bin', size, 24);
     window.drop([new File([f], f.name, { type: f.type, lastModified: f.lastModified + 60_000 })]);
   }, SIZE);
+  await waitTaken(page);
+  assert.equal((await rows(page)).length, 1, 'the dropped file took the listed row');
   await waitDone(page);
   const all = await rows(page);
-  assert.equal(all.length, 1, 'the dropped file took the listed row');
   assert.match(all[0].status, /file changed, started over/);
   assert.equal(await stack.s3api.objectSha256(await completedKey(page)), sha256(seededBytes(SIZE, 24)));
   assert.equal(await stack.s3api.incompleteUploads(), before, 'the old upload was aborted');
