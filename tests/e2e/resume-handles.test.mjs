@@ -65,6 +65,22 @@ const waitTaken = (page) => page.waitForFunction(() => {
 });
 const completedKey = (page) => page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
 
+/** How many uploads the widget keeps in IndexedDB for a reload. */
+const keptCount = (page) => page.evaluate(() => new Promise((ok) => {
+  const req = indexedDB.open('s3lift-dropzone');
+  req.onsuccess = () => { const g = req.result.transaction('uploads').objectStore('uploads').count(); g.onsuccess = () => { req.result.close(); ok(g.result); }; };
+  req.onerror = () => ok(-1);
+}));
+
+async function waitKept(page, n) {
+  let got = -1;
+  for (let i = 0; i < 200 && got !== n; i++) {
+    got = await keptCount(page);
+    if (got !== n) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(got, n, `${n} upload(s) kept for a reload`);
+}
+
 test('after a reload, "Resume all" resumes a file picked through showOpenFilePicker from its stored handle, sending only the missing parts', async () => {
   const { context, page, cdp } = await openWidget();
   // An OPFS file's handle is a FileSystemFileHandle like a picker's: the page's picker answers with it.
@@ -95,11 +111,7 @@ test('after a reload, "Resume all" resumes a file picked through showOpenFilePic
   // Done: the entry is gone, so another reload lists nothing.
   await page.reload();
   await page.waitForFunction(() => window.ready === true);
-  const left = await page.evaluate(() => new Promise((ok) => {
-    const req = indexedDB.open('s3lift-dropzone');
-    req.onsuccess = () => { const g = req.result.transaction('uploads').objectStore('uploads').count(); g.onsuccess = () => ok(g.result); };
-  }));
-  assert.equal(left, 0, 'the finished upload is no longer stored');
+  assert.equal(await keptCount(page), 0, 'the finished upload is no longer stored');
   await context.close();
 });
 
@@ -141,5 +153,15 @@ test('a file changed before it is dropped again starts over, and its row says so
   assert.match(all[0].status, /file changed, started over/);
   assert.equal(await stack.s3api.objectSha256(await completedKey(page)), sha256(seededBytes(SIZE, 24)));
   assert.equal(await stack.s3api.incompleteUploads(), before, 'the old upload was aborted');
+  await context.close();
+});
+
+test('a cancelled upload is no longer kept for a reload', async () => {
+  const { context, page } = await openWidget();
+  await page.evaluate((size) => window.drop([window.memoryFile('cancel.bin', size, 25)]), SIZE);
+  await waitKept(page, 1);
+  await page.locator('s3lift-dropzone').getByRole('button', { name: 'Cancel cancel.bin', exact: true }).click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'cancelled');
+  await waitKept(page, 0);
   await context.close();
 });
