@@ -137,7 +137,6 @@ export class S3liftDropzone extends HTMLElement {
     if (!this.#restored) { this.#restored = true; listSaved(this); }
   }
 
-
   disconnectedCallback() {
     cancelAnimationFrame(this.#frame);
     this.#frame = 0;
