@@ -34,8 +34,8 @@ import { describeAccept, describeError, formatBytes, matchesAccept } from './dro
 import { RowWindow, TERMINAL, act, makeRow, paintActions, paintRow, svg } from './dropzone/rows.js';
 import { isJunk, relativePathOf, takeDrops } from './dropzone/folders.js';
 import { totals } from './dropzone/totals.js';
-import { forgetEntry, matchSaved } from './dropzone/saved.js';
-import { choose, forget, keep, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
+import { matchSaved } from './dropzone/saved.js';
+import { abandon, choose, forget, keep, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
 
 export { describeError, formatBytes, matchesAccept };
 
@@ -185,6 +185,9 @@ export class S3liftDropzone extends HTMLElement {
     return (typeof h === 'function' ? await h() : h) ?? {};
   }
 
+  /** The headers for a signer call made outside the client (dropzone/restore.js's abort). */
+  _signerHeaders() { return this.#resolvedHeaders(); }
+
   /** Adds files (a FileList or an array): refuses those breaking `accept` or `max-size`, uploads the others. */
   addFiles(list) {
     let files = [...(list ?? [])];
@@ -239,7 +242,7 @@ export class S3liftDropzone extends HTMLElement {
     const next = this.uploads[i + 1] ?? this.uploads[i - 1];
     this.uploads.splice(i, 1);
     item.removed = true;
-    if (item.state === 'saved') forgetEntry(item.fingerprint);
+    if (item.state === 'saved') abandon(this, item.fingerprint); // given up: its multipart upload is aborted
     this._layout();
     if (moveFocus) (next?.row?.querySelector('button, a') ?? this.shadowRoot.querySelector('.choose')).focus();
   }

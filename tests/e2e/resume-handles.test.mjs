@@ -165,3 +165,49 @@ test('a cancelled upload is no longer kept for a reload', async () => {
   await waitKept(page, 0);
   await context.close();
 });
+
+/** Polls until the store holds `n` unfinished multipart uploads. */
+async function waitIncomplete(n) {
+  let got = -1;
+  for (let i = 0; i < 200 && got !== n; i++) {
+    got = await stack.s3api.incompleteUploads();
+    if (got !== n) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(got, n, 'unfinished multipart uploads in the store');
+}
+
+test('removing a listed unfinished upload aborts its multipart upload and forgets it', async () => {
+  const { context, page, cdp } = await openWidget();
+  const before = await stack.s3api.incompleteUploads();
+  await reloadMidway(page, () => page.evaluate((size) => window.drop([window.memoryFile('remove.bin', size, 26)]), SIZE));
+  await throttle(cdp, -1);
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'saved');
+  assert.equal(await stack.s3api.incompleteUploads(), before + 1, 'the reload left the upload open');
+  const fp = await page.evaluate(() => document.getElementById('dz').uploads[0].fingerprint);
+  await page.locator('s3lift-dropzone').getByRole('button', { name: 'Remove remove.bin from the list', exact: true }).click();
+  await waitIncomplete(before);
+  await waitKept(page, 0);
+  assert.equal(await page.evaluate((fp) => localStorage.getItem(`s3lift:${fp}`), fp), null, 'the resume record is gone');
+  await context.close();
+});
+
+test('an unfinished upload older than 7 days is not listed after a reload: its multipart upload is aborted', async () => {
+  const { context, page, cdp } = await openWidget();
+  const before = await stack.s3api.incompleteUploads();
+  await reloadMidway(page, () => page.evaluate((size) => window.drop([window.memoryFile('old.bin', size, 27)]), SIZE));
+  await throttle(cdp, -1);
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'saved');
+  // Eight days old: the clock is faked in the client's record.
+  await page.evaluate(() => {
+    const item = `s3lift:${document.getElementById('dz').uploads[0].fingerprint}`;
+    const r = JSON.parse(localStorage.getItem(item));
+    r.createdAt = Date.now() - 8 * 24 * 3600 * 1000;
+    localStorage.setItem(item, JSON.stringify(r));
+  });
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  await waitIncomplete(before);
+  await waitKept(page, 0);
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads.length), 0, 'nothing is listed');
+  await context.close();
+});

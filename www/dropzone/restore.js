@@ -4,15 +4,24 @@
 // them from their handles ("Resume all") or from the file dropped again.
 // `host` is the element.
 
-import { RESUMABLE, fileOf, forgetEntry, pickerTypes, saveEntry, savedEntries } from './saved.js';
+import { RESUMABLE, fileOf, forgetEntry, forgetRecord, pickerTypes, recordOf, saveEntry, savedEntries } from './saved.js';
 
-/** Lists the unfinished uploads an earlier page left, as rows in state `saved`. */
+/** How long an unfinished upload is kept: the client's default `resumeTtlMs` (7 days). */
+const KEEP_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Lists the unfinished uploads an earlier page left, as rows in state `saved`; those
+ * older than the client keeps a resume record are aborted instead.
+ */
 export async function listSaved(host) {
   // Read after the wait: a page script may set `endpoint` just after the element is defined.
   const entries = (await savedEntries()).filter((e) => e.endpoint === host.endpoint);
   const known = new Set(host.uploads.map((u) => u.fingerprint));
+  let listed = 0;
   for (const saved of entries) {
     if (known.has(saved.fingerprint)) continue;
+    if (!(Date.now() - saved.record.createdAt < KEEP_MS)) { abandon(host, saved.fingerprint); continue; }
+    listed += 1;
     const file = { name: saved.name, size: saved.size, type: saved.type, lastModified: saved.lastModified };
     host.uploads.push({
       file, relativePath: saved.relativePath, saved, fingerprint: saved.fingerprint, upload: null, row: null,
@@ -20,7 +29,23 @@ export async function listSaved(host) {
       progress: { bytesSent: 0, totalBytes: saved.size, bytesPerSecond: 0, etaSeconds: null },
     });
   }
-  if (entries.length) host._layout();
+  if (listed) host._layout();
+}
+
+/**
+ * Gives up an unfinished upload from before a reload (its row removed, or expired): aborts its
+ * multipart upload through the signer (`DELETE /multipart/{uploadId}?key=`) and forgets it. A
+ * failed abort keeps the client's record, so the next page (or the file coming back) tries again.
+ */
+export async function abandon(host, fingerprint) {
+  forgetEntry(fingerprint);
+  const r = recordOf(fingerprint);
+  if (!r?.uploadId) return;
+  try {
+    const url = `${host.endpoint.replace(/\/$/, '')}/multipart/${encodeURIComponent(r.uploadId)}?key=${encodeURIComponent(r.key)}`;
+    const res = await fetch(url, { method: 'DELETE', headers: await host._signerHeaders() });
+    if (res.ok) forgetRecord(fingerprint);
+  } catch { /* offline or refused: the record stays */ }
 }
 
 /** The file chooser: showOpenFilePicker where there is one (its handles let a reload resume), else the input. */

@@ -54,18 +54,27 @@ export function forgetEntry(fingerprint) {
   return run('readwrite', (s) => s.delete(fingerprint));
 }
 
+/** The client's resume record of `fingerprint` (`{ uploadId, key, createdAt, … }`), or null. */
+export function recordOf(fingerprint) {
+  try { return JSON.parse(localStorage.getItem(`s3lift:${fingerprint}`)); } catch { return null; }
+}
+
+/** Forgets the client's resume record of `fingerprint` (its upload was aborted). */
+export function forgetRecord(fingerprint) {
+  try { localStorage.removeItem(`s3lift:${fingerprint}`); } catch { /* nothing to forget */ }
+}
+
 /**
- * The entries whose resume record is still in `localStorage`, oldest first;
- * the others are forgotten (their upload finished, was cancelled, or expired).
+ * The entries whose resume record is still in `localStorage`, oldest first, each with
+ * its `record`; the others are forgotten (their upload finished, or was cancelled).
  */
 export async function savedEntries() {
   const all = (await run('readonly', (s) => s.getAll())) ?? [];
   const kept = [];
   for (const e of all) {
-    let record = null;
-    try { record = localStorage.getItem(`s3lift:${e.fingerprint}`); } catch { /* no storage: keep nothing */ }
-    if (!record) forgetEntry(e.fingerprint);
-    else kept.push(e);
+    const record = recordOf(e.fingerprint);
+    if (!record?.uploadId) forgetEntry(e.fingerprint);
+    else kept.push({ ...e, record });
   }
   return kept.sort((a, b) => a.savedAt - b.savedAt);
 }
