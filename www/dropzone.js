@@ -24,7 +24,8 @@
 // (or `resumeAll()`, from a click) reads the files through their handles, asking for permission where the
 // browser asks, and continues them from the parts the store holds. A row without a handle names the file to
 // drop again; the file dropped or picked again (same name, size and folder path) continues that row. A file
-// changed since starts over, and its row says "file changed, started over".
+// changed since starts over, and its row says "file changed, started over". Removing a listed row, or a listed
+// upload older than 7 days, aborts its multipart upload through the signer.
 //
 // The wasm client is imported and initialised on first use, never at page load,
 // so the widget costs the page one small script until someone picks a file.
