@@ -3,11 +3,13 @@
 import init, { Uploader } from './s3lift-wasm.js';
 
 const records = new Map();
+// Keys written here: a page snapshot taken before the page saw the write must not undo it.
+const mine = new Set();
 // No `localStorage` here: io.js reads and writes the page's records through this.
 globalThis.s3liftStore = {
   getItem: (k) => records.get(k) ?? null,
-  setItem: (k, v) => { records.set(k, v); postMessage({ rec: [k, v] }); },
-  removeItem: (k) => { records.delete(k); postMessage({ rec: [k] }); },
+  setItem: (k, v) => { mine.add(k); records.set(k, v); postMessage({ rec: [k, v] }); },
+  removeItem: (k) => { mine.add(k); records.delete(k); postMessage({ rec: [k] }); },
 };
 const ready = init();
 const uploads = new Map();
@@ -24,7 +26,8 @@ function watch(id, u) {
 }
 
 onmessage = async ({ data: m }) => {
-  for (const [k, v] of m.records ?? []) v == null ? records.delete(k) : records.set(k, v);
+  // Snapshots (with the options and each upload), and another tab's writes (`live`).
+  for (const [k, v] of m.records ?? []) if (m.live || !mine.has(k)) v == null ? records.delete(k) : records.set(k, v);
   if (m.h) {
     asks.get(m.h)?.(m);
     asks.delete(m.h);

@@ -50,7 +50,7 @@ class Remote {
     w.onmessage = ({ data: m }) => this.on(m);
     w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
     // Another tab's record writes (the tab that held an upload before this one).
-    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]] })));
+    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]], live: 1 })));
     const fn = typeof headers == 'function';
     this.h = headers;
     w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records() });
@@ -65,7 +65,7 @@ class Remote {
       try { m.rec[1] == null ? localStorage.removeItem(m.rec[0]) : localStorage.setItem(m.rec[0], m.rec[1]); } catch {}
     } else if (m.fail) {
       this.fail = m.fail;
-      for (const u of this.u.values()) u.end([false, m.fail]);
+      for (const u of this.u.values()) if (!u.settled) u.end([false, m.fail]);
     } else this.u.get(m.id)?.on(m);
   }
 
