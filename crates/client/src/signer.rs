@@ -153,7 +153,11 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 push_u64(&mut path, u64::from(*p));
             }
             if let Some(c) = checksums {
-                let list = [c.algorithm.as_str(), ":", &c.values.join(",")].concat();
+                let mut list = String::from(c.algorithm.as_str());
+                for (i, v) in c.values.iter().enumerate() {
+                    list.push(if i == 0 { ':' } else { ',' });
+                    list.push_str(v);
+                }
                 path.push_str("&checksums=");
                 path.push_str(&enc(&list));
             }
