@@ -79,7 +79,12 @@ pub fn without_trailing_slashes(s: &str) -> &str {
 fn encode_component(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()/".contains(&b) {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' | b'/'
+            )
+        {
             out.push(b as char);
         } else {
             out.push('%');
