@@ -3,6 +3,7 @@
 //! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
 use alloc::string::String;
+use s3lift_engine::Cat;
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
@@ -51,7 +52,7 @@ pub struct Request {
 
 /// `/multipart/{id}{tail}?key={key}`.
 fn multipart(id: &str, tail: &str, key: &str) -> String {
-    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].concat()
+    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].cat()
 }
 
 /// The request an action names; `None` when it is not a signer call.
@@ -85,7 +86,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 &enc(query.content_type.as_deref().unwrap_or("")),
                 "&size=",
             ]
-            .concat();
+            .cat();
             push_u64(&mut path, query.size.unwrap_or(0));
             path.push_str("&method=post");
             if let Some(p) = &query.relative_path {

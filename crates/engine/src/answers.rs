@@ -1,6 +1,7 @@
 //! What each answer changes: signer answers, stored data, and failures,
 //! all retried by the one policy.
 
+use crate::Cat;
 use alloc::{string::String, string::ToString, vec::Vec};
 
 use s3lift_protocol::collector::PartCollector;
@@ -34,12 +35,11 @@ impl Engine {
                             // `trim_ascii`: `trim`'s Unicode tables cost the bundle.
                             let why = match body.error.trim_ascii() {
                                 "" => String::new(),
-                                m => [": ", m].concat(),
+                                m => [": ", m].cat(),
                             };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")", &why]
-                                    .concat(),
+                                ["The signer refused the file (", code.as_str(), ")", &why].cat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
@@ -410,7 +410,7 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 pub(crate) fn bad_answer(what: &str) -> UploadError {
     UploadError::new(
         codes::BAD_ANSWER,
-        ["Unexpected signer answer: ", what].concat(),
+        ["Unexpected signer answer: ", what].cat(),
     )
 }
 
