@@ -3,6 +3,7 @@
 //! the MD5 that checks a resumed file against the stored ETags are computed
 //! here), and resume records in `localStorage` under `s3lift:<fingerprint>`.
 use alloc::string::String;
+use s3lift_engine::Cat;
 
 use js_sys::Uint8Array;
 use s3lift_protocol::resume::ResumeRecord;
@@ -48,7 +49,7 @@ pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> 
 }
 
 fn item(fp: &str) -> String {
-    ["s3lift:", fp].concat()
+    ["s3lift:", fp].cat()
 }
 
 /// The record saved under `fp` by an earlier page, if any (the engine

@@ -7,6 +7,7 @@
 //! once per driver (answers, progress, digests, the timer, the end of a
 //! turn), and each request in flight is a row of the request table.
 use alloc::{string::String, vec::Vec};
+use s3lift_engine::Cat;
 
 use alloc::rc::{Rc, Weak};
 use core::cell::{Cell, RefCell};
@@ -517,7 +518,7 @@ impl Driver {
             return;
         };
         let s = &self.settings.signer;
-        let url = [s.endpoint.as_str(), &req.path].concat();
+        let url = [s.endpoint.as_str(), &req.path].cat();
         let done = self.callbacks.answer.as_ref();
         let handle = js::signer(
             &url,

@@ -200,20 +200,26 @@ impl Json {
     pub fn string(&mut self, s: &str) -> &mut Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.0.push('"');
-        for c in s.chars() {
-            match c {
-                '"' | '\\' => {
-                    self.0.push('\\');
-                    self.0.push(c);
-                }
-                c if (c as u32) < 0x20 => {
-                    self.0.push_str("\\u00");
-                    self.0.push(HEX[(c as usize) >> 4] as char);
-                    self.0.push(HEX[(c as usize) & 15] as char);
-                }
-                c => self.0.push(c),
+        // By bytes, copying the runs between escapes: every byte escaped is
+        // ASCII (so the cuts are char boundaries), and decoding chars costs
+        // the bundle.
+        let mut from = 0;
+        for (i, b) in s.bytes().enumerate() {
+            if b >= 0x20 && b != b'"' && b != b'\\' {
+                continue;
+            }
+            self.0.push_str(s.get(from..i).unwrap_or(""));
+            from = i + 1;
+            if b < 0x20 {
+                self.0.push_str("\\u00");
+                self.0.push(HEX[usize::from(b >> 4)] as char);
+                self.0.push(HEX[usize::from(b & 15)] as char);
+            } else {
+                self.0.push('\\');
+                self.0.push(b as char);
             }
         }
+        self.0.push_str(s.get(from..).unwrap_or(""));
         self.0.push('"');
         self
     }
@@ -328,6 +334,9 @@ mod tests {
             .number(1234567890123);
         assert_eq!(j.close(), r#"{"a\"b":"x\\y\u000a","n":1234567890123}"#);
         assert_eq!(Json::default().close(), "{}");
+        let mut u = Json::default();
+        u.key("ü").string("\u{1}é\"€𝄞\\");
+        assert_eq!(u.close(), "{\"ü\":\"\\u0001é\\\"€𝄞\\\\\"}");
         let mut s = String::new();
         push_u64(&mut s, 0);
         assert_eq!(s, "0");

@@ -403,7 +403,7 @@ fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
     }
     let settings = Settings {
         signer: signer::Signer {
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint: s3lift_engine::url::without_trailing_slashes(&endpoint).to_owned(),
             headers: get(o, "headers"),
             checksum: cfg.checksum.map(ChecksumAlgorithm::as_str),
         },

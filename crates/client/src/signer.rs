@@ -3,6 +3,7 @@
 //! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
 use alloc::string::String;
+use s3lift_engine::Cat;
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
@@ -51,7 +52,7 @@ pub struct Request {
 
 /// `/multipart/{id}{tail}?key={key}`.
 fn multipart(id: &str, tail: &str, key: &str) -> String {
-    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].concat()
+    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].cat()
 }
 
 /// The request an action names; `None` when it is not a signer call.
@@ -85,7 +86,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 &enc(query.content_type.as_deref().unwrap_or("")),
                 "&size=",
             ]
-            .concat();
+            .cat();
             push_u64(&mut path, query.size.unwrap_or(0));
             path.push_str("&method=post");
             if let Some(p) = &query.relative_path {
@@ -153,7 +154,11 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 push_u64(&mut path, u64::from(*p));
             }
             if let Some(c) = checksums {
-                let list = [c.algorithm.as_str(), ":", &c.values.join(",")].concat();
+                let mut list = String::from(c.algorithm.as_str());
+                for (i, v) in c.values.iter().enumerate() {
+                    list.push(if i == 0 { ':' } else { ',' });
+                    list.push_str(v);
+                }
                 path.push_str("&checksums=");
                 path.push_str(&enc(&list));
             }

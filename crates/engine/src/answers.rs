@@ -1,6 +1,7 @@
 //! What each answer changes: signer answers, stored data, and failures,
 //! all retried by the one policy.
 
+use crate::Cat;
 use alloc::{string::String, string::ToString, vec::Vec};
 
 use s3lift_protocol::collector::PartCollector;
@@ -31,14 +32,14 @@ impl Engine {
                             let code = known_code(&body.code);
                             // The signer's message says what to fix (a path too deep…);
                             // it never holds a URL or a secret.
-                            let why = match body.error.trim() {
+                            // `trim_ascii`: `trim`'s Unicode tables cost the bundle.
+                            let why = match body.error.trim_ascii() {
                                 "" => String::new(),
-                                m => [": ", m].concat(),
+                                m => [": ", m].cat(),
                             };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")", &why]
-                                    .concat(),
+                                ["The signer refused the file (", code.as_str(), ")", &why].cat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
@@ -410,7 +411,7 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 pub(crate) fn bad_answer(what: &str) -> UploadError {
     UploadError::new(
         codes::BAD_ANSWER,
-        ["Unexpected signer answer: ", what].concat(),
+        ["Unexpected signer answer: ", what].cat(),
     )
 }
 

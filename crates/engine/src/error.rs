@@ -4,6 +4,7 @@
 //! Messages never carry a URL, a token or a signature: they are built here
 //! from codes and numbers only.
 
+use crate::Cat;
 use alloc::{borrow::ToOwned, string::String};
 
 use s3lift_protocol::decimal;
@@ -85,7 +86,7 @@ impl UploadError {
         let code = known_code(f.code.as_deref().unwrap_or(""));
         let status_text = decimal(u64::from(status));
         let message = if code == codes::SIGNER_ERROR {
-            ["The signer answered HTTP ", &status_text].concat()
+            ["The signer answered HTTP ", &status_text].cat()
         } else {
             let code = code.as_str();
             [
@@ -95,7 +96,7 @@ impl UploadError {
                 &status_text,
                 ")",
             ]
-            .concat()
+            .cat()
         };
         Self::new(code, message).with_status(Some(status))
     }
@@ -123,11 +124,11 @@ impl UploadError {
         let msg = match (f.status, f.code.as_deref()) {
             (Some(s), Some(c)) => {
                 let s = decimal(u64::from(s));
-                ["The storage refused the upload (HTTP ", &s, ", ", c, ")"].concat()
+                ["The storage refused the upload (HTTP ", &s, ", ", c, ")"].cat()
             }
             (Some(s), None) => {
                 let s = decimal(u64::from(s));
-                ["The storage refused the upload (HTTP ", &s, ")"].concat()
+                ["The storage refused the upload (HTTP ", &s, ")"].cat()
             }
             (None, _) => "The storage could not be reached".to_owned(),
         };

@@ -1,6 +1,7 @@
 //! Failed store requests and failed multipart signer calls: the same
 //! verdicts, backoff and limits for every kind.
 
+use crate::Cat;
 use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
@@ -89,7 +90,7 @@ impl Engine {
                             &decimal(u64::from(tries)),
                             " attempts",
                         ]
-                        .concat(),
+                        .cat(),
                     );
                     return self.fatal(f, e.with_status(failure.status));
                 }

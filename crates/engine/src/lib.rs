@@ -91,3 +91,32 @@ pub use api::{
 pub use config::Config;
 pub use engine::Engine;
 pub use error::UploadError;
+
+/// `concat` of string slices, for messages and URLs: std's `concat` goes
+/// through the generic `join` (its separator and overflow checks cost the
+/// browser bundle a few hundred bytes).
+pub trait Cat {
+    /// The slices one after another.
+    fn cat(&self) -> alloc::string::String;
+}
+
+impl Cat for [&str] {
+    fn cat(&self) -> alloc::string::String {
+        let mut out = alloc::string::String::with_capacity(self.iter().map(|s| s.len()).sum());
+        for s in self {
+            out.push_str(s);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod cat_tests {
+    use super::Cat;
+
+    #[test]
+    fn cat_is_concat() {
+        assert_eq!(["a", "", "bc", "ü"].cat(), ["a", "", "bc", "ü"].concat());
+        assert_eq!(<[&str]>::cat(&[]), "");
+    }
+}

@@ -1,6 +1,7 @@
 //! Deciding what runs now: signer calls (capped at `concurrency`), then
 //! store requests within the shared AIMD limit, files first come first served.
 
+use crate::Cat;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use s3lift_protocol::collector::MissingParts;
@@ -493,7 +494,7 @@ fn missing(e: &MissingParts) -> String {
         &decimal(u64::from(e.missing.first().copied().unwrap_or(0))),
         ")",
     ]
-    .concat()
+    .cat()
 }
 
 #[cfg(test)]

@@ -49,25 +49,42 @@ pub fn ttl_ms(expires: Option<u64>, default_ms: u64) -> u64 {
 /// Where an object sent in one request lives: a PUT's URL without its
 /// query; a POST form goes to the bucket URL, so the key is appended.
 pub fn location(method: UploadMethod, url: &str, key: &str) -> String {
-    let base = url.split('?').next().unwrap_or("");
+    // Byte searches, not `split`/`trim_end_matches` (core's char searchers
+    // cost the bundle; `?` and `/` are ASCII, so the cuts are boundaries).
+    let end = url.bytes().position(|b| b == b'?').unwrap_or(url.len());
+    let base = url.get(..end).unwrap_or(url);
     match method {
         UploadMethod::Put => base.to_owned(),
         UploadMethod::Post => {
-            let mut out = base.trim_end_matches('/').to_owned();
-            for seg in key.split('/') {
-                out.push('/');
-                encode_component(seg, &mut out);
-            }
+            let mut out = String::from(without_trailing_slashes(base));
+            out.push('/');
+            encode_component(key, &mut out);
             out
         }
     }
 }
 
-/// `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+/// `s.trim_end_matches('/')`.
+pub fn without_trailing_slashes(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    while end > 0 && b[end - 1] == b'/' {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or(s)
+}
+
+/// `encodeURIComponent` of each `/`-separated segment of `s`, joined by `/`:
+/// everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` and the separators.
 fn encode_component(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' | b'/'
+            )
+        {
             out.push(b as char);
         } else {
             out.push('%');
@@ -112,5 +129,12 @@ mod tests {
             ),
             "https://s3.example/b/k"
         );
+        // Trailing slashes of the bucket URL go, empty key segments stay.
+        assert_eq!(
+            location(UploadMethod::Post, "https://s3.example/b//", "/a//b/"),
+            "https://s3.example/b//a//b/"
+        );
+        assert_eq!(without_trailing_slashes("/s3//"), "/s3");
+        assert_eq!(without_trailing_slashes("//"), "");
     }
 }

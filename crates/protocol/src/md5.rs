@@ -180,9 +180,20 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The MD5 an ETag names, lowercase and unquoted, when it is one: a
 /// multipart object's ETag (`"…-3"`) or an SSE-KMS one is something else.
 pub fn from_etag(etag: &str) -> Option<String> {
-    let bare = etag.trim().trim_matches('"');
-    (bare.len() == 32 && bare.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| bare.to_ascii_lowercase())
+    // Byte trims: `trim`'s Unicode tables and the char searcher cost the
+    // bundle, and a header value is ASCII.
+    let mut bare = etag.trim_ascii().as_bytes();
+    while let [b'"', rest @ ..] = bare {
+        bare = rest;
+    }
+    while let [rest @ .., b'"'] = bare {
+        bare = rest;
+    }
+    (bare.len() == 32 && bare.iter().all(u8::is_ascii_hexdigit)).then(|| {
+        bare.iter()
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect()
+    })
 }
 
 #[cfg(test)]

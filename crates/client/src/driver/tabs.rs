@@ -5,6 +5,7 @@
 //! that tab stored (its resume record, in the shared `localStorage`).
 
 use alloc::{rc::Rc, string::String};
+use s3lift_engine::Cat;
 
 use s3lift_engine::{Event, FileId};
 use wasm_bindgen::JsValue;
@@ -26,7 +27,7 @@ impl Driver {
         entry.state.set(State::Queued);
         self.waiting.borrow_mut().push(entry.clone());
         let release = js::lock(
-            &["s3lift:", &fp].concat(),
+            &["s3lift:", &fp].cat(),
             entry.id.0 as f64,
             self.callbacks.locked.as_ref(),
         );
