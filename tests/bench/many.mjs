@@ -39,6 +39,8 @@ async function column(browser, stack, siteUrl, name, log) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => log(`${name} page error: ${e.message}`));
+  let addMs = null;
+  page.on('console', (m) => { const a = m.text().match(/^many-added ([\d.]+)$/); if (a) addMs = Number(a[1]); });
   await page.goto(`${siteUrl}/many.html?${new URLSearchParams({ column: name, endpoint: stack.signer })}`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 60_000 });
   const cdp = await context.newCDPSession(page);
@@ -69,12 +71,13 @@ async function column(browser, stack, siteUrl, name, log) {
   await context.close();
   const stored = await storedBy(stack, name, MANY.size);
   const out = { name, stored, peakHeap: peak.heap / MIB, peakNodes: peak.nodes, wasm: wasm / MIB };
-  if (!r) Object.assign(out, { timedOut: true, ms: Date.now() - t0 });
+  if (!r) Object.assign(out, { timedOut: true, ms: Date.now() - t0, addMs });
   else if (r.error) Object.assign(out, { error: r.error, ms: Date.now() - t0 });
   else Object.assign(out, { addMs: r.addMs, ms: r.ms, failed: r.failed, firstError: r.firstError });
-  if (r && !r.error && (stored !== MANY.n || r.failed)) out.error = `${r.failed} failed${r.firstError ? ` (first: ${r.firstError})` : ''}`;
+  if (r && !r.error && (stored !== MANY.n || r.failed)) out.error = `${MANY.n - stored} not in the store, ${r.failed} reported failed${r.firstError ? ` (first: ${r.firstError})` : ''}`;
   out.filesPerS = !out.timedOut && !out.error ? MANY.n / (out.ms / 1000) : null;
-  log(`many ${name}: ${out.filesPerS ? `${out.filesPerS.toFixed(1)} files/s, added in ${out.addMs.toFixed(0)} ms` : (out.timedOut ? `no end after ${LIMIT_MS / 1000} s` : `failed: ${out.error}`)}; ${stored} of ${MANY.n} stored; peak JS heap ${out.peakHeap.toFixed(1)} MiB${wasm ? ` + wasm ${out.wasm.toFixed(1)} MiB` : ''}, peak DOM nodes ${peak.nodes}`);
+  const added = out.addMs != null ? `, added in ${out.addMs.toFixed(0)} ms` : ', never painted after the add';
+  log(`many ${name}: ${out.filesPerS ? `${out.filesPerS.toFixed(1)} files/s` : (out.timedOut ? `no end after ${LIMIT_MS / 1000} s (${(stored / (out.ms / 1000)).toFixed(1)} files/s stored until then)` : `failed: ${out.error}`)}${added}; ${stored} of ${MANY.n} stored; peak JS heap ${out.peakHeap.toFixed(1)} MiB${wasm ? ` + wasm ${out.wasm.toFixed(1)} MiB` : ''}, peak DOM nodes ${peak.nodes}`);
   return out;
 }
 
@@ -111,12 +114,13 @@ A column gets ${LIMIT_MS / 1000} s.
 `;
   for (const name of COLUMNS) {
     const c = results[name];
-    const rate = c.filesPerS ? c.filesPerS.toFixed(1) : (c.timedOut ? `no end after ${LIMIT_MS / 1000} s` : `failed: ${c.error}`);
+    const rate = c.filesPerS ? c.filesPerS.toFixed(1) : (c.timedOut ? `no end after ${LIMIT_MS / 1000} s: ${(c.stored / (c.ms / 1000)).toFixed(1)} files/s until then` : `failed: ${c.error}`);
     md += `| ${LABELS[name]} | ${rate} | ${c.addMs != null ? `${c.addMs.toFixed(0)} ms` : '–'} | ${(c.ms / 1000).toFixed(1)} s | ${c.stored} of ${MANY.n} | ${c.peakHeap.toFixed(1)} MiB${c.wasm ? ` (+ ${c.wasm.toFixed(1)} MiB wasm)` : ''} | ${c.peakNodes} |\n`;
   }
+  if (u.timedOut) md += `\nUppy v6 + Dashboard had stored ${u.stored.toLocaleString('en')} of the ${MANY.n.toLocaleString('en')} files when its ${LIMIT_MS / 1000} s ran out (\`S3LIFT_BENCH_MANY_LIMIT_S\` sets it).\n`;
   if (s.filesPerS && u.filesPerS) md += `\n\`<s3lift-dropzone>\` / Uppy v6 + Dashboard: **${(s.filesPerS / u.filesPerS).toFixed(2)}×** files/s, peak JS heap ${(s.peakHeap / u.peakHeap).toFixed(2)}×.\n`;
   const targets = [
-    [`${MANY.n.toLocaleString('en')} files added to the dropzone in < 1 s, all stored (issue 14)`, `added in ${s.addMs != null ? `${s.addMs.toFixed(0)} ms` : '–'}, ${s.stored} of ${MANY.n} stored`, s.addMs < 1000 && s.stored === MANY.n ? 'met' : 'missed'],
+    [`${MANY.n.toLocaleString('en')} files added to the dropzone in < 1 s, all stored (issue 14)`, `added through a drop in ${s.addMs != null ? `${s.addMs.toFixed(0)} ms` : '–'}, ${s.stored} of ${MANY.n} stored`, s.addMs < 1000 && s.stored === MANY.n ? 'met' : 'missed'],
   ];
   return { md, results, targets };
 }
