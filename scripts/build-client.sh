@@ -34,6 +34,10 @@ WASM_OPT=tests/node_modules/.bin/wasm-opt
   --strip-debug --strip-producers "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
 # wasm-bindgen's import names carry a 16-digit hash each: short names instead (-1.7 KB gz).
 python3 scripts/short-imports.py "$OUT"
+# The entry (crates/client/js/s3lift.js) re-exports wasm-bindgen's module and adds
+# `worker: true`, which runs that module in s3lift-worker.js; s3lift.d.ts types both.
+mv "$OUT/s3lift.js" "$OUT/s3lift-wasm.js"
+cp crates/client/js/s3lift.js crates/client/js/s3lift-worker.js "$OUT/"
 cp www/dropzone.js "$OUT/dropzone.js" 2>/dev/null || echo "warning: www/dropzone.js not found; package without ./dropzone" >&2
 rm -rf "$OUT/dropzone" && [ -d www/dropzone ] && cp -r www/dropzone "$OUT/dropzone"
 [ -f www/dropzone.d.ts ] && cp www/dropzone.d.ts "$OUT/dropzone.d.ts"
@@ -53,7 +57,7 @@ cat > "$OUT/package.json" <<JSON
     "./dropzone": { "types": "./dropzone.d.ts", "import": "./dropzone.js", "default": "./dropzone.js" },
     "./s3lift_bg.wasm": "./s3lift_bg.wasm"
   },
-  "files": ["s3lift.js", "s3lift.d.ts", "s3lift_bg.wasm", "s3lift_bg.wasm.d.ts", "snippets/", "dropzone.js", "dropzone/", "dropzone.d.ts", "README.md"],
+  "files": ["s3lift.js", "s3lift-wasm.js", "s3lift-worker.js", "s3lift.d.ts", "s3lift_bg.wasm", "s3lift_bg.wasm.d.ts", "snippets/", "dropzone.js", "dropzone/", "dropzone.d.ts", "README.md"],
   "sideEffects": ["./dropzone.js"],
   "keywords": ["s3", "upload", "multipart", "presigned", "wasm", "resumable"]
 }
@@ -64,4 +68,5 @@ wasm_gz=$(gzip -9c "$OUT/s3lift_bg.wasm" | wc -c)
 # with the JS snippets wasm-bindgen emits (snippets/) bundled in.
 glue_gz=$(tests/node_modules/.bin/esbuild "$OUT/s3lift.js" --bundle --minify --format=esm --log-level=error | gzip -9c | wc -c)
 dz_gz=$( [ -f "$OUT/dropzone.js" ] && cat "$OUT/dropzone.js" "$OUT"/dropzone/*.js | gzip -9c | wc -c || echo 0)
-echo "s3lift: wasm $(wc -c < "$OUT/s3lift_bg.wasm") B ($wasm_gz gz) + glue $(wc -c < "$OUT/s3lift.js") B ($glue_gz gz minified) = $((wasm_gz + glue_gz)) B gzipped; dropzone $dz_gz B gzipped"
+worker_gz=$(tests/node_modules/.bin/esbuild "$OUT/s3lift-worker.js" --minify --log-level=error | gzip -9c | wc -c)
+echo "s3lift: wasm $(wc -c < "$OUT/s3lift_bg.wasm") B ($wasm_gz gz) + glue $(wc -c < "$OUT/s3lift.js") B ($glue_gz gz minified) = $((wasm_gz + glue_gz)) B gzipped; dropzone $dz_gz B gzipped; worker (loaded with \`worker: true\`, besides the glue) $worker_gz B gzipped"

@@ -1,13 +1,15 @@
 /** `<s3lift-dropzone>`: drag-and-drop uploads straight to S3 through an s3lift signer. */
 import type { Upload, Progress, UploadResult } from './s3lift.js';
 
-export type DropzoneState = 'queued' | 'uploading' | 'resuming' | 'paused' | 'done' | 'failed' | 'cancelled';
+/** `saved`: an unfinished upload from before a reload, waiting for "Resume all" or its file dropped again. */
+export type DropzoneState = 'queued' | 'uploading' | 'resuming' | 'paused' | 'offline' | 'another-tab' | 'done' | 'failed' | 'cancelled' | 'saved';
 
 /** A readable error: `message` is a sentence for people, `code`/`status` come from the client or the signer. */
 export interface DropzoneError { code: string; status?: number; message: string }
 
 /** One file in the widget's list. */
 export interface DropzoneItem {
+  /** In state `saved`, only what was stored of the file: `{ name, size, type, lastModified }`. */
   file: File;
   /** The file's path inside a dropped or picked folder (its name included), `''` for a lone file. */
   relativePath: string;
@@ -32,6 +34,9 @@ export declare class S3liftDropzone extends HTMLElement {
   addFiles(files: FileList | File[]): void;
   /** Removes finished rows (done and cancelled) from the list. */
   clear(): void;
+  /** Resumes the listed unfinished uploads (from before a reload) that have a stored file handle,
+   *  asking for read permission where the browser asks: call it from a click. */
+  resumeAll(): Promise<void>;
 }
 
 /** `1234567` → `"1.2 MB"` (SI units). */

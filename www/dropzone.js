@@ -5,17 +5,27 @@
 //   el.headers = { Authorization: 'Bearer …' };   // or a function returning them, for token refresh
 //
 // Attributes: endpoint (default /s3), accept, max-size (bytes), concurrency (default 6), multiple,
-//   module (URL of s3lift.js, resolved against the document; default: ./s3lift.js next to this file).
-// Properties: headers, uploads (read-only). Methods: addFiles(files), clear().
+//   module (URL of s3lift.js, resolved against the document; default: ./s3lift.js next to this file),
+//   picker ("input": always the plain file input, never showOpenFilePicker).
+// Properties: headers, uploads (read-only). Methods: addFiles(files), clear(), resumeAll().
 // Events (bubbling, composed): s3lift-progress, s3lift-complete, s3lift-error.
 // Theming: --s3lift-accent, --s3lift-bg, --s3lift-fg, --s3lift-muted, --s3lift-border, --s3lift-danger,
 //   --s3lift-success, --s3lift-radius, --s3lift-font, --s3lift-list-height (the list scrolls past it; 560px).
-// Parts: dropzone, button (every button; also choose | folder | action | clear), list, row, icon, name, bar, status,
-//   actions, total, bytes, message.
+// Parts: dropzone, button (every button; also choose | folder | action | clear | resume-all), list, row, icon, name, bar,
+//   status, actions, total, bytes, message, restore (the "unfinished uploads from before" line).
 //
 // Folders (dropped, or picked with "or a folder") keep each file's path inside the folder: it goes to the
 // client as `relativePath`, so the key keeps the folders. The list shows only the rows in view (dropzone/rows.js):
 // 10,000 files cost the page a few dozen rows.
+//
+// Resume after a reload (dropzone/restore.js): each multipart upload's file is kept in IndexedDB by name and size,
+// with its FileSystemFileHandle where the browser gives one (Chromium: "Choose files" uses showOpenFilePicker,
+// and a dropped file's handle is taken). After a reload the list shows the unfinished uploads; "Resume all"
+// (or `resumeAll()`, from a click) reads the files through their handles, asking for permission where the
+// browser asks, and continues them from the parts the store holds. A row without a handle names the file to
+// drop again; the file dropped or picked again (same name, size and folder path) continues that row. A file
+// changed since starts over, and its row says "file changed, started over". Removing a listed row, or a listed
+// upload older than 7 days, aborts its multipart upload through the signer.
 //
 // The wasm client is imported and initialised on first use, never at page load,
 // so the widget costs the page one small script until someone picks a file.
@@ -25,6 +35,8 @@ import { describeAccept, describeError, formatBytes, matchesAccept } from './dro
 import { RowWindow, TERMINAL, act, makeRow, paintActions, paintRow, svg } from './dropzone/rows.js';
 import { isJunk, relativePathOf, takeDrops } from './dropzone/folders.js';
 import { totals } from './dropzone/totals.js';
+import { matchSaved } from './dropzone/saved.js';
+import { abandon, choose, forget, keep, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
 
 export { describeError, formatBytes, matchesAccept };
 
@@ -55,6 +67,7 @@ const HTML = `<style>${STYLE}</style>
   <input type="file" class="files" hidden tabindex="-1">
 </div>
 <div class="notice" part="notice">${svg('alert')}<div class="message" part="message"></div></div>
+<div class="restore" part="restore"><span class="restore-text"></span><button type="button" class="resume-all" part="button resume-all">Resume all</button></div>
 <div class="summary"><div class="totals"><span class="total" part="total"></span><span class="bytes" part="bytes"></span></div><button type="button" class="clear" part="button clear">Clear finished</button></div>
 <div class="scroller"><ul part="list" aria-label="Uploads"></ul></div>
 <div class="sr" aria-live="polite" aria-atomic="true"></div>`;
@@ -71,6 +84,7 @@ export class S3liftDropzone extends HTMLElement {
   #announceTimer = 0;
   #pendingAnnouncements = [];
   #rows;
+  #restored = false;
 
   constructor() {
     super();
@@ -99,11 +113,13 @@ export class S3liftDropzone extends HTMLElement {
       if (item.state === 'done' && !item.linkAsked) this._fetchLink(item);
       return item.row;
     });
-    $('.choose').addEventListener('click', () => this._input.click());
+    this._restore = $('.restore');
+    $('.choose').addEventListener('click', () => choose(this));
+    $('.resume-all').addEventListener('click', () => this.resumeAll());
     $('.folder').addEventListener('click', () => this._folderInput().click());
     $('.clear').addEventListener('click', () => this.clear());
     // The whole area opens the chooser for mouse users; keyboard users have the button.
-    this._zone.addEventListener('click', (e) => { if (!e.target.closest('button, input')) this._input.click(); });
+    this._zone.addEventListener('click', (e) => { if (!e.target.closest('button, input')) choose(this); });
     this._input.addEventListener('change', () => { this.addFiles(this._input.files); this._input.value = ''; });
     takeDrops(this._zone, (files) => this.addFiles(files));
     this._list.addEventListener('click', (e) => this._onAction(e));
@@ -119,6 +135,7 @@ export class S3liftDropzone extends HTMLElement {
       this.headers = value;
     }
     this.attributeChangedCallback();
+    if (!this.#restored) { this.#restored = true; listSaved(this); }
   }
 
   disconnectedCallback() {
@@ -169,6 +186,9 @@ export class S3liftDropzone extends HTMLElement {
     return (typeof h === 'function' ? await h() : h) ?? {};
   }
 
+  /** The headers for a signer call made outside the client (dropzone/restore.js's abort). */
+  _signerHeaders() { return this.#resolvedHeaders(); }
+
   /** Adds files (a FileList or an array): refuses those breaking `accept` or `max-size`, uploads the others. */
   addFiles(list) {
     let files = [...(list ?? [])];
@@ -189,9 +209,21 @@ export class S3liftDropzone extends HTMLElement {
     this._notice.classList.toggle('shown', refused.length > 0);
     if (refused.length) this._announce(refused.join(' '));
     if (accepted.length > 1) this._announce(`Uploading ${accepted.length} files.`);
-    for (const file of accepted) this._start(file);
+    // Rows listed from before a reload, looked for once per call (10,000 files must not scan 10,000 rows each).
+    const waiting = this.uploads.filter((u) => u.state === 'saved');
+    for (const file of accepted) {
+      // The file of a listed unfinished upload, dropped or picked again: that row continues.
+      const saved = waiting.length ? matchSaved(waiting, file, relativePathOf(file)) : null;
+      if (saved) resumeSaved(this, saved, file, null); else this._start(file);
+    }
     if (accepted.length) this._layout();
   }
+
+  /**
+   * Resumes every listed unfinished upload (from before a reload) that has a stored file handle,
+   * asking for read permission where the browser asks: call it from a click.
+   */
+  resumeAll() { return resumeAll(this); }
 
   /** Removes finished rows (done, cancelled) from the list. Uploads in progress or failed stay. */
   clear() {
@@ -211,6 +243,7 @@ export class S3liftDropzone extends HTMLElement {
     const next = this.uploads[i + 1] ?? this.uploads[i - 1];
     this.uploads.splice(i, 1);
     item.removed = true;
+    if (item.state === 'saved') abandon(this, item.fingerprint); // given up: its multipart upload is aborted
     this._layout();
     if (moveFocus) (next?.row?.querySelector('button, a') ?? this.shadowRoot.querySelector('.choose')).focus();
   }
@@ -261,6 +294,7 @@ export class S3liftDropzone extends HTMLElement {
     if (item.state === 'cancelled' || item.removed) return;
     item.upload = uploader.upload(item.file, {
       relativePath: item.relativePath || undefined,
+      resumeFrom: item.resumeFrom,
       onProgress: (p) => {
         if (TERMINAL.has(item.state)) return;
         item.progress = p;
@@ -274,6 +308,7 @@ export class S3liftDropzone extends HTMLElement {
       onStateChange: () => this._later(item),
     });
     this._later(item);
+    keep(this, item);
     this._watch(item);
   }
 
@@ -285,6 +320,7 @@ export class S3liftDropzone extends HTMLElement {
       if (watch !== item.watch) return;
       item.state = 'done';
       item.result = result;
+      forget(item);
       item.progress = { ...item.progress, bytesSent: item.file.size, bytesPerSecond: 0, etaSeconds: 0 };
       this._render(item);
       if (this.uploads.length <= ANNOUNCE_EACH) this._announce(`${item.file.name} uploaded.`);
@@ -294,6 +330,7 @@ export class S3liftDropzone extends HTMLElement {
       if (watch !== item.watch) return;
       if (e?.code === 'cancelled') {
         item.state = 'cancelled';
+        forget(item);
         this._render(item);
         this._announce(`${item.file.name} cancelled.`);
       } else {
@@ -382,6 +419,10 @@ export class S3liftDropzone extends HTMLElement {
     this._summary.classList.toggle('shown', this.uploads.length > 0);
     this._summary.querySelector('.clear').hidden = t.finished === 0;
     this._total.textContent = t.total;
+    const r = restoreLine(this.uploads);
+    this._restore.classList.toggle('shown', r.shown);
+    this._restore.querySelector('.resume-all').hidden = !r.button;
+    this._restore.querySelector('.restore-text').textContent = r.text;
     this._bytes.textContent = t.bytes;
   }
 

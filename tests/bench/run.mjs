@@ -51,9 +51,13 @@ if (process.env.S3LIFT_BENCH_ONLY === 'many') {
   await stack.stop();
   process.exit(0);
 }
-// Companion signs for the same bucket of the same Garage node, with the same keys.
-const companion = await startCompanion(stack, site.url);
-const COMPANION = `@uppy/companion ${companionVersion()}`;
+// Companion signs for the same bucket of the same Garage node, with the same keys
+// (not started for a section run without its column).
+const only = process.env.S3LIFT_BENCH_ONLY;
+const pick = process.env.S3LIFT_BENCH_COLUMNS?.split(',');
+const noCompanion = only === 'longtask' || (only && pick && !pick.includes('uppy-companion'));
+const companion = noCompanion ? { url: null, pid: -1, stop: async () => {} } : await startCompanion(stack, site.url);
+const COMPANION = noCompanion ? '' : `@uppy/companion ${companionVersion()}`;
 const browser = await launchBrowser();
 const page = await (await browser.newContext()).newPage();
 page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -64,9 +68,15 @@ await cdp.send('Performance.enable');
 await cdp.send('Network.enable');
 
 const columns = ['ceiling', 's3lift', 's3lift-same', 'uppy', 'uppy-companion'];
-const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', 's3lift-crc64': 's3lift + CRC64NVME', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
+const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', 's3lift-crc64': 's3lift + CRC64NVME', 's3lift-worker': 's3lift, worker: true', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
 // Whole-file CRC64NVME (issue 15) only changes multipart uploads: measured on the 1 GiB file.
-const columnsOf = (w) => (w.id === '1gib' ? [...columns.slice(0, 3), 's3lift-crc64', ...columns.slice(3)] : columns);
+// `worker: true` (issue 14) on the two workloads that decide whether it is the default.
+// `S3LIFT_BENCH_COLUMNS=s3lift,s3lift-worker`: only those columns (with S3LIFT_BENCH_ONLY; nothing is written).
+const columnsOf = (w) => {
+  const all = w.id === '1gib' ? [...columns.slice(0, 3), 's3lift-crc64', 's3lift-worker', ...columns.slice(3)]
+    : w.id === 'small' ? [...columns.slice(0, 3), 's3lift-worker', ...columns.slice(3)] : columns;
+  return all.filter((c) => !pick || pick.includes(c));
+};
 const workloads = [
   { id: '1gib', title: 'one 1 GiB file', unit: 'MiB/s' },
   { id: 'small', title: '500 files of 64 KiB', unit: 'files/s' },
@@ -75,7 +85,6 @@ const workloads = [
 const results = {};
 const stalls = {};
 const cpuUse = {};
-const only = process.env.S3LIFT_BENCH_ONLY;
 
 /** CPU seconds (user + system) used so far by the browser, the store, the signers. */
 function cpuNow() {
@@ -140,6 +149,21 @@ for (const w of workloads.filter((w) => !only || w.id === only)) {
   }
 }
 await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+// Long tasks (over 50 ms, PerformanceObserver 'longtask') on the page's main thread during a
+// 1 GiB upload with `checksum: 'sha256'`, worker off and on (issue 14). `S3LIFT_BENCH_ONLY=longtask`.
+const longtasks = { off: [], on: [] };
+if (!only || only === 'longtask') {
+  await page.evaluate((id) => window.prepare(id), '1gib');
+  for (let run = 0; run < RUNS; run++) {
+    for (const worker of [false, true]) {
+      const r = await page.evaluate((a) => window.longtasks(a), { base: stack.signer, worker });
+      r.mibs = r.bytes / MIB / (r.ms / 1000);
+      longtasks[worker ? 'on' : 'off'].push(r);
+      console.log(`longtask worker ${worker ? 'on' : 'off'} run ${run + 1}: ${r.count} long tasks, ${r.total.toFixed(0)} ms in all, longest ${r.max.toFixed(0)} ms; ${r.mibs.toFixed(1)} MiB/s; start:ms:name ${r.at.join(' ')}`);
+    }
+  }
+}
 
 if (only) { await browser.close(); await site.close(); await companion.stop(); await stack.stop(); process.exit(0); }
 // Peak client memory (JS heap + wasm) while s3lift uploads 256 MiB and 1 GiB.
@@ -228,6 +252,16 @@ Peak JS heap + wasm linear memory (CDP \`Performance.getMetrics\`, sampled every
 concurrency × part size + 16 MiB = ${CONC * PART / MIB + 16} MiB). File bytes stay in Blob slices handed to the browser's
 network stack; they never enter the JS heap or wasm memory unless a checksum is asked for.
 
+## Main thread (issue 14)
+
+Long tasks (over 50 ms, \`PerformanceObserver\` \`'longtask'\`) on the page's main thread while s3lift uploads the
+1 GiB OPFS file with \`checksum: 'sha256'\`; medians of ${RUNS} runs (min–max). With \`worker: true\` the engine, the
+requests and the digests run in a dedicated module worker; the page gets progress and the result.
+
+| worker | long tasks | their total ms | longest ms | MiB/s |
+|---|---|---|---|---|
+${['off', 'on'].map((k) => `| ${k} | ${fmt(longtasks[k].map((r) => r.count))} | ${fmt(longtasks[k].map((r) => r.total))} | ${fmt(longtasks[k].map((r) => r.max))} | ${fmt(longtasks[k].map((r) => r.mibs))} |`).join('\n')}
+
 ## Bundle (gzip -9)
 
 | what | bytes |
@@ -275,6 +309,8 @@ const targets = [
   ['throttled 50 MiB ≥ 95 % of the ceiling and ahead of Uppy v6 (issue 13)', `${ofCeiling('throttled', 's3lift').toFixed(0)} % of the ceiling, ${ratio('throttled', 'uppy').toFixed(2)}× Uppy v6`, verdict(ofCeiling('throttled', 's3lift') >= 95 && ratio('throttled', 'uppy') > 1)],
   ['CRC64NVME whole-file checksum costs < 10 % of 1 GiB throughput (issue 15: then it is the default)', `${(100 - 100 * med(results['1gib']['s3lift-crc64']) / med(results['1gib'].s3lift)).toFixed(0)} % slower`, verdict(med(results['1gib']['s3lift-crc64']) >= 0.9 * med(results['1gib'].s3lift))],
   ['500 × 64 KiB ≥ 2× Uppy v6 (files/s)', `${ratio('small', 'uppy').toFixed(2)}× Uppy v6 on our signer, ${ratio('small', 'uppy-companion').toFixed(2)}× Uppy v6 + Companion; ${ofCeiling('small', 's3lift').toFixed(0)} % of the PUT ceiling`, verdict(ratio('small', 'uppy') >= 2)],
+  ['0 long tasks on the main thread during 1 GiB with SHA-256, worker on (issue 14)', `${med(longtasks.on.map((r) => r.count))} with the worker, ${med(longtasks.off.map((r) => r.count))} without`, verdict(med(longtasks.on.map((r) => r.count)) === 0)],
+  ['`worker: true` no slower on 1 GiB and 500 × 64 KiB (issue 14: then it is the default)', `${(100 * med(results['1gib']['s3lift-worker']) / med(results['1gib'].s3lift)).toFixed(0)} % and ${(100 * med(results.small['s3lift-worker']) / med(results.small.s3lift)).toFixed(0)} % of s3lift on the page`, verdict(med(results['1gib']['s3lift-worker']) >= med(results['1gib'].s3lift) && med(results.small['s3lift-worker']) >= med(results.small.s3lift))],
   ['peak memory ≤ concurrency × part size + 16 MiB, flat', `${memory['256mib'].toFixed(1)} MiB at 256 MiB, ${memory['1gib'].toFixed(1)} MiB at 1 GiB (budget ${budget} MiB)`, verdict(memory['1gib'] <= budget && memory['1gib'] - memory['256mib'] < 4)],
   ['bundle ≤ 40 KB gzipped (.wasm + glue; issue 13)', `${(shipped / 1000).toFixed(1)} KB`, shipped <= 40_000 ? 'met' : `missed by ${((shipped - 40_000) / 1000).toFixed(1)} KB`],
   ['bundle ≤ 23 KB gzipped (.wasm + glue)', `${(shipped / 1000).toFixed(1)} KB`, shipped <= 23_000 ? 'met' : `missed by ${((shipped - 23_000) / 1000).toFixed(1)} KB`],

@@ -160,6 +160,8 @@ test('the keyboard alone picks a file: Tab to the button, Enter, with visible fo
   // Turn file chooser interception on now: when it is first asked for inside Promise.all below, it
   // can arrive after the key press, and the chooser then opens natively (invisible when headless).
   page.on('filechooser', () => {});
+  // The plain input: Chromium's showOpenFilePicker (the default) never reaches Playwright's filechooser event.
+  await dz(page, (root, el) => el.setAttribute('picker', 'input'));
   let focused = '';
   for (let i = 0; i < 5 && focused !== 'Choose files'; i++) {
     await page.keyboard.press('Tab');

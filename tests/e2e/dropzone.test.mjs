@@ -54,7 +54,9 @@ test('three dropped files (one of 120 MiB) all reach "done" and match byte for b
 });
 
 test('the keyboard alone can pick and upload a file, with visible focus and announcements', async () => {
-  const { context, page } = await openWidget();
+  // The plain input: Chromium's showOpenFilePicker (the default) never reaches Playwright's
+  // filechooser event; resume-handles.test.mjs picks through it with a stub.
+  const { context, page } = await openWidget({ picker: 'input' });
   // Turn on file-chooser interception before any key is pressed (otherwise the
   // chooser can open natively and the event is missed).
   page.on('filechooser', () => {});

@@ -8,14 +8,21 @@ const JUNK = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
 /** The files of a drop, folders walked, in the order they were dropped and listed. */
 export async function droppedFiles(dt) {
   // Entries and files must be taken now: the DataTransfer is emptied when the event ends.
+  // A lone file's FileSystemFileHandle (Chromium) too: it lets the widget resume it after a reload.
   const found = [];
+  const handles = [];
   for (const item of dt.items ?? []) {
     if (item.kind !== 'file') continue;
+    const handle = item.getAsFileSystemHandle?.();
     const entry = item.webkitGetAsEntry?.();
     if (entry?.isDirectory) found.push(entry);
-    else { const f = item.getAsFile(); if (f) found.push(f); }
+    else { const f = item.getAsFile(); if (f) { found.push(f); handles.push([f, handle]); } }
   }
   if (!dt.items?.length) found.push(...(dt.files ?? []));
+  await Promise.all(handles.map(async ([f, handle]) => {
+    const h = await handle?.catch(() => null);
+    if (h?.kind === 'file') f.s3liftHandle = h;
+  }));
   const lists = await Promise.all(found.map((f) => (f instanceof File ? [f] : walk(f).catch(() => []))));
   return lists.flat();
 }

@@ -20,11 +20,13 @@ const ICONS = {
 export const svg = (name, cls = '') => `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"${cls ? ` class="${cls}"` : ''}>${ICONS[name]}</svg>`;
 
 const LABELS = { queued: 'Queued', uploading: 'Uploading', resuming: 'Resuming', paused: 'Paused', done: 'Done',
-  failed: 'Failed', cancelled: 'Cancelled', offline: 'Offline, waiting for the network', 'another-tab': 'Uploading in another tab' };
+  failed: 'Failed', cancelled: 'Cancelled', offline: 'Offline, waiting for the network', 'another-tab': 'Uploading in another tab',
+  saved: 'Not finished' };
 export const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 // Which buttons each state shows, in order.
 const ACTIONS = { queued: ['cancel'], uploading: ['pause', 'cancel'], resuming: ['pause', 'cancel'],
-  paused: ['resume', 'cancel'], offline: ['pause', 'cancel'], 'another-tab': ['cancel'], failed: ['retry', 'cancel'], done: ['download', 'remove'], cancelled: ['remove'] };
+  paused: ['resume', 'cancel'], offline: ['pause', 'cancel'], 'another-tab': ['cancel'], failed: ['retry', 'cancel'], done: ['download', 'remove'], cancelled: ['remove'],
+  saved: ['remove'] };
 export const ACTION_TEXT = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel', retry: 'Retry', download: 'Download', remove: 'Remove' };
 
 /** A row's height (style.js: `li { height }`) and the gap under it, in CSS pixels. */
@@ -71,7 +73,16 @@ export function paintRow(item) {
     detail = ` · ${pct}%`;
     if (p.bytesPerSecond > 0) detail += ` · ${formatBytes(p.bytesPerSecond)}/s`;
     if (p.etaSeconds != null && pct < 100) detail += ` · ${formatEta(p.etaSeconds)}`;
+  } else if (state === 'saved') {
+    // From before a reload: "Resume all" reads a stored handle's file; without one, the user drops it again.
+    const f = item.file;
+    detail = item.saved.handle && !item.saved.lost ? ' · ready to resume (Resume all)'
+      : ` · drop ${f.name} (${formatBytes(f.size)}) again to resume`;
   } else if (state !== 'cancelled' && pct) detail = ` · ${pct}%`;
+  // The file was not the one whose parts the store held (edited since): the engine started over.
+  if ((item.result?.restarted ?? item.upload?.restarted) === 'file_changed' && state !== 'failed') {
+    detail += ' · file changed, started over';
+  }
   row.querySelector('.label').textContent = LABELS[state];
   row.querySelector('.detail').textContent = detail;
   // One line per row: a long error is cut on screen, whole in the tooltip (and announced).

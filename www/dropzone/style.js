@@ -70,6 +70,13 @@ button, a.btn { font: inherit; color: inherit; cursor: pointer; -webkit-tap-high
   white-space: nowrap; }
 .clear:hover { color: var(--_fg); background: var(--_track); }
 
+/* Unfinished uploads from before a reload */
+.restore { display: flex; align-items: center; justify-content: space-between; gap: 8px; margin-top: 12px;
+  padding: 8px 8px 8px 12px; border: 1px solid var(--_border); border-radius: var(--_radius); font-size: 13px; }
+.restore:not(.shown), .resume-all[hidden] { display: none; }
+.resume-all { min-height: 32px; padding: 0 14px; border: 0; border-radius: 8px; background: var(--_accent); color: var(--_on-accent);
+  font: inherit; font-weight: 600; white-space: nowrap; cursor: pointer; }
+
 /* Rows: only those in view are in the DOM (rows.js), each at its index's offset. */
 .scroller { max-height: var(--s3lift-list-height, 560px); overflow-y: auto; overscroll-behavior: contain;
   border-radius: calc(var(--_radius) - 2px); }

@@ -129,6 +129,16 @@ impl<'a> Reader<'a> {
     }
 
     /// Notes `name` as wrong (the first one wins); a placeholder value.
+    /// `checksum`: what the signer did with a requested checksum.
+    fn decision(&mut self) -> Option<ChecksumDecision> {
+        match self.opt_string("checksum").as_deref() {
+            None => None,
+            Some("signed") => Some(ChecksumDecision::Signed),
+            Some("dropped") => Some(ChecksumDecision::Dropped),
+            Some(_) => self.fail("checksum"),
+        }
+    }
+
     fn fail<T: Default>(&mut self, name: Missing) -> T {
         self.bad.get_or_insert(name);
         T::default()
@@ -190,12 +200,7 @@ impl FromJs for UploadParams {
             key: r.opt_string("key"),
             bucket: r.opt_string("bucket"),
             expires: r.opt_number("expires"),
-            checksum: match r.opt_string("checksum").as_deref() {
-                None => None,
-                Some("signed") => Some(ChecksumDecision::Signed),
-                Some("dropped") => Some(ChecksumDecision::Dropped),
-                Some(_) => r.fail("checksum"),
-            },
+            checksum: r.decision(),
         };
         r.done(p)
     }
@@ -222,6 +227,7 @@ impl FromJs for CreateMultipartResponse {
                     Err(_) => r.fail("parts"),
                 },
             },
+            checksum: r.decision(),
         };
         r.done(c)
     }

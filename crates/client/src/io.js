@@ -133,17 +133,20 @@ export function onLine() {
   return globalThis.navigator?.onLine !== false;
 }
 
-// `localStorage`: absent in workers, and it may refuse (quota, privacy).
+// `localStorage`, which may refuse (quota, privacy); in the worker
+// (`worker: true`) the page's, through `s3liftStore` (s3lift-worker.js).
+const store = () => globalThis.s3liftStore ?? localStorage;
+
 export function load(key) {
-  try { return localStorage.getItem(key); } catch {}
+  try { return store().getItem(key); } catch {}
 }
 
 export function save(key, value) {
-  try { localStorage.setItem(key, value); } catch {}
+  try { store().setItem(key, value); } catch {}
 }
 
 export function forget(key) {
-  try { localStorage.removeItem(key); } catch {}
+  try { store().removeItem(key); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.

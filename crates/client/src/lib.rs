@@ -88,6 +88,16 @@ export interface UploaderOptions {
   transport?: 'xhr' | 'fetch';
   /** A request with no upload progress for this long is aborted and retried (default 30000 ms; 0 disables). */
   stallTimeoutMs?: number;
+  /** Run the engine, its requests and its checksums in a dedicated Web Worker (the package's
+   *  `s3lift-worker.js`, a module worker; default false): the page only handles progress, state
+   *  and results, so a long SHA-256 upload leaves the main thread free. The API is the same, with
+   *  three differences: the options go to the worker by structured clone (`headers` may still be a
+   *  function: the worker asks the page for each call); the `Upload` getters (`state`, `resumed`,
+   *  `fingerprint`, `stats`…) mirror the worker's and are updated with each event, so `fingerprint`
+   *  is known a moment after `upload()` returns, not at once; and a bad option rejects each
+   *  upload's `done` (code `bad_option`) instead of throwing here. Resume records stay in the page's
+   *  `localStorage`. `uploader.free()` stops the worker. */
+  worker?: boolean;
 }
 
 /** Byte-level progress of one upload. */
@@ -141,7 +151,8 @@ export type UploadState = 'queued' | 'uploading' | 'offline' | 'another-tab' | '
  *  retry budget (those cut by going offline are not). */
 export interface UploadStats { partsUploaded: number; partRequests: number; bytesResent: number; retries: number }
 
-/** `upload.done` rejects with this: `code` is a machine code (`cancelled`, `etag_unreadable`,
+/** `upload.done` rejects with this: `code` is a machine code (`cancelled`, `etag_unreadable`, `browser` (with
+ *  `worker: true`, the worker could not start),
  *  `missing_token`, `too_large`, `store_refused`, `retries_exhausted`, `network`…), `status` the HTTP status if any,
  *  `key` an object that may have been stored anyway (a single upload whose answer was lost). */
 export interface UploadError extends Error { code: string; status?: number; key?: string }

@@ -63,6 +63,7 @@ fn signer_answers_read_back_as_serde_wrote_them() {
         part_count: Some(129),
         expires: Some(900),
         parts: None,
+        checksum: None,
     });
     // `signParts`: the first window of part URLs rides on the create answer.
     round_trip(CreateMultipartResponse {
@@ -77,6 +78,7 @@ fn signer_answers_read_back_as_serde_wrote_them() {
             headers: Map::new(),
             expires: Some(900),
         }),
+        checksum: Some(ChecksumDecision::Dropped),
     });
     let mut headers = Map::new();
     headers.insert(

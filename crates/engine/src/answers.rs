@@ -9,7 +9,7 @@ use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::retry::Verdict;
-use s3lift_protocol::wire::UploadParams;
+use s3lift_protocol::wire::{ChecksumDecision, UploadParams};
 
 use crate::api::{Action, Failure, FileId, Outcome, Restart, SignerAnswer};
 use crate::engine::{Engine, Req};
@@ -77,6 +77,7 @@ impl Engine {
                     .filter(|p| c.part_count.is_none_or(|n| n == p.part_count()));
                 let Some(m) = self.multi_mut(f) else { return };
                 m.step.in_flight = None;
+                m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
                     key: c.key.clone(),
                     upload_id: c.upload_id.clone(),

@@ -14,6 +14,13 @@ use crate::engine::Engine;
 use crate::error::{codes, UploadError};
 
 impl Engine {
+    /// The checksum `id`'s parts carry: the configured one, unless the
+    /// signer said it dropped it.
+    pub(crate) fn part_sums(&mut self, id: FileId) -> Option<ChecksumAlgorithm> {
+        let sums = self.cfg.checksum;
+        sums.filter(|_| !self.multi_mut(id).is_some_and(|m| m.sums_dropped))
+    }
+
     /// Asks the driver for the digests of `parts`, at most `concurrency`
     /// at a time per file (each one reads a part into memory).
     pub(crate) fn ask_digests(
@@ -46,7 +53,7 @@ impl Engine {
     /// The whole file's CRC64NVME, combined from every part's digest in
     /// order, when parts carry CRC64NVME checksums (and all are known).
     pub(crate) fn whole_checksum(&mut self, id: FileId) -> Option<String> {
-        if self.cfg.checksum != Some(ChecksumAlgorithm::Crc64nvme) {
+        if self.part_sums(id) != Some(ChecksumAlgorithm::Crc64nvme) {
             return None;
         }
         let m = self.multi_mut(id)?;
@@ -64,7 +71,7 @@ impl Engine {
     /// parts a resumed upload found stored were sent by an earlier page, so
     /// they are read again. Answers whether some are still pending.
     pub(crate) fn whole_checksum_pending(&mut self, id: FileId) -> bool {
-        if self.cfg.checksum != Some(ChecksumAlgorithm::Crc64nvme) {
+        if self.part_sums(id) != Some(ChecksumAlgorithm::Crc64nvme) {
             return false;
         }
         let Some(m) = self.multi_mut(id) else {

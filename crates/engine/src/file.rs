@@ -163,6 +163,9 @@ pub(crate) struct Multi {
     pub sync_on_resume: bool,
     /// Cancel came while complete was in flight: its answer decides.
     pub cancel_after_complete: bool,
+    /// The signer dropped the requested checksums (its store does not check
+    /// them): parts and complete go without, and nothing is digested.
+    pub sums_dropped: bool,
 }
 
 impl Multi {
@@ -191,6 +194,7 @@ impl Multi {
             stray_retries: 0,
             sync_on_resume: false,
             cancel_after_complete: false,
+            sums_dropped: false,
         }
     }
 

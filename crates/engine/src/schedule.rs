@@ -259,7 +259,7 @@ impl Engine {
             self.cfg.concurrency as usize,
         );
         let batch = self.batch_parts;
-        let sums = self.cfg.checksum;
+        let sums = self.part_sums(id);
         let Some(m) = self.multi_mut(id) else { return };
         if now < m.sign.wait_until || (batch && m.signing > 0) {
             return;

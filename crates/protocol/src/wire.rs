@@ -233,6 +233,10 @@ pub struct CreateMultipartResponse {
     /// Extension: the URLs of the first parts, when `signParts` asked for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<BatchSignResponse>,
+    /// Extension: what became of a requested `checksumAlgorithm`; absent
+    /// when none was asked for. `dropped`: parts and complete go without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ChecksumDecision>,
 }
 
 /// Answer of `GET /s3/multipart/{uploadId}/batch`.

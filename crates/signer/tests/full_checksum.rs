@@ -157,3 +157,79 @@ async fn a_malformed_whole_checksum_is_a_bad_request() {
     .await
     .assert_error(400, "bad_request");
 }
+
+/// With `S3LIFT_STORE_CHECKSUMS=off` (a store that does not check them, as
+/// doctor finds on B2), multipart checksums are dropped the way a single
+/// PUT's are: the create says so, no part URL is bound to a digest, and a
+/// whole-file value at complete is not passed on.
+#[tokio::test]
+async fn checksums_off_drop_part_and_whole_checksums_and_say_so() {
+    let app = spawn_app(&[("S3LIFT_STORE_CHECKSUMS", "off")]).await;
+    let data = body(6 * MIB, 6);
+    let parts = split(&data);
+    let c = app
+        .post(
+            "/s3/multipart",
+            Some(ALICE),
+            json!({"filename": "off.bin", "size": data.len(), "partSize": 5 * MIB,
+                   "checksumAlgorithm": "crc64nvme", "signParts": 2}),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.json);
+    assert_eq!(c.json["checksum"], "dropped", "{}", c.json);
+    assert_eq!(
+        c.json["parts"]["presignedUrls"]
+            .as_object()
+            .map(|m| m.len()),
+        Some(2),
+        "with nothing to bind, the first window is signed with the create: {}",
+        c.json
+    );
+    let (key, id) = (
+        c.json["key"].as_str().unwrap(),
+        c.json["uploadId"].as_str().unwrap(),
+    );
+    let sums: Vec<String> = parts.iter().map(|p| b64(crc64::checksum(p))).collect();
+    let b = app
+        .get(
+            &format!(
+                "/s3/multipart/{id}/batch?key={}&partNumbers=1,2&checksums={}",
+                enc(key),
+                enc(&format!("crc64nvme:{}", sums.join(",")))
+            ),
+            Some(ALICE),
+        )
+        .await;
+    assert_eq!(b.status, 200, "{}", b.json);
+    let mut done = Vec::new();
+    for (i, bytes) in parts.iter().enumerate() {
+        let n = (i + 1).to_string();
+        assert!(
+            b.json["headers"][&n]
+                .get("x-amz-checksum-crc64nvme")
+                .is_none(),
+            "no part is bound to a digest: {}",
+            b.json
+        );
+        let url = b.json["presignedUrls"][&n].as_str().unwrap();
+        let res = app.http.put(url).body(bytes.clone()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "part {n} goes without a checksum");
+        done.push(json!({"PartNumber": i + 1, "ETag": res.headers()["etag"].to_str().unwrap()}));
+    }
+    // A wrong whole-file value: with checksums off it is not the store's to
+    // check, so complete neither fails nor answers one.
+    let done = app
+        .post(
+            &format!("/s3/multipart/{id}/complete?key={}", enc(key)),
+            Some(ALICE),
+            json!({"parts": done, "checksumCrc64nvme": b64(12345)}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.json);
+    assert!(
+        done.json.get("checksum").is_none_or(Value::is_null),
+        "{}",
+        done.json
+    );
+    assert_eq!(app.object(key).await.as_deref(), Some(&data[..]));
+}

@@ -111,6 +111,7 @@ fn created(parts: u32, part_size: u64) -> SignerAnswer {
         part_count: Some(parts),
         expires: Some(3600),
         parts: None,
+        checksum: None,
     })
 }
 

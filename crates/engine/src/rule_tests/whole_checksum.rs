@@ -170,3 +170,57 @@ fn a_resumed_upload_reads_the_parts_an_earlier_page_sent_before_it_completes() {
     let whole: Vec<u8> = (1..=3).flat_map(part_bytes).collect();
     assert_eq!(checksum, Some(crc64::to_base64(crc64::checksum(&whole))));
 }
+
+/// A signer whose store does not check checksums (`S3LIFT_STORE_CHECKSUMS`)
+/// answers the create with `checksum: dropped`: nothing is digested, the
+/// part URLs are asked for unbound, and complete carries no value.
+#[test]
+fn a_dropped_checksum_digests_nothing_and_completes_without_a_value() {
+    let mut t = crc_engine();
+    let out = t.add(1, 12 * MIB);
+    let create = find(&out, |a| {
+        matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
+    });
+    let SignerAnswer::Created(mut answer) = created(3, 5 * MIB) else {
+        unreachable!()
+    };
+    answer.checksum = Some(s3lift_protocol::wire::ChecksumDecision::Dropped);
+    let mut out = t.signer(create, SignerAnswer::Created(answer));
+    let mut sends = Vec::new();
+    for _ in 0..10 {
+        let mut next = Vec::new();
+        for a in &out {
+            match a {
+                Action::Digest { part, .. } => panic!("part {part} digested for nothing"),
+                Action::SignParts {
+                    id,
+                    parts,
+                    checksums,
+                    ..
+                } => {
+                    assert_eq!(checksums, &None, "URLs are not bound to digests");
+                    next.extend(t.signer(*id, urls(parts)));
+                }
+                Action::SendPart { id, .. } => sends.push(*id),
+                _ => {}
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        out = next;
+    }
+    assert_eq!(sends.len(), 3, "every part is sent without a digest");
+    let mut last = Vec::new();
+    for id in sends {
+        last = t.ev(Event::Stored {
+            id,
+            etag: Some("\"p\"".into()),
+        });
+    }
+    let (_, checksum) = completes(&last).expect("complete once every part is stored");
+    assert_eq!(
+        checksum, None,
+        "no whole-file value for a store that ignores it"
+    );
+}

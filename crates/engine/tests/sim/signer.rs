@@ -123,6 +123,7 @@ impl World {
                     part_count: stated.map(|_| plan.part_count()),
                     expires: (!w.shape.companion).then_some(ttl),
                     parts,
+                    checksum: None,
                 }))
             }),
             Action::SignParts {

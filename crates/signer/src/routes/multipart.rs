@@ -13,8 +13,8 @@ use actix_web::{web, HttpResponse};
 use s3lift_protocol::map::Map;
 use s3lift_protocol::plan::{PartNumber, PartPlan, MAX_PARTS, MAX_PART_SIZE, MIB, MIN_PART_SIZE};
 use s3lift_protocol::wire::{
-    BatchSignResponse, ChecksumList, CreateMultipartBody, CreateMultipartResponse, ListedPart,
-    SignedPart,
+    BatchSignResponse, ChecksumDecision, ChecksumList, CreateMultipartBody,
+    CreateMultipartResponse, ListedPart, SignedPart,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -67,6 +67,15 @@ pub async fn create_multipart(
         )
         .map_err(|e| ApiError::BadPath(e.to_string()))?;
     let key = object_key.to_string();
+    // A store that does not check checksums gets none (as for a single
+    // PUT): the parts and the complete go without, and the answer says so.
+    let decision = body
+        .checksum_algorithm
+        .map(|_| match state.features.checksums {
+            true => ChecksumDecision::Signed,
+            false => ChecksumDecision::Dropped,
+        });
+    let algorithm = body.checksum_algorithm.filter(|_| state.features.checksums);
     let upload_id = state
         .store
         .create_multipart(
@@ -74,7 +83,7 @@ pub async fn create_multipart(
             admitted.content_type.as_str(),
             admitted.disposition,
             metadata.into_iter().collect(),
-            body.checksum_algorithm,
+            algorithm,
         )
         .await?;
     state.verified.insert(&upload_id, &key);
@@ -82,7 +91,7 @@ pub async fn create_multipart(
     // The first window of part URLs rides on this answer, so the client's
     // first byte leaves one round trip sooner. Parts bound to checksums
     // cannot be signed before the client has their digests.
-    let first = match (&plan, body.sign_parts, body.checksum_algorithm) {
+    let first = match (&plan, body.sign_parts, algorithm) {
         (Some(plan), Some(n), None) if n > 0 => {
             let last = n.min(plan.part_count()).min(MAX_FIRST_PARTS);
             let numbers: Vec<PartNumber> =
@@ -100,6 +109,7 @@ pub async fn create_multipart(
         part_count: plan.as_ref().map(PartPlan::part_count),
         expires: Some(state.settings.uploads.url_ttl),
         parts: first,
+        checksum: decision,
     }))
 }
 
@@ -266,7 +276,9 @@ pub async fn sign_batch(
             Some(list)
         }
         _ => None,
-    };
+    }
+    // Checked, then dropped where the store does not check them.
+    .filter(|_| state.features.checksums);
     let signed = sign_parts(&state, &key, upload_id, &numbers, checksums.as_ref()).await?;
     Ok(HttpResponse::Ok().json(batch_response(&state, signed)))
 }

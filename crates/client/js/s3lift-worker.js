@@ -1,0 +1,66 @@
+// `worker: true`: the s3lift engine, its requests and its digests in a
+// dedicated module worker. Plumbing only (see s3lift.js, the page side).
+import init, { Uploader } from './s3lift-wasm.js';
+
+const records = new Map();
+// Keys written here: a page snapshot taken before the page saw the write must not undo it.
+const mine = new Set();
+// No `localStorage` here: io.js reads and writes the page's records through this.
+globalThis.s3liftStore = {
+  getItem: (k) => records.get(k) ?? null,
+  setItem: (k, v) => { mine.add(k); records.set(k, v); postMessage({ rec: [k, v] }); },
+  removeItem: (k) => { mine.add(k); records.delete(k); postMessage({ rec: [k] }); },
+};
+const ready = init();
+const uploads = new Map();
+const asks = new Map();
+let up, fail, asked = 0;
+
+const snap = (u) => ({ state: u.state, resumed: u.resumed, restarted: u.restarted, fingerprint: u.fingerprint, stats: u.stats });
+
+function watch(id, u) {
+  u.done.then(
+    (v) => postMessage({ id, end: [true, v], s: snap(u) }),
+    (e) => postMessage({ id, end: [false, { message: e.message, code: e.code, status: e.status, key: e.key }], s: snap(u) }),
+  );
+}
+
+onmessage = async ({ data: m }) => {
+  // Snapshots (with the options and each upload), and another tab's writes (`live`).
+  for (const [k, v] of m.records ?? []) if (m.live || !mine.has(k)) v == null ? records.delete(k) : records.set(k, v);
+  if (m.h) {
+    asks.get(m.h)?.(m);
+    asks.delete(m.h);
+    return;
+  }
+  try {
+    await ready;
+  } catch {
+    fail ??= { message: 'the upload worker could not load its module', code: 'browser' };
+  }
+  if (m.options) {
+    const o = m.options;
+    if (m.fn) o.headers = () => new Promise((ok, no) => { asks.set(++asked, (a) => (a.e ? no() : ok(a.v))); postMessage({ h: asked }); });
+    try {
+      if (!fail) up = new Uploader(o);
+    } catch (e) {
+      fail = { message: e.message, code: e.code };
+    }
+    if (fail) postMessage({ fail });
+  } else if (m.file) {
+    if (!up) return postMessage({ id: m.id, end: [false, fail] });
+    const send = (ev) => (v) => postMessage({ id: m.id, ev, v, s: snap(u) });
+    const u = up.upload(m.file, { ...m.o, onProgress: send('progress'), onPartUploaded: send('part'), onStateChange: send('state') });
+    uploads.set(m.id, u);
+    postMessage({ id: m.id, s: snap(u) });
+    watch(m.id, u);
+  } else if (m.call) {
+    const u = uploads.get(m.id);
+    if (!u) return;
+    const done = u.done;
+    u[m.call]();
+    // `retry` after a failure, `cancel` after one: a fresh `done`.
+    if (u.done !== done) watch(m.id, u);
+    postMessage({ id: m.id, s: snap(u) });
+  }
+};

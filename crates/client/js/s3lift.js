@@ -1,0 +1,147 @@
+// The package's entry: wasm-bindgen's module (s3lift-wasm.js) as it is, and
+// `worker: true`, which runs it in a dedicated module worker (s3lift-worker.js)
+// behind the same API. Plumbing only: the page posts the File and the options,
+// and turns the worker's messages back into callbacks, getters and `done`.
+import { Uploader as Local } from './s3lift-wasm.js';
+export * from './s3lift-wasm.js';
+export { default } from './s3lift-wasm.js';
+
+export class Uploader extends Local {
+  constructor(o) {
+    if (o?.worker) return new Remote(o);
+    super(o);
+  }
+}
+
+const error = (e) => Object.assign(new Error(e.message), e);
+
+// `localStorage` is the page's: the worker gets the resume records (`s3lift:*`)
+// with each upload, and its writes come back here.
+function records() {
+  const out = [];
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k.startsWith('s3lift:')) out.push([k, localStorage.getItem(k)]);
+    }
+  } catch {}
+  return out;
+}
+
+// `upload.fingerprint` at once, as on the page: s3lift_protocol::resume::fingerprint
+// (FNV-1a 64 over name, size, lastModified, type and endpoint; tests/e2e/worker.test.mjs
+// checks it against the worker's).
+function fingerprint(name, f, endpoint) {
+  let h = 0xcbf29ce484222325n;
+  const le = (n) => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, BigInt(Math.trunc(n))) >> BigInt(8 * i)) & 255n));
+  const utf8 = (s) => new TextEncoder().encode(s);
+  for (const field of [utf8(name), le(f.size), le(f.lastModified), utf8(f.type), utf8(endpoint)]) {
+    for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  }
+  return `${h.toString(16).padStart(16, '0')}-${f.size}`;
+}
+
+class Remote {
+  constructor({ worker, headers, ...o }) {
+    this.o = o;
+    const w = (this.w = new Worker(new URL('./s3lift-worker.js', import.meta.url), { type: 'module' }));
+    this.u = new Map();
+    this.n = 0;
+    w.onmessage = ({ data: m }) => this.on(m);
+    w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
+    // Another tab's record writes (the tab that held an upload before this one).
+    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]], live: 1 })));
+    const fn = typeof headers == 'function';
+    this.h = headers;
+    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records() });
+  }
+
+  on(m) {
+    if (m.h) {
+      // A signer call wants the app's headers.
+      const post = (r) => this.w.postMessage({ ...r, h: m.h });
+      Promise.resolve().then(this.h).then((v) => post({ v }), () => post({ e: 1 }));
+    } else if (m.rec) {
+      try { m.rec[1] == null ? localStorage.removeItem(m.rec[0]) : localStorage.setItem(m.rec[0], m.rec[1]); } catch {}
+    } else if (m.fail) {
+      this.fail = m.fail;
+      for (const u of this.u.values()) if (!u.settled) u.end([false, m.fail]);
+    } else this.u.get(m.id)?.on(m);
+  }
+
+  upload(file, o = {}) {
+    const { onProgress, onPartUploaded, onStateChange, signal, ...rest } = o;
+    const u = new RemoteUpload(this, ++this.n, { progress: onProgress, part: onPartUploaded, state: onStateChange });
+    this.u.set(u.id, u);
+    if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
+    if (this.fail) u.end([false, this.fail]);
+    else this.w.postMessage({ id: u.id, file, o: rest, records: records() });
+    if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
+    return u;
+  }
+
+  /** Stops the worker (and every upload in it). */
+  free() {
+    this.w.terminate();
+    removeEventListener('storage', this.s);
+  }
+}
+
+// One upload in the worker: its getters mirror the worker's, updated with every message.
+class RemoteUpload {
+  constructor(r, id, cb) {
+    this.r = r;
+    this.id = id;
+    this.cb = cb;
+    this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
+    this.fresh();
+  }
+
+  fresh() {
+    this.p = new Promise((ok, no) => { this.d = [ok, no]; });
+    this.p.catch(() => {});
+    this.settled = false;
+  }
+
+  on(m) {
+    if (m.s) this.s = m.s;
+    if (m.ev) this.cb[m.ev]?.(m.v);
+    if (m.end) this.end(m.end);
+  }
+
+  end([ok, v]) {
+    // A second end (cancel after a failure) gets a fresh `done`, as on the page.
+    if (this.settled) this.fresh();
+    this.settled = true;
+    if (!ok) this.s.state = v.code == 'cancelled' ? 'cancelled' : 'failed';
+    ok ? this.d[0](v) : this.d[1](error(v));
+  }
+
+  call(f) {
+    this.r.w.postMessage({ id: this.id, call: f });
+  }
+
+  get done() { return this.p; }
+  get state() { return this.s.state; }
+  get resumed() { return this.s.resumed; }
+  get restarted() { return this.s.restarted; }
+  get fingerprint() { return this.s.fingerprint; }
+  get stats() { return this.s.stats; }
+
+  pause() {
+    if (/^(uploading|queued)$/.test(this.s.state)) this.s.state = 'paused';
+    this.call('pause');
+  }
+
+  resume() {
+    if (this.s.state == 'paused') this.s.state = 'uploading';
+    this.call('resume');
+  }
+
+  cancel() { this.call('cancel'); }
+
+  retry() {
+    if (this.s.state == 'failed') { this.fresh(); this.s.state = 'queued'; }
+    this.call('retry');
+  }
+}
