@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startStack, serveStatic, launchBrowser, pageMounts, ROOT } from '../lib/harness.mjs';
 import { startCompanion, companionVersion } from './companion.mjs';
 import { benchCli, cliAvailable } from './cli.mjs';
+import { benchMany, buildUppyDashboard } from './many.mjs';
 
 const MIB = 1024 * 1024;
 const RUNS = Number(process.env.S3LIFT_BENCH_RUNS ?? 3);
@@ -17,6 +18,7 @@ const CONC = 6;
 const dist = join(ROOT, 'tests', 'bench', 'dist');
 mkdirSync(dist, { recursive: true });
 execFileSync(join(ROOT, 'tests', 'node_modules', '.bin', 'esbuild'), ['bench/uppy-entry.js', '--bundle', '--format=esm', '--minify', `--outfile=${join(dist, 'uppy.js')}`, '--log-level=warning'], { cwd: join(ROOT, 'tests'), stdio: 'inherit' });
+buildUppyDashboard(dist);
 
 const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
 /** Gzipped bytes of `f` after esbuild --minify: what an app ships after its bundler. */
@@ -40,6 +42,15 @@ if (process.env.S3LIFT_BENCH_ONLY === 'cli') {
   process.exit(0);
 }
 const site = await serveStatic({ '/bench/': dist, ...pageMounts() });
+// `S3LIFT_BENCH_ONLY=many`: the 10,000-file widget section alone, printed.
+if (process.env.S3LIFT_BENCH_ONLY === 'many') {
+  const r = await benchMany(stack, site.url);
+  console.log(r.md);
+  for (const t of r.targets) console.log(t.join(' | '));
+  await site.close();
+  await stack.stop();
+  process.exit(0);
+}
 // Companion signs for the same bucket of the same Garage node, with the same keys
 // (not started for a section run without its column).
 const only = process.env.S3LIFT_BENCH_ONLY;
@@ -172,6 +183,8 @@ for (const w of ['256mib', '1gib']) {
   await run;
   memory[w] = peak / MIB;
 }
+// 10,000 × 4 KiB through <s3lift-dropzone> and through Uppy v6 + Dashboard (issue 14).
+const many = await benchMany(stack, site.url, { browser });
 
 // The signers under load: the same tool, duration and connection count for both.
 const LOAD = ['--seconds', '10', '--connections', '8'];
@@ -230,6 +243,7 @@ for (const w of workloads) {
   }
   md += `\ns3lift / Uppy v6: **${(med(r.s3lift) / med(r.uppy)).toFixed(2)}×**; s3lift / Uppy v6 + Companion: **${(med(r.s3lift) / med(r['uppy-companion'])).toFixed(2)}×**\n`;
 }
+md += many.md;
 md += `
 ## Client memory
 
@@ -303,6 +317,7 @@ const targets = [
   ['signer ≥ 50× Companion on single-part signing after the hardening (issue 12: HMAC keys, strict types, bounded metrics)', `${(one(load).rps / one(companionLoad).rps).toFixed(1)}×`, verdict(one(load).rps >= 50 * one(companionLoad).rps)],
   ['signer ≥ 10× Companion on single-part signing, p99 ≤ 5 ms', `${one(load).rps} req/s, p99 ${one(load).p99_ms} ms: ${(one(load).rps / one(companionLoad).rps).toFixed(1)}× ${COMPANION} (${one(companionLoad).rps} req/s, p99 ${one(companionLoad).p99_ms} ms)`, verdict(one(load).rps >= 10 * one(companionLoad).rps && one(load).p99_ms <= 5)],
 ];
+targets.push(...many.targets);
 if (cli) { md += cli.md; targets.push(...cli.targets); }
 md += `\n## Targets: where each stands in this run\n\n| target | result | |\n|---|---|---|\n`;
 for (const [t, r, v] of targets) md += `| ${t} | ${r} | ${v} |\n`;
