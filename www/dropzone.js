@@ -6,7 +6,8 @@
 //
 // Attributes: endpoint (default /s3), accept, max-size (bytes), concurrency (default 6), multiple,
 //   module (URL of s3lift.js, resolved against the document; default: ./s3lift.js next to this file),
-//   picker ("input": always the plain file input, never showOpenFilePicker).
+//   picker ("input": always the plain file input, never showOpenFilePicker),
+//   worker (present: the uploads run in a Web Worker, `worker: true` of the client; the page only gets events).
 // Properties: headers, uploads (read-only). Methods: addFiles(files), clear(), resumeAll().
 // Events (bubbling, composed): s3lift-progress, s3lift-complete, s3lift-error.
 // Theming: --s3lift-accent, --s3lift-bg, --s3lift-fg, --s3lift-muted, --s3lift-border, --s3lift-danger,
@@ -259,12 +260,13 @@ export class S3liftDropzone extends HTMLElement {
     const attr = this.getAttribute('module');
     const url = attr ? new URL(attr, document.baseURI).href : '';
     const concurrency = Number(this.getAttribute('concurrency')) || 6;
-    const key = `${url}|${this.endpoint}|${concurrency}`;
+    const worker = this.hasAttribute('worker');
+    const key = `${url}|${this.endpoint}|${concurrency}|${worker}`;
     if (!this.#uploader || this.#uploaderKey !== key) {
       // Uploads already running keep their uploader; new ones use the new settings.
       this.#uploaderKey = key;
       this.#uploader = loadClient(url).then(({ Uploader }) =>
-        new Uploader({ endpoint: this.endpoint, headers: () => this.#resolvedHeaders(), concurrency }));
+        new Uploader({ endpoint: this.endpoint, headers: () => this.#resolvedHeaders(), concurrency, worker }));
       this.#uploader.catch(() => { if (this.#uploaderKey === key) this.#uploader = null; });
     }
     return this.#uploader;

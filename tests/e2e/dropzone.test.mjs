@@ -181,3 +181,33 @@ test('a file picked again after a reload shows "Resuming" and continues where it
   await context.close();
   rmSync(picked, { recursive: true, force: true });
 });
+
+test('with the worker attribute the uploads run in a Web Worker: the page itself sends no request', async () => {
+  const context = await browser.newContext();
+  // Every fetch and XHR the page's own main thread starts (a worker's are not seen here).
+  await context.addInitScript(() => {
+    window.pageRequests = [];
+    const open = XMLHttpRequest.prototype.open;
+    XMLHttpRequest.prototype.open = function (m, u, ...rest) { window.pageRequests.push(`${m} ${u}`.split('?')[0]); return open.call(this, m, u, ...rest); };
+    const f = window.fetch;
+    window.fetch = (u, o) => { window.pageRequests.push(`${o?.method ?? 'GET'} ${u}`.split('?')[0]); return f(u, o); };
+  });
+  const page = await context.newPage();
+  watchPage(page, stack);
+  const q = new URLSearchParams({ endpoint: `${stack.signer}/s3`, worker: '1' });
+  await page.goto(`${site.url}/dropzone.html?${q}`);
+  await page.waitForFunction(() => window.ready === true);
+  const files = [['w.bin', 20 * MIB, 11], ['w.txt', 3000, 12]];
+  await page.evaluate((files) => window.drop(files.map(([n, s, seed]) => window.memoryFile(n, s, seed))), files);
+  await page.waitForFunction(() => [...document.getElementById('dz').shadowRoot.querySelectorAll('li')].every((li) => li.dataset.state === 'done'), null, { timeout: 120_000 });
+  const results = await page.evaluate(() => window.events.filter((e) => e.type === 's3lift-complete').map((e) => [e.name, e.detail.result.key]));
+  assert.equal(results.length, 2);
+  for (const [name, size, seed] of files) {
+    const key = results.find(([n]) => n === name)[1];
+    assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(size, seed)), name);
+  }
+  // The widget itself asks for each done row's download link; every upload request is the worker's.
+  const own = await page.evaluate(() => window.pageRequests.filter((r) => !r.includes('/pkg/') && !r.includes('/www/') && !r.endsWith('/s3/download')));
+  assert.deepEqual(own, [], 'the page itself sent no upload or signer request');
+  await context.close();
+});
