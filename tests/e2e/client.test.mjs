@@ -225,3 +225,21 @@ test('small files fall back to one GET /s3/params each when the signer has no ba
   for (const [i, key] of keys.entries()) assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(1000 * (i + 1), 41 + i)));
   await context.close();
 });
+
+test('an upload goes on when the app drops its handles at once (it was waiting for its Web Lock then)', async () => {
+  // `free()` is what the FinalizationRegistry does once a page keeps only `done`:
+  // here it happens before the lock is granted, deterministically.
+  const { context, page } = await openPage();
+  const size = 6 * MIB + 5;
+  const result = await page.evaluate(async ({ opts, size }) => {
+    const up = new window.t.Uploader(opts);
+    const u = up.upload(window.t.memoryFile('dropped-handles.bin', size, 41));
+    const done = u.done;
+    u.free();
+    up.free();
+    const timeout = new Promise((_, no) => setTimeout(() => no(new Error('done never settled')), 30_000));
+    return Promise.race([done, timeout]);
+  }, { opts: signerOpts(), size });
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 41)));
+  await context.close();
+});

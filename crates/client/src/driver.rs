@@ -314,7 +314,15 @@ impl Driver {
         }
         self.pumping.set(false);
         self.arm_timer();
-        let busy = !self.files.borrow().is_empty() || !self.slots.borrow().is_empty();
+        self.hold();
+    }
+
+    /// Keeps the driver alive while files wait for their Web Lock, run, or
+    /// have requests in flight, whatever handles the app dropped.
+    pub(crate) fn hold(&self) {
+        let busy = !self.files.borrow().is_empty()
+            || !self.slots.borrow().is_empty()
+            || !self.waiting.borrow().is_empty();
         let mut keep = self.keep.borrow_mut();
         if busy != keep.is_some() {
             // Dropping the last other handle here is safe: every caller of

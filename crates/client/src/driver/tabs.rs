@@ -26,6 +26,8 @@ impl Driver {
         };
         entry.state.set(State::Queued);
         self.waiting.borrow_mut().push(entry.clone());
+        // Waiting is work too: the lock's answer must find this driver.
+        self.hold();
         let release = js::lock(
             &["s3lift:", &fp].cat(),
             entry.id.0 as f64,
@@ -81,7 +83,9 @@ impl Driver {
             return false;
         };
         let e = waiting.remove(i);
+        drop(waiting);
         release(&e);
+        self.hold();
         true
     }
 }
