@@ -309,6 +309,7 @@ export class S3liftDropzone extends HTMLElement {
       // 'another-tab' and taking over come without progress.
       onStateChange: () => this._later(item),
     });
+    if (item.state === 'paused') item.upload.pause();
     this._later(item);
     keep(this, item);
     this._watch(item);

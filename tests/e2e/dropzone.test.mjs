@@ -96,19 +96,54 @@ test('pause, resume and cancel from the buttons', async () => {
   const { context, page } = await openWidget();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20 * MIB });
-  await page.evaluate(() => window.drop([window.memoryFile('p.bin', 60 * 1024 * 1024, 5), window.memoryFile('x.bin', 60 * 1024 * 1024, 6)]));
+  // Slow enough that nothing finishes before its button is clicked, even on a loaded machine
+  // (at 20 MiB/s x.bin once did, and its Cancel was gone); the link opens up for the resume.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * MIB });
+  const state = (i) => page.evaluate((i) => document.getElementById('dz').shadowRoot.querySelectorAll('li')[i]?.dataset.state, i);
+  // p.bin is sending before x.bin is dropped, so its pause stops parts in flight.
+  await page.evaluate(() => window.drop([window.memoryFile('p.bin', 60 * 1024 * 1024, 5)]));
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'uploading');
+  await page.evaluate(() => window.drop([window.memoryFile('x.bin', 60 * 1024 * 1024, 6)]));
   const button = (label) => page.locator('s3lift-dropzone').getByRole('button', { name: label, exact: true });
   await button('Pause p.bin').click();
   await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li').dataset.state === 'paused');
   assert.match(await shadowText(page, 'li:first-child .status'), /^Paused/);
   await button('Cancel x.bin').click();
   await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelectorAll('li')[1].dataset.state === 'cancelled');
+  assert.equal(await state(0), 'paused');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20 * MIB });
   await button('Resume p.bin').click();
   await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li').dataset.state === 'done', null, { timeout: 120_000 });
   const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
   assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(60 * MIB, 5)));
   assert.equal(await stack.s3api.incompleteUploads(), 0, 'the cancelled upload was aborted');
+  await context.close();
+});
+
+test('a file waiting for a slot can be paused before it sends a byte, and stays paused until resumed', async () => {
+  const { context, page } = await openWidget();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1 * MIB });
+  // big.bin's parts take every store slot on a slow link, so q.bin waits its turn.
+  await page.evaluate(() => window.drop([window.memoryFile('big.bin', 200 * 1024 * 1024, 9)]));
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'uploading');
+  await page.evaluate(() => window.drop([window.memoryFile('q.bin', 64 * 1024, 10)]));
+  const button = (label) => page.locator('s3lift-dropzone').getByRole('button', { name: label, exact: true });
+  // Queued (no upload yet) or started but waiting for a store slot: either way, a Pause button.
+  await button('Pause q.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelectorAll('li')[1].dataset.state === 'paused');
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads[1].upload.state), 'paused');
+  // The slots free up; q.bin stays paused until asked.
+  await button('Cancel big.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li').dataset.state === 'cancelled');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads[1].upload.state), 'paused');
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads[1].progress.bytesSent), 0);
+  await button('Resume q.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelectorAll('li')[1].dataset.state === 'done', null, { timeout: 60_000 });
+  const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(64 * 1024, 10)));
   await context.close();
 });
 

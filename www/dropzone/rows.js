@@ -24,7 +24,7 @@ const LABELS = { queued: 'Queued', uploading: 'Uploading', resuming: 'Resuming',
   saved: 'Not finished' };
 export const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 // Which buttons each state shows, in order.
-const ACTIONS = { queued: ['cancel'], uploading: ['pause', 'cancel'], resuming: ['pause', 'cancel'],
+const ACTIONS = { queued: ['pause', 'cancel'], uploading: ['pause', 'cancel'], resuming: ['pause', 'cancel'],
   paused: ['resume', 'cancel'], offline: ['pause', 'cancel'], 'another-tab': ['cancel'], failed: ['retry', 'cancel'], done: ['download', 'remove'], cancelled: ['remove'],
   saved: ['remove'] };
 export const ACTION_TEXT = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel', retry: 'Retry', download: 'Download', remove: 'Remove' };
@@ -134,11 +134,12 @@ export function act(host, item, action) {
   const name = item.file.name;
   switch (action) {
     case 'pause':
-      u?.pause();
+      // Before the uploader has loaded there is no upload yet: it starts paused (`_run`).
+      if (u) u.pause(); else item.state = 'paused';
       host._announce(`${name} paused.`);
       break;
     case 'resume':
-      u?.resume();
+      if (u) u.resume(); else item.state = 'queued';
       host._announce(`${name} resumed.`);
       break;
     case 'cancel':
