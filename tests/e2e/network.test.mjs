@@ -114,3 +114,46 @@ test('two tabs never run the same upload: the second waits "in another tab", the
   assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
   assert.equal(await stack.s3api.incompleteUploads(), 0);
 });
+
+test('a page whose timers stop for 8 s (as a background tab\'s do) does not trip the stall watchdog: no retry, nothing re-sent', async () => {
+  const { stack, context, page, opts } = await clientPage(cleanup, {});
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  // Parts of 5 MiB take over a second each on this link, so a part is in flight when the page freezes.
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 6 * MIB });
+  const size = 40 * MIB;
+  const seed = 1416;
+  // The watchdog's limit is far shorter than the freeze: only the late wake tells the two apart.
+  const options = { ...opts, concurrency: 2, partSize: 5 * MIB, stallTimeoutMs: 2000 };
+  await page.evaluate(async ({ options, size, seed }) => {
+    const file = await window.t.diskFile('frozen.bin', size, seed);
+    // The page's own clock: the longest gap between two ticks shows the freeze happened.
+    window.gap = 0;
+    let last = Date.now();
+    setInterval(() => { const now = Date.now(); window.gap = Math.max(window.gap, now - last); last = now; }, 50);
+    window.u = new window.t.Uploader(options).upload(file, {
+      onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; },
+    });
+    window.outcome = window.u.done.then((r) => ({ key: r.key }), (e) => ({ error: `${e.code}: ${e.message}` }));
+  }, { options, size, seed });
+  await page.waitForFunction(() => (window.stored ?? 0) >= 1, null, { timeout: 60_000 });
+  const before = await page.evaluate(() => ({ ...window.u.stats }));
+  // The page's JS stops (the debugger pauses it): no timer, no event, for four times the stall
+  // limit, as in a background tab whose timers come a minute late. The network goes on meanwhile.
+  await cdp.send('Debugger.enable');
+  const paused = new Promise((r) => cdp.once('Debugger.paused', r));
+  await cdp.send('Debugger.pause');
+  await paused;
+  await new Promise((r) => setTimeout(r, 8000));
+  await cdp.send('Debugger.resume');
+  await cdp.send('Debugger.disable');
+  const out = await page.evaluate(() => window.outcome);
+  assert.equal(out.error, undefined, out.error);
+  const after = await page.evaluate(() => ({ stats: { ...window.u.stats }, gap: window.gap }));
+  assert.ok(after.gap >= 7000, `the page was frozen (longest gap between its timer ticks ${after.gap} ms)`);
+  assert.ok(before.partsUploaded < Math.ceil(size / (5 * MIB)), 'parts were left to send when the page froze');
+  assert.equal(after.stats.retries, 0, `the freeze cost no retry: ${JSON.stringify(after.stats)}`);
+  assert.equal(after.stats.bytesResent, 0, `nothing was sent twice: ${JSON.stringify(after.stats)}`);
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});
