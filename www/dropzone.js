@@ -37,7 +37,7 @@ import { RowWindow, TERMINAL, act, makeRow, paintActions, paintRow, svg } from '
 import { isJunk, relativePathOf, takeDrops } from './dropzone/folders.js';
 import { totals } from './dropzone/totals.js';
 import { matchSaved } from './dropzone/saved.js';
-import { abandon, choose, forget, keep, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
+import { abandon, choose, forget, keep, keepMs, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
 
 export { describeError, formatBytes, matchesAccept };
 
@@ -261,12 +261,14 @@ export class S3liftDropzone extends HTMLElement {
     const url = attr ? new URL(attr, document.baseURI).href : '';
     const concurrency = Number(this.getAttribute('concurrency')) || 6;
     const worker = this.hasAttribute('worker');
-    const key = `${url}|${this.endpoint}|${concurrency}|${worker}`;
+    // The client drops (and aborts) a resume record as old as the widget's listing does.
+    const resumeTtlMs = keepMs(this);
+    const key = `${url}|${this.endpoint}|${concurrency}|${worker}|${resumeTtlMs}`;
     if (!this.#uploader || this.#uploaderKey !== key) {
       // Uploads already running keep their uploader; new ones use the new settings.
       this.#uploaderKey = key;
       this.#uploader = loadClient(url).then(({ Uploader }) =>
-        new Uploader({ endpoint: this.endpoint, headers: () => this.#resolvedHeaders(), concurrency, worker }));
+        new Uploader({ endpoint: this.endpoint, headers: () => this.#resolvedHeaders(), concurrency, worker, resumeTtlMs }));
       this.#uploader.catch(() => { if (this.#uploaderKey === key) this.#uploader = null; });
     }
     return this.#uploader;

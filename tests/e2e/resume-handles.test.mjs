@@ -26,7 +26,7 @@ const throttle = (cdp, bytesPerSecond) => cdp.send('Network.emulateNetworkCondit
   { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
 
 /** The test page's widget, one upload at a time, its uploads slowed to 16 MiB/s. */
-async function openWidget() {
+async function openWidget(params = {}) {
   // README width (docs/resume.png is taken at it).
   const context = await browser.newContext({ viewport: { width: 760, height: 800 } });
   const page = await context.newPage();
@@ -34,7 +34,7 @@ async function openWidget() {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await throttle(cdp, 16 * MIB);
-  await page.goto(`${site.url}/dropzone.html?${new URLSearchParams({ endpoint: `${stack.signer}/s3` })}`);
+  await page.goto(`${site.url}/dropzone.html?${new URLSearchParams({ endpoint: `${stack.signer}/s3`, ...params })}`);
   await page.waitForFunction(() => window.ready === true);
   await page.evaluate(() => document.getElementById('dz').setAttribute('concurrency', '1'));
   return { context, page, cdp };
@@ -191,23 +191,32 @@ test('removing a listed unfinished upload aborts its multipart upload and forget
   await context.close();
 });
 
-test('an unfinished upload older than 7 days is not listed after a reload: its multipart upload is aborted', async () => {
-  const { context, page, cdp } = await openWidget();
+/** An upload cut off by a reload, its record made `days` old, then another reload: nothing listed, the upload aborted. */
+async function expiresAfterReload(params, days, name, seed) {
+  const { context, page, cdp } = await openWidget(params);
   const before = await stack.s3api.incompleteUploads();
-  await reloadMidway(page, () => page.evaluate((size) => window.drop([window.memoryFile('old.bin', size, 27)]), SIZE));
+  await reloadMidway(page, () => page.evaluate(({ size, name, seed }) => window.drop([window.memoryFile(name, size, seed)]), { size: SIZE, name, seed }));
   await throttle(cdp, -1);
   await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'saved');
-  // Eight days old: the clock is faked in the client's record.
-  await page.evaluate(() => {
+  // The clock is faked in the client's record.
+  await page.evaluate((days) => {
     const item = `s3lift:${document.getElementById('dz').uploads[0].fingerprint}`;
     const r = JSON.parse(localStorage.getItem(item));
-    r.createdAt = Date.now() - 8 * 24 * 3600 * 1000;
+    r.createdAt = Date.now() - days * 24 * 3600 * 1000;
     localStorage.setItem(item, JSON.stringify(r));
-  });
+  }, days);
   await page.reload();
   await page.waitForFunction(() => window.ready === true);
   await waitIncomplete(before);
   await waitKept(page, 0);
   assert.equal(await page.evaluate(() => document.getElementById('dz').uploads.length), 0, 'nothing is listed');
   await context.close();
+}
+
+test('an unfinished upload older than 7 days is not listed after a reload: its multipart upload is aborted', async () => {
+  await expiresAfterReload({}, 8, 'old.bin', 27);
+});
+
+test('resume-days="1" keeps an unfinished upload one day: two days old, it is aborted', async () => {
+  await expiresAfterReload({ 'resume-days': '1' }, 2, 'older.bin', 28);
 });

@@ -6,8 +6,11 @@
 
 import { RESUMABLE, fileOf, forgetEntry, forgetRecord, pickerTypes, recordOf, saveEntry, savedEntries } from './saved.js';
 
-/** How long an unfinished upload is kept: the client's default `resumeTtlMs` (7 days). */
-const KEEP_MS = 7 * 24 * 3600 * 1000;
+/** How long an unfinished upload is kept: the `resume-days` attribute (default 7, the client's default `resumeTtlMs`). */
+export function keepMs(host) {
+  const days = Number(host.getAttribute('resume-days'));
+  return (days > 0 ? days : 7) * 24 * 3600 * 1000;
+}
 
 /**
  * Lists the unfinished uploads an earlier page left, as rows in state `saved`; those
@@ -17,10 +20,11 @@ export async function listSaved(host) {
   // Read after the wait: a page script may set `endpoint` just after the element is defined.
   const entries = (await savedEntries()).filter((e) => e.endpoint === host.endpoint);
   const known = new Set(host.uploads.map((u) => u.fingerprint));
+  const keep = keepMs(host);
   let listed = 0;
   for (const saved of entries) {
     if (known.has(saved.fingerprint)) continue;
-    if (!(Date.now() - saved.record.createdAt < KEEP_MS)) { abandon(host, saved.fingerprint); continue; }
+    if (!(Date.now() - saved.record.createdAt < keep)) { abandon(host, saved.fingerprint); continue; }
     listed += 1;
     const file = { name: saved.name, size: saved.size, type: saved.type, lastModified: saved.lastModified };
     host.uploads.push({
