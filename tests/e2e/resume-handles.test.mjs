@@ -115,6 +115,36 @@ test('after a reload, "Resume all" resumes a file picked through showOpenFilePic
   await context.close();
 });
 
+test('a dropped file keeps its handle (DataTransferItem.getAsFileSystemHandle): after a reload "Resume all" continues it', async () => {
+  const { context, page, cdp } = await openWidget();
+  await page.evaluate(async (size) => { await (await import('./files.js')).diskFile('dropped.bin', size, 29); }, SIZE);
+  // Synthetic drops carry no handles: the page's items answer with the OPFS file's, as a real drop's do.
+  const stubItems = () => page.evaluate(() => {
+    DataTransferItem.prototype.getAsFileSystemHandle = function () {
+      const name = this.getAsFile()?.name;
+      return navigator.storage.getDirectory().then((d) => d.getFileHandle(name));
+    };
+  });
+  await stubItems();
+  const drop = () => page.evaluate(async () => {
+    const h = await (await navigator.storage.getDirectory()).getFileHandle('dropped.bin');
+    window.drop([await h.getFile()]);
+  });
+  const stored = await reloadMidway(page, drop);
+  await throttle(cdp, -1);
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'saved');
+  const [row] = await rows(page);
+  assert.equal(row.name, 'dropped.bin');
+  assert.match(row.status, /ready to resume \(Resume all\)/, 'the handle of the drop was kept');
+  let puts = 0;
+  page.on('request', (r) => { if (isPartPut(r)) puts += 1; });
+  await page.locator('s3lift-dropzone .resume-all').click();
+  await waitDone(page);
+  assert.ok(puts >= 1 && puts <= PARTS - stored, `only the missing parts were sent (${puts} PUTs after the reload, ${stored} of ${PARTS} stored before)`);
+  assert.equal(await stack.s3api.objectSha256(await completedKey(page)), sha256(seededBytes(SIZE, 29)));
+  await context.close();
+});
+
 test('after a reload, a dropped file without a handle is named in its row, and dropping it again resumes it', async () => {
   const { context, page, cdp } = await openWidget();
   const stored = await reloadMidway(page, () => page.evaluate((size) => window.drop([window.memoryFile('again.bin', size, 22)]), SIZE));
