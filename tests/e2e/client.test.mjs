@@ -226,20 +226,22 @@ test('small files fall back to one GET /s3/params each when the signer has no ba
   await context.close();
 });
 
-test('an upload goes on when the app drops its handles at once (it was waiting for its Web Lock then)', async () => {
+test('an upload goes on when the app drops its handles at once (started, or waiting for its Web Lock)', async () => {
   // `free()` is what the FinalizationRegistry does once a page keeps only `done`:
-  // here it happens before the lock is granted, deterministically.
+  // here it happens before the end of the turn, deterministically. A single-request
+  // file starts at once (it needs no lock); a multipart one waits for its lock first.
   const { context, page } = await openPage();
-  const size = 6 * MIB + 5;
-  const result = await page.evaluate(async ({ opts, size }) => {
-    const up = new window.t.Uploader(opts);
-    const u = up.upload(window.t.memoryFile('dropped-handles.bin', size, 41));
-    const done = u.done;
-    u.free();
-    up.free();
-    const timeout = new Promise((_, no) => setTimeout(() => no(new Error('done never settled')), 30_000));
-    return Promise.race([done, timeout]);
-  }, { opts: signerOpts(), size });
-  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 41)));
+  for (const [size, seed] of [[6 * MIB + 5, 41], [9 * MIB, 42]]) {
+    const result = await page.evaluate(async ({ opts, size, seed }) => {
+      const up = new window.t.Uploader(opts);
+      const u = up.upload(window.t.memoryFile(`dropped-handles-${seed}.bin`, size, seed));
+      const done = u.done;
+      u.free();
+      up.free();
+      const timeout = new Promise((_, no) => setTimeout(() => no(new Error(`done never settled (${size} B)`)), 30_000));
+      return Promise.race([done, timeout]);
+    }, { opts: signerOpts(), size, seed });
+    assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, seed)));
+  }
   await context.close();
 });

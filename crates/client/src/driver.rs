@@ -247,6 +247,11 @@ impl Driver {
         d
     }
 
+    /// Whether a file of `size` bytes would keep a resume record (goes multipart).
+    pub fn engine_resumable(&self, size: u64) -> bool {
+        self.engine.borrow().resumable(size)
+    }
+
     /// Whether the engine holds every upload for the network to come back.
     pub fn offline(&self) -> bool {
         self.engine.borrow().offline()
@@ -282,6 +287,9 @@ impl Driver {
         *entry.fingerprint.borrow_mut() = fingerprint;
         entry.state.set(State::Uploading);
         self.files.borrow_mut().push(entry);
+        // Live from now on: the pump at the end of this turn must find this
+        // driver even if the app frees its handles before then.
+        self.hold();
         self.feed_later(Event::Add(spec));
     }
 

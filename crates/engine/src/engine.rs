@@ -237,6 +237,12 @@ impl Engine {
         matches!(self.files.get(&file).map(|f| &f.body), Some(Body::Multi(m)) if m.resumed)
     }
 
+    /// Whether a file of `size` bytes goes multipart: only those keep a
+    /// resume record, so only they need a tab lock.
+    pub fn resumable(&self, size: u64) -> bool {
+        size >= self.cfg.multipart_threshold
+    }
+
     /// Files not finished yet.
     pub fn live_files(&self) -> usize {
         self.order.len()

@@ -21,7 +21,10 @@ impl Driver {
         // Known at once (`upload.fingerprint`), not only once the lock is held.
         let fingerprint = self.fingerprint(&entry);
         entry.fingerprint.borrow_mut().clone_from(&fingerprint);
-        let Some(fp) = fingerprint else {
+        // A single-request file keeps no resume record, so no other tab can
+        // take it over: it needs no lock (10,000 small files, no 10,000 lock requests).
+        let resumable = self.engine_resumable(entry.file.size() as u64);
+        let (Some(fp), true) = (fingerprint, resumable) else {
             return self.start(entry);
         };
         entry.state.set(State::Queued);
