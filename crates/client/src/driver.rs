@@ -268,7 +268,8 @@ impl Driver {
     /// tab taking over finds the parts the other one stored).
     pub(super) fn start(&self, entry: Rc<Entry>) {
         let f = &entry.file;
-        let fingerprint = self.fingerprint(&entry);
+        // Computed once, when the file was added (`tabs.rs`, `add`).
+        let fingerprint = entry.fingerprint.borrow().clone();
         let spec = s3lift_engine::FileSpec {
             id: entry.id,
             name: f.name(),
@@ -281,10 +282,9 @@ impl Driver {
                 .or(fingerprint.as_deref())
                 .filter(|_| self.settings.resume)
                 .and_then(browser::load_record),
-            fingerprint: fingerprint.clone(),
+            fingerprint,
             relative_path: entry.relative_path.clone(),
         };
-        *entry.fingerprint.borrow_mut() = fingerprint;
         entry.state.set(State::Uploading);
         self.files.borrow_mut().push(entry);
         // Live from now on: the pump at the end of this turn must find this
