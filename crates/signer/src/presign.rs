@@ -10,12 +10,17 @@
 //! the SDK signer's for the same request.
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+mod dates;
+mod post;
+
+pub use self::dates::amz_date;
+pub use self::post::{presign_post, PostPolicy};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -188,60 +193,6 @@ pub fn presign_url(
     )
 }
 
-/// A POST policy form for one object whose size must fall in `size_range`.
-pub struct PostPolicy {
-    /// Where the form goes.
-    pub url: String,
-    /// The fields to send before the file, in order.
-    pub fields: Vec<(String, String)>,
-}
-
-/// Signs a browser POST policy (S3 "POST Object" with SigV4).
-#[allow(clippy::too_many_arguments)] // each is one field of the policy
-pub fn presign_post(
-    url: &BucketUrl,
-    creds: &Credentials,
-    now: SystemTime,
-    key: &str,
-    content_type: &str,
-    size_range: (u64, u64),
-    extra_fields: &[(&str, &str)],
-    expires: Duration,
-) -> PostPolicy {
-    let st = stamp(url, creds, now);
-    let credential = format!("{}/{}", creds.access_key_id(), st.scope);
-    let mut fields: Vec<(String, String)> = vec![
-        ("key".into(), key.into()),
-        ("Content-Type".into(), content_type.into()),
-        ("x-amz-algorithm".into(), "AWS4-HMAC-SHA256".into()),
-        ("x-amz-credential".into(), credential),
-        ("x-amz-date".into(), st.amz_date.clone()),
-    ];
-    if let Some(token) = creds.session_token() {
-        fields.push(("x-amz-security-token".into(), token.into()));
-    }
-    for (k, v) in extra_fields {
-        fields.push(((*k).into(), (*v).into()));
-    }
-    let mut conditions = vec![
-        serde_json::json!({ "bucket": url.bucket }),
-        serde_json::json!(["content-length-range", size_range.0, size_range.1]),
-    ];
-    conditions.extend(fields.iter().map(|(k, v)| serde_json::json!({ k: v })));
-    let policy = serde_json::json!({
-        "expiration": iso8601(now + expires),
-        "conditions": conditions,
-    });
-    let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
-    let signature = hex::encode(hmac(&st.key, policy.as_bytes()));
-    fields.push(("Policy".into(), policy));
-    fields.push(("X-Amz-Signature".into(), signature));
-    PostPolicy {
-        url: url.bucket_url(),
-        fields,
-    }
-}
-
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
@@ -266,168 +217,5 @@ pub fn uri_encode(s: &str, encode_slash: bool) -> String {
     out
 }
 
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's
-/// `civil_from_days`: exact for the whole proleptic Gregorian calendar.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn split_time(t: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
-    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let (y, mo, d) = civil((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    (y, mo, d, rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// `YYYYMMDDTHHMMSSZ`, SigV4's timestamp.
-pub fn amz_date(t: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = split_time(t);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.000Z`, a POST policy's expiration.
-fn iso8601(t: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = split_time(t);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sigv4::http_request::{
-        sign, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-        SigningSettings, UriPathNormalizationMode,
-    };
-    use aws_smithy_runtime_api::client::identity::Identity;
-
-    fn creds(token: Option<&str>) -> Credentials {
-        Credentials::new(
-            "GKtestaccesskey",
-            "testsecretkeytestsecretkeytestsecretkey",
-            token.map(String::from),
-            None,
-            "test",
-        )
-    }
-
-    /// The SDK's own signer, configured for S3 presigned URLs.
-    fn sdk_signature(
-        url: &BucketUrl,
-        c: &Credentials,
-        now: SystemTime,
-        req: &PresignRequest<'_>,
-    ) -> String {
-        let identity: Identity = c.clone().into();
-        let mut settings = SigningSettings::default();
-        settings.signature_location = SignatureLocation::QueryParams;
-        settings.expires_in = Some(req.expires);
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(url.region())
-            .name("s3")
-            .time(now)
-            .settings(settings)
-            .build()
-            .unwrap()
-            .into();
-        let q: Vec<String> = req
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true)))
-            .collect();
-        let uri = format!(
-            "{}://{}{}?{}",
-            url.scheme,
-            url.host,
-            url.object_path(req.key),
-            q.join("&")
-        );
-        let mut headers: Vec<(&str, &str)> = vec![("host", url.host.as_str())];
-        headers.extend(req.headers.iter().copied());
-        let signable = SignableRequest::new(
-            req.method,
-            uri,
-            headers.into_iter(),
-            SignableBody::UnsignedPayload,
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions
-            .params()
-            .iter()
-            .find(|(k, _)| *k == "X-Amz-Signature")
-            .unwrap()
-            .1
-            .to_string()
-    }
-
-    #[test]
-    fn matches_the_sdk_signer() {
-        let now = UNIX_EPOCH + Duration::from_secs(1_764_000_000);
-        for (url, c) in [
-            (
-                BucketUrl::new(Some("http://127.0.0.1:3900"), "garage", "bkt", true),
-                creds(None),
-            ),
-            (
-                BucketUrl::new(None, "eu-west-1", "bkt", false),
-                creds(Some("session/token+x=")),
-            ),
-        ] {
-            let req = PresignRequest {
-                method: "PUT",
-                key: "uploads/alice/0192-x/ä b+c?.bin",
-                query: &[("partNumber", "7"), ("uploadId", "a b/c+=")],
-                headers: &[
-                    ("content-length", "5242880"),
-                    (
-                        "x-amz-checksum-sha256",
-                        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-                    ),
-                ],
-                expires: Duration::from_secs(600),
-            };
-            let ours = presign_url(&url, &c, now, &req);
-            let sig = ours.rsplit_once("X-Amz-Signature=").unwrap().1;
-            assert_eq!(sig, sdk_signature(&url, &c, now, &req), "{ours}");
-            assert!(
-                ours.contains("X-Amz-SignedHeaders=content-length%3Bhost%3Bx-amz-checksum-sha256")
-            );
-        }
-    }
-
-    #[test]
-    fn urls_by_style() {
-        let p = BucketUrl::new(Some("http://127.0.0.1:3900/"), "garage", "bkt", true);
-        assert_eq!(p.object_url("a b/c"), "http://127.0.0.1:3900/bkt/a%20b/c");
-        assert_eq!(p.bucket_url(), "http://127.0.0.1:3900/bkt/");
-        let v = BucketUrl::new(None, "us-east-1", "bkt", false);
-        assert_eq!(
-            v.object_url("k"),
-            "https://bkt.s3.us-east-1.amazonaws.com/k"
-        );
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(amz_date(UNIX_EPOCH), "19700101T000000Z");
-        assert_eq!(
-            amz_date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "20000229T000000Z"
-        );
-        assert_eq!(
-            iso8601(UNIX_EPOCH + Duration::from_secs(1_764_000_000)),
-            "2025-11-24T16:00:00.000Z"
-        );
-    }
-}
+mod tests;
