@@ -9,6 +9,7 @@
 
 mod enforcement;
 mod probes;
+mod setup;
 
 use serde::Serialize;
 
