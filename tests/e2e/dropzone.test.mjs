@@ -147,6 +147,38 @@ test('a file waiting for a slot can be paused before it sends a byte, and stays 
   await context.close();
 });
 
+test('a file paused before the uploader has loaded starts paused once it loads, and sends nothing until resumed', async () => {
+  const { context, page } = await openWidget();
+  // The client module is fetched at the first file: hold its answer, so the row exists with no upload behind it.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let asked = false;
+  await page.route('**/pkg/s3lift.js', async (route) => { asked = true; await held; await route.continue(); });
+  const store = [];
+  page.on('request', (r) => { if (r.url().startsWith(`${stack.s3api.endpoint}/`)) store.push(`${r.method()} ${r.url().split('?')[0]}`); });
+  await page.evaluate(() => window.drop([window.memoryFile('early.bin', 9 * 1024 * 1024 + 5, 11)]));
+  const state = () => page.evaluate(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state);
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'queued');
+  assert.ok(asked, 'the client module was requested');
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads[0].upload), null, 'no upload exists yet');
+  const button = (label) => page.locator('s3lift-dropzone').getByRole('button', { name: label, exact: true });
+  await button('Pause early.bin').click();
+  assert.equal(await state(), 'paused');
+  // The module loads now; the upload it makes is paused at once.
+  release();
+  await page.waitForFunction(() => document.getElementById('dz').uploads[0].upload?.state === 'paused');
+  assert.equal(await state(), 'paused');
+  // Paused from its first turn: no store request was ever made for it.
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads[0].upload.stats.partRequests), 0);
+  assert.equal(await page.evaluate(() => document.getElementById('dz').uploads[0].progress.bytesSent), 0);
+  await button('Resume early.bin').click();
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done', null, { timeout: 60_000 });
+  assert.ok(store.length > 0, 'the store got the parts after the resume');
+  const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(9 * MIB + 5, 11)));
+  await context.close();
+});
+
 test('a signer 401 and a store outage show readable errors; retry works after the outage', async () => {
   const bad = await openWidget({ token: 'not-a-token' });
   await bad.page.evaluate(() => window.drop([window.memoryFile('auth.bin', 10 * 1024 * 1024, 7)]));
