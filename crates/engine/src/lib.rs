@@ -42,7 +42,8 @@
 //! - [`url`]: presigned URLs, their expiry, and object locations.
 //! - [`rng`]: the seedable jitter source.
 //! - `file`: one file's state (single request or multipart).
-//! - `schedule`: what runs now (signing windows, batching, the limit).
+//! - `schedule`: what runs now (signing windows, batching, the limit);
+//!   `schedule/calls` issues a file's create, list, complete, abort and params calls.
 //! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
 //! - `network`: offline pauses everything and burns no retries; a

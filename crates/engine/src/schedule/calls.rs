@@ -1,0 +1,174 @@
+//! A file's own signer calls, built and issued once `schedule` finds them
+//! due and a signer slot free: params for single uploads (batched up to
+//! the signer's limit), and create, ListParts, Complete and Abort for
+//! multipart ones.
+
+use alloc::vec::Vec;
+
+use s3lift_protocol::wire::{CreateMultipartRequest, ParamsQuery, UploadMethod};
+
+use crate::api::{Action, FileId, ParamsRequest};
+use crate::engine::{Engine, Req};
+use crate::file::{Body, Phase};
+
+/// Files per `POST /s3/params` call (the signer's limit).
+const MAX_PARAMS_BATCH: usize = 100;
+
+impl Engine {
+    pub(super) fn issue_create(&mut self, id: FileId) {
+        if !self.signer_slot() {
+            return;
+        }
+        let rid = self.issue(Req::Create(id));
+        let concurrency = self.cfg.concurrency;
+        let part_size = self.cfg.part_size.or_else(|| {
+            let size = self.files.get(&id)?.spec.size;
+            Some(s3lift_protocol::plan::preferred_part_size(
+                size,
+                concurrency,
+            ))
+        });
+        // The first window of part URLs rides on the create's answer,
+        // unless parts are bound to digests the engine does not have yet.
+        let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
+            .then(|| self.cfg.sign_window().min(u32::MAX as usize) as u32);
+        let Some(file) = self.files.get_mut(&id) else {
+            return;
+        };
+        // Inserted one by one (the keys come sorted).
+        let mut metadata = s3lift_protocol::map::Map::new();
+        for (k, v) in &file.spec.metadata {
+            metadata.insert(k.clone(), v.as_str().into());
+        }
+        let request = CreateMultipartRequest {
+            filename: file.spec.name.clone(),
+            content_type: Some(file.spec.content_type.clone()),
+            metadata,
+            size: Some(file.spec.size),
+            relative_path: file.spec.relative_path.clone(),
+        };
+        if let Body::Multi(m) = &mut file.body {
+            m.step.in_flight = Some(rid);
+        }
+        self.out.push_back(Action::CreateMultipart {
+            id: rid,
+            file: id,
+            request,
+            part_size,
+            sign_parts,
+        });
+    }
+
+    /// ListParts, Complete or Abort, by the phase.
+    pub(super) fn issue_upload_call(&mut self, id: FileId) {
+        if !self.signer_slot() {
+            return;
+        }
+        let Some(m) = self.multi_mut(id) else { return };
+        let Some(up) = m.upload.clone() else { return };
+        let phase = m.phase;
+        let parts = match phase {
+            Phase::Complete => m.collector.completed().unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let checksum = match phase {
+            Phase::Complete => self.whole_checksum(id),
+            _ => None,
+        };
+        let req = match phase {
+            Phase::List => Req::List(id),
+            Phase::Complete => Req::Complete(id),
+            _ => Req::Abort(id),
+        };
+        let rid = self.issue(req);
+        if let Some(m) = self.multi_mut(id) {
+            m.step.in_flight = Some(rid);
+        }
+        let (upload_id, key) = (up.upload_id, up.key);
+        self.out.push_back(match phase {
+            Phase::List => Action::ListParts {
+                id: rid,
+                file: id,
+                upload_id,
+                key,
+            },
+            Phase::Complete => Action::Complete {
+                id: rid,
+                file: id,
+                upload_id,
+                key,
+                parts,
+                checksum,
+            },
+            _ => Action::Abort {
+                id: rid,
+                file: id,
+                upload_id,
+                key,
+            },
+        });
+    }
+
+    pub(super) fn sign_params(&mut self, need: Vec<FileId>) {
+        let mut need = need.into_iter().peekable();
+        while need.peek().is_some() && self.signer_slot() {
+            let take = if self.batch_params {
+                MAX_PARAMS_BATCH
+            } else {
+                1
+            };
+            let files: Vec<FileId> = need.by_ref().take(take).collect();
+            let items: Vec<ParamsRequest> = files
+                .iter()
+                .filter_map(|f| {
+                    let file = self.files.get(f)?;
+                    let spec = &file.spec;
+                    let digest = match &file.body {
+                        Body::Single(s) => s.digest.clone(),
+                        Body::Multi(_) => None,
+                    };
+                    Some(ParamsRequest {
+                        file: *f,
+                        query: ParamsQuery {
+                            filename: spec.name.clone(),
+                            content_type: Some(spec.content_type.clone()),
+                            size: Some(spec.size),
+                            relative_path: spec.relative_path.clone(),
+                            checksum_crc64nvme: digest,
+                        },
+                        method: UploadMethod::Post,
+                    })
+                })
+                .collect();
+            let (rid, action) = if self.batch_params {
+                let rid = self.issue(Req::ParamsBatch(files.clone()));
+                (
+                    rid,
+                    Action::SignParamsBatch {
+                        id: rid,
+                        files: items,
+                    },
+                )
+            } else {
+                let Some(item) = items.into_iter().next() else {
+                    continue;
+                };
+                let rid = self.issue(Req::Params(item.file));
+                (
+                    rid,
+                    Action::SignParams {
+                        id: rid,
+                        file: item.file,
+                        query: item.query,
+                    },
+                )
+            };
+            for f in &files {
+                if let Some(s) = self.single_mut(*f) {
+                    s.sign.in_flight = Some(rid);
+                }
+            }
+            self.out.push_back(action);
+        }
+    }
+}
