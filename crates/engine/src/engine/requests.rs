@@ -1,0 +1,144 @@
+//! The request table: what each request in flight is for, its deadline,
+//! issuing and retiring request ids (with the in-flight counts the limits
+//! read), deadlines that expire, and byte progress that resets a store
+//! request's stall clock.
+
+use alloc::vec::Vec;
+
+use crate::api::{Action, Failure, FileId, RequestId};
+use crate::engine::Engine;
+
+/// What a request in flight was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Req {
+    ParamsBatch(Vec<FileId>),
+    Params(FileId),
+    Create(FileId),
+    List(FileId),
+    Complete(FileId),
+    Abort(FileId),
+    SignParts(FileId, Vec<u32>),
+    SignPart(FileId, u32),
+    Single(FileId),
+    Part(FileId, u32),
+    Confirm(Vec<FileId>),
+    /// Aborting the upload a changed file's record named; its answer, or
+    /// failure, changes nothing.
+    Discard,
+}
+
+impl Req {
+    /// Store requests count against the shared AIMD limit.
+    pub fn is_data(&self) -> bool {
+        matches!(self, Req::Single(_) | Req::Part(..))
+    }
+}
+
+/// A request in flight and when to give up waiting for it.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    pub req: Req,
+    /// 0: no deadline.
+    pub deadline: u64,
+    /// Its deadline was moved past a suspended interval, and no progress
+    /// came since (see `skip_suspended`).
+    pub excused: bool,
+}
+
+impl Engine {
+    /// A new request id, recorded with its deadline.
+    pub(crate) fn issue(&mut self, req: Req) -> RequestId {
+        self.next_id += 1;
+        let id = RequestId(self.next_id);
+        let timeout = if req.is_data() {
+            self.data_in_flight += 1;
+            self.cfg.stall_timeout_ms
+        } else {
+            self.signer_in_flight += 1;
+            self.cfg.signer_timeout_ms
+        };
+        let deadline = if timeout == 0 { 0 } else { self.now + timeout };
+        self.requests.insert(
+            id,
+            InFlight {
+                req,
+                deadline,
+                excused: false,
+            },
+        );
+        id
+    }
+
+    /// Removes request `id` from the table (its answer arrived, or it was cancelled).
+    pub(crate) fn take(&mut self, id: RequestId) -> Option<Req> {
+        let r = self.requests.remove(&id)?;
+        if r.req.is_data() {
+            self.data_in_flight -= 1;
+        } else {
+            self.signer_in_flight -= 1;
+        }
+        Some(r.req)
+    }
+
+    /// Cancels request `id` (its answer, if it comes, is ignored).
+    pub(crate) fn cancel_request(&mut self, id: RequestId) {
+        if self.take(id).is_some() {
+            self.out.push_back(Action::CancelRequest { id });
+        }
+    }
+
+    /// Requests past their deadline fail as if the network had dropped them.
+    pub(super) fn expire_requests(&mut self) {
+        let now = self.now;
+        let due: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.deadline > 0 && r.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(req) = self.take(id) {
+                self.out.push_back(Action::CancelRequest { id });
+                self.failed(req, Failure::network());
+            }
+        }
+    }
+
+    pub(super) fn on_sent(&mut self, id: RequestId, bytes: u64) {
+        let stall = self.cfg.stall_timeout_ms;
+        let now = self.now;
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
+        if stall > 0 {
+            // Progress resets the stall clock.
+            r.deadline = now + stall;
+            r.excused = false;
+        }
+        let (file, slot) = match r.req {
+            Req::Single(f) => (f, 1),
+            Req::Part(f, n) => (f, n),
+            _ => return,
+        };
+        if let Some(f) = self.files.get_mut(&file) {
+            f.tracker.set_part(slot, bytes);
+            self.progress(file, false);
+        }
+    }
+}
+
+/// The file a request belongs to (a params batch belongs to several).
+pub(crate) fn req_file(r: &Req) -> Option<FileId> {
+    match r {
+        Req::ParamsBatch(_) | Req::Confirm(_) | Req::Discard => None,
+        Req::Params(f)
+        | Req::Create(f)
+        | Req::List(f)
+        | Req::Complete(f)
+        | Req::Abort(f)
+        | Req::SignParts(f, _)
+        | Req::SignPart(f, _)
+        | Req::Single(f)
+        | Req::Part(f, _) => Some(*f),
+    }
+}
