@@ -1,22 +1,26 @@
 //! What each answer changes: signer answers, stored data, and failures,
 //! all retried by the one policy.
+//!
+//! This module applies signer answers; `failed` routes failed requests.
 
 use crate::Cat;
 use alloc::{string::String, string::ToString, vec::Vec};
 
 use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::decimal;
-use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::resume::ResumeRecord;
-use s3lift_protocol::retry::Verdict;
 use s3lift_protocol::wire::{ChecksumDecision, UploadParams};
 
 use crate::api::{Action, Failure, FileId, Outcome, Restart, SignerAnswer};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, known_code, status_of_batch_item, UploadError};
-use crate::file::{Body, Phase, Step, Upload};
+use crate::file::{Body, Phase, Upload};
 use crate::url::{ttl_ms, SignedUrl};
+
+mod failed;
+
+pub(crate) use self::failed::is_gone;
 
 impl Engine {
     pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {
@@ -284,98 +288,6 @@ impl Engine {
         }
     }
 
-    pub(crate) fn on_failed(&mut self, req: Req, failure: Failure) {
-        match req {
-            Req::ParamsBatch(files) => {
-                let missing_route = no_route(&failure);
-                if missing_route {
-                    // A Companion-only peer: sign file by file from now on.
-                    self.batch_params = false;
-                }
-                for f in files {
-                    let Some(s) = self.single_mut(f) else {
-                        continue;
-                    };
-                    s.sign.in_flight = None;
-                    if !missing_route {
-                        self.signer_step_failed(f, &failure, |e| match &mut e.body {
-                            Body::Single(s) => Some(&mut s.sign),
-                            Body::Multi(_) => None,
-                        });
-                    }
-                }
-            }
-            Req::Params(f) => {
-                if let Some(s) = self.single_mut(f) {
-                    s.sign.in_flight = None;
-                }
-                self.signer_step_failed(f, &failure, |e| match &mut e.body {
-                    Body::Single(s) => Some(&mut s.sign),
-                    Body::Multi(_) => None,
-                });
-            }
-            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
-                self.multi_step_failed(f, req, failure)
-            }
-            Req::SignParts(f, parts) => {
-                let Some(m) = self.multi_mut(f) else { return };
-                m.signing -= 1;
-                for n in parts {
-                    m.part(n).signing = false;
-                }
-                if no_route(&failure) {
-                    // No batch route: sign part by part.
-                    self.batch_parts = false;
-                    return;
-                }
-                self.signer_step_failed(f, &failure, multi_sign);
-            }
-            Req::SignPart(f, n) => {
-                let Some(m) = self.multi_mut(f) else { return };
-                m.signing -= 1;
-                m.part(n).signing = false;
-                self.signer_step_failed(f, &failure, multi_sign);
-            }
-            Req::Single(f) => self.single_failed(f, failure),
-            Req::Confirm(files) => {
-                self.confirming = false;
-                for f in files {
-                    self.confirm_failed(f, failure.clone());
-                }
-            }
-            Req::Part(f, n) => self.part_failed(f, n, failure),
-            Req::Discard => {}
-        }
-    }
-
-    /// Counts a failed signer call on `step`: backs off, or fails the file.
-    /// Answers whether a retry is coming.
-    fn signer_step_failed(
-        &mut self,
-        f: FileId,
-        failure: &Failure,
-        step: impl Fn(&mut crate::file::File) -> Option<&mut Step>,
-    ) -> bool {
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
-        let Some(file) = self.files.get_mut(&f) else {
-            return false;
-        };
-        let Some(st) = step(file) else { return false };
-        st.failures += 1;
-        let failures = st.failures;
-        if retryable && self.cfg.retry.allows(failures) {
-            let wait = self.delay(failures - 1, failure.retry_after_ms);
-            let now = self.now;
-            if let Some(st) = self.files.get_mut(&f).and_then(step) {
-                st.wait_until = now + wait;
-            }
-            return true;
-        }
-        let e = UploadError::signer_gave_up(failure, retryable);
-        self.fatal(f, e);
-        false
-    }
-
     pub(crate) fn single_mut(&mut self, f: FileId) -> Option<&mut crate::file::Single> {
         match &mut self.files.get_mut(&f)?.body {
             Body::Single(s) => Some(s),
@@ -401,28 +313,9 @@ impl Engine {
     }
 }
 
-fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
-    match &mut file.body {
-        Body::Multi(m) => Some(&mut m.sign),
-        Body::Single(_) => None,
-    }
-}
-
 pub(crate) fn bad_answer(what: &str) -> UploadError {
     UploadError::new(
         codes::BAD_ANSWER,
         ["Unexpected signer answer: ", what].cat(),
     )
-}
-
-/// A 404/405 that means the route does not exist (a Companion-only peer),
-/// not that the upload is gone.
-fn no_route(f: &Failure) -> bool {
-    matches!(f.status, Some(404 | 405))
-        && f.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
-}
-
-/// `no_such_upload`: the upload is gone (completed, aborted or expired).
-pub(crate) fn is_gone(f: &Failure) -> bool {
-    f.code.as_deref() == Some(ErrorCode::NoSuchUpload.as_str()) || matches!(f.status, Some(404))
 }

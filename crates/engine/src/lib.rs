@@ -44,7 +44,8 @@
 //! - `file`: one file's state (single request or multipart).
 //! - `schedule`: what runs now (signing windows, batching, the limit);
 //!   `schedule/calls` issues a file's create, list, complete, abort and params calls.
-//! - `answers`, `stored`, `failures`: what each answer changes; one retry policy.
+//! - `answers`, `stored`, `failures`: what each answer changes; one retry policy
+//!   (`answers/failed` routes each failed request to it).
 //! - `control`: pause, resume, cancel (cancel aborts), failing a file.
 //! - `network`: offline pauses everything and burns no retries; a
 //!   suspended driver's late wake does not count towards deadlines.
