@@ -6,28 +6,29 @@
 //! No futures: the snippet (`io.js`) calls back into five closures made
 //! once per driver (answers, progress, digests, the timer, the end of a
 //! turn), and each request in flight is a row of the request table.
+//!
+//! This module holds the driver's state, its closures and the event loop
+//! (feed, pump, timer); `perform` carries out the actions and feeds back
+//! their answers, `tabs` runs each upload in one tab only.
 use alloc::{string::String, vec::Vec};
-use s3lift_engine::Cat;
 
 use alloc::rc::{Rc, Weak};
 use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
 
 use js_sys::Function;
-use s3lift_engine::{Action, Engine, Event, FileId, Outcome, RequestId, Restart, UploadError};
-use s3lift_protocol::error_code::ErrorCode;
-use s3lift_protocol::progress::Progress;
-use s3lift_protocol::wire::{ChecksumAlgorithm, UploadMethod};
+use s3lift_engine::{Engine, Event, FileId, RequestId, Restart};
+use s3lift_protocol::wire::ChecksumAlgorithm;
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
 use crate::browser;
-use crate::js::{self, clear_timeout, error_to_js, now, set_timeout, Deferred, Json};
+use crate::js::{self, clear_timeout, now, set_timeout, Deferred};
 use crate::signer::{self, Signer};
-use crate::transport::{self, Body, Kind};
+use crate::transport::Kind;
 
+mod perform;
 mod tabs;
-use tabs::release;
 
 /// What `upload.state` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,266 +357,5 @@ impl Driver {
 
     fn entry(&self, id: FileId) -> Option<Rc<Entry>> {
         self.files.borrow().iter().find(|e| e.id == id).cloned()
-    }
-
-    /// Ends request `id`; `None` when it was stopped already (the engine
-    /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
-    fn close(&self, id: RequestId, wasted: bool) -> Option<Slot> {
-        let mut slots = self.slots.borrow_mut();
-        let i = slots.iter().position(|s| s.id == id)?;
-        let slot = slots.swap_remove(i);
-        drop(slots);
-        if wasted {
-            if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
-                e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
-            }
-        }
-        Some(slot)
-    }
-
-    /// The snippet's answer to request `id`, fed to the engine.
-    fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
-        let signer = {
-            let slots = self.slots.borrow();
-            match slots.iter().find(|s| s.id == id) {
-                Some(s) => s.signer,
-                None => return,
-            }
-        };
-        let event = match signer {
-            Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
-                Ok(answer) => Event::Signer { id, answer },
-                Err(failure) => Event::Failed { id, failure },
-            },
-            None => transport::event(id, status, &a, &b, &c),
-        };
-        let stored = matches!(event, Event::Stored { .. });
-        if self.close(id, signer.is_none() && !stored).is_some() {
-            if status == 0 && !js::on_line() && !self.engine.borrow().offline() {
-                // The request died with the network, and its failure came
-                // before the `offline` event: the engine hears of the
-                // outage first, so the failure burns no retry.
-                self.engine.borrow_mut().handle(ms(), Event::Offline);
-            }
-            self.feed(event);
-        }
-    }
-
-    /// Bytes sent so far by store request `id`.
-    fn sent(&self, id: RequestId, sent: f64) {
-        let live = match self.slots.borrow_mut().iter_mut().find(|s| s.id == id) {
-            Some(slot) => {
-                slot.sent = sent;
-                true
-            }
-            None => false,
-        };
-        if live {
-            self.feed(Event::Sent {
-                id,
-                bytes: sent as u64,
-            });
-        }
-    }
-
-    fn perform(&self, action: Action) {
-        match action {
-            Action::SendSingle { id, file, params } => {
-                let Some(e) = self.entry(file) else { return };
-                let (method, headers, body) = match params.method {
-                    UploadMethod::Put => ("PUT", Json::pairs(&params.headers), Body::Whole),
-                    UploadMethod::Post => ("POST", "{}".into(), Body::Form(&params.fields)),
-                };
-                self.send(id, &e, method, &params.url, &headers, body);
-            }
-            Action::SendPart {
-                id,
-                file,
-                url,
-                headers,
-                start,
-                end,
-                ..
-            } => {
-                let Some(e) = self.entry(file) else { return };
-                let headers = Json::pairs(headers.iter().map(|(k, v)| (k, v)));
-                self.send(id, &e, "PUT", &url, &headers, Body::Range(start, end));
-            }
-            Action::CancelRequest { id } => {
-                // Out of the table first: an XHR's abort reports at once.
-                if let Some(slot) = self.close(id, true) {
-                    js::abort(&slot.handle);
-                }
-            }
-            Action::Digest {
-                file,
-                part,
-                start,
-                end,
-                algorithm,
-            } => {
-                let Some(e) = self.entry(file) else { return };
-                let done = self.callbacks.digested.as_ref();
-                let f = file.0 as f64;
-                if !browser::digest(&e.file, start, end, algorithm, f, part, done) {
-                    self.feed(Event::Digested {
-                        file,
-                        part,
-                        value: None,
-                    });
-                }
-            }
-            Action::SaveResume { record, .. } => browser::save_record(&record),
-            Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
-            Action::Restarted { file, reason } => {
-                if let Some(e) = self.entry(file) {
-                    e.restarted.set(Some(reason));
-                }
-            }
-            Action::Progress { file, progress } => {
-                let Some(e) = self.entry(file) else { return };
-                // Known once the store listed the parts (`upload.resumed`).
-                e.resumed.set(self.engine.borrow().resumed(file));
-                self.retries(&e);
-                if let Some(cb) = &e.on_progress {
-                    report(cb, &progress, e.restarted.get());
-                }
-            }
-            Action::PartStored {
-                file,
-                part,
-                etag,
-                size,
-            } => {
-                let Some(e) = self.entry(file) else { return };
-                e.parts_uploaded.set(e.parts_uploaded.get() + 1);
-                if let Some(cb) = &e.on_part {
-                    js::part(cb, part, &etag, size as f64);
-                }
-            }
-            Action::Finished { file, result } => {
-                let entry = {
-                    let mut files = self.files.borrow_mut();
-                    let i = files.iter().position(|e| e.id == file);
-                    i.map(|i| files.remove(i))
-                };
-                if let Some(e) = entry {
-                    release(&e);
-                    settle(&e, result);
-                }
-            }
-            signer_call => self.call(signer_call),
-        }
-    }
-
-    /// Opens a row for request `id`, started by `start`.
-    fn open(
-        &self,
-        id: RequestId,
-        file: Option<FileId>,
-        signer: Option<signer::Kind>,
-        handle: JsValue,
-    ) {
-        self.slots.borrow_mut().push(Slot {
-            id,
-            handle,
-            file,
-            sent: 0.0,
-            signer,
-        });
-    }
-
-    /// A signer call, answered into the engine.
-    fn call(&self, action: Action) {
-        let (Some((id, file)), Some(req)) = (
-            signer_ids(&action),
-            signer::request(&action, self.settings.signer.checksum),
-        ) else {
-            return;
-        };
-        let s = &self.settings.signer;
-        let url = [s.endpoint.as_str(), &req.path].cat();
-        let done = self.callbacks.answer.as_ref();
-        let handle = js::signer(
-            &url,
-            req.method,
-            &s.headers,
-            req.body.as_deref(),
-            id.0 as f64,
-            done,
-        );
-        self.open(id, file, Some(req.kind), handle);
-    }
-
-    /// A store request with byte progress, answered into the engine.
-    fn send(&self, id: RequestId, e: &Entry, method: &str, url: &str, headers: &str, body: Body) {
-        e.part_requests.set(e.part_requests.get() + 1);
-        let cb = &self.callbacks;
-        let handle = transport::send(
-            self.settings.transport,
-            method,
-            url,
-            headers,
-            &e.file,
-            body,
-            id.0 as f64,
-            cb.progress.as_ref(),
-            cb.answer.as_ref(),
-        );
-        self.open(id, Some(e.id), None, handle);
-    }
-}
-
-/// The request id and file of a signer call.
-fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
-    Some(match a {
-        Action::SignParamsBatch { id, .. } | Action::Confirm { id, .. } => (*id, None),
-        Action::SignParams { id, file, .. }
-        | Action::CreateMultipart { id, file, .. }
-        | Action::SignParts { id, file, .. }
-        | Action::SignPart { id, file, .. }
-        | Action::ListParts { id, file, .. }
-        | Action::Complete { id, file, .. }
-        | Action::Abort { id, file, .. } => (*id, Some(*file)),
-        _ => return None,
-    })
-}
-
-fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
-    js::progress(
-        cb,
-        p.bytes_sent as f64,
-        p.total_bytes as f64,
-        p.bytes_per_second,
-        p.eta_seconds,
-        restarted.map(Restart::as_str),
-    );
-}
-
-/// Settles `done` with the engine's verdict.
-fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
-    let done = e.done.borrow();
-    match result {
-        Ok(o) => {
-            e.state.set(State::Done);
-            e.resumed.set(o.resumed);
-            done.resolve(&js::result(
-                &o.key,
-                o.bucket.as_deref(),
-                o.location.as_deref(),
-                o.etag.as_deref(),
-                o.confirmed,
-                o.checksum.as_deref(),
-                o.restarted.map(Restart::as_str),
-            ));
-        }
-        Err(err) => {
-            e.state.set(if err.code == ErrorCode::Cancelled {
-                State::Cancelled
-            } else {
-                State::Failed
-            });
-            done.reject(&error_to_js(&err));
-        }
     }
 }

@@ -1,0 +1,283 @@
+//! Carrying out the engine's actions and feeding back what came of them:
+//! store requests and signer calls are rows of the request table, opened
+//! when sent and closed by their answer (or a cancel); digests, resume
+//! records, and the app's callbacks and `done` promise.
+
+use s3lift_engine::Cat;
+
+use js_sys::Function;
+use s3lift_engine::{Action, Event, FileId, Outcome, RequestId, Restart, UploadError};
+use s3lift_protocol::error_code::ErrorCode;
+use s3lift_protocol::progress::Progress;
+use s3lift_protocol::wire::UploadMethod;
+use wasm_bindgen::prelude::*;
+
+use super::tabs::release;
+use super::{ms, Driver, Entry, Slot, State};
+use crate::browser;
+use crate::js::{self, error_to_js, Json};
+use crate::signer;
+use crate::transport::{self, Body};
+
+impl Driver {
+    /// Ends request `id`; `None` when it was stopped already (the engine
+    /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
+    fn close(&self, id: RequestId, wasted: bool) -> Option<Slot> {
+        let mut slots = self.slots.borrow_mut();
+        let i = slots.iter().position(|s| s.id == id)?;
+        let slot = slots.swap_remove(i);
+        drop(slots);
+        if wasted {
+            if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
+                e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
+            }
+        }
+        Some(slot)
+    }
+
+    /// The snippet's answer to request `id`, fed to the engine.
+    pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
+        let signer = {
+            let slots = self.slots.borrow();
+            match slots.iter().find(|s| s.id == id) {
+                Some(s) => s.signer,
+                None => return,
+            }
+        };
+        let event = match signer {
+            Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
+                Ok(answer) => Event::Signer { id, answer },
+                Err(failure) => Event::Failed { id, failure },
+            },
+            None => transport::event(id, status, &a, &b, &c),
+        };
+        let stored = matches!(event, Event::Stored { .. });
+        if self.close(id, signer.is_none() && !stored).is_some() {
+            if status == 0 && !js::on_line() && !self.engine.borrow().offline() {
+                // The request died with the network, and its failure came
+                // before the `offline` event: the engine hears of the
+                // outage first, so the failure burns no retry.
+                self.engine.borrow_mut().handle(ms(), Event::Offline);
+            }
+            self.feed(event);
+        }
+    }
+
+    /// Bytes sent so far by store request `id`.
+    pub(super) fn sent(&self, id: RequestId, sent: f64) {
+        let live = match self.slots.borrow_mut().iter_mut().find(|s| s.id == id) {
+            Some(slot) => {
+                slot.sent = sent;
+                true
+            }
+            None => false,
+        };
+        if live {
+            self.feed(Event::Sent {
+                id,
+                bytes: sent as u64,
+            });
+        }
+    }
+
+    pub(super) fn perform(&self, action: Action) {
+        match action {
+            Action::SendSingle { id, file, params } => {
+                let Some(e) = self.entry(file) else { return };
+                let (method, headers, body) = match params.method {
+                    UploadMethod::Put => ("PUT", Json::pairs(&params.headers), Body::Whole),
+                    UploadMethod::Post => ("POST", "{}".into(), Body::Form(&params.fields)),
+                };
+                self.send(id, &e, method, &params.url, &headers, body);
+            }
+            Action::SendPart {
+                id,
+                file,
+                url,
+                headers,
+                start,
+                end,
+                ..
+            } => {
+                let Some(e) = self.entry(file) else { return };
+                let headers = Json::pairs(headers.iter().map(|(k, v)| (k, v)));
+                self.send(id, &e, "PUT", &url, &headers, Body::Range(start, end));
+            }
+            Action::CancelRequest { id } => {
+                // Out of the table first: an XHR's abort reports at once.
+                if let Some(slot) = self.close(id, true) {
+                    js::abort(&slot.handle);
+                }
+            }
+            Action::Digest {
+                file,
+                part,
+                start,
+                end,
+                algorithm,
+            } => {
+                let Some(e) = self.entry(file) else { return };
+                let done = self.callbacks.digested.as_ref();
+                let f = file.0 as f64;
+                if !browser::digest(&e.file, start, end, algorithm, f, part, done) {
+                    self.feed(Event::Digested {
+                        file,
+                        part,
+                        value: None,
+                    });
+                }
+            }
+            Action::SaveResume { record, .. } => browser::save_record(&record),
+            Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
+            Action::Restarted { file, reason } => {
+                if let Some(e) = self.entry(file) {
+                    e.restarted.set(Some(reason));
+                }
+            }
+            Action::Progress { file, progress } => {
+                let Some(e) = self.entry(file) else { return };
+                // Known once the store listed the parts (`upload.resumed`).
+                e.resumed.set(self.engine.borrow().resumed(file));
+                self.retries(&e);
+                if let Some(cb) = &e.on_progress {
+                    report(cb, &progress, e.restarted.get());
+                }
+            }
+            Action::PartStored {
+                file,
+                part,
+                etag,
+                size,
+            } => {
+                let Some(e) = self.entry(file) else { return };
+                e.parts_uploaded.set(e.parts_uploaded.get() + 1);
+                if let Some(cb) = &e.on_part {
+                    js::part(cb, part, &etag, size as f64);
+                }
+            }
+            Action::Finished { file, result } => {
+                let entry = {
+                    let mut files = self.files.borrow_mut();
+                    let i = files.iter().position(|e| e.id == file);
+                    i.map(|i| files.remove(i))
+                };
+                if let Some(e) = entry {
+                    release(&e);
+                    settle(&e, result);
+                }
+            }
+            signer_call => self.call(signer_call),
+        }
+    }
+
+    /// Opens a row for request `id`, started by `start`.
+    fn open(
+        &self,
+        id: RequestId,
+        file: Option<FileId>,
+        signer: Option<signer::Kind>,
+        handle: JsValue,
+    ) {
+        self.slots.borrow_mut().push(Slot {
+            id,
+            handle,
+            file,
+            sent: 0.0,
+            signer,
+        });
+    }
+
+    /// A signer call, answered into the engine.
+    fn call(&self, action: Action) {
+        let (Some((id, file)), Some(req)) = (
+            signer_ids(&action),
+            signer::request(&action, self.settings.signer.checksum),
+        ) else {
+            return;
+        };
+        let s = &self.settings.signer;
+        let url = [s.endpoint.as_str(), &req.path].cat();
+        let done = self.callbacks.answer.as_ref();
+        let handle = js::signer(
+            &url,
+            req.method,
+            &s.headers,
+            req.body.as_deref(),
+            id.0 as f64,
+            done,
+        );
+        self.open(id, file, Some(req.kind), handle);
+    }
+
+    /// A store request with byte progress, answered into the engine.
+    fn send(&self, id: RequestId, e: &Entry, method: &str, url: &str, headers: &str, body: Body) {
+        e.part_requests.set(e.part_requests.get() + 1);
+        let cb = &self.callbacks;
+        let handle = transport::send(
+            self.settings.transport,
+            method,
+            url,
+            headers,
+            &e.file,
+            body,
+            id.0 as f64,
+            cb.progress.as_ref(),
+            cb.answer.as_ref(),
+        );
+        self.open(id, Some(e.id), None, handle);
+    }
+}
+
+/// The request id and file of a signer call.
+fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
+    Some(match a {
+        Action::SignParamsBatch { id, .. } | Action::Confirm { id, .. } => (*id, None),
+        Action::SignParams { id, file, .. }
+        | Action::CreateMultipart { id, file, .. }
+        | Action::SignParts { id, file, .. }
+        | Action::SignPart { id, file, .. }
+        | Action::ListParts { id, file, .. }
+        | Action::Complete { id, file, .. }
+        | Action::Abort { id, file, .. } => (*id, Some(*file)),
+        _ => return None,
+    })
+}
+
+fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
+    js::progress(
+        cb,
+        p.bytes_sent as f64,
+        p.total_bytes as f64,
+        p.bytes_per_second,
+        p.eta_seconds,
+        restarted.map(Restart::as_str),
+    );
+}
+
+/// Settles `done` with the engine's verdict.
+fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
+    let done = e.done.borrow();
+    match result {
+        Ok(o) => {
+            e.state.set(State::Done);
+            e.resumed.set(o.resumed);
+            done.resolve(&js::result(
+                &o.key,
+                o.bucket.as_deref(),
+                o.location.as_deref(),
+                o.etag.as_deref(),
+                o.confirmed,
+                o.checksum.as_deref(),
+                o.restarted.map(Restart::as_str),
+            ));
+        }
+        Err(err) => {
+            e.state.set(if err.code == ErrorCode::Cancelled {
+                State::Cancelled
+            } else {
+                State::Failed
+            });
+            done.reject(&error_to_js(&err));
+        }
+    }
+}
