@@ -17,6 +17,8 @@
 //! - [`transport`]: `xhr` (byte progress) and `fetch` store requests.
 //! - [`browser`]: digests (WebCrypto, CRC-32) and `localStorage` resume records.
 //! - [`decode`]: the signer's JSON into the wire types.
+//! - `options`: `new Uploader(...)`'s options, read into the engine's and
+//!   the driver's settings.
 //! - [`heap`]: the allocator (size classes; smaller than dlmalloc).
 //! - [`js`]: the I/O snippet `io.js` (plumbing only), timers, errors with
 //!   machine codes, JSON text.
@@ -38,6 +40,7 @@ pub mod decode;
 pub mod driver;
 pub mod heap;
 pub mod js;
+mod options;
 pub mod signer;
 pub mod transport;
 
@@ -47,18 +50,17 @@ use alloc::string::String;
 use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
 
-use s3lift_engine::{Config, Engine, Event, FileId};
-use s3lift_protocol::error_code::ErrorCode;
-use s3lift_protocol::wire::ChecksumAlgorithm;
+use s3lift_engine::{Engine, Event, FileId};
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
-use crate::driver::{Driver, Entry, Settings, State};
+use crate::driver::{Driver, Entry, State};
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static HEAP: heap::SizeClasses = heap::SizeClasses::new();
-use crate::js::{api_error, error_to_js, get, get_f64, get_str, Deferred};
+use crate::js::{error_to_js, get, Deferred};
+use crate::options::config;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -348,68 +350,4 @@ impl Upload {
             self.driver.retries(e),
         )
     }
-}
-
-fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
-    let bad = |m: &str| api_error(ErrorCode::BadOption, m);
-    let endpoint = get_str(o, "endpoint")
-        .ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
-    let mut cfg = Config {
-        seed: js_sys::Math::random().to_bits(),
-        ..Config::default()
-    };
-    let r = get(o, "retry");
-    if r.is_object() {
-        if let Some(v) = get_f64(&r, "maxAttempts") {
-            cfg.retry.max_attempts = (v as u32).max(1);
-        }
-        if let Some(v) = get_f64(&r, "baseDelayMs") {
-            cfg.retry.base_delay_ms = v as u32;
-        }
-        if let Some(v) = get_f64(&r, "maxDelayMs") {
-            cfg.retry.max_delay_ms = v as u32;
-        }
-    }
-    cfg.checksum = match get_str(o, "checksum").as_deref() {
-        None | Some("none") => None,
-        Some("sha256") => Some(ChecksumAlgorithm::Sha256),
-        Some("crc32") => Some(ChecksumAlgorithm::Crc32),
-        Some("crc64nvme") => Some(ChecksumAlgorithm::Crc64nvme),
-        Some(_) => {
-            return Err(bad(
-                "`checksum` must be 'sha256', 'crc32', 'crc64nvme' or 'none'",
-            ))
-        }
-    };
-    let transport = match get_str(o, "transport").as_deref() {
-        None | Some("xhr") => transport::Kind::Xhr,
-        Some("fetch") => transport::Kind::Fetch,
-        Some(_) => return Err(bad("`transport` must be 'xhr' or 'fetch'")),
-    };
-    let concurrency = get_f64(o, "concurrency").unwrap_or(6.0);
-    if !(1.0..=64.0).contains(&concurrency) {
-        return Err(bad("`concurrency` must be from 1 to 64"));
-    }
-    cfg.concurrency = concurrency as u32;
-    cfg.part_size = get_f64(o, "partSize").map(|v| v as u64);
-    if let Some(t) = get_f64(o, "multipartThreshold") {
-        cfg.multipart_threshold = t as u64;
-    }
-    let stall = get_f64(o, "stallTimeoutMs").map_or(30_000, |v| v as u64);
-    cfg.stall_timeout_ms = stall;
-    cfg.signer_timeout_ms = stall;
-    if let Some(t) = get_f64(o, "resumeTtlMs").filter(|t| *t > 0.0) {
-        cfg.resume_ttl_ms = t as u64;
-    }
-    let settings = Settings {
-        signer: signer::Signer {
-            endpoint: s3lift_engine::url::without_trailing_slashes(&endpoint).to_owned(),
-            headers: get(o, "headers"),
-            checksum: cfg.checksum.map(ChecksumAlgorithm::as_str),
-        },
-        transport,
-        resume: get(o, "resume").as_bool().unwrap_or(true),
-        checksum: cfg.checksum,
-    };
-    Ok((cfg, settings))
 }
