@@ -37,7 +37,8 @@ import { RowWindow, TERMINAL, act, makeRow, paintActions, paintRow, svg } from '
 import { isJunk, relativePathOf, takeDrops } from './dropzone/folders.js';
 import { totals } from './dropzone/totals.js';
 import { matchSaved } from './dropzone/saved.js';
-import { abandon, choose, forget, keep, keepMs, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
+import { abandon, choose, keepMs, listSaved, resumeAll, resumeSaved, restoreLine } from './dropzone/restore.js';
+import { download, fetchLink, run, start, watch } from './dropzone/upload.js';
 
 export { describeError, formatBytes, matchesAccept };
 
@@ -54,9 +55,6 @@ function loadClient(url) {
   }
   return clients.get(url);
 }
-
-/** Past this many files, each one's end is not announced (the total line says it). */
-const ANNOUNCE_EACH = 20;
 
 const HTML = `<style>${STYLE}</style>
 <div class="zone" part="dropzone" role="group" aria-label="File upload: drop files here, or choose them">
@@ -111,7 +109,7 @@ export class S3liftDropzone extends HTMLElement {
       paintRow(item);
       paintActions(this, item);
       // A row that comes into view done gets its download link then.
-      if (item.state === 'done' && !item.linkAsked) this._fetchLink(item);
+      if (item.state === 'done' && !item.linkAsked) fetchLink(this, item);
       return item.row;
     });
     this._restore = $('.restore');
@@ -187,7 +185,7 @@ export class S3liftDropzone extends HTMLElement {
     return (typeof h === 'function' ? await h() : h) ?? {};
   }
 
-  /** The headers for a signer call made outside the client (dropzone/restore.js's abort). */
+  /** The headers for a signer call made outside the client (dropzone/restore.js's abort, upload.js's link). */
   _signerHeaders() { return this.#resolvedHeaders(); }
 
   /** Adds files (a FileList or an array): refuses those breaking `accept` or `max-size`, uploads the others. */
@@ -215,7 +213,7 @@ export class S3liftDropzone extends HTMLElement {
     for (const file of accepted) {
       // The file of a listed unfinished upload, dropped or picked again: that row continues.
       const saved = waiting.length ? matchSaved(waiting, file, relativePathOf(file)) : null;
-      if (saved) resumeSaved(this, saved, file, null); else this._start(file);
+      if (saved) resumeSaved(this, saved, file, null); else start(this, file);
     }
     if (accepted.length) this._layout();
   }
@@ -274,102 +272,13 @@ export class S3liftDropzone extends HTMLElement {
     return this.#uploader;
   }
 
-  /** A new item at the end of the list; its row is made when it scrolls into view. */
-  _start(file) {
-    const item = {
-      // A folder's file keeps its path inside the folder: the key keeps the folders.
-      file, relativePath: relativePathOf(file), upload: null, row: null, state: 'queued', result: null,
-      error: null, link: null, watch: 0,
-      progress: { bytesSent: 0, totalBytes: file.size, bytesPerSecond: 0, etaSeconds: null },
-    };
-    this.uploads.push(item);
-    this._run(item);
-  }
-
-  async _run(item) {
-    let uploader;
-    try {
-      uploader = await this._uploaderReady();
-    } catch (e) {
-      if (item.state === 'cancelled') return;
-      this._settleFailed(item, { code: 'load_failed', message: `The uploader could not load (${e?.message ?? e})` });
-      return;
-    }
-    if (item.state === 'cancelled' || item.removed) return;
-    item.upload = uploader.upload(item.file, {
-      relativePath: item.relativePath || undefined,
-      resumeFrom: item.resumeFrom,
-      onProgress: (p) => {
-        if (TERMINAL.has(item.state)) return;
-        item.progress = p;
-        this._later(item);
-        this._emit('s3lift-progress', {
-          file: item.file, bytesSent: p.bytesSent, totalBytes: p.totalBytes,
-          bytesPerSecond: p.bytesPerSecond, etaSeconds: p.etaSeconds,
-        });
-      },
-      // 'another-tab' and taking over come without progress.
-      onStateChange: () => this._later(item),
-    });
-    if (item.state === 'paused') item.upload.pause();
-    this._later(item);
-    keep(this, item);
-    this._watch(item);
-  }
-
-  /** Waits for the upload's current `done` promise; a newer watch (after retry or cancel) wins. */
-  async _watch(item) {
-    const watch = ++item.watch;
-    try {
-      const result = await item.upload.done;
-      if (watch !== item.watch) return;
-      item.state = 'done';
-      item.result = result;
-      forget(item);
-      item.progress = { ...item.progress, bytesSent: item.file.size, bytesPerSecond: 0, etaSeconds: 0 };
-      this._render(item);
-      if (this.uploads.length <= ANNOUNCE_EACH) this._announce(`${item.file.name} uploaded.`);
-      this._emit('s3lift-complete', { file: item.file, relativePath: item.relativePath || null, result });
-      if (item.row) this._fetchLink(item);
-    } catch (e) {
-      if (watch !== item.watch) return;
-      if (e?.code === 'cancelled') {
-        item.state = 'cancelled';
-        forget(item);
-        this._render(item);
-        this._announce(`${item.file.name} cancelled.`);
-      } else {
-        this._settleFailed(item, e);
-      }
-    }
-  }
-
-  _settleFailed(item, e) {
-    item.state = 'failed';
-    item.error = { code: e?.code ?? 'unknown', status: e?.status, message: describeError(e) };
-    this._render(item);
-    this._announce(`${item.file.name} failed: ${item.error.message}`);
-    this._emit('s3lift-error', { file: item.file, error: item.error });
-  }
+  // One upload's life (dropzone/upload.js), for dropzone/rows.js and restore.js.
+  _run(item) { return run(this, item); }
+  _watch(item) { return watch(this, item); }
+  _download(e, item) { return download(this, e, item); }
 
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
-  }
-
-  /** Asks the signer for a short-lived GET URL of the object. */
-  async _fetchLink(item) {
-    item.linkAsked = true;
-    try {
-      const res = await fetch(`${this.endpoint.replace(/\/$/, '')}/download?key=${encodeURIComponent(item.result.key)}`,
-        { headers: await this.#resolvedHeaders() });
-      if (!res.ok) return null;
-      const { url, expires } = await res.json();
-      item.link = { url, until: Date.now() + (Number(expires) || 300) * 1000 };
-      paintActions(this, item, true);
-      return item.link;
-    } catch {
-      return null; // the link is a convenience; the upload itself succeeded
-    }
   }
 
   /** Paints `item` (when given) and the rows in view (after a scroll) at the next frame, with the total line. */
@@ -403,14 +312,6 @@ export class S3liftDropzone extends HTMLElement {
     paintRow(item);
     paintActions(this, item);
     if (withTotal) this._renderTotal();
-  }
-
-  /** A presigned link lives minutes: past its life, get a fresh one before following it. */
-  async _download(e, item) {
-    if (item.link && Date.now() < item.link.until - 5000) return;
-    e.preventDefault();
-    const link = await this._fetchLink(item);
-    if (link) item.row?.querySelector('[data-action=download]')?.click();
   }
 
   _onAction(e) {
