@@ -16,7 +16,8 @@ async function network(context, cdp, online) {
   await context.setOffline(!online);
 }
 
-test('offline pauses a multipart upload with no retry burned, online resumes it, byte-exact', async () => {
+// Each runs on the page and, with `worker: true`, in the client's Web Worker (its own `online`/`offline` events and Web Locks).
+for (const worker of [false, true]) test(`offline pauses a multipart upload with no retry burned, online resumes it, byte-exact${worker ? ' (worker: true)' : ''}`, async () => {
   const { stack, context, page, opts } = await clientPage(cleanup, {});
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -24,7 +25,7 @@ test('offline pauses a multipart upload with no retry burned, online resumes it,
   const seed = 1414;
   // Three attempts at 50-100 ms apart: without offline handling, the parts
   // cut by the outage would use them all up within a second.
-  const options = { ...opts, concurrency: 2, partSize: 5 * MIB, retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 100 } };
+  const options = { ...opts, worker, concurrency: 2, partSize: 5 * MIB, retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 100 } };
   await page.evaluate(async ({ options, size, seed }) => {
     const file = await window.t.diskFile('offline.bin', size, seed);
     window.progress = [];
@@ -56,6 +57,8 @@ test('offline pauses a multipart upload with no retry burned, online resumes it,
   assert.equal(outage.stats.partRequests, during.partRequests, 'no part request starts while offline');
 
   await network(context, cdp, true);
+  // Back online, the upload goes on (it waits for no timer: the `online` event resumes it).
+  await page.waitForFunction(() => window.u.state !== 'offline', null, { timeout: 30_000 });
   const out = await page.evaluate(() => window.outcome);
   assert.equal(out.error, undefined, out.error);
   const after = await page.evaluate(() => ({ stats: { ...window.u.stats }, state: window.u.state, progress: window.progress }));
@@ -68,11 +71,11 @@ test('offline pauses a multipart upload with no retry burned, online resumes it,
   assert.equal(await stack.s3api.incompleteUploads(), 0);
 });
 
-test('two tabs never run the same upload: the second waits "in another tab", then takes over from the stored parts', async () => {
+for (const worker of [false, true]) test(`two tabs never run the same upload: the second waits "in another tab", then takes over from the stored parts${worker ? ' (worker: true)' : ''}`, async () => {
   const { stack, site, context, page: first, opts } = await clientPage(cleanup, {});
   const size = 120 * MIB;
   const seed = 1415;
-  const options = { ...opts, concurrency: 2, partSize: 5 * MIB };
+  const options = { ...opts, worker, concurrency: 2, partSize: 5 * MIB };
   const start = (tab) => tab.evaluate(async ({ options, size, seed }) => {
     // Same origin, same file on disk: the same resume fingerprint.
     const file = await window.t.diskFile('two-tabs.bin', size, seed);

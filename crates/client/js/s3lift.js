@@ -51,9 +51,14 @@ class Remote {
     w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
     // Another tab's record writes (the tab that held an upload before this one).
     addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]], live: 1 })));
+    // The page's word on the network: a dedicated worker's own `online` event may never come
+    // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
+    this.net = (e) => w.postMessage({ net: e.type == 'online' });
+    addEventListener('online', this.net);
+    addEventListener('offline', this.net);
     const fn = typeof headers == 'function';
     this.h = headers;
-    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records() });
+    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records(), net: navigator.onLine !== false });
   }
 
   on(m) {
@@ -84,6 +89,8 @@ class Remote {
   free() {
     this.w.terminate();
     removeEventListener('storage', this.s);
+    removeEventListener('online', this.net);
+    removeEventListener('offline', this.net);
   }
 }
 

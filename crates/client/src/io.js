@@ -128,9 +128,10 @@ export function lock(name, file, granted) {
   return () => { c.abort(); release(); };
 }
 
-// `navigator.onLine` (true where the browser cannot tell).
+// `navigator.onLine` (true where the browser cannot tell); in the worker
+// (`worker: true`), the page's word (s3lift-worker.js).
 export function onLine() {
-  return globalThis.navigator?.onLine !== false;
+  return (globalThis.s3liftOnLine ?? globalThis.navigator?.onLine) !== false;
 }
 
 // `localStorage`, which may refuse (quota, privacy); in the worker
