@@ -12,6 +12,8 @@ import { launchBrowser, ROOT, seededBytes, sha256 } from '../lib/harness.mjs';
 const MIB = 1024 * 1024;
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 let dev, base, browser, data;
+/** What `s3lift-signer dev` printed to stderr (its log), echoed as it comes. */
+let devLog = '';
 
 const freePort = () => new Promise((ok) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
@@ -23,8 +25,9 @@ before(async () => {
   const port = await freePort();
   dev = spawn(join(ROOT, 'target', 'release', 's3lift-signer'), ['dev', '--data', data, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'dist', 'pkg')], {
     env: { ...process.env, S3LIFT_BIND: `127.0.0.1:${port}` },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  dev.stderr.on('data', (b) => { devLog += b; process.stderr.write(b); });
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
@@ -72,6 +75,10 @@ test('the demo page uploads through the embedded store, shows the requests, and 
   const href = await page.locator('#objects a', { hasText: 'holiday-video.mp4' }).getAttribute('href');
   const body = Buffer.from(await (await fetch(href)).arrayBuffer());
   assert.equal(sha256(body), sha256(seededBytes(96 * MIB, 3)));
+  // A clean start and a clean upload log no error: the first lines a new
+  // user reads (the embedded store once logged its start-up probe's refused
+  // form as two ERRORs).
+  assert.doesNotMatch(devLog, /\bERROR\b/);
   await context.close();
   rmSync(picked, { recursive: true, force: true });
 });

@@ -57,7 +57,8 @@ impl Env for DevDefaults<'_> {
 
 /// The settings of `s3lift-signer dev`: environment, then the file, then the
 /// dev defaults (bucket `s3lift-dev`, anonymous uploads, the demo page's own
-/// origins). The caller then points them at the embedded store.
+/// origins, the embedded store's features). The caller then points them at
+/// the embedded store.
 pub fn dev_settings(file: Option<&Path>, env: &dyn Env) -> Result<Settings, ConfigError> {
     let in_file = match file {
         Some(path) => {
@@ -82,6 +83,12 @@ pub fn dev_settings(file: Option<&Path>, env: &dyn Env) -> Result<Settings, Conf
         defaults: HashMap::from([
             ("S3LIFT_S3_BUCKET", DEV_BUCKET.to_owned()),
             ("S3LIFT_ALLOW_ANONYMOUS", "true".to_owned()),
+            // The embedded store is s3s-fs, which enforces a POST form's size
+            // range and checks checksums (`doctor`'s dev-store test proves
+            // both): no probe at start, whose refused probe form the store
+            // would log as an ERROR in the first lines a new user reads.
+            ("S3LIFT_STORE_POST_POLICY", "on".to_owned()),
+            ("S3LIFT_STORE_CHECKSUMS", "on".to_owned()),
         ]),
     };
     // The demo page's origins follow the port the signer will listen on.

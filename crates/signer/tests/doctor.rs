@@ -187,5 +187,13 @@ async fn the_dev_store_is_diagnosed_too() {
         "the dev store answers CORS itself"
     );
     assert_eq!(findings.len(), 14, "every check reported");
+    // `dev` mode turns both on without probing (`dev::dev_settings`).
+    for check in ["post_policy", "post_policy_range", "checksum_crc64nvme"] {
+        assert_eq!(
+            status(&findings, check),
+            Status::Pass,
+            "{check} on the dev store"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

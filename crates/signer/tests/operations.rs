@@ -207,6 +207,16 @@ fn dev_settings_are_env_then_file_then_dev_defaults() {
     let none = dev_settings(None, &map(&[])).unwrap();
     assert!(none.auth.allow_anonymous, "dev default");
     assert_eq!(none.store.bucket, "s3lift-dev");
+    // The embedded store's features are known (no probe at start).
+    use s3lift_signer::config::StoreFeature;
+    assert_eq!(none.store.post_policy, StoreFeature::On);
+    assert_eq!(none.store.checksums, StoreFeature::On);
+    let off = dev_settings(None, &map(&[("S3LIFT_STORE_CHECKSUMS", "off")])).unwrap();
+    assert_eq!(
+        off.store.checksums,
+        StoreFeature::Off,
+        "the environment beats the dev default"
+    );
     assert!(none
         .server
         .allowed_origins
