@@ -13,7 +13,7 @@
 //!   time does not count towards their stall or signer deadlines.
 
 use crate::api::{Failure, FileId};
-use crate::engine::{Engine, Req};
+use crate::engine::{req_file, Engine, Req};
 use crate::file::{Body, Phase};
 
 impl Engine {
@@ -89,17 +89,9 @@ impl Engine {
         let live = |f: &FileId| self.files.get(f).is_some_and(|x| x.fatal.is_none());
         match req {
             Req::ParamsBatch(files) | Req::Confirm(files) => files.iter().all(live),
-            Req::Params(f)
-            | Req::Create(f)
-            | Req::List(f)
-            | Req::Complete(f)
-            | Req::Abort(f)
-            | Req::SignParts(f, _)
-            | Req::SignPart(f, _)
-            | Req::Single(f)
-            | Req::Part(f, _) => live(f),
             // An old upload's abort is tried once; nothing waits for it.
             Req::Discard => false,
+            one => req_file(one).is_some_and(|f| live(&f)),
         }
     }
 
