@@ -14,6 +14,8 @@ mod changed_file;
 mod checksum;
 mod confirm;
 mod multipart;
+mod multipart_resume;
+mod multipart_signing;
 mod network;
 mod round_trips;
 mod single;

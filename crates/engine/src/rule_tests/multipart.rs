@@ -1,10 +1,7 @@
 //! Rules of multipart uploads.
 
 use s3lift_protocol::plan::MIB;
-use s3lift_protocol::resume::ResumeRecord;
-use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteResponse, ErrorBody, ListedPart, SignedPart,
-};
+use s3lift_protocol::wire::{CompleteResponse, ErrorBody};
 
 use super::*;
 
@@ -141,157 +138,6 @@ fn a_plan_breaking_s3_rules_is_refused_and_aborted() {
 }
 
 #[test]
-fn pause_stops_parts_and_resume_asks_the_store_first() {
-    let mut t = T::new(3);
-    let sends = multipart_sending(&mut t);
-    let out = t.ev(Event::Pause(FileId(1)));
-    assert_eq!(
-        out.iter()
-            .filter(|a| matches!(a, Action::CancelRequest { .. }))
-            .count(),
-        3
-    );
-    let out = t.ev(Event::Resume(FileId(1)));
-    let list = find(&out, |a| {
-        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
-    });
-    let listed = vec![ListedPart {
-        part_number: 2,
-        size: 5 * MIB,
-        etag: "\"e2\"".into(),
-    }];
-    let out = t.signer(list, SignerAnswer::Listed(listed));
-    let parts: Vec<u32> = out
-        .iter()
-        .filter_map(|a| match a {
-            Action::SendPart { part, .. } => Some(*part),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(parts, vec![1, 3], "part 2 is on the store already");
-    let _ = sends;
-}
-
-#[test]
-fn a_fresh_resume_record_is_continued_and_a_gone_one_forgotten() {
-    let record = ResumeRecord {
-        upload_id: "u".into(),
-        key: "k".into(),
-        part_size: 5 * MIB,
-        fingerprint: "fp1".into(),
-        created_at: 0.0,
-    };
-    let mut t = T::new(3);
-    t.now = 1_000;
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(record.clone()),
-        ..spec(1, 12 * MIB)
-    }));
-    let list = find(&out, |a| {
-        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
-    });
-    let body = ErrorBody {
-        error: "gone".into(),
-        code: "no_such_upload".into(),
-    };
-    let out = t.fail(list, Failure::from_signer(404, Some(&body), None));
-    assert!(matches!(out[0], Action::ForgetResume { .. }));
-    assert!(matches!(out[1], Action::CreateMultipart { .. }));
-    // An expired record is not continued: its upload is aborted, its
-    // record forgotten, and the file starts afresh.
-    let mut t = T::new(3);
-    t.now = 8 * 24 * 3600 * 1000;
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(record),
-        ..spec(1, 12 * MIB)
-    }));
-    assert!(
-        matches!(&out[..], [Action::ForgetResume { fingerprint, .. }, Action::Abort { upload_id, key, .. }, Action::CreateMultipart { .. }] if fingerprint == "fp1" && upload_id == "u" && key == "k"),
-        "{out:#?}"
-    );
-    // A record still inside the 7 days is continued.
-    let mut t = T::new(3);
-    t.now = 6 * 24 * 3600 * 1000;
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(ResumeRecord {
-            upload_id: "u".into(),
-            key: "k".into(),
-            part_size: 5 * MIB,
-            fingerprint: "fp1".into(),
-            created_at: 0.0,
-        }),
-        ..spec(1, 12 * MIB)
-    }));
-    assert!(matches!(out[..], [Action::ListParts { .. }]), "{out:#?}");
-}
-
-#[test]
-fn part_urls_are_signed_again_before_they_expire() {
-    let mut t = T::new(1);
-    let out = t.add(1, 12 * MIB);
-    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let short = SignerAnswer::Parts(BatchSignResponse {
-        presigned_urls: (1..=3)
-            .map(|n| (n.to_string(), format!("https://s3/{n}")))
-            .collect(),
-        headers: Default::default(),
-        expires: Some(60),
-    });
-    let out = t.signer(sign, short);
-    let first = find(&out, |a| {
-        matches!(a, Action::SendPart { .. }).then(|| id_of(a))
-    });
-    // Part 1 takes 58 s: the other URLs have less than the 5 s margin left.
-    t.now = 58_000;
-    let out = t.ev(Event::Stored {
-        id: first,
-        etag: Some("\"a\"".into()),
-    });
-    let asked: Vec<u32> = out
-        .iter()
-        .find_map(|a| match a {
-            Action::SignParts { parts, .. } => Some(parts.clone()),
-            _ => None,
-        })
-        .expect("re-sign");
-    assert_eq!(asked, vec![2, 3]);
-    assert!(!out.iter().any(|a| matches!(a, Action::SendPart { .. })));
-}
-
-#[test]
-fn no_part_batch_route_means_signing_part_by_part() {
-    let mut t = T::new(2);
-    let out = t.add(1, 12 * MIB);
-    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let out = t.fail(sign, Failure::from_signer(404, None, None));
-    let one: Vec<RequestId> = out
-        .iter()
-        .filter(|a| matches!(a, Action::SignPart { .. }))
-        .map(id_of)
-        .collect();
-    assert_eq!(
-        one.len(),
-        2,
-        "at most `concurrency` part signatures at a time"
-    );
-    let part = SignedPart {
-        url: "https://s3/1".into(),
-        headers: Default::default(),
-        expires: None,
-    };
-    let out = t.signer(one[0], SignerAnswer::Part(part));
-    assert!(out
-        .iter()
-        .any(|a| matches!(a, Action::SendPart { part: 1, .. })));
-}
-
-#[test]
 fn completion_reports_progress_at_the_total() {
     let mut t = T::new(3);
     let sends = multipart_sending(&mut t);
@@ -313,26 +159,6 @@ fn completion_reports_progress_at_the_total() {
     });
     assert_eq!(last.unwrap().bytes_sent, 12 * MIB);
     assert!(out.iter().any(|a| matches!(a, Action::ForgetResume { .. })));
-}
-
-#[test]
-fn a_gone_upload_at_part_signing_is_not_mistaken_for_a_missing_route() {
-    let mut t = T::new(2);
-    let out = t.add(1, 12 * MIB);
-    let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let body = ErrorBody {
-        error: "gone".into(),
-        code: "no_such_upload".into(),
-    };
-    let out = t.fail(sign, Failure::from_signer(404, Some(&body), None));
-    assert!(
-        out.iter().any(|a| matches!(a, Action::Abort { .. })),
-        "{out:#?}"
-    );
-    assert!(t.e.batch_parts);
 }
 
 #[test]
@@ -404,34 +230,4 @@ fn a_create_refused_until_retries_run_out_keeps_the_signers_code() {
         out = t.wait();
     }
     panic!("the create was retried forever");
-}
-
-#[test]
-fn a_continued_upload_says_so_as_soon_as_the_store_listed_it() {
-    // The app shows "Resuming" while it runs, not only once it is done.
-    let record = ResumeRecord {
-        upload_id: "u".into(),
-        key: "k".into(),
-        part_size: 5 * MIB,
-        fingerprint: "fp1".into(),
-        created_at: 0.0,
-    };
-    let mut t = T::new(3);
-    t.now = 1_000;
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(record),
-        ..spec(1, 12 * MIB)
-    }));
-    assert!(!t.e.resumed(FileId(1)), "not before the store answered");
-    let list = find(&out, |a| {
-        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
-    });
-    let stored = ListedPart {
-        part_number: 1,
-        size: 5 * MIB,
-        etag: "\"a\"".into(),
-    };
-    t.signer(list, SignerAnswer::Listed(vec![stored]));
-    assert!(t.e.resumed(FileId(1)));
-    assert!(!t.e.resumed(FileId(2)), "an unknown file is not resumed");
 }
