@@ -120,6 +120,43 @@ test('pause, resume and cancel from the buttons', async () => {
   await context.close();
 });
 
+test('the network dropping mid-upload shows "Offline, waiting for the network", and the upload finishes once it is back', async () => {
+  const { context, page } = await openWidget();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  // Ten seconds at this speed: the network drops while parts are in flight.
+  const throttle = (offline, uploadThroughput) => cdp.send('Network.emulateNetworkConditions', { offline, latency: 0, downloadThroughput: -1, uploadThroughput });
+  await throttle(false, 4 * MIB);
+  const size = 40 * MIB;
+  await page.evaluate((size) => window.drop([window.memoryFile('net.bin', size, 13)]), size);
+  await page.waitForFunction(() => document.getElementById('dz').uploads[0]?.progress.bytesSent > 0, null, { timeout: 30_000 });
+  // A lost Wi-Fi: requests fail (CDP), and the page gets `offline` (setOffline).
+  await throttle(true, 4 * MIB);
+  await context.setOffline(true);
+  // (The engine reports progress as it stops the parts in flight, which repaints the row.)
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'offline', null, { timeout: 10_000 });
+  assert.match(await shadowText(page, 'li .status'), /^Offline, waiting for the network/);
+  // Back online, the upload first asks the signer (the parts the store got): while that answer
+  // is held, no progress comes, and the row must still stop saying offline.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let asked = 0;
+  await page.route(`${stack.signer}/**`, async (route) => { asked += 1; await held; await route.continue(); });
+  await throttle(false, -1);
+  await context.setOffline(false);
+  const shown = await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'uploading', null, { timeout: 10_000 })
+    .then(() => 'uploading', () => page.evaluate(() => `row "${document.getElementById('dz').shadowRoot.querySelector('li .status').textContent}" while upload.state is ${document.getElementById('dz').uploads[0].upload.state}`));
+  release();
+  assert.equal(shown, 'uploading', 'the row shows the upload going on once the network is back');
+  assert.ok(asked > 0, 'the signer was asked while its answers were held');
+  await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'done', null, { timeout: 60_000 });
+  assert.deepEqual(await rowStates(page), ['done']);
+  const key = await page.evaluate(() => window.events.find((e) => e.type === 's3lift-complete').detail.result.key);
+  assert.equal(await stack.s3api.objectSha256(key), sha256(seededBytes(size, 13)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+  await context.close();
+});
+
 test('a file waiting for a slot can be paused before it sends a byte, and stays paused until resumed', async () => {
   const { context, page } = await openWidget();
   const cdp = await context.newCDPSession(page);
