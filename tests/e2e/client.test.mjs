@@ -90,13 +90,17 @@ test('the fetch transport uploads byte-exact too, and small files go in one requ
   await context.close();
 });
 
-test('pause stops the parts, resume completes without re-sending stored parts', async () => {
+test('pause stops the parts, resume completes without re-sending stored parts; onStateChange hears each state', async () => {
   const { context, page } = await openPage();
   const seen = watchParts(page);
   const size = 120 * MIB;
   await page.evaluate(async ({ opts, size }) => {
     const up = new window.t.Uploader({ ...opts, concurrency: 3 });
-    window.u = up.upload(window.t.memoryFile('p.bin', size, 21), { onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; } });
+    window.states = [];
+    window.u = up.upload(window.t.memoryFile('p.bin', size, 21), {
+      onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; },
+      onStateChange: (s) => window.states.push(s),
+    });
     window.u.done.then((r) => { window.result = r; }, (e) => { window.failure = e.code; });
   }, { opts: signerOpts(), size });
   await page.waitForFunction(() => (window.stored ?? 0) >= 3);
@@ -112,19 +116,24 @@ test('pause stops the parts, resume completes without re-sending stored parts', 
   assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 21)));
   const stored = await page.evaluate(() => window.stored);
   assert.equal(stored, 15, 'every part stored exactly once');
+  assert.deepEqual(await page.evaluate(() => window.states), ['uploading', 'paused', 'uploading', 'done']);
   await context.close();
 });
 
-test('cancel aborts the multipart upload: nothing incomplete is left in Garage', async () => {
+test('cancel aborts the multipart upload: nothing incomplete is left in Garage; onStateChange hears "cancelled" before done rejects', async () => {
   const { context, page } = await openPage();
   const before = await stack.s3api.incompleteUploads();
   const code = await page.evaluate(async ({ opts }) => {
     const up = new window.t.Uploader(opts);
     let parts = 0;
-    const u = up.upload(window.t.memoryFile('c.bin', 100 * 1024 * 1024, 3), { onPartUploaded: () => { parts += 1; if (parts === 2) u.cancel(); } });
-    try { await u.done; return 'completed'; } catch (e) { return `${e.code}:${u.state}`; }
+    const states = [];
+    const u = up.upload(window.t.memoryFile('c.bin', 100 * 1024 * 1024, 3), {
+      onPartUploaded: () => { parts += 1; if (parts === 2) u.cancel(); },
+      onStateChange: (s) => states.push(s),
+    });
+    try { await u.done; return 'completed'; } catch (e) { return `${e.code}:${u.state}:${states}`; }
   }, { opts: signerOpts() });
-  assert.equal(code, 'cancelled:cancelled');
+  assert.equal(code, 'cancelled:cancelled:uploading,cancelled');
   // The abort is sent before `done` settles.
   assert.equal(await stack.s3api.incompleteUploads(), before);
   await context.close();

@@ -17,7 +17,7 @@ async function network(context, cdp, online) {
 }
 
 // Each runs on the page and, with `worker: true`, in the client's Web Worker (its own `online`/`offline` events and Web Locks).
-for (const worker of [false, true]) test(`offline pauses a multipart upload with no retry burned, online resumes it, byte-exact${worker ? ' (worker: true)' : ''}`, async () => {
+for (const worker of [false, true]) test(`offline pauses a multipart upload with no retry burned, online resumes it, byte-exact; onStateChange hears each state${worker ? ' (worker: true)' : ''}`, async () => {
   const { stack, context, page, opts } = await clientPage(cleanup, {});
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -29,9 +29,12 @@ for (const worker of [false, true]) test(`offline pauses a multipart upload with
   await page.evaluate(async ({ options, size, seed }) => {
     const file = await window.t.diskFile('offline.bin', size, seed);
     window.progress = [];
+    // Each call with what `upload.state` says by then.
+    window.states = [];
     window.u = new window.t.Uploader(options).upload(file, {
       onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; },
       onProgress: (p) => window.progress.push(p.bytesSent),
+      onStateChange: (s) => window.states.push([s, window.u.state]),
     });
     window.outcome = window.u.done.then((r) => ({ key: r.key }), (e) => ({ error: `${e.code}: ${e.message}` }));
   }, { options, size, seed });
@@ -69,6 +72,10 @@ for (const worker of [false, true]) test(`offline pauses a multipart upload with
   assert.equal(back, -1, `progress went backwards at report ${back}`);
   assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
   assert.equal(await stack.s3api.incompleteUploads(), 0);
+  // Told each change, with the state the getter says, before `done` settled.
+  const states = await page.evaluate(() => window.states);
+  assert.deepEqual(states.map(([s]) => s), ['uploading', 'offline', 'uploading', 'done'], JSON.stringify(states));
+  for (const [told, getter] of states) assert.equal(getter, told, JSON.stringify(states));
 });
 
 for (const worker of [false, true]) test(`two tabs never run the same upload: the second waits "in another tab", then takes over from the stored parts${worker ? ' (worker: true)' : ''}`, async () => {
@@ -109,7 +116,7 @@ for (const worker of [false, true]) test(`two tabs never run the same upload: th
   const out = await second.evaluate(() => window.outcome);
   assert.equal(out.error, undefined, out.error);
   const after = await second.evaluate(() => ({ resumed: window.u.resumed, stats: { ...window.u.stats }, states: window.states }));
-  assert.deepEqual(after.states, ['another-tab', 'uploading']);
+  assert.deepEqual(after.states, ['another-tab', 'uploading', 'done']);
   assert.equal(after.resumed, true, 'the second tab continued the first tab\'s upload');
   const parts = Math.ceil(size / (5 * MIB));
   assert.ok(after.stats.partRequests <= parts - storedByFirst + 2,

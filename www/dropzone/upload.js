@@ -44,7 +44,8 @@ export async function run(host, item) {
         bytesPerSecond: p.bytesPerSecond, etaSeconds: p.etaSeconds,
       });
     },
-    // 'another-tab' and taking over come without progress.
+    // Each change of state repaints the row: the network coming back, 'another-tab' and taking
+    // over come without progress.
     onStateChange: () => host._later(item),
   });
   if (item.state === 'paused') item.upload.pause();

@@ -120,7 +120,11 @@ class RemoteUpload {
     // A second end (cancel after a failure) gets a fresh `done`, as on the page.
     if (this.settled) this.fresh();
     this.settled = true;
-    if (!ok) this.s.state = v.code == 'cancelled' ? 'cancelled' : 'failed';
+    const s = ok ? 'done' : v.code == 'cancelled' ? 'cancelled' : 'failed';
+    // The worker told its upload's end already; one the worker never ran (it failed to start) is
+    // told here, after `upload()` returns and before `done` settles, as on the page.
+    if (this.s.state != s) queueMicrotask(() => this.cb.state?.(s));
+    this.s.state = s;
     ok ? this.d[0](v) : this.d[1](error(v));
   }
 

@@ -9,7 +9,8 @@
 //!
 //! This module holds the driver's state, its closures and the event loop
 //! (feed, pump, timer); `perform` carries out the actions and feeds back
-//! their answers, `tabs` runs each upload in one tab only.
+//! their answers, `state` tells each upload's `onStateChange`, `tabs` runs
+//! each upload in one tab only.
 use alloc::{string::String, vec::Vec};
 
 use alloc::rc::{Rc, Weak};
@@ -28,35 +29,11 @@ use crate::signer::{self, Signer};
 use crate::transport::Kind;
 
 mod perform;
+mod state;
 mod tabs;
 
-/// What `upload.state` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Queued,
-    Uploading,
-    /// The same file (same resume fingerprint) is uploading in another tab:
-    /// this one waits for that tab to finish or close.
-    AnotherTab,
-    Paused,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Queued => "queued",
-            State::Uploading => "uploading",
-            State::AnotherTab => "another-tab",
-            State::Paused => "paused",
-            State::Done => "done",
-            State::Failed => "failed",
-            State::Cancelled => "cancelled",
-        }
-    }
-}
+pub(crate) use state::tell;
+pub use state::State;
 
 /// One file's JS side: its bytes, callbacks, state and `done` promise.
 pub struct Entry {
@@ -82,9 +59,10 @@ pub struct Entry {
     pub bytes_resent: Cell<f64>,
     /// Failed store requests counted against the retry budget (the engine's).
     pub retries: Cell<u32>,
-    /// `onStateChange`: told when the upload waits on another tab, and when
-    /// it takes over.
+    /// `onStateChange`: told each change of the state `upload.state` says.
     pub on_state: Option<Function>,
+    /// What `onStateChange` was last told (`Queued` before its first call).
+    pub told: Cell<State>,
     /// Releases this upload's Web Lock (or stops waiting for it).
     pub lock: RefCell<Option<Function>>,
     pub done: RefCell<Deferred>,
@@ -308,7 +286,8 @@ impl Driver {
         self.pump();
     }
 
-    /// Performs every action the engine has, then arms the timer.
+    /// Performs every action the engine has, tells each upload whose state
+    /// changed meanwhile, then arms the timer.
     fn pump(&self) {
         if self.pumping.replace(true) {
             // An action's callback fed an event: the outer loop drains it.
@@ -322,6 +301,7 @@ impl Driver {
             }
         }
         self.pumping.set(false);
+        self.tell_changed();
         self.arm_timer();
         self.hold();
     }

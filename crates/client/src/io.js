@@ -199,6 +199,11 @@ export function part(f, partNumber, etag, size) {
   f({ partNumber, etag, size });
 }
 
+// `onStateChange`: at the end of this turn, never inside the driver or the app's own call.
+export function state(f, s) {
+  queueMicrotask(() => f(s));
+}
+
 export function stats(partsUploaded, partRequests, bytesResent, retries) {
   return { partsUploaded, partRequests, bytesResent, retries };
 }

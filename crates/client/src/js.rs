@@ -105,6 +105,8 @@ extern "C" {
     );
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: u32, etag: &str, size: f64);
+    /// Calls `f(state)` in a microtask (`onStateChange`).
+    pub fn state(f: &Function, state: &str);
     /// An `UploadStats`.
     pub fn stats(
         parts_uploaded: u32,

@@ -54,7 +54,7 @@ use s3lift_engine::{Engine, Event, FileId};
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
-use crate::driver::{Driver, Entry, State};
+use crate::driver::{tell, Driver, Entry, State};
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
@@ -128,7 +128,11 @@ export interface UploadOptions {
   relativePath?: string;
   onProgress?: (p: Progress) => void;
   onPartUploaded?: (p: PartUploaded) => void;
-  /** Called when the upload starts waiting on another tab (`'another-tab'`) and when it takes over. */
+  /** Called with the new `state` each time `upload.state` changes, `'offline'` included: from the
+   *  first `'queued'` to `'uploading'` (or `'another-tab'`), `'offline'` and back, `'paused'`, and
+   *  once with `'done'`, `'failed'` or `'cancelled'`. Called in a microtask once the change is acted
+   *  on, so never from inside `upload()`, `pause()`, `resume()` or `cancel()`; the last call comes
+   *  before `await upload.done` goes on. */
   onStateChange?: (state: UploadState) => void;
   /** Aborting it cancels the upload. */
   signal?: AbortSignal;
@@ -220,6 +224,7 @@ impl Uploader {
             bytes_resent: Cell::new(0.0),
             retries: Cell::new(0),
             on_state: js::get_fn(&options, "onStateChange"),
+            told: Cell::new(State::Queued),
             lock: RefCell::new(None),
             done: RefCell::new(Deferred::new()),
         });
@@ -284,6 +289,7 @@ impl Upload {
             // Waiting for another tab: it never reached the engine, so
             // there is nothing to stop or abort.
             e.state.set(State::Cancelled);
+            tell(e, State::Cancelled);
             let cancelled = s3lift_engine::UploadError::cancelled();
             return e.done.borrow().reject(&error_to_js(&cancelled));
         }
@@ -296,6 +302,7 @@ impl Upload {
                 let d = Deferred::new();
                 d.reject(&error_to_js(&s3lift_engine::UploadError::cancelled()));
                 *e.done.borrow_mut() = d;
+                tell(e, State::Cancelled);
             }
             _ => self.driver.feed_later(Event::Cancel(e.id)),
         }
@@ -312,11 +319,7 @@ impl Upload {
     /// The current state.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadState")]
     pub fn state(&self) -> String {
-        let s = self.entry.state.get();
-        if s == State::Uploading && self.driver.offline() {
-            return "offline".to_owned();
-        }
-        s.as_str().to_owned()
+        self.driver.shown(&self.entry).as_str().to_owned()
     }
 
     /// True when this upload continues one started before a page reload.

@@ -13,7 +13,7 @@ use s3lift_protocol::wire::UploadMethod;
 use wasm_bindgen::prelude::*;
 
 use super::tabs::release;
-use super::{ms, Driver, Entry, Slot, State};
+use super::{ms, tell, Driver, Entry, Slot, State};
 use crate::browser;
 use crate::js::{self, error_to_js, Json};
 use crate::signer;
@@ -254,11 +254,12 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
     );
 }
 
-/// Settles `done` with the engine's verdict.
+/// Settles `done` with the engine's verdict (`onStateChange` told first).
 fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
     let done = e.done.borrow();
     match result {
         Ok(o) => {
+            tell(e, State::Done);
             e.state.set(State::Done);
             e.resumed.set(o.resumed);
             done.resolve(&js::result(
@@ -272,11 +273,13 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
             ));
         }
         Err(err) => {
-            e.state.set(if err.code == ErrorCode::Cancelled {
+            let s = if err.code == ErrorCode::Cancelled {
                 State::Cancelled
             } else {
                 State::Failed
-            });
+            };
+            tell(e, s);
+            e.state.set(s);
             done.reject(&error_to_js(&err));
         }
     }

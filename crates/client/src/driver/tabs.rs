@@ -10,7 +10,7 @@ use s3lift_engine::Cat;
 use s3lift_engine::{Event, FileId};
 use wasm_bindgen::JsValue;
 
-use super::{Driver, Entry, State};
+use super::{tell, Driver, Entry, State};
 use crate::js;
 
 impl Driver {
@@ -31,6 +31,8 @@ impl Driver {
         self.waiting.borrow_mut().push(entry.clone());
         // Waiting is work too: the lock's answer must find this driver.
         self.hold();
+        // Queued again after a failure (`retry`): told so.
+        tell(&entry, State::Queued);
         let release = js::lock(
             &["s3lift:", &fp].cat(),
             entry.id.0 as f64,
@@ -70,12 +72,10 @@ impl Driver {
                 // Paused while it waited: it stays paused.
                 entry.state.set(State::Paused);
                 self.feed_later(Event::Pause(id));
-            } else if was == State::AnotherTab {
-                state_changed(&entry);
             }
         } else {
             entry.state.set(State::AnotherTab);
-            state_changed(&entry);
+            tell(&entry, State::AnotherTab);
         }
     }
 
@@ -97,12 +97,5 @@ impl Driver {
 pub(super) fn release(e: &Entry) {
     if let Some(f) = e.lock.borrow_mut().take() {
         let _ = f.call0(&JsValue::NULL);
-    }
-}
-
-/// Tells `onStateChange` the upload's state.
-fn state_changed(e: &Entry) {
-    if let Some(cb) = &e.on_state {
-        let _ = cb.call1(&JsValue::NULL, &JsValue::from_str(e.state.get().as_str()));
     }
 }

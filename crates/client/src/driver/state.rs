@@ -1,0 +1,72 @@
+//! `upload.state`, and `onStateChange`: each upload's callback hears every
+//! change of the state `upload.state` says, `offline` included, and its
+//! end once. Where the driver changes a state itself, it tells at once; the
+//! engine's doing (the network going or coming back, an upload starting or
+//! resuming) is told at the end of each pump, once its actions are performed.
+
+use super::{Driver, Entry};
+use crate::js;
+
+/// What `upload.state` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Queued,
+    Uploading,
+    /// Never held by an entry: an `Uploading` one while the engine waits
+    /// for the network (`Driver::shown`).
+    Offline,
+    /// The same file (same resume fingerprint) is uploading in another tab:
+    /// this one waits for that tab to finish or close.
+    AnotherTab,
+    Paused,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::Uploading => "uploading",
+            State::Offline => "offline",
+            State::AnotherTab => "another-tab",
+            State::Paused => "paused",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl Driver {
+    /// `e`'s state as the app sees it.
+    pub fn shown(&self, e: &Entry) -> State {
+        match e.state.get() {
+            State::Uploading if self.offline() => State::Offline,
+            s => s,
+        }
+    }
+
+    /// Tells each live upload (running, or waiting for its Web Lock) whose
+    /// state changed since its callback last heard. No allocation for the
+    /// others; the calls come later (`tell`), so no borrow is at risk.
+    pub(super) fn tell_changed(&self) {
+        let (files, waiting) = (self.files.borrow(), self.waiting.borrow());
+        for e in files.iter().chain(waiting.iter()) {
+            tell(e, self.shown(e));
+        }
+    }
+}
+
+/// Tells `e`'s `onStateChange` that its state is `s`, unless that is what
+/// it last heard. The call is a microtask: never from inside the driver or
+/// the app's own call (`cancel()`), and, queued before `done` settles, it
+/// comes before `done`'s reactions.
+pub(crate) fn tell(e: &Entry, s: State) {
+    if e.told.replace(s) != s {
+        if let Some(cb) = &e.on_state {
+            js::state(cb, s.as_str());
+        }
+    }
+}
