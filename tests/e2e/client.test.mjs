@@ -254,3 +254,30 @@ test('an upload goes on when the app drops its handles at once (started, or wait
   }
   await context.close();
 });
+
+for (const worker of [false, true]) {
+  test(`callbacks that throw do not stop the uploads: each error is reported, every file is stored${worker ? ' (worker: true)' : ''}`, async () => {
+    const { context, page } = await openPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const size = 20 * MIB + 7;
+    const out = await page.evaluate(async ({ opts, size }) => {
+      const up = new window.t.Uploader({ ...opts, worker: opts.worker });
+      const boom = (what) => () => { throw new Error(`app bug in ${what}`); };
+      const callbacks = { onProgress: boom('onProgress'), onPartUploaded: boom('onPartUploaded'), onStateChange: boom('onStateChange') };
+      const uploads = [
+        up.upload(window.t.memoryFile('big.bin', size, 51), callbacks),
+        up.upload(window.t.memoryFile('small.txt', 3000, 52, 'text/plain'), callbacks),
+      ];
+      // Without the guard the driver stalls: fail after 60 s instead of hanging.
+      const stalled = new Promise((_, no) => setTimeout(() => no(new Error(`stalled: ${uploads.map((u) => u.state)}`)), 60_000));
+      return Promise.race([Promise.all(uploads.map((u) => u.done)), stalled]);
+    }, { opts: { ...signerOpts(), worker }, size });
+    assert.equal(await stack.s3api.objectSha256(out[0].key), sha256(seededBytes(size, 51)));
+    assert.equal(await stack.s3api.objectSha256(out[1].key), sha256(seededBytes(3000, 52)));
+    for (const what of ['onProgress', 'onPartUploaded', 'onStateChange']) {
+      assert.ok(errors.some((m) => m.includes(`app bug in ${what}`)), `${what}'s error reaches the page: ${errors.slice(0, 3)}`);
+    }
+    await context.close();
+  });
+}

@@ -191,12 +191,17 @@ export function result(key, bucket, location, etag, confirmed, crc64nvme, restar
   return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted ?? null };
 }
 
+// The app's `onProgress` and `onPartUploaded` run inside the driver's turn:
+// one that throws must not unwind through it (every upload of the uploader
+// would stall). Its error is thrown again on its own, where the app sees it.
+const call = (f, v) => { try { f(v); } catch (e) { queueMicrotask(() => { throw e; }); } };
+
 export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds, restarted) {
-  f({ bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted ?? null });
+  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted ?? null });
 }
 
 export function part(f, partNumber, etag, size) {
-  f({ partNumber, etag, size });
+  call(f, { partNumber, etag, size });
 }
 
 // `onStateChange`: at the end of this turn, never inside the driver or the app's own call.
