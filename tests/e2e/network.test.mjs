@@ -167,3 +167,33 @@ test('a page whose timers stop for 8 s (as a background tab\'s do) does not trip
   assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
   assert.equal(await stack.s3api.incompleteUploads(), 0);
 });
+
+// `upload.state` answers at once, the same on the page and through the worker's mirror.
+for (const worker of [false, true]) test(`pause and resume while offline: state says 'paused', then 'offline' again, at once; the upload ends byte-exact online${worker ? ' (worker: true)' : ''}`, async () => {
+  const { stack, context, page, opts } = await clientPage(cleanup, {});
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const size = 60 * MIB;
+  const seed = 1515;
+  const options = { ...opts, worker, concurrency: 2, partSize: 5 * MIB };
+  await page.evaluate(async ({ options, size, seed }) => {
+    const file = await window.t.diskFile('offline-pause.bin', size, seed);
+    window.u = new window.t.Uploader(options).upload(file, { onPartUploaded: () => { window.stored = (window.stored ?? 0) + 1; } });
+    window.outcome = window.u.done.then((r) => ({ key: r.key }), (e) => ({ error: `${e.code}: ${e.message}` }));
+  }, { options, size, seed });
+  await page.waitForFunction(() => (window.stored ?? 0) >= 1, null, { timeout: 60_000 });
+  await network(context, cdp, false);
+  await page.waitForFunction(() => window.u.state === 'offline', null, { timeout: 10_000 });
+  const seen = await page.evaluate(() => {
+    window.u.pause();
+    const paused = window.u.state;
+    window.u.resume();
+    return { paused, resumed: window.u.state };
+  });
+  assert.deepEqual(seen, { paused: 'paused', resumed: 'offline' });
+  await network(context, cdp, true);
+  const out = await page.evaluate(() => window.outcome);
+  assert.equal(out.error, undefined, out.error);
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});

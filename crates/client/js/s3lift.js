@@ -139,13 +139,15 @@ class RemoteUpload {
   get fingerprint() { return this.s.fingerprint; }
   get stats() { return this.s.stats; }
 
+  // The page's own answers until the worker's next snapshot: an upload waiting for the network
+  // pauses too, and resumes into waiting for it.
   pause() {
-    if (/^(uploading|queued)$/.test(this.s.state)) this.s.state = 'paused';
+    if (/^(uploading|queued|offline)$/.test(this.s.state)) this.s.state = 'paused';
     this.call('pause');
   }
 
   resume() {
-    if (this.s.state == 'paused') this.s.state = 'uploading';
+    if (this.s.state == 'paused') this.s.state = navigator.onLine ? 'uploading' : 'offline';
     this.call('resume');
   }
 
