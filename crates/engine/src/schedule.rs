@@ -28,8 +28,9 @@ impl Engine {
         let order = self.order.clone();
         let mut need_params = Vec::new();
         let mut need_confirm = Vec::new();
+        let budget = self.params_budget();
         for id in &order {
-            self.schedule_signer(*id, &mut need_params, &mut need_confirm);
+            self.schedule_signer(*id, &mut need_params, &mut need_confirm, budget);
         }
         self.sign_params(need_params);
         self.issue_confirm(need_confirm);
@@ -64,6 +65,7 @@ impl Engine {
         id: FileId,
         need_params: &mut Vec<FileId>,
         need_confirm: &mut Vec<FileId>,
+        params_budget: usize,
     ) {
         let now = self.now;
         let Some(file) = self.files.get_mut(&id) else {
@@ -109,7 +111,12 @@ impl Engine {
                         e.key = s.key().map(str::to_owned);
                         self.fatal(id, e);
                     }
-                    _ if s.sign.ready(now) && now >= s.send_wait_until => need_params.push(id),
+                    _ if s.sign.ready(now)
+                        && now >= s.send_wait_until
+                        && need_params.len() < params_budget =>
+                    {
+                        need_params.push(id)
+                    }
                     _ => {}
                 }
             }

@@ -17,6 +17,7 @@ mod multipart;
 mod multipart_resume;
 mod multipart_signing;
 mod network;
+mod params_window;
 mod round_trips;
 mod single;
 mod single_checksum;

@@ -109,6 +109,40 @@ impl Engine {
         });
     }
 
+    /// How many more single files may be signed now. Forms are signed a
+    /// window ahead of their sends (three batches, or two per request slot
+    /// without the batch route), and refilled a whole batch at a time: ten
+    /// thousand queued files hold a few hundred signed forms, not ten
+    /// thousand, none of which would have expired unused.
+    pub(super) fn params_budget(&self) -> usize {
+        let batch = if self.batch_params {
+            MAX_PARAMS_BATCH
+        } else {
+            1
+        };
+        let window = (3 * batch).max(2 * self.cfg.concurrency as usize);
+        let now = self.now;
+        let ahead = self
+            .files
+            .values()
+            .filter(|f| !f.paused)
+            .filter(|f| match &f.body {
+                Body::Single(s) => {
+                    s.stored.is_none()
+                        && s.sending.is_none()
+                        && (s.sign.in_flight.is_some()
+                            || s.params.as_ref().is_some_and(|(_, u)| u.fresh(now)))
+                }
+                Body::Multi(_) => false,
+            })
+            .count();
+        if ahead + batch > window {
+            0
+        } else {
+            window - ahead
+        }
+    }
+
     pub(super) fn sign_params(&mut self, need: Vec<FileId>) {
         let mut need = need.into_iter().peekable();
         while need.peek().is_some() && self.signer_slot() {
