@@ -4,6 +4,7 @@
 //! This module holds the state, the entry points and adding files; the
 //! request table (ids, deadlines, in-flight counts) is `requests`.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::deque::VecDeque;
@@ -37,7 +38,7 @@ pub struct Engine {
     pub(crate) data_in_flight: u32,
     pub(crate) signer_in_flight: u32,
     next_id: u64,
-    pub(crate) files: VecMap<FileId, File>,
+    pub(crate) files: VecMap<FileId, Box<File>>,
     /// Live files in the order they were added (first come, first served).
     pub(crate) order: Vec<FileId>,
     pub(crate) requests: VecMap<RequestId, InFlight>,
@@ -290,7 +291,7 @@ impl Engine {
                 }
             }
         }
-        self.files.insert(id, file);
+        self.files.insert(id, Box::new(file));
         self.order.push(id);
         if let Some(old) = changed {
             self.restart_changed(id, Some(old));

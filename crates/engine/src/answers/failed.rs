@@ -93,7 +93,7 @@ impl Engine {
         if retryable && self.cfg.retry.allows(failures) {
             let wait = self.delay(failures - 1, failure.retry_after_ms);
             let now = self.now;
-            if let Some(st) = self.files.get_mut(&f).and_then(step) {
+            if let Some(st) = self.files.get_mut(&f).and_then(|f| step(f)) {
                 st.wait_until = now + wait;
             }
             return true;
