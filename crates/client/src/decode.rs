@@ -281,10 +281,11 @@ impl FromJs for Vec<ListedPart> {
         if !Array::is_array(v) {
             return Err(".");
         }
-        Array::from(v)
-            .iter()
-            .map(|p| ListedPart::from_js(&p))
-            .collect()
+        let mut out = Vec::new();
+        for p in Array::from(v).iter() {
+            out.push(ListedPart::from_js(&p)?);
+        }
+        Ok(out)
     }
 }
 

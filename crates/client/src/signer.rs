@@ -2,12 +2,12 @@
 //! Retries, timeouts and fallbacks are the engine's; this module builds the
 //! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
-use alloc::string::String;
+use alloc::{string::String, vec::Vec};
 use s3lift_engine::Cat;
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
-use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse, UploadParams};
+use s3lift_protocol::wire::ErrorBody;
 use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
@@ -265,13 +265,7 @@ fn bad_answer(status: u16) -> Failure {
 
 fn decode(kind: Kind, v: &JsValue) -> Result<SignerAnswer, &'static str> {
     Ok(match kind {
-        Kind::ParamsBatch => {
-            let items = get(v, "params");
-            if !Array::is_array(&items) {
-                return Err("params");
-            }
-            SignerAnswer::ParamsBatch(Array::from(&items).iter().map(|i| batch_item(&i)).collect())
-        }
+        Kind::ParamsBatch => SignerAnswer::ParamsBatch(items(v, "params", "url")?),
         Kind::Params => SignerAnswer::Params(FromJs::from_js(v)?),
         Kind::Created => SignerAnswer::Created(FromJs::from_js(v)?),
         Kind::Parts => SignerAnswer::Parts(FromJs::from_js(v)?),
@@ -279,38 +273,33 @@ fn decode(kind: Kind, v: &JsValue) -> Result<SignerAnswer, &'static str> {
         Kind::Listed => SignerAnswer::Listed(FromJs::from_js(v)?),
         Kind::Completed => SignerAnswer::Completed(FromJs::from_js(v)?),
         Kind::Aborted => SignerAnswer::Aborted,
-        Kind::Confirmed => {
-            let items = get(v, "objects");
-            if !Array::is_array(&items) {
-                return Err("objects");
-            }
-            let items = Array::from(&items)
-                .iter()
-                .map(|i| confirm_item(&i))
-                .collect();
-            SignerAnswer::Confirmed(items)
-        }
+        Kind::Confirmed => SignerAnswer::Confirmed(items(v, "objects", "location")?),
     })
 }
 
-/// One entry of a `POST /s3/params/complete` answer: the object, or an error body.
-fn confirm_item(item: &JsValue) -> Result<SingleCompleteResponse, ErrorBody> {
-    if get(item, "location").is_string() {
-        if let Ok(o) = SingleCompleteResponse::from_js(item) {
-            return Ok(o);
-        }
+/// `v[name]`, a list of per-file results: each item is a `T` when its
+/// `tag` field is a string and it reads as one, else its error body
+/// (`POST /s3/params`: params; `POST /s3/params/complete`: the object).
+fn items<T: FromJs>(
+    v: &JsValue,
+    name: &'static str,
+    tag: &str,
+) -> Result<Vec<Result<T, ErrorBody>>, &'static str> {
+    let list = get(v, name);
+    if !Array::is_array(&list) {
+        return Err(name);
     }
-    Err(ErrorBody::from_js(item).unwrap_or(ErrorBody {
-        error: "unexpected signer answer".into(),
-        code: "bad_answer".into(),
-    }))
+    let mut out = Vec::new();
+    for i in Array::from(&list).iter() {
+        out.push(item(&i, tag));
+    }
+    Ok(out)
 }
 
-/// One item of a `POST /s3/params` answer: params, or an error body.
-fn batch_item(item: &JsValue) -> Result<UploadParams, ErrorBody> {
-    if get(item, "url").is_string() {
-        if let Ok(p) = UploadParams::from_js(item) {
-            return Ok(p);
+fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
+    if get(item, tag).is_string() {
+        if let Ok(o) = T::from_js(item) {
+            return Ok(o);
         }
     }
     Err(ErrorBody::from_js(item).unwrap_or(ErrorBody {
