@@ -9,6 +9,7 @@ use alloc::{string::String, vec::Vec};
 use s3lift_protocol::crc64;
 use s3lift_protocol::wire::ChecksumAlgorithm;
 
+use crate::answers::multi_in;
 use crate::api::{Action, FileId};
 use crate::engine::Engine;
 use crate::error::{codes, UploadError};
@@ -30,16 +31,17 @@ impl Engine {
         algorithm: ChecksumAlgorithm,
     ) {
         let ahead = self.cfg.concurrency;
-        let Some(m) = self.multi_mut(id) else { return };
+        let Some(m) = multi_in(&mut self.files, id) else {
+            return;
+        };
         let Some(plan) = m.plan else { return };
-        let mut asks = Vec::new();
         for n in parts {
             let Some(range) = plan.part(n).filter(|_| m.digesting < ahead) else {
                 break;
             };
             m.digesting += 1;
             m.part(n).digesting = true;
-            asks.push(Action::Digest {
+            self.out.push_back(Action::Digest {
                 file: id,
                 part: n,
                 start: range.start,
@@ -47,7 +49,6 @@ impl Engine {
                 algorithm,
             });
         }
-        self.out.extend(asks);
     }
 
     /// The whole file's CRC64NVME, combined from every part's digest in

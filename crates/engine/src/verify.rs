@@ -17,11 +17,12 @@
 //! old upload is aborted when a signer slot is free (its answer is not
 //! waited for).
 
-use alloc::{string::String, vec, vec::Vec};
+use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::md5;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ListedPart};
 
+use crate::answers::multi_in;
 use crate::api::{Action, FileId, Restart};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
@@ -31,46 +32,48 @@ impl Engine {
     /// After a continued upload's first listing: reads the first and the
     /// last stored part again before going on to `next`.
     pub(crate) fn verify_stored(&mut self, id: FileId, listed: &[ListedPart], next: Phase) {
-        let Some(m) = self.multi_mut(id) else { return };
-        let Some(plan) = m.plan else { return };
-        let stored: Vec<u32> = (1..=plan.part_count())
-            .filter(|n| m.collector.has(*n))
-            .collect();
-        let ends = match (stored.first(), stored.last()) {
-            (Some(a), Some(b)) if a == b => vec![*a],
-            (Some(a), Some(b)) => vec![*a, *b],
-            _ => Vec::new(),
+        let Some(m) = multi_in(&mut self.files, id) else {
+            return;
         };
-        let size = |n: u32| plan.expected_len(n);
-        m.verify = ends
-            .into_iter()
-            .filter_map(|n| {
-                let etag = listed
+        let Some(plan) = m.plan else { return };
+        // The first and the last part stored (the same one when only one is).
+        let mut ends: Option<(u32, u32)> = None;
+        for n in 1..=plan.part_count() {
+            if m.collector.has(n) {
+                ends = Some((ends.map_or(n, |e| e.0), n));
+            }
+        }
+        m.verify = Vec::new();
+        if let Some((first, last)) = ends {
+            let both = [first, last];
+            for &n in &both[..if first == last { 1 } else { 2 }] {
+                let Some(p) = listed
                     .iter()
-                    .find(|p| p.part_number == n && Some(p.size) == size(n))?;
-                Some((n, md5::from_etag(&etag.etag)?))
-            })
-            .collect();
+                    .find(|p| p.part_number == n && Some(p.size) == plan.expected_len(n))
+                else {
+                    continue;
+                };
+                if let Some(md5) = md5::from_etag(&p.etag) {
+                    m.verify.push((n, md5));
+                }
+            }
+        }
         if m.verify.is_empty() {
             return m.enter(next);
         }
         m.after_verify = next;
         m.enter(Phase::Verify);
-        let asks: Vec<Action> = m
-            .verify
-            .iter()
-            .filter_map(|(n, _)| {
-                let range = plan.part(*n)?;
-                Some(Action::Digest {
+        for (n, _) in &m.verify {
+            if let Some(range) = plan.part(*n) {
+                self.out.push_back(Action::Digest {
                     file: id,
                     part: *n,
                     start: range.start,
                     end: range.end,
                     algorithm: ChecksumAlgorithm::Md5,
-                })
-            })
-            .collect();
-        self.out.extend(asks);
+                });
+            }
+        }
     }
 
     /// A digest asked for by [`Engine::verify_stored`]: answers whether it was one.
