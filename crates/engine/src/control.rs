@@ -1,10 +1,10 @@
 //! Pause, resume, cancel, and failing a file: stopping its requests and
 //! winding down (a multipart upload that exists is always aborted).
 
-use alloc::{borrow::ToOwned, vec::Vec};
+use alloc::borrow::ToOwned;
 
-use crate::api::{FileId, RequestId};
-use crate::engine::{Engine, Req};
+use crate::api::FileId;
+use crate::engine::{ids_where, Engine, Req};
 use crate::error::UploadError;
 use crate::file::{Body, Phase};
 
@@ -74,19 +74,16 @@ impl Engine {
 
     /// Stops `id`'s store requests; answers how many were in flight.
     pub(crate) fn stop_data(&mut self, id: FileId) -> u32 {
-        let ids: Vec<(RequestId, Req)> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| match r.req {
-                Req::Single(f) | Req::Part(f, _) => f == id,
-                _ => false,
-            })
-            .map(|(k, r)| (*k, r.req.clone()))
-            .collect();
+        let ids = ids_where(&self.requests, |r| match r.req {
+            Req::Single(f) | Req::Part(f, _) => f == id,
+            _ => false,
+        });
         let count = ids.len() as u32;
         // Newest first, so that the parts go back to the queue in order.
-        for (rid, req) in ids.into_iter().rev() {
-            self.cancel_request(rid);
+        for rid in ids.into_iter().rev() {
+            let Some(req) = self.stop_request(rid) else {
+                continue;
+            };
             let Some(f) = self.files.get_mut(&id) else {
                 continue;
             };
@@ -136,15 +133,10 @@ impl Engine {
                     err.key = m.upload.as_ref().map(|u| u.key.clone());
                 }
                 f.fatal = Some(err.clone());
-                let signs: Vec<RequestId> = self
-                    .requests
-                    .iter()
-                    .filter(|(_, r)| match &r.req {
-                        Req::SignParts(f, _) | Req::SignPart(f, _) | Req::List(f) => *f == id,
-                        _ => false,
-                    })
-                    .map(|(k, _)| *k)
-                    .collect();
+                let signs = ids_where(&self.requests, |r| match &r.req {
+                    Req::SignParts(f, _) | Req::SignPart(f, _) | Req::List(f) => *f == id,
+                    _ => false,
+                });
                 let creating = m.phase == Phase::Create && m.step.in_flight.is_some();
                 let exists = m.upload.is_some();
                 for r in signs {

@@ -22,7 +22,7 @@ use crate::vecmap::VecMap;
 
 mod requests;
 
-pub(crate) use self::requests::{req_file, InFlight, Req};
+pub(crate) use self::requests::{ids_where, req_file, InFlight, Req};
 
 /// Every decision of an uploader with N files, without I/O or a clock.
 ///
@@ -327,12 +327,7 @@ impl Engine {
                 });
             }
         }
-        let ids: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| req_file(&r.req) == Some(id))
-            .map(|(k, _)| *k)
-            .collect();
+        let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
         for r in ids {
             self.cancel_request(r);
         }
