@@ -119,7 +119,7 @@ impl Engine {
                         let headers = b
                             .headers
                             .get(&name)
-                            .map(|h| h.clone().into_iter().collect())
+                            .map(|h| h.clone().into_vec())
                             .unwrap_or_default();
                         m.part(n).url = Some(SignedUrl::new(url.clone(), headers, now, ttl));
                     }
@@ -212,7 +212,7 @@ impl Engine {
                     let headers = b
                         .headers
                         .get(&name)
-                        .map(|h| h.clone().into_iter().collect())
+                        .map(|h| h.clone().into_vec())
                         .unwrap_or_default();
                     let p = m.part(n);
                     p.signing = false;
@@ -236,12 +236,7 @@ impl Engine {
                 let ttl = ttl_ms(p.expires, default);
                 let part = m.part(n);
                 part.signing = false;
-                part.url = Some(SignedUrl::new(
-                    p.url,
-                    p.headers.into_iter().collect(),
-                    now,
-                    ttl,
-                ));
+                part.url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
             }
             (Req::Complete(f), SignerAnswer::Completed(c)) => {
                 let Some(m) = self.multi_mut(f) else { return };

@@ -87,6 +87,12 @@ impl<V> Map<V> {
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
         self.0.iter().map(|e| &e.1)
     }
+
+    /// The entries by key, as a vector (what `into_iter().collect()` gives,
+    /// without the in-place collect's code in the browser bundle).
+    pub fn into_vec(self) -> Vec<(String, V)> {
+        self.0
+    }
 }
 
 impl<V> FromIterator<(String, V)> for Map<V> {
@@ -200,6 +206,10 @@ mod tests {
         assert!(m.contains_key("b") && !m.contains_key("z"));
         assert_eq!(m.remove("b"), Some("2"));
         assert_eq!(m.len(), 2);
+        assert_eq!(
+            m.clone().into_vec(),
+            m.clone().into_iter().collect::<Vec<_>>()
+        );
         let json = r#"{"z":"1","a":"2","z":"3"}"#;
         let m: Map<String> = serde_json::from_str(json).unwrap();
         let b: BTreeMap<String, String> = serde_json::from_str(json).unwrap();
