@@ -144,38 +144,39 @@ impl Engine {
     }
 
     pub(super) fn sign_params(&mut self, need: Vec<FileId>) {
-        let mut need = need.into_iter().peekable();
-        while need.peek().is_some() && self.signer_slot() {
-            let take = if self.batch_params {
-                MAX_PARAMS_BATCH
-            } else {
-                1
-            };
-            let files: Vec<FileId> = need.by_ref().take(take).collect();
-            let items: Vec<ParamsRequest> = files
-                .iter()
-                .filter_map(|f| {
-                    let file = self.files.get(f)?;
-                    let spec = &file.spec;
-                    let digest = match &file.body {
-                        Body::Single(s) => s.digest.clone(),
-                        Body::Multi(_) => None,
-                    };
-                    Some(ParamsRequest {
-                        file: *f,
-                        query: ParamsQuery {
-                            filename: spec.name.clone(),
-                            content_type: Some(spec.content_type.clone()),
-                            size: Some(spec.size),
-                            relative_path: spec.relative_path.clone(),
-                            checksum_crc64nvme: digest,
-                        },
-                        method: UploadMethod::Post,
-                    })
-                })
-                .collect();
+        let take = if self.batch_params {
+            MAX_PARAMS_BATCH
+        } else {
+            1
+        };
+        for files in need.chunks(take) {
+            if !self.signer_slot() {
+                break;
+            }
+            let mut items: Vec<ParamsRequest> = Vec::new();
+            for f in files {
+                let Some(file) = self.files.get(f) else {
+                    continue;
+                };
+                let spec = &file.spec;
+                let digest = match &file.body {
+                    Body::Single(s) => s.digest.clone(),
+                    Body::Multi(_) => None,
+                };
+                items.push(ParamsRequest {
+                    file: *f,
+                    query: ParamsQuery {
+                        filename: spec.name.clone(),
+                        content_type: Some(spec.content_type.clone()),
+                        size: Some(spec.size),
+                        relative_path: spec.relative_path.clone(),
+                        checksum_crc64nvme: digest,
+                    },
+                    method: UploadMethod::Post,
+                });
+            }
             let (rid, action) = if self.batch_params {
-                let rid = self.issue(Req::ParamsBatch(files.clone()));
+                let rid = self.issue(Req::ParamsBatch(files.to_vec()));
                 (
                     rid,
                     Action::SignParamsBatch {
@@ -184,7 +185,8 @@ impl Engine {
                     },
                 )
             } else {
-                let Some(item) = items.into_iter().next() else {
+                // One file at a time: `items` holds one at most.
+                let Some(item) = items.pop() else {
                     continue;
                 };
                 let rid = self.issue(Req::Params(item.file));
@@ -197,7 +199,7 @@ impl Engine {
                     },
                 )
             };
-            for f in &files {
+            for f in files {
                 if let Some(s) = self.single_mut(*f) {
                     s.sign.in_flight = Some(rid);
                 }
