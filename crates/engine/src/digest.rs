@@ -78,20 +78,19 @@ impl Engine {
         let Some(m) = self.multi_mut(id) else {
             return false;
         };
-        let missing: Vec<u32> = m
-            .parts
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.digest.is_none())
-            .map(|(i, _)| i as u32 + 1)
-            .collect();
-        if missing.is_empty() {
+        let mut missing = false;
+        let mut idle = Vec::new();
+        for (i, p) in m.parts.iter().enumerate() {
+            if p.digest.is_none() {
+                missing = true;
+                if !p.digesting {
+                    idle.push(i as u32 + 1);
+                }
+            }
+        }
+        if !missing {
             return false;
         }
-        let idle: Vec<u32> = missing
-            .into_iter()
-            .filter(|n| !m.parts[*n as usize - 1].digesting)
-            .collect();
         self.ask_digests(id, idle, ChecksumAlgorithm::Crc64nvme);
         true
     }
