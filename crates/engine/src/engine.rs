@@ -172,14 +172,16 @@ impl Engine {
                 Body::Multi(m) => {
                     consider(later(m.step.wait_until));
                     consider(later(m.sign.wait_until));
-                    consider(m.waiting.iter().filter_map(|w| later(w.0)).min());
+                    for w in &m.waiting {
+                        consider(later(w.0));
+                    }
                     // Re-sign ahead of expiry even when nothing else happens.
                     if m.phase == Phase::Upload {
-                        let soonest = m.queue.iter().take(self.cfg.sign_window()).filter_map(|n| {
-                            let u = m.parts[*n as usize - 1].url.as_ref()?;
-                            later(u.expires_at.saturating_sub(u.margin_ms))
-                        });
-                        consider(soonest.min());
+                        for n in m.queue.iter().take(self.cfg.sign_window()) {
+                            if let Some(u) = &m.parts[*n as usize - 1].url {
+                                consider(later(u.expires_at.saturating_sub(u.margin_ms)));
+                            }
+                        }
                     }
                 }
             }
