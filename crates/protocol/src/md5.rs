@@ -161,12 +161,15 @@ impl Md5 {
         tail[pad..pad + 8].copy_from_slice(&bits.to_le_bytes());
         self.update(&tail[..pad + 8]);
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        self.state
-            .iter()
-            .flat_map(|s| s.to_le_bytes())
-            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-            .map(char::from)
-            .collect()
+        // Loops, not `flat_map` chains: their adapters cost the bundle.
+        let mut out = String::with_capacity(32);
+        for s in self.state {
+            for b in s.to_le_bytes() {
+                out.push(char::from(DIGITS[usize::from(b >> 4)]));
+                out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+            }
+        }
+        out
     }
 }
 
