@@ -89,7 +89,13 @@ impl PartCollector {
 
     /// Part numbers not stored yet, ascending.
     pub fn missing(&self) -> Vec<u32> {
-        (1..=self.count).filter(|n| !self.has(*n)).collect()
+        let mut out = Vec::new();
+        for n in 1..=self.count {
+            if !self.has(n) {
+                out.push(n);
+            }
+        }
+        out
     }
 
     /// The sorted list for `complete`, or the missing parts.
@@ -101,14 +107,15 @@ impl PartCollector {
                 missing,
             });
         }
-        Ok(self
-            .etags
-            .iter()
-            .map(|(n, e)| CompletedPart {
+        // Loops, not iterator chains: their adapters cost the browser bundle.
+        let mut parts = Vec::with_capacity(self.etags.len());
+        for (n, e) in &self.etags {
+            parts.push(CompletedPart {
                 part_number: *n,
                 etag: e.clone(),
-            })
-            .collect())
+            });
+        }
+        Ok(parts)
     }
 }
 
