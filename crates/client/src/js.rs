@@ -257,21 +257,9 @@ impl Json {
     }
 }
 
-/// `n` in decimal (what `to_string` does, without `core::fmt`).
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in &digits[i..] {
-        out.push(*d as char);
-    }
+/// `n` in decimal, appended (the engine's messages' writer: one in the bundle).
+pub fn push_u64(out: &mut String, n: u64) {
+    out.push_str(&s3lift_protocol::decimal(n));
 }
 
 /// Standard base64 of `bytes`.
