@@ -203,7 +203,10 @@ impl Multi {
         self.plan = Some(plan);
         self.parts = vec![Part::default(); plan.part_count() as usize];
         self.collector = PartCollector::new(plan.part_count());
-        self.queue = (1..=plan.part_count()).collect();
+        self.queue = VecDeque::new();
+        for n in 1..=plan.part_count() {
+            self.queue.push_back(n);
+        }
     }
 
     /// Part `n`'s slot.
