@@ -211,12 +211,12 @@ impl Engine {
         }
         let Some(up) = m.upload.clone() else { return };
         sort_small(&mut todo);
-        let checksums = sums.map(|algorithm| ChecksumList {
-            algorithm,
-            values: todo
-                .iter()
-                .map(|n| m.parts[*n as usize - 1].digest.clone().unwrap_or_default())
-                .collect(),
+        let checksums = sums.map(|algorithm| {
+            let mut values = Vec::with_capacity(todo.len());
+            for n in &todo {
+                values.push(m.parts[*n as usize - 1].digest.clone().unwrap_or_default());
+            }
+            ChecksumList { algorithm, values }
         });
         if batch {
             if !self.signer_slot() {
