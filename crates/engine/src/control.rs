@@ -74,13 +74,13 @@ impl Engine {
 
     /// Stops `id`'s store requests; answers how many were in flight.
     pub(crate) fn stop_data(&mut self, id: FileId) -> u32 {
-        let ids = ids_where(&self.requests, |r| match r.req {
+        let mut ids = ids_where(&self.requests, |r| match r.req {
             Req::Single(f) | Req::Part(f, _) => f == id,
             _ => false,
         });
         let count = ids.len() as u32;
         // Newest first, so that the parts go back to the queue in order.
-        for rid in ids.into_iter().rev() {
+        while let Some(rid) = ids.pop() {
             let Some(req) = self.stop_request(rid) else {
                 continue;
             };

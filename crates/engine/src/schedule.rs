@@ -155,7 +155,8 @@ impl Engine {
                                 }
                             });
                             sort_small(&mut due);
-                            for (_, n) in due.into_iter().rev() {
+                            // Last first, so that the earliest ends up in front.
+                            while let Some((_, n)) = due.pop() {
                                 m.queue.push_front(n);
                             }
                         }
