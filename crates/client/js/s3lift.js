@@ -142,7 +142,7 @@ class RemoteUpload {
   // The page's own answers until the worker's next snapshot: an upload waiting for the network
   // pauses too, and resumes into waiting for it.
   pause() {
-    if (/^(uploading|queued|offline)$/.test(this.s.state)) this.s.state = 'paused';
+    if (/^(uploading|queued|offline|another-tab)$/.test(this.s.state)) this.s.state = 'paused';
     this.call('pause');
   }
 

@@ -63,6 +63,9 @@ pub struct Entry {
     pub on_state: Option<Function>,
     /// What `onStateChange` was last told (`Queued` before its first call).
     pub told: Cell<State>,
+    /// Another tab holds the upload's Web Lock: waiting, it shows
+    /// `'another-tab'` (once resumed, if it was paused first).
+    pub elsewhere: Cell<bool>,
     /// Releases this upload's Web Lock (or stops waiting for it).
     pub lock: RefCell<Option<Function>>,
     pub done: RefCell<Deferred>,

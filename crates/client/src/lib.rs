@@ -225,6 +225,7 @@ impl Uploader {
             retries: Cell::new(0),
             on_state: js::get_fn(&options, "onStateChange"),
             told: Cell::new(State::Queued),
+            elsewhere: Cell::new(false),
             lock: RefCell::new(None),
             done: RefCell::new(Deferred::new()),
         });
@@ -268,7 +269,11 @@ impl Upload {
     /// Stops new parts and aborts those in flight.
     pub fn pause(&self) {
         let s = &self.entry.state;
-        if matches!(s.get(), State::Uploading | State::Queued) {
+        // One waiting on another tab pauses too: it stays paused when it takes over.
+        if matches!(
+            s.get(),
+            State::Uploading | State::Queued | State::AnotherTab
+        ) {
             s.set(State::Paused);
             self.driver.feed_later(Event::Pause(self.entry.id));
         }
@@ -276,10 +281,22 @@ impl Upload {
 
     /// Continues a paused upload, sending only the parts the store lacks.
     pub fn resume(&self) {
-        if self.entry.state.get() == State::Paused {
-            self.entry.state.set(State::Uploading);
-            self.driver.feed_later(Event::Resume(self.entry.id));
+        let e = &self.entry;
+        if e.state.get() != State::Paused {
+            return;
         }
+        if self.driver.is_waiting(e.id) {
+            // Still waiting for its Web Lock: back to what it waits for.
+            let s = if e.elsewhere.get() {
+                State::AnotherTab
+            } else {
+                State::Queued
+            };
+            e.state.set(s);
+            return tell(e, s);
+        }
+        e.state.set(State::Uploading);
+        self.driver.feed_later(Event::Resume(e.id));
     }
 
     /// Stops and aborts the multipart upload; `done` rejects with code `cancelled`.

@@ -74,9 +74,18 @@ impl Driver {
                 self.feed_later(Event::Pause(id));
             }
         } else {
-            entry.state.set(State::AnotherTab);
-            tell(&entry, State::AnotherTab);
+            entry.elsewhere.set(true);
+            // A pause made before this answer holds (`resume` shows the wait).
+            if entry.state.get() != State::Paused {
+                entry.state.set(State::AnotherTab);
+                tell(&entry, State::AnotherTab);
+            }
         }
+    }
+
+    /// Whether `id` waits for its Web Lock (not handed to the engine yet).
+    pub fn is_waiting(&self, id: FileId) -> bool {
+        self.waiting.borrow().iter().any(|e| e.id == id)
     }
 
     /// An upload waiting on another tab is cancelled: it stops waiting.
