@@ -146,6 +146,9 @@ test('the network dropping mid-upload shows "Offline, waiting for the network", 
   await context.setOffline(false);
   const shown = await page.waitForFunction(() => document.getElementById('dz').shadowRoot.querySelector('li')?.dataset.state === 'uploading', null, { timeout: 10_000 })
     .then(() => 'uploading', () => page.evaluate(() => `row "${document.getElementById('dz').shadowRoot.querySelector('li .status').textContent}" while upload.state is ${document.getElementById('dz').uploads[0].upload.state}`));
+  // The row can repaint before the signer's request reaches the route: wait for it (10 s at most)
+  // while the answers are still held, then let them go.
+  for (let i = 0; i < 200 && asked === 0; i++) await new Promise((r) => setTimeout(r, 50));
   release();
   assert.equal(shown, 'uploading', 'the row shows the upload going on once the network is back');
   assert.ok(asked > 0, 'the signer was asked while its answers were held');
