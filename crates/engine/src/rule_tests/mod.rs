@@ -149,6 +149,16 @@ fn send_single(out: &[Action]) -> (RequestId, UploadParams) {
         .unwrap_or_else(|| panic!("no SendSingle in {out:#?}"))
 }
 
+/// The single-request sends in `out`.
+fn single_sends(out: &[Action]) -> Vec<RequestId> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::SendSingle { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
 fn batch_id(out: &[Action]) -> RequestId {
     find(out, |a| {
         matches!(a, Action::SignParamsBatch { .. }).then(|| id_of(a))

@@ -14,15 +14,6 @@ fn batches(out: &[Action]) -> Vec<(RequestId, Vec<FileId>)> {
         .collect()
 }
 
-fn sends(out: &[Action]) -> Vec<RequestId> {
-    out.iter()
-        .filter_map(|a| match a {
-            Action::SendSingle { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Answers a batch with fresh params for each of its files; the sends that follow.
 fn answer(t: &mut T, (id, files): &(RequestId, Vec<FileId>)) -> Vec<Action> {
     let items = files
@@ -46,7 +37,7 @@ fn small_files_are_signed_a_window_ahead_of_their_sends_not_all_at_once() {
     for b in &first {
         let out = answer(&mut t, b);
         assert!(batches(&out).is_empty(), "nothing more while 300 wait");
-        live.extend(sends(&out));
+        live.extend(single_sends(&out));
     }
     assert_eq!(live.len(), 6, "one send per slot");
     // Each stored file frees a slot for a signed one; once only 200 signed
@@ -59,7 +50,7 @@ fn small_files_are_signed_a_window_ahead_of_their_sends_not_all_at_once() {
             etag: Some("\"e\"".into()),
         });
         stored += 1;
-        live.extend(sends(&out));
+        live.extend(single_sends(&out));
         let b = batches(&out);
         if !b.is_empty() {
             break b;

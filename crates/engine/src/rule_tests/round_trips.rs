@@ -146,12 +146,7 @@ fn three_sent(t: &mut T) -> Vec<RequestId> {
         .map(|f| Ok(params(Some(&format!("a/{f}.txt")), None, Some(900))))
         .collect();
     let out = t.signer(batch_id(&out), SignerAnswer::ParamsBatch(items));
-    out.iter()
-        .filter_map(|a| match a {
-            Action::SendSingle { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect()
+    single_sends(&out)
 }
 
 #[test]

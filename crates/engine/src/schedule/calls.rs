@@ -109,17 +109,22 @@ impl Engine {
         });
     }
 
+    /// Files per params request: a batch, or one without the batch route.
+    fn params_batch(&self) -> usize {
+        if self.batch_params {
+            MAX_PARAMS_BATCH
+        } else {
+            1
+        }
+    }
+
     /// How many more single files may be signed now. Forms are signed a
     /// window ahead of their sends (three batches, or two per request slot
     /// without the batch route), and refilled a whole batch at a time: ten
     /// thousand queued files hold a few hundred signed forms, not ten
     /// thousand, none of which would have expired unused.
     pub(super) fn params_budget(&self) -> usize {
-        let batch = if self.batch_params {
-            MAX_PARAMS_BATCH
-        } else {
-            1
-        };
+        let batch = self.params_batch();
         let window = (3 * batch).max(2 * self.cfg.concurrency as usize);
         let now = self.now;
         let ahead = self
@@ -144,12 +149,7 @@ impl Engine {
     }
 
     pub(super) fn sign_params(&mut self, need: Vec<FileId>) {
-        let take = if self.batch_params {
-            MAX_PARAMS_BATCH
-        } else {
-            1
-        };
-        for files in need.chunks(take) {
+        for files in need.chunks(self.params_batch()) {
             if !self.signer_slot() {
                 break;
             }
