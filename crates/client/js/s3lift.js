@@ -139,8 +139,8 @@ class RemoteUpload {
   get fingerprint() { return this.s.fingerprint; }
   get stats() { return this.s.stats; }
 
-  // The page's own answers until the worker's next snapshot: an upload waiting for the network
-  // pauses too, and resumes into waiting for it.
+  // The page's own answers until the worker's next snapshot: an upload waiting for the network or
+  // for another tab pauses too, and resumes into waiting for the network.
   pause() {
     if (/^(uploading|queued|offline|another-tab)$/.test(this.s.state)) this.s.state = 'paused';
     this.call('pause');
