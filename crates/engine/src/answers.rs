@@ -12,7 +12,7 @@ use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{ChecksumDecision, UploadParams};
 
-use crate::api::{Action, Failure, FileId, Outcome, Restart, SignerAnswer};
+use crate::api::{Action, Failure, FileId, SignerAnswer};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, known_code, status_of_batch_item, UploadError};
 use crate::file::{Body, Phase, Upload};
@@ -239,20 +239,18 @@ impl Engine {
                 part.url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
             }
             (Req::Complete(f), SignerAnswer::Completed(c)) => {
-                let Some(m) = self.multi_mut(f) else { return };
-                let up = m.upload.clone().expect("complete needs an upload");
-                let resumed = m.resumed;
-                let outcome = Outcome {
-                    key: c.key.unwrap_or(up.key),
-                    bucket: c.bucket.or(up.bucket),
-                    location: Some(c.location),
-                    etag: c.etag,
-                    resumed,
-                    restarted: m.restarted.then_some(Restart::FileChanged),
-                    // The signer's complete fires its webhook.
-                    confirmed: true,
-                    checksum: c.checksum.map(|c| c.crc64nvme),
+                let Some(mut outcome) = self.multi_mut(f).and_then(|m| m.outcome()) else {
+                    return;
                 };
+                if let Some(key) = c.key {
+                    outcome.key = key;
+                }
+                outcome.bucket = c.bucket.or(outcome.bucket);
+                outcome.location = Some(c.location);
+                outcome.etag = c.etag;
+                // The signer's complete fires its webhook.
+                outcome.confirmed = true;
+                outcome.checksum = c.checksum.map(|c| c.crc64nvme);
                 self.finish(f, Ok(outcome));
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),

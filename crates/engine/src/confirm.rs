@@ -24,6 +24,7 @@ use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
 use crate::api::{Action, Failure, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{known_code, status_of_batch_item, UploadError};
+use crate::file::{Body, Step};
 
 /// Keys per confirm call (the signer's limit).
 const MAX_CONFIRM_BATCH: usize = 100;
@@ -40,10 +41,13 @@ impl Engine {
         let mut files = Vec::with_capacity(need.len());
         let mut keys = Vec::with_capacity(need.len());
         for f in need {
-            if let Some(key) = self
-                .single_mut(f)
-                .and_then(|s| s.stored.as_ref().map(|o| o.key.clone()))
-            {
+            let key = match self.files.get(&f).map(|x| &x.body) {
+                Some(Body::Single(s)) => s.stored.as_ref().map(|o| o.key.clone()),
+                // A multipart upload that complete found gone.
+                Some(Body::Multi(m)) => m.upload.as_ref().map(|u| u.key.clone()),
+                None => None,
+            };
+            if let Some(key) = key {
                 files.push(f);
                 keys.push(key);
             }
@@ -54,8 +58,8 @@ impl Engine {
         let rid = self.issue(Req::Confirm(files.clone()));
         self.confirming = true;
         for f in &files {
-            if let Some(s) = self.single_mut(*f) {
-                s.confirm.in_flight = Some(rid);
+            if let Some(step) = self.confirm_step(*f) {
+                step.in_flight = Some(rid);
             }
         }
         self.out.push_back(Action::Confirm {
@@ -95,8 +99,34 @@ impl Engine {
         }
     }
 
+    /// The step of `f`'s confirm call: a stored single upload's, or the
+    /// step of a multipart upload that complete found gone.
+    pub(crate) fn confirm_step(&mut self, f: FileId) -> Option<&mut Step> {
+        match &mut self.files.get_mut(&f)?.body {
+            Body::Single(s) => Some(&mut s.confirm),
+            Body::Multi(m) => Some(&mut m.step),
+        }
+    }
+
     fn confirmed_one(&mut self, f: FileId, c: SingleCompleteResponse) {
-        let Some(mut outcome) = self.single_mut(f).and_then(|s| s.stored.take()) else {
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        let size = file.spec.size;
+        let outcome = match &mut file.body {
+            Body::Single(s) => s.stored.take(),
+            // Another object than this upload's is not its to report.
+            Body::Multi(m) if m.gone.is_some() && c.size != size => {
+                let failure = Failure {
+                    status: Some(404),
+                    code: Some(ErrorCode::NoSuchKey.as_str().into()),
+                    ..Failure::default()
+                };
+                return self.confirm_failed(f, failure);
+            }
+            Body::Multi(m) => m.gone.take().and_then(|_| m.outcome()),
+        };
+        let Some(mut outcome) = outcome else {
             return;
         };
         outcome.confirmed = true;
@@ -107,30 +137,51 @@ impl Engine {
         self.finish(f, Ok(outcome));
     }
 
+    /// A confirm call failed for `f`: retried by the policy, unless the
+    /// signer refused the object or has no such route. A stored single
+    /// upload then succeeds unconfirmed (refused: fails); a multipart upload
+    /// that complete found gone fails with complete's error (but counts as
+    /// done without the route when our own lost complete may have done it).
     pub(crate) fn confirm_failed(&mut self, f: FileId, failure: Failure) {
         let (now, retry) = (self.now, self.cfg.retry);
-        let Some(s) = self.single_mut(f) else { return };
-        s.confirm.in_flight = None;
-        s.confirm.failures += 1;
-        let tries = s.confirm.failures;
+        let Some(step) = self.confirm_step(f) else {
+            return;
+        };
+        step.in_flight = None;
+        step.failures += 1;
+        let tries = step.failures;
         let code = failure.code.as_deref().map(known_code);
-        if matches!(code, Some(ErrorCode::TooLarge | ErrorCode::NoSuchKey)) {
-            return self.fatal(f, UploadError::from_signer(&failure));
-        }
-        let no_route = matches!(failure.status, Some(404 | 405));
+        let refused = matches!(code, Some(ErrorCode::TooLarge | ErrorCode::NoSuchKey));
+        let no_route = !refused && matches!(failure.status, Some(404 | 405));
         let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
-        if !no_route && retryable && retry.allows(tries) {
+        if !refused && !no_route && retryable && retry.allows(tries) {
             let wait = self.delay(tries - 1, failure.retry_after_ms);
-            if let Some(s) = self.single_mut(f) {
-                s.confirm.wait_until = now + wait;
+            if let Some(step) = self.confirm_step(f) {
+                step.wait_until = now + wait;
             }
             return;
         }
         if no_route {
             self.confirm_route = false;
         }
-        if let Some(outcome) = self.single_mut(f).and_then(|s| s.stored.take()) {
-            self.finish(f, Ok(outcome));
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        match &mut file.body {
+            Body::Single(_) if refused => self.fatal(f, UploadError::from_signer(&failure)),
+            Body::Single(s) => {
+                if let Some(outcome) = s.stored.take() {
+                    self.finish(f, Ok(outcome));
+                }
+            }
+            Body::Multi(m) => {
+                let Some(err) = m.gone.take() else { return };
+                if no_route && m.complete_maybe_done {
+                    self.assumed_complete(f);
+                } else {
+                    self.step_failed_for_good(f, err);
+                }
+            }
         }
     }
 }

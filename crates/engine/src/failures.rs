@@ -7,10 +7,10 @@ use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
 
 use crate::answers::is_gone;
-use crate::api::{Action, Failure, FileId, Outcome};
+use crate::api::{Action, Failure, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
-use crate::file::{Body, Phase};
+use crate::file::{Body, Phase, Step};
 
 /// Re-signs of one URL before the clock is blamed.
 const MAX_RESIGNS: u32 = 3;
@@ -174,34 +174,47 @@ impl Engine {
                     });
                 }
             }
+            Req::Complete(_)
+                if is_gone(&failure)
+                    && (m.complete_maybe_done || m.resumed)
+                    && self.confirm_route =>
+            {
+                // Completed by an earlier complete of ours whose answer was
+                // lost, or by another tab that held this resumed upload; or
+                // aborted. The key is this upload's own: an object there is
+                // its object. Ask the signer (`confirm`) before deciding.
+                m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
+                m.step = Step::default();
+            }
             Req::Complete(_) if m.complete_maybe_done && is_gone(&failure) => {
-                // An earlier complete, whose answer was lost, did complete it.
-                let up = m.upload.clone().expect("complete needs an upload");
-                let outcome = Outcome {
-                    key: up.key,
-                    bucket: up.bucket,
-                    location: None,
-                    etag: None,
-                    resumed: m.resumed,
-                    restarted: m.restarted.then_some(crate::api::Restart::FileChanged),
-                    confirmed: true,
-                    checksum: None,
-                };
-                self.finish(f, Ok(outcome));
+                // A peer without the confirm route: an earlier complete,
+                // whose answer was lost, did complete it.
+                self.assumed_complete(f);
             }
-            _ => {
-                let mut e = UploadError::signer_gave_up(&failure, retryable);
-                if let Some(m) = self.multi_mut(f) {
-                    // Complete failed for good: a cancel that waited on it applies now.
-                    if core::mem::take(&mut m.cancel_after_complete) {
-                        e = UploadError::cancelled();
-                    }
-                    if m.phase == Phase::Complete {
-                        m.phase = Phase::Upload;
-                    }
-                }
-                self.fatal(f, e);
+            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure, retryable)),
+        }
+    }
+
+    /// Fails `f` with `e` after its create, list or complete failed for good.
+    pub(crate) fn step_failed_for_good(&mut self, f: FileId, mut e: UploadError) {
+        if let Some(m) = self.multi_mut(f) {
+            // Complete failed for good: a cancel that waited on it applies now.
+            if core::mem::take(&mut m.cancel_after_complete) {
+                e = UploadError::cancelled();
             }
+            if m.phase == Phase::Complete {
+                m.phase = Phase::Upload;
+            }
+        }
+        self.fatal(f, e);
+    }
+
+    /// Finishes `f` as completed by a complete whose answer was lost, where
+    /// the signer has no confirm route to check the object with.
+    pub(crate) fn assumed_complete(&mut self, f: FileId) {
+        if let Some(mut outcome) = self.multi_mut(f).and_then(|m| m.outcome()) {
+            outcome.confirmed = true;
+            self.finish(f, Ok(outcome));
         }
     }
 }

@@ -10,7 +10,7 @@ use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::progress::{ProgressTracker, SpeedMeter};
 use s3lift_protocol::wire::UploadParams;
 
-use crate::api::{FileSpec, RequestId};
+use crate::api::{FileSpec, Outcome, RequestId, Restart};
 use crate::error::UploadError;
 use crate::url::SignedUrl;
 
@@ -157,6 +157,11 @@ pub(crate) struct Multi {
     pub discard: Option<Upload>,
     /// A complete whose answer never came may have succeeded.
     pub complete_maybe_done: bool,
+    /// Complete found the upload gone, where someone may have completed it
+    /// (our own complete whose answer was lost, or another tab that held
+    /// the resumed upload): the object at its key is checked with the
+    /// confirm call, and this error stands if it is not there.
+    pub gone: Option<UploadError>,
     /// Completes of a resumed upload refused for stray parts, re-listed.
     pub stray_retries: u32,
     /// A pause stopped parts mid-way: ask the store what it has on resume.
@@ -191,6 +196,7 @@ impl Multi {
             restarted: false,
             discard: None,
             complete_maybe_done: false,
+            gone: None,
             stray_retries: 0,
             sync_on_resume: false,
             cancel_after_complete: false,
@@ -212,6 +218,22 @@ impl Multi {
     /// Part `n`'s slot.
     pub fn part(&mut self, n: u32) -> &mut Part {
         &mut self.parts[n as usize - 1]
+    }
+
+    /// What the upload comes to once completed, before the signer's
+    /// answer names its location, ETag and checksum.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let up = self.upload.clone()?;
+        Some(Outcome {
+            key: up.key,
+            bucket: up.bucket,
+            location: None,
+            etag: None,
+            resumed: self.resumed,
+            restarted: self.restarted.then_some(Restart::FileChanged),
+            confirmed: false,
+            checksum: None,
+        })
     }
 
     /// Moves a changed phase's step back to a fresh start.

@@ -116,8 +116,8 @@ impl Engine {
             Req::Confirm(files) => {
                 self.confirming = false;
                 for f in files {
-                    if let Some(s) = self.single_mut(f) {
-                        s.confirm.in_flight = None;
+                    if let Some(step) = self.confirm_step(f) {
+                        step.in_flight = None;
                     }
                 }
             }

@@ -12,6 +12,7 @@ use crate::{Config, Engine};
 
 mod changed_file;
 mod checksum;
+mod complete_gone;
 mod confirm;
 mod multipart;
 mod multipart_resume;

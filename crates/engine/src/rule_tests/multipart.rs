@@ -54,24 +54,6 @@ fn parts_complete_in_order_after_the_last_one_lands() {
 }
 
 #[test]
-fn a_lost_complete_answer_then_no_such_upload_counts_as_done() {
-    let mut t = T::new(3);
-    let sends = multipart_sending(&mut t);
-    let out = store_all(&mut t, &sends);
-    let c = find(&out, |a| {
-        matches!(a, Action::Complete { .. }).then(|| id_of(a))
-    });
-    t.fail(c, Failure::network());
-    let c2 = id_of(&t.wait()[0]);
-    let body = ErrorBody {
-        error: "gone".into(),
-        code: "no_such_upload".into(),
-    };
-    let out = t.fail(c2, Failure::from_signer(404, Some(&body), None));
-    assert_eq!(finished(&out).unwrap().as_ref().unwrap().key, "k");
-}
-
-#[test]
 fn a_part_failing_for_good_aborts_then_fails() {
     let mut t = T::new(3);
     let sends = multipart_sending(&mut t);

@@ -1,0 +1,62 @@
+// Two tabs and one upload (issue 14's Web Locks), at the worst moment: the
+// first tab's complete lands after the second tab took the upload over and
+// listed its parts, so the second tab's own complete finds it gone.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
+
+const MIB = 1024 * 1024;
+const cleanup = [];
+after(async () => { for (const f of cleanup.reverse()) await f(); });
+
+/** A multipart complete (`POST …/multipart/<id>/complete`), not the single-upload report. */
+const isComplete = (url) => url.pathname.includes('/multipart/') && url.pathname.endsWith('/complete');
+
+test('a takeover whose complete finds the upload completed by the closing tab resolves with that object, checked by the signer', async () => {
+  const { stack, site, context, page: first, opts } = await clientPage(cleanup, {});
+  const size = 12 * MIB;
+  const seed = 1417;
+  const options = { ...opts, concurrency: 2, partSize: 5 * MIB };
+  const start = (tab) => tab.evaluate(async ({ options, size, seed }) => {
+    const file = await window.t.diskFile('takeover.bin', size, seed);
+    window.states = [];
+    window.u = new window.t.Uploader(options).upload(file, { onStateChange: (s) => window.states.push(s) });
+    window.outcome = window.u.done.then((r) => ({ key: r.key, confirmed: r.confirmed, etag: r.etag }), (e) => ({ error: `${e.code}: ${e.message}` }));
+  }, { options, size, seed });
+
+  // The first tab's completes never reach the signer (a request held until the tab
+  // closes would be let go then): the test sends the first one itself, later.
+  let held;
+  const heldSeen = new Promise((ok) => { held = ok; });
+  await first.route(isComplete, (route) => { held(route.request()); return route.abort('connectionreset'); });
+  await start(first);
+  const request = await heldSeen;
+  const replay = { url: request.url(), body: request.postData(), headers: { ...request.headers() } };
+
+  const second = await context.newPage();
+  await second.goto(`${site.url}/client.html`);
+  await second.waitForFunction(() => window.ready === true);
+  // The second tab's complete goes on only after the first tab's has landed.
+  const answers = [];
+  second.on('response', (r) => { if (isComplete(new URL(r.url()))) answers.push(r.status()); });
+  let landed;
+  await second.route(isComplete, async (route) => {
+    const r = await fetch(replay.url, { method: 'POST', headers: replay.headers, body: replay.body });
+    landed = r.status;
+    await route.continue();
+  });
+  await start(second);
+  await second.waitForFunction(() => window.u.state === 'another-tab', null, { timeout: 10_000 });
+  await first.close({ runBeforeUnload: false });
+
+  const out = await second.evaluate(() => window.outcome);
+  assert.equal(landed, 200, 'the first tab\'s complete landed');
+  assert.deepEqual(answers, [404], 'the second tab\'s complete found the upload gone');
+  assert.equal(out.error, undefined, out.error);
+  assert.equal(out.confirmed, true, 'the signer checked the object');
+  assert.match(out.etag ?? '', /-3"$/, 'the multipart object\'s ETag');
+  assert.deepEqual(await second.evaluate(() => window.states), ['another-tab', 'uploading', 'done']);
+  assert.equal(await second.evaluate(() => window.u.resumed), true);
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), 0);
+});
