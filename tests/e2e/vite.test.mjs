@@ -11,7 +11,7 @@ import { startStack, serveStatic, launchBrowser, watchPage, seededBytes, sha256,
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
-test('the packed tarball works from a Vite production build', async () => {
+test('the packed tarball works from a Vite production build, on the page and with `worker: true`', async () => {
   const tgz = readdirSync(join(ROOT, 'dist')).find((f) => /^s3lift-.*\.tgz$/.test(f));
   assert.ok(tgz, 'dist/s3lift-*.tgz exists (run ./scripts/just build)');
   const app = mkdtempSync(join(tmpdir(), 's3lift-vite-'));
@@ -22,10 +22,10 @@ test('the packed tarball works from a Vite production build', async () => {
   writeFileSync(join(app, 'main.js'), `
     import init, { Uploader } from 's3lift';
     import 's3lift/dropzone';
-    window.upload = async (endpoint, token, bytes) => {
+    window.upload = async (endpoint, token, bytes, worker) => {
       await init();
-      const up = new Uploader({ endpoint, headers: { Authorization: 'Bearer ' + token }, multipartThreshold: 1 });
-      const file = new File([bytes], 'from-vite.bin', { type: 'application/octet-stream' });
+      const up = new Uploader({ endpoint, headers: { Authorization: 'Bearer ' + token }, multipartThreshold: 1, worker });
+      const file = new File([bytes], worker ? 'from-vite-worker.bin' : 'from-vite.bin', { type: 'application/octet-stream' });
       const u = up.upload(file, {});
       return u.done;
     };
@@ -47,7 +47,15 @@ test('the packed tarball works from a Vite production build', async () => {
   await page.goto(site.url);
   await page.waitForFunction(() => window.ready === true);
   const size = 6 * 1024 * 1024 + 5;
-  const result = await page.evaluate(async ({ endpoint, token, bytes }) => window.upload(endpoint, token, new Uint8Array(bytes)),
-    { endpoint: `${stack.signer}/s3`, token: TOKEN, bytes: [...seededBytes(size, 31)] });
-  assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 31)));
+  // The worker is its own chunk, with the wasm it loads: Vite must have followed
+  // `new Worker(new URL('./s3lift-worker.js', import.meta.url))` in the package.
+  const workers = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  for (const worker of [false, true]) {
+    const result = await page.evaluate(async ({ endpoint, token, bytes, worker }) => window.upload(endpoint, token, new Uint8Array(bytes), worker),
+      { endpoint: `${stack.signer}/s3`, token: TOKEN, bytes: [...seededBytes(size, 31)], worker });
+    assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 31)), `worker: ${worker}`);
+    assert.equal(workers.length, worker ? 1 : 0, `workers started: ${workers}`);
+  }
+  assert.match(workers[0], /\/assets\/s3lift-worker[^/]*\.js$/, 'the built worker chunk');
 });
