@@ -31,6 +31,8 @@ pub struct Summary {
     pub reloads: u64,
     /// Uploads that a new engine finished from a resume record.
     pub resumed: u64,
+    /// Completes of a resumed upload that another tab made first.
+    pub taken_over: u64,
 }
 
 impl Summary {
@@ -48,6 +50,7 @@ impl Summary {
         self.data_requests += o.data_requests;
         self.reloads += o.reloads;
         self.resumed += o.resumed;
+        self.taken_over += o.taken_over;
     }
 }
 
@@ -150,6 +153,7 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
         .count() as u64;
     sum.data_requests = w.stats.data_requests;
     sum.resumed = w.resumed;
+    sum.taken_over = w.taken_over;
     for r in w.finished.values() {
         if let Err(c) = r {
             *sum.codes.entry(c).or_default() += 1;
@@ -201,6 +205,9 @@ fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, String> {
         }
         let mut spec = f.clone();
         spec.resume = w.records.get(&f.id).cloned();
+        if spec.resume.is_some() {
+            w.from_record.insert(f.id);
+        }
         engine.handle(t, Event::Add(spec));
         drain(sc, &mut engine, w)?;
     }

@@ -189,6 +189,17 @@ impl World {
                 ..
             } => {
                 self.completing.insert(file);
+                // Another tab that held this resumed upload (closing as it
+                // completed it) got there first: ours finds it gone. Only
+                // our signer's confirm route can tell the engine so; against
+                // Companion the upload fails (see rule_tests/complete_gone).
+                if !self.shape.companion
+                    && self.from_record.contains(&file)
+                    && self.faulty(0.25)
+                    && self.store.complete(&upload_id, &parts).is_ok()
+                {
+                    self.taken_over += 1;
+                }
                 let lose = self.faulty(self.faults.p_signer);
                 if lose {
                     // Completed, and the answer lost on the way back.

@@ -92,6 +92,11 @@ pub struct World {
     pub completing: BTreeSet<FileId>,
     /// Uploads finished from a resume record.
     pub resumed: u64,
+    /// Files a reloaded engine was handed a resume record for.
+    pub from_record: BTreeSet<FileId>,
+    /// Completes that another tab, holding the same resumed upload, made
+    /// just before ours arrived.
+    pub taken_over: u64,
     pub stats: Stats,
     /// Inside the `offline` window.
     pub offline: bool,
@@ -118,6 +123,8 @@ impl World {
             records: BTreeMap::new(),
             completing: BTreeSet::new(),
             resumed: 0,
+            from_record: BTreeSet::new(),
+            taken_over: 0,
             stats: Stats::default(),
             offline: false,
             progress: BTreeMap::new(),
