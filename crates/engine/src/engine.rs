@@ -39,8 +39,21 @@ pub struct Engine {
     pub(crate) signer_in_flight: u32,
     next_id: u64,
     pub(crate) files: VecMap<FileId, Box<File>>,
-    /// Live files in the order they were added (first come, first served).
+    /// Live files the scheduler looks at, in the order they started (first
+    /// come, first served): every multipart upload, and the single uploads
+    /// taken from `queued`.
     pub(crate) order: Vec<FileId>,
+    /// Single uploads nothing was asked for yet, in the order they were
+    /// added: each scheduling pass takes from the front only as many as the
+    /// params window has room for, so that a pass costs the files in
+    /// flight, not every queued file (10,000 files: 6 s of engine time,
+    /// natively, when each pass went through all of them).
+    pub(crate) queued: Vec<FileId>,
+    /// Where `queued` starts: the ids before it have been taken.
+    pub(crate) queued_head: usize,
+    /// Files the scheduler looked at, all passes together (rule tests).
+    #[cfg(test)]
+    pub(crate) visits: u64,
     pub(crate) requests: VecMap<RequestId, InFlight>,
     /// The signer has `POST /s3/params` (until it answers 404/405).
     pub(crate) batch_params: bool,
@@ -76,6 +89,10 @@ impl Engine {
             next_id: 0,
             files: VecMap::default(),
             order: Vec::new(),
+            queued: Vec::new(),
+            queued_head: 0,
+            #[cfg(test)]
+            visits: 0,
             requests: VecMap::default(),
             batch_params: true,
             batch_parts: true,
@@ -159,7 +176,8 @@ impl Engine {
             // still out may need their deadline.
             return next;
         }
-        for f in self.files.values() {
+        // Queued files wait on nothing but the scheduler.
+        for f in self.order.iter().filter_map(|id| self.files.get(id)) {
             if f.paused {
                 continue;
             }
@@ -218,7 +236,7 @@ impl Engine {
 
     /// Files not finished yet.
     pub fn live_files(&self) -> usize {
-        self.order.len()
+        self.order.len() + self.queued.len() - self.queued_head
     }
 
     fn add(&mut self, spec: crate::api::FileSpec) {
@@ -293,11 +311,29 @@ impl Engine {
                 }
             }
         }
+        let single = matches!(file.body, Body::Single(_));
         self.files.insert(id, Box::new(file));
-        self.order.push(id);
+        if single {
+            self.queued.push(id);
+        } else {
+            self.order.push(id);
+        }
         if let Some(old) = changed {
             self.restart_changed(id, Some(old));
         }
+    }
+
+    /// Takes the first queued file.
+    pub(crate) fn next_queued(&mut self) -> Option<FileId> {
+        let id = *self.queued.get(self.queued_head)?;
+        self.queued_head += 1;
+        if self.queued_head * 2 > self.queued.len() {
+            // What was taken goes, so that the queue holds what it holds,
+            // not all it ever held.
+            self.queued.drain(..self.queued_head);
+            self.queued_head = 0;
+        }
+        Some(id)
     }
 
     /// Reports `file`'s progress (at most every `progress_interval_ms` unless forced).
@@ -320,7 +356,14 @@ impl Engine {
         let Some(f) = self.files.remove(&id) else {
             return;
         };
+        let before = self.order.len();
         self.order.retain(|x| *x != id);
+        if self.order.len() == before {
+            // Never started: still queued.
+            self.queued.drain(..self.queued_head);
+            self.queued_head = 0;
+            self.queued.retain(|x| *x != id);
+        }
         if let (Body::Multi(m), Some(fp)) = (&f.body, f.spec.fingerprint.clone()) {
             if m.upload.is_some() {
                 self.out.push_back(Action::ForgetResume {

@@ -22,23 +22,32 @@ mod calls;
 
 impl Engine {
     pub(crate) fn schedule(&mut self) {
-        if self.order.is_empty() || self.offline {
+        if self.live_files() == 0 || self.offline {
             return;
         }
-        let order = self.order.clone();
         let mut need_params = Vec::new();
         let mut need_confirm = Vec::new();
         let budget = self.params_budget();
-        for id in &order {
-            self.schedule_signer(*id, &mut need_params, &mut need_confirm, budget);
+        for id in self.order.clone() {
+            self.schedule_signer(id, &mut need_params, &mut need_confirm, budget);
         }
+        // Queued files start in order while the params window has room
+        // (with CRC64NVME each asks for its digest first, as it starts).
+        while need_params.len() < budget {
+            let Some(id) = self.next_queued() else {
+                break;
+            };
+            self.order.push(id);
+            self.schedule_signer(id, &mut need_params, &mut need_confirm, budget);
+        }
+        let order = self.order.clone();
         self.sign_params(need_params);
         self.issue_confirm(need_confirm);
         // Store slots go round the files one at a time (as the browser's
         // first-come-first-served pool did), so a huge file does not hold
         // back the small files added after it.
         let n = order.len();
-        let start = self.turn % n;
+        let start = self.turn.checked_rem(n).unwrap_or(0);
         let mut progressed = true;
         while progressed && self.data_in_flight < self.limit.current() {
             progressed = false;
@@ -67,6 +76,10 @@ impl Engine {
         need_confirm: &mut Vec<FileId>,
         params_budget: usize,
     ) {
+        #[cfg(test)]
+        {
+            self.visits += 1;
+        }
         let now = self.now;
         let Some(file) = self.files.get_mut(&id) else {
             return;

@@ -14,6 +14,7 @@ mod changed_file;
 mod checksum;
 mod complete_gone;
 mod confirm;
+mod many_files;
 mod multipart;
 mod multipart_resume;
 mod multipart_signing;

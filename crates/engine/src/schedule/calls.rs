@@ -127,9 +127,11 @@ impl Engine {
         let batch = self.params_batch();
         let window = (3 * batch).max(2 * self.cfg.concurrency as usize);
         let now = self.now;
+        // Queued files have nothing ahead.
         let ahead = self
-            .files
-            .values()
+            .order
+            .iter()
+            .filter_map(|id| self.files.get(id))
             .filter(|f| !f.paused)
             .filter(|f| match &f.body {
                 Body::Single(s) => {
