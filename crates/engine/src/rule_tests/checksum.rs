@@ -67,12 +67,5 @@ fn with_checksums_parts_are_digested_then_signed_for_their_digest() {
         part: 3,
         value: None,
     });
-    let abort = find(&out, |a| {
-        matches!(a, Action::Abort { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(abort, SignerAnswer::Aborted);
-    assert_eq!(
-        finished(&out).unwrap().as_ref().unwrap_err().code,
-        codes::READ_FAILED
-    );
+    assert_eq!(abort_answered(&mut t, &out).code, codes::READ_FAILED);
 }

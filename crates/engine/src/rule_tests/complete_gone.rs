@@ -117,11 +117,7 @@ fn no_object_at_the_key_fails_with_no_such_upload() {
         let out = gone_case(&mut t);
         let out = t.fail(confirm_id(&out), not_found("no_such_key"));
         // The upload is gone already; the abort is tried all the same.
-        let abort = find(&out, |a| {
-            matches!(a, Action::Abort { .. }).then(|| id_of(a))
-        });
-        let out = t.fail(abort, gone());
-        let err = finished(&out).unwrap().as_ref().unwrap_err();
+        let err = abort_answered(&mut t, &out);
         assert_eq!(err.code, ErrorCode::NoSuchUpload, "{err:?}");
     }
 }
@@ -131,14 +127,7 @@ fn an_object_of_another_size_is_not_taken_for_the_upload() {
     let mut t = T::new(3);
     let out = resumed_then_gone(&mut t);
     let out = t.signer(confirm_id(&out), object(12 * MIB - 1));
-    let abort = find(&out, |a| {
-        matches!(a, Action::Abort { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(abort, SignerAnswer::Aborted);
-    assert_eq!(
-        finished(&out).unwrap().as_ref().unwrap_err().code,
-        ErrorCode::NoSuchUpload
-    );
+    assert_eq!(abort_answered(&mut t, &out).code, ErrorCode::NoSuchUpload);
 }
 
 #[test]
@@ -163,14 +152,7 @@ fn without_the_confirm_route_a_lost_complete_still_counts_and_a_resumed_one_fail
     let mut t = T::new(3);
     let out = resumed_then_gone(&mut t);
     let out = t.fail(confirm_id(&out), not_found("not_found"));
-    let abort = find(&out, |a| {
-        matches!(a, Action::Abort { .. }).then(|| id_of(a))
-    });
-    let out = t.fail(abort, gone());
-    assert_eq!(
-        finished(&out).unwrap().as_ref().unwrap_err().code,
-        ErrorCode::NoSuchUpload
-    );
+    assert_eq!(abort_answered(&mut t, &out).code, ErrorCode::NoSuchUpload);
 }
 
 #[test]
@@ -188,12 +170,5 @@ fn cancel_during_the_check_leaves_the_outcome_to_the_object() {
     let check = confirm_id(&out);
     t.ev(Event::Cancel(FileId(1)));
     let out = t.fail(check, not_found("no_such_key"));
-    let abort = find(&out, |a| {
-        matches!(a, Action::Abort { .. }).then(|| id_of(a))
-    });
-    let out = t.fail(abort, gone());
-    assert_eq!(
-        finished(&out).unwrap().as_ref().unwrap_err().code,
-        ErrorCode::Cancelled
-    );
+    assert_eq!(abort_answered(&mut t, &out).code, ErrorCode::Cancelled);
 }

@@ -191,6 +191,13 @@ fn finished(out: &[Action]) -> Option<&Result<crate::Outcome, crate::UploadError
     })
 }
 
+/// Answers the `Abort` in `out`: the error its file then fails with.
+fn abort_answered(t: &mut T, out: &[Action]) -> crate::UploadError {
+    let abort = find(out, |a| matches!(a, Action::Abort { .. }).then(|| id_of(a)));
+    let out = t.signer(abort, SignerAnswer::Aborted);
+    finished(&out).unwrap().clone().unwrap_err()
+}
+
 /// The `Confirm` request in `out`.
 fn confirm_id(out: &[Action]) -> RequestId {
     out.iter()

@@ -104,14 +104,7 @@ fn a_fresh_upload_refused_at_complete_fails_at_once() {
     }
     let out = t.fail(complete_id(&last).unwrap(), invalid_parts());
     // Failed: it aborts first, then reports.
-    let abort = find(&out, |a| {
-        matches!(a, Action::Abort { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(abort, SignerAnswer::Aborted);
-    assert_eq!(
-        finished(&out).unwrap().as_ref().unwrap_err().code,
-        ErrorCode::InvalidParts
-    );
+    assert_eq!(abort_answered(&mut t, &out).code, ErrorCode::InvalidParts);
 }
 
 #[test]
