@@ -281,3 +281,56 @@ for (const worker of [false, true]) {
     await context.close();
   });
 }
+
+// pause() then resume() (or cancel()) back to back, in one turn or across a microtask: onStateChange
+// hears every state `upload.state` said, 'paused' included, in order, the same on the page and in the
+// worker. Before, the driver told a state at the end of the turn and only if it differed from the last
+// one told, so a pause undone in the same turn was never told (in the worker: calls that reached it
+// while its module loaded ran in one turn there).
+for (const worker of [false, true]) {
+  test(`pause() then resume() or cancel() at once: onStateChange hears 'paused' in between${worker ? ' (worker: true)' : ''}`, async () => {
+    const { context, page } = await openPage();
+    const out = await page.evaluate(async ({ opts }) => {
+      const MIB = 1024 * 1024;
+      const run = async (name, seed, between, last = 'resume', o = {}) => {
+        // Each state told, with what `upload.state` says by then.
+        const told = [];
+        let started;
+        const uploading = new Promise((r) => { started = r; });
+        // A fresh uploader each time: with `worker: true`, a fresh worker.
+        const u = new window.t.Uploader({ ...opts, concurrency: 2, partSize: 5 * MIB, ...o }).upload(window.t.memoryFile(`${name}.bin`, 12 * MIB, seed), {
+          onStateChange: (s) => { told.push([s, u.state]); if (s === 'uploading') started(); },
+        });
+        // 'fresh…': at once, before the upload was told anything (before the worker has loaded).
+        if (!name.startsWith('fresh')) await uploading;
+        u.pause();
+        const seen = [u.state];
+        if (between === 'microtask') await null;
+        u[last]();
+        seen.push(u.state);
+        const end = await u.done.then(() => 'done', (e) => e.code);
+        return { told, seen, end };
+      };
+      return {
+        tick: await run('tick', 61),
+        microtask: await run('microtask', 62, 'microtask'),
+        cancel: await run('cancel', 63, null, 'cancel'),
+        fresh: await run('fresh', 64),
+        // No resume record, so no Web Lock: 'uploading' at once, and told before 'paused'.
+        freshNoLock: await run('fresh-nolock', 65, null, 'resume', { resume: false }),
+      };
+    }, { opts: { ...signerOpts(), worker } });
+    const states = (r) => r.told.map(([s]) => s);
+    assert.deepEqual(states(out.tick), ['uploading', 'paused', 'uploading', 'done'], JSON.stringify(out.tick));
+    assert.deepEqual(out.tick.seen, ['paused', 'uploading']);
+    assert.deepEqual(states(out.microtask), ['uploading', 'paused', 'uploading', 'done'], JSON.stringify(out.microtask));
+    assert.deepEqual(out.microtask.seen, ['paused', 'uploading']);
+    assert.deepEqual(states(out.cancel), ['uploading', 'paused', 'cancelled'], JSON.stringify(out.cancel));
+    assert.equal(out.cancel.end, 'cancelled');
+    // Paused and resumed while it waits for its Web Lock: back to 'queued', then it starts.
+    assert.deepEqual(states(out.fresh), ['paused', 'queued', 'uploading', 'done'], JSON.stringify(out.fresh));
+    assert.deepEqual(states(out.freshNoLock), ['uploading', 'paused', 'uploading', 'done'], JSON.stringify(out.freshNoLock));
+    for (const r of [out.tick, out.microtask, out.fresh, out.freshNoLock]) assert.equal(r.end, 'done');
+    await context.close();
+  });
+}

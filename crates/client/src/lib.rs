@@ -130,9 +130,10 @@ export interface UploadOptions {
   onPartUploaded?: (p: PartUploaded) => void;
   /** Called with the new `state` each time `upload.state` changes, `'offline'` included: from the
    *  first `'queued'` to `'uploading'` (or `'another-tab'`), `'offline'` and back, `'paused'`, and
-   *  once with `'done'`, `'failed'` or `'cancelled'`. Called in a microtask once the change is acted
-   *  on, so never from inside `upload()`, `pause()`, `resume()` or `cancel()`; the last call comes
-   *  before `await upload.done` goes on. */
+   *  once with `'done'`, `'failed'` or `'cancelled'`. Called in a microtask, so never from inside
+   *  `upload()`, `pause()`, `resume()` or `cancel()`; a change undone in the same turn is told too
+   *  (`pause(); resume()`: `'paused'`, then `'uploading'`). The last call comes before
+   *  `await upload.done` goes on. */
   onStateChange?: (state: UploadState) => void;
   /** Aborting it cancels the upload. */
   signal?: AbortSignal;
@@ -274,7 +275,11 @@ impl Upload {
             s.get(),
             State::Uploading | State::Queued | State::AnotherTab
         ) {
+            // Told now, not by the pump: a resume() before it would hide it
+            // (and first what it paused, an upload() in this turn untold yet).
+            tell(&self.entry, self.driver.shown(&self.entry));
             s.set(State::Paused);
+            tell(&self.entry, State::Paused);
             self.driver.feed_later(Event::Pause(self.entry.id));
         }
     }
@@ -285,18 +290,18 @@ impl Upload {
         if e.state.get() != State::Paused {
             return;
         }
-        if self.driver.is_waiting(e.id) {
+        let s = if !self.driver.is_waiting(e.id) {
+            self.driver.feed_later(Event::Resume(e.id));
+            State::Uploading
+        } else if e.elsewhere.get() {
             // Still waiting for its Web Lock: back to what it waits for.
-            let s = if e.elsewhere.get() {
-                State::AnotherTab
-            } else {
-                State::Queued
-            };
-            e.state.set(s);
-            return tell(e, s);
-        }
-        e.state.set(State::Uploading);
-        self.driver.feed_later(Event::Resume(e.id));
+            State::AnotherTab
+        } else {
+            State::Queued
+        };
+        e.state.set(s);
+        // Told now, as pause() is ('offline' if the network is gone).
+        tell(e, self.driver.shown(e));
     }
 
     /// Stops and aborts the multipart upload; `done` rejects with code `cancelled`.

@@ -1,6 +1,7 @@
 //! `upload.state`, and `onStateChange`: each upload's callback hears every
 //! change of the state `upload.state` says, `offline` included, and its
-//! end once. Where the driver changes a state itself, it tells at once; the
+//! end once. Where the driver changes a state itself (`pause()`, `resume()`),
+//! it tells at once, so a pause undone in the same turn is told too; the
 //! engine's doing (the network going or coming back, an upload starting or
 //! resuming) is told at the end of each pump, once its actions are performed.
 
