@@ -16,7 +16,8 @@ const uploads = new Map();
 const asks = new Map();
 let up, fail, asked = 0;
 
-const snap = (u) => ({ state: u.state, resumed: u.resumed, restarted: u.restarted, fingerprint: u.fingerprint, stats: u.stats });
+// `k`: how many of the page's calls it had (s3lift.js keeps its own answer until the count matches).
+const snap = (u) => ({ state: u.state, resumed: u.resumed, restarted: u.restarted, fingerprint: u.fingerprint, stats: u.stats, k: u.k });
 
 function watch(id, u) {
   u.done.then(
@@ -63,6 +64,7 @@ onmessage = async ({ data: m }) => {
     const u = uploads.get(m.id);
     if (!u) return;
     const done = u.done;
+    u.k = -~u.k;
     u[m.call]();
     // `retry` after a failure, `cancel` after one: a fresh `done`.
     if (u.done !== done) watch(m.id, u);

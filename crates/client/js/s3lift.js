@@ -111,7 +111,9 @@ class RemoteUpload {
   }
 
   on(m) {
-    if (m.s) this.s = m.s;
+    // A snapshot the worker took before it had the page's last call keeps the page's answer
+    // (`pause(); resume()`: 'uploading', not the worker's 'paused' of a moment before); an end's does not.
+    if (m.s) { if (m.s.k != this.k && !m.end) m.s.state = this.s.state; this.s = m.s; }
     if (m.ev) this.cb[m.ev]?.(m.v);
     if (m.end) this.end(m.end);
   }
@@ -129,6 +131,7 @@ class RemoteUpload {
   }
 
   call(f) {
+    this.k = -~this.k;
     this.r.w.postMessage({ id: this.id, call: f });
   }
 
@@ -151,7 +154,11 @@ class RemoteUpload {
     this.call('resume');
   }
 
-  cancel() { this.call('cancel'); }
+  // 'cancelled' at once, as on the page (an ended upload keeps its end until the worker's answer).
+  cancel() {
+    this.settled || (this.s.state = 'cancelled');
+    this.call('cancel');
+  }
 
   retry() {
     if (this.s.state == 'failed') { this.fresh(); this.s.state = 'queued'; }
