@@ -121,6 +121,12 @@ pub struct Driver {
     slots: RefCell<Vec<Slot>>,
     pumping: Cell<bool>,
     queued: Cell<bool>,
+    /// A call from the JS API since the last pump (it may have changed a
+    /// state without telling: an upload started, a cancel), and the
+    /// network state the last pump told: `tell_changed` looks at every
+    /// upload only when either says it may have to.
+    untold: Cell<bool>,
+    told_offline: Cell<bool>,
     /// The armed timer: its id and the engine time it fires at.
     timer: RefCell<Option<(JsValue, u64)>>,
     callbacks: Callbacks,
@@ -218,6 +224,8 @@ impl Driver {
             slots: RefCell::default(),
             pumping: Cell::new(false),
             queued: Cell::new(false),
+            untold: Cell::new(false),
+            told_offline: Cell::new(false),
             timer: RefCell::new(None),
             callbacks: Callbacks::new(me),
             keep: RefCell::new(None),
@@ -277,6 +285,7 @@ impl Driver {
 
     /// An event from the JS API: handled now, acted on at the end of this turn.
     pub fn feed_later(&self, event: Event) {
+        self.untold.set(true);
         self.engine.borrow_mut().handle(ms(), event);
         if !self.queued.replace(true) {
             js::later(self.callbacks.later.as_ref());
