@@ -31,7 +31,7 @@ WASM_OPT=tests/node_modules/.bin/wasm-opt
 [ -x "$WASM_OPT" ] || { echo "npm binaryen@132 missing: run scripts/bootstrap.sh node" >&2; exit 1; }
 "$WASM_OPT" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  --strip-debug --strip-producers "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
+  --strip-debug --strip-producers --strip-target-features "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
 # wasm-bindgen's import names carry a 16-digit hash each: short names instead (-1.7 KB gz).
 python3 scripts/short-imports.py "$OUT"
 # The entry (crates/client/js/s3lift.js) re-exports wasm-bindgen's module and adds
