@@ -11,7 +11,14 @@ export PATH="$CACHE/bin:$PATH"
 OUT=dist/pkg
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 
-cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --locked --no-default-features
+# Panic locations stay in the module (a panic traps, but every call site passes its
+# `Location`): shorter paths for them, `engine/src/x.rs` for `crates/engine/src/x.rs`
+# and `js-sys-0.3.107/src/lib.rs` for the registry's. Only this build has the flags
+# (other builds keep their own cached units).
+remap="--remap-path-prefix=crates/="
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remap+=" --remap-path-prefix=$d="; done
+RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+  cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --locked --no-default-features
 rm -rf "$OUT" && mkdir -p "$OUT"
 # No `std` in the module (crates/client `std` feature off): a dependency that
 # turns it back on brings std's panic hook and `core::fmt` (+2.6 KB gz).
