@@ -44,9 +44,7 @@ mod options;
 pub mod signer;
 pub mod transport;
 
-use alloc::borrow::ToOwned;
 use alloc::rc::Rc;
-use alloc::string::String;
 use core::cell::{Cell, RefCell};
 use s3lift_protocol::map::Map;
 
@@ -340,8 +338,9 @@ impl Upload {
 
     /// The current state.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadState")]
-    pub fn state(&self) -> String {
-        self.driver.shown(&self.entry).as_str().to_owned()
+    pub fn state(&self) -> JsValue {
+        // A JS string made from the name (no `String` handed out and freed).
+        JsValue::from_str(self.driver.shown(&self.entry).as_str())
     }
 
     /// True when this upload continues one started before a page reload.
@@ -353,15 +352,22 @@ impl Upload {
     /// `'file_changed'` when the upload started over because the file is
     /// not the one whose parts the store held; otherwise `null`.
     #[wasm_bindgen(getter, unchecked_return_type = "'file_changed' | null")]
-    pub fn restarted(&self) -> Option<String> {
-        self.entry.restarted.get().map(|r| r.as_str().to_owned())
+    pub fn restarted(&self) -> JsValue {
+        // `undefined` when it did not, as an `Option<String>` answers.
+        match self.entry.restarted.get() {
+            Some(r) => JsValue::from_str(r.as_str()),
+            None => JsValue::UNDEFINED,
+        }
     }
 
     /// The key of this file's resume record (`resume` on, multipart): give
     /// it as `resumeFrom` to continue after a reload.
-    #[wasm_bindgen(getter)]
-    pub fn fingerprint(&self) -> Option<String> {
-        self.entry.fingerprint.borrow().clone()
+    #[wasm_bindgen(getter, unchecked_return_type = "string | undefined")]
+    pub fn fingerprint(&self) -> JsValue {
+        match self.entry.fingerprint.borrow().as_deref() {
+            Some(f) => JsValue::from_str(f),
+            None => JsValue::UNDEFINED,
+        }
     }
 
     /// Counters: parts stored, part requests sent, bytes re-sent after failures.
