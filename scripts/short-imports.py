@@ -9,6 +9,14 @@ the imports of module `./s3lift_bg.js` to `a`, `b`, … in `s3lift_bg.wasm`
 and the same keys in `s3lift.js`. Imports from the snippets keep their
 names (they are the snippet's exports). Fails loudly when a name is not
 found exactly once as a key of the glue's import object.
+
+It also renames wasm-bindgen's own exports, those the glue alone calls:
+the closure calls (`wasm_bindgen__convert__closures_____invoke__h<16 hex
+digits>` each) and the `__wbindgen_*`/`__externref_*` runtime. They become
+`ca`, `cb`, … in the module, in the glue (where each may only appear as
+`wasm.<name>`, or it fails) and in the two type files' lists of raw exports.
+The exports named after the API (`uploader_new`, `upload_pause`,
+`__wbg_upload_free`…) keep their names.
 """
 import re
 import sys
@@ -80,11 +88,16 @@ def main(out):
     js = open(js_path).read()
     i = 8
     renames = {}
+    internal = {}
     result = bytearray(b[:8])
     while i < len(b):
         sid = b[i]
         size, j = leb(b, i + 1)
         end = j + size
+        if sid == 7:
+            result += exports(b, j, end, internal)
+            i = end
+            continue
         if sid != 2:
             result += b[i:end]
             i = end
@@ -111,9 +124,49 @@ def main(out):
         js, count = pattern.subn(new, js)
         if count != 1:
             sys.exit(f"short-imports: {old} found {count} times as a key in {js_path}")
+    for old, new in internal.items():
+        every = len(re.findall(r"(?<![\w$])" + re.escape(old) + r"(?![\w$])", js))
+        js, count = re.subn(r"(?<=\bwasm\.)" + re.escape(old) + r"\b", new, js)
+        # A closure call's name is also its JS wrapper's (which the bundler renames).
+        if count != every and not INVOKE.fullmatch(old):
+            sys.exit(f"short-imports: {old} found elsewhere than wasm.{old} in {js_path}")
+    for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
+        text = open(dts).read()
+        for old, new in internal.items():
+            text = re.sub(r"\b" + re.escape(old) + r"(?=:)", new, text)
+        open(dts, "w").write(text)
     open(wasm_path, "wb").write(bytes(result))
     open(js_path, "w").write(js)
-    print(f"short-imports: {len(renames)} imports renamed")
+    print(f"short-imports: {len(renames)} imports and {len(internal)} exports renamed")
+
+
+INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")
+
+
+def exports(b, j, end, internal):
+    """The export section from `j` to `end`, wasm-bindgen's own exports renamed."""
+    n, k = leb(b, j)
+    entries = []
+    for _ in range(n):
+        fl, k = leb(b, k)
+        name = b[k:k + fl].decode()
+        k += fl
+        d = k
+        k += 1
+        _, k = leb(b, k)
+        entries.append((name, b[d:k]))
+    taken = {name for name, _ in entries}
+    body = bytearray(uleb(n))
+    for name, desc in entries:
+        if INVOKE.fullmatch(name) or (name.startswith("__") and not name.startswith("__wbg_")):
+            # `c…`: no JS keyword, and an identifier in the type files' `export const`.
+            new = "c" + short(len(internal))
+            if new in taken or new in ("case", "catch", "class", "const", "continue"):
+                sys.exit(f"short-imports: cannot name an export {new}")
+            internal[name] = new
+            name = new
+        body += uleb(len(name)) + name.encode() + desc
+    return bytes([7]) + uleb(len(body)) + body
 
 
 main(sys.argv[1])
