@@ -139,6 +139,29 @@ test('cancel aborts the multipart upload: nothing incomplete is left in Garage; 
   await context.close();
 });
 
+test('an AbortSignal cancels: aborted mid-upload (the multipart upload is aborted too), or aborted already', async () => {
+  const { context, page } = await openPage();
+  const before = await stack.s3api.incompleteUploads();
+  const codes = await page.evaluate(async ({ opts }) => {
+    const up = new window.t.Uploader(opts);
+    const c = new AbortController();
+    let parts = 0;
+    const u = up.upload(window.t.memoryFile('s.bin', 100 * 1024 * 1024, 4), {
+      signal: c.signal,
+      onPartUploaded: () => { parts += 1; if (parts === 2) c.abort(); },
+    });
+    const ended = (v) => v.done.then(() => 'completed', (e) => `${e.code}:${v.state}`);
+    const mid = await ended(u);
+    const gone = new AbortController();
+    gone.abort();
+    const early = await ended(up.upload(window.t.memoryFile('t.bin', 1024, 5), { signal: gone.signal }));
+    return [mid, early];
+  }, { opts: signerOpts() });
+  assert.deepEqual(codes, ['cancelled:cancelled', 'cancelled:cancelled']);
+  assert.equal(await stack.s3api.incompleteUploads(), before);
+  await context.close();
+});
+
 test('a reload mid-upload resumes through ListParts without re-sending stored parts', async () => {
   const context = await browser.newContext();
   let { page } = await openPage(context);
