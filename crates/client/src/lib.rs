@@ -238,11 +238,15 @@ impl Uploader {
                 up.cancel();
             } else {
                 let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
-                let on_abort = Closure::once_into_js(move || {
+                // `Fn`, not `once_into_js`: an `abort` event comes once, and an
+                // `FnOnce` brings its own wrapper into the module and the glue.
+                // JS owns it (freed with the signal).
+                let on_abort = Closure::<dyn Fn()>::new(move || {
                     if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
                         Upload { driver, entry }.cancel();
                     }
-                });
+                })
+                .into_js_value();
                 let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
             }
         }
