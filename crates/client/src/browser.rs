@@ -36,7 +36,11 @@ pub fn digest(
 /// The digest from what the snippet read: CRC-32 or CRC64NVME of the bytes
 /// (base64), their MD5 (hex, as an ETag), or the SHA-256 WebCrypto computed. `None` when the file could not be read.
 pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> {
-    let bytes = bytes.dyn_ref::<Uint8Array>()?.to_vec();
+    // The snippet's `Uint8Array`, or `undefined`.
+    if bytes.is_undefined() {
+        return None;
+    }
+    let bytes = bytes.unchecked_ref::<Uint8Array>().to_vec();
     Some(match algo {
         ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
         // `crc64::to_base64`, through the bundle's one base64 encoder.
@@ -55,8 +59,7 @@ fn item(fp: &str) -> String {
 /// The record saved under `fp` by an earlier page, if any (the engine
 /// decides whether it is still fresh).
 pub fn load_record(fp: &str) -> Option<ResumeRecord> {
-    let text = js::load(&item(fp))?;
-    ResumeRecord::from_js(&js_sys::JSON::parse(&text).ok()?).ok()
+    ResumeRecord::from_js(&js::load(&item(fp))).ok()
 }
 
 /// Saves `r` under its fingerprint.

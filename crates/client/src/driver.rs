@@ -67,7 +67,7 @@ pub struct Entry {
     /// `'another-tab'` (once resumed, if it was paused first).
     pub elsewhere: Cell<bool>,
     /// Releases this upload's Web Lock (or stops waiting for it).
-    pub lock: RefCell<Option<Function>>,
+    pub lock: RefCell<Option<JsValue>>,
     pub done: RefCell<Deferred>,
 }
 
@@ -136,7 +136,7 @@ pub struct Driver {
     keep: RefCell<Option<Rc<Driver>>>,
     me: Weak<Driver>,
     /// Stops listening to `online`/`offline`.
-    unlisten: RefCell<Option<Function>>,
+    unlisten: RefCell<Option<JsValue>>,
     /// Uploads waiting for their Web Lock.
     waiting: RefCell<Vec<Rc<Entry>>>,
 }
@@ -207,7 +207,7 @@ impl Drop for Driver {
             clear_timeout(&id);
         }
         if let Some(stop) = self.unlisten.get_mut().take() {
-            let _ = stop.call0(&JsValue::NULL);
+            js::abort(&stop);
         }
     }
 }

@@ -76,7 +76,8 @@ export function send(xhr, method, url, headers, file, start, end, fields, id, pr
   return c;
 }
 
-// Stops what `signer` or `send` returned (an AbortController or an XHR).
+// Stops what `signer`, `send`, `network` or `lock` returned (an
+// AbortController, an XHR, or an object with `abort`).
 export function abort(h) {
   h.abort();
 }
@@ -95,21 +96,21 @@ export async function digest(blob, start, end, sha, file, part, done) {
 }
 
 // The browser's word on the network: `changed(onLine)` on `online` and
-// `offline` (the window's, or the worker global's). Returns what stops it.
+// `offline` (the window's, or the worker global's). Returns what `abort` stops.
 export function network(changed) {
   const g = globalThis, on = () => changed(true), off = () => changed(false);
   g.addEventListener?.('online', on);
   g.addEventListener?.('offline', off);
-  return () => {
+  return { abort() {
     g.removeEventListener?.('online', on);
     g.removeEventListener?.('offline', off);
-  };
+  } };
 }
 
 // One tab per upload (Web Locks): `granted(file, true)` once this tab holds
 // lock `name`, at once or, after `granted(file, false)` (another tab holds
-// it), when that tab lets go or closes. Held until the returned function is
-// called, which also gives up waiting. Without Web Locks: granted at once.
+// it), when that tab lets go or closes. Held until `abort` stops what this
+// returns, which also gives up waiting. Without Web Locks: granted at once.
 export function lock(name, file, granted) {
   const locks = globalThis.navigator?.locks;
   const c = new AbortController();
@@ -125,7 +126,7 @@ export function lock(name, file, granted) {
       return locks.request(name, { signal: c.signal }, hold).catch(() => {});
     }).catch(() => {});
   }
-  return () => { c.abort(); release(); };
+  return { abort() { c.abort(); release(); } };
 }
 
 // `navigator.onLine` (true where the browser cannot tell); in the worker
@@ -138,8 +139,9 @@ export function onLine() {
 // (`worker: true`) the page's, through `s3liftStore` (s3lift-worker.js).
 const store = () => globalThis.s3liftStore ?? localStorage;
 
+// The JSON stored under `key`, parsed (`undefined` if absent or not JSON).
 export function load(key) {
-  try { return store().getItem(key); } catch {}
+  try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
 }
 
 export function save(key, value) {
@@ -163,6 +165,15 @@ export function settle(d, ok, v) {
 
 export function promise(d) {
   return d[0];
+}
+
+// `upload()`'s `signal`: 0 when it is no AbortSignal, 1 when it is aborted
+// already, else 2, and `f` is called on its `abort` event.
+export function signal(s, f) {
+  if (typeof AbortSignal == 'undefined' || !(s instanceof AbortSignal)) return 0;
+  if (s.aborted) return 1;
+  s.addEventListener('abort', f);
+  return 2;
 }
 
 // `Reflect.get` without its exceptions: `undefined` for a primitive, or a

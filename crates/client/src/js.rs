@@ -45,7 +45,7 @@ extern "C" {
         progress: &JsValue,
         done: &JsValue,
     ) -> JsValue;
-    /// Stops what `signer` or `send` returned.
+    /// Stops what `signer`, `send`, `network` or `lock` returned.
     pub fn abort(handle: &JsValue);
     /// Bytes `start..end` of `blob` (their SHA-256 with `sha`): `done(file, part, bytes)`.
     #[allow(clippy::too_many_arguments)]
@@ -58,15 +58,16 @@ extern "C" {
         part: u32,
         done: &JsValue,
     );
-    /// Calls `changed(onLine)` on `online`/`offline`; returns what stops it.
-    pub fn network(changed: &JsValue) -> Function;
-    /// Web Locks: `granted(file, held)` (see the snippet); returns the release.
-    pub fn lock(name: &str, file: f64, granted: &JsValue) -> Function;
+    /// Calls `changed(onLine)` on `online`/`offline`; returns what `abort` stops.
+    pub fn network(changed: &JsValue) -> JsValue;
+    /// Web Locks: `granted(file, held)` (see the snippet); returns what
+    /// `abort` releases.
+    pub fn lock(name: &str, file: f64, granted: &JsValue) -> JsValue;
     /// `navigator.onLine` (true where unknown).
     #[wasm_bindgen(js_name = onLine)]
     pub fn on_line() -> bool;
-    /// `localStorage.getItem`, or `None`.
-    pub fn load(key: &str) -> Option<String>;
+    /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
+    pub fn load(key: &str) -> JsValue;
     /// `localStorage.setItem`, errors ignored.
     pub fn save(key: &str, value: &str);
     /// `localStorage.removeItem`, errors ignored.
@@ -79,6 +80,9 @@ extern "C" {
     pub fn promise(d: &JsValue) -> js_sys::Promise;
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
+    /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
+    /// aborted already, else 2, and `f` is called on its `abort` event.
+    pub fn signal(s: &JsValue, f: &JsValue) -> u8;
     /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
     /// (its `catch` shim cost the bundle more than this).
     pub fn field(obj: &JsValue, key: &str) -> JsValue;

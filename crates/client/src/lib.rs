@@ -233,21 +233,21 @@ impl Uploader {
             entry,
         };
         self.driver.add(up.entry.clone());
-        if let Ok(signal) = get(&options, "signal").dyn_into::<web_sys::AbortSignal>() {
-            if signal.aborted() {
-                up.cancel();
-            } else {
-                let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
-                // `Fn`, not `once_into_js`: an `abort` event comes once, and an
-                // `FnOnce` brings its own wrapper into the module and the glue.
-                // JS owns it (freed with the signal).
-                let on_abort = Closure::<dyn Fn()>::new(move || {
-                    if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
-                        Upload { driver, entry }.cancel();
-                    }
-                })
-                .into_js_value();
-                let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
+        let signal = get(&options, "signal");
+        if !signal.is_undefined() {
+            let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
+            // `Fn`, not `once_into_js`: an `abort` event comes once, and an
+            // `FnOnce` brings its own wrapper into the module and the glue.
+            let on_abort = Closure::<dyn Fn()>::new(move || {
+                if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
+                    Upload { driver, entry }.cancel();
+                }
+            });
+            match js::signal(&signal, on_abort.as_ref()) {
+                1 => up.cancel(),
+                // Listening: JS owns it now (freed with the signal).
+                2 => drop(on_abort.into_js_value()),
+                _ => {}
             }
         }
         up

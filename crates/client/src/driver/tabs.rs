@@ -8,7 +8,6 @@ use alloc::{rc::Rc, string::String};
 use s3lift_engine::Cat;
 
 use s3lift_engine::{Event, FileId};
-use wasm_bindgen::JsValue;
 
 use super::{tell, Driver, Entry, State};
 use crate::js;
@@ -104,7 +103,7 @@ impl Driver {
 
 /// Lets go of `e`'s Web Lock: a tab waiting on it takes over.
 pub(super) fn release(e: &Entry) {
-    if let Some(f) = e.lock.borrow_mut().take() {
-        let _ = f.call0(&JsValue::NULL);
+    if let Some(held) = e.lock.borrow_mut().take() {
+        js::abort(&held);
     }
 }
