@@ -305,6 +305,21 @@ for (const worker of [false, true]) {
   });
 }
 
+for (const worker of [false, true]) {
+  test(`upload.restarted is null, as its type says, until a changed file starts over; the result says the same${worker ? ' (worker: true)' : ''}`, async () => {
+    const { context, page } = await openPage();
+    const out = await page.evaluate(async ({ opts }) => {
+      const up = new window.t.Uploader(opts);
+      const uploads = [up.upload(window.t.memoryFile('one.txt', 3000, 61, 'text/plain'), {}), up.upload(window.t.memoryFile('parts.bin', 12 * 1024 * 1024, 62), {})];
+      const at = uploads.map((u) => u.restarted);
+      const results = await Promise.all(uploads.map((u) => u.done));
+      return { at, after: uploads.map((u) => u.restarted), results: results.map((r) => r.restarted) };
+    }, { opts: { ...signerOpts(), worker } });
+    assert.deepEqual(out, { at: [null, null], after: [null, null], results: [null, null] });
+    await context.close();
+  });
+}
+
 // pause() then resume() (or cancel()) back to back, in one turn or across a microtask: onStateChange
 // hears every state `upload.state` said, 'paused' included, in order, the same on the page and in the
 // worker. Before, the driver told a state at the end of the turn and only if it differed from the last

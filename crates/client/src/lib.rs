@@ -357,10 +357,9 @@ impl Upload {
     /// not the one whose parts the store held; otherwise `null`.
     #[wasm_bindgen(getter, unchecked_return_type = "'file_changed' | null")]
     pub fn restarted(&self) -> JsValue {
-        // `undefined` when it did not, as an `Option<String>` answers.
         match self.entry.restarted.get() {
             Some(r) => JsValue::from_str(r.as_str()),
-            None => JsValue::UNDEFINED,
+            None => JsValue::NULL,
         }
     }
 
