@@ -122,15 +122,7 @@ fn a_stored_part_of_other_bytes_aborts_the_old_upload_and_starts_over() {
     assert!(t.fail(abort, status(500)).is_empty());
     // The new upload sends every part, and ends saying it started over.
     let out = t.signer(create, created(3, 5 * MIB));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(sign, urls(&[1, 2, 3]));
-    let sends: Vec<RequestId> = out
-        .iter()
-        .filter(|a| matches!(a, Action::SendPart { .. }))
-        .map(id_of)
-        .collect();
+    let sends = signed_sends(&mut t, &out);
     assert_eq!(sends.len(), 3);
     let mut out = Vec::new();
     for id in sends {

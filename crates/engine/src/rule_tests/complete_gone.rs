@@ -64,15 +64,7 @@ fn resumed_then_gone(t: &mut T) -> Vec<Action> {
         matches!(a, Action::ListParts { .. }).then(|| id_of(a))
     });
     let out = t.signer(list, SignerAnswer::Listed(vec![]));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(sign, urls(&[1, 2, 3]));
-    let sends: Vec<RequestId> = out
-        .iter()
-        .filter(|a| matches!(a, Action::SendPart { .. }))
-        .map(id_of)
-        .collect();
+    let sends = signed_sends(t, &out);
     let out = store_all(t, &sends);
     t.fail(complete_id(&out), gone())
 }

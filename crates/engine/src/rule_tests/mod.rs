@@ -191,6 +191,19 @@ fn finished(out: &[Action]) -> Option<&Result<crate::Outcome, crate::UploadError
     })
 }
 
+/// Answers the `SignParts` in `out` with URLs for parts 1 to 3: the part
+/// sends that follow.
+fn signed_sends(t: &mut T, out: &[Action]) -> Vec<RequestId> {
+    let sign = find(out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(sign, urls(&[1, 2, 3]));
+    out.iter()
+        .filter(|a| matches!(a, Action::SendPart { .. }))
+        .map(id_of)
+        .collect()
+}
+
 /// Answers the `Abort` in `out`: the error its file then fails with.
 fn abort_answered(t: &mut T, out: &[Action]) -> crate::UploadError {
     let abort = find(out, |a| matches!(a, Action::Abort { .. }).then(|| id_of(a)));

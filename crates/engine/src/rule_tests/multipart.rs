@@ -10,15 +10,7 @@ pub(super) fn multipart_sending(t: &mut T) -> Vec<RequestId> {
     let out = t.add(1, 12 * MIB);
     let out = t.signer(id_of(&out[0]), created(3, 5 * MIB));
     assert!(matches!(out[0], Action::SaveResume { .. }));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(sign, urls(&[1, 2, 3]));
-    let sends: Vec<RequestId> = out
-        .iter()
-        .filter(|a| matches!(a, Action::SendPart { .. }))
-        .map(id_of)
-        .collect();
+    let sends = signed_sends(t, &out);
     assert_eq!(sends.len(), 3);
     sends
 }

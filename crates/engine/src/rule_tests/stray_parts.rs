@@ -86,15 +86,7 @@ fn a_fresh_upload_refused_at_complete_fails_at_once() {
         matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
     });
     let out = t.signer(create, created(3, 5 * MIB));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(sign, urls(&[1, 2, 3]));
-    let sends: Vec<RequestId> = out
-        .iter()
-        .filter(|a| matches!(a, Action::SendPart { .. }))
-        .map(id_of)
-        .collect();
+    let sends = signed_sends(&mut t, &out);
     let mut last = Vec::new();
     for id in sends {
         last = t.ev(Event::Stored {
@@ -115,15 +107,7 @@ fn parts_a_pause_cut_off_but_the_store_kept_are_reported_once_on_resume() {
         matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
     });
     let out = t.signer(create, created(3, 5 * MIB));
-    let sign = find(&out, |a| {
-        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
-    });
-    let out = t.signer(sign, urls(&[1, 2, 3]));
-    let sends: Vec<RequestId> = out
-        .iter()
-        .filter(|a| matches!(a, Action::SendPart { .. }))
-        .map(id_of)
-        .collect();
+    let sends = signed_sends(&mut t, &out);
     // Part 1's answer arrives; parts 2 and 3 are cut off by the pause, but
     // the store kept part 2.
     let out = t.ev(Event::Stored {
