@@ -11,14 +11,16 @@ after(async () => { for (const f of cleanup.reverse()) await f(); });
 const setup = (options) => clientPage(cleanup, options);
 
 test('part URLs that expire in flight are signed again and the upload completes', async () => {
-  const { stack, page, opts } = await setup({ env: { S3LIFT_URL_TTL: '2' } });
-  // Hold the first three part PUTs past the 2 s TTL before they reach Garage.
+  // A 5 s TTL: the URLs signed again have time to be used on a loaded machine (with 2 s,
+  // they too expired there before their PUT went, until the retries ran out).
+  const { stack, page, opts } = await setup({ env: { S3LIFT_URL_TTL: '5' } });
+  // Hold the first three part PUTs past the TTL before they reach Garage.
   let held = 0;
   const statuses = [];
   await page.route('**/*partNumber=*', async (route) => {
     if (route.request().method() === 'PUT' && held < 3) {
       held += 1;
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, 6000));
     }
     await route.continue();
   });
