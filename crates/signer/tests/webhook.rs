@@ -129,16 +129,9 @@ async fn hooked_app(url: &str) -> TestApp {
 /// `s3lift_webhook_events_total{outcome="queued"}`: counted before the
 /// answer leaves, so reading it after an answer needs no waiting.
 async fn events_queued(app: &TestApp) -> u64 {
-    let m = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
+    app.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    m.lines()
+        .lines()
         .find_map(|l| l.strip_prefix(r#"s3lift_webhook_events_total{outcome="queued"} "#))
         .map_or(0, |v| v.trim().parse().unwrap())
 }

@@ -12,15 +12,7 @@ async fn operational_routes_and_cors() {
         Some(ALICE),
     )
     .await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("s3lift_http_requests_total"), "{metrics}");
     assert!(metrics.contains("/s3/params"), "per-route labels");
 

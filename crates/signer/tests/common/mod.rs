@@ -256,6 +256,18 @@ impl TestApp {
         .await
     }
 
+    /// `GET /metrics`: the Prometheus text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn incomplete_uploads(&self) -> usize {
         let out = self
             .s3
