@@ -4,7 +4,6 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::MIB;
-use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
 
 use super::multipart::{multipart_sending, store_all};
@@ -51,13 +50,7 @@ fn lost_then_gone(t: &mut T) -> Vec<Action> {
 fn resumed_then_gone(t: &mut T) -> Vec<Action> {
     t.now = 1_000;
     let out = t.ev(Event::Add(FileSpec {
-        resume: Some(ResumeRecord {
-            upload_id: "u".into(),
-            key: "k".into(),
-            part_size: 5 * MIB,
-            fingerprint: "fp1".into(),
-            created_at: 0.0,
-        }),
+        resume: Some(record_u()),
         ..spec(1, 12 * MIB)
     }));
     let list = find(&out, |a| {

@@ -79,6 +79,18 @@ impl T {
     }
 }
 
+/// The resume record of upload `u` at key `k` (5 MiB parts, fingerprint
+/// `fp1`, made at time 0).
+fn record_u() -> s3lift_protocol::resume::ResumeRecord {
+    s3lift_protocol::resume::ResumeRecord {
+        upload_id: "u".into(),
+        key: "k".into(),
+        part_size: 5 * MIB,
+        fingerprint: "fp1".into(),
+        created_at: 0.0,
+    }
+}
+
 fn spec(id: u64, size: u64) -> FileSpec {
     FileSpec {
         id: FileId(id),

@@ -1,7 +1,6 @@
 //! Rules of multipart uploads: pause, resume, and resume records.
 
 use s3lift_protocol::plan::MIB;
-use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{ErrorBody, ListedPart};
 
 use super::multipart::multipart_sending;
@@ -41,13 +40,7 @@ fn pause_stops_parts_and_resume_asks_the_store_first() {
 
 #[test]
 fn a_fresh_resume_record_is_continued_and_a_gone_one_forgotten() {
-    let record = ResumeRecord {
-        upload_id: "u".into(),
-        key: "k".into(),
-        part_size: 5 * MIB,
-        fingerprint: "fp1".into(),
-        created_at: 0.0,
-    };
+    let record = record_u();
     let mut t = T::new(3);
     t.now = 1_000;
     let out = t.ev(Event::Add(FileSpec {
@@ -80,13 +73,7 @@ fn a_fresh_resume_record_is_continued_and_a_gone_one_forgotten() {
     let mut t = T::new(3);
     t.now = 6 * 24 * 3600 * 1000;
     let out = t.ev(Event::Add(FileSpec {
-        resume: Some(ResumeRecord {
-            upload_id: "u".into(),
-            key: "k".into(),
-            part_size: 5 * MIB,
-            fingerprint: "fp1".into(),
-            created_at: 0.0,
-        }),
+        resume: Some(record_u()),
         ..spec(1, 12 * MIB)
     }));
     assert!(matches!(out[..], [Action::ListParts { .. }]), "{out:#?}");
@@ -95,13 +82,7 @@ fn a_fresh_resume_record_is_continued_and_a_gone_one_forgotten() {
 #[test]
 fn a_continued_upload_says_so_as_soon_as_the_store_listed_it() {
     // The app shows "Resuming" while it runs, not only once it is done.
-    let record = ResumeRecord {
-        upload_id: "u".into(),
-        key: "k".into(),
-        part_size: 5 * MIB,
-        fingerprint: "fp1".into(),
-        created_at: 0.0,
-    };
+    let record = record_u();
     let mut t = T::new(3);
     t.now = 1_000;
     let out = t.ev(Event::Add(FileSpec {

@@ -4,7 +4,6 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::MIB;
-use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::ListedPart;
 
 use super::*;
@@ -45,13 +44,7 @@ fn list_id(out: &[Action]) -> Option<RequestId> {
 
 #[test]
 fn a_resumed_complete_refused_for_stray_parts_is_listed_and_retried() {
-    let record = ResumeRecord {
-        upload_id: "u".into(),
-        key: "k".into(),
-        part_size: 5 * MIB,
-        fingerprint: "fp1".into(),
-        created_at: 0.0,
-    };
+    let record = record_u();
     let mut t = T::new(3);
     t.now = 1_000;
     let out = t.ev(Event::Add(FileSpec {

@@ -119,13 +119,7 @@ fn other_algorithms_send_no_whole_file_value() {
 
 #[test]
 fn a_resumed_upload_reads_the_parts_an_earlier_page_sent_before_it_completes() {
-    let record = s3lift_protocol::resume::ResumeRecord {
-        upload_id: "u".into(),
-        key: "k".into(),
-        part_size: 5 * MIB,
-        fingerprint: "fp1".into(),
-        created_at: 0.0,
-    };
+    let record = record_u();
     let mut t = crc_engine();
     t.now = 1_000;
     let out = t.ev(Event::Add(FileSpec {
