@@ -177,7 +177,7 @@ impl Engine {
             return next;
         }
         // Queued files wait on nothing but the scheduler.
-        for f in self.order.iter().filter_map(|id| self.files.get(id)) {
+        for f in self.started() {
             if f.paused {
                 continue;
             }
@@ -321,6 +321,13 @@ impl Engine {
         if let Some(old) = changed {
             self.restart_changed(id, Some(old));
         }
+    }
+
+    /// The started files (`order`), not the queued ones.
+    pub(crate) fn started(&self) -> impl Iterator<Item = &File> + '_ {
+        self.order
+            .iter()
+            .filter_map(|id| self.files.get(id).map(|f| &**f))
     }
 
     /// Takes the first queued file.

@@ -129,9 +129,7 @@ impl Engine {
         let now = self.now;
         // Queued files have nothing ahead.
         let ahead = self
-            .order
-            .iter()
-            .filter_map(|id| self.files.get(id))
+            .started()
             .filter(|f| !f.paused)
             .filter(|f| match &f.body {
                 Body::Single(s) => {
