@@ -366,9 +366,8 @@ impl Engine {
         let before = self.order.len();
         self.order.retain(|x| *x != id);
         if self.order.len() == before {
-            // Never started: still queued.
-            self.queued.drain(..self.queued_head);
-            self.queued_head = 0;
+            // Never started: still queued, after `queued_head` (the ids
+            // before it are started files, so it stays where it is).
             self.queued.retain(|x| *x != id);
         }
         if let (Body::Multi(m), Some(fp)) = (&f.body, f.spec.fingerprint.clone()) {
