@@ -53,6 +53,14 @@ admin_token = "{admin}"
     }
 
     fn start(&mut self) {
+        if let Err(e) = self.try_start() {
+            panic!("{e}");
+        }
+    }
+
+    /// Starts the server and waits for its RPC and S3 ports. A server that
+    /// exits first (a port taken in between, say) is an error with its log.
+    fn try_start(&mut self) -> Result<(), String> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -69,10 +77,25 @@ admin_token = "{admin}"
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start garage ({e}): run `{BOOTSTRAP}`"));
         self.child = Some(child);
-        if !wait_for_port(self.rpc_port, Duration::from_secs(20))
-            || !wait_for_port(self.s3_port, Duration::from_secs(20))
-        {
-            panic!("garage did not start:\n{}", self.log_tail());
+        let until = Instant::now() + Duration::from_secs(20);
+        for port in [self.rpc_port, self.s3_port] {
+            while !wait_for_port(port, Duration::from_millis(200)) {
+                if self.exited() || Instant::now() > until {
+                    return Err(format!("garage did not start:\n{}", self.log_tail()));
+                }
+            }
+        }
+        if self.exited() {
+            return Err(format!("garage exited at start:\n{}", self.log_tail()));
+        }
+        Ok(())
+    }
+
+    /// True when the server was started and has exited since.
+    fn exited(&mut self) -> bool {
+        match &mut self.child {
+            Some(c) => !matches!(c.try_wait(), Ok(None)),
+            None => false,
         }
     }
 
@@ -90,12 +113,31 @@ admin_token = "{admin}"
     }
 
     /// Runs the garage CLI against this node's config.
+    ///
+    /// A command that has not finished in 20 s is killed and counts as a
+    /// failure: one that reached a socket which is not a Garage node's would
+    /// otherwise wait for an answer forever.
     fn run(&self, args: &[&str]) -> std::io::Result<std::process::Output> {
-        Command::new(tool("garage"))
+        let mut child = Command::new(tool("garage"))
             .arg("-c")
             .arg(&self.config)
             .args(args)
-            .output()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let until = Instant::now() + Duration::from_secs(20);
+        while child.try_wait()?.is_none() {
+            if Instant::now() > until {
+                let _ = child.kill();
+                let mut out = child.wait_with_output()?;
+                out.stderr
+                    .extend_from_slice(b"\n(killed: no answer within 20 s)");
+                return Ok(out);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output()
     }
 
     fn cli(&self, args: &[&str]) -> String {
@@ -111,27 +153,38 @@ admin_token = "{admin}"
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Retries a CLI command while the cluster is still settling.
-    fn cli_retry(&self, args: &[&str]) -> String {
+    /// Retries a CLI command while the cluster is still settling. Fails at
+    /// once, with the server's log, when the server has exited.
+    fn cli_retry(&mut self, args: &[&str]) -> Result<String, String> {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
+            if self.exited() {
+                return Err(format!(
+                    "garage {}: the server exited\nserver log:\n{}",
+                    args.join(" "),
+                    self.log_tail()
+                ));
+            }
             let out = self.run(args).expect("garage cli runs");
             if out.status.success() {
-                return String::from_utf8_lossy(&out.stdout).into_owned();
+                return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
             }
-            if Instant::now() > until {
-                panic!(
-                    "garage {} kept failing: {}",
+            let exited = self.exited();
+            if exited || Instant::now() > until {
+                return Err(format!(
+                    "garage {} kept failing{}: {}\nserver log:\n{}",
                     args.join(" "),
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                    if exited { " (the server exited)" } else { "" },
+                    String::from_utf8_lossy(&out.stderr),
+                    self.log_tail()
+                ));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
 
-    fn id(&self) -> String {
-        self.cli_retry(&["node", "id", "-q"]).trim().to_owned()
+    fn id(&mut self) -> Result<String, String> {
+        Ok(self.cli_retry(&["node", "id", "-q"])?.trim().to_owned())
     }
 }
 
@@ -157,7 +210,27 @@ impl Garage {
     }
 
     /// `n` nodes, replication factor `n`, one zone per node, all connected.
+    ///
+    /// Ports are picked free and then released, so another process can take
+    /// one before Garage binds it. A set-up that fails is torn down and made
+    /// again, with fresh ports, up to three times.
     pub fn cluster(n: usize) -> Garage {
+        let mut attempt = 1;
+        loop {
+            match Self::set_up(n, &mut |_| {}) {
+                Ok(garage) => return garage,
+                Err(e) if attempt < 3 => {
+                    eprintln!("garage set-up failed (attempt {attempt} of 3), again with fresh ports: {e}");
+                    attempt += 1;
+                }
+                Err(e) => panic!("garage set-up failed 3 times; the last: {e}"),
+            }
+        }
+    }
+
+    /// One attempt at [`Garage::cluster`]; `before_start` sees the nodes
+    /// (their ports chosen) before any server starts.
+    fn set_up(n: usize, before_start: &mut dyn FnMut(&[Node])) -> Result<Garage, String> {
         let root = tempfile::Builder::new()
             .prefix("s3lift-garage-")
             .tempdir()
@@ -166,30 +239,28 @@ impl Garage {
         let mut nodes: Vec<Node> = (0..n)
             .map(|i| Node::new(root.path(), i, &secret, n))
             .collect();
+        before_start(&nodes);
         for node in &mut nodes {
-            node.start();
+            node.try_start()?;
         }
-        let ids: Vec<String> = nodes.iter().map(Node::id).collect();
+        let ids = nodes
+            .iter_mut()
+            .map(Node::id)
+            .collect::<Result<Vec<_>, _>>()?;
+        let first = &mut nodes[0];
         for id in &ids[1..] {
-            nodes[0].cli_retry(&["node", "connect", id]);
+            first.cli_retry(&["node", "connect", id])?;
         }
         for (i, id) in ids.iter().enumerate() {
             let short = id.split('@').next().unwrap();
-            nodes[0].cli_retry(&[
-                "layout",
-                "assign",
-                "-z",
-                &format!("dc{}", i + 1),
-                "-c",
-                "1G",
-                short,
-            ]);
+            let zone = format!("dc{}", i + 1);
+            first.cli_retry(&["layout", "assign", "-z", &zone, "-c", "1G", short])?;
         }
-        nodes[0].cli_retry(&["layout", "apply", "--version", "1"]);
+        first.cli_retry(&["layout", "apply", "--version", "1"])?;
         let access_key = format!("GK{}", random_hex(12));
         let secret_key = random_hex(32);
         let bucket = "s3lift-test".to_owned();
-        nodes[0].cli_retry(&[
+        first.cli_retry(&[
             "key",
             "import",
             "--yes",
@@ -197,11 +268,11 @@ impl Garage {
             "s3lift",
             &access_key,
             &secret_key,
-        ]);
-        nodes[0].cli_retry(&["bucket", "create", &bucket]);
-        nodes[0].cli_retry(&[
+        ])?;
+        first.cli_retry(&["bucket", "create", &bucket])?;
+        first.cli_retry(&[
             "bucket", "allow", "--read", "--write", "--owner", &bucket, "--key", "s3lift",
-        ]);
+        ])?;
         let garage = Garage {
             _root: root,
             nodes,
@@ -209,18 +280,27 @@ impl Garage {
             secret_key,
             bucket,
         };
-        garage.wait_ready(0);
-        garage
+        garage.try_wait_ready(0)?;
+        Ok(garage)
     }
 
     /// Waits until node `i`'s S3 API answers a bucket request (not 5xx).
     fn wait_ready(&self, i: usize) {
+        if let Err(e) = self.try_wait_ready(i) {
+            panic!("{e}");
+        }
+    }
+
+    fn try_wait_ready(&self, i: usize) -> Result<(), String> {
         let until = Instant::now() + Duration::from_secs(30);
         loop {
             match http_status(self.nodes[i].s3_port, &format!("/{}", self.bucket)) {
-                Some(s) if s < 500 => return,
+                Some(s) if s < 500 => return Ok(()),
                 _ if Instant::now() > until => {
-                    panic!("garage S3 API not ready:\n{}", self.nodes[i].log_tail())
+                    return Err(format!(
+                        "garage S3 API not ready:\n{}",
+                        self.nodes[i].log_tail()
+                    ))
                 }
                 _ => std::thread::sleep(Duration::from_millis(100)),
             }
@@ -336,5 +416,32 @@ impl Garage {
     /// The last lines of node `i`'s log.
     pub fn log_tail(&self, i: usize) -> String {
         self.nodes[i].log_tail()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What failed CI once: another socket held a node's RPC port, Garage
+    /// aborted at start, the port check passed on the other socket, and
+    /// `layout assign` then met "connection refused" for 30 s.
+    #[test]
+    fn a_node_whose_rpc_port_is_taken_is_an_error_at_once() {
+        let mut held = Vec::new();
+        let started = Instant::now();
+        let err = Garage::set_up(1, &mut |nodes| {
+            held.push(TcpListener::bind(("127.0.0.1", nodes[0].rpc_port)).unwrap());
+        })
+        .err()
+        .expect("the set-up fails");
+        assert!(err.contains("exited"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(25), "{err}");
+    }
+
+    #[test]
+    fn cluster_makes_a_working_store() {
+        let garage = Garage::cluster(1);
+        assert!(http_status(garage.nodes[0].s3_port, "/s3lift-test").is_some_and(|s| s < 500));
     }
 }

@@ -54,7 +54,24 @@ pub fn tool(name: &str) -> PathBuf {
 }
 
 /// A free TCP port on loopback (bound, then released).
+///
+/// It comes from below the kernel's ephemeral range (32768 and up here), so an
+/// outgoing connection cannot take it as its source port before the server that
+/// is meant to listen on it binds, and a wait for it cannot connect to itself.
+/// The same process never hands out a port twice.
 pub fn free_port() -> u16 {
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..200 {
+        let mut b = [0u8; 2];
+        getrandom::fill(&mut b).expect("randomness");
+        let port = 20_000 + u16::from_le_bytes(b) % 12_000;
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -76,8 +93,12 @@ fn random_hex(bytes: usize) -> String {
 fn wait_for_port(port: u16, deadline: Duration) -> bool {
     let until = Instant::now() + deadline;
     while Instant::now() < until {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
+        // A connection whose source port is the port itself is the kernel's
+        // TCP self-connect, not a listener.
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+            if s.local_addr().map(|a| a.port()).ok() != Some(port) {
+                return true;
+            }
         }
         std::thread::sleep(Duration::from_millis(50));
     }
