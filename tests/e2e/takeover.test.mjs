@@ -29,6 +29,11 @@ test('a takeover whose complete finds the upload completed by the closing tab re
   let held;
   const heldSeen = new Promise((ok) => { held = ok; });
   await first.route(isComplete, (route) => { held(route.request()); return route.abort('connectionreset'); });
+  // Under load, the first tab can spend its complete's retries before it closes,
+  // find no object at the key, and abort the upload, which the replay then meets
+  // as 404 (seen once in CI). Its aborts never reach the signer either.
+  await first.route((url) => url.pathname.includes('/multipart/'), (route) => (
+    route.request().method() === 'DELETE' ? route.abort('connectionreset') : route.fallback()));
   await start(first);
   const request = await heldSeen;
   const replay = { url: request.url(), body: request.postData(), headers: { ...request.headers() } };
