@@ -122,3 +122,54 @@ test('a file picked again after a reload, saved since (new lastModified), is han
   assert.equal(await stack.s3api.incompleteUploads(), before, 'the old upload was aborted');
   await context.close();
 });
+
+/** A multipart complete (`POST …/multipart/<id>/complete`), not the single-upload report. */
+const isComplete = (url) => url.pathname.includes('/multipart/') && url.pathname.endsWith('/complete');
+
+test('a reload while the complete is on its way: the new page finds the object it made and stores no second one', async () => {
+  const context = await browser.newContext();
+  const page = await openPage(context);
+  const name = 'reload-mid-complete.bin';
+  const size = 12 * MIB;
+  const seed = 1203;
+  const uploadsBefore = await stack.s3api.incompleteUploads();
+  // The first page's complete reaches the signer, which completes the upload;
+  // its answer never comes back: the page reloads first.
+  let completes = 0;
+  let landed;
+  const landedSeen = new Promise((ok) => { landed = ok; });
+  await page.route(isComplete, async (route) => {
+    completes += 1;
+    if (completes > 1) return route.continue();
+    const answer = await route.fetch();
+    landed(answer.status());
+  });
+  await page.evaluate(async ({ opts, name, size, seed }) => {
+    const file = window.t.memoryFile(name, size, seed);
+    window.u = new window.t.Uploader({ ...opts, partSize: 5 * 1024 * 1024 }).upload(file);
+  }, { opts: signerOpts(), name, size, seed });
+  assert.equal(await landedSeen, 200, 'the first page\'s complete went through');
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+
+  const out = await page.evaluate(async ({ opts, name, size, seed }) => {
+    const file = window.t.memoryFile(name, size, seed);
+    const u = new window.t.Uploader({ ...opts, partSize: 5 * 1024 * 1024 }).upload(file);
+    try {
+      const r = await u.done;
+      return { key: r.key, confirmed: r.confirmed, etag: r.etag, resumed: u.resumed };
+    } catch (e) {
+      return { error: `${e.code}: ${e.message}` };
+    }
+  }, { opts: signerOpts(), name, size, seed });
+  assert.equal(out.error, undefined, out.error);
+  assert.equal(completes, 1, 'the new page sent no complete of its own');
+  assert.equal(out.resumed, true, 'the upload counts as resumed');
+  assert.equal(out.confirmed, true, 'the signer checked the object');
+  assert.match(out.etag ?? '', /-3"$/, 'the multipart object\'s ETag');
+  const objects = (await stack.s3api.list('')).filter((o) => o.key.endsWith(name));
+  assert.deepEqual(objects, [{ key: out.key, size }], 'exactly one object for the file');
+  assert.equal(await stack.s3api.objectSha256(out.key), sha256(seededBytes(size, seed)));
+  assert.equal(await stack.s3api.incompleteUploads(), uploadsBefore);
+  await context.close();
+});

@@ -24,7 +24,7 @@ use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
 use crate::api::{Action, Failure, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{known_code, status_of_batch_item, UploadError};
-use crate::file::{Body, Step};
+use crate::file::{Body, Phase, Step};
 
 /// Keys per confirm call (the signer's limit).
 const MAX_CONFIRM_BATCH: usize = 100;
@@ -124,7 +124,11 @@ impl Engine {
                 };
                 return self.confirm_failed(f, failure);
             }
-            Body::Multi(m) => m.gone.take().and_then(|_| m.outcome()),
+            Body::Multi(m) => {
+                // Found from a resume record: this file's upload, resumed.
+                m.resumed |= m.from_record;
+                m.gone.take().and_then(|_| m.outcome())
+            }
         };
         let Some(mut outcome) = outcome else {
             return;
@@ -141,7 +145,8 @@ impl Engine {
     /// signer refused the object or has no such route. A stored single
     /// upload then succeeds unconfirmed (refused: fails); a multipart upload
     /// that complete found gone fails with complete's error (but counts as
-    /// done without the route when our own lost complete may have done it).
+    /// done without the route when our own lost complete may have done it);
+    /// one whose resume record named an upload found gone starts afresh.
     pub(crate) fn confirm_failed(&mut self, f: FileId, failure: Failure) {
         let (now, retry) = (self.now, self.cfg.retry);
         let Some(step) = self.confirm_step(f) else {
@@ -176,7 +181,15 @@ impl Engine {
             }
             Body::Multi(m) => {
                 let Some(err) = m.gone.take() else { return };
-                if no_route && m.complete_maybe_done {
+                if m.phase == Phase::List && (refused || no_route) {
+                    // The recorded upload left no object: start afresh,
+                    // unless a cancel waited on the check.
+                    let cancelled = core::mem::take(&mut m.cancel_after_complete);
+                    self.record_gone(f);
+                    if cancelled {
+                        self.fatal(f, UploadError::cancelled());
+                    }
+                } else if no_route && m.complete_maybe_done {
                     self.assumed_complete(f);
                 } else {
                     self.step_failed_for_good(f, err);

@@ -61,10 +61,11 @@ impl Engine {
             }
         }
         if let Body::Multi(m) = &mut f.body {
-            if m.phase == Phase::Complete {
+            if m.phase == Phase::Complete || m.gone.is_some() {
                 // Too late to take back: aborting now could race a complete
                 // that succeeds (or already did, its answer lost) and leave
-                // an object nobody reports. The complete's outcome decides.
+                // an object nobody reports. The complete's outcome decides,
+                // or the check of the object once the upload is gone.
                 m.cancel_after_complete = true;
                 return;
             }

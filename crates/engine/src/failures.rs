@@ -117,7 +117,6 @@ impl Engine {
             return;
         };
         let fatal = file.fatal.clone();
-        let fingerprint = file.spec.fingerprint.clone();
         let Body::Multi(m) = &mut file.body else {
             return;
         };
@@ -162,17 +161,18 @@ impl Engine {
         match req {
             Req::Create(_) if fatal.is_some() => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
+            Req::List(_) if m.from_record && is_gone(&failure) && self.confirm_route => {
+                // The recorded upload is gone: aborted or expired, or
+                // completed, by this file's complete whose answer a reload
+                // lost, or by another tab. The key is this upload's own: an
+                // object of the file's size there is its object. Ask the
+                // signer (`confirm`); if it is not there, start afresh.
+                m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
+                m.step = Step::default();
+            }
             Req::List(_) if m.from_record && matches!(failure.status, Some(403 | 404)) => {
-                // The recorded upload is gone (aborted, expired, completed): start afresh.
-                m.upload = None;
-                m.from_record = false;
-                m.enter(Phase::Create);
-                if let Some(fingerprint) = fingerprint {
-                    self.out.push_back(Action::ForgetResume {
-                        file: f,
-                        fingerprint,
-                    });
-                }
+                // Gone or refused, and no way to ask: start afresh.
+                self.record_gone(f)
             }
             Req::Complete(_)
                 if is_gone(&failure)
@@ -192,6 +192,27 @@ impl Engine {
                 self.assumed_complete(f);
             }
             _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure, retryable)),
+        }
+    }
+
+    /// The upload of `f`'s resume record is gone and no object stands for
+    /// it: the record is forgotten and the file starts afresh.
+    pub(crate) fn record_gone(&mut self, f: FileId) {
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        let fingerprint = file.spec.fingerprint.clone();
+        let Body::Multi(m) = &mut file.body else {
+            return;
+        };
+        m.upload = None;
+        m.from_record = false;
+        m.enter(Phase::Create);
+        if let Some(fingerprint) = fingerprint {
+            self.out.push_back(Action::ForgetResume {
+                file: f,
+                fingerprint,
+            });
         }
     }
 

@@ -160,13 +160,16 @@ pub(crate) struct Multi {
     /// Complete found the upload gone, where someone may have completed it
     /// (our own complete whose answer was lost, or another tab that held
     /// the resumed upload): the object at its key is checked with the
-    /// confirm call, and this error stands if it is not there.
+    /// confirm call, and this error stands if it is not there. Also set
+    /// when ListParts finds a resume record's upload gone (a reload may
+    /// have lost its complete's answer): not there, the file starts afresh.
     pub gone: Option<UploadError>,
     /// Completes of a resumed upload refused for stray parts, re-listed.
     pub stray_retries: u32,
     /// A pause stopped parts mid-way: ask the store what it has on resume.
     pub sync_on_resume: bool,
-    /// Cancel came while complete was in flight: its answer decides.
+    /// Cancel came while complete was in flight (its answer decides), or
+    /// while the object of an upload found gone was checked (the check does).
     pub cancel_after_complete: bool,
     /// The signer dropped the requested checksums (its store does not check
     /// them): parts and complete go without, and nothing is digested.

@@ -145,11 +145,12 @@ impl Engine {
                 }
                 match m.phase {
                     Phase::Create => self.issue_create(id),
+                    // The recorded upload (at List) or the upload (at
+                    // Complete) was found gone: is the object there?
+                    Phase::List | Phase::Complete if m.gone.is_some() => need_confirm.push(id),
                     Phase::List | Phase::Abort => self.issue_upload_call(id),
                     // Waiting on the digests of stored parts.
                     Phase::Verify => {}
-                    // Complete found the upload gone: is the object there?
-                    Phase::Complete if m.gone.is_some() => need_confirm.push(id),
                     Phase::Complete => match m.collector.completed() {
                         Ok(_) if self.whole_checksum_pending(id) => {}
                         Ok(_) => self.issue_upload_call(id),

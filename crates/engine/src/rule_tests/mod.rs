@@ -20,6 +20,7 @@ mod multipart_resume;
 mod multipart_signing;
 mod network;
 mod params_window;
+mod record_gone;
 mod round_trips;
 mod single;
 mod single_checksum;

@@ -62,6 +62,10 @@ fn half(start: u64) {
     assert!(totals.five_tib_completed > 0, "no 5 TiB upload completed");
     assert!(totals.resumed > 0, "no upload resumed after a reload");
     assert!(
+        totals.reloads_mid_complete > 0,
+        "no reload came while a complete was on its way"
+    );
+    assert!(
         totals.taken_over > 0,
         "no resumed upload was completed by another tab first"
     );

@@ -29,6 +29,8 @@ pub struct Summary {
     pub five_tib_completed: u64,
     pub data_requests: u64,
     pub reloads: u64,
+    /// Reloads while a complete was on its way.
+    pub reloads_mid_complete: u64,
     /// Uploads that a new engine finished from a resume record.
     pub resumed: u64,
     /// Completes of a resumed upload that another tab made first.
@@ -49,6 +51,7 @@ impl Summary {
         self.five_tib_completed += o.five_tib_completed;
         self.data_requests += o.data_requests;
         self.reloads += o.reloads;
+        self.reloads_mid_complete += o.reloads_mid_complete;
         self.resumed += o.resumed;
         self.taken_over += o.taken_over;
     }
@@ -102,15 +105,17 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
         };
         let t = t.max(w.now);
         if reload_at.is_some_and(|r| r <= t) {
-            // Only between signer calls, and before any complete: a reload
-            // then would not know whether the complete went through (see the
-            // report: the resume record has no place to say so yet).
-            if w.completing.is_empty() && w.signer_out.is_empty() && engine.live_files() > 0 {
+            // Between signer calls, or while only completes are on their
+            // way: the new page does not know whether they went through.
+            // (A reload mid-create would leave an upload nobody knows of:
+            // the store's lifecycle rule's to clean, not the engine's.)
+            if w.reload_allowed() && engine.live_files() > 0 {
                 engine = reload(&sc, &mut w, t)?;
                 sum.reloads += 1;
                 reload_at = None;
             } else {
-                let possible = engine.live_files() > 0 && w.completing.is_empty();
+                let possible =
+                    engine.live_files() > 0 && (!w.shape.companion || w.completing.is_empty());
                 reload_at = if possible { Some(t + 1) } else { None };
                 if reload_at.is_some()
                     && w.next_time().is_none_or(|n| n > t + 1)
@@ -153,6 +158,7 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
         .count() as u64;
     sum.data_requests = w.stats.data_requests;
     sum.resumed = w.resumed;
+    sum.reloads_mid_complete = w.reloads_mid_complete;
     sum.taken_over = w.taken_over;
     for r in w.finished.values() {
         if let Err(c) = r {
@@ -167,6 +173,12 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
 fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, String> {
     let pending = std::mem::take(&mut w.pending);
     w.heap.clear();
+    // Answers on their way are lost with the page (a complete's effect on
+    // the store, if any, happened when it was sent).
+    if !w.signer_out.is_empty() {
+        w.reloads_mid_complete += 1;
+    }
+    w.signer_out.clear();
     for (_, a) in pending {
         if w.rng.unit() < 0.5 {
             continue;

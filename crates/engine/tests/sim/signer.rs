@@ -189,6 +189,7 @@ impl World {
                 ..
             } => {
                 self.completing.insert(file);
+                self.complete_calls.insert(id);
                 // Another tab that held this resumed upload (closing as it
                 // completed it) got there first: ours finds it gone. Only
                 // our signer's confirm route can tell the engine so; against

@@ -88,8 +88,12 @@ pub struct World {
     pub finished: BTreeMap<FileId, Result<String, &'static str>>,
     pub reported: BTreeSet<String>,
     pub records: BTreeMap<FileId, s3lift_protocol::resume::ResumeRecord>,
-    /// Files that have sent a complete (a reload after that is not simulated).
+    /// Files that have sent a complete.
     pub completing: BTreeSet<FileId>,
+    /// The complete calls among the signer calls.
+    pub complete_calls: BTreeSet<RequestId>,
+    /// Reloads that came while a complete was on its way.
+    pub reloads_mid_complete: u64,
     /// Uploads finished from a resume record.
     pub resumed: u64,
     /// Files a reloaded engine was handed a resume record for.
@@ -122,6 +126,8 @@ impl World {
             reported: BTreeSet::new(),
             records: BTreeMap::new(),
             completing: BTreeSet::new(),
+            complete_calls: BTreeSet::new(),
+            reloads_mid_complete: 0,
             resumed: 0,
             from_record: BTreeSet::new(),
             taken_over: 0,
@@ -147,6 +153,21 @@ impl World {
         self.seq += 1;
         self.heap.push(Reverse((self.now + delay, self.seq)));
         self.pending.insert(self.seq, a);
+    }
+
+    /// Whether the page may reload now: between signer calls, or while
+    /// only completes are on their way (a reload mid-create would leave an
+    /// upload no page knows of: the store's lifecycle rule cleans those).
+    /// Against a Companion-shaped signer, not once a complete was sent: the
+    /// new page cannot ask whether the upload was completed (no confirm
+    /// route), and so starts afresh.
+    pub fn reload_allowed(&self) -> bool {
+        if self.shape.companion {
+            return self.completing.is_empty() && self.signer_out.is_empty();
+        }
+        self.signer_out
+            .iter()
+            .all(|id| self.complete_calls.contains(id))
     }
 
     /// The time of the next arrival.

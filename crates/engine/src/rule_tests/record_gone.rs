@@ -1,0 +1,181 @@
+//! A resume record whose upload ListParts finds gone. The page may have
+//! reloaded while the upload's complete was on its way: the store completed
+//! it, and the answer died with the page. The object at the record's key
+//! decides (`confirm`): there, the file is done, as resumed; not there
+//! (aborted, expired), the file starts afresh under a new upload.
+
+use s3lift_protocol::error_code::ErrorCode;
+use s3lift_protocol::plan::MIB;
+use s3lift_protocol::wire::SingleCompleteResponse;
+
+use super::*;
+
+/// A 12 MiB file added with a record whose upload ListParts finds gone:
+/// the actions that followed.
+fn record_gone(t: &mut T) -> Vec<Action> {
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record_u()),
+        ..spec(1, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    t.fail(list, not_found("no_such_upload"))
+}
+
+/// The signer's answer for an object of `size` bytes at the record's key.
+fn object(size: u64) -> SignerAnswer {
+    SignerAnswer::Confirmed(vec![Ok(SingleCompleteResponse {
+        key: "k".into(),
+        bucket: "b".into(),
+        location: "https://s3/b/k".into(),
+        etag: "\"whole-3\"".into(),
+        size,
+        checksum: None,
+    })])
+}
+
+fn creates(out: &[Action]) -> usize {
+    out.iter()
+        .filter(|a| matches!(a, Action::CreateMultipart { .. }))
+        .count()
+}
+
+#[test]
+fn a_gone_upload_whose_object_is_there_is_done_as_resumed() {
+    let mut t = T::new(3);
+    let out = record_gone(&mut t);
+    assert_eq!(creates(&out), 0, "not afresh before the check: {out:#?}");
+    let keys: Vec<&str> = out
+        .iter()
+        .find_map(|a| match a {
+            Action::Confirm { keys, .. } => Some(keys.iter().map(String::as_str).collect()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no Confirm in {out:#?}"));
+    assert_eq!(keys, ["k"]);
+    let out = t.signer(confirm_id(&out), object(12 * MIB));
+    assert_eq!(creates(&out), 0, "{out:#?}");
+    let ok = finished(&out).unwrap().as_ref().unwrap();
+    assert_eq!(
+        (ok.key.as_str(), ok.resumed, ok.confirmed),
+        ("k", true, true)
+    );
+    assert_eq!(ok.location.as_deref(), Some("https://s3/b/k"));
+    assert!(
+        out.iter().any(|a| matches!(a, Action::ForgetResume { .. })),
+        "the record goes once the file is done: {out:#?}"
+    );
+}
+
+#[test]
+fn no_object_or_another_size_starts_afresh() {
+    for answer in [
+        Err(not_found("no_such_key")),
+        Ok(object(12 * MIB - 1)),
+        // A signer without the confirm route (Companion): nothing to ask.
+        Err(not_found("not_found")),
+    ] {
+        let mut t = T::new(3);
+        let out = record_gone(&mut t);
+        let check = confirm_id(&out);
+        let out = match answer.clone() {
+            Ok(a) => t.signer(check, a),
+            Err(f) => t.fail(check, f),
+        };
+        assert!(finished(&out).is_none(), "{answer:?}: {out:#?}");
+        assert!(
+            matches!(
+                &out[..],
+                [
+                    Action::ForgetResume { .. },
+                    Action::CreateMultipart { .. },
+                    ..
+                ]
+            ),
+            "{answer:?}: {out:#?}"
+        );
+    }
+}
+
+#[test]
+fn without_the_confirm_route_a_gone_record_starts_afresh_at_once() {
+    let mut t = T::new(3);
+    // A confirm call that met a route-less signer before.
+    let out = record_gone(&mut t);
+    t.fail(confirm_id(&out), not_found("not_found"));
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(s3lift_protocol::resume::ResumeRecord {
+            fingerprint: "fp2".into(),
+            ..record_u()
+        }),
+        fingerprint: Some("fp2".into()),
+        ..spec(2, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let out = t.fail(list, not_found("no_such_upload"));
+    assert!(
+        matches!(
+            &out[..],
+            [
+                Action::ForgetResume { .. },
+                Action::CreateMultipart { .. },
+                ..
+            ]
+        ),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn a_check_that_fails_is_retried_then_the_file_fails_without_a_second_object() {
+    let mut t = T::new(3);
+    let out = record_gone(&mut t);
+    let out = t.fail(confirm_id(&out), Failure::from_signer(503, None, None));
+    assert!(finished(&out).is_none());
+    let out = t.wait();
+    let out = t.signer(confirm_id(&out), object(12 * MIB));
+    assert!(finished(&out).unwrap().is_ok());
+    // Never answered: the file fails with ListParts' error rather than
+    // start a second object beside one that may be there.
+    let mut t = T::new(3);
+    let mut out = record_gone(&mut t);
+    for _ in 0..10 {
+        let Some(id) = out.iter().find_map(|a| match a {
+            Action::Confirm { id, .. } => Some(*id),
+            _ => None,
+        }) else {
+            break;
+        };
+        t.fail(id, Failure::from_signer(503, None, None));
+        out = t.wait();
+    }
+    assert_eq!(creates(&out), 0, "{out:#?}");
+    let err = abort_answered(&mut t, &out);
+    assert_eq!(err.code, ErrorCode::NoSuchUpload, "{err:?}");
+}
+
+#[test]
+fn cancel_during_the_check_leaves_the_outcome_to_the_object() {
+    // Found: the file is done (a cancel cannot take the object back).
+    let mut t = T::new(3);
+    let out = record_gone(&mut t);
+    let check = confirm_id(&out);
+    let out = t.ev(Event::Cancel(FileId(1)));
+    assert!(finished(&out).is_none(), "{out:#?}");
+    assert!(!out.iter().any(|a| matches!(a, Action::Abort { .. })));
+    let out = t.signer(check, object(12 * MIB));
+    assert!(finished(&out).unwrap().is_ok());
+    // Not there: cancelled, and nothing created.
+    let mut t = T::new(3);
+    let out = record_gone(&mut t);
+    let check = confirm_id(&out);
+    t.ev(Event::Cancel(FileId(1)));
+    let out = t.fail(check, not_found("no_such_key"));
+    assert_eq!(creates(&out), 0, "{out:#?}");
+    let err = finished(&out).unwrap().clone().unwrap_err();
+    assert_eq!(err.code, ErrorCode::Cancelled);
+}
