@@ -4,7 +4,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, ROOT, seededBytes, sha256 } from '../lib/harness.mjs';
@@ -15,20 +14,26 @@ let dev, base, browser, data;
 /** What `s3lift-signer dev` printed to stderr (its log), echoed as it comes. */
 let devLog = '';
 
-const freePort = () => new Promise((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-});
-
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   data = mkdtempSync(join(tmpdir(), 's3lift-demo-'));
-  const port = await freePort();
+  // Port 0: the signer binds a free port itself and prints the page's address
+  // (a port picked here and released could be taken before the signer binds it).
   dev = spawn(join(ROOT, 'target', 'release', 's3lift-signer'), ['dev', '--data', data, '--www', join(ROOT, 'www'), '--pkg', join(ROOT, 'dist', 'pkg')], {
-    env: { ...process.env, S3LIFT_BIND: `127.0.0.1:${port}` },
+    env: { ...process.env, S3LIFT_BIND: '127.0.0.1:0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev.stderr.on('data', (b) => { devLog += b; process.stderr.write(b); });
-  base = `http://127.0.0.1:${port}`;
+  base = await new Promise((ok, fail) => {
+    let out = '';
+    dev.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/open (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) ok(m[1]);
+    });
+    dev.on('exit', (code) => fail(new Error(`s3lift-signer dev exited (${code}) before it listened:\n${out}${devLog}`)));
+    setTimeout(() => fail(new Error(`s3lift-signer dev printed no address in 20 s:\n${out}${devLog}`)), 20_000).unref();
+  });
   for (let i = 0; ; i++) {
     try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
     if (i > 100) throw new Error('s3lift-signer dev did not start');
