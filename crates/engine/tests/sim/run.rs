@@ -7,6 +7,7 @@ use s3lift_engine::{Action, Engine, Event, FileId};
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::{PartPlan, MAX_PARTS};
 
+use crate::reload::reload;
 use crate::scenario::Scenario;
 use crate::store::merge;
 use crate::world::World;
@@ -168,66 +169,8 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
     Ok(sum)
 }
 
-/// The page reloads: the engine and its answers are gone; requests already
-/// on their way may still land. A new engine starts from the saved records.
-fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, String> {
-    let pending = std::mem::take(&mut w.pending);
-    w.heap.clear();
-    // Answers on their way are lost with the page (a complete's effect on
-    // the store, if any, happened when it was sent).
-    if !w.signer_out.is_empty() {
-        w.reloads_mid_complete += 1;
-    }
-    w.signer_out.clear();
-    for (_, a) in pending {
-        if w.rng.unit() < 0.5 {
-            continue;
-        }
-        match a {
-            crate::world::Arrival::Part {
-                upload,
-                part,
-                range,
-                ..
-            } => {
-                w.store.put_part(&upload, part, range);
-            }
-            crate::world::Arrival::Single {
-                key, file, size, ..
-            } => {
-                w.store.objects.insert(key, vec![(file, 0, size)]);
-            }
-            crate::world::Arrival::Deliver(_) => {}
-        }
-    }
-    for (_, (f, len)) in std::mem::take(&mut w.data_out) {
-        *w.stats.allowance.entry(f).or_default() += len;
-    }
-    w.now = t;
-    let mut engine = Engine::new(sc.cfg.clone());
-    // A new page: its progress starts afresh, and it learns the network
-    // state as a page does (`navigator.onLine`).
-    w.progress.clear();
-    if w.offline {
-        engine.handle(t, Event::Offline);
-    }
-    for f in &sc.files {
-        if w.finished.contains_key(&f.id) {
-            continue;
-        }
-        let mut spec = f.clone();
-        spec.resume = w.records.get(&f.id).cloned();
-        if spec.resume.is_some() {
-            w.from_record.insert(f.id);
-        }
-        engine.handle(t, Event::Add(spec));
-        drain(sc, &mut engine, w)?;
-    }
-    Ok(engine)
-}
-
 /// Performs every action, checking the per-step invariants.
-fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String> {
+pub(crate) fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String> {
     while let Some(a) = engine.poll_action() {
         trace(w.now, &a);
         match a {

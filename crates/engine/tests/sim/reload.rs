@@ -1,0 +1,82 @@
+//! Page reloads: when one may come, and what the new page starts from.
+
+use s3lift_engine::{Engine, Event};
+
+use crate::run::drain;
+use crate::scenario::Scenario;
+use crate::world::World;
+
+impl World {
+    /// Whether the page may reload now: between signer calls, or while
+    /// only completes are on their way (a reload mid-create would leave an
+    /// upload no page knows of: the store's lifecycle rule cleans those).
+    /// Against a Companion-shaped signer, not once a complete was sent: the
+    /// new page cannot ask whether the upload was completed (no confirm
+    /// route), and so starts afresh.
+    pub fn reload_allowed(&self) -> bool {
+        if self.shape.companion {
+            return self.completing.is_empty() && self.signer_out.is_empty();
+        }
+        self.signer_out
+            .iter()
+            .all(|id| self.complete_calls.contains(id))
+    }
+}
+
+/// The page reloads: the engine and its answers are gone; requests already
+/// on their way may still land. A new engine starts from the saved records.
+pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, String> {
+    let pending = std::mem::take(&mut w.pending);
+    w.heap.clear();
+    // Answers on their way are lost with the page (a complete's effect on
+    // the store, if any, happened when it was sent).
+    if !w.signer_out.is_empty() {
+        w.reloads_mid_complete += 1;
+    }
+    w.signer_out.clear();
+    for (_, a) in pending {
+        if w.rng.unit() < 0.5 {
+            continue;
+        }
+        match a {
+            crate::world::Arrival::Part {
+                upload,
+                part,
+                range,
+                ..
+            } => {
+                w.store.put_part(&upload, part, range);
+            }
+            crate::world::Arrival::Single {
+                key, file, size, ..
+            } => {
+                w.store.objects.insert(key, vec![(file, 0, size)]);
+            }
+            crate::world::Arrival::Deliver(_) => {}
+        }
+    }
+    for (_, (f, len)) in std::mem::take(&mut w.data_out) {
+        *w.stats.allowance.entry(f).or_default() += len;
+    }
+    w.now = t;
+    let mut engine = Engine::new(sc.cfg.clone());
+    // A new page: its progress starts afresh, and it learns the network
+    // state as a page does (`navigator.onLine`).
+    w.progress.clear();
+    if w.offline {
+        engine.handle(t, Event::Offline);
+    }
+    for f in &sc.files {
+        if w.finished.contains_key(&f.id) {
+            continue;
+        }
+        let mut spec = f.clone();
+        spec.resume = w.records.get(&f.id).cloned();
+        if spec.resume.is_some() {
+            w.from_record.insert(f.id);
+        }
+        engine.handle(t, Event::Add(spec));
+        drain(sc, &mut engine, w)?;
+    }
+    Ok(engine)
+}
