@@ -159,6 +159,13 @@ impl Answer {
 }
 
 impl TestApp {
+    /// PUTs `data` to a presigned part URL; the store must take it. Its ETag.
+    pub async fn put_part(&self, url: &str, data: Vec<u8>) -> String {
+        let res = self.http.put(url).body(data).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "the store took the part");
+        res.headers()["etag"].to_str().unwrap().to_owned()
+    }
+
     pub async fn call(
         &self,
         method: reqwest::Method,
