@@ -124,6 +124,7 @@ mod tests {
             part_size: 5 << 20,
             fingerprint: fp.into(),
             created_at: now - 1000.0,
+            completing: false,
         }
     }
 

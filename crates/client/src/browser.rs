@@ -81,5 +81,8 @@ pub fn resume_record_json(r: &ResumeRecord) -> String {
     o.key("fingerprint").string(&r.fingerprint);
     // Milliseconds since the epoch, whole (the engine's clock).
     o.key("createdAt").number(r.created_at as u64);
+    if r.completing {
+        o.key("completing").raw("true");
+    }
     o.close()
 }

@@ -350,6 +350,7 @@ impl FromJs for ResumeRecord {
             part_size: r.number("partSize"),
             fingerprint: r.string("fingerprint"),
             created_at: r.check(created_at),
+            completing: get(v, "completing").as_bool() == Some(true),
         };
         r.done(rec)
     }

@@ -226,12 +226,22 @@ fn resume_records_survive_storage() {
         part_size: 8 << 20,
         fingerprint: "abc-123".into(),
         created_at: 1_764_500_000_123.0,
+        completing: false,
     };
-    // What the driver writes to localStorage reads back.
+    // What the driver writes to localStorage reads back, with the mark a
+    // complete leaves or without it (as records from before the mark).
     let text = resume_record_json(&r);
+    assert!(!text.contains("completing"), "{text}");
     assert_eq!(ResumeRecord::from_js(&parse(&text)).unwrap(), r);
+    let marked = ResumeRecord {
+        completing: true,
+        ..r.clone()
+    };
+    let text = resume_record_json(&marked);
+    assert_eq!(ResumeRecord::from_js(&parse(&text)).unwrap(), marked);
     // A record written by serde (an earlier version) reads back too.
     round_trip(r);
+    round_trip(marked);
 }
 
 /// `js::get` reads as `Reflect.get` did: a primitive has no fields (a string's

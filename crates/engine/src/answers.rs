@@ -9,7 +9,6 @@ use alloc::{string::String, string::ToString, vec::Vec};
 use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::decimal;
 use s3lift_protocol::plan::PartPlan;
-use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{ChecksumDecision, UploadParams};
 
 use crate::api::{Action, Failure, FileId, SignerAnswer};
@@ -124,17 +123,8 @@ impl Engine {
                         m.part(n).url = Some(SignedUrl::new(url.clone(), headers, now, ttl));
                     }
                 }
-                let file = &self.files[&f];
-                if let Some(fp) = file.spec.fingerprint.clone() {
-                    let record = ResumeRecord {
-                        upload_id: c.upload_id,
-                        key: c.key,
-                        part_size: plan.part_size(),
-                        fingerprint: fp,
-                        created_at: self.now as f64,
-                    };
-                    self.out.push_back(Action::SaveResume { file: f, record });
-                }
+                m.record_at = Some(now as f64);
+                self.save_record(f, false);
             }
             (Req::List(f), SignerAnswer::Listed(listed)) => {
                 let Some(file) = self.files.get_mut(&f) else {

@@ -181,7 +181,10 @@ impl Engine {
             }
             Body::Multi(m) => {
                 let Some(err) = m.gone.take() else { return };
-                if m.phase == Phase::List && (refused || no_route) {
+                if m.phase == Phase::List && no_route && m.complete_maybe_done {
+                    // The record's page sent a complete; no way to check.
+                    self.assumed_complete(f);
+                } else if m.phase == Phase::List && (refused || no_route) {
                     // The recorded upload left no object: start afresh,
                     // unless a cancel waited on the check.
                     let cancelled = core::mem::take(&mut m.cancel_after_complete);

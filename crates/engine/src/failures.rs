@@ -170,6 +170,11 @@ impl Engine {
                 m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
                 m.step = Step::default();
             }
+            Req::List(_) if m.from_record && m.complete_maybe_done && is_gone(&failure) => {
+                // Gone after the record's page sent a complete, and no way
+                // to ask (Companion): that complete went through.
+                self.assumed_complete(f)
+            }
             Req::List(_) if m.from_record && matches!(failure.status, Some(403 | 404)) => {
                 // Gone or refused, and no way to ask: start afresh.
                 self.record_gone(f)
@@ -233,7 +238,10 @@ impl Engine {
     /// Finishes `f` as completed by a complete whose answer was lost, where
     /// the signer has no confirm route to check the object with.
     pub(crate) fn assumed_complete(&mut self, f: FileId) {
-        if let Some(mut outcome) = self.multi_mut(f).and_then(|m| m.outcome()) {
+        let Some(m) = self.multi_mut(f) else { return };
+        // Found gone from a resume record: this file's upload, resumed.
+        m.resumed |= m.from_record;
+        if let Some(mut outcome) = m.outcome() {
             outcome.confirmed = true;
             self.finish(f, Ok(outcome));
         }

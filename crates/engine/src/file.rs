@@ -145,6 +145,10 @@ pub(crate) struct Multi {
     pub sign: Step,
     /// The upload came from a resume record: a 403/404 at ListParts starts afresh.
     pub from_record: bool,
+    /// When its resume record was made (ms since the epoch), if it has one.
+    pub record_at: Option<f64>,
+    /// Its resume record says a complete was sent.
+    pub record_completing: bool,
     pub resumed: bool,
     /// Stored parts being checked against the file: (part, the MD5 its
     /// listed ETag names).
@@ -193,6 +197,8 @@ impl Multi {
             digesting: 0,
             sign: Step::default(),
             from_record: false,
+            record_at: None,
+            record_completing: false,
             resumed: false,
             verify: Vec::new(),
             after_verify: Phase::Upload,

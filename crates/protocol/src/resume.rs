@@ -61,6 +61,15 @@ pub struct ResumeRecord {
     pub fingerprint: String,
     /// When the upload was created, ms since the epoch.
     pub created_at: f64,
+    /// A complete was sent for it. A page that reloads then cannot tell
+    /// whether it went through: ListParts finding the upload gone then
+    /// most likely means completed (absent in records from before).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub completing: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl ResumeRecord {
@@ -98,6 +107,7 @@ mod tests {
             part_size: 5,
             fingerprint: "f".into(),
             created_at: 1000.0,
+            completing: false,
         };
         assert!(r.is_fresh(2000.0, DEFAULT_RESUME_TTL_MS));
         assert!(!r.is_fresh(1000.0 + DEFAULT_RESUME_TTL_MS, DEFAULT_RESUME_TTL_MS));

@@ -16,6 +16,7 @@ fn record(fingerprint: &str) -> ResumeRecord {
         part_size: 5 * MIB,
         fingerprint: fingerprint.into(),
         created_at: 0.0,
+        completing: false,
     }
 }
 

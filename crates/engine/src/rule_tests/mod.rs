@@ -89,6 +89,7 @@ fn record_u() -> s3lift_protocol::resume::ResumeRecord {
         part_size: 5 * MIB,
         fingerprint: "fp1".into(),
         created_at: 0.0,
+        completing: false,
     }
 }
 

@@ -179,3 +179,93 @@ fn cancel_during_the_check_leaves_the_outcome_to_the_object() {
     let err = finished(&out).unwrap().clone().unwrap_err();
     assert_eq!(err.code, ErrorCode::Cancelled);
 }
+
+/// The record that a page saved before its complete went out.
+fn completing_record() -> s3lift_protocol::resume::ResumeRecord {
+    s3lift_protocol::resume::ResumeRecord {
+        completing: true,
+        ..record_u()
+    }
+}
+
+/// A 12 MiB file added with `record`, whose upload ListParts finds gone.
+fn gone_with(t: &mut T, record: s3lift_protocol::resume::ResumeRecord) -> Vec<Action> {
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record),
+        ..spec(1, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    t.fail(list, not_found("no_such_upload"))
+}
+
+#[test]
+fn the_record_says_so_before_the_complete_goes_out_and_only_once() {
+    use super::multipart::{multipart_sending, store_all};
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = store_all(&mut t, &sends);
+    let at = |f: &dyn Fn(&Action) -> bool| out.iter().position(f);
+    let mark = at(&|a| matches!(a, Action::SaveResume { record, .. } if record.completing));
+    let complete = at(&|a| matches!(a, Action::Complete { .. }));
+    assert!(mark.is_some() && mark < complete, "{out:#?}");
+    let Some(Action::SaveResume { record, .. }) = mark.map(|i| &out[i]) else {
+        unreachable!()
+    };
+    assert_eq!((record.upload_id.as_str(), record.key.as_str()), ("u", "k"));
+    let id = find(&out, |a| {
+        matches!(a, Action::Complete { .. }).then(|| id_of(a))
+    });
+    let again = t.fail(id, Failure::network());
+    let again = [again, t.wait()].concat();
+    assert!(again.iter().any(|a| matches!(a, Action::Complete { .. })));
+    assert!(
+        !again.iter().any(|a| matches!(a, Action::SaveResume { .. })),
+        "{again:#?}"
+    );
+}
+
+#[test]
+fn without_the_confirm_route_a_record_that_sent_its_complete_is_done() {
+    // Companion: nothing to check the object by; the record's complete did it.
+    let mut t = T::new(3);
+    let out = gone_with(&mut t, completing_record());
+    let out = t.fail(confirm_id(&out), not_found("not_found"));
+    assert_eq!(creates(&out), 0, "{out:#?}");
+    let ok = finished(&out).unwrap().as_ref().unwrap();
+    assert_eq!((ok.key.as_str(), ok.resumed), ("k", true));
+    // Once the engine knows there is no route, it does not ask.
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(s3lift_protocol::resume::ResumeRecord {
+            fingerprint: "fp2".into(),
+            ..completing_record()
+        }),
+        fingerprint: Some("fp2".into()),
+        ..spec(2, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let out = t.fail(list, not_found("no_such_upload"));
+    assert!(finished(&out).unwrap().is_ok(), "{out:#?}");
+}
+
+#[test]
+fn a_check_that_finds_no_object_outweighs_the_record() {
+    let mut t = T::new(3);
+    let out = gone_with(&mut t, completing_record());
+    let out = t.fail(confirm_id(&out), not_found("no_such_key"));
+    assert!(
+        matches!(
+            &out[..],
+            [
+                Action::ForgetResume { .. },
+                Action::CreateMultipart { .. },
+                ..
+            ]
+        ),
+        "{out:#?}"
+    );
+}

@@ -5,6 +5,7 @@
 
 use alloc::vec::Vec;
 
+use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{CreateMultipartRequest, ParamsQuery, UploadMethod};
 
 use crate::api::{Action, FileId, ParamsRequest};
@@ -80,6 +81,9 @@ impl Engine {
             Phase::Complete => Req::Complete(id),
             _ => Req::Abort(id),
         };
+        if phase == Phase::Complete {
+            self.save_record(id, true);
+        }
         let rid = self.issue(req);
         if let Some(m) = self.multi_mut(id) {
             m.step.in_flight = Some(rid);
@@ -107,6 +111,38 @@ impl Engine {
                 key,
             },
         });
+    }
+
+    /// Saves `id`'s resume record (the app resumes with it after a reload),
+    /// marked `completing` once a complete goes out: a page that reloads
+    /// before the answer then knows that the upload, found gone, was most
+    /// likely completed (see `failures`).
+    pub(crate) fn save_record(&mut self, id: FileId, completing: bool) {
+        let Some(file) = self.files.get_mut(&id) else {
+            return;
+        };
+        let fingerprint = file.spec.fingerprint.clone();
+        let Body::Multi(m) = &mut file.body else {
+            return;
+        };
+        let part_size = m.plan.as_ref().map(|p| p.part_size());
+        let (Some(fingerprint), Some(created_at), Some(part_size), Some(up)) =
+            (fingerprint, m.record_at, part_size, m.upload.as_ref())
+        else {
+            return;
+        };
+        if completing && core::mem::replace(&mut m.record_completing, true) {
+            return;
+        }
+        let record = ResumeRecord {
+            upload_id: up.upload_id.clone(),
+            key: up.key.clone(),
+            part_size,
+            fingerprint,
+            created_at,
+            completing,
+        };
+        self.out.push_back(Action::SaveResume { file: id, record });
     }
 
     /// Files per params request: a batch, or one without the batch route.

@@ -10,13 +10,7 @@ impl World {
     /// Whether the page may reload now: between signer calls, or while
     /// only completes are on their way (a reload mid-create would leave an
     /// upload no page knows of: the store's lifecycle rule cleans those).
-    /// Against a Companion-shaped signer, not once a complete was sent: the
-    /// new page cannot ask whether the upload was completed (no confirm
-    /// route), and so starts afresh.
     pub fn reload_allowed(&self) -> bool {
-        if self.shape.companion {
-            return self.completing.is_empty() && self.signer_out.is_empty();
-        }
         self.signer_out
             .iter()
             .all(|id| self.complete_calls.contains(id))

@@ -115,8 +115,7 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
                 sum.reloads += 1;
                 reload_at = None;
             } else {
-                let possible =
-                    engine.live_files() > 0 && (!w.shape.companion || w.completing.is_empty());
+                let possible = engine.live_files() > 0;
                 reload_at = if possible { Some(t + 1) } else { None };
                 if reload_at.is_some()
                     && w.next_time().is_none_or(|n| n > t + 1)

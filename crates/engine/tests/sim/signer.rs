@@ -188,7 +188,6 @@ impl World {
                 parts,
                 ..
             } => {
-                self.completing.insert(file);
                 self.complete_calls.insert(id);
                 // Another tab that held this resumed upload (closing as it
                 // completed it) got there first: ours finds it gone. Only

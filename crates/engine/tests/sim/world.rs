@@ -88,8 +88,6 @@ pub struct World {
     pub finished: BTreeMap<FileId, Result<String, &'static str>>,
     pub reported: BTreeSet<String>,
     pub records: BTreeMap<FileId, s3lift_protocol::resume::ResumeRecord>,
-    /// Files that have sent a complete.
-    pub completing: BTreeSet<FileId>,
     /// The complete calls among the signer calls.
     pub complete_calls: BTreeSet<RequestId>,
     /// Reloads that came while a complete was on its way.
@@ -125,7 +123,6 @@ impl World {
             finished: BTreeMap::new(),
             reported: BTreeSet::new(),
             records: BTreeMap::new(),
-            completing: BTreeSet::new(),
             complete_calls: BTreeSet::new(),
             reloads_mid_complete: 0,
             resumed: 0,
