@@ -302,15 +302,7 @@ impl Engine {
                     bucket: None,
                 });
                 match plan {
-                    Ok(plan) if same => {
-                        m.start_plan(plan);
-                        m.from_record = true;
-                        m.record_at = Some(r.created_at);
-                        // An earlier page sent a complete: it may have gone through.
-                        m.record_completing = r.completing;
-                        m.complete_maybe_done = r.completing;
-                        m.enter(Phase::List);
-                    }
+                    Ok(plan) if same => m.continue_record(plan, r.created_at, r.completing),
                     _ => changed = Some(r.fingerprint),
                 }
             }

@@ -224,6 +224,18 @@ impl Multi {
         }
     }
 
+    /// Continues the upload of a resume record made at `created_at` (its
+    /// plan agreed): the store is asked for its parts first. `completing`:
+    /// an earlier page sent a complete, which may have gone through.
+    pub fn continue_record(&mut self, plan: PartPlan, created_at: f64, completing: bool) {
+        self.start_plan(plan);
+        self.from_record = true;
+        self.record_at = Some(created_at);
+        self.record_completing = completing;
+        self.complete_maybe_done = completing;
+        self.enter(Phase::List);
+    }
+
     /// Part `n`'s slot.
     pub fn part(&mut self, n: u32) -> &mut Part {
         &mut self.parts[n as usize - 1]
