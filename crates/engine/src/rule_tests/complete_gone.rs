@@ -18,7 +18,7 @@ fn gone() -> Failure {
 }
 
 /// The signer's answer for an object of `size` bytes at key `k`.
-fn object(size: u64) -> SignerAnswer {
+pub(super) fn object(size: u64) -> SignerAnswer {
     SignerAnswer::Confirmed(vec![Ok(SingleCompleteResponse {
         key: "k".into(),
         bucket: "b".into(),

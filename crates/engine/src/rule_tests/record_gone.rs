@@ -6,17 +6,19 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::plan::MIB;
-use s3lift_protocol::wire::SingleCompleteResponse;
+use s3lift_protocol::resume::ResumeRecord;
 
+use super::complete_gone::object;
 use super::*;
 
-/// A 12 MiB file added with a record whose upload ListParts finds gone:
-/// the actions that followed.
-fn record_gone(t: &mut T) -> Vec<Action> {
+/// File `id` (12 MiB) added with `record`, whose upload ListParts finds
+/// gone: the actions that followed.
+fn gone_with(t: &mut T, id: u64, record: ResumeRecord) -> Vec<Action> {
     t.now = 1_000;
     let out = t.ev(Event::Add(FileSpec {
-        resume: Some(record_u()),
-        ..spec(1, 12 * MIB)
+        fingerprint: Some(record.fingerprint.clone()),
+        resume: Some(record),
+        ..spec(id, 12 * MIB)
     }));
     let list = find(&out, |a| {
         matches!(a, Action::ListParts { .. }).then(|| id_of(a))
@@ -24,16 +26,30 @@ fn record_gone(t: &mut T) -> Vec<Action> {
     t.fail(list, not_found("no_such_upload"))
 }
 
-/// The signer's answer for an object of `size` bytes at the record's key.
-fn object(size: u64) -> SignerAnswer {
-    SignerAnswer::Confirmed(vec![Ok(SingleCompleteResponse {
-        key: "k".into(),
-        bucket: "b".into(),
-        location: "https://s3/b/k".into(),
-        etag: "\"whole-3\"".into(),
-        size,
-        checksum: None,
-    })])
+/// File 1 with the record of upload `u` at key `k`, found gone.
+fn record_gone(t: &mut T) -> Vec<Action> {
+    gone_with(t, 1, record_u())
+}
+
+/// `record_u` under fingerprint `fp`, marked `completing` or not.
+fn record(fp: &str, completing: bool) -> ResumeRecord {
+    ResumeRecord {
+        fingerprint: fp.into(),
+        completing,
+        ..record_u()
+    }
+}
+
+/// Whether `out` starts the file afresh: its record forgotten, a new create.
+fn afresh(out: &[Action]) -> bool {
+    matches!(
+        out,
+        [
+            Action::ForgetResume { .. },
+            Action::CreateMultipart { .. },
+            ..
+        ]
+    )
 }
 
 fn creates(out: &[Action]) -> usize {
@@ -85,17 +101,7 @@ fn no_object_or_another_size_starts_afresh() {
             Err(f) => t.fail(check, f),
         };
         assert!(finished(&out).is_none(), "{answer:?}: {out:#?}");
-        assert!(
-            matches!(
-                &out[..],
-                [
-                    Action::ForgetResume { .. },
-                    Action::CreateMultipart { .. },
-                    ..
-                ]
-            ),
-            "{answer:?}: {out:#?}"
-        );
+        assert!(afresh(&out), "{answer:?}: {out:#?}");
     }
 }
 
@@ -105,29 +111,8 @@ fn without_the_confirm_route_a_gone_record_starts_afresh_at_once() {
     // A confirm call that met a route-less signer before.
     let out = record_gone(&mut t);
     t.fail(confirm_id(&out), not_found("not_found"));
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(s3lift_protocol::resume::ResumeRecord {
-            fingerprint: "fp2".into(),
-            ..record_u()
-        }),
-        fingerprint: Some("fp2".into()),
-        ..spec(2, 12 * MIB)
-    }));
-    let list = find(&out, |a| {
-        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
-    });
-    let out = t.fail(list, not_found("no_such_upload"));
-    assert!(
-        matches!(
-            &out[..],
-            [
-                Action::ForgetResume { .. },
-                Action::CreateMultipart { .. },
-                ..
-            ]
-        ),
-        "{out:#?}"
-    );
+    let out = gone_with(&mut t, 2, record("fp2", false));
+    assert!(afresh(&out), "{out:#?}");
 }
 
 #[test]
@@ -180,27 +165,6 @@ fn cancel_during_the_check_leaves_the_outcome_to_the_object() {
     assert_eq!(err.code, ErrorCode::Cancelled);
 }
 
-/// The record that a page saved before its complete went out.
-fn completing_record() -> s3lift_protocol::resume::ResumeRecord {
-    s3lift_protocol::resume::ResumeRecord {
-        completing: true,
-        ..record_u()
-    }
-}
-
-/// A 12 MiB file added with `record`, whose upload ListParts finds gone.
-fn gone_with(t: &mut T, record: s3lift_protocol::resume::ResumeRecord) -> Vec<Action> {
-    t.now = 1_000;
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(record),
-        ..spec(1, 12 * MIB)
-    }));
-    let list = find(&out, |a| {
-        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
-    });
-    t.fail(list, not_found("no_such_upload"))
-}
-
 #[test]
 fn the_record_says_so_before_the_complete_goes_out_and_only_once() {
     use super::multipart::{multipart_sending, store_all};
@@ -231,41 +195,20 @@ fn the_record_says_so_before_the_complete_goes_out_and_only_once() {
 fn without_the_confirm_route_a_record_that_sent_its_complete_is_done() {
     // Companion: nothing to check the object by; the record's complete did it.
     let mut t = T::new(3);
-    let out = gone_with(&mut t, completing_record());
+    let out = gone_with(&mut t, 1, record("fp1", true));
     let out = t.fail(confirm_id(&out), not_found("not_found"));
     assert_eq!(creates(&out), 0, "{out:#?}");
     let ok = finished(&out).unwrap().as_ref().unwrap();
     assert_eq!((ok.key.as_str(), ok.resumed), ("k", true));
     // Once the engine knows there is no route, it does not ask.
-    let out = t.ev(Event::Add(FileSpec {
-        resume: Some(s3lift_protocol::resume::ResumeRecord {
-            fingerprint: "fp2".into(),
-            ..completing_record()
-        }),
-        fingerprint: Some("fp2".into()),
-        ..spec(2, 12 * MIB)
-    }));
-    let list = find(&out, |a| {
-        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
-    });
-    let out = t.fail(list, not_found("no_such_upload"));
+    let out = gone_with(&mut t, 2, record("fp2", true));
     assert!(finished(&out).unwrap().is_ok(), "{out:#?}");
 }
 
 #[test]
 fn a_check_that_finds_no_object_outweighs_the_record() {
     let mut t = T::new(3);
-    let out = gone_with(&mut t, completing_record());
+    let out = gone_with(&mut t, 1, record("fp1", true));
     let out = t.fail(confirm_id(&out), not_found("no_such_key"));
-    assert!(
-        matches!(
-            &out[..],
-            [
-                Action::ForgetResume { .. },
-                Action::CreateMultipart { .. },
-                ..
-            ]
-        ),
-        "{out:#?}"
-    );
+    assert!(afresh(&out), "{out:#?}");
 }
