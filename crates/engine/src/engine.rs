@@ -356,16 +356,9 @@ impl Engine {
 
     /// Ends `file` with `result`: nothing more is asked for it.
     pub(crate) fn finish(&mut self, id: FileId, result: Result<Outcome, UploadError>) {
-        let Some(f) = self.files.remove(&id) else {
+        let Some(f) = self.files.get(&id) else {
             return;
         };
-        let before = self.order.len();
-        self.order.retain(|x| *x != id);
-        if self.order.len() == before {
-            // Never started: still queued, after `queued_head` (the ids
-            // before it are started files, so it stays where it is).
-            self.queued.retain(|x| *x != id);
-        }
         if let (Body::Multi(m), Some(fp)) = (&f.body, f.spec.fingerprint.clone()) {
             if m.upload.is_some() {
                 self.out.push_back(Action::ForgetResume {
@@ -374,14 +367,21 @@ impl Engine {
                 });
             }
         }
+        let before = self.order.len();
+        self.order.retain(|x| *x != id);
+        if self.order.len() == before {
+            // Never started: still queued, after `queued_head` (the ids
+            // before it are started files, so it stays where it is).
+            self.queued.retain(|x| *x != id);
+        }
         let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
         for r in ids {
             self.cancel_request(r);
         }
-        self.files.insert(id, f);
         if result.is_ok() {
             self.progress(id, true);
         }
+        // Out of the table once, at the end (each removal moves the files after it).
         self.files.remove(&id);
         self.out.push_back(Action::Finished { file: id, result });
     }
