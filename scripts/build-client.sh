@@ -34,14 +34,15 @@ sed -i '1i /// <reference lib="esnext.disposable" />' "$OUT/s3lift.d.ts"
 grep -q 'upload(file: File, options: UploadOptions)' "$OUT/s3lift.d.ts" ||
   { echo "s3lift.d.ts: upload()'s signature changed; update build-client.sh" >&2; exit 1; }
 sed -i 's/upload(file: File, options: UploadOptions)/upload(file: File, options?: UploadOptions)/' "$OUT/s3lift.d.ts"
+# wasm-bindgen's import names carry a 16-digit hash each: short names instead (-1.7 KB gz);
+# its own exports (closure calls, runtime) too (-0.4 KB gz), and those the glue never
+# calls dropped before wasm-opt, which then drops what only they kept.
+python3 scripts/short-imports.py "$OUT"
 WASM_OPT=tests/node_modules/.bin/wasm-opt
 [ -x "$WASM_OPT" ] || { echo "npm binaryen@132 missing: run scripts/bootstrap.sh node" >&2; exit 1; }
 "$WASM_OPT" -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers --strip-target-features "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
-# wasm-bindgen's import names carry a 16-digit hash each: short names instead (-1.7 KB gz);
-# its own exports (closure calls, runtime) too (-0.4 KB gz).
-python3 scripts/short-imports.py "$OUT"
 # The entry (crates/client/js/s3lift.js) re-exports wasm-bindgen's module and adds
 # `worker: true`, which runs that module in s3lift-worker.js; s3lift.d.ts types both.
 mv "$OUT/s3lift.js" "$OUT/s3lift-wasm.js"

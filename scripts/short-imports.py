@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Shortens the names of the imports wasm-bindgen's glue gives the module.
 
-Usage: scripts/short-imports.py dist/pkg   (after wasm-bindgen and wasm-opt)
+Usage: scripts/short-imports.py dist/pkg   (after wasm-bindgen, before wasm-opt)
 
 wasm-bindgen names each import `__wbg_<name>_<16 hex digits>`: about 1.6 KB
 of the gzipped package (.wasm and glue) that compress badly. This renames
@@ -95,7 +95,7 @@ def main(out):
         size, j = leb(b, i + 1)
         end = j + size
         if sid == 7:
-            result += exports(b, j, end, internal)
+            result += exports(b, j, end, internal, js)
             i = end
             continue
         if sid != 2:
@@ -124,6 +124,8 @@ def main(out):
         js, count = pattern.subn(new, js)
         if count != 1:
             sys.exit(f"short-imports: {old} found {count} times as a key in {js_path}")
+    dropped = sorted(old for old, new in internal.items() if new is None)
+    internal = {old: new for old, new in internal.items() if new is not None}
     for old, new in internal.items():
         every = len(re.findall(r"(?<![\w$])" + re.escape(old) + r"(?![\w$])", js))
         js, count = re.subn(r"(?<=\bwasm\.)" + re.escape(old) + r"\b", new, js)
@@ -132,19 +134,27 @@ def main(out):
             sys.exit(f"short-imports: {old} found elsewhere than wasm.{old} in {js_path}")
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
+        for old in dropped:
+            # `readonly old: …;` (InitOutput) or `export const old: …;`, a line each.
+            text, count = re.subn(r"\n[^\n]*\b" + re.escape(old) + r":[^\n]*;(?=\n)", "", text)
+            if count > 1:
+                sys.exit(f"short-imports: {old} found {count} times in {dts}")
         for old, new in internal.items():
             text = re.sub(r"\b" + re.escape(old) + r"(?=:)", new, text)
         open(dts, "w").write(text)
     open(wasm_path, "wb").write(bytes(result))
     open(js_path, "w").write(js)
-    print(f"short-imports: {len(renames)} imports and {len(internal)} exports renamed")
+    print(f"short-imports: {len(renames)} imports and {len(internal)} exports renamed, {len(dropped)} unused exports dropped")
 
 
 INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")
 
 
-def exports(b, j, end, internal):
-    """The export section from `j` to `end`, wasm-bindgen's own exports renamed."""
+def exports(b, j, end, internal, js):
+    """The export section from `j` to `end`, wasm-bindgen's own exports renamed,
+    and those of them the glue never names dropped (wasm-bindgen 0.2.130 exports
+    `__wbindgen_free`, `__abort_handler` and `__instance_terminated` that our glue
+    does not use; wasm-opt, which runs after this, then drops what only they kept)."""
     n, k = leb(b, j)
     entries = []
     for _ in range(n):
@@ -155,10 +165,14 @@ def exports(b, j, end, internal):
         k += 1
         _, k = leb(b, k)
         entries.append((name, b[d:k]))
+    own = [name for name, _ in entries
+           if INVOKE.fullmatch(name) or (name.startswith("__") and not name.startswith("__wbg_"))]
+    unused = {name for name in own if not re.search(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", js)}
+    entries = [(name, desc) for name, desc in entries if name not in unused]
     taken = {name for name, _ in entries}
-    body = bytearray(uleb(n))
+    body = bytearray(uleb(len(entries)))
     for name, desc in entries:
-        if INVOKE.fullmatch(name) or (name.startswith("__") and not name.startswith("__wbg_")):
+        if name in own:
             # `c…`: no JS keyword, and an identifier in the type files' `export const`.
             new = "c" + short(len(internal))
             if new in taken or new in ("case", "catch", "class", "const", "continue"):
@@ -166,6 +180,8 @@ def exports(b, j, end, internal):
             internal[name] = new
             name = new
         body += uleb(len(name)) + name.encode() + desc
+    for name in sorted(unused):
+        internal[name] = None
     return bytes([7]) + uleb(len(body)) + body
 
 
