@@ -17,7 +17,11 @@ VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 # (other builds keep their own cached units).
 remap="--remap-path-prefix=crates/="
 for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remap+=" --remap-path-prefix=$d="; done
-RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+# The linker drops js-sys's JSPI trampoline export, which wasm-bindgen deletes anyway
+# after the link, so the task machinery it kept leaves the module (scripts/wasm-ld.sh).
+S3LIFT_RUST_LLD="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/rust-lld"
+export S3LIFT_RUST_LLD
+RUSTFLAGS="${RUSTFLAGS:-} $remap -C linker=$PWD/scripts/wasm-ld.sh" \
   cargo build -p s3lift-client --target wasm32-unknown-unknown --profile wasm --locked --no-default-features
 rm -rf "$OUT" && mkdir -p "$OUT"
 # No `std` in the module (crates/client `std` feature off): a dependency that
