@@ -76,7 +76,7 @@ const K: [u32; 64] = [
     0xeb86_d391,
 ];
 
-fn block(state: &mut [u32; 4], chunk: &[u8]) {
+fn block(state: &mut [u32; 4], chunk: &[u8; 64]) {
     let mut m = [0u32; 16];
     for (i, w) in m.iter_mut().enumerate() {
         *w = u32::from_le_bytes([
@@ -146,7 +146,9 @@ impl Md5 {
         }
         let mut chunks = bytes.chunks_exact(64);
         for chunk in &mut chunks {
-            block(&mut self.state, chunk);
+            if let Ok(chunk) = <&[u8; 64]>::try_from(chunk) {
+                block(&mut self.state, chunk);
+            }
         }
         let rest = chunks.remainder();
         self.buf[..rest.len()].copy_from_slice(rest);
