@@ -41,18 +41,20 @@ pub mod wire;
 /// `n` in decimal: `to_string` without `core::fmt`, which the browser
 /// bundle would otherwise carry for a handful of messages.
 pub fn decimal(n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // From the highest power of ten in `n` down: no digit buffer to index
+    // (whose bounds checks the browser bundle would carry).
+    let mut div = 1;
+    while n / div >= 10 {
+        div *= 10;
     }
-    digits[i..].iter().map(|d| char::from(*d)).collect()
+    let mut out = String::new();
+    loop {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        if div == 1 {
+            return out;
+        }
+        div /= 10;
+    }
 }
 
 #[cfg(test)]
