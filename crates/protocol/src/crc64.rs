@@ -155,13 +155,15 @@ pub fn combine(crc_a: u64, crc_b: u64, len_b: u64) -> u64 {
 
 fn times(mat: &[u64; 64], mut vec: u64) -> u64 {
     let mut sum = 0;
-    let mut i = 0;
-    while vec != 0 {
+    // Row by row, not `mat[i]`: no bounds check (and its panic location).
+    for row in mat {
+        if vec == 0 {
+            break;
+        }
         if vec & 1 == 1 {
-            sum ^= mat[i];
+            sum ^= row;
         }
         vec >>= 1;
-        i += 1;
     }
     sum
 }
