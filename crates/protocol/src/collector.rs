@@ -57,7 +57,12 @@ impl PartCollector {
     pub fn insert(&mut self, n: u32, etag: String) {
         if (1..=self.count).contains(&n) {
             match self.find(n) {
-                Ok(i) => self.etags[i].1 = etag,
+                Ok(i) => {
+                    // `get_mut`, not `[i]`: no bounds check and its panic location.
+                    if let Some(e) = self.etags.get_mut(i) {
+                        e.1 = etag;
+                    }
+                }
                 Err(i) => self.etags.insert(i, (n, etag)),
             }
         }
