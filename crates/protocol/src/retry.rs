@@ -92,7 +92,9 @@ pub fn is_expired_url(status: u16, body: &str) -> bool {
 /// runs in the browser bundle, where `core::str::pattern` and the panics of
 /// `str` slicing cost more than the rest of this module.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    // Not `windows`: its panic for a zero width (and that message) would
+    // come along.
+    (0..hay.len()).find(|&i| hay.get(i..).is_some_and(|h| h.starts_with(needle)))
 }
 
 /// `Retry-After` in ms, from its delta-seconds form. (The HTTP-date form is
