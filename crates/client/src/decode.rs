@@ -94,9 +94,9 @@ fn entries<T>(
     }
     object(v).map_err(|_| name)?;
     for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
-        let pair: Array = entry.unchecked_into();
-        let key = pair.get(0).as_string().ok_or(name)?;
-        out.insert(key, value(&pair.get(1)).ok_or(name)?);
+        // `[key, value]`, read through the snippet's `field` (one import less).
+        let key = get(&entry, "0").as_string().ok_or(name)?;
+        out.insert(key, value(&get(&entry, "1")).ok_or(name)?);
     }
     Ok(out)
 }

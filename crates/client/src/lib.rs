@@ -197,8 +197,10 @@ impl Uploader {
         let m = get(&options, "metadata");
         if m.is_object() {
             for entry in js_sys::Object::entries(m.unchecked_ref()).iter() {
-                let pair: js_sys::Array = entry.unchecked_into();
-                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                // `[key, value]`, as `decode::entries` reads it.
+                if let (Some(k), Some(v)) =
+                    (get(&entry, "0").as_string(), get(&entry, "1").as_string())
+                {
                     metadata.insert(k, v);
                 }
             }
