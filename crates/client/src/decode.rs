@@ -282,7 +282,8 @@ impl FromJs for Vec<ListedPart> {
             return Err(".");
         }
         let mut out = Vec::new();
-        for p in Array::from(v).iter() {
+        // An array (checked above): read in place, not copied by `Array.from`.
+        for p in v.unchecked_ref::<Array>().iter() {
             out.push(ListedPart::from_js(&p)?);
         }
         Ok(out)

@@ -8,7 +8,7 @@ use s3lift_engine::Cat;
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
 use s3lift_protocol::wire::ErrorBody;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::decode::FromJs;
 use crate::js::{get, push_u64, Json};
@@ -290,7 +290,8 @@ fn items<T: FromJs>(
         return Err(name);
     }
     let mut out = Vec::new();
-    for i in Array::from(&list).iter() {
+    // An array (checked above): read in place, not copied by `Array.from`.
+    for i in list.unchecked_ref::<Array>().iter() {
         out.push(item(&i, tag));
     }
     Ok(out)
