@@ -251,8 +251,9 @@ impl Json {
         self.0
     }
 
-    /// `{"k":"v",...}` of string pairs.
-    pub fn pairs<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    /// `{"k":"v",...}` of string pairs (a slice: one instance for the
+    /// signed headers, a part's headers and the form fields).
+    pub fn pairs(pairs: &[(String, String)]) -> String {
         let mut j = Json::default();
         for (k, v) in pairs {
             j.key(k).string(v);

@@ -49,7 +49,7 @@ pub fn send(
     let (start, end, fields) = match body {
         Body::Whole => (None, None, None),
         Body::Range(s, e) => (Some(s as f64), Some(e as f64), None),
-        Body::Form(f) => (None, None, Some(Json::pairs(f))),
+        Body::Form(f) => (None, None, Some(Json::pairs(f.as_slice()))),
     };
     js::send(
         kind == Kind::Xhr,

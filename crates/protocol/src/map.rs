@@ -88,6 +88,12 @@ impl<V> Map<V> {
         self.0.iter().map(|e| &e.1)
     }
 
+    /// The entries by key, as a slice (one non-generic reader for every
+    /// caller that walks pairs).
+    pub fn as_slice(&self) -> &[(String, V)] {
+        &self.0
+    }
+
     /// The entries by key, as a vector (what `into_iter().collect()` gives,
     /// without the in-place collect's code in the browser bundle).
     pub fn into_vec(self) -> Vec<(String, V)> {

@@ -85,7 +85,9 @@ impl Driver {
             Action::SendSingle { id, file, params } => {
                 let Some(e) = self.entry(file) else { return };
                 let (method, headers, body) = match params.method {
-                    UploadMethod::Put => ("PUT", Json::pairs(&params.headers), Body::Whole),
+                    UploadMethod::Put => {
+                        ("PUT", Json::pairs(params.headers.as_slice()), Body::Whole)
+                    }
                     UploadMethod::Post => ("POST", "{}".into(), Body::Form(&params.fields)),
                 };
                 self.send(id, &e, method, &params.url, &headers, body);
@@ -100,7 +102,7 @@ impl Driver {
                 ..
             } => {
                 let Some(e) = self.entry(file) else { return };
-                let headers = Json::pairs(headers.iter().map(|(k, v)| (k, v)));
+                let headers = Json::pairs(&headers);
                 self.send(id, &e, "PUT", &url, &headers, Body::Range(start, end));
             }
             Action::CancelRequest { id } => {
