@@ -136,10 +136,15 @@ impl Md5 {
     pub fn update(&mut self, mut bytes: &[u8]) {
         let have = (self.len % 64) as usize;
         self.len = self.len.wrapping_add(bytes.len() as u64);
+        // Copied by zipped iterators, not `copy_from_slice` on ranges: no
+        // range or length panics (and their messages) in the browser bundle.
         if have > 0 {
-            let take = bytes.len().min(64 - have);
-            self.buf[have..have + take].copy_from_slice(&bytes[..take]);
-            bytes = &bytes[take..];
+            let mut take = 0;
+            for (d, s) in self.buf.iter_mut().skip(have).zip(bytes) {
+                *d = *s;
+                take += 1;
+            }
+            bytes = bytes.get(take..).unwrap_or_default();
             if have + take < 64 {
                 return;
             }
@@ -152,8 +157,9 @@ impl Md5 {
                 block(&mut self.state, chunk);
             }
         }
-        let rest = chunks.remainder();
-        self.buf[..rest.len()].copy_from_slice(rest);
+        for (d, s) in self.buf.iter_mut().zip(chunks.remainder()) {
+            *d = *s;
+        }
     }
 
     /// The digest of everything fed, in lowercase hex, as an ETag holds it.
@@ -162,7 +168,9 @@ impl Md5 {
         let pad = (55u64.wrapping_sub(self.len) % 64) as usize + 1;
         let mut tail = [0u8; 72];
         tail[0] = 0x80;
-        tail[pad..pad + 8].copy_from_slice(&bits.to_le_bytes());
+        for (d, s) in tail.iter_mut().skip(pad).zip(bits.to_le_bytes()) {
+            *d = s;
+        }
         self.update(&tail[..pad + 8]);
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         // Loops, not `flat_map` chains: their adapters cost the bundle.
