@@ -46,7 +46,11 @@ impl<T> VecDeque<T> {
             self.head = room;
         }
         self.head -= 1;
-        self.items[self.head] = Some(v);
+        // `get_mut`, not `[head]` (always there): no bounds check and its
+        // panic location in the browser bundle.
+        if let Some(slot) = self.items.get_mut(self.head) {
+            *slot = Some(v);
+        }
     }
 
     pub fn pop_front(&mut self) -> Option<T> {
@@ -66,12 +70,15 @@ impl<T> VecDeque<T> {
         if at >= self.items.len() {
             return None;
         }
-        self.items[self.head..=at].rotate_right(1);
+        if let Some(run) = self.items.get_mut(self.head..=at) {
+            run.rotate_right(1);
+        }
         self.pop_front()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.items[self.head..].iter().flatten()
+        // The slots before `head` are all `None` (see `retain`): no slicing.
+        self.items.iter().flatten()
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
