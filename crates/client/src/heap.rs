@@ -13,8 +13,10 @@ use core::cell::UnsafeCell;
 use core::ptr::null_mut;
 
 const PAGE: usize = 64 * 1024;
-/// Blocks of 2^3 ..= 2^31 bytes, by exponent.
-const CLASSES: usize = usize::BITS as usize;
+/// Blocks of 2^3 ..= 2^31 bytes, by exponent; one slot more than there are
+/// exponents, so that any `trailing_zeros` (at most `usize::BITS`) is
+/// provably an index: no bounds checks in `alloc` and `dealloc`.
+const CLASSES: usize = usize::BITS as usize + 1;
 
 struct State {
     /// The first free block of each class (0: none); each free block holds
