@@ -177,23 +177,14 @@ fn square(out: &mut [u64; 64], mat: &[u64; 64]) {
 /// The header value S3 expects: the 8 bytes, big-endian, in base64.
 pub fn to_base64(crc: u64) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = crc.to_be_bytes();
+    // Eight bytes are 11 base64 digits (the 64 bits and 2 zero bits, as
+    // `from_base64` reads them) and one `=`: no chunks to index.
+    let n = u128::from(crc) << 2;
     let mut out = String::with_capacity(12);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
+    for k in (0..11).rev() {
+        out.push(ALPHABET[((n >> (6 * k)) & 63) as usize] as char);
     }
+    out.push('=');
     out
 }
 
