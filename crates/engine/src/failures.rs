@@ -201,7 +201,8 @@ impl Engine {
     }
 
     /// The upload of `f`'s resume record is gone and no object stands for
-    /// it: the record is forgotten and the file starts afresh.
+    /// it: the record is forgotten and the file starts afresh, with nothing
+    /// of the record's upload (its plan, its `completing` mark) carried over.
     pub(crate) fn record_gone(&mut self, f: FileId) {
         let Some(file) = self.files.get_mut(&f) else {
             return;
@@ -210,9 +211,7 @@ impl Engine {
         let Body::Multi(m) = &mut file.body else {
             return;
         };
-        m.upload = None;
-        m.from_record = false;
-        m.enter(Phase::Create);
+        **m = crate::file::Multi::new();
         if let Some(fingerprint) = fingerprint {
             self.out.push_back(Action::ForgetResume {
                 file: f,

@@ -212,3 +212,26 @@ fn a_check_that_finds_no_object_outweighs_the_record() {
     let out = t.fail(confirm_id(&out), not_found("no_such_key"));
     assert!(afresh(&out), "{out:#?}");
 }
+
+#[test]
+fn a_fresh_start_carries_nothing_of_the_marked_record_over() {
+    // The marked record's upload left no object: the new upload's own
+    // record is marked before its own complete, as any upload's is.
+    let mut t = T::new(3);
+    let out = gone_with(&mut t, 1, record("fp1", true));
+    let out = t.fail(confirm_id(&out), not_found("no_such_key"));
+    assert!(afresh(&out), "{out:#?}");
+    let create = find(&out, |a| {
+        matches!(a, Action::CreateMultipart { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(create, created(3, 5 * MIB));
+    let sends = signed_sends(&mut t, &out);
+    let out = super::multipart::store_all(&mut t, &sends);
+    assert!(
+        out.iter().any(|a| matches!(
+            a,
+            Action::SaveResume { record, .. } if record.completing
+        )),
+        "{out:#?}"
+    );
+}
