@@ -1,7 +1,7 @@
 // The wasm client in headless Chromium against the real signer and Garage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, watchPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { startWorld, watchPage, seededBytes, sha256, TOKEN, noSuchRoute } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 let stack, site, browser;
@@ -243,7 +243,7 @@ test('small files fall back to one GET /s3/params each when the signer has no ba
   let batchCalls = 0;
   let singleCalls = 0;
   await page.route('**/s3/params*', (route) => {
-    if (route.request().method() === 'POST') { batchCalls += 1; return route.fulfill({ status: 404, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"not found","code":"not_found"}' }); }
+    if (route.request().method() === 'POST') { batchCalls += 1; return noSuchRoute(route); }
     if (route.request().method() === 'GET') singleCalls += 1;
     return route.continue();
   });

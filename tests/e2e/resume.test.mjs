@@ -2,7 +2,7 @@
 // changed file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, watchPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { startWorld, watchPage, seededBytes, sha256, TOKEN, isMultipartComplete, withoutConfirmRoute } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 let stack, site, browser;
@@ -124,7 +124,6 @@ test('a file picked again after a reload, saved since (new lastModified), is han
 });
 
 /** A multipart complete (`POST …/multipart/<id>/complete`), not the single-upload report. */
-const isComplete = (url) => url.pathname.includes('/multipart/') && url.pathname.endsWith('/complete');
 
 /**
  * A reload while the complete is on its way: the first page's complete reaches
@@ -140,19 +139,13 @@ async function reloadMidComplete({ name, seed, confirmRoute }) {
   let completes = 0;
   let landed;
   const landedSeen = new Promise((ok) => { landed = ok; });
-  await page.route(isComplete, async (route) => {
+  await page.route(isMultipartComplete, async (route) => {
     completes += 1;
     if (completes > 1) return route.continue();
     const answer = await route.fetch();
     landed(answer.status());
   });
-  let checks = 0;
-  if (!confirmRoute) {
-    await page.route((url) => url.pathname.endsWith('/s3/params/complete'), (route) => {
-      checks += 1;
-      return route.fulfill({ status: 404, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"not found","code":"not_found"}' });
-    });
-  }
+  const checks = confirmRoute ? () => 0 : await withoutConfirmRoute(page);
   await page.evaluate(async ({ opts, name, size, seed }) => {
     const file = window.t.memoryFile(name, size, seed);
     window.u = new window.t.Uploader({ ...opts, partSize: 5 * 1024 * 1024 }).upload(file);
@@ -178,7 +171,7 @@ async function reloadMidComplete({ name, seed, confirmRoute }) {
     assert.equal(out.confirmed, true, 'the signer checked the object');
     assert.match(out.etag ?? '', /-3"$/, 'the multipart object\'s ETag');
   } else {
-    assert.equal(checks, 1, 'the check was asked for, and met no route');
+    assert.equal(checks(), 1, 'the check was asked for, and met no route');
   }
   const objects = (await stack.s3api.list('')).filter((o) => o.key.endsWith(name));
   assert.deepEqual(objects, [{ key: out.key, size }], 'exactly one object for the file');

@@ -3,14 +3,12 @@
 // listed its parts, so the second tab's own complete finds it gone.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientPage, seededBytes, sha256 } from '../lib/harness.mjs';
+import { clientPage, isMultipartComplete, seededBytes, sha256, withoutConfirmRoute } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
-/** A multipart complete (`POST …/multipart/<id>/complete`), not the single-upload report. */
-const isComplete = (url) => url.pathname.includes('/multipart/') && url.pathname.endsWith('/complete');
 
 for (const companion of [false, true]) test(`a takeover whose complete finds the upload completed by the closing tab resolves with that object, ${companion ? 'without the confirm route (Companion): the record says a complete was sent' : 'checked by the signer'}`, async () => {
   const { stack, site, context, page: first, opts } = await clientPage(cleanup, {});
@@ -32,7 +30,7 @@ for (const companion of [false, true]) test(`a takeover whose complete finds the
   // it closed, and has no complete on its way when it does.
   let held;
   const heldSeen = new Promise((ok) => { held = ok; });
-  await first.route(isComplete, (route) => {
+  await first.route(isMultipartComplete, (route) => {
     held(route.request());
     return route.fulfill({
       status: 503,
@@ -42,7 +40,7 @@ for (const companion of [false, true]) test(`a takeover whose complete finds the
     });
   });
   let firstCompletes = 0;
-  first.on('request', (r) => { if (isComplete(new URL(r.url()))) firstCompletes += 1; });
+  first.on('request', (r) => { if (isMultipartComplete(new URL(r.url()))) firstCompletes += 1; });
   // Nor do its aborts, should it ever give up on the complete before it closes
   // (it did once in CI, before the minute's wait: the replay then met 404).
   await first.route((url) => url.pathname.includes('/multipart/'), (route) => (
@@ -53,20 +51,14 @@ for (const companion of [false, true]) test(`a takeover whose complete finds the
 
   const second = await context.newPage();
   // Companion has no route to check an object by.
-  let checks = 0;
-  if (companion) {
-    await second.route((url) => url.pathname.endsWith('/s3/params/complete'), (route) => {
-      checks += 1;
-      return route.fulfill({ status: 404, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: '{"error":"not found","code":"not_found"}' });
-    });
-  }
+  const checks = companion ? await withoutConfirmRoute(second) : () => 0;
   await second.goto(`${site.url}/client.html`);
   await second.waitForFunction(() => window.ready === true);
   // The second tab's complete goes on only after the first tab's has landed.
   const answers = [];
-  second.on('response', (r) => { if (isComplete(new URL(r.url()))) answers.push(r.status()); });
+  second.on('response', (r) => { if (isMultipartComplete(new URL(r.url()))) answers.push(r.status()); });
   let landed;
-  await second.route(isComplete, async (route) => {
+  await second.route(isMultipartComplete, async (route) => {
     const r = await fetch(replay.url, { method: 'POST', headers: replay.headers, body: replay.body });
     landed = r.status;
     await route.continue();
@@ -81,7 +73,7 @@ for (const companion of [false, true]) test(`a takeover whose complete finds the
   assert.deepEqual(answers, [404], 'the second tab\'s complete found the upload gone');
   assert.equal(out.error, undefined, out.error);
   if (companion) {
-    assert.equal(checks, 1, 'the check was asked for, and met no route');
+    assert.equal(checks(), 1, 'the check was asked for, and met no route');
   } else {
     assert.equal(out.confirmed, true, 'the signer checked the object');
     assert.match(out.etag ?? '', /-3"$/, 'the multipart object\'s ETag');

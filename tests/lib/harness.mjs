@@ -292,3 +292,22 @@ export async function clientPage(cleanup, stackOptions = {}, page = 'client.html
   const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } };
   return { stack, site, browser, context, page: tab, opts };
 }
+
+/** A multipart complete (`POST …/multipart/<id>/complete`), not the single-upload report. */
+export const isMultipartComplete = (url) => url.pathname.includes('/multipart/') && url.pathname.endsWith('/complete');
+
+/** Answers a page route as a signer without that route does (Companion): 404 `not_found`. */
+export const noSuchRoute = (route) => route.fulfill({
+  status: 404,
+  contentType: 'application/json',
+  headers: { 'access-control-allow-origin': '*' },
+  body: '{"error":"not found","code":"not_found"}',
+});
+
+/** Makes `page`'s signer look like Companion's for the confirm route (`POST /s3/params/complete`);
+ *  returns a function that says how many times the page asked for it. */
+export async function withoutConfirmRoute(page) {
+  let asked = 0;
+  await page.route((url) => url.pathname.endsWith('/s3/params/complete'), (route) => { asked += 1; return noSuchRoute(route); });
+  return () => asked;
+}
