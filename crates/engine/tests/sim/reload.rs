@@ -28,6 +28,7 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
         w.reloads_mid_complete += 1;
     }
     w.signer_out.clear();
+    w.complete_calls.clear();
     for (_, a) in pending {
         if w.rng.unit() < 0.5 {
             continue;
@@ -66,8 +67,8 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
         }
         let mut spec = f.clone();
         spec.resume = w.records.get(&f.id).cloned();
-        if spec.resume.is_some() {
-            w.from_record.insert(f.id);
+        if let Some(r) = &spec.resume {
+            w.from_record.insert(f.id, r.completing);
         }
         engine.handle(t, Event::Add(spec));
         drain(sc, &mut engine, w)?;

@@ -190,11 +190,13 @@ impl World {
             } => {
                 self.complete_calls.insert(id);
                 // Another tab that held this resumed upload (closing as it
-                // completed it) got there first: ours finds it gone. Only
-                // our signer's confirm route can tell the engine so; against
-                // Companion the upload fails (see rule_tests/complete_gone).
-                if !self.shape.companion
-                    && self.from_record.contains(&file)
+                // completed it) got there first: ours finds it gone. Our
+                // signer's confirm route tells the engine so. Against
+                // Companion only the record's `completing` mark can, and the
+                // other tab marks it before its complete: so there, only a
+                // record that was marked when this page read it.
+                let mark = self.from_record.get(&file).copied();
+                if mark.is_some_and(|marked| marked || !self.shape.companion)
                     && self.faulty(0.25)
                     && self.store.complete(&upload_id, &parts).is_ok()
                 {

@@ -94,8 +94,9 @@ pub struct World {
     pub reloads_mid_complete: u64,
     /// Uploads finished from a resume record.
     pub resumed: u64,
-    /// Files a reloaded engine was handed a resume record for.
-    pub from_record: BTreeSet<FileId>,
+    /// Files a reloaded engine was handed a resume record for, with the
+    /// record's `completing` mark as the engine read it.
+    pub from_record: BTreeMap<FileId, bool>,
     /// Completes that another tab, holding the same resumed upload, made
     /// just before ours arrived.
     pub taken_over: u64,
@@ -126,7 +127,7 @@ impl World {
             complete_calls: BTreeSet::new(),
             reloads_mid_complete: 0,
             resumed: 0,
-            from_record: BTreeSet::new(),
+            from_record: BTreeMap::new(),
             taken_over: 0,
             stats: Stats::default(),
             offline: false,
@@ -169,6 +170,7 @@ impl World {
                     | Event::Stored { id, .. } => *id,
                     _ => return Some(ev),
                 };
+                self.complete_calls.remove(&id);
                 let live = self.signer_out.remove(&id) || self.data_out.contains_key(&id);
                 if let (Event::Failed { failure, .. }, Some(_)) = (&ev, self.data_out.get(&id)) {
                     if matches!(failure.status, Some(429 | 503)) {
