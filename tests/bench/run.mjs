@@ -68,14 +68,17 @@ await cdp.send('Performance.enable');
 await cdp.send('Network.enable');
 
 const columns = ['ceiling', 's3lift', 's3lift-same', 'uppy', 'uppy-companion'];
-const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', 's3lift-crc64': 's3lift + CRC64NVME', 's3lift-worker': 's3lift, worker: true', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
+const labels = { ceiling: 'ceiling', s3lift: 's3lift', 's3lift-same': 's3lift same', 's3lift-crc64': 's3lift + CRC64NVME', 's3lift-worker': 's3lift, worker: true', 's3lift-single': 's3lift, one PUT', uppy: 'Uppy v6', 'uppy-companion': 'Uppy v6 + Companion' };
 // Whole-file CRC64NVME (issue 15) only changes multipart uploads: measured on the 1 GiB file.
 // `worker: true` (issue 14) on the two workloads that decide whether it is the default.
 // `S3LIFT_BENCH_COLUMNS=s3lift,s3lift-worker`: only those columns (with S3LIFT_BENCH_ONLY; nothing is written).
 const columnsOf = (w) => {
   const all = w.id === '1gib' ? [...columns.slice(0, 3), 's3lift-crc64', 's3lift-worker', ...columns.slice(3)]
     : w.id === 'small' ? [...columns.slice(0, 3), 's3lift-worker', ...columns.slice(3)] : columns;
-  return all.filter((c) => !pick || pick.includes(c));
+  // Only when named: s3lift-single, the file in one PUT (`multipartThreshold` 64 MiB), on the
+  // throttled file (S3LIFT_BENCH_ONLY=throttled S3LIFT_BENCH_COLUMNS=ceiling,s3lift,s3lift-single).
+  const named = w.id === 'throttled' && pick?.includes('s3lift-single') ? [...all, 's3lift-single'] : all;
+  return named.filter((c) => !pick || pick.includes(c));
 };
 const workloads = [
   { id: '1gib', title: 'one 1 GiB file', unit: 'MiB/s' },
