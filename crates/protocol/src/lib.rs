@@ -57,6 +57,38 @@ pub fn decimal(n: u64) -> String {
     }
 }
 
+/// A broken invariant (an index or value that cannot be missing). In the
+/// browser bundle a panic traps anyway (`s3lift-client`'s panic handler):
+/// there this is the trap itself, so the call site passes no location
+/// record and keeps no panic message in the module. Natively it panics.
+#[cold]
+#[track_caller]
+#[cfg_attr(target_arch = "wasm32", inline(always))]
+pub fn broken() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    panic!("s3lift: broken invariant")
+}
+
+/// `Option::unwrap` by [`broken`]: for what cannot be `None`
+/// (`slice.get(i).must()` where `i` is known to be in range).
+pub trait Must<T> {
+    /// The value, or [`broken`].
+    fn must(self) -> T;
+}
+
+impl<T> Must<T> for Option<T> {
+    #[inline(always)]
+    #[track_caller]
+    fn must(self) -> T {
+        match self {
+            Some(v) => v,
+            None => broken(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
