@@ -25,6 +25,9 @@
 extern crate alloc;
 
 use alloc::string::String;
+use core::num::NonZeroU64;
+
+const TEN: NonZeroU64 = NonZeroU64::new(10).unwrap();
 
 pub mod collector;
 pub mod crc64;
@@ -43,17 +46,19 @@ pub mod wire;
 pub fn decimal(n: u64) -> String {
     // From the highest power of ten in `n` down: no digit buffer to index
     // (whose bounds checks the browser bundle would carry).
-    let mut div = 1;
+    // A `NonZeroU64` divisor: no divide-by-zero panic (its location and
+    // message) in the bundle.
+    let mut div = NonZeroU64::MIN;
     while n / div >= 10 {
-        div *= 10;
+        div = div.saturating_mul(TEN);
     }
     let mut out = String::new();
     loop {
         out.push(char::from(b'0' + (n / div % 10) as u8));
-        if div == 1 {
-            return out;
+        match NonZeroU64::new(div.get() / 10) {
+            Some(d) => div = d,
+            None => return out,
         }
-        div /= 10;
     }
 }
 
