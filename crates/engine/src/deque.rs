@@ -67,13 +67,20 @@ impl<T> VecDeque<T> {
     /// it (the engine takes parts near the front: O(i), as std's).
     pub fn remove(&mut self, i: usize) -> Option<T> {
         let at = self.head.checked_add(i)?;
-        if at >= self.items.len() {
-            return None;
+        let run = self.items.get_mut(self.head..=at)?;
+        // Each slot of the run takes the one before it: the element at `at`
+        // comes out at the end and the head's slot is left empty (a loop, where
+        // `rotate_right` brought core's rotation code and its assertion).
+        let mut out = None;
+        for slot in run {
+            out = core::mem::replace(slot, out);
         }
-        if let Some(run) = self.items.get_mut(self.head..=at) {
-            run.rotate_right(1);
+        self.head += 1;
+        if self.is_empty() {
+            self.items.clear();
+            self.head = 0;
         }
-        self.pop_front()
+        out
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
