@@ -334,7 +334,7 @@ impl Engine {
         if self.queued_head * 2 > self.queued.len() {
             // What was taken goes, so that the queue holds what it holds,
             // not all it ever held.
-            self.queued.drain(..self.queued_head);
+            s3lift_protocol::drop_front(&mut self.queued, self.queued_head);
             self.queued_head = 0;
         }
         Some(id)
