@@ -14,8 +14,9 @@
 use alloc::{string::String, vec::Vec};
 
 use alloc::rc::{Rc, Weak};
-use core::cell::{Cell, RefCell};
+use core::cell::{Cell, Ref, RefCell, RefMut};
 use s3lift_protocol::map::Map;
+use s3lift_protocol::Must;
 
 use js_sys::Function;
 use s3lift_engine::{Engine, Event, FileId, RequestId, Restart};
@@ -27,6 +28,24 @@ use crate::browser;
 use crate::js::{self, clear_timeout, now, set_timeout, Deferred};
 use crate::signer::{self, Signer};
 use crate::transport::Kind;
+
+/// `RefCell::borrow` and `borrow_mut` by [`Must`]: a cell already taken is
+/// `protocol::broken`, which in the wasm build is the trap a panic is there
+/// anyway, so the forty call sites pass no location record.
+pub(crate) trait Shared<T> {
+    fn read(&self) -> Ref<'_, T>;
+    fn write(&self) -> RefMut<'_, T>;
+}
+
+impl<T> Shared<T> for RefCell<T> {
+    fn read(&self) -> Ref<'_, T> {
+        self.try_borrow().ok().must()
+    }
+
+    fn write(&self) -> RefMut<'_, T> {
+        self.try_borrow_mut().ok().must()
+    }
+}
 
 mod perform;
 mod state;
@@ -173,7 +192,7 @@ impl Callbacks {
             }),
             tick: Closure::new(move || {
                 if let Some(d) = t.upgrade() {
-                    d.timer.borrow_mut().take();
+                    d.timer.write().take();
                     d.feed(Event::Tick);
                 }
             }),
@@ -233,23 +252,23 @@ impl Driver {
             unlisten: RefCell::new(None),
             waiting: RefCell::default(),
         });
-        *d.unlisten.borrow_mut() = Some(js::network(d.callbacks.network.as_ref()));
+        *d.unlisten.write() = Some(js::network(d.callbacks.network.as_ref()));
         d
     }
 
     /// Whether a file of `size` bytes would keep a resume record (goes multipart).
     pub fn engine_resumable(&self, size: u64) -> bool {
-        self.engine.borrow().resumable(size)
+        self.engine.read().resumable(size)
     }
 
     /// Whether the engine holds every upload for the network to come back.
     pub fn offline(&self) -> bool {
-        self.engine.borrow().offline()
+        self.engine.read().offline()
     }
 
     /// `file`'s retries so far (kept once the engine is done with it).
     pub fn retries(&self, e: &Entry) -> u32 {
-        let live = self.engine.borrow().retries(e.id);
+        let live = self.engine.read().retries(e.id);
         e.retries.set(e.retries.get().max(live));
         e.retries.get()
     }
@@ -259,7 +278,7 @@ impl Driver {
     pub(super) fn start(&self, entry: Rc<Entry>) {
         let f = &entry.file;
         // Computed once, when the file was added (`tabs.rs`, `add`).
-        let fingerprint = entry.fingerprint.borrow().clone();
+        let fingerprint = entry.fingerprint.read().clone();
         let spec = s3lift_engine::FileSpec {
             id: entry.id,
             name: f.name(),
@@ -276,7 +295,7 @@ impl Driver {
             relative_path: entry.relative_path.clone(),
         };
         entry.state.set(State::Uploading);
-        self.files.borrow_mut().push(entry);
+        self.files.write().push(entry);
         // Live from now on: the pump at the end of this turn must find this
         // driver even if the app frees its handles before then.
         self.hold();
@@ -286,7 +305,7 @@ impl Driver {
     /// An event from the JS API: handled now, acted on at the end of this turn.
     pub fn feed_later(&self, event: Event) {
         self.untold.set(true);
-        self.engine.borrow_mut().handle(ms(), event);
+        self.engine.write().handle(ms(), event);
         if !self.queued.replace(true) {
             js::later(self.callbacks.later.as_ref());
         }
@@ -294,7 +313,7 @@ impl Driver {
 
     /// An event from I/O or the timer: handled and acted on now.
     pub fn feed(&self, event: Event) {
-        self.engine.borrow_mut().handle(ms(), event);
+        self.engine.write().handle(ms(), event);
         self.pump();
     }
 
@@ -306,7 +325,7 @@ impl Driver {
             return;
         }
         loop {
-            let next = self.engine.borrow_mut().poll_action();
+            let next = self.engine.write().poll_action();
             match next {
                 Some(a) => self.perform(a),
                 None => break,
@@ -321,10 +340,10 @@ impl Driver {
     /// Keeps the driver alive while files wait for their Web Lock, run, or
     /// have requests in flight, whatever handles the app dropped.
     pub(crate) fn hold(&self) {
-        let busy = !self.files.borrow().is_empty()
-            || !self.slots.borrow().is_empty()
-            || !self.waiting.borrow().is_empty();
-        let mut keep = self.keep.borrow_mut();
+        let busy = !self.files.read().is_empty()
+            || !self.slots.read().is_empty()
+            || !self.waiting.read().is_empty();
+        let mut keep = self.keep.write();
         if busy != keep.is_some() {
             // Dropping the last other handle here is safe: every caller of
             // `pump` holds an `Rc` of its own.
@@ -333,8 +352,8 @@ impl Driver {
     }
 
     fn arm_timer(&self) {
-        let at = self.engine.borrow().poll_timeout();
-        let mut timer = self.timer.borrow_mut();
+        let at = self.engine.read().poll_timeout();
+        let mut timer = self.timer.write();
         if timer.as_ref().map(|t| t.1) == at {
             return;
         }
@@ -348,6 +367,6 @@ impl Driver {
     }
 
     fn entry(&self, id: FileId) -> Option<Rc<Entry>> {
-        self.files.borrow().iter().find(|e| e.id == id).cloned()
+        self.files.read().iter().find(|e| e.id == id).cloned()
     }
 }
