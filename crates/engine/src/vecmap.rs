@@ -46,14 +46,16 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
         match self.find(&k) {
             Ok(i) => Some(core::mem::replace(&mut self.entries.get_mut(i).must().1, v)),
             Err(i) => {
-                self.entries.insert(i, (k, v));
+                s3lift_protocol::insert_at(&mut self.entries, i, (k, v));
                 None
             }
         }
     }
 
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        self.find(k).ok().map(|i| self.entries.remove(i).1)
+        self.find(k)
+            .ok()
+            .map(|i| s3lift_protocol::remove_at(&mut self.entries, i).1)
     }
 
     /// Entries in key order.

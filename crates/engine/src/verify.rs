@@ -87,7 +87,7 @@ impl Engine {
         let Some(i) = m.verify.iter().position(|(p, _)| *p == n) else {
             return false;
         };
-        let (_, want) = m.verify.remove(i);
+        let (_, want) = s3lift_protocol::remove_at(&mut m.verify, i);
         match value {
             None => self.fatal(
                 id,

@@ -111,6 +111,33 @@ pub fn drop_front<T: Copy>(v: &mut alloc::vec::Vec<T>, n: usize) {
     v.truncate(i);
 }
 
+/// `v.insert(i, x)` for an `i` known to be at most `v.len()` (more is
+/// [`broken`]): `x` is pushed and swapped down to `i`, where `Vec::insert`
+/// brought its assertion, its message and a location record per caller.
+pub fn insert_at<T>(v: &mut alloc::vec::Vec<T>, i: usize, x: T) {
+    v.push(x);
+    let mut run = v.get_mut(i..).must();
+    while let Some((last, rest)) = run.split_last_mut() {
+        if let Some(before) = rest.last_mut() {
+            core::mem::swap(before, last);
+        }
+        run = rest;
+    }
+}
+
+/// `v.remove(i)` for an `i` known to be in range (else [`broken`]), as
+/// [`insert_at`]: the element is swapped up to the end and popped.
+pub fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
+    let mut run = v.get_mut(i..).must();
+    while let Some((first, rest)) = run.split_first_mut() {
+        if let Some(next) = rest.first_mut() {
+            core::mem::swap(first, next);
+        }
+        run = rest;
+    }
+    v.pop().must()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -120,6 +147,19 @@ mod tests {
             let mut b = a.clone();
             super::drop_front(&mut a, n);
             b.drain(..n);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn insert_at_and_remove_at_are_vec_s() {
+        for i in 0..=4 {
+            let mut a: Vec<u32> = (0..4).collect();
+            let mut b = a.clone();
+            super::insert_at(&mut a, i, 9);
+            b.insert(i, 9);
+            assert_eq!(a, b);
+            assert_eq!(super::remove_at(&mut a, i), b.remove(i));
             assert_eq!(a, b);
         }
     }

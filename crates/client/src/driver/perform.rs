@@ -161,7 +161,7 @@ impl Driver {
                 let entry = {
                     let mut files = self.files.write();
                     let i = files.iter().position(|e| e.id == file);
-                    i.map(|i| files.remove(i))
+                    i.map(|i| s3lift_protocol::remove_at(&mut files, i))
                 };
                 if let Some(e) = entry {
                     release(&e);

@@ -93,7 +93,7 @@ impl Driver {
         let Some(i) = waiting.iter().position(|e| e.id == id) else {
             return false;
         };
-        let e = waiting.remove(i);
+        let e = s3lift_protocol::remove_at(&mut waiting, i);
         drop(waiting);
         release(&e);
         self.hold();
