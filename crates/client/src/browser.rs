@@ -40,7 +40,9 @@ pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> 
     if bytes.is_undefined() {
         return None;
     }
-    let bytes = bytes.unchecked_ref::<Uint8Array>().to_vec();
+    let mut out = alloc::vec![0; bytes.unchecked_ref::<Uint8Array>().length() as usize];
+    js::copy_bytes(&mut out, bytes);
+    let bytes = out;
     Some(match algo {
         ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
         // `crc64::to_base64`, through the bundle's one base64 encoder.
