@@ -37,13 +37,11 @@ impl<T> VecDeque<T> {
 
     pub fn push_front(&mut self, v: T) {
         if self.head == 0 {
-            // Room at the front, as much as there is behind: amortised O(1).
-            let room = self.items.len().max(8);
-            let mut items = Vec::with_capacity(room + self.items.len());
-            items.resize_with(room, || None);
-            items.append(&mut self.items);
-            self.items = items;
-            self.head = room;
+            // No free slot at the front: the queue moves up by one. The
+            // engine puts back a part it took (so `head` is past it) except
+            // after a `retain`: a rare O(n).
+            s3lift_protocol::insert_at(&mut self.items, 0, Some(v));
+            return;
         }
         self.head -= 1;
         // `get_mut`, not `[head]` (always there): no bounds check and its
