@@ -124,10 +124,14 @@ struct Callbacks {
     tick: Closure<dyn Fn()>,
     /// The end of the current turn of the event loop.
     later: Closure<dyn Fn()>,
-    /// `online`/`offline`: whether the browser has a network.
-    network: Closure<dyn Fn(bool)>,
-    /// `(file, held)`: this tab holds the upload's Web Lock, or another does.
-    locked: Closure<dyn Fn(f64, bool)>,
+    /// `online`/`offline`: whether the browser has a network (the snippet's
+    /// `true`/`false` arrive as 1/0; the second number is unused). The
+    /// type of `progress`, so the glue and the module carry one call shim
+    /// for the three instead of three.
+    network: Closure<dyn Fn(f64, f64)>,
+    /// `(file, held)`: this tab holds the upload's Web Lock, or another
+    /// does (`held` as 1/0, as `network`'s).
+    locked: Closure<dyn Fn(f64, f64)>,
 }
 
 /// One engine and everything its actions need.
@@ -202,14 +206,14 @@ impl Callbacks {
                     d.pump();
                 }
             }),
-            locked: Closure::new(move |file, held| {
+            locked: Closure::new(move |file, held: f64| {
                 if let Some(d) = k.upgrade() {
-                    d.locked(FileId(file as u64), held);
+                    d.locked(FileId(file as u64), held != 0.0);
                 }
             }),
-            network: Closure::new(move |online| {
+            network: Closure::new(move |online: f64, _| {
                 if let Some(d) = n.upgrade() {
-                    d.feed(if online {
+                    d.feed(if online != 0.0 {
                         Event::Online
                     } else {
                         Event::Offline
