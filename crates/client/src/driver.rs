@@ -115,11 +115,13 @@ pub struct Settings {
 /// answer's own call, and wasm-bindgen refuses to re-enter an `FnMut`.
 struct Callbacks {
     /// `(id, status, a, b, c)`: a signer or store answer.
-    answer: Closure<dyn Fn(f64, u16, JsValue, JsValue, JsValue)>,
+    answer: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
     /// `(id, bytes sent)`.
     progress: Closure<dyn Fn(f64, f64)>,
-    /// `(file, part, bytes)`.
-    digested: Closure<dyn Fn(f64, u32, JsValue)>,
+    /// `(file, part, bytes)`; `answer`'s type (the two values after the
+    /// bytes are unused), so the glue and the module carry one call shim
+    /// for both.
+    digested: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
     /// The timer.
     tick: Closure<dyn Fn()>,
     /// The end of the current turn of the event loop.
@@ -175,7 +177,7 @@ impl Callbacks {
         Self {
             answer: Closure::new(move |id, status, x, y, z| {
                 if let Some(d) = a.upgrade() {
-                    d.answered(RequestId(id as u64), status, x, y, z);
+                    d.answered(RequestId(id as u64), status as u16, x, y, z);
                 }
             }),
             progress: Closure::new(move |id, sent| {
@@ -183,7 +185,7 @@ impl Callbacks {
                     d.sent(RequestId(id as u64), sent);
                 }
             }),
-            digested: Closure::new(move |file, part, bytes: JsValue| {
+            digested: Closure::new(move |file, part, bytes: JsValue, _, _| {
                 if let Some(d) = g.upgrade() {
                     let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
                     let value = browser::digest_value(algo, &bytes);
