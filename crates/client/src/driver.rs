@@ -122,10 +122,11 @@ struct Callbacks {
     /// bytes are unused), so the glue and the module carry one call shim
     /// for both.
     digested: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
-    /// The timer.
-    tick: Closure<dyn Fn()>,
-    /// The end of the current turn of the event loop.
-    later: Closure<dyn Fn()>,
+    /// The timer; `progress`'s type (`setTimeout` passes no numbers), so
+    /// one call shim serves it too.
+    tick: Closure<dyn Fn(f64, f64)>,
+    /// The end of the current turn of the event loop (as `tick`).
+    later: Closure<dyn Fn(f64, f64)>,
     /// `online`/`offline`: whether the browser has a network (the snippet's
     /// `true`/`false` arrive as 1/0; the second number is unused). The
     /// type of `progress`, so the glue and the module carry one call shim
@@ -196,13 +197,13 @@ impl Callbacks {
                     });
                 }
             }),
-            tick: Closure::new(move || {
+            tick: Closure::new(move |_, _| {
                 if let Some(d) = t.upgrade() {
                     d.timer.write().take();
                     d.feed(Event::Tick);
                 }
             }),
-            later: Closure::new(move || {
+            later: Closure::new(move |_, _| {
                 if let Some(d) = l.upgrade() {
                     d.queued.set(false);
                     d.pump();

@@ -240,7 +240,9 @@ impl Uploader {
             let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
             // `Fn`, not `once_into_js`: an `abort` event comes once, and an
             // `FnOnce` brings its own wrapper into the module and the glue.
-            let on_abort = Closure::<dyn Fn()>::new(move || {
+            // Two (unused) numbers, as the driver's callbacks: one call shim
+            // for all (the event arrives as NaN).
+            let on_abort = Closure::<dyn Fn(f64, f64)>::new(move |_, _| {
                 if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
                     Upload { driver, entry }.cancel();
                 }
