@@ -110,7 +110,7 @@ impl Engine {
                 if let Some(b) = first {
                     // The first window, signed with the create (`signParts`).
                     let ttl = ttl_ms(b.expires, default);
-                    for n in 1..=plan.part_count().min(b.presigned_urls.len() as u32) {
+                    for n in 1..plan.part_count().min(b.presigned_urls.len() as u32) + 1 {
                         let name = n.to_string();
                         let Some(url) = b.presigned_urls.get(&name) else {
                             continue;
@@ -148,7 +148,7 @@ impl Engine {
                 // stored by the listing: reported like any stored part (an
                 // earlier page's parts, on a resume from a record, are not).
                 let mut found = Vec::new();
-                for n in 1..=plan.part_count() {
+                for n in 1..plan.part_count() + 1 {
                     if m.collector.has(n) {
                         if !m.from_record && !m.part(n).done {
                             found.push(n);

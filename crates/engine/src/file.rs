@@ -220,7 +220,7 @@ impl Multi {
         self.parts = vec![Part::default(); plan.part_count() as usize];
         self.collector = PartCollector::new(plan.part_count());
         self.queue = VecDeque::new();
-        for n in 1..=plan.part_count() {
+        for n in 1..plan.part_count() + 1 {
             self.queue.push_back(n);
         }
     }
