@@ -27,8 +27,6 @@ extern crate alloc;
 use alloc::string::String;
 use core::num::NonZeroU64;
 
-const TEN: NonZeroU64 = NonZeroU64::new(10).unwrap();
-
 pub mod collector;
 pub mod crc64;
 pub mod error_code;
@@ -50,7 +48,8 @@ pub fn decimal(n: u64) -> String {
     // message) in the bundle.
     let mut div = NonZeroU64::MIN;
     while n / div >= 10 {
-        div = div.saturating_mul(TEN);
+        // `div * 10 <= n`: no overflow.
+        div = NonZeroU64::new(div.get() * 10).must();
     }
     let mut out = String::new();
     loop {
