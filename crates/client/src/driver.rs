@@ -42,6 +42,7 @@ impl<T> Shared<T> for RefCell<T> {
         self.try_borrow().ok().must()
     }
 
+    #[inline(never)]
     fn write(&self) -> RefMut<'_, T> {
         self.try_borrow_mut().ok().must()
     }
