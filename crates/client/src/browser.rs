@@ -5,7 +5,7 @@
 use alloc::string::String;
 use s3lift_engine::Cat;
 
-use js_sys::Uint8Array;
+use js_sys::Array;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::ChecksumAlgorithm;
 use wasm_bindgen::{JsCast, JsValue};
@@ -40,7 +40,11 @@ pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> 
     if bytes.is_undefined() {
         return None;
     }
-    let bytes = bytes.unchecked_ref::<Uint8Array>().to_vec();
+    // Its `length` through js-sys's `Array` import (the same `.length` in the
+    // glue): one import less than `Uint8Array::length`.
+    let mut out = alloc::vec![0; bytes.unchecked_ref::<Array>().length() as usize];
+    js::copy_bytes(&mut out, bytes);
+    let bytes = out;
     Some(match algo {
         ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
         // `crc64::to_base64`, through the bundle's one base64 encoder.

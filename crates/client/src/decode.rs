@@ -29,7 +29,7 @@ pub trait FromJs: Sized {
 }
 
 fn absent(v: &JsValue) -> bool {
-    v.is_undefined() || v.is_null()
+    v.is_null_or_undefined()
 }
 
 /// `o[name]`, read by `read`; absent, or of the wrong type, is an error.

@@ -14,8 +14,9 @@
 use alloc::{string::String, vec::Vec};
 
 use alloc::rc::{Rc, Weak};
-use core::cell::{Cell, RefCell};
+use core::cell::{Cell, Ref, RefCell, RefMut};
 use s3lift_protocol::map::Map;
+use s3lift_protocol::Must;
 
 use js_sys::Function;
 use s3lift_engine::{Engine, Event, FileId, RequestId, Restart};
@@ -27,6 +28,25 @@ use crate::browser;
 use crate::js::{self, clear_timeout, now, set_timeout, Deferred};
 use crate::signer::{self, Signer};
 use crate::transport::Kind;
+
+/// `RefCell::borrow` and `borrow_mut` by [`Must`]: a cell already taken is
+/// `protocol::broken`, which in the wasm build is the trap a panic is there
+/// anyway, so the forty call sites pass no location record.
+pub(crate) trait Shared<T> {
+    fn read(&self) -> Ref<'_, T>;
+    fn write(&self) -> RefMut<'_, T>;
+}
+
+impl<T> Shared<T> for RefCell<T> {
+    fn read(&self) -> Ref<'_, T> {
+        self.try_borrow().ok().must()
+    }
+
+    #[inline(never)]
+    fn write(&self) -> RefMut<'_, T> {
+        self.try_borrow_mut().ok().must()
+    }
+}
 
 mod perform;
 mod state;
@@ -96,19 +116,26 @@ pub struct Settings {
 /// answer's own call, and wasm-bindgen refuses to re-enter an `FnMut`.
 struct Callbacks {
     /// `(id, status, a, b, c)`: a signer or store answer.
-    answer: Closure<dyn Fn(f64, u16, JsValue, JsValue, JsValue)>,
+    answer: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
     /// `(id, bytes sent)`.
     progress: Closure<dyn Fn(f64, f64)>,
-    /// `(file, part, bytes)`.
-    digested: Closure<dyn Fn(f64, u32, JsValue)>,
-    /// The timer.
-    tick: Closure<dyn Fn()>,
-    /// The end of the current turn of the event loop.
-    later: Closure<dyn Fn()>,
-    /// `online`/`offline`: whether the browser has a network.
-    network: Closure<dyn Fn(bool)>,
-    /// `(file, held)`: this tab holds the upload's Web Lock, or another does.
-    locked: Closure<dyn Fn(f64, bool)>,
+    /// `(file, part, bytes)`; `answer`'s type (the two values after the
+    /// bytes are unused), so the glue and the module carry one call shim
+    /// for both.
+    digested: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
+    /// The timer; `progress`'s type (`setTimeout` passes no numbers), so
+    /// one call shim serves it too.
+    tick: Closure<dyn Fn(f64, f64)>,
+    /// The end of the current turn of the event loop (as `tick`).
+    later: Closure<dyn Fn(f64, f64)>,
+    /// `online`/`offline`: whether the browser has a network (the snippet's
+    /// `true`/`false` arrive as 1/0; the second number is unused). The
+    /// type of `progress`, so the glue and the module carry one call shim
+    /// for the three instead of three.
+    network: Closure<dyn Fn(f64, f64)>,
+    /// `(file, held)`: this tab holds the upload's Web Lock, or another
+    /// does (`held` as 1/0, as `network`'s).
+    locked: Closure<dyn Fn(f64, f64)>,
 }
 
 /// One engine and everything its actions need.
@@ -152,7 +179,7 @@ impl Callbacks {
         Self {
             answer: Closure::new(move |id, status, x, y, z| {
                 if let Some(d) = a.upgrade() {
-                    d.answered(RequestId(id as u64), status, x, y, z);
+                    d.answered(RequestId(id as u64), status as u16, x, y, z);
                 }
             }),
             progress: Closure::new(move |id, sent| {
@@ -160,7 +187,7 @@ impl Callbacks {
                     d.sent(RequestId(id as u64), sent);
                 }
             }),
-            digested: Closure::new(move |file, part, bytes: JsValue| {
+            digested: Closure::new(move |file, part, bytes: JsValue, _, _| {
                 if let Some(d) = g.upgrade() {
                     let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
                     let value = browser::digest_value(algo, &bytes);
@@ -171,26 +198,26 @@ impl Callbacks {
                     });
                 }
             }),
-            tick: Closure::new(move || {
+            tick: Closure::new(move |_, _| {
                 if let Some(d) = t.upgrade() {
-                    d.timer.borrow_mut().take();
+                    d.timer.write().take();
                     d.feed(Event::Tick);
                 }
             }),
-            later: Closure::new(move || {
+            later: Closure::new(move |_, _| {
                 if let Some(d) = l.upgrade() {
                     d.queued.set(false);
                     d.pump();
                 }
             }),
-            locked: Closure::new(move |file, held| {
+            locked: Closure::new(move |file, held: f64| {
                 if let Some(d) = k.upgrade() {
-                    d.locked(FileId(file as u64), held);
+                    d.locked(FileId(file as u64), held != 0.0);
                 }
             }),
-            network: Closure::new(move |online| {
+            network: Closure::new(move |online: f64, _| {
                 if let Some(d) = n.upgrade() {
-                    d.feed(if online {
+                    d.feed(if online != 0.0 {
                         Event::Online
                     } else {
                         Event::Offline
@@ -233,23 +260,23 @@ impl Driver {
             unlisten: RefCell::new(None),
             waiting: RefCell::default(),
         });
-        *d.unlisten.borrow_mut() = Some(js::network(d.callbacks.network.as_ref()));
+        *d.unlisten.write() = Some(js::network(d.callbacks.network.as_ref()));
         d
     }
 
     /// Whether a file of `size` bytes would keep a resume record (goes multipart).
     pub fn engine_resumable(&self, size: u64) -> bool {
-        self.engine.borrow().resumable(size)
+        self.engine.read().resumable(size)
     }
 
     /// Whether the engine holds every upload for the network to come back.
     pub fn offline(&self) -> bool {
-        self.engine.borrow().offline()
+        self.engine.read().offline()
     }
 
     /// `file`'s retries so far (kept once the engine is done with it).
     pub fn retries(&self, e: &Entry) -> u32 {
-        let live = self.engine.borrow().retries(e.id);
+        let live = self.engine.read().retries(e.id);
         e.retries.set(e.retries.get().max(live));
         e.retries.get()
     }
@@ -259,7 +286,7 @@ impl Driver {
     pub(super) fn start(&self, entry: Rc<Entry>) {
         let f = &entry.file;
         // Computed once, when the file was added (`tabs.rs`, `add`).
-        let fingerprint = entry.fingerprint.borrow().clone();
+        let fingerprint = entry.fingerprint.read().clone();
         let spec = s3lift_engine::FileSpec {
             id: entry.id,
             name: f.name(),
@@ -276,7 +303,7 @@ impl Driver {
             relative_path: entry.relative_path.clone(),
         };
         entry.state.set(State::Uploading);
-        self.files.borrow_mut().push(entry);
+        self.files.write().push(entry);
         // Live from now on: the pump at the end of this turn must find this
         // driver even if the app frees its handles before then.
         self.hold();
@@ -286,7 +313,7 @@ impl Driver {
     /// An event from the JS API: handled now, acted on at the end of this turn.
     pub fn feed_later(&self, event: Event) {
         self.untold.set(true);
-        self.engine.borrow_mut().handle(ms(), event);
+        self.engine.write().handle(ms(), event);
         if !self.queued.replace(true) {
             js::later(self.callbacks.later.as_ref());
         }
@@ -294,7 +321,7 @@ impl Driver {
 
     /// An event from I/O or the timer: handled and acted on now.
     pub fn feed(&self, event: Event) {
-        self.engine.borrow_mut().handle(ms(), event);
+        self.engine.write().handle(ms(), event);
         self.pump();
     }
 
@@ -306,7 +333,7 @@ impl Driver {
             return;
         }
         loop {
-            let next = self.engine.borrow_mut().poll_action();
+            let next = self.engine.write().poll_action();
             match next {
                 Some(a) => self.perform(a),
                 None => break,
@@ -321,10 +348,10 @@ impl Driver {
     /// Keeps the driver alive while files wait for their Web Lock, run, or
     /// have requests in flight, whatever handles the app dropped.
     pub(crate) fn hold(&self) {
-        let busy = !self.files.borrow().is_empty()
-            || !self.slots.borrow().is_empty()
-            || !self.waiting.borrow().is_empty();
-        let mut keep = self.keep.borrow_mut();
+        let busy = !self.files.read().is_empty()
+            || !self.slots.read().is_empty()
+            || !self.waiting.read().is_empty();
+        let mut keep = self.keep.write();
         if busy != keep.is_some() {
             // Dropping the last other handle here is safe: every caller of
             // `pump` holds an `Rc` of its own.
@@ -333,8 +360,8 @@ impl Driver {
     }
 
     fn arm_timer(&self) {
-        let at = self.engine.borrow().poll_timeout();
-        let mut timer = self.timer.borrow_mut();
+        let at = self.engine.read().poll_timeout();
+        let mut timer = self.timer.write();
         if timer.as_ref().map(|t| t.1) == at {
             return;
         }
@@ -348,6 +375,6 @@ impl Driver {
     }
 
     fn entry(&self, id: FileId) -> Option<Rc<Entry>> {
-        self.files.borrow().iter().find(|e| e.id == id).cloned()
+        self.files.read().iter().find(|e| e.id == id).cloned()
     }
 }

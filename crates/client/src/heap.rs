@@ -60,6 +60,12 @@ fn class(l: &Layout) -> Option<usize> {
     Some(size.trailing_zeros() as usize)
 }
 
+/// `x` rounded up to a multiple of `align`, a power of two: a mask, where
+/// `next_multiple_of` divides and brings its divide-by-zero panic along.
+fn up(x: usize, align: usize) -> usize {
+    (x + align - 1) & !(align - 1)
+}
+
 /// `memory.grow` by `bytes` (rounded up to pages); the new memory's start.
 #[cfg(target_arch = "wasm32")]
 fn grow(bytes: usize) -> Option<usize> {
@@ -87,7 +93,7 @@ unsafe impl GlobalAlloc for SizeClasses {
         }
         let size = 1usize << c;
         let align = size.min(PAGE);
-        let mut start = s.next.next_multiple_of(align);
+        let mut start = up(s.next, align);
         if start.checked_add(size).is_none_or(|e| e > s.end) {
             let need = size + align;
             let Some(base) = grow(need) else {
@@ -98,8 +104,8 @@ unsafe impl GlobalAlloc for SizeClasses {
                 // past everything the module placed in memory.
                 s.next = base;
             }
-            s.end = base + need.next_multiple_of(PAGE);
-            start = s.next.next_multiple_of(align);
+            s.end = base + up(need, PAGE);
+            start = up(s.next, align);
         }
         s.next = start + size;
         start as *mut u8

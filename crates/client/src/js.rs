@@ -16,6 +16,15 @@ extern "C" {
     /// `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+    /// `encodeURIComponent`, answered as a `String` (js-sys's answers a
+    /// `JsString`, whose conversion brings an `unwrap_throw` and its message).
+    #[wasm_bindgen(js_name = encodeURIComponent)]
+    pub fn encode_uri_component(s: &str) -> String;
+    /// `dst.set(src)` for a `Uint8Array` of `dst`'s length: js-sys's
+    /// `Uint8Array::to_vec` is this import behind an `assert_eq!` of the
+    /// lengths (its message and location).
+    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
+    pub fn copy_bytes(dst: &mut [u8], src: &JsValue);
 }
 
 /// The snippet: plumbing only (see its header); every decision is the engine's.

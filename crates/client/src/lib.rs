@@ -52,7 +52,7 @@ use s3lift_engine::{Engine, Event, FileId};
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
-use crate::driver::{tell, Driver, Entry, State};
+use crate::driver::{tell, Driver, Entry, Shared, State};
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
@@ -240,7 +240,9 @@ impl Uploader {
             let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
             // `Fn`, not `once_into_js`: an `abort` event comes once, and an
             // `FnOnce` brings its own wrapper into the module and the glue.
-            let on_abort = Closure::<dyn Fn()>::new(move || {
+            // Two (unused) numbers, as the driver's callbacks: one call shim
+            // for all (the event arrives as NaN).
+            let on_abort = Closure::<dyn Fn(f64, f64)>::new(move |_, _| {
                 if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
                     Upload { driver, entry }.cancel();
                 }
@@ -268,7 +270,7 @@ impl Upload {
     /// Settles when the upload ends: the result, or an `UploadError`.
     #[wasm_bindgen(getter, unchecked_return_type = "Promise<UploadResult>")]
     pub fn done(&self) -> js_sys::Promise {
-        self.entry.done.borrow().promise()
+        self.entry.done.read().promise()
     }
 
     /// Stops new parts and aborts those in flight.
@@ -317,7 +319,7 @@ impl Upload {
             e.state.set(State::Cancelled);
             tell(e, State::Cancelled);
             let cancelled = s3lift_engine::UploadError::cancelled();
-            return e.done.borrow().reject(&error_to_js(&cancelled));
+            return e.done.read().reject(&error_to_js(&cancelled));
         }
         match e.state.replace(State::Cancelled) {
             State::Done => e.state.set(State::Done),
@@ -327,7 +329,7 @@ impl Upload {
                 // a fresh `done` says cancelled.
                 let d = Deferred::new();
                 d.reject(&error_to_js(&s3lift_engine::UploadError::cancelled()));
-                *e.done.borrow_mut() = d;
+                *e.done.write() = d;
                 tell(e, State::Cancelled);
             }
             _ => self.driver.feed_later(Event::Cancel(e.id)),
@@ -337,7 +339,7 @@ impl Upload {
     /// After a failure, uploads the file again (with a fresh `done`).
     pub fn retry(&self) {
         if self.entry.state.get() == State::Failed {
-            *self.entry.done.borrow_mut() = Deferred::new();
+            *self.entry.done.write() = Deferred::new();
             self.driver.add(self.entry.clone());
         }
     }
@@ -369,7 +371,7 @@ impl Upload {
     /// it as `resumeFrom` to continue after a reload.
     #[wasm_bindgen(getter, unchecked_return_type = "string | undefined")]
     pub fn fingerprint(&self) -> JsValue {
-        match self.entry.fingerprint.borrow().as_deref() {
+        match self.entry.fingerprint.read().as_deref() {
             Some(f) => JsValue::from_str(f),
             None => JsValue::UNDEFINED,
         }

@@ -25,7 +25,7 @@ pub struct Signer {
 
 /// `encodeURIComponent`.
 pub fn enc(s: &str) -> String {
-    js_sys::encode_uri_component(s).into()
+    crate::js::encode_uri_component(s)
 }
 
 /// What the answer must decode into.

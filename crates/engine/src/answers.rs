@@ -7,9 +7,9 @@ use crate::Cat;
 use alloc::{string::String, string::ToString, vec::Vec};
 
 use s3lift_protocol::collector::PartCollector;
-use s3lift_protocol::decimal;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::wire::{ChecksumDecision, UploadParams};
+use s3lift_protocol::{decimal, Must};
 
 use crate::api::{Action, Failure, FileId, SignerAnswer};
 use crate::engine::{Engine, Req};
@@ -104,13 +104,13 @@ impl Engine {
                     );
                 };
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
-                let m = self.multi_mut(f).expect("checked above");
+                let m = self.multi_mut(f).must();
                 m.start_plan(plan);
                 m.enter(Phase::Upload);
                 if let Some(b) = first {
                     // The first window, signed with the create (`signParts`).
                     let ttl = ttl_ms(b.expires, default);
-                    for n in 1..=plan.part_count().min(b.presigned_urls.len() as u32) {
+                    for n in 1..plan.part_count().min(b.presigned_urls.len() as u32) + 1 {
                         let name = n.to_string();
                         let Some(url) = b.presigned_urls.get(&name) else {
                             continue;
@@ -148,7 +148,7 @@ impl Engine {
                 // stored by the listing: reported like any stored part (an
                 // earlier page's parts, on a resume from a record, are not).
                 let mut found = Vec::new();
-                for n in 1..=plan.part_count() {
+                for n in 1..plan.part_count() + 1 {
                     if m.collector.has(n) {
                         if !m.from_record && !m.part(n).done {
                             found.push(n);
@@ -174,10 +174,11 @@ impl Engine {
                     });
                 }
                 let parts = &m.parts;
-                m.queue.retain(|n| !parts[*n as usize - 1].done);
-                m.waiting.retain(|(_, n)| !parts[*n as usize - 1].done);
+                m.queue.retain(|n| !parts.get(*n as usize - 1).must().done);
+                m.waiting
+                    .retain(|(_, n)| !parts.get(*n as usize - 1).must().done);
                 file.tracker
-                    .restart_from(done, |n| parts[n as usize - 1].done);
+                    .restart_from(done, |n| parts.get(n as usize - 1).must().done);
                 m.resumed |= m.from_record;
                 m.from_record = false;
                 let all = m.collector.len() == plan.part_count() as usize;

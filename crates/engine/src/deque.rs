@@ -37,13 +37,11 @@ impl<T> VecDeque<T> {
 
     pub fn push_front(&mut self, v: T) {
         if self.head == 0 {
-            // Room at the front, as much as there is behind: amortised O(1).
-            let room = self.items.len().max(8);
-            let mut items = Vec::with_capacity(room + self.items.len());
-            items.resize_with(room, || None);
-            items.append(&mut self.items);
-            self.items = items;
-            self.head = room;
+            // No free slot at the front: the queue moves up by one. The
+            // engine puts back a part it took (so `head` is past it) except
+            // after a `retain`: a rare O(n).
+            s3lift_protocol::insert_at(&mut self.items, 0, Some(v));
+            return;
         }
         self.head -= 1;
         // `get_mut`, not `[head]` (always there): no bounds check and its
@@ -67,13 +65,20 @@ impl<T> VecDeque<T> {
     /// it (the engine takes parts near the front: O(i), as std's).
     pub fn remove(&mut self, i: usize) -> Option<T> {
         let at = self.head.checked_add(i)?;
-        if at >= self.items.len() {
-            return None;
+        let run = self.items.get_mut(self.head..=at)?;
+        // Each slot of the run takes the one before it: the element at `at`
+        // comes out at the end and the head's slot is left empty (a loop, where
+        // `rotate_right` brought core's rotation code and its assertion).
+        let mut out = None;
+        for slot in run {
+            out = core::mem::replace(slot, out);
         }
-        if let Some(run) = self.items.get_mut(self.head..=at) {
-            run.rotate_right(1);
+        self.head += 1;
+        if self.is_empty() {
+            self.items.clear();
+            self.head = 0;
         }
-        self.pop_front()
+        out
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {

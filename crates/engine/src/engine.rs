@@ -12,6 +12,7 @@ use core::cell::Cell;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
+use s3lift_protocol::Must;
 
 use crate::api::{Action, Event, FileId, Outcome, RequestId};
 use crate::config::Config;
@@ -196,7 +197,7 @@ impl Engine {
                     // Re-sign ahead of expiry even when nothing else happens.
                     if m.phase == Phase::Upload {
                         for n in m.queue.iter().take(self.cfg.sign_window()) {
-                            if let Some(u) = &m.parts[*n as usize - 1].url {
+                            if let Some(u) = &m.parts.get(*n as usize - 1).must().url {
                                 consider(later(u.expires_at.saturating_sub(u.margin_ms)));
                             }
                         }
@@ -333,7 +334,7 @@ impl Engine {
         if self.queued_head * 2 > self.queued.len() {
             // What was taken goes, so that the queue holds what it holds,
             // not all it ever held.
-            self.queued.drain(..self.queued_head);
+            s3lift_protocol::drop_front(&mut self.queued, self.queued_head);
             self.queued_head = 0;
         }
         Some(id)

@@ -9,6 +9,7 @@ use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::progress::{ProgressTracker, SpeedMeter};
 use s3lift_protocol::wire::UploadParams;
+use s3lift_protocol::Must;
 
 use crate::api::{FileSpec, Outcome, RequestId, Restart};
 use crate::error::UploadError;
@@ -219,7 +220,7 @@ impl Multi {
         self.parts = vec![Part::default(); plan.part_count() as usize];
         self.collector = PartCollector::new(plan.part_count());
         self.queue = VecDeque::new();
-        for n in 1..=plan.part_count() {
+        for n in 1..plan.part_count() + 1 {
             self.queue.push_back(n);
         }
     }
@@ -237,8 +238,9 @@ impl Multi {
     }
 
     /// Part `n`'s slot.
+    #[inline(never)]
     pub fn part(&mut self, n: u32) -> &mut Part {
-        &mut self.parts[n as usize - 1]
+        self.parts.get_mut(n as usize - 1).must()
     }
 
     /// What the upload comes to once completed, before the signer's

@@ -9,8 +9,8 @@ use crate::Cat;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use s3lift_protocol::collector::MissingParts;
-use s3lift_protocol::decimal;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ChecksumList};
+use s3lift_protocol::{decimal, Must};
 
 use crate::answers::bad_answer;
 use crate::api::{Action, FileId};
@@ -200,7 +200,7 @@ impl Engine {
         let mut todo: Vec<u32> = Vec::new();
         let mut digest: Vec<u32> = Vec::new();
         for n in m.queue.iter().take(window) {
-            let p = &m.parts[*n as usize - 1];
+            let p = &m.parts.get(*n as usize - 1).must();
             if p.url.as_ref().is_some_and(|u| u.fresh(now)) {
                 fresh += 1;
             } else if sums.is_some() && p.digest.is_none() {
@@ -231,7 +231,14 @@ impl Engine {
         let checksums = sums.map(|algorithm| {
             let mut values = Vec::with_capacity(todo.len());
             for n in &todo {
-                values.push(m.parts[*n as usize - 1].digest.clone().unwrap_or_default());
+                values.push(
+                    m.parts
+                        .get(*n as usize - 1)
+                        .must()
+                        .digest
+                        .clone()
+                        .unwrap_or_default(),
+                );
             }
             ChecksumList { algorithm, values }
         });
@@ -240,7 +247,7 @@ impl Engine {
                 return;
             }
             let rid = self.issue(Req::SignParts(id, todo.clone()));
-            let m = self.multi_mut(id).expect("checked above");
+            let m = self.multi_mut(id).must();
             m.signing += 1;
             for n in &todo {
                 m.part(*n).signing = true;
@@ -263,7 +270,7 @@ impl Engine {
                 return;
             }
             let rid = self.issue(Req::SignPart(id, n));
-            let m = self.multi_mut(id).expect("checked above");
+            let m = self.multi_mut(id).must();
             m.signing += 1;
             m.part(n).signing = true;
             self.out.push_back(Action::SignPart {
@@ -308,7 +315,9 @@ impl Engine {
                     return false;
                 };
                 let pick = m.queue.iter().take(window).position(|n| {
-                    m.parts[*n as usize - 1]
+                    m.parts
+                        .get(*n as usize - 1)
+                        .must()
                         .url
                         .as_ref()
                         .is_some_and(|u| u.fresh(now))

@@ -43,7 +43,15 @@ pub fn margin(ttl_ms: u64) -> u64 {
 
 /// The lifetime of a signer answer: its `expires` (seconds), or the default.
 pub fn ttl_ms(expires: Option<u64>, default_ms: u64) -> u64 {
-    expires.map_or(default_ms, |s| s.saturating_mul(1000))
+    // `saturating_mul` by a compare: its overflow check was a 128-bit
+    // multiply in the bundle.
+    expires.map_or(default_ms, |s| {
+        if s > u64::MAX / 1000 {
+            u64::MAX
+        } else {
+            s * 1000
+        }
+    })
 }
 
 /// Where an object sent in one request lives: a PUT's URL without its

@@ -6,6 +6,8 @@ use alloc::vec::Vec;
 
 use core::ops::Index;
 
+use s3lift_protocol::Must;
+
 /// Entries sorted by key, each key once.
 #[derive(Debug, Clone)]
 pub(crate) struct VecMap<K, V> {
@@ -26,11 +28,13 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     }
 
     pub fn get(&self, k: &K) -> Option<&V> {
-        self.find(k).ok().map(|i| &self.entries[i].1)
+        self.find(k).ok().map(|i| &self.entries.get(i).must().1)
     }
 
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        self.find(k).ok().map(|i| &mut self.entries[i].1)
+        self.find(k)
+            .ok()
+            .map(|i| &mut self.entries.get_mut(i).must().1)
     }
 
     pub fn contains_key(&self, k: &K) -> bool {
@@ -40,16 +44,18 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     /// Inserts or replaces; answers the value replaced.
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         match self.find(&k) {
-            Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, v)),
+            Ok(i) => Some(core::mem::replace(&mut self.entries.get_mut(i).must().1, v)),
             Err(i) => {
-                self.entries.insert(i, (k, v));
+                s3lift_protocol::insert_at(&mut self.entries, i, (k, v));
                 None
             }
         }
     }
 
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        self.find(k).ok().map(|i| self.entries.remove(i).1)
+        self.find(k)
+            .ok()
+            .map(|i| s3lift_protocol::remove_at(&mut self.entries, i).1)
     }
 
     /// Entries in key order.
@@ -78,7 +84,7 @@ impl<K: Ord + Copy, V> Index<&K> for VecMap<K, V> {
     type Output = V;
 
     fn index(&self, k: &K) -> &V {
-        self.get(k).expect("a key in the map")
+        self.get(k).must()
     }
 }
 

@@ -38,7 +38,7 @@ impl Engine {
         let Some(plan) = m.plan else { return };
         // The first and the last part stored (the same one when only one is).
         let mut ends: Option<(u32, u32)> = None;
-        for n in 1..=plan.part_count() {
+        for n in 1..plan.part_count() + 1 {
             if m.collector.has(n) {
                 ends = Some((ends.map_or(n, |e| e.0), n));
             }
@@ -87,7 +87,7 @@ impl Engine {
         let Some(i) = m.verify.iter().position(|(p, _)| *p == n) else {
             return false;
         };
-        let (_, want) = m.verify.remove(i);
+        let (_, want) = s3lift_protocol::remove_at(&mut m.verify, i);
         match value {
             None => self.fatal(
                 id,

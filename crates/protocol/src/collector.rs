@@ -63,7 +63,7 @@ impl PartCollector {
                         e.1 = etag;
                     }
                 }
-                Err(i) => self.etags.insert(i, (n, etag)),
+                Err(i) => crate::insert_at(&mut self.etags, i, (n, etag)),
             }
         }
     }

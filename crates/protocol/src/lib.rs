@@ -25,6 +25,7 @@
 extern crate alloc;
 
 use alloc::string::String;
+use core::num::NonZeroU64;
 
 pub mod collector;
 pub mod crc64;
@@ -43,22 +44,125 @@ pub mod wire;
 pub fn decimal(n: u64) -> String {
     // From the highest power of ten in `n` down: no digit buffer to index
     // (whose bounds checks the browser bundle would carry).
-    let mut div = 1;
+    // A `NonZeroU64` divisor: no divide-by-zero panic (its location and
+    // message) in the bundle.
+    let mut div = NonZeroU64::MIN;
     while n / div >= 10 {
-        div *= 10;
+        // `div * 10 <= n`: no overflow.
+        div = NonZeroU64::new(div.get() * 10).must();
     }
     let mut out = String::new();
     loop {
         out.push(char::from(b'0' + (n / div % 10) as u8));
-        if div == 1 {
-            return out;
+        match NonZeroU64::new(div.get() / 10) {
+            Some(d) => div = d,
+            None => return out,
         }
-        div /= 10;
     }
+}
+
+/// A broken invariant (an index or value that cannot be missing). In the
+/// browser bundle a panic traps anyway (`s3lift-client`'s panic handler):
+/// there this is the trap itself, so the call site passes no location
+/// record and keeps no panic message in the module. Natively it panics.
+#[cold]
+#[track_caller]
+#[cfg_attr(target_arch = "wasm32", inline(always))]
+pub fn broken() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    panic!("s3lift: broken invariant")
+}
+
+/// `Option::unwrap` by [`broken`]: for what cannot be `None`
+/// (`slice.get(i).must()` where `i` is known to be in range).
+pub trait Must<T> {
+    /// The value, or [`broken`].
+    fn must(self) -> T;
+}
+
+impl<T> Must<T> for Option<T> {
+    #[inline(always)]
+    #[track_caller]
+    fn must(self) -> T {
+        match self {
+            Some(v) => v,
+            None => broken(),
+        }
+    }
+}
+
+/// `v.drain(..n)` for an `n` known to be at most `v.len()` (more is
+/// [`broken`]): a copy loop, where `drain` brought core's range check with
+/// its panic messages and the drain's own code.
+pub fn drop_front<T: Copy>(v: &mut alloc::vec::Vec<T>, n: usize) {
+    if n > v.len() {
+        broken()
+    }
+    let mut i = 0;
+    while let Some(&x) = v.get(i + n) {
+        if let Some(slot) = v.get_mut(i) {
+            *slot = x;
+        }
+        i += 1;
+    }
+    v.truncate(i);
+}
+
+/// `v.insert(i, x)` for an `i` known to be at most `v.len()` (more is
+/// [`broken`]): `x` is pushed and swapped down to `i`, where `Vec::insert`
+/// brought its assertion, its message and a location record per caller.
+pub fn insert_at<T>(v: &mut alloc::vec::Vec<T>, i: usize, x: T) {
+    v.push(x);
+    let mut run = v.get_mut(i..).must();
+    while let Some((last, rest)) = run.split_last_mut() {
+        if let Some(before) = rest.last_mut() {
+            core::mem::swap(before, last);
+        }
+        run = rest;
+    }
+}
+
+/// `v.remove(i)` for an `i` known to be in range (else [`broken`]), as
+/// [`insert_at`]: the element is swapped up to the end and popped.
+pub fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
+    let mut run = v.get_mut(i..).must();
+    while let Some((first, rest)) = run.split_first_mut() {
+        if let Some(next) = rest.first_mut() {
+            core::mem::swap(first, next);
+        }
+        run = rest;
+    }
+    v.pop().must()
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn drop_front_is_drain() {
+        for n in 0..=5 {
+            let mut a: Vec<u32> = (0..5).collect();
+            let mut b = a.clone();
+            super::drop_front(&mut a, n);
+            b.drain(..n);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn insert_at_and_remove_at_are_vec_s() {
+        for i in 0..=4 {
+            let mut a: Vec<u32> = (0..4).collect();
+            let mut b = a.clone();
+            super::insert_at(&mut a, i, 9);
+            b.insert(i, 9);
+            assert_eq!(a, b);
+            assert_eq!(super::remove_at(&mut a, i), b.remove(i));
+            assert_eq!(a, b);
+        }
+    }
+
     #[test]
     fn decimal_is_to_string() {
         for n in [0, 7, 10, 1234567890, u64::MAX] {

@@ -51,7 +51,7 @@ impl<V> Map<V> {
         match self.find(&k) {
             Ok(i) => self.0.get_mut(i).map(|e| core::mem::replace(&mut e.1, v)),
             Err(i) => {
-                self.0.insert(i, (k, v));
+                crate::insert_at(&mut self.0, i, (k, v));
                 None
             }
         }
@@ -60,7 +60,7 @@ impl<V> Map<V> {
     /// Takes `k` out.
     pub fn remove<Q: AsRef<str> + ?Sized>(&mut self, k: &Q) -> Option<V> {
         let i = self.find(k.as_ref()).ok()?;
-        Some(self.0.remove(i).1)
+        Some(crate::remove_at(&mut self.0, i).1)
     }
 
     /// Number of entries.

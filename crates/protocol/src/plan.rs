@@ -6,6 +6,7 @@
 //! every store: it is made once, from the declared size, and both sides
 //! follow it.
 
+use crate::broken;
 use core::fmt;
 use core::num::NonZeroU32;
 use core::str::FromStr;
@@ -23,6 +24,15 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * MIB;
 /// Part size used when nobody prefers another.
 pub const DEFAULT_PART_SIZE: u64 = 8 * MIB;
 
+/// `a.div_ceil(b)` for a `b` known not to be zero: a zero is [`broken`],
+/// not `div_ceil`'s divide-by-zero panic with its location and message.
+fn div_ceil(a: u64, b: u64) -> u64 {
+    let Some(b) = core::num::NonZeroU64::new(b) else {
+        broken()
+    };
+    a / b + u64::from(a % b != 0)
+}
+
 /// The part size to ask for when the app names none.
 ///
 /// The default, except for a file a little too big for one wave of
@@ -35,7 +45,7 @@ pub fn preferred_part_size(size: u64, concurrency: u32) -> u64 {
     if size <= slots * DEFAULT_PART_SIZE || size > slots * 2 * DEFAULT_PART_SIZE {
         return DEFAULT_PART_SIZE;
     }
-    size.div_ceil(slots).div_ceil(MIB) * MIB
+    div_ceil(div_ceil(size, slots), MIB) * MIB
 }
 
 /// A part number, 1 ..= 10,000.
@@ -146,11 +156,11 @@ impl PartPlan {
         let wanted = preferred
             .unwrap_or(DEFAULT_PART_SIZE)
             .clamp(MIN_PART_SIZE, MAX_PART_SIZE);
-        let needed = size.div_ceil(u64::from(MAX_PARTS));
+        let needed = div_ceil(size, u64::from(MAX_PARTS));
         let part_size = if wanted >= needed {
             wanted
         } else {
-            needed.div_ceil(MIB) * MIB
+            div_ceil(needed, MIB) * MIB
         };
         Self::from_parts(size, part_size.min(MAX_PART_SIZE))
     }
@@ -163,7 +173,7 @@ impl PartPlan {
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
             return Err(PlanError::BadPartSize(part_size));
         }
-        let count = size.div_ceil(part_size).max(1);
+        let count = div_ceil(size, part_size).max(1);
         if count > u64::from(MAX_PARTS) {
             return Err(PlanError::TooManyParts { size, part_size });
         }

@@ -147,7 +147,7 @@ impl SpeedMeter {
             .take_while(|(t, _)| *t < horizon)
             .count();
         let drop = old.min(self.samples.len().saturating_sub(2));
-        self.samples.drain(..drop);
+        crate::drop_front(&mut self.samples, drop);
     }
 
     /// Bytes per second over the window (0 until two samples exist).

@@ -13,7 +13,7 @@ use s3lift_protocol::wire::UploadMethod;
 use wasm_bindgen::prelude::*;
 
 use super::tabs::release;
-use super::{ms, tell, Driver, Entry, Slot, State};
+use super::{ms, tell, Driver, Entry, Shared, Slot, State};
 use crate::browser;
 use crate::js::{self, error_to_js, Json};
 use crate::signer;
@@ -23,7 +23,7 @@ impl Driver {
     /// Ends request `id`; `None` when it was stopped already (the engine
     /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
     fn close(&self, id: RequestId, wasted: bool) -> Option<Slot> {
-        let mut slots = self.slots.borrow_mut();
+        let mut slots = self.slots.write();
         let i = slots.iter().position(|s| s.id == id)?;
         let slot = slots.swap_remove(i);
         drop(slots);
@@ -38,7 +38,7 @@ impl Driver {
     /// The snippet's answer to request `id`, fed to the engine.
     pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
         let signer = {
-            let slots = self.slots.borrow();
+            let slots = self.slots.read();
             match slots.iter().find(|s| s.id == id) {
                 Some(s) => s.signer,
                 None => return,
@@ -53,11 +53,11 @@ impl Driver {
         };
         let stored = matches!(event, Event::Stored { .. });
         if self.close(id, signer.is_none() && !stored).is_some() {
-            if status == 0 && !js::on_line() && !self.engine.borrow().offline() {
+            if status == 0 && !js::on_line() && !self.engine.read().offline() {
                 // The request died with the network, and its failure came
                 // before the `offline` event: the engine hears of the
                 // outage first, so the failure burns no retry.
-                self.engine.borrow_mut().handle(ms(), Event::Offline);
+                self.engine.write().handle(ms(), Event::Offline);
             }
             self.feed(event);
         }
@@ -65,7 +65,7 @@ impl Driver {
 
     /// Bytes sent so far by store request `id`.
     pub(super) fn sent(&self, id: RequestId, sent: f64) {
-        let live = match self.slots.borrow_mut().iter_mut().find(|s| s.id == id) {
+        let live = match self.slots.write().iter_mut().find(|s| s.id == id) {
             Some(slot) => {
                 slot.sent = sent;
                 true
@@ -139,7 +139,7 @@ impl Driver {
             Action::Progress { file, progress } => {
                 let Some(e) = self.entry(file) else { return };
                 // Known once the store listed the parts (`upload.resumed`).
-                e.resumed.set(self.engine.borrow().resumed(file));
+                e.resumed.set(self.engine.read().resumed(file));
                 self.retries(&e);
                 if let Some(cb) = &e.on_progress {
                     report(cb, &progress, e.restarted.get());
@@ -159,9 +159,9 @@ impl Driver {
             }
             Action::Finished { file, result } => {
                 let entry = {
-                    let mut files = self.files.borrow_mut();
+                    let mut files = self.files.write();
                     let i = files.iter().position(|e| e.id == file);
-                    i.map(|i| files.remove(i))
+                    i.map(|i| s3lift_protocol::remove_at(&mut files, i))
                 };
                 if let Some(e) = entry {
                     release(&e);
@@ -180,7 +180,7 @@ impl Driver {
         signer: Option<signer::Kind>,
         handle: JsValue,
     ) {
-        self.slots.borrow_mut().push(Slot {
+        self.slots.write().push(Slot {
             id,
             handle,
             file,
@@ -258,7 +258,7 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
 
 /// Settles `done` with the engine's verdict (`onStateChange` told first).
 fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
-    let done = e.done.borrow();
+    let done = e.done.read();
     match result {
         Ok(o) => {
             tell(e, State::Done);

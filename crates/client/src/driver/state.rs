@@ -5,7 +5,7 @@
 //! engine's doing (the network going or coming back, an upload starting or
 //! resuming) is told at the end of each pump, once its actions are performed.
 
-use super::{Driver, Entry};
+use super::{Driver, Entry, Shared};
 use crate::js;
 
 /// What `upload.state` says.
@@ -61,7 +61,7 @@ impl Driver {
         if !self.untold.replace(false) && !flipped {
             return;
         }
-        let (files, waiting) = (self.files.borrow(), self.waiting.borrow());
+        let (files, waiting) = (self.files.read(), self.waiting.read());
         for e in files.iter().chain(waiting.iter()) {
             tell(e, self.shown(e));
         }

@@ -9,7 +9,7 @@ use s3lift_engine::Cat;
 
 use s3lift_engine::{Event, FileId};
 
-use super::{tell, Driver, Entry, State};
+use super::{tell, Driver, Entry, Shared, State};
 use crate::js;
 
 impl Driver {
@@ -19,7 +19,7 @@ impl Driver {
     pub fn add(&self, entry: Rc<Entry>) {
         // Known at once (`upload.fingerprint`), not only once the lock is held.
         let fingerprint = self.fingerprint(&entry);
-        entry.fingerprint.borrow_mut().clone_from(&fingerprint);
+        entry.fingerprint.write().clone_from(&fingerprint);
         // A single-request file keeps no resume record, so no other tab can
         // take it over: it needs no lock (10,000 small files, no 10,000 lock requests).
         let resumable = self.engine_resumable(entry.file.size() as u64);
@@ -27,7 +27,7 @@ impl Driver {
             return self.start(entry);
         };
         entry.state.set(State::Queued);
-        self.waiting.borrow_mut().push(entry.clone());
+        self.waiting.write().push(entry.clone());
         // Waiting is work too: the lock's answer must find this driver.
         self.hold();
         // Queued again after a failure (`retry`): told so.
@@ -37,7 +37,7 @@ impl Driver {
             entry.id.0 as f64,
             self.callbacks.locked.as_ref(),
         );
-        *entry.lock.borrow_mut() = Some(release);
+        *entry.lock.write() = Some(release);
     }
 
     /// The upload's resume fingerprint: its record's key and its lock's name.
@@ -59,12 +59,12 @@ impl Driver {
     /// another tab (it says so, and keeps waiting).
     pub(super) fn locked(&self, id: FileId, held: bool) {
         let entry = {
-            let waiting = self.waiting.borrow();
+            let waiting = self.waiting.read();
             waiting.iter().find(|e| e.id == id).cloned()
         };
         let Some(entry) = entry else { return };
         if held {
-            self.waiting.borrow_mut().retain(|e| e.id != id);
+            self.waiting.write().retain(|e| e.id != id);
             let was = entry.state.get();
             self.start(entry.clone());
             if was == State::Paused {
@@ -84,16 +84,16 @@ impl Driver {
 
     /// Whether `id` waits for its Web Lock (not handed to the engine yet).
     pub fn is_waiting(&self, id: FileId) -> bool {
-        self.waiting.borrow().iter().any(|e| e.id == id)
+        self.waiting.read().iter().any(|e| e.id == id)
     }
 
     /// An upload waiting on another tab is cancelled: it stops waiting.
     pub fn forget_waiting(&self, id: FileId) -> bool {
-        let mut waiting = self.waiting.borrow_mut();
+        let mut waiting = self.waiting.write();
         let Some(i) = waiting.iter().position(|e| e.id == id) else {
             return false;
         };
-        let e = waiting.remove(i);
+        let e = s3lift_protocol::remove_at(&mut waiting, i);
         drop(waiting);
         release(&e);
         self.hold();
@@ -103,7 +103,7 @@ impl Driver {
 
 /// Lets go of `e`'s Web Lock: a tab waiting on it takes over.
 pub(super) fn release(e: &Entry) {
-    if let Some(held) = e.lock.borrow_mut().take() {
+    if let Some(held) = e.lock.write().take() {
         js::abort(&held);
     }
 }

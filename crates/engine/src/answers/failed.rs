@@ -25,10 +25,7 @@ impl Engine {
                     };
                     s.sign.in_flight = None;
                     if !missing_route {
-                        self.signer_step_failed(f, &failure, |e| match &mut e.body {
-                            Body::Single(s) => Some(&mut s.sign),
-                            Body::Multi(_) => None,
-                        });
+                        self.signer_step_failed(f, &failure, single_sign);
                     }
                 }
             }
@@ -36,10 +33,7 @@ impl Engine {
                 if let Some(s) = self.single_mut(f) {
                     s.sign.in_flight = None;
                 }
-                self.signer_step_failed(f, &failure, |e| match &mut e.body {
-                    Body::Single(s) => Some(&mut s.sign),
-                    Body::Multi(_) => None,
-                });
+                self.signer_step_failed(f, &failure, single_sign);
             }
             Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
                 self.multi_step_failed(f, req, failure)
@@ -81,7 +75,8 @@ impl Engine {
         &mut self,
         f: FileId,
         failure: &Failure,
-        step: impl Fn(&mut crate::file::File) -> Option<&mut Step>,
+        // A fn pointer, not a generic: one instance for every step.
+        step: fn(&mut crate::file::File) -> Option<&mut Step>,
     ) -> bool {
         let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
         let Some(file) = self.files.get_mut(&f) else {
@@ -101,6 +96,13 @@ impl Engine {
         let e = UploadError::signer_gave_up(failure, retryable);
         self.fatal(f, e);
         false
+    }
+}
+
+fn single_sign(file: &mut crate::file::File) -> Option<&mut Step> {
+    match &mut file.body {
+        Body::Single(s) => Some(&mut s.sign),
+        Body::Multi(_) => None,
     }
 }
 
