@@ -19,8 +19,8 @@ pub use self::checksum::{
     ChecksumAlgorithm, ChecksumDecision, ChecksumList, ChecksumListError, ObjectChecksum,
 };
 pub use self::multipart::{
-    BatchSignResponse, CompleteRequest, CompleteResponse, CompletedPart, CreateMultipartBody,
-    CreateMultipartRequest, CreateMultipartResponse, ListedPart, SignedPart,
+    BatchSignResponse, CompleteRequest, CompleteResponse, CompleteUploadRequest, CompletedPart,
+    CreateMultipartBody, CreateMultipartRequest, CreateMultipartResponse, ListedPart, SignedPart,
 };
 pub use self::single::{
     ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse, ParamsBatchEntry,

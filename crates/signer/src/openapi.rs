@@ -21,10 +21,11 @@ use bytes::Bytes;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumAlgorithm, ChecksumDecision, CompleteRequest, CompleteResponse,
-    CompletedPart, ConfirmBatchEntry, ConfirmBatchRequest, ConfirmBatchResponse,
-    CreateMultipartBody, CreateMultipartRequest, CreateMultipartResponse, DownloadLink, ErrorBody,
-    ListedPart, ObjectChecksum, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest,
-    ParamsBatchResponse, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
+    CompleteUploadRequest, CompletedPart, ConfirmBatchEntry, ConfirmBatchRequest,
+    ConfirmBatchResponse, CreateMultipartBody, CreateMultipartRequest, CreateMultipartResponse,
+    DownloadLink, ErrorBody, ListedPart, ObjectChecksum, ParamsBatchEntry, ParamsBatchFile,
+    ParamsBatchRequest, ParamsBatchResponse, SignedPart, SingleCompleteResponse, UploadMethod,
+    UploadParams,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -75,6 +76,7 @@ pub struct Status {
         create_multipart,
         sign_batch,
         complete,
+        complete_in_body,
         sign_part,
         list_parts,
         abort,
@@ -100,6 +102,7 @@ pub struct Status {
             ListedPart,
             CompletedPart,
             CompleteRequest,
+            CompleteUploadRequest,
             CompleteResponse,
             DownloadLink,
             SingleCompleteResponse,

@@ -163,6 +163,23 @@ pub struct CompleteRequest {
     pub checksum_crc64nvme: Option<String>,
 }
 
+/// Body of `POST /s3/multipart/complete` (extension): the complete body
+/// with the upload it completes in it, not in the URL. The URL is then the
+/// same for every upload, so a browser's CORS preflight of it is cached
+/// (`Access-Control-Max-Age`) instead of paid once per upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompleteUploadRequest {
+    /// The store's multipart upload id.
+    pub upload_id: String,
+    /// The object key, as create answered it.
+    pub key: String,
+    /// The parts and the whole-file checksum, as in the path route's body.
+    #[serde(flatten)]
+    pub complete: CompleteRequest,
+}
+
 /// Answer of `POST /s3/multipart/{uploadId}/complete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

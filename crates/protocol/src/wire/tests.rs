@@ -80,3 +80,19 @@ fn metadata_values_accept_scalars() {
     assert_eq!(r.metadata["relativePath"].to_metadata_string(), None);
     assert_eq!(r.metadata["o"].to_metadata_string(), None);
 }
+
+#[test]
+fn the_complete_route_with_a_fixed_url_carries_the_upload_in_its_body() {
+    let text = r#"{"uploadId":"u1","key":"a/b.bin","parts":[{"PartNumber":1,"ETag":"\"e\""}],"checksumCrc64nvme":"AAAAAAAAAAA="}"#;
+    let body: CompleteUploadRequest = serde_json::from_str(text).unwrap();
+    assert_eq!(body.upload_id, "u1");
+    assert_eq!(body.key, "a/b.bin");
+    assert_eq!(body.complete.parts[0].part_number, 1);
+    assert_eq!(
+        body.complete.checksum_crc64nvme.as_deref(),
+        Some("AAAAAAAAAAA=")
+    );
+    assert_eq!(serde_json::to_string(&body).unwrap(), text);
+    // Without the upload, it is not this route's body.
+    assert!(serde_json::from_str::<CompleteUploadRequest>(r#"{"parts":[]}"#).is_err());
+}

@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteRequest, CompleteResponse, ConfirmBatchRequest, CreateMultipartBody,
-    CreateMultipartResponse, DownloadLink, ListedPart, ParamsBatchRequest, ParamsBatchResponse,
-    SignedPart, UploadMethod, UploadParams,
+    BatchSignResponse, CompleteRequest, CompleteResponse, CompleteUploadRequest,
+    ConfirmBatchRequest, CreateMultipartBody, CreateMultipartResponse, DownloadLink, ListedPart,
+    ParamsBatchRequest, ParamsBatchResponse, SignedPart, UploadMethod, UploadParams,
 };
 
 use super::{ConfirmAnswer, Empty, Error, Status};
@@ -123,6 +123,27 @@ fn sign_batch() {}
     )
 )]
 fn complete() {}
+
+/// Complete, with the upload named in the body (extension): one URL for
+/// every upload, so a browser's CORS preflight is cached, not paid per upload.
+#[utoipa::path(
+    post,
+    path = "/multipart/complete",
+    operation_id = "complete_in_body",
+    request_body = CompleteUploadRequest,
+    responses(
+        (status = 200, description = "OK", body = CompleteResponse),
+        (status = 400, response = Error),
+        (status = 401, response = Error),
+        (status = 403, response = Error),
+        (status = 404, response = Error),
+        (status = 413, response = Error),
+        (status = 429, response = Error),
+        (status = 502, response = Error),
+        (status = 503, response = Error),
+    )
+)]
+fn complete_in_body() {}
 
 /// Sign one part URL.
 #[utoipa::path(

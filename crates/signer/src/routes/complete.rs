@@ -7,10 +7,16 @@
 //! the signer then reads it back (HEAD with checksum mode) and answers it.
 //! A mismatch either way is 400 `checksum_mismatch` and nothing is kept: the
 //! upload is aborted, or the object deleted.
+//!
+//! `POST /s3/multipart/complete` (extension) does the same with the upload
+//! id and key in the body: one URL for every upload, so a browser pays its
+//! CORS preflight once, not once per upload.
 
 use actix_web::{web, HttpResponse};
 use s3lift_protocol::plan::MAX_PARTS;
-use s3lift_protocol::wire::{CompleteRequest, CompleteResponse, ListedPart, ObjectChecksum};
+use s3lift_protocol::wire::{
+    CompleteRequest, CompleteResponse, CompleteUploadRequest, ListedPart, ObjectChecksum,
+};
 
 use super::extract::{parse_key, parse_upload_id, Authed, KeyQuery};
 use super::state::AppState;
@@ -28,13 +34,37 @@ pub async fn complete(
     query: web::Query<KeyQuery>,
     body: web::Json<CompleteRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let upload_id = &parse_upload_id(&path)?;
-    let key = parse_key(&state, &caller, &query.key)?;
+    complete_upload(state, caller, &path, &query.key, body.into_inner()).await
+}
+
+/// `POST /s3/multipart/complete` (extension): the upload named in the body.
+pub async fn complete_in_body(
+    state: web::Data<AppState>,
+    Authed(caller): Authed,
+    body: web::Json<CompleteUploadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let CompleteUploadRequest {
+        upload_id,
+        key,
+        complete,
+    } = body.into_inner();
+    complete_upload(state, caller, &upload_id, &key, complete).await
+}
+
+async fn complete_upload(
+    state: web::Data<AppState>,
+    caller: Caller,
+    upload_id: &str,
+    key: &str,
+    body: CompleteRequest,
+) -> Result<HttpResponse, ApiError> {
+    let upload_id = &parse_upload_id(upload_id)?;
+    let key = parse_key(&state, &caller, key)?;
     let key_string = key.to_string();
     let CompleteRequest {
         parts,
         checksum_crc64nvme: full,
-    } = body.into_inner();
+    } = body;
     if full
         .as_deref()
         .is_some_and(|v| s3lift_protocol::crc64::from_base64(v).is_none())

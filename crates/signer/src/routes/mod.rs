@@ -19,7 +19,7 @@ pub use self::{
 
 use self::single_complete::params_complete;
 use self::{
-    complete::complete,
+    complete::{complete, complete_in_body},
     download::download,
     multipart::{abort, create_multipart, list_parts, sign_batch, sign_one},
     ops::{healthz, openapi, readyz},
@@ -50,6 +50,7 @@ protocol_routes! {
     POST "/params/complete" => params_complete,
     GET "/download" => download,
     POST "/multipart" => create_multipart,
+    POST "/multipart/complete" => complete_in_body,
     GET "/multipart/{uploadId}/batch" => sign_batch,
     POST "/multipart/{uploadId}/complete" => complete,
     GET "/multipart/{uploadId}/{partNumber}" => sign_one,

@@ -68,6 +68,52 @@ async fn six_part_upload_completes_byte_exact() {
 }
 
 #[tokio::test]
+async fn the_in_body_complete_route_completes_the_upload_it_names() {
+    let app = spawn_app(&[]).await;
+    let data = body(2 * 5 * MIB + 77, 9);
+    let (key, id, _) = app.create(ALICE, "body.bin", data.len() as u64).await;
+    let parts = app.put_parts(ALICE, &key, &id, 5 * MIB, &data).await;
+
+    // Every field is needed: a body without the upload is a clear 400.
+    app.post(
+        "/s3/multipart/complete",
+        Some(ALICE),
+        json!({"key": key, "parts": parts}),
+    )
+    .await
+    .assert_error(400, "bad_request");
+    // Another caller's key is refused as on the path route.
+    app.post(
+        "/s3/multipart/complete",
+        Some(BOB),
+        json!({"uploadId": id, "key": key, "parts": parts}),
+    )
+    .await
+    .assert_error(403, "forbidden_key");
+
+    let done = app
+        .post(
+            "/s3/multipart/complete",
+            Some(ALICE),
+            json!({"uploadId": id, "key": key, "parts": parts}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.json);
+    assert_eq!(done.json["key"], key.as_str());
+    let stored = app.object(&key).await.expect("object exists");
+    assert_eq!(sha256(&stored), sha256(&data));
+    assert_eq!(app.incomplete_uploads().await, 0);
+    // Once completed, the upload is gone, as on the path route.
+    app.post(
+        "/s3/multipart/complete",
+        Some(ALICE),
+        json!({"uploadId": id, "key": key, "parts": parts}),
+    )
+    .await
+    .assert_error(404, "no_such_upload");
+}
+
+#[tokio::test]
 async fn list_parts_follows_every_page() {
     let app = spawn_app(&[]).await;
     let data = body(2 * 5 * MIB + 10, 3);

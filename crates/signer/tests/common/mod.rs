@@ -227,6 +227,25 @@ impl TestApp {
         part_size: usize,
         data: &[u8],
     ) -> Answer {
+        let parts = self.put_parts(token, key, id, part_size, data).await;
+        self.post(
+            &format!("/s3/multipart/{id}/complete?key={}", enc(key)),
+            Some(token),
+            serde_json::json!({ "parts": parts }),
+        )
+        .await
+    }
+
+    /// Signs and PUTs every part of `data`; returns the complete body's
+    /// `parts`, in reverse order (the signer sorts them).
+    pub async fn put_parts(
+        &self,
+        token: &str,
+        key: &str,
+        id: &str,
+        part_size: usize,
+        data: &[u8],
+    ) -> Vec<serde_json::Value> {
         let count = data.len().div_ceil(part_size).max(1);
         let numbers: Vec<String> = (1..=count).map(|n| n.to_string()).collect();
         let batch = self
@@ -254,13 +273,8 @@ impl TestApp {
             let etag = res.headers()["etag"].to_str().unwrap().to_owned();
             parts.push(serde_json::json!({"PartNumber": n, "ETag": etag}));
         }
-        parts.reverse(); // the signer sorts them
-        self.post(
-            &format!("/s3/multipart/{id}/complete?key={}", enc(key)),
-            Some(token),
-            serde_json::json!({ "parts": parts }),
-        )
-        .await
+        parts.reverse();
+        parts
     }
 
     /// `GET /metrics`: the Prometheus text.
