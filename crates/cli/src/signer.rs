@@ -5,10 +5,10 @@
 
 use s3lift_engine::{Action, Failure, SignerAnswer};
 use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteRequest, CompleteResponse, ConfirmBatchEntry, ConfirmBatchRequest,
-    ConfirmBatchResponse, CreateMultipartBody, CreateMultipartResponse, ErrorBody, ListedPart,
-    ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest, ParamsBatchResponse, SignedPart,
-    UploadParams,
+    BatchSignResponse, CompleteRequest, CompleteResponse, CompleteUploadRequest, ConfirmBatchEntry,
+    ConfirmBatchRequest, ConfirmBatchResponse, CreateMultipartBody, CreateMultipartResponse,
+    ErrorBody, ListedPart, ParamsBatchEntry, ParamsBatchFile, ParamsBatchRequest,
+    ParamsBatchResponse, SignedPart, UploadParams,
 };
 use serde::de::DeserializeOwned;
 
@@ -157,14 +157,29 @@ fn request(
             key,
             parts,
             checksum,
+            in_body,
             ..
         } => {
-            let body = CompleteRequest {
+            let complete = CompleteRequest {
                 parts: parts.clone(),
                 checksum_crc64nvme: checksum.clone(),
             };
-            let path = format!("/multipart/{}/complete?key={}", enc(upload_id), enc(key));
-            (Method::POST, path, json(&body), Kind::Completed)
+            if *in_body {
+                let body = CompleteUploadRequest {
+                    upload_id: upload_id.clone(),
+                    key: key.clone(),
+                    complete,
+                };
+                (
+                    Method::POST,
+                    "/multipart/complete".into(),
+                    json(&body),
+                    Kind::Completed,
+                )
+            } else {
+                let path = format!("/multipart/{}/complete?key={}", enc(upload_id), enc(key));
+                (Method::POST, path, json(&complete), Kind::Completed)
+            }
         }
         Action::Abort { upload_id, key, .. } => {
             (Method::DELETE, up(upload_id, key), None, Kind::Aborted)

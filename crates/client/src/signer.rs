@@ -182,6 +182,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             key,
             parts,
             checksum,
+            in_body,
             ..
         } => {
             let mut list = String::from("[");
@@ -196,11 +197,17 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             }
             list.push(']');
             let mut body = Json::default();
+            let path = if *in_body {
+                body.key("uploadId").string(upload_id);
+                body.key("key").string(key);
+                String::from("/multipart/complete")
+            } else {
+                multipart(upload_id, "/complete", key)
+            };
             body.key("parts").raw(&list);
             if let Some(c) = checksum {
                 body.key("checksumCrc64nvme").string(c);
             }
-            let path = multipart(upload_id, "/complete", key);
             ("POST", path, Some(body.close()), Kind::Completed)
         }
         Action::Abort { upload_id, key, .. } => {

@@ -58,6 +58,9 @@ impl Engine {
                 self.set_params(f, p);
             }
             (Req::Create(f), SignerAnswer::Created(mut c)) => {
+                if c.part_size.is_some() {
+                    self.complete_in_body.get_or_insert(true);
+                }
                 let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
                     Some(file) => (

@@ -121,6 +121,17 @@ impl Engine {
             return;
         };
         m.step.in_flight = None;
+        let in_body = core::mem::take(&mut m.complete_in_body);
+        if in_body
+            && matches!(failure.status, Some(404 | 405))
+            && failure.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
+        {
+            // A signer replica older than the in-body route (a rolling
+            // upgrade): the path route, at once and from now on. Nothing was
+            // completed, and it counts as no failure.
+            self.complete_in_body = Some(false);
+            return;
+        }
         let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
         m.step.failures += 1;
         let tries = m.step.failures;

@@ -162,6 +162,8 @@ pub(crate) struct Multi {
     pub discard: Option<Upload>,
     /// A complete whose answer never came may have succeeded.
     pub complete_maybe_done: bool,
+    /// The complete in flight went to the in-body route.
+    pub complete_in_body: bool,
     /// Complete found the upload gone, where someone may have completed it
     /// (our own complete whose answer was lost, or another tab that held
     /// the resumed upload): the object at its key is checked with the
@@ -206,6 +208,7 @@ impl Multi {
             restarted: false,
             discard: None,
             complete_maybe_done: false,
+            complete_in_body: false,
             gone: None,
             stray_retries: 0,
             sync_on_resume: false,

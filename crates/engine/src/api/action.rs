@@ -112,7 +112,8 @@ pub enum Action {
         /// Object key.
         key: String,
     },
-    /// `POST /s3/multipart/{upload_id}/complete?key=`.
+    /// `POST /s3/multipart/{upload_id}/complete?key=`, or with `in_body`
+    /// `POST /s3/multipart/complete` with `uploadId` and `key` in the body.
     Complete {
         /// The request.
         id: RequestId,
@@ -127,6 +128,9 @@ pub enum Action {
         /// The whole file's CRC64NVME (`checksumCrc64nvme`), combined from
         /// the parts' digests, when parts carry CRC64NVME checksums.
         checksum: Option<String>,
+        /// To the in-body route (our signer's extension): one URL for every
+        /// upload, so the browser's CORS preflight of it is cached.
+        in_body: bool,
     },
     /// `DELETE /s3/multipart/{upload_id}?key=`.
     Abort {

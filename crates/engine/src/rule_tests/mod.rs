@@ -13,6 +13,7 @@ use crate::{Config, Engine};
 mod changed_file;
 mod checksum;
 mod complete_gone;
+mod complete_route;
 mod confirm;
 mod many_files;
 mod multipart;

@@ -84,9 +84,11 @@ impl Engine {
         if phase == Phase::Complete {
             self.save_record(id, true);
         }
+        let in_body = phase == Phase::Complete && self.complete_in_body == Some(true);
         let rid = self.issue(req);
         if let Some(m) = self.multi_mut(id) {
             m.step.in_flight = Some(rid);
+            m.complete_in_body = in_body;
         }
         let (upload_id, key) = (up.upload_id, up.key);
         self.out.push_back(match phase {
@@ -103,6 +105,7 @@ impl Engine {
                 key,
                 parts,
                 checksum,
+                in_body,
             },
             _ => Action::Abort {
                 id: rid,

@@ -70,6 +70,14 @@ fn half(start: u64) {
         totals.taken_over > 0,
         "no resumed upload was completed by another tab first"
     );
+    assert!(
+        totals.in_body_completes > 0,
+        "no complete went to the in-body route"
+    );
+    assert!(
+        totals.old_replica > 0,
+        "no in-body complete met an older signer replica"
+    );
 }
 
 #[test]

@@ -36,6 +36,9 @@ pub struct Summary {
     pub resumed: u64,
     /// Completes of a resumed upload that another tab made first.
     pub taken_over: u64,
+    /// Completes to the in-body route, and those an older replica refused.
+    pub in_body_completes: u64,
+    pub old_replica: u64,
 }
 
 impl Summary {
@@ -55,6 +58,8 @@ impl Summary {
         self.reloads_mid_complete += o.reloads_mid_complete;
         self.resumed += o.resumed;
         self.taken_over += o.taken_over;
+        self.in_body_completes += o.in_body_completes;
+        self.old_replica += o.old_replica;
     }
 }
 
@@ -160,6 +165,8 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
     sum.resumed = w.resumed;
     sum.reloads_mid_complete = w.reloads_mid_complete;
     sum.taken_over = w.taken_over;
+    sum.in_body_completes = w.in_body_completes;
+    sum.old_replica = w.old_replica;
     for r in w.finished.values() {
         if let Err(c) = r {
             *sum.codes.entry(c).or_default() += 1;

@@ -186,8 +186,24 @@ impl World {
                 file,
                 upload_id,
                 parts,
+                in_body,
                 ..
             } => {
+                if in_body {
+                    // Only a create answer with our signer's extensions
+                    // (`partSize`) leads the engine to this route.
+                    assert!(
+                        !self.shape.companion,
+                        "an in-body complete to a Companion-shaped signer"
+                    );
+                    self.in_body_completes += 1;
+                    if self.faulty(0.05) {
+                        // An older replica behind the same balancer: no such
+                        // route, and nothing completed.
+                        self.old_replica += 1;
+                        return self.signer(id, |_| Err(Self::not_found("not_found")));
+                    }
+                }
                 self.complete_calls.insert(id);
                 // Another tab that held this resumed upload (closing as it
                 // completed it) got there first: ours finds it gone. Our

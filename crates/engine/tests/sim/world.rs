@@ -100,6 +100,10 @@ pub struct World {
     /// Completes that another tab, holding the same resumed upload, made
     /// just before ours arrived.
     pub taken_over: u64,
+    /// Completes sent to the in-body route, and those of them that met an
+    /// older signer replica without it (404 `not_found`).
+    pub in_body_completes: u64,
+    pub old_replica: u64,
     pub stats: Stats,
     /// Inside the `offline` window.
     pub offline: bool,
@@ -129,6 +133,8 @@ impl World {
             resumed: 0,
             from_record: BTreeMap::new(),
             taken_over: 0,
+            in_body_completes: 0,
+            old_replica: 0,
             stats: Stats::default(),
             offline: false,
             progress: BTreeMap::new(),
