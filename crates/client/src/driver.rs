@@ -189,21 +189,23 @@ impl Callbacks {
         // `answer`'s type: the answers, and the digests (`(file, part, bytes)`).
         let five = |digest: bool| {
             let w = me.clone();
-            Closure::new(move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
-                if let Some(d) = w.upgrade() {
-                    if digest {
-                        let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
-                        let value = browser::digest_value(algo, &x);
-                        d.feed(Event::Digested {
-                            file: FileId(id as u64),
-                            part: status,
-                            value,
-                        });
-                    } else {
-                        d.answered(RequestId(id as u64), status as u16, x, y, z);
+            Closure::new(
+                move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
+                    if let Some(d) = w.upgrade() {
+                        if digest {
+                            let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
+                            let value = browser::digest_value(algo, &x);
+                            d.feed(Event::Digested {
+                                file: FileId(id as u64),
+                                part: status,
+                                value,
+                            });
+                        } else {
+                            d.answered(RequestId(id as u64), status as u16, x, y, z);
+                        }
                     }
-                }
-            })
+                },
+            )
         };
         let two = |what: Two| {
             let w = me.clone();
