@@ -172,58 +172,80 @@ fn ms() -> u64 {
     now() as u64
 }
 
+/// What a callback of `progress`'s type is for: the five are one Rust
+/// closure type told apart by this (one vtable, call shim and drop for
+/// them all, where five closure types brought five of each).
+#[derive(Clone, Copy)]
+enum Two {
+    Progress,
+    Tick,
+    Later,
+    Network,
+    Locked,
+}
+
 impl Callbacks {
     fn new(me: &Weak<Driver>) -> Self {
-        let (a, p, g, t, l) = (me.clone(), me.clone(), me.clone(), me.clone(), me.clone());
-        let (n, k) = (me.clone(), me.clone());
+        // `answer`'s type: the answers, and the digests (`(file, part, bytes)`).
+        let five = |digest: bool| {
+            let w = me.clone();
+            Closure::new(
+                move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
+                    if let Some(d) = w.upgrade() {
+                        if digest {
+                            let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
+                            let value = browser::digest_value(algo, &x);
+                            d.feed(Event::Digested {
+                                file: FileId(id as u64),
+                                part: status,
+                                value,
+                            });
+                        } else {
+                            d.answered(RequestId(id as u64), status as u16, x, y, z);
+                        }
+                    }
+                },
+            )
+        };
+        let two = |what: Two| {
+            let w = me.clone();
+            Closure::new(move |a: f64, b: f64| {
+                if let Some(d) = w.upgrade() {
+                    d.called(what, a, b);
+                }
+            })
+        };
         Self {
-            answer: Closure::new(move |id, status, x, y, z| {
-                if let Some(d) = a.upgrade() {
-                    d.answered(RequestId(id as u64), status as u16, x, y, z);
-                }
+            answer: five(false),
+            progress: two(Two::Progress),
+            digested: five(true),
+            tick: two(Two::Tick),
+            later: two(Two::Later),
+            locked: two(Two::Locked),
+            network: two(Two::Network),
+        }
+    }
+}
+
+impl Driver {
+    /// A callback of `progress`'s type.
+    fn called(&self, what: Two, a: f64, b: f64) {
+        match what {
+            Two::Progress => self.sent(RequestId(a as u64), b),
+            Two::Tick => {
+                self.timer.write().take();
+                self.feed(Event::Tick);
+            }
+            Two::Later => {
+                self.queued.set(false);
+                self.pump();
+            }
+            Two::Network => self.feed(if a != 0.0 {
+                Event::Online
+            } else {
+                Event::Offline
             }),
-            progress: Closure::new(move |id, sent| {
-                if let Some(d) = p.upgrade() {
-                    d.sent(RequestId(id as u64), sent);
-                }
-            }),
-            digested: Closure::new(move |file, part, bytes: JsValue, _, _| {
-                if let Some(d) = g.upgrade() {
-                    let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
-                    let value = browser::digest_value(algo, &bytes);
-                    d.feed(Event::Digested {
-                        file: FileId(file as u64),
-                        part,
-                        value,
-                    });
-                }
-            }),
-            tick: Closure::new(move |_, _| {
-                if let Some(d) = t.upgrade() {
-                    d.timer.write().take();
-                    d.feed(Event::Tick);
-                }
-            }),
-            later: Closure::new(move |_, _| {
-                if let Some(d) = l.upgrade() {
-                    d.queued.set(false);
-                    d.pump();
-                }
-            }),
-            locked: Closure::new(move |file, held: f64| {
-                if let Some(d) = k.upgrade() {
-                    d.locked(FileId(file as u64), held != 0.0);
-                }
-            }),
-            network: Closure::new(move |online: f64, _| {
-                if let Some(d) = n.upgrade() {
-                    d.feed(if online != 0.0 {
-                        Event::Online
-                    } else {
-                        Event::Offline
-                    });
-                }
-            }),
+            Two::Locked => self.locked(FileId(a as u64), b != 0.0),
         }
     }
 }

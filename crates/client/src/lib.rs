@@ -317,23 +317,20 @@ impl Upload {
             // Waiting for another tab: it never reached the engine, so
             // there is nothing to stop or abort.
             e.state.set(State::Cancelled);
-            tell(e, State::Cancelled);
-            let cancelled = s3lift_engine::UploadError::cancelled();
-            return e.done.read().reject(&error_to_js(&cancelled));
-        }
-        match e.state.replace(State::Cancelled) {
-            State::Done => e.state.set(State::Done),
-            State::Cancelled => {}
-            State::Failed => {
+        } else {
+            match e.state.replace(State::Cancelled) {
+                State::Done => return e.state.set(State::Done),
+                State::Cancelled => return,
                 // It ended already (its multipart upload was aborted then):
                 // a fresh `done` says cancelled.
-                let d = Deferred::new();
-                d.reject(&error_to_js(&s3lift_engine::UploadError::cancelled()));
-                *e.done.write() = d;
-                tell(e, State::Cancelled);
+                State::Failed => *e.done.write() = Deferred::new(),
+                _ => return self.driver.feed_later(Event::Cancel(e.id)),
             }
-            _ => self.driver.feed_later(Event::Cancel(e.id)),
         }
+        // Told first, then `done` (one rejection for both ways here).
+        tell(e, State::Cancelled);
+        let cancelled = s3lift_engine::UploadError::cancelled();
+        e.done.read().reject(&error_to_js(&cancelled));
     }
 
     /// After a failure, uploads the file again (with a fresh `done`).

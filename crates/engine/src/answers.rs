@@ -4,11 +4,11 @@
 //! This module applies signer answers; `failed` routes failed requests.
 
 use crate::Cat;
-use alloc::{string::String, string::ToString, vec::Vec};
+use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::collector::PartCollector;
 use s3lift_protocol::plan::PartPlan;
-use s3lift_protocol::wire::{ChecksumDecision, UploadParams};
+use s3lift_protocol::wire::{BatchSignResponse, ChecksumDecision, UploadParams};
 use s3lift_protocol::{decimal, Must};
 
 use crate::api::{Action, Failure, FileId, SignerAnswer};
@@ -114,16 +114,9 @@ impl Engine {
                     // The first window, signed with the create (`signParts`).
                     let ttl = ttl_ms(b.expires, default);
                     for n in 1..plan.part_count().min(b.presigned_urls.len() as u32) + 1 {
-                        let name = n.to_string();
-                        let Some(url) = b.presigned_urls.get(&name) else {
-                            continue;
-                        };
-                        let headers = b
-                            .headers
-                            .get(&name)
-                            .map(|h| h.clone().into_vec())
-                            .unwrap_or_default();
-                        m.part(n).url = Some(SignedUrl::new(url.clone(), headers, now, ttl));
+                        if let Some(u) = batch_url(&b, n, now, ttl) {
+                            m.part(n).url = Some(u);
+                        }
                     }
                 }
                 m.record_at = Some(now as f64);
@@ -202,16 +195,10 @@ impl Engine {
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
                 for n in parts {
-                    let name = decimal(u64::from(n));
-                    let headers = b
-                        .headers
-                        .get(&name)
-                        .map(|h| h.clone().into_vec())
-                        .unwrap_or_default();
                     let p = m.part(n);
                     p.signing = false;
-                    match b.presigned_urls.get(&name) {
-                        Some(url) => p.url = Some(SignedUrl::new(url.clone(), headers, now, ttl)),
+                    match batch_url(&b, n, now, ttl) {
+                        Some(u) => p.url = Some(u),
                         None => missing = true,
                     }
                 }
@@ -295,6 +282,19 @@ impl Engine {
             .unwrap_or_else(UploadError::cancelled);
         self.finish(f, Err(err));
     }
+}
+
+/// Part `n`'s URL in a batch answer (the create's first window, a part
+/// batch), `None` when the answer lacks it: one instance for both.
+fn batch_url(b: &BatchSignResponse, n: u32, now: u64, ttl: u64) -> Option<SignedUrl> {
+    let name = decimal(u64::from(n));
+    let url = b.presigned_urls.get(&name)?;
+    let headers = b
+        .headers
+        .get(&name)
+        .map(|h| h.clone().into_vec())
+        .unwrap_or_default();
+    Some(SignedUrl::new(url.clone(), headers, now, ttl))
 }
 
 pub(crate) fn bad_answer(what: &str) -> UploadError {
