@@ -42,12 +42,16 @@ fn companion_upload(t: &mut T, id: u64) -> Vec<Action> {
     store_all(t, &sends)
 }
 
+/// A 12 MiB upload created by our signer, its parts stored: its complete.
+fn stored(t: &mut T) -> (RequestId, bool) {
+    let sends = multipart_sending(t);
+    complete(&store_all(t, &sends))
+}
+
 #[test]
 fn our_signer_s_create_answer_sends_the_complete_to_the_in_body_route() {
     let mut t = T::new(3);
-    let sends = multipart_sending(&mut t);
-    let (_, in_body) = complete(&store_all(&mut t, &sends));
-    assert!(in_body);
+    assert!(stored(&mut t).1);
 }
 
 #[test]
@@ -60,8 +64,7 @@ fn a_companion_create_answer_keeps_the_path_route() {
 #[test]
 fn an_older_replica_s_404_sends_the_complete_again_at_once_by_the_path_and_for_good() {
     let mut t = T::new(3);
-    let sends = multipart_sending(&mut t);
-    let (id, _) = complete(&store_all(&mut t, &sends));
+    let (id, _) = stored(&mut t);
     let out = t.fail(id, not_found("not_found"));
     let (again, in_body) = complete(&out);
     assert!(!in_body, "the path route");
@@ -82,8 +85,7 @@ fn an_older_replica_s_404_sends_the_complete_again_at_once_by_the_path_and_for_g
 #[test]
 fn a_405_is_an_older_replica_too() {
     let mut t = T::new(3);
-    let sends = multipart_sending(&mut t);
-    let (id, _) = complete(&store_all(&mut t, &sends));
+    let (id, _) = stored(&mut t);
     let out = t.fail(id, Failure::from_signer(405, None, None));
     assert!(!complete(&out).1);
 }
@@ -91,8 +93,7 @@ fn a_405_is_an_older_replica_too() {
 #[test]
 fn no_such_upload_from_the_in_body_route_is_the_upload_s_answer_not_the_route_s() {
     let mut t = T::new(3);
-    let sends = multipart_sending(&mut t);
-    let (id, _) = complete(&store_all(&mut t, &sends));
+    let (id, _) = stored(&mut t);
     let out = t.fail(id, not_found("no_such_upload"));
     assert!(
         !out.iter().any(|a| matches!(a, Action::Complete { .. })),
