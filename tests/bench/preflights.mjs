@@ -17,6 +17,7 @@ await cdp.send('Network.enable');
 const seen = new Map();
 const route = (url) => {
   const p = new URL(url).pathname;
+  if (p === '/s3/multipart/complete') return p;
   return p.startsWith('/s3/') ? p.replace(/\/multipart\/[^/]+/, '/multipart/{uploadId}') : 'store PUT (a part)';
 };
 cdp.on('Network.requestWillBeSent', (e) => {
