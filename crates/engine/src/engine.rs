@@ -62,10 +62,8 @@ pub struct Engine {
     pub(crate) batch_parts: bool,
     /// The signer has `POST /s3/params/complete` (until it answers 404/405).
     pub(crate) confirm_route: bool,
-    /// The signer has `POST /s3/multipart/complete` (the upload in the
-    /// body, one URL, so one CORS preflight per page): `Some(true)` once a
-    /// create answer shows our signer's extensions (`partSize`), `Some(false)`
-    /// for good once that route answers 404/405 (an older replica).
+    /// `POST /s3/multipart/complete` (one URL: one CORS preflight a page): seen
+    /// in a create answer's `partSize`; `Some(false)` after its 404/405.
     pub(crate) complete_in_body: Option<bool>,
     /// The confirm call in flight: one at a time, so files stored meanwhile
     /// wait and go together in the next call.
