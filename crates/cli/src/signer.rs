@@ -164,22 +164,18 @@ fn request(
                 parts: parts.clone(),
                 checksum_crc64nvme: checksum.clone(),
             };
-            if *in_body {
+            let (path, body) = if *in_body {
                 let body = CompleteUploadRequest {
                     upload_id: upload_id.clone(),
                     key: key.clone(),
                     complete,
                 };
-                (
-                    Method::POST,
-                    "/multipart/complete".into(),
-                    json(&body),
-                    Kind::Completed,
-                )
+                ("/multipart/complete".into(), json(&body))
             } else {
                 let path = format!("/multipart/{}/complete?key={}", enc(upload_id), enc(key));
-                (Method::POST, path, json(&complete), Kind::Completed)
-            }
+                (path, json(&complete))
+            };
+            (Method::POST, path, body, Kind::Completed)
         }
         Action::Abort { upload_id, key, .. } => {
             (Method::DELETE, up(upload_id, key), None, Kind::Aborted)
