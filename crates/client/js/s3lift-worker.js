@@ -17,7 +17,18 @@ const asks = new Map();
 let up, fail, asked = 0;
 
 // `k`: how many of the page's calls it had (s3lift.js keeps its own answer until the count matches).
-const snap = (u) => ({ state: u.state, resumed: u.resumed, restarted: u.restarted, fingerprint: u.fingerprint, stats: u.stats, k: u.k });
+// `w`: what a paused upload resumes into while it waits for its Web Lock ('queued': no answer yet).
+const snap = (u) => ({ state: u.state, resumed: u.resumed, restarted: u.restarted, fingerprint: u.fingerprint, stats: u.stats, k: u.k,
+  w: (u.w = u.state == 'paused' ? u.w : /^(queued|another-tab)$/.test(u.state) && u.state) });
+
+// The lock's answer to a paused upload tells nothing (io.js `lock`: a null lock is another tab's):
+// the page hears it here, or its resume() would guess 'uploading' until the worker's snapshot.
+const locks = navigator.locks, request = locks?.request;
+if (request) locks.request = (name, o, f) => request.call(locks, name, o, (l) => {
+  const r = f(l);
+  for (const [id, u] of uploads) if (u.w && name == 's3lift:' + u.fingerprint) u.w = !l && 'another-tab', postMessage({ id, s: snap(u) });
+  return r;
+});
 
 function watch(id, u) {
   u.done.then(

@@ -143,14 +143,14 @@ class RemoteUpload {
   get stats() { return this.s.stats; }
 
   // The page's own answers until the worker's next snapshot: an upload waiting for the network or
-  // for another tab pauses too, and resumes into waiting for the network.
+  // for another tab pauses too, and resumes into that wait (`w`: the worker's word on the Web Lock).
   pause() {
     if (/^(uploading|queued|offline|another-tab)$/.test(this.s.state)) this.s.state = 'paused';
     this.call('pause');
   }
 
   resume() {
-    if (this.s.state == 'paused') this.s.state = navigator.onLine ? 'uploading' : 'offline';
+    if (this.s.state == 'paused') this.s.state = this.s.w || (navigator.onLine ? 'uploading' : 'offline');
     this.call('resume');
   }
 
