@@ -16,17 +16,10 @@ use crate::file::{Body, Phase, Step};
 const MAX_RESIGNS: u32 = 3;
 
 impl Engine {
+    /// A failed single upload (`release` has undone its send).
     pub(crate) fn single_failed(&mut self, f: FileId, failure: Failure) {
         let (now, max) = (self.now, self.cfg.retry);
-        let Some(file) = self.files.get_mut(&f) else {
-            return;
-        };
-        file.tracker.retry_part(1);
-        let Body::Single(s) = &mut file.body else {
-            return;
-        };
-        s.sending = None;
-        s.maybe_stored |= failure.maybe_applied();
+        let Some(s) = self.single_mut(f) else { return };
         match failure.verdict() {
             Verdict::Retry { throttled } => {
                 if throttled {
@@ -61,18 +54,11 @@ impl Engine {
         }
     }
 
+    /// A failed part (`release` has undone its send).
     pub(crate) fn part_failed(&mut self, f: FileId, n: u32, failure: Failure) {
         let (now, max) = (self.now, self.cfg.retry);
-        let Some(file) = self.files.get_mut(&f) else {
-            return;
-        };
-        file.tracker.retry_part(n);
-        let Body::Multi(m) = &mut file.body else {
-            return;
-        };
-        m.sending -= 1;
+        let Some(m) = self.multi_mut(f) else { return };
         let part = m.part(n);
-        part.sending = None;
         match failure.verdict() {
             Verdict::Retry { throttled } => {
                 part.failures += 1;
@@ -111,7 +97,8 @@ impl Engine {
         }
     }
 
-    /// A failed create, list, complete or abort call.
+    /// A failed create, list, complete or abort call (`release` has
+    /// cleared its step's call and noted a complete that may have applied).
     pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: Failure) {
         let Some(file) = self.files.get_mut(&f) else {
             return;
@@ -120,7 +107,6 @@ impl Engine {
         let Body::Multi(m) = &mut file.body else {
             return;
         };
-        m.step.in_flight = None;
         let in_body = core::mem::take(&mut m.complete_in_body);
         if in_body
             && matches!(failure.status, Some(404 | 405))
@@ -139,9 +125,6 @@ impl Engine {
         // bucket's lifecycle rule.
         let budget = if matches!(req, Req::Abort(_)) { 2 } else { 1 };
         let allowed = retryable && tries < self.cfg.retry.max_attempts.saturating_mul(budget);
-        if let Req::Complete(_) = req {
-            m.complete_maybe_done |= failure.maybe_applied();
-        }
         // A resumed upload may have parts in the store that an earlier run's
         // requests were still writing when it died; the store's complete can
         // trip on them (`invalid_parts`) until they land or time out. List
