@@ -237,14 +237,7 @@ impl Engine {
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            (req, _) => {
-                let f = Failure {
-                    status: Some(200),
-                    code: Some(codes::BAD_ANSWER.as_str().into()),
-                    ..Failure::default()
-                };
-                self.on_failed(req, f);
-            }
+            (req, _) => self.on_failed(req, Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 

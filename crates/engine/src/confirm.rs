@@ -89,11 +89,7 @@ impl Engine {
                     ..Failure::default()
                 },
                 // The answer is short of this key: the retry policy decides.
-                None => Failure {
-                    status: Some(200),
-                    code: Some(ErrorCode::BadAnswer.as_str().into()),
-                    ..Failure::default()
-                },
+                None => Failure::coded(200, ErrorCode::BadAnswer),
             };
             self.confirm_failed(f, failure);
         }
@@ -117,12 +113,7 @@ impl Engine {
             Body::Single(s) => s.stored.take(),
             // Another object than this upload's is not its to report.
             Body::Multi(m) if m.gone.is_some() && c.size != size => {
-                let failure = Failure {
-                    status: Some(404),
-                    code: Some(ErrorCode::NoSuchKey.as_str().into()),
-                    ..Failure::default()
-                };
-                return self.confirm_failed(f, failure);
+                return self.confirm_failed(f, Failure::coded(404, ErrorCode::NoSuchKey));
             }
             Body::Multi(m) => {
                 // Found from a resume record: this file's upload, resumed.
