@@ -86,12 +86,11 @@ impl Engine {
                 m.step.in_flight = None;
                 m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
-                    key: c.key.clone(),
-                    upload_id: c.upload_id.clone(),
-                    bucket: c.bucket.clone(),
+                    key: c.key,
+                    upload_id: c.upload_id,
+                    bucket: c.bucket,
                 });
-                let fatal = self.files.get(&f).and_then(|x| x.fatal.clone());
-                if fatal.is_some() {
+                if self.files.get(&f).is_some_and(|x| x.fatal.is_some()) {
                     if let Some(m) = self.multi_mut(f) {
                         m.enter(Phase::Abort);
                     }

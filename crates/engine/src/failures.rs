@@ -103,7 +103,7 @@ impl Engine {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
-        let fatal = file.fatal.clone();
+        let fatal = file.fatal.is_some();
         let Body::Multi(m) = &mut file.body else {
             return;
         };
@@ -153,7 +153,7 @@ impl Engine {
             return;
         }
         match req {
-            Req::Create(_) if fatal.is_some() => self.after_abort(f),
+            Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
             Req::List(_) if m.from_record && is_gone(&failure) && self.confirm_route => {
                 // The recorded upload is gone: aborted or expired, or
