@@ -269,8 +269,8 @@ impl Engine {
     pub(crate) fn after_abort(&mut self, f: FileId) {
         let err = self
             .files
-            .get(&f)
-            .and_then(|x| x.fatal.clone())
+            .get_mut(&f)
+            .and_then(|x| x.fatal.take())
             .unwrap_or_else(UploadError::cancelled);
         self.finish(f, Err(err));
     }

@@ -364,11 +364,11 @@ impl Engine {
         let Some(f) = self.files.get(&id) else {
             return;
         };
-        if let (Body::Multi(m), Some(fp)) = (&f.body, f.spec.fingerprint.clone()) {
+        if let (Body::Multi(m), Some(fp)) = (&f.body, &f.spec.fingerprint) {
             if m.upload.is_some() {
                 self.out.push_back(Action::ForgetResume {
                     file: id,
-                    fingerprint: fp,
+                    fingerprint: fp.clone(),
                 });
             }
         }
