@@ -225,13 +225,8 @@ impl Engine {
                 if let Some(key) = c.key {
                     outcome.key = key;
                 }
-                outcome.bucket = c.bucket.or(outcome.bucket);
-                outcome.location = Some(c.location);
-                outcome.etag = c.etag;
                 // The signer's complete fires its webhook.
-                outcome.confirmed = true;
-                outcome.checksum = c.checksum.map(|c| c.crc64nvme);
-                self.finish(f, Ok(outcome));
+                self.finish_checked(f, outcome, c.bucket, c.location, c.etag, c.checksum);
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}

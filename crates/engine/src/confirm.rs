@@ -15,13 +15,13 @@
 //!   expired token): the upload succeeds with `confirmed: false` rather than
 //!   failing a file the store holds; the app can tell that no webhook was sent.
 
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
-use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
+use s3lift_protocol::wire::{ErrorBody, ObjectChecksum, SingleCompleteResponse};
 
-use crate::api::{Action, Failure, FileId};
+use crate::api::{Action, Failure, FileId, Outcome};
 use crate::engine::{Engine, Req};
 use crate::error::{known_code, status_of_batch_item, UploadError};
 use crate::file::{Body, Phase, Step};
@@ -121,14 +121,30 @@ impl Engine {
                 m.gone.take().and_then(|_| m.outcome())
             }
         };
-        let Some(mut outcome) = outcome else {
+        let Some(outcome) = outcome else {
             return;
         };
+        let (bucket, etag) = (Some(c.bucket), Some(c.etag));
+        self.finish_checked(f, outcome, bucket, c.location, etag, c.checksum);
+    }
+
+    /// Ends `f` with `outcome` as the signer checked it and reported it
+    /// (its webhook): where it is, its ETag and checksum. For a multipart
+    /// complete and a confirmed object alike.
+    pub(crate) fn finish_checked(
+        &mut self,
+        f: FileId,
+        mut outcome: Outcome,
+        bucket: Option<String>,
+        location: String,
+        etag: Option<String>,
+        checksum: Option<ObjectChecksum>,
+    ) {
+        outcome.bucket = bucket.or(outcome.bucket);
+        outcome.location = Some(location);
+        outcome.etag = etag;
         outcome.confirmed = true;
-        outcome.location = Some(c.location);
-        outcome.etag = Some(c.etag);
-        outcome.bucket = Some(c.bucket);
-        outcome.checksum = c.checksum.map(|c| c.crc64nvme);
+        outcome.checksum = checksum.map(|c| c.crc64nvme);
         self.finish(f, Ok(outcome));
     }
 
