@@ -156,9 +156,7 @@ impl Engine {
                 // this page are of parts it stored already (marked done).
                 for n in found {
                     let size = plan.expected_len(n).unwrap_or(0);
-                    let etag = listed
-                        .iter()
-                        .find(|p| p.part_number == n && p.size == size)
+                    let etag = crate::verify::listed_part(&listed, n, &plan)
                         .map(|p| p.etag.clone())
                         .unwrap_or_default();
                     self.out.push_back(Action::PartStored {
