@@ -14,7 +14,7 @@ use s3lift_protocol::{decimal, Must};
 use crate::api::{Action, Failure, FileId, SignerAnswer};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, known_code, status_of_batch_item, UploadError};
-use crate::file::{Body, Phase, Upload};
+use crate::file::{part_of, Body, Phase, Upload};
 use crate::url::{ttl_ms, SignedUrl};
 
 mod failed;
@@ -167,11 +167,11 @@ impl Engine {
                     });
                 }
                 let parts = &m.parts;
-                m.queue.retain(|n| !parts.get(*n as usize - 1).must().done);
+                m.queue.retain(|n| !part_of(parts, *n).done);
                 m.waiting
-                    .retain(|(_, n)| !parts.get(*n as usize - 1).must().done);
+                    .retain(|(_, n)| !part_of(parts, *n).done);
                 file.tracker
-                    .restart_from(done, |n| parts.get(n as usize - 1).must().done);
+                    .restart_from(done, |n| part_of(parts, n).done);
                 m.resumed |= m.from_record;
                 m.from_record = false;
                 let all = m.collector.len() == plan.part_count() as usize;

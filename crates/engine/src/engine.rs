@@ -12,7 +12,6 @@ use core::cell::Cell;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
-use s3lift_protocol::Must;
 
 use crate::api::{Action, Event, FileId, Outcome, RequestId};
 use crate::config::Config;
@@ -201,7 +200,7 @@ impl Engine {
                     // Re-sign ahead of expiry even when nothing else happens.
                     if m.phase == Phase::Upload {
                         for n in m.queue.iter().take(self.cfg.sign_window()) {
-                            if let Some(u) = &m.parts.get(*n as usize - 1).must().url {
+                            if let Some(u) = &crate::file::part_of(&m.parts, *n).url {
                                 consider(later(u.expires_at.saturating_sub(u.margin_ms)));
                             }
                         }

@@ -125,6 +125,13 @@ pub(crate) struct Part {
     pub done: bool,
 }
 
+/// Part `n` of `parts` (numbered from 1, known to be planned), to read:
+/// one function for every reader, as [`Multi::part`] is for writers.
+#[inline(never)]
+pub(crate) fn part_of(parts: &[Part], n: u32) -> &Part {
+    parts.get(n as usize - 1).must()
+}
+
 /// A multipart upload.
 #[derive(Debug)]
 pub(crate) struct Multi {

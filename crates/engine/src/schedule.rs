@@ -16,7 +16,7 @@ use crate::answers::bad_answer;
 use crate::api::{Action, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
-use crate::file::{Body, Phase};
+use crate::file::{part_of, Body, Phase};
 
 mod calls;
 
@@ -198,7 +198,7 @@ impl Engine {
         let mut todo: Vec<u32> = Vec::new();
         let mut digest: Vec<u32> = Vec::new();
         for n in m.queue.iter().take(window) {
-            let p = &m.parts.get(*n as usize - 1).must();
+            let p = part_of(&m.parts, *n);
             if p.url.as_ref().is_some_and(|u| u.fresh(now)) {
                 fresh += 1;
             } else if sums.is_some() && p.digest.is_none() {
@@ -230,9 +230,7 @@ impl Engine {
             let mut values = Vec::with_capacity(todo.len());
             for n in &todo {
                 values.push(
-                    m.parts
-                        .get(*n as usize - 1)
-                        .must()
+                    part_of(&m.parts, *n)
                         .digest
                         .clone()
                         .unwrap_or_default(),
@@ -313,9 +311,7 @@ impl Engine {
                     return false;
                 };
                 let pick = m.queue.iter().take(window).position(|n| {
-                    m.parts
-                        .get(*n as usize - 1)
-                        .must()
+                    part_of(&m.parts, *n)
                         .url
                         .as_ref()
                         .is_some_and(|u| u.fresh(now))
