@@ -26,7 +26,7 @@ impl Engine {
             return;
         }
         let stopped = self.stop_data(id);
-        if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
+        if let Some(m) = self.multi_mut(id) {
             // Stopped parts may have landed anyway: ask the store on resume.
             m.sync_on_resume |= stopped > 0;
         }
@@ -135,7 +135,7 @@ impl Engine {
                     return;
                 }
                 if exists {
-                    if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
+                    if let Some(m) = self.multi_mut(id) {
                         m.signing = 0;
                         m.enter(Phase::Abort);
                     }

@@ -137,7 +137,7 @@ impl Engine {
                 if m.discard.is_some() && self.signer_slot() {
                     self.issue_discard(id);
                 }
-                let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) else {
+                let Some(m) = self.multi_mut(id) else {
                     return;
                 };
                 if !m.step.ready(now) && m.phase != Phase::Upload {
@@ -229,12 +229,7 @@ impl Engine {
         let checksums = sums.map(|algorithm| {
             let mut values = Vec::with_capacity(todo.len());
             for n in &todo {
-                values.push(
-                    part_of(&m.parts, *n)
-                        .digest
-                        .clone()
-                        .unwrap_or_default(),
-                );
+                values.push(part_of(&m.parts, *n).digest.clone().unwrap_or_default());
             }
             ChecksumList { algorithm, values }
         });
