@@ -3,8 +3,8 @@
 
 use alloc::{borrow::ToOwned, string::String};
 
-use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_error_code, Verdict};
 use s3lift_protocol::error_code::ErrorCode;
+use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_error_code, Verdict};
 use s3lift_protocol::wire::ErrorBody;
 
 /// Why a request failed, as the driver saw it.
