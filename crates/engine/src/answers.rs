@@ -19,7 +19,7 @@ use crate::url::{ttl_ms, SignedUrl};
 
 mod failed;
 
-pub(crate) use self::failed::is_gone;
+pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
     pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {

@@ -6,7 +6,7 @@ use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
 
-use crate::answers::is_gone;
+use crate::answers::{is_gone, no_route};
 use crate::api::{Action, Failure, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
@@ -108,10 +108,7 @@ impl Engine {
             return;
         };
         let in_body = core::mem::take(&mut m.complete_in_body);
-        if in_body
-            && matches!(failure.status, Some(404 | 405))
-            && failure.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
-        {
+        if in_body && no_route(&failure) {
             // A signer replica older than the in-body route (a rolling
             // upgrade): the path route, at once and from now on. Nothing was
             // completed, and it counts as no failure.

@@ -168,7 +168,7 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 
 /// A 404/405 that means the route does not exist (a Companion-only peer),
 /// not that the upload is gone.
-fn no_route(f: &Failure) -> bool {
+pub(crate) fn no_route(f: &Failure) -> bool {
     matches!(f.status, Some(404 | 405))
         && f.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
 }
