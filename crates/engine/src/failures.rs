@@ -130,21 +130,19 @@ impl Engine {
             && matches!(req, Req::Complete(_))
             && failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
             && m.stray_retries + 1 < self.cfg.retry.max_attempts;
-        if stray {
-            m.stray_retries += 1;
-            let retry = m.stray_retries - 1;
+        if stray || allowed {
+            let retry = if stray {
+                m.stray_retries += 1;
+                m.stray_retries - 1
+            } else {
+                tries - 1
+            };
             let wait = self.delay(retry, failure.retry_after_ms);
             let now = self.now;
             if let Some(m) = self.multi_mut(f) {
-                m.enter(Phase::List);
-                m.step.wait_until = now + wait;
-            }
-            return;
-        }
-        if allowed {
-            let wait = self.delay(tries - 1, failure.retry_after_ms);
-            let now = self.now;
-            if let Some(m) = self.multi_mut(f) {
+                if stray {
+                    m.enter(Phase::List);
+                }
                 m.step.wait_until = now + wait;
             }
             return;
