@@ -36,13 +36,12 @@ impl Engine {
                             // The signer's message says what to fix (a path too deep…);
                             // it never holds a URL or a secret.
                             // `trim_ascii`: `trim`'s Unicode tables cost the bundle.
-                            let why = match body.error.trim_ascii() {
-                                "" => String::new(),
-                                m => [": ", m].cat(),
-                            };
+                            let why = body.error.trim_ascii();
+                            let sep = if why.is_empty() { "" } else { ": " };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")", &why].cat(),
+                                ["The signer refused the file (", code.as_str(), ")", sep, why]
+                                    .cat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
