@@ -275,39 +275,32 @@ impl Engine {
         let mut changed = None;
         if let Body::Multi(m) = &mut file.body {
             let (now, ttl) = (self.now as f64, self.cfg.resume_ttl_ms as f64);
-            let record = file
-                .spec
-                .resume
-                .take()
-                .filter(|_| file.spec.fingerprint.is_some());
-            let (fresh, expired): (Option<_>, Option<_>) = match record {
-                Some(r) if r.is_fresh(now, ttl) => (Some(r), None),
-                r => (None, r),
-            };
-            if let Some(r) = expired {
-                // Expired: its upload is aborted (when a signer slot is
-                // free) and its record forgotten; the file starts afresh.
-                m.discard = Some(crate::file::Upload {
-                    key: r.key,
-                    upload_id: r.upload_id,
+            let record = file.spec.resume.take();
+            if let Some(r) = record.filter(|_| file.spec.fingerprint.is_some()) {
+                let fresh = r.is_fresh(now, ttl);
+                let (key, upload_id) = (r.key, r.upload_id);
+                let up = Some(crate::file::Upload {
+                    key,
+                    upload_id,
                     bucket: None,
                 });
-                self.out.push_back(Action::ForgetResume {
-                    file: id,
-                    fingerprint: r.fingerprint,
-                });
-            }
-            if let Some(r) = fresh {
-                let same = file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str());
-                let plan = PartPlan::from_parts(file.spec.size, r.part_size);
-                m.upload = Some(crate::file::Upload {
-                    key: r.key,
-                    upload_id: r.upload_id,
-                    bucket: None,
-                });
-                match plan {
-                    Ok(plan) if same => m.continue_record(plan, r.created_at, r.completing),
-                    _ => changed = Some(r.fingerprint),
+                if !fresh {
+                    // Expired: its upload is aborted (when a signer slot is
+                    // free) and its record forgotten; the file starts afresh.
+                    m.discard = up;
+                    let fingerprint = r.fingerprint;
+                    self.out.push_back(Action::ForgetResume {
+                        file: id,
+                        fingerprint,
+                    });
+                } else {
+                    let same = file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str());
+                    let plan = PartPlan::from_parts(file.spec.size, r.part_size);
+                    m.upload = up;
+                    match plan {
+                        Ok(plan) if same => m.continue_record(plan, r.created_at, r.completing),
+                        _ => changed = Some(r.fingerprint),
+                    }
                 }
             }
         }
