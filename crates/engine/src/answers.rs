@@ -40,8 +40,14 @@ impl Engine {
                             let sep = if why.is_empty() { "" } else { ": " };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")", sep, why]
-                                    .cat(),
+                                [
+                                    "The signer refused the file (",
+                                    code.as_str(),
+                                    ")",
+                                    sep,
+                                    why,
+                                ]
+                                .cat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
