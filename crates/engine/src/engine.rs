@@ -187,13 +187,14 @@ impl Engine {
             }
             match &f.body {
                 Body::Single(s) => {
-                    consider(later(s.confirm.wait_until));
-                    consider(later(s.sign.wait_until));
-                    consider(later(s.send_wait_until));
+                    for t in [s.confirm.wait_until, s.sign.wait_until, s.send_wait_until] {
+                        consider(later(t));
+                    }
                 }
                 Body::Multi(m) => {
-                    consider(later(m.step.wait_until));
-                    consider(later(m.sign.wait_until));
+                    for t in [m.step.wait_until, m.sign.wait_until] {
+                        consider(later(t));
+                    }
                     for w in &m.waiting {
                         consider(later(w.0));
                     }
