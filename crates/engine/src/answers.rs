@@ -144,32 +144,31 @@ impl Engine {
                 fresh.merge(&m.collector);
                 m.collector = fresh;
                 let mut done = 0;
-                // Parts this page sent whose answers a pause cut off, found
-                // stored by the listing: reported like any stored part (an
-                // earlier page's parts, on a resume from a record, are not).
-                let mut found = Vec::new();
                 for n in 1..plan.part_count() + 1 {
-                    if m.collector.has(n) {
-                        if !m.from_record && !m.part(n).done {
-                            found.push(n);
-                        }
-                        m.part(n).done = true;
-                        done += plan.expected_len(n).unwrap_or(0);
+                    if !m.collector.has(n) {
+                        continue;
                     }
-                }
-                // Found parts come from the listing: the ETags merged in from
-                // this page are of parts it stored already (marked done).
-                for n in found {
                     let size = plan.expected_len(n).unwrap_or(0);
-                    let etag = crate::verify::listed_part(&listed, n, &plan)
-                        .map(|p| p.etag.clone())
-                        .unwrap_or_default();
-                    self.out.push_back(Action::PartStored {
-                        file: f,
-                        part: n,
-                        etag,
-                        size,
-                    });
+                    if !m.from_record && !m.part(n).done {
+                        // A part this page sent whose answer a pause cut off,
+                        // found stored by the listing: reported like any
+                        // stored part (an earlier page's parts, on a resume
+                        // from a record, are not). Its ETag is the listing's:
+                        // those merged in from this page are of parts it
+                        // stored already (marked done).
+                        let etag = crate::verify::listed_part(&listed, n, &plan)
+                            .map(|p| p.etag.clone())
+                            .unwrap_or_default();
+                        let part = n;
+                        self.out.push_back(Action::PartStored {
+                            file: f,
+                            part,
+                            etag,
+                            size,
+                        });
+                    }
+                    m.part(n).done = true;
+                    done += size;
                 }
                 let parts = &m.parts;
                 m.queue.retain(|n| !part_of(parts, *n).done);
