@@ -188,8 +188,9 @@ impl Engine {
             }
             Body::Multi(m) => {
                 let Some(err) = m.gone.take() else { return };
-                if m.phase == Phase::List && no_route && m.complete_maybe_done {
-                    // The record's page sent a complete; no way to check.
+                if no_route && m.complete_maybe_done {
+                    // A complete was sent (by the record's page, at List, or
+                    // by this one) and there is no way to check: it went through.
                     self.assumed_complete(f);
                 } else if m.phase == Phase::List && (refused || no_route) {
                     // The recorded upload left no object: start afresh,
@@ -199,8 +200,6 @@ impl Engine {
                     if cancelled {
                         self.fatal(f, UploadError::cancelled());
                     }
-                } else if no_route && m.complete_maybe_done {
-                    self.assumed_complete(f);
                 } else {
                     self.step_failed_for_good(f, err);
                 }
