@@ -270,6 +270,7 @@ impl Multi {
     }
 
     /// Moves a changed phase's step back to a fresh start.
+    #[inline(never)]
     pub fn enter(&mut self, phase: Phase) {
         self.phase = phase;
         self.step = Step::default();
