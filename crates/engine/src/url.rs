@@ -30,6 +30,7 @@ impl SignedUrl {
     }
 
     /// Whether it is still safe to start a request with it at `now`.
+    #[inline(never)]
     pub fn fresh(&self, now: u64) -> bool {
         self.expires_at.saturating_sub(now) > self.margin_ms
     }
