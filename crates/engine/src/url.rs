@@ -43,6 +43,7 @@ pub fn margin(ttl_ms: u64) -> u64 {
 }
 
 /// The lifetime of a signer answer: its `expires` (seconds), or the default.
+#[inline(never)]
 pub fn ttl_ms(expires: Option<u64>, default_ms: u64) -> u64 {
     // `saturating_mul` by a compare: its overflow check was a 128-bit
     // multiply in the bundle.
