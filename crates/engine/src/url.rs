@@ -20,6 +20,7 @@ pub struct SignedUrl {
 
 impl SignedUrl {
     /// A URL signed at `now` for `ttl_ms`.
+    #[inline(never)]
     pub fn new(url: String, headers: Vec<(String, String)>, now: u64, ttl_ms: u64) -> Self {
         Self {
             url,
