@@ -256,10 +256,10 @@ impl Multi {
     /// What the upload comes to once completed, before the signer's
     /// answer names its location, ETag and checksum.
     pub fn outcome(&self) -> Option<Outcome> {
-        let up = self.upload.clone()?;
+        let up = self.upload.as_ref()?;
         Some(Outcome {
-            key: up.key,
-            bucket: up.bucket,
+            key: up.key.clone(),
+            bucket: up.bucket.clone(),
             location: None,
             etag: None,
             resumed: self.resumed,
