@@ -269,6 +269,12 @@ impl Multi {
         })
     }
 
+    /// The upload's id and key, to name it in a signer call.
+    pub fn named(&self) -> Option<(String, String)> {
+        let up = self.upload.as_ref()?;
+        Some((up.upload_id.clone(), up.key.clone()))
+    }
+
     /// Moves a changed phase's step back to a fresh start.
     #[inline(never)]
     pub fn enter(&mut self, phase: Phase) {

@@ -224,7 +224,9 @@ impl Engine {
         if todo.is_empty() || (batch && fresh >= ahead) {
             return;
         }
-        let Some(up) = m.upload.clone() else { return };
+        let Some((upload_id, key)) = m.named() else {
+            return;
+        };
         sort_small(&mut todo);
         let checksums = sums.map(|algorithm| {
             let mut values = Vec::with_capacity(todo.len());
@@ -246,8 +248,8 @@ impl Engine {
             self.out.push_back(Action::SignParts {
                 id: rid,
                 file: id,
-                upload_id: up.upload_id,
-                key: up.key,
+                upload_id,
+                key,
                 parts: todo,
                 checksums,
             });
@@ -267,8 +269,8 @@ impl Engine {
             self.out.push_back(Action::SignPart {
                 id: rid,
                 file: id,
-                upload_id: up.upload_id.clone(),
-                key: up.key.clone(),
+                upload_id: upload_id.clone(),
+                key: key.clone(),
                 part: n,
             });
         }
