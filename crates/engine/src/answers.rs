@@ -14,12 +14,12 @@ use s3lift_protocol::{decimal, Must};
 use crate::api::{Action, Failure, FileId, SignerAnswer};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, known_code, status_of_batch_item, UploadError};
-use crate::file::{Body, Phase, Upload};
+use crate::file::{part_of, Body, Phase, Upload};
 use crate::url::{ttl_ms, SignedUrl};
 
 mod failed;
 
-pub(crate) use self::failed::is_gone;
+pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
     pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {
@@ -36,13 +36,18 @@ impl Engine {
                             // The signer's message says what to fix (a path too deep…);
                             // it never holds a URL or a secret.
                             // `trim_ascii`: `trim`'s Unicode tables cost the bundle.
-                            let why = match body.error.trim_ascii() {
-                                "" => String::new(),
-                                m => [": ", m].cat(),
-                            };
+                            let why = body.error.trim_ascii();
+                            let sep = if why.is_empty() { "" } else { ": " };
                             let e = UploadError::new(
                                 code,
-                                ["The signer refused the file (", code.as_str(), ")", &why].cat(),
+                                [
+                                    "The signer refused the file (",
+                                    code.as_str(),
+                                    ")",
+                                    sep,
+                                    why,
+                                ]
+                                .cat(),
                             )
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
@@ -86,12 +91,11 @@ impl Engine {
                 m.step.in_flight = None;
                 m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
-                    key: c.key.clone(),
-                    upload_id: c.upload_id.clone(),
-                    bucket: c.bucket.clone(),
+                    key: c.key,
+                    upload_id: c.upload_id,
+                    bucket: c.bucket,
                 });
-                let fatal = self.files.get(&f).and_then(|x| x.fatal.clone());
-                if fatal.is_some() {
+                if self.files.get(&f).is_some_and(|x| x.fatal.is_some()) {
                     if let Some(m) = self.multi_mut(f) {
                         m.enter(Phase::Abort);
                     }
@@ -140,41 +144,36 @@ impl Engine {
                 fresh.merge(&m.collector);
                 m.collector = fresh;
                 let mut done = 0;
-                // Parts this page sent whose answers a pause cut off, found
-                // stored by the listing: reported like any stored part (an
-                // earlier page's parts, on a resume from a record, are not).
-                let mut found = Vec::new();
                 for n in 1..plan.part_count() + 1 {
-                    if m.collector.has(n) {
-                        if !m.from_record && !m.part(n).done {
-                            found.push(n);
-                        }
-                        m.part(n).done = true;
-                        done += plan.expected_len(n).unwrap_or(0);
+                    if !m.collector.has(n) {
+                        continue;
                     }
-                }
-                // Found parts come from the listing: the ETags merged in from
-                // this page are of parts it stored already (marked done).
-                for n in found {
                     let size = plan.expected_len(n).unwrap_or(0);
-                    let etag = listed
-                        .iter()
-                        .find(|p| p.part_number == n && p.size == size)
-                        .map(|p| p.etag.clone())
-                        .unwrap_or_default();
-                    self.out.push_back(Action::PartStored {
-                        file: f,
-                        part: n,
-                        etag,
-                        size,
-                    });
+                    if !m.from_record && !m.part(n).done {
+                        // A part this page sent whose answer a pause cut off,
+                        // found stored by the listing: reported like any
+                        // stored part (an earlier page's parts, on a resume
+                        // from a record, are not). Its ETag is the listing's:
+                        // those merged in from this page are of parts it
+                        // stored already (marked done).
+                        let etag = crate::verify::listed_part(&listed, n, &plan)
+                            .map(|p| p.etag.clone())
+                            .unwrap_or_default();
+                        let part = n;
+                        self.out.push_back(Action::PartStored {
+                            file: f,
+                            part,
+                            etag,
+                            size,
+                        });
+                    }
+                    m.part(n).done = true;
+                    done += size;
                 }
                 let parts = &m.parts;
-                m.queue.retain(|n| !parts.get(*n as usize - 1).must().done);
-                m.waiting
-                    .retain(|(_, n)| !parts.get(*n as usize - 1).must().done);
-                file.tracker
-                    .restart_from(done, |n| parts.get(n as usize - 1).must().done);
+                m.queue.retain(|n| !part_of(parts, *n).done);
+                m.waiting.retain(|(_, n)| !part_of(parts, *n).done);
+                file.tracker.restart_from(done, |n| part_of(parts, n).done);
                 m.resumed |= m.from_record;
                 m.from_record = false;
                 let all = m.collector.len() == plan.part_count() as usize;
@@ -226,25 +225,13 @@ impl Engine {
                 if let Some(key) = c.key {
                     outcome.key = key;
                 }
-                outcome.bucket = c.bucket.or(outcome.bucket);
-                outcome.location = Some(c.location);
-                outcome.etag = c.etag;
                 // The signer's complete fires its webhook.
-                outcome.confirmed = true;
-                outcome.checksum = c.checksum.map(|c| c.crc64nvme);
-                self.finish(f, Ok(outcome));
+                self.finish_checked(f, outcome, c.bucket, c.location, c.etag, c.checksum);
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            (req, _) => {
-                let f = Failure {
-                    status: Some(200),
-                    code: Some(codes::BAD_ANSWER.as_str().into()),
-                    ..Failure::default()
-                };
-                self.on_failed(req, f);
-            }
+            (req, _) => self.on_failed(req, Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 
@@ -277,8 +264,8 @@ impl Engine {
     pub(crate) fn after_abort(&mut self, f: FileId) {
         let err = self
             .files
-            .get(&f)
-            .and_then(|x| x.fatal.clone())
+            .get_mut(&f)
+            .and_then(|x| x.fatal.take())
             .unwrap_or_else(UploadError::cancelled);
         self.finish(f, Err(err));
     }

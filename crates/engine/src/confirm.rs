@@ -15,13 +15,13 @@
 //!   expired token): the upload succeeds with `confirmed: false` rather than
 //!   failing a file the store holds; the app can tell that no webhook was sent.
 
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
-use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
+use s3lift_protocol::wire::{ErrorBody, ObjectChecksum, SingleCompleteResponse};
 
-use crate::api::{Action, Failure, FileId};
+use crate::api::{Action, Failure, FileId, Outcome};
 use crate::engine::{Engine, Req};
 use crate::error::{known_code, status_of_batch_item, UploadError};
 use crate::file::{Body, Phase, Step};
@@ -89,11 +89,7 @@ impl Engine {
                     ..Failure::default()
                 },
                 // The answer is short of this key: the retry policy decides.
-                None => Failure {
-                    status: Some(200),
-                    code: Some(ErrorCode::BadAnswer.as_str().into()),
-                    ..Failure::default()
-                },
+                None => Failure::coded(200, ErrorCode::BadAnswer),
             };
             self.confirm_failed(f, failure);
         }
@@ -117,12 +113,7 @@ impl Engine {
             Body::Single(s) => s.stored.take(),
             // Another object than this upload's is not its to report.
             Body::Multi(m) if m.gone.is_some() && c.size != size => {
-                let failure = Failure {
-                    status: Some(404),
-                    code: Some(ErrorCode::NoSuchKey.as_str().into()),
-                    ..Failure::default()
-                };
-                return self.confirm_failed(f, failure);
+                return self.confirm_failed(f, Failure::coded(404, ErrorCode::NoSuchKey));
             }
             Body::Multi(m) => {
                 // Found from a resume record: this file's upload, resumed.
@@ -130,14 +121,30 @@ impl Engine {
                 m.gone.take().and_then(|_| m.outcome())
             }
         };
-        let Some(mut outcome) = outcome else {
+        let Some(outcome) = outcome else {
             return;
         };
+        let (bucket, etag) = (Some(c.bucket), Some(c.etag));
+        self.finish_checked(f, outcome, bucket, c.location, etag, c.checksum);
+    }
+
+    /// Ends `f` with `outcome` as the signer checked it and reported it
+    /// (its webhook): where it is, its ETag and checksum. For a multipart
+    /// complete and a confirmed object alike.
+    pub(crate) fn finish_checked(
+        &mut self,
+        f: FileId,
+        mut outcome: Outcome,
+        bucket: Option<String>,
+        location: String,
+        etag: Option<String>,
+        checksum: Option<ObjectChecksum>,
+    ) {
+        outcome.bucket = bucket.or(outcome.bucket);
+        outcome.location = Some(location);
+        outcome.etag = etag;
         outcome.confirmed = true;
-        outcome.location = Some(c.location);
-        outcome.etag = Some(c.etag);
-        outcome.bucket = Some(c.bucket);
-        outcome.checksum = c.checksum.map(|c| c.crc64nvme);
+        outcome.checksum = checksum.map(|c| c.crc64nvme);
         self.finish(f, Ok(outcome));
     }
 
@@ -181,8 +188,9 @@ impl Engine {
             }
             Body::Multi(m) => {
                 let Some(err) = m.gone.take() else { return };
-                if m.phase == Phase::List && no_route && m.complete_maybe_done {
-                    // The record's page sent a complete; no way to check.
+                if no_route && m.complete_maybe_done {
+                    // A complete was sent (by the record's page, at List, or
+                    // by this one) and there is no way to check: it went through.
                     self.assumed_complete(f);
                 } else if m.phase == Phase::List && (refused || no_route) {
                     // The recorded upload left no object: start afresh,
@@ -192,8 +200,6 @@ impl Engine {
                     if cancelled {
                         self.fatal(f, UploadError::cancelled());
                     }
-                } else if no_route && m.complete_maybe_done {
-                    self.assumed_complete(f);
                 } else {
                     self.step_failed_for_good(f, err);
                 }

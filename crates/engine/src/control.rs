@@ -26,7 +26,7 @@ impl Engine {
             return;
         }
         let stopped = self.stop_data(id);
-        if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
+        if let Some(m) = self.multi_mut(id) {
             // Stopped parts may have landed anyway: ask the store on resume.
             m.sync_on_resume |= stopped > 0;
         }
@@ -85,23 +85,10 @@ impl Engine {
             let Some(req) = self.stop_request(rid) else {
                 continue;
             };
-            let Some(f) = self.files.get_mut(&id) else {
-                continue;
-            };
-            match (&mut f.body, req) {
-                (Body::Single(s), _) => {
-                    s.sending = None;
-                    // It may have reached the store before we stopped it.
-                    s.maybe_stored = true;
-                    f.tracker.retry_part(1);
-                }
-                (Body::Multi(m), Req::Part(_, n)) => {
-                    m.sending -= 1;
-                    m.part(n).sending = None;
-                    m.queue.push_front(n);
-                    f.tracker.retry_part(n);
-                }
-                _ => {}
+            // It may have reached the store before we stopped it.
+            self.release(&req, true);
+            if let (Req::Part(_, n), Some(m)) = (req, self.multi_mut(id)) {
+                m.queue.push_front(n);
             }
         }
         count
@@ -148,7 +135,7 @@ impl Engine {
                     return;
                 }
                 if exists {
-                    if let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) {
+                    if let Some(m) = self.multi_mut(id) {
                         m.signing = 0;
                         m.enter(Phase::Abort);
                     }

@@ -12,7 +12,6 @@ use core::cell::Cell;
 
 use s3lift_protocol::plan::{PartPlan, MAX_OBJECT_SIZE};
 use s3lift_protocol::retry::ConcurrencyLimit;
-use s3lift_protocol::Must;
 
 use crate::api::{Action, Event, FileId, Outcome, RequestId};
 use crate::config::Config;
@@ -188,20 +187,21 @@ impl Engine {
             }
             match &f.body {
                 Body::Single(s) => {
-                    consider(later(s.confirm.wait_until));
-                    consider(later(s.sign.wait_until));
-                    consider(later(s.send_wait_until));
+                    for t in [s.confirm.wait_until, s.sign.wait_until, s.send_wait_until] {
+                        consider(later(t));
+                    }
                 }
                 Body::Multi(m) => {
-                    consider(later(m.step.wait_until));
-                    consider(later(m.sign.wait_until));
+                    for t in [m.step.wait_until, m.sign.wait_until] {
+                        consider(later(t));
+                    }
                     for w in &m.waiting {
                         consider(later(w.0));
                     }
                     // Re-sign ahead of expiry even when nothing else happens.
                     if m.phase == Phase::Upload {
                         for n in m.queue.iter().take(self.cfg.sign_window()) {
-                            if let Some(u) = &m.parts.get(*n as usize - 1).must().url {
+                            if let Some(u) = &crate::file::part_of(&m.parts, *n).url {
                                 consider(later(u.expires_at.saturating_sub(u.margin_ms)));
                             }
                         }
@@ -276,39 +276,32 @@ impl Engine {
         let mut changed = None;
         if let Body::Multi(m) = &mut file.body {
             let (now, ttl) = (self.now as f64, self.cfg.resume_ttl_ms as f64);
-            let record = file
-                .spec
-                .resume
-                .take()
-                .filter(|_| file.spec.fingerprint.is_some());
-            let (fresh, expired): (Option<_>, Option<_>) = match record {
-                Some(r) if r.is_fresh(now, ttl) => (Some(r), None),
-                r => (None, r),
-            };
-            if let Some(r) = expired {
-                // Expired: its upload is aborted (when a signer slot is
-                // free) and its record forgotten; the file starts afresh.
-                m.discard = Some(crate::file::Upload {
-                    key: r.key,
-                    upload_id: r.upload_id,
+            let record = file.spec.resume.take();
+            if let Some(r) = record.filter(|_| file.spec.fingerprint.is_some()) {
+                let fresh = r.is_fresh(now, ttl);
+                let (key, upload_id) = (r.key, r.upload_id);
+                let up = Some(crate::file::Upload {
+                    key,
+                    upload_id,
                     bucket: None,
                 });
-                self.out.push_back(Action::ForgetResume {
-                    file: id,
-                    fingerprint: r.fingerprint,
-                });
-            }
-            if let Some(r) = fresh {
-                let same = file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str());
-                let plan = PartPlan::from_parts(file.spec.size, r.part_size);
-                m.upload = Some(crate::file::Upload {
-                    key: r.key,
-                    upload_id: r.upload_id,
-                    bucket: None,
-                });
-                match plan {
-                    Ok(plan) if same => m.continue_record(plan, r.created_at, r.completing),
-                    _ => changed = Some(r.fingerprint),
+                if !fresh {
+                    // Expired: its upload is aborted (when a signer slot is
+                    // free) and its record forgotten; the file starts afresh.
+                    m.discard = up;
+                    let fingerprint = r.fingerprint;
+                    self.out.push_back(Action::ForgetResume {
+                        file: id,
+                        fingerprint,
+                    });
+                } else {
+                    let same = file.spec.fingerprint.as_deref() == Some(r.fingerprint.as_str());
+                    let plan = PartPlan::from_parts(file.spec.size, r.part_size);
+                    m.upload = up;
+                    match plan {
+                        Ok(plan) if same => m.continue_record(plan, r.created_at, r.completing),
+                        _ => changed = Some(r.fingerprint),
+                    }
                 }
             }
         }
@@ -364,11 +357,11 @@ impl Engine {
         let Some(f) = self.files.get(&id) else {
             return;
         };
-        if let (Body::Multi(m), Some(fp)) = (&f.body, f.spec.fingerprint.clone()) {
+        if let (Body::Multi(m), Some(fp)) = (&f.body, &f.spec.fingerprint) {
             if m.upload.is_some() {
                 self.out.push_back(Action::ForgetResume {
                     file: id,
-                    fingerprint: fp,
+                    fingerprint: fp.clone(),
                 });
             }
         }

@@ -121,16 +121,17 @@ impl UploadError {
 
     /// A store request failed for good.
     pub fn from_store(f: &Failure) -> Self {
-        let msg = match (f.status, f.code.as_deref()) {
-            (Some(s), Some(c)) => {
+        let msg = match f.status {
+            Some(s) => {
                 let s = decimal(u64::from(s));
-                ["The storage refused the upload (HTTP ", &s, ", ", c, ")"].cat()
+                // `(HTTP 403, AccessDenied)`, or `(HTTP 403)` without a code.
+                let (sep, c) = match f.code.as_deref() {
+                    Some(c) => (", ", c),
+                    None => ("", ""),
+                };
+                ["The storage refused the upload (HTTP ", &s, sep, c, ")"].cat()
             }
-            (Some(s), None) => {
-                let s = decimal(u64::from(s));
-                ["The storage refused the upload (HTTP ", &s, ")"].cat()
-            }
-            (None, _) => "The storage could not be reached".to_owned(),
+            None => "The storage could not be reached".to_owned(),
         };
         Self::new(codes::STORE_REFUSED, msg).with_status(f.status)
     }

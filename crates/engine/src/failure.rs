@@ -3,6 +3,7 @@
 
 use alloc::{borrow::ToOwned, string::String};
 
+use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::{classify, is_expired_url, parse_retry_after, s3_error_code, Verdict};
 use s3lift_protocol::wire::ErrorBody;
 
@@ -23,6 +24,16 @@ impl Failure {
     /// No answer: a network error, a reset, a timeout.
     pub fn network() -> Self {
         Self::default()
+    }
+
+    /// An answer with `status` that the engine gives `code` (a signer
+    /// answer it cannot use, an object the confirmation did not find).
+    pub(crate) fn coded(status: u16, code: ErrorCode) -> Self {
+        Self {
+            status: Some(status),
+            code: Some(code.as_str().to_owned()),
+            ..Self::default()
+        }
     }
 
     /// A store answer (`status`, body text, `Retry-After` header).

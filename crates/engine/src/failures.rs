@@ -6,7 +6,7 @@ use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
 use s3lift_protocol::retry::Verdict;
 
-use crate::answers::is_gone;
+use crate::answers::{is_gone, no_route};
 use crate::api::{Action, Failure, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
@@ -16,17 +16,10 @@ use crate::file::{Body, Phase, Step};
 const MAX_RESIGNS: u32 = 3;
 
 impl Engine {
+    /// A failed single upload (`release` has undone its send).
     pub(crate) fn single_failed(&mut self, f: FileId, failure: Failure) {
         let (now, max) = (self.now, self.cfg.retry);
-        let Some(file) = self.files.get_mut(&f) else {
-            return;
-        };
-        file.tracker.retry_part(1);
-        let Body::Single(s) = &mut file.body else {
-            return;
-        };
-        s.sending = None;
-        s.maybe_stored |= failure.maybe_applied();
+        let Some(s) = self.single_mut(f) else { return };
         match failure.verdict() {
             Verdict::Retry { throttled } => {
                 if throttled {
@@ -61,18 +54,11 @@ impl Engine {
         }
     }
 
+    /// A failed part (`release` has undone its send).
     pub(crate) fn part_failed(&mut self, f: FileId, n: u32, failure: Failure) {
         let (now, max) = (self.now, self.cfg.retry);
-        let Some(file) = self.files.get_mut(&f) else {
-            return;
-        };
-        file.tracker.retry_part(n);
-        let Body::Multi(m) = &mut file.body else {
-            return;
-        };
-        m.sending -= 1;
+        let Some(m) = self.multi_mut(f) else { return };
         let part = m.part(n);
-        part.sending = None;
         match failure.verdict() {
             Verdict::Retry { throttled } => {
                 part.failures += 1;
@@ -111,21 +97,18 @@ impl Engine {
         }
     }
 
-    /// A failed create, list, complete or abort call.
+    /// A failed create, list, complete or abort call (`release` has
+    /// cleared its step's call and noted a complete that may have applied).
     pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: Failure) {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
-        let fatal = file.fatal.clone();
+        let fatal = file.fatal.is_some();
         let Body::Multi(m) = &mut file.body else {
             return;
         };
-        m.step.in_flight = None;
         let in_body = core::mem::take(&mut m.complete_in_body);
-        if in_body
-            && matches!(failure.status, Some(404 | 405))
-            && failure.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
-        {
+        if in_body && no_route(&failure) {
             // A signer replica older than the in-body route (a rolling
             // upgrade): the path route, at once and from now on. Nothing was
             // completed, and it counts as no failure.
@@ -139,9 +122,6 @@ impl Engine {
         // bucket's lifecycle rule.
         let budget = if matches!(req, Req::Abort(_)) { 2 } else { 1 };
         let allowed = retryable && tries < self.cfg.retry.max_attempts.saturating_mul(budget);
-        if let Req::Complete(_) = req {
-            m.complete_maybe_done |= failure.maybe_applied();
-        }
         // A resumed upload may have parts in the store that an earlier run's
         // requests were still writing when it died; the store's complete can
         // trip on them (`invalid_parts`) until they land or time out. List
@@ -150,27 +130,25 @@ impl Engine {
             && matches!(req, Req::Complete(_))
             && failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
             && m.stray_retries + 1 < self.cfg.retry.max_attempts;
-        if stray {
-            m.stray_retries += 1;
-            let retry = m.stray_retries - 1;
+        if stray || allowed {
+            let retry = if stray {
+                m.stray_retries += 1;
+                m.stray_retries - 1
+            } else {
+                tries - 1
+            };
             let wait = self.delay(retry, failure.retry_after_ms);
             let now = self.now;
             if let Some(m) = self.multi_mut(f) {
-                m.enter(Phase::List);
-                m.step.wait_until = now + wait;
-            }
-            return;
-        }
-        if allowed {
-            let wait = self.delay(tries - 1, failure.retry_after_ms);
-            let now = self.now;
-            if let Some(m) = self.multi_mut(f) {
+                if stray {
+                    m.enter(Phase::List);
+                }
                 m.step.wait_until = now + wait;
             }
             return;
         }
         match req {
-            Req::Create(_) if fatal.is_some() => self.after_abort(f),
+            Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
             Req::List(_) if m.from_record && is_gone(&failure) && self.confirm_route => {
                 // The recorded upload is gone: aborted or expired, or

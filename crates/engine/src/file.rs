@@ -125,6 +125,13 @@ pub(crate) struct Part {
     pub done: bool,
 }
 
+/// Part `n` of `parts` (numbered from 1, known to be planned), to read:
+/// one function for every reader, as [`Multi::part`] is for writers.
+#[inline(never)]
+pub(crate) fn part_of(parts: &[Part], n: u32) -> &Part {
+    parts.get(n as usize - 1).must()
+}
+
 /// A multipart upload.
 #[derive(Debug)]
 pub(crate) struct Multi {
@@ -249,10 +256,10 @@ impl Multi {
     /// What the upload comes to once completed, before the signer's
     /// answer names its location, ETag and checksum.
     pub fn outcome(&self) -> Option<Outcome> {
-        let up = self.upload.clone()?;
+        let up = self.upload.as_ref()?;
         Some(Outcome {
-            key: up.key,
-            bucket: up.bucket,
+            key: up.key.clone(),
+            bucket: up.bucket.clone(),
             location: None,
             etag: None,
             resumed: self.resumed,
@@ -262,7 +269,14 @@ impl Multi {
         })
     }
 
+    /// The upload's id and key, to name it in a signer call.
+    pub fn named(&self) -> Option<(String, String)> {
+        let up = self.upload.as_ref()?;
+        Some((up.upload_id.clone(), up.key.clone()))
+    }
+
     /// Moves a changed phase's step back to a fresh start.
+    #[inline(never)]
     pub fn enter(&mut self, phase: Phase) {
         self.phase = phase;
         self.step = Step::default();

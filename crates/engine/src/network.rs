@@ -99,68 +99,12 @@ impl Engine {
     /// no backoff, no limit change. What it may have done is remembered
     /// (a complete, a single upload or a part may have reached the store).
     pub(crate) fn absorb(&mut self, req: Req) {
-        match req {
-            Req::Discard => {}
-            Req::ParamsBatch(files) => {
-                for f in files {
-                    if let Some(s) = self.single_mut(f) {
-                        s.sign.in_flight = None;
-                    }
-                }
-            }
-            Req::Params(f) => {
-                if let Some(s) = self.single_mut(f) {
-                    s.sign.in_flight = None;
-                }
-            }
-            Req::Confirm(files) => {
-                self.confirming = false;
-                for f in files {
-                    if let Some(step) = self.confirm_step(f) {
-                        step.in_flight = None;
-                    }
-                }
-            }
-            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
-                if let Some(m) = self.multi_mut(f) {
-                    m.step.in_flight = None;
-                    m.complete_maybe_done |= matches!(req, Req::Complete(_));
-                }
-            }
-            Req::SignParts(f, parts) => {
-                if let Some(m) = self.multi_mut(f) {
-                    m.signing -= 1;
-                    for n in parts {
-                        m.part(n).signing = false;
-                    }
-                }
-            }
-            Req::SignPart(f, n) => {
-                if let Some(m) = self.multi_mut(f) {
-                    m.signing -= 1;
-                    m.part(n).signing = false;
-                }
-            }
-            Req::Single(f) => {
-                if let Some(file) = self.files.get_mut(&f) {
-                    file.tracker.retry_part(1);
-                }
-                if let Some(s) = self.single_mut(f) {
-                    s.sending = None;
-                    s.maybe_stored = true;
-                }
-            }
-            Req::Part(f, n) => {
-                if let Some(file) = self.files.get_mut(&f) {
-                    file.tracker.retry_part(n);
-                }
-                if let Some(m) = self.multi_mut(f) {
-                    m.sending -= 1;
-                    m.part(n).sending = None;
-                    m.queue.push_front(n);
-                    // It may have landed before the network went.
-                    m.sync_on_resume = true;
-                }
+        self.release(&req, true);
+        if let Req::Part(f, n) = req {
+            if let Some(m) = self.multi_mut(f) {
+                m.queue.push_front(n);
+                // It may have landed before the network went.
+                m.sync_on_resume = true;
             }
         }
     }

@@ -16,7 +16,7 @@ use crate::answers::bad_answer;
 use crate::api::{Action, FileId};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
-use crate::file::{Body, Phase};
+use crate::file::{part_of, Body, Phase};
 
 mod calls;
 
@@ -137,7 +137,7 @@ impl Engine {
                 if m.discard.is_some() && self.signer_slot() {
                     self.issue_discard(id);
                 }
-                let Some(Body::Multi(m)) = self.files.get_mut(&id).map(|f| &mut f.body) else {
+                let Some(m) = self.multi_mut(id) else {
                     return;
                 };
                 if !m.step.ready(now) && m.phase != Phase::Upload {
@@ -198,7 +198,7 @@ impl Engine {
         let mut todo: Vec<u32> = Vec::new();
         let mut digest: Vec<u32> = Vec::new();
         for n in m.queue.iter().take(window) {
-            let p = &m.parts.get(*n as usize - 1).must();
+            let p = part_of(&m.parts, *n);
             if p.url.as_ref().is_some_and(|u| u.fresh(now)) {
                 fresh += 1;
             } else if sums.is_some() && p.digest.is_none() {
@@ -224,19 +224,14 @@ impl Engine {
         if todo.is_empty() || (batch && fresh >= ahead) {
             return;
         }
-        let Some(up) = m.upload.clone() else { return };
+        let Some((upload_id, key)) = m.named() else {
+            return;
+        };
         sort_small(&mut todo);
         let checksums = sums.map(|algorithm| {
             let mut values = Vec::with_capacity(todo.len());
             for n in &todo {
-                values.push(
-                    m.parts
-                        .get(*n as usize - 1)
-                        .must()
-                        .digest
-                        .clone()
-                        .unwrap_or_default(),
-                );
+                values.push(part_of(&m.parts, *n).digest.clone().unwrap_or_default());
             }
             ChecksumList { algorithm, values }
         });
@@ -253,8 +248,8 @@ impl Engine {
             self.out.push_back(Action::SignParts {
                 id: rid,
                 file: id,
-                upload_id: up.upload_id,
-                key: up.key,
+                upload_id,
+                key,
                 parts: todo,
                 checksums,
             });
@@ -274,8 +269,8 @@ impl Engine {
             self.out.push_back(Action::SignPart {
                 id: rid,
                 file: id,
-                upload_id: up.upload_id.clone(),
-                key: up.key.clone(),
+                upload_id: upload_id.clone(),
+                key: key.clone(),
                 part: n,
             });
         }
@@ -313,9 +308,7 @@ impl Engine {
                     return false;
                 };
                 let pick = m.queue.iter().take(window).position(|n| {
-                    m.parts
-                        .get(*n as usize - 1)
-                        .must()
+                    part_of(&m.parts, *n)
                         .url
                         .as_ref()
                         .is_some_and(|u| u.fresh(now))

@@ -80,14 +80,7 @@ impl Engine {
                 self.progress(f, false);
             }
             // A store answer to a signer call: the driver mixed them up.
-            other => {
-                let f = Failure {
-                    status: Some(200),
-                    code: Some(codes::BAD_ANSWER.as_str().into()),
-                    ..Failure::default()
-                };
-                self.on_failed(other, f);
-            }
+            other => self.on_failed(other, Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 }

@@ -20,6 +20,7 @@ pub struct SignedUrl {
 
 impl SignedUrl {
     /// A URL signed at `now` for `ttl_ms`.
+    #[inline(never)]
     pub fn new(url: String, headers: Vec<(String, String)>, now: u64, ttl_ms: u64) -> Self {
         Self {
             url,
@@ -30,6 +31,7 @@ impl SignedUrl {
     }
 
     /// Whether it is still safe to start a request with it at `now`.
+    #[inline(never)]
     pub fn fresh(&self, now: u64) -> bool {
         self.expires_at.saturating_sub(now) > self.margin_ms
     }
@@ -42,6 +44,7 @@ pub fn margin(ttl_ms: u64) -> u64 {
 }
 
 /// The lifetime of a signer answer: its `expires` (seconds), or the default.
+#[inline(never)]
 pub fn ttl_ms(expires: Option<u64>, default_ms: u64) -> u64 {
     // `saturating_mul` by a compare: its overflow check was a 128-bit
     // multiply in the bundle.

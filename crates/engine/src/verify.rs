@@ -20,6 +20,7 @@
 use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::md5;
+use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ListedPart};
 
 use crate::answers::multi_in;
@@ -27,6 +28,19 @@ use crate::api::{Action, FileId, Restart};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
 use crate::file::{Body, Multi, Phase};
+
+/// Part `n` as the store listed it, at its planned size (a part of
+/// another size is not this plan's).
+pub(crate) fn listed_part<'a>(
+    listed: &'a [ListedPart],
+    n: u32,
+    plan: &PartPlan,
+) -> Option<&'a ListedPart> {
+    let size = plan.expected_len(n);
+    listed
+        .iter()
+        .find(|p| p.part_number == n && Some(p.size) == size)
+}
 
 impl Engine {
     /// After a continued upload's first listing: reads the first and the
@@ -47,10 +61,7 @@ impl Engine {
         if let Some((first, last)) = ends {
             let both = [first, last];
             for &n in &both[..if first == last { 1 } else { 2 }] {
-                let Some(p) = listed
-                    .iter()
-                    .find(|p| p.part_number == n && Some(p.size) == plan.expected_len(n))
-                else {
+                let Some(p) = listed_part(listed, n, &plan) else {
                     continue;
                 };
                 if let Some(md5) = md5::from_etag(&p.etag) {

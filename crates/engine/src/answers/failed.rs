@@ -12,20 +12,56 @@ use crate::file::{Body, Step};
 
 impl Engine {
     pub(crate) fn on_failed(&mut self, req: Req, failure: Failure) {
+        self.release(&req, failure.maybe_applied());
         match req {
             Req::ParamsBatch(files) => {
                 let missing_route = no_route(&failure);
                 if missing_route {
                     // A Companion-only peer: sign file by file from now on.
                     self.batch_params = false;
+                    return;
                 }
                 for f in files {
-                    let Some(s) = self.single_mut(f) else {
-                        continue;
-                    };
-                    s.sign.in_flight = None;
-                    if !missing_route {
-                        self.signer_step_failed(f, &failure, single_sign);
+                    self.signer_step_failed(f, &failure, single_sign);
+                }
+            }
+            Req::Params(f) => {
+                self.signer_step_failed(f, &failure, single_sign);
+            }
+            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
+                self.multi_step_failed(f, req, failure)
+            }
+            Req::SignParts(f, _) if no_route(&failure) => {
+                if self.multi_mut(f).is_some() {
+                    // No batch route: sign part by part.
+                    self.batch_parts = false;
+                }
+            }
+            Req::SignParts(f, _) | Req::SignPart(f, _) => {
+                self.signer_step_failed(f, &failure, multi_sign);
+            }
+            Req::Single(f) => self.single_failed(f, failure),
+            Req::Confirm(files) => {
+                for f in files {
+                    self.confirm_failed(f, failure.clone());
+                }
+            }
+            Req::Part(f, n) => self.part_failed(f, n, failure),
+            Req::Discard => {}
+        }
+    }
+
+    /// What a request that ended without its answer leaves to undo, failed
+    /// or absorbed alike: its file's marks of a call or a send in flight.
+    /// `applied`: it may have reached the store (a single upload, a
+    /// complete) and taken effect.
+    pub(crate) fn release(&mut self, req: &Req, applied: bool) {
+        match *req {
+            Req::Discard => {}
+            Req::ParamsBatch(ref files) => {
+                for f in files {
+                    if let Some(s) = self.single_mut(*f) {
+                        s.sign.in_flight = None;
                     }
                 }
             }
@@ -33,39 +69,56 @@ impl Engine {
                 if let Some(s) = self.single_mut(f) {
                     s.sign.in_flight = None;
                 }
-                self.signer_step_failed(f, &failure, single_sign);
             }
-            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
-                self.multi_step_failed(f, req, failure)
-            }
-            Req::SignParts(f, parts) => {
-                let Some(m) = self.multi_mut(f) else { return };
-                m.signing -= 1;
-                for n in parts {
-                    m.part(n).signing = false;
-                }
-                if no_route(&failure) {
-                    // No batch route: sign part by part.
-                    self.batch_parts = false;
-                    return;
-                }
-                self.signer_step_failed(f, &failure, multi_sign);
-            }
-            Req::SignPart(f, n) => {
-                let Some(m) = self.multi_mut(f) else { return };
-                m.signing -= 1;
-                m.part(n).signing = false;
-                self.signer_step_failed(f, &failure, multi_sign);
-            }
-            Req::Single(f) => self.single_failed(f, failure),
-            Req::Confirm(files) => {
+            Req::Confirm(ref files) => {
                 self.confirming = false;
                 for f in files {
-                    self.confirm_failed(f, failure.clone());
+                    if let Some(step) = self.confirm_step(*f) {
+                        step.in_flight = None;
+                    }
                 }
             }
-            Req::Part(f, n) => self.part_failed(f, n, failure),
-            Req::Discard => {}
+            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
+                if let Some(m) = self.multi_mut(f) {
+                    m.step.in_flight = None;
+                    m.complete_maybe_done |= applied && matches!(req, Req::Complete(_));
+                }
+            }
+            Req::SignParts(f, ref parts) => {
+                if let Some(m) = self.multi_mut(f) {
+                    m.signing -= 1;
+                    for n in parts {
+                        m.part(*n).signing = false;
+                    }
+                }
+            }
+            Req::SignPart(f, n) => {
+                if let Some(m) = self.multi_mut(f) {
+                    m.signing -= 1;
+                    m.part(n).signing = false;
+                }
+            }
+            Req::Single(f) | Req::Part(f, _) => {
+                let part = match *req {
+                    Req::Part(_, n) => Some(n),
+                    _ => None,
+                };
+                let Some(file) = self.files.get_mut(&f) else {
+                    return;
+                };
+                file.tracker.retry_part(part.unwrap_or(1));
+                match (&mut file.body, part) {
+                    (Body::Single(s), None) => {
+                        s.sending = None;
+                        s.maybe_stored |= applied;
+                    }
+                    (Body::Multi(m), Some(n)) => {
+                        m.sending -= 1;
+                        m.part(n).sending = None;
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 
@@ -115,7 +168,7 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 
 /// A 404/405 that means the route does not exist (a Companion-only peer),
 /// not that the upload is gone.
-fn no_route(f: &Failure) -> bool {
+pub(crate) fn no_route(f: &Failure) -> bool {
     matches!(f.status, Some(404 | 405))
         && f.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
 }

@@ -66,7 +66,9 @@ impl Engine {
             return;
         }
         let Some(m) = self.multi_mut(id) else { return };
-        let Some(up) = m.upload.clone() else { return };
+        let Some((upload_id, key)) = m.named() else {
+            return;
+        };
         let phase = m.phase;
         let parts = match phase {
             Phase::Complete => m.collector.completed().unwrap_or_default(),
@@ -90,7 +92,6 @@ impl Engine {
             m.step.in_flight = Some(rid);
             m.complete_in_body = in_body;
         }
-        let (upload_id, key) = (up.upload_id, up.key);
         self.out.push_back(match phase {
             Phase::List => Action::ListParts {
                 id: rid,
