@@ -89,6 +89,7 @@ def main(out):
     i = 8
     renames = {}
     internal = {}
+    snippets = {}
     result = bytearray(b[:8])
     while i < len(b):
         sid = b[i]
@@ -115,10 +116,19 @@ def main(out):
             k = skip_desc(b, k)
             if module == "./s3lift_bg.js":
                 field = renames.setdefault(field, short(len(renames)))
+            elif module.startswith("./snippets/"):
+                # A snippet's function imported as it is: one of the glue's imports
+                # too (no `import * as` namespace object, no module path per import).
+                snippets[field] = new_name = short(len(renames))
+                renames[new_name] = new_name
+                module, field = "./s3lift_bg.js", new_name
             body += uleb(len(module)) + module.encode() + uleb(len(field)) + field.encode() + b[d:k]
         result += bytes([2]) + uleb(len(body)) + body
         i = end
+    js = snippet_imports(js, snippets)
     for old, new in renames.items():
+        if old in snippets.values():
+            continue
         # The import object's keys: `old: function(` or `old: (`.
         pattern = re.compile(r"(?<![\w$])" + re.escape(old) + r"(?=\s*:)")
         js, count = pattern.subn(new, js)
@@ -145,6 +155,30 @@ def main(out):
     open(wasm_path, "wb").write(bytes(result))
     open(js_path, "w").write(js)
     print(f"short-imports: {len(renames)} imports and {len(internal)} exports renamed, {len(dropped)} unused exports dropped")
+
+
+def snippet_imports(js, snippets):
+    """The glue without `import * as importN from './snippets/…'` and its keys in the
+    import object: the snippet's functions the module imports as they are become keys
+    of the glue's own import object (`./s3lift_bg.js`), under their short names."""
+    if not snippets:
+        return js
+    js, count = re.subn(r"\nimport \* as import\d+ from \"\./snippets/[^\"]+\"", "", js)
+    if count == 0:
+        sys.exit("short-imports: no `import * as` of a snippet in the glue")
+    js, count = re.subn(r"\n\s*\"\./snippets/[^\"]+\": import\d+,", "", js)
+    if count == 0:
+        sys.exit("short-imports: no snippet module in the glue's import object")
+    named = re.search(r"^import \{ ([^}]*) \} from '\./snippets/[^']+';$", js, re.M)
+    if not named:
+        sys.exit("short-imports: no named import of the snippet in the glue")
+    names = sorted(set(named.group(1).split(", ")) | set(snippets))
+    js = js[:named.start(1)] + ", ".join(names) + js[named.end(1):]
+    keys = "".join(f"\n        {new}: {old}," for old, new in snippets.items())
+    js, count = re.subn(r"(const import0 = \{\n        __proto__: null,)", lambda m: m.group(1) + keys, js)
+    if count != 1:
+        sys.exit("short-imports: the glue's import object not found")
+    return js
 
 
 INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")
