@@ -149,6 +149,17 @@ pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
+/// A `File`'s `name` or `type` (`field`, not web-sys's getters: one import
+/// and its glue shim less each).
+pub fn text(file: &JsValue, key: &str) -> String {
+    get_str(file, key).unwrap_or_default()
+}
+
+/// A `File`'s `size` or `lastModified`.
+pub fn number(file: &JsValue, key: &str) -> f64 {
+    get_f64(file, key).unwrap_or_default()
+}
+
 /// `obj[key]` as a function, when it is one.
 pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
     get(obj, key).dyn_into::<Function>().ok()
