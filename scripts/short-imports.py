@@ -126,6 +126,7 @@ def main(out):
         result += bytes([2]) + uleb(len(body)) + body
         i = end
     js = snippet_imports(js, snippets)
+    js = one_string_path(js)
     for old, new in renames.items():
         if old in snippets.values():
             continue
@@ -178,6 +179,20 @@ def snippet_imports(js, snippets):
     js, count = re.subn(r"(const import0 = \{\n        __proto__: null,)", lambda m: m.group(1) + keys, js)
     if count != 1:
         sys.exit("short-imports: the glue's import object not found")
+    return js
+
+
+def one_string_path(js):
+    """`passStringToWasm0` without its branch for a call without `realloc`: every
+    call in this glue passes the module's (`wasm.<name>`), so the branch is dead,
+    but a bundler cannot tell."""
+    calls = [c.split(", ") for c in re.findall(r"(?<!function )passStringToWasm0\(([^()]*)\)", js)]
+    if not calls or any(len(c) != 3 or not c[2].startswith("wasm.") for c in calls):
+        sys.exit(f"short-imports: a passStringToWasm0 call without realloc: {calls}")
+    dead = re.compile(r"(function passStringToWasm0\(arg, malloc, realloc\) \{)\n    if \(realloc === undefined\) \{\n(?:        [^\n]*\n)+    \}\n")
+    js, count = dead.subn(lambda m: m.group(1) + "\n", js)
+    if count != 1:
+        sys.exit("short-imports: passStringToWasm0's branch without realloc not found")
     return js
 
 
