@@ -127,6 +127,7 @@ def main(out):
         i = end
     js = snippet_imports(js, snippets)
     js = one_string_path(js)
+    js = arrow_shims(js)
     for old, new in renames.items():
         if old in snippets.values():
             continue
@@ -194,6 +195,21 @@ def one_string_path(js):
     if count != 1:
         sys.exit("short-imports: passStringToWasm0's branch without realloc not found")
     return js
+
+
+def arrow_shims(js):
+    """The import object's shims as arrow functions (`a: (arg0) => {`), which a
+    minifier shortens further (`a:t=>...`); none of them uses `this` or
+    `arguments`, which is checked."""
+    start = js.index("const import0 = {")
+    end = js.index("\n    };\n", start)
+    body = js[start:end]
+    if re.search(r"\b(this|arguments)\b", re.sub(r"//[^\n]*", "", body)):
+        sys.exit("short-imports: an import shim uses `this` or `arguments`")
+    body, count = re.subn(r"(?m)^(        [\w$]+): function\(([^)]*)\) \{$", r"\1: (\2) => {", body)
+    if count == 0:
+        sys.exit("short-imports: no import shim found")
+    return js[:start] + body + js[end:]
 
 
 INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")
