@@ -144,6 +144,7 @@ def main(out):
         # A closure call's name is also its JS wrapper's (which the bundler renames).
         if count != every and not INVOKE.fullmatch(old):
             sys.exit(f"short-imports: {old} found elsewhere than wasm.{old} in {js_path}")
+    js = direct_closure_calls(js)
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
         for old in dropped:
@@ -210,6 +211,22 @@ def arrow_shims(js):
     if count == 0:
         sys.exit("short-imports: no import shim found")
     return js[:start] + body + js[end:]
+
+
+def direct_closure_calls(js):
+    """`makeClosure(a, b, wasm.cb)` instead of a JS function per closure type that
+    only passes its arguments on to the module's export (`wasm.cb(arg0, …)`):
+    `wasm` is read when a closure is made, after the module is instantiated."""
+    wrapper = re.compile(r"\nfunction (" + INVOKE.pattern + r")\(([^)]*)\) \{\n    wasm\.(c\w+)\(\2\);\n\}\n")
+    found = wrapper.findall(js)
+    if not found:
+        sys.exit("short-imports: no closure call wrapper found")
+    js = wrapper.sub("\n", js)
+    for name, _, export in found:
+        js, count = re.subn(r"\b" + name + r"\b", "wasm." + export, js)
+        if count != 1:
+            sys.exit(f"short-imports: {name} used {count} times")
+    return js
 
 
 INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")
