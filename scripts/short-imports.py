@@ -145,6 +145,7 @@ def main(out):
         if count != every and not INVOKE.fullmatch(old):
             sys.exit(f"short-imports: {old} found elsewhere than wasm.{old} in {js_path}")
     js = direct_closure_calls(js)
+    js = no_unread_globals(js)
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
         for old in dropped:
@@ -226,6 +227,19 @@ def direct_closure_calls(js):
         js, count = re.subn(r"\b" + name + r"\b", "wasm." + export, js)
         if count != 1:
             sys.exit(f"short-imports: {name} used {count} times")
+    return js
+
+
+def no_unread_globals(js):
+    """Without `wasmModule` and `wasmInstance`, which the glue sets at init and
+    never reads (a bundler keeps the assignments)."""
+    for name in ("wasmModule", "wasmInstance"):
+        if len(re.findall(r"\b" + name + r"\b", js)) != 2:
+            sys.exit(f"short-imports: {name} is read in the glue")
+        js, a = re.subn(r"\n    " + name + r" = \w+;", "", js)
+        js, b = re.subn(r"\b" + name + r", ", "", js)
+        if (a, b) != (1, 1):
+            sys.exit(f"short-imports: {name} not found as expected")
     return js
 
 
