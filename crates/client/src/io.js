@@ -163,9 +163,6 @@ export function settle(d, ok, v) {
   d[ok ? 1 : 2](v);
 }
 
-export function promise(d) {
-  return d[0];
-}
 
 // `upload()`'s `signal`: 0 when it is no AbortSignal, 1 when it is aborted
 // already, else 2, and `f` is called on its `abort` event.

@@ -85,8 +85,6 @@ extern "C" {
     pub fn deferred() -> JsValue;
     /// Resolves (`ok`) or rejects a `deferred()`.
     pub fn settle(d: &JsValue, ok: bool, v: &JsValue);
-    /// The promise of a `deferred()`.
-    pub fn promise(d: &JsValue) -> js_sys::Promise;
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
     /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
@@ -196,8 +194,9 @@ impl Deferred {
         Self(deferred())
     }
 
+    /// Its promise, `d[0]` (through `field`: no import of its own).
     pub fn promise(&self) -> js_sys::Promise {
-        promise(&self.0)
+        get(&self.0, "0").unchecked_into()
     }
 
     pub fn resolve(&self, v: &JsValue) {
