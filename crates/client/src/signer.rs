@@ -313,10 +313,16 @@ fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
             return Ok(o);
         }
     }
-    Err(ErrorBody::from_js(item).unwrap_or(ErrorBody {
+    Err(refused(item))
+}
+
+/// A batch item's error body (one copy for the two kinds of batch).
+#[inline(never)]
+fn refused(item: &JsValue) -> ErrorBody {
+    ErrorBody::from_js(item).unwrap_or(ErrorBody {
         error: "unexpected signer answer".into(),
         code: "bad_answer".into(),
-    }))
+    })
 }
 
 /// The answer to a call of `kind`, as the snippet's `signer` reported it:
