@@ -144,12 +144,9 @@ export function load(key) {
   try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
 }
 
+// Stores `value` under `key`, or removes `key` without one.
 export function save(key, value) {
-  try { store().setItem(key, value); } catch {}
-}
-
-export function forget(key) {
-  try { store().removeItem(key); } catch {}
+  try { value == null ? store().removeItem(key) : store().setItem(key, value); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.

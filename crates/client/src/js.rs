@@ -77,10 +77,8 @@ extern "C" {
     pub fn on_line() -> bool;
     /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
     pub fn load(key: &str) -> JsValue;
-    /// `localStorage.setItem`, errors ignored.
-    pub fn save(key: &str, value: &str);
-    /// `localStorage.removeItem`, errors ignored.
-    pub fn forget(key: &str);
+    /// `localStorage.setItem`, or `removeItem` without a value; errors ignored.
+    pub fn save(key: &str, value: Option<&str>);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
     /// Resolves (`ok`) or rejects a `deferred()`.
