@@ -17,6 +17,14 @@ digits>` each) and the `__wbindgen_*`/`__externref_*` runtime. They become
 `wasm.<name>`, or it fails) and in the two type files' lists of raw exports.
 The exports named after the API (`uploader_new`, `upload_pause`,
 `__wbg_upload_free`…) keep their names.
+
+The glue is trimmed where a bundler cannot see that code is dead or plain
+forwarding (each step checks its pattern, or fails): the snippet's functions
+the module imports as they are become keys of the glue's own import object
+(no `import * as` namespace of the snippet), `passStringToWasm0` loses its
+branch for a call without `realloc`, the import shims become arrow functions,
+closures are made with the module's call export instead of a JS wrapper,
+and `wasmModule`/`wasmInstance`, set and never read, go.
 """
 import re
 import sys
