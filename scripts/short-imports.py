@@ -17,6 +17,14 @@ digits>` each) and the `__wbindgen_*`/`__externref_*` runtime. They become
 `wasm.<name>`, or it fails) and in the two type files' lists of raw exports.
 The exports named after the API (`uploader_new`, `upload_pause`,
 `__wbg_upload_free`…) keep their names.
+
+The glue is trimmed where a bundler cannot see that code is dead or plain
+forwarding (each step checks its pattern, or fails): the snippet's functions
+the module imports as they are become keys of the glue's own import object
+(no `import * as` namespace of the snippet), `passStringToWasm0` loses its
+branch for a call without `realloc`, the import shims become arrow functions,
+closures are made with the module's call export instead of a JS wrapper,
+and `wasmModule`/`wasmInstance`, set and never read, go.
 """
 import re
 import sys
@@ -89,6 +97,7 @@ def main(out):
     i = 8
     renames = {}
     internal = {}
+    snippets = {}
     result = bytearray(b[:8])
     while i < len(b):
         sid = b[i]
@@ -115,10 +124,21 @@ def main(out):
             k = skip_desc(b, k)
             if module == "./s3lift_bg.js":
                 field = renames.setdefault(field, short(len(renames)))
+            elif module.startswith("./snippets/"):
+                # A snippet's function imported as it is: one of the glue's imports
+                # too (no `import * as` namespace object, no module path per import).
+                snippets[field] = new_name = short(len(renames))
+                renames[new_name] = new_name
+                module, field = "./s3lift_bg.js", new_name
             body += uleb(len(module)) + module.encode() + uleb(len(field)) + field.encode() + b[d:k]
         result += bytes([2]) + uleb(len(body)) + body
         i = end
+    js = snippet_imports(js, snippets)
+    js = one_string_path(js)
+    js = arrow_shims(js)
     for old, new in renames.items():
+        if old in snippets.values():
+            continue
         # The import object's keys: `old: function(` or `old: (`.
         pattern = re.compile(r"(?<![\w$])" + re.escape(old) + r"(?=\s*:)")
         js, count = pattern.subn(new, js)
@@ -132,6 +152,8 @@ def main(out):
         # A closure call's name is also its JS wrapper's (which the bundler renames).
         if count != every and not INVOKE.fullmatch(old):
             sys.exit(f"short-imports: {old} found elsewhere than wasm.{old} in {js_path}")
+    js = direct_closure_calls(js)
+    js = no_unread_globals(js)
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
         for old in dropped:
@@ -145,6 +167,88 @@ def main(out):
     open(wasm_path, "wb").write(bytes(result))
     open(js_path, "w").write(js)
     print(f"short-imports: {len(renames)} imports and {len(internal)} exports renamed, {len(dropped)} unused exports dropped")
+
+
+def snippet_imports(js, snippets):
+    """The glue without `import * as importN from './snippets/…'` and its keys in the
+    import object: the snippet's functions the module imports as they are become keys
+    of the glue's own import object (`./s3lift_bg.js`), under their short names."""
+    if not snippets:
+        return js
+    js, count = re.subn(r"\nimport \* as import\d+ from \"\./snippets/[^\"]+\"", "", js)
+    if count == 0:
+        sys.exit("short-imports: no `import * as` of a snippet in the glue")
+    js, count = re.subn(r"\n\s*\"\./snippets/[^\"]+\": import\d+,", "", js)
+    if count == 0:
+        sys.exit("short-imports: no snippet module in the glue's import object")
+    named = re.search(r"^import \{ ([^}]*) \} from '\./snippets/[^']+';$", js, re.M)
+    if not named:
+        sys.exit("short-imports: no named import of the snippet in the glue")
+    names = sorted(set(named.group(1).split(", ")) | set(snippets))
+    js = js[:named.start(1)] + ", ".join(names) + js[named.end(1):]
+    keys = "".join(f"\n        {new}: {old}," for old, new in snippets.items())
+    js, count = re.subn(r"(const import0 = \{\n        __proto__: null,)", lambda m: m.group(1) + keys, js)
+    if count != 1:
+        sys.exit("short-imports: the glue's import object not found")
+    return js
+
+
+def one_string_path(js):
+    """`passStringToWasm0` without its branch for a call without `realloc`: every
+    call in this glue passes the module's (`wasm.<name>`), so the branch is dead,
+    but a bundler cannot tell."""
+    calls = [c.split(", ") for c in re.findall(r"(?<!function )passStringToWasm0\(([^()]*)\)", js)]
+    if not calls or any(len(c) != 3 or not c[2].startswith("wasm.") for c in calls):
+        sys.exit(f"short-imports: a passStringToWasm0 call without realloc: {calls}")
+    dead = re.compile(r"(function passStringToWasm0\(arg, malloc, realloc\) \{)\n    if \(realloc === undefined\) \{\n(?:        [^\n]*\n)+    \}\n")
+    js, count = dead.subn(lambda m: m.group(1) + "\n", js)
+    if count != 1:
+        sys.exit("short-imports: passStringToWasm0's branch without realloc not found")
+    return js
+
+
+def arrow_shims(js):
+    """The import object's shims as arrow functions (`a: (arg0) => {`), which a
+    minifier shortens further (`a:t=>...`); none of them uses `this` or
+    `arguments`, which is checked."""
+    start = js.index("const import0 = {")
+    end = js.index("\n    };\n", start)
+    body = js[start:end]
+    if re.search(r"\b(this|arguments)\b", re.sub(r"//[^\n]*", "", body)):
+        sys.exit("short-imports: an import shim uses `this` or `arguments`")
+    body, count = re.subn(r"(?m)^(        [\w$]+): function\(([^)]*)\) \{$", r"\1: (\2) => {", body)
+    if count == 0:
+        sys.exit("short-imports: no import shim found")
+    return js[:start] + body + js[end:]
+
+
+def direct_closure_calls(js):
+    """`makeClosure(a, b, wasm.cb)` instead of a JS function per closure type that
+    only passes its arguments on to the module's export (`wasm.cb(arg0, …)`):
+    `wasm` is read when a closure is made, after the module is instantiated."""
+    wrapper = re.compile(r"\nfunction (" + INVOKE.pattern + r")\(([^)]*)\) \{\n    wasm\.(c\w+)\(\2\);\n\}\n")
+    found = wrapper.findall(js)
+    if not found:
+        sys.exit("short-imports: no closure call wrapper found")
+    js = wrapper.sub("\n", js)
+    for name, _, export in found:
+        js, count = re.subn(r"\b" + name + r"\b", "wasm." + export, js)
+        if count != 1:
+            sys.exit(f"short-imports: {name} used {count} times")
+    return js
+
+
+def no_unread_globals(js):
+    """Without `wasmModule` and `wasmInstance`, which the glue sets at init and
+    never reads (a bundler keeps the assignments)."""
+    for name in ("wasmModule", "wasmInstance"):
+        if len(re.findall(r"\b" + name + r"\b", js)) != 2:
+            sys.exit(f"short-imports: {name} is read in the glue")
+        js, a = re.subn(r"\n    " + name + r" = \w+;", "", js)
+        js, b = re.subn(r"\b" + name + r", ", "", js)
+        if (a, b) != (1, 1):
+            sys.exit(f"short-imports: {name} not found as expected")
+    return js
 
 
 INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")

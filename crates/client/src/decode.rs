@@ -80,23 +80,33 @@ fn map<T>(
     name: Missing,
     value: impl Fn(&JsValue) -> Option<T>,
 ) -> Result<Map<T>, Missing> {
-    entries(&get(o, name), name, value)
+    entries(&get(o, name), name, value, false)
 }
 
-fn entries<T>(
+/// `v`'s own entries, each value read by `value`; absent is empty. `lax`
+/// (`upload()`'s `metadata`): any object (else empty), and the entries
+/// whose value `value` refuses are skipped instead of failing the read.
+pub fn entries<T>(
     v: &JsValue,
     name: Missing,
     value: impl Fn(&JsValue) -> Option<T>,
+    lax: bool,
 ) -> Result<Map<T>, Missing> {
     let mut out = Map::new();
-    if absent(v) {
+    if absent(v) || lax && !v.is_object() {
         return Ok(out);
     }
-    object(v).map_err(|_| name)?;
+    if !lax {
+        object(v).map_err(|_| name)?;
+    }
     for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
         // `[key, value]`, read through the snippet's `field` (one import less).
         let key = get(&entry, "0").as_string().ok_or(name)?;
-        out.insert(key, value(&get(&entry, "1")).ok_or(name)?);
+        match value(&get(&entry, "1")) {
+            Some(v) => out.insert(key, v),
+            None if lax => continue,
+            None => return Err(name),
+        };
     }
     Ok(out)
 }
@@ -240,7 +250,7 @@ impl FromJs for BatchSignResponse {
             return Err("presignedUrls");
         }
         let headers = map(v, "headers", |h| {
-            entries(h, "headers", JsValue::as_string).ok()
+            entries(h, "headers", JsValue::as_string, false).ok()
         });
         let b = Self {
             presigned_urls: r.string_map("presignedUrls"),

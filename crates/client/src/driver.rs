@@ -11,16 +11,13 @@
 //! (feed, pump, timer); `perform` carries out the actions and feeds back
 //! their answers, `state` tells each upload's `onStateChange`, `tabs` runs
 //! each upload in one tab only.
-use alloc::{string::String, vec::Vec};
-
 use alloc::rc::{Rc, Weak};
+use alloc::{string::String, vec::Vec};
 use core::cell::{Cell, Ref, RefCell, RefMut};
-use s3lift_protocol::map::Map;
-use s3lift_protocol::Must;
+use s3lift_protocol::{map::Map, wire::ChecksumAlgorithm, Must};
 
 use js_sys::Function;
 use s3lift_engine::{Engine, Event, FileId, RequestId, Restart};
-use s3lift_protocol::wire::ChecksumAlgorithm;
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
@@ -311,9 +308,9 @@ impl Driver {
         let fingerprint = entry.fingerprint.read().clone();
         let spec = s3lift_engine::FileSpec {
             id: entry.id,
-            name: f.name(),
-            size: f.size() as u64,
-            content_type: f.type_(),
+            name: js::text(f, "name"),
+            size: js::number(f, "size") as u64,
+            content_type: js::text(f, "type"),
             metadata: entry.metadata.clone(),
             resume: entry
                 .resume_from

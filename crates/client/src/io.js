@@ -144,12 +144,9 @@ export function load(key) {
   try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
 }
 
+// Stores `value` under `key`, or removes `key` without one.
 export function save(key, value) {
-  try { store().setItem(key, value); } catch {}
-}
-
-export function forget(key) {
-  try { store().removeItem(key); } catch {}
+  try { value == null ? store().removeItem(key) : store().setItem(key, value); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.
@@ -163,9 +160,6 @@ export function settle(d, ok, v) {
   d[ok ? 1 : 2](v);
 }
 
-export function promise(d) {
-  return d[0];
-}
 
 // `upload()`'s `signal`: 0 when it is no AbortSignal, 1 when it is aborted
 // already, else 2, and `f` is called on its `abort` event.

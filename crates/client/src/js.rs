@@ -77,16 +77,12 @@ extern "C" {
     pub fn on_line() -> bool;
     /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
     pub fn load(key: &str) -> JsValue;
-    /// `localStorage.setItem`, errors ignored.
-    pub fn save(key: &str, value: &str);
-    /// `localStorage.removeItem`, errors ignored.
-    pub fn forget(key: &str);
+    /// `localStorage.setItem`, or `removeItem` without a value; errors ignored.
+    pub fn save(key: &str, value: Option<&str>);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
     /// Resolves (`ok`) or rejects a `deferred()`.
     pub fn settle(d: &JsValue, ok: bool, v: &JsValue);
-    /// The promise of a `deferred()`.
-    pub fn promise(d: &JsValue) -> js_sys::Promise;
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
     /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
@@ -149,6 +145,17 @@ pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
+/// A `File`'s `name` or `type` (`field`, not web-sys's getters: one import
+/// and its glue shim less each).
+pub fn text(file: &JsValue, key: &str) -> String {
+    get_str(file, key).unwrap_or_default()
+}
+
+/// A `File`'s `size` or `lastModified`.
+pub fn number(file: &JsValue, key: &str) -> f64 {
+    get_f64(file, key).unwrap_or_default()
+}
+
 /// `obj[key]` as a function, when it is one.
 pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
     get(obj, key).dyn_into::<Function>().ok()
@@ -185,8 +192,9 @@ impl Deferred {
         Self(deferred())
     }
 
+    /// Its promise, `d[0]` (through `field`: no import of its own).
     pub fn promise(&self) -> js_sys::Promise {
-        promise(&self.0)
+        get(&self.0, "0").unchecked_into()
     }
 
     pub fn resolve(&self, v: &JsValue) {

@@ -46,7 +46,6 @@ pub mod transport;
 
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
-use s3lift_protocol::map::Map;
 
 use s3lift_engine::{Engine, Event, FileId};
 use wasm_bindgen::prelude::*;
@@ -193,18 +192,10 @@ impl Uploader {
     ) -> Upload {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         self.next.set(self.next.get() + 1);
-        let mut metadata = Map::new();
+        // Any object; its entries of a string value (a lax read never fails).
         let m = get(&options, "metadata");
-        if m.is_object() {
-            for entry in js_sys::Object::entries(m.unchecked_ref()).iter() {
-                // `[key, value]`, as `decode::entries` reads it.
-                if let (Some(k), Some(v)) =
-                    (get(&entry, "0").as_string(), get(&entry, "1").as_string())
-                {
-                    metadata.insert(k, v);
-                }
-            }
-        }
+        let metadata =
+            decode::entries(&m, "metadata", JsValue::as_string, true).unwrap_or_default();
         let relative_path = get(&options, "relativePath")
             .as_string()
             .filter(|p| !p.is_empty());

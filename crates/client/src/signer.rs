@@ -106,9 +106,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             ..
         } => {
             let mut body = Json::default();
-            body.key("filename").string(&request.filename);
-            body.key("type")
-                .string(request.content_type.as_deref().unwrap_or(""));
+            name_type(&mut body, &request.filename, &request.content_type);
             let mut meta = Json::default();
             for (k, v) in &request.metadata {
                 if let Some(v) = v.to_metadata_string() {
@@ -116,12 +114,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 }
             }
             body.key("metadata").raw(&meta.close());
-            if let Some(size) = request.size {
-                body.key("size").number(size);
-            }
-            if let Some(p) = &request.relative_path {
-                body.key("relativePath").string(p);
-            }
+            size_path(&mut body, request.size, &request.relative_path);
             if let Some(ps) = part_size {
                 body.key("partSize").number(*ps);
             }
@@ -245,19 +238,29 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
 
 fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Json {
     let mut o = Json::default();
-    o.key("filename").string(&q.filename);
-    o.key("type")
-        .string(q.content_type.as_deref().unwrap_or(""));
-    if let Some(size) = q.size {
-        o.key("size").number(size);
-    }
-    if let Some(p) = &q.relative_path {
-        o.key("relativePath").string(p);
-    }
+    name_type(&mut o, &q.filename, &q.content_type);
+    size_path(&mut o, q.size, &q.relative_path);
     if let Some(c) = &q.checksum_crc64nvme {
         o.key("checksumCrc64nvme").string(c);
     }
     o
+}
+
+/// `filename` and `type` (`""` when unknown), as a params query and a
+/// create request write them.
+fn name_type(o: &mut Json, filename: &str, content_type: &Option<String>) {
+    o.key("filename").string(filename);
+    o.key("type").string(content_type.as_deref().unwrap_or(""));
+}
+
+/// `size` and `relativePath`, when known.
+fn size_path(o: &mut Json, size: Option<u64>, relative_path: &Option<String>) {
+    if let Some(size) = size {
+        o.key("size").number(size);
+    }
+    if let Some(p) = relative_path {
+        o.key("relativePath").string(p);
+    }
 }
 
 /// A 2xx whose body is not the answer expected: the engine fails the file
@@ -310,10 +313,16 @@ fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
             return Ok(o);
         }
     }
-    Err(ErrorBody::from_js(item).unwrap_or(ErrorBody {
+    Err(refused(item))
+}
+
+/// A batch item's error body (one copy for the two kinds of batch).
+#[inline(never)]
+fn refused(item: &JsValue) -> ErrorBody {
+    ErrorBody::from_js(item).unwrap_or(ErrorBody {
         error: "unexpected signer answer".into(),
         code: "bad_answer".into(),
-    }))
+    })
 }
 
 /// The answer to a call of `kind`, as the snippet's `signer` reported it:

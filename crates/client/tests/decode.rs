@@ -262,3 +262,30 @@ fn fields_of_primitives_and_throwing_getters_are_absent() {
     .unwrap();
     assert!(get(&throwing, "url").is_undefined());
 }
+
+/// `upload()`'s `metadata` is read by `decode::entries` laxly: any object (an
+/// array by its indexes), its entries of a string value, nothing else; the
+/// signer's maps strictly (a plain object of strings, or the field is named).
+#[wasm_bindgen_test]
+fn metadata_is_read_laxly_and_answers_strictly() {
+    use s3lift_client::decode::entries;
+    let lax = |json: &str| entries(&parse(json), "metadata", JsValue::as_string, true);
+    assert_eq!(
+        lax(r#"{"a":"1","b":2,"c":null,"d":{"e":"f"},"g":"h"}"#),
+        Ok(map(&[("a", "1"), ("g", "h")]))
+    );
+    assert_eq!(lax(r#"["x",3]"#), Ok(map(&[("0", "x")])));
+    for json in [r#""text""#, "7", "null", "true"] {
+        assert_eq!(lax(json), Ok(Map::new()), "{json}");
+    }
+    assert_eq!(
+        entries(&JsValue::UNDEFINED, "metadata", JsValue::as_string, true),
+        Ok(Map::new())
+    );
+    let strict = |json: &str| entries(&parse(json), "fields", JsValue::as_string, false);
+    assert_eq!(strict(r#"{"a":"1"}"#), Ok(map(&[("a", "1")])));
+    assert_eq!(strict("null"), Ok(Map::new()));
+    for json in [r#"{"a":"1","b":2}"#, r#"["x"]"#, r#""text""#] {
+        assert_eq!(strict(json), Err("fields"), "{json}");
+    }
+}

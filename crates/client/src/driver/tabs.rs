@@ -22,7 +22,7 @@ impl Driver {
         entry.fingerprint.write().clone_from(&fingerprint);
         // A single-request file keeps no resume record, so no other tab can
         // take it over: it needs no lock (10,000 small files, no 10,000 lock requests).
-        let resumable = self.engine_resumable(entry.file.size() as u64);
+        let resumable = self.engine_resumable(js::number(&entry.file, "size") as u64);
         let (Some(fp), true) = (fingerprint, resumable) else {
             return self.start(entry);
         };
@@ -46,10 +46,13 @@ impl Driver {
         self.settings.resume.then(|| {
             s3lift_protocol::resume::fingerprint(
                 // Two files of one name in two folders are two uploads.
-                entry.relative_path.as_deref().unwrap_or(&f.name()),
-                f.size() as u64,
-                f.last_modified(),
-                &f.type_(),
+                entry
+                    .relative_path
+                    .as_deref()
+                    .unwrap_or(&js::text(f, "name")),
+                js::number(f, "size") as u64,
+                js::number(f, "lastModified"),
+                &js::text(f, "type"),
                 &self.settings.signer.endpoint,
             )
         })
