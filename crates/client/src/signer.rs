@@ -7,7 +7,7 @@ use s3lift_engine::Cat;
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
-use s3lift_protocol::wire::ErrorBody;
+use s3lift_protocol::wire::{ErrorBody, UploadMethod};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::decode::FromJs;
@@ -65,7 +65,10 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                     list.push(',');
                 }
                 let mut o = query_object(&f.query);
-                o.key("method").string("POST");
+                o.key("method").string(match f.method {
+                    UploadMethod::Put => "PUT",
+                    UploadMethod::Post => "POST",
+                });
                 list.push_str(&o.close());
             }
             list.push(']');

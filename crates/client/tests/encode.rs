@@ -1,0 +1,210 @@
+//! The request bodies `signer::request` writes by hand, against serde's JSON
+//! of the same wire types (what the signer reads): equal as JSON values, so
+//! no field is missing, extra, renamed or typed differently. `decode.rs`
+//! checks the other direction, the answers.
+#![cfg(target_arch = "wasm32")]
+
+use s3lift_client::signer::request;
+use s3lift_engine::api::ParamsRequest;
+use s3lift_engine::{Action, FileId, RequestId};
+use s3lift_protocol::map::Map;
+use s3lift_protocol::wire::serde_json_value::Value as MetaValue;
+use s3lift_protocol::wire::{
+    ChecksumAlgorithm, CompleteRequest, CompleteUploadRequest, CompletedPart, ConfirmBatchRequest,
+    CreateMultipartBody, CreateMultipartRequest, ParamsBatchFile, ParamsBatchRequest, ParamsQuery,
+    UploadMethod,
+};
+use serde_json::Value;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The body of the request `action` names, as a JSON value, with its method and path.
+fn body_of(action: &Action, checksum: Option<&str>) -> (&'static str, String, Value) {
+    let r = request(action, checksum).expect("a signer call");
+    let body = r.body.expect("a body");
+    let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    (r.method, r.path, value)
+}
+
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap()
+}
+
+/// Names that need escaping, and a path inside a picked folder.
+const NAME: &str = "a \"quoted\"\\name\n\u{1}€𝄞.bin";
+const PATH: &str = "photos/2024/ünï/a \"quoted\"\\name\n\u{1}€𝄞.bin";
+
+#[wasm_bindgen_test]
+fn create_bodies_are_serde_s_create_multipart_body() {
+    let mut metadata: Map<MetaValue> = Map::default();
+    metadata.insert("owner".into(), MetaValue::Scalar("ü \"x\"\n".into()));
+    metadata.insert("k\"ey".into(), MetaValue::Scalar(String::new()));
+    let base = CreateMultipartRequest {
+        filename: NAME.into(),
+        content_type: Some("video/mp4".into()),
+        metadata,
+        size: Some(5 * 1024 * 1024 * 1024 * 1024),
+        relative_path: Some(PATH.into()),
+    };
+    for (part_size, sign_parts, checksum) in [
+        (
+            Some(8 * 1024 * 1024),
+            Some(6),
+            Some(ChecksumAlgorithm::Crc64nvme),
+        ),
+        (None, None, None),
+        (
+            Some(u64::MAX),
+            Some(u32::MAX),
+            Some(ChecksumAlgorithm::Sha256),
+        ),
+    ] {
+        let action = Action::CreateMultipart {
+            id: RequestId(1),
+            file: FileId(1),
+            request: base.clone(),
+            part_size,
+            sign_parts,
+        };
+        let (method, path, body) = body_of(&action, checksum.map(|c| c.as_str()));
+        assert_eq!((method, path.as_str()), ("POST", "/multipart"));
+        let want = CreateMultipartBody {
+            base: base.clone(),
+            part_size,
+            checksum_algorithm: checksum,
+            sign_parts,
+        };
+        assert_eq!(body, to_value(&want));
+    }
+    // Without size, folder path or metadata: the optional fields are left out.
+    let bare = CreateMultipartRequest {
+        filename: "a.bin".into(),
+        content_type: Some("application/octet-stream".into()),
+        metadata: Map::default(),
+        size: None,
+        relative_path: None,
+    };
+    let action = Action::CreateMultipart {
+        id: RequestId(2),
+        file: FileId(2),
+        request: bare.clone(),
+        part_size: None,
+        sign_parts: None,
+    };
+    let want = CreateMultipartBody {
+        base: bare,
+        part_size: None,
+        checksum_algorithm: None,
+        sign_parts: None,
+    };
+    assert_eq!(body_of(&action, None).2, to_value(&want));
+}
+
+#[wasm_bindgen_test]
+fn params_batch_bodies_are_serde_s_params_batch_request() {
+    let query = |name: &str, size: u64, path: Option<&str>, crc: Option<&str>| ParamsQuery {
+        filename: name.into(),
+        content_type: Some("text/plain".into()),
+        size: Some(size),
+        relative_path: path.map(Into::into),
+        checksum_crc64nvme: crc.map(Into::into),
+    };
+    let items = [
+        (query(NAME, 0, Some(PATH), None), UploadMethod::Post),
+        (
+            query("b.txt", 65536, None, Some("rosUhgp5mIg=")),
+            UploadMethod::Put,
+        ),
+        (query("c.txt", u64::MAX, None, None), UploadMethod::Post),
+    ];
+    let action = Action::SignParamsBatch {
+        id: RequestId(3),
+        files: items
+            .iter()
+            .enumerate()
+            .map(|(i, (q, m))| ParamsRequest {
+                file: FileId(i as u64),
+                query: q.clone(),
+                method: *m,
+            })
+            .collect(),
+    };
+    let (method, path, body) = body_of(&action, None);
+    assert_eq!((method, path.as_str()), ("POST", "/params"));
+    let want = ParamsBatchRequest {
+        files: items
+            .iter()
+            .map(|(q, m)| ParamsBatchFile {
+                filename: q.filename.clone(),
+                content_type: q.content_type.clone(),
+                size: q.size.unwrap(),
+                method: Some(*m),
+                relative_path: q.relative_path.clone(),
+                checksum_crc64nvme: q.checksum_crc64nvme.clone(),
+            })
+            .collect(),
+    };
+    assert_eq!(body, to_value(&want));
+}
+
+#[wasm_bindgen_test]
+fn complete_bodies_are_serde_s_complete_requests_on_both_routes() {
+    let parts = vec![
+        CompletedPart {
+            part_number: 1,
+            etag: "\"9b2cf535f27731c974343645a3985328\"".into(),
+        },
+        CompletedPart {
+            part_number: 10_000,
+            etag: "\"e\\\"\"".into(),
+        },
+    ];
+    for checksum in [None, Some("rosUhgp5mIg=".to_string())] {
+        let complete = CompleteRequest {
+            parts: parts.clone(),
+            checksum_crc64nvme: checksum.clone(),
+        };
+        for in_body in [false, true] {
+            let action = Action::Complete {
+                id: RequestId(4),
+                file: FileId(4),
+                upload_id: "up/load id+=".into(),
+                key: "u/1/ü name.bin".into(),
+                parts: parts.clone(),
+                checksum: checksum.clone(),
+                in_body,
+            };
+            let (method, path, body) = body_of(&action, None);
+            assert_eq!(method, "POST");
+            if in_body {
+                assert_eq!(path, "/multipart/complete");
+                let want = CompleteUploadRequest {
+                    upload_id: "up/load id+=".into(),
+                    key: "u/1/ü name.bin".into(),
+                    complete: complete.clone(),
+                };
+                assert_eq!(body, to_value(&want));
+            } else {
+                assert_eq!(
+                    path,
+                    "/multipart/up%2Fload%20id%2B%3D/complete?key=u%2F1%2F%C3%BC%20name.bin"
+                );
+                assert_eq!(body, to_value(&complete));
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn confirm_bodies_are_serde_s_confirm_batch_request() {
+    let keys: Vec<String> = vec!["u/1/a.txt".into(), format!("u/1/{PATH}"), String::new()];
+    let action = Action::Confirm {
+        id: RequestId(5),
+        files: vec![FileId(1), FileId(2), FileId(3)],
+        keys: keys.clone(),
+    };
+    let (method, path, body) = body_of(&action, None);
+    assert_eq!((method, path.as_str()), ("POST", "/params/complete"));
+    assert_eq!(body, to_value(&ConfirmBatchRequest { keys }));
+}
