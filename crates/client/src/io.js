@@ -160,7 +160,6 @@ export function settle(d, ok, v) {
   d[ok ? 1 : 2](v);
 }
 
-
 // `upload()`'s `signal`: 0 when it is no AbortSignal, 1 when it is aborted
 // already, else 2, and `f` is called on its `abort` event.
 export function signal(s, f) {

@@ -159,10 +159,9 @@ impl Engine {
                         let etag = crate::verify::listed_part(&listed, n, &plan)
                             .map(|p| p.etag.clone())
                             .unwrap_or_default();
-                        let part = n;
                         self.out.push_back(Action::PartStored {
                             file: f,
-                            part,
+                            part: n,
                             etag,
                             size,
                         });
