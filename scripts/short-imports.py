@@ -24,7 +24,10 @@ the module imports as they are become keys of the glue's own import object
 (no `import * as` namespace of the snippet), `passStringToWasm0` loses its
 branch for a call without `realloc`, the import shims become arrow functions,
 closures are made with the module's call export instead of a JS wrapper,
-and `wasmModule`/`wasmInstance`, set and never read, go.
+and `wasmModule`/`wasmInstance`, set and never read, go. Every import names
+one module, `a`, the glue's import object. wasm-bindgen's init functions
+become a shorter equivalent (`COMPACT_INIT`, checked against the text it
+replaces), and the `encodeInto` fallback for old browsers goes.
 """
 import re
 import sys
@@ -129,7 +132,11 @@ def main(out):
                 # too (no `import * as` namespace object, no module path per import).
                 snippets[field] = new_name = short(len(renames))
                 renames[new_name] = new_name
-                module, field = "./s3lift_bg.js", new_name
+                field = new_name
+            else:
+                sys.exit(f"short-imports: an import from module {module}")
+            # Every import's module is the glue's one import object, `a` (one_module_name).
+            module = "a"
             body += uleb(len(module)) + module.encode() + uleb(len(field)) + field.encode() + b[d:k]
         result += bytes([2]) + uleb(len(body)) + body
         i = end
@@ -154,6 +161,8 @@ def main(out):
             sys.exit(f"short-imports: {old} found elsewhere than wasm.{old} in {js_path}")
     js = direct_closure_calls(js)
     js = no_unread_globals(js)
+    js = compact_init(js)
+    js = one_module_name(js)
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
         for old in dropped:
@@ -249,6 +258,93 @@ def no_unread_globals(js):
         if (a, b) != (1, 1):
             sys.exit(f"short-imports: {name} not found as expected")
     return js
+
+
+def one_module_name(js):
+    """The glue's one import object under the module name `a` (the module's imports
+    all name it: 44 times `./s3lift_bg.js` in the import section before)."""
+    js, count = re.subn(r'\n        "\./s3lift_bg\.js": import0,\n', "\n        a: import0,\n", js)
+    if count != 1:
+        sys.exit("short-imports: the glue's import object name not found")
+    return js
+
+
+# wasm-bindgen 0.2's `__wbg_load`, `initSync`, `__wbg_init` and `__wbg_init_once`, as
+# this glue has them after the steps above (sha-256 of the text from `async function
+# __wbg_load` to the `export` line), and the `encodeInto` fallback for browsers older
+# than the Web Locks and module workers the package needs anyway.
+INIT_SHA256 = "7e02a31e63d8695290a16ed8ec74897b80b51db6500077b5da2b084c1ba55b76"
+ENCODE_INTO_FALLBACK = """
+if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+"""
+# The same API in less code: `init()` takes nothing, a URL, a string, a `Request`, a
+# `Response` or a promise of one, bytes or a `WebAssembly.Module`, as such or as
+# `{ module_or_path }`; `initSync()` takes bytes or a module, as such or as `{ module }`.
+# A failed `init()` can be called again. A server that does not answer `application/wasm`
+# still works (compiled from the bytes, with a warning). Gone: the warnings about the
+# older argument forms (still accepted), and the path for browsers without
+# `instantiateStreaming`. tests/e2e/init.test.mjs calls each form.
+COMPACT_INIT = """async function __wbg_load(module, imports) {
+    if (typeof Response == 'function' && module instanceof Response) {
+        if (!module.ok) throw new Error(`failed to fetch Wasm: ${module.status} ${module.statusText} fetching '${module.url}'`);
+        try {
+            return await WebAssembly.instantiateStreaming(module, imports);
+        } catch (e) {
+            if (!/^(basic|cors|default)$/.test(module.type) || module.headers.get('Content-Type') == 'application/wasm') throw e;
+            console.warn('s3lift: the .wasm was not served as application/wasm; compiling it from its bytes', e);
+        }
+        return WebAssembly.instantiate(await module.arrayBuffer(), imports);
+    }
+    const instance = await WebAssembly.instantiate(module, imports);
+    return instance instanceof WebAssembly.Instance ? { instance } : instance;
+}
+
+const plain = (o) => o != null && Object.getPrototypeOf(o) === Object.prototype;
+
+function initSync(module) {
+    if (wasm === undefined) {
+        if (plain(module)) ({ module } = module);
+        if (!(module instanceof WebAssembly.Module)) module = new WebAssembly.Module(module);
+        __wbg_finalize_init(new WebAssembly.Instance(module, __wbg_get_imports()));
+    }
+    return wasm;
+}
+
+let __wbg_init_promise;
+async function __wbg_init(m) {
+    return wasm ?? (__wbg_init_promise ??= (async () => {
+        if (plain(m)) ({ module_or_path: m } = m);
+        if (m === undefined) m = new URL('s3lift_bg.wasm', import.meta.url);
+        if (typeof m == 'string' || (typeof Request == 'function' && m instanceof Request) || m instanceof URL) m = fetch(m);
+        return __wbg_finalize_init((await __wbg_load(await m, __wbg_get_imports())).instance);
+    })().catch((e) => {
+        __wbg_init_promise = undefined;
+        throw e;
+    }));
+}
+"""
+
+
+def compact_init(js):
+    """wasm-bindgen's init functions as COMPACT_INIT, and no `encodeInto` fallback."""
+    import hashlib
+    start = js.find("async function __wbg_load(module, imports) {")
+    end = js.find("\nexport { initSync, __wbg_init as default };")
+    if start < 0 or end < 0 or hashlib.sha256(js[start:end].encode()).hexdigest() != INIT_SHA256:
+        sys.exit("short-imports: wasm-bindgen's init functions changed: check COMPACT_INIT against them")
+    js = js[:start] + COMPACT_INIT + js[end:]
+    if js.count(ENCODE_INTO_FALLBACK) != 1:
+        sys.exit("short-imports: the encodeInto fallback not found")
+    return js.replace(ENCODE_INTO_FALLBACK, "")
 
 
 INVOKE = re.compile(r"wasm_bindgen__convert__closures_____invoke__h[0-9a-f]{16}")
