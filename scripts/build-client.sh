@@ -92,4 +92,7 @@ wasm_gz=$(gzip -9c "$OUT/s3lift_bg.wasm" | wc -c)
 glue_gz=$(tests/node_modules/.bin/esbuild "$OUT/s3lift.js" --bundle --minify --format=esm --log-level=error | gzip -9c | wc -c)
 dz_gz=$( [ -f "$OUT/dropzone.js" ] && cat "$OUT/dropzone.js" "$OUT"/dropzone/*.js | gzip -9c | wc -c || echo 0)
 worker_gz=$(tests/node_modules/.bin/esbuild "$OUT/s3lift-worker.js" --minify --log-level=error | gzip -9c | wc -c)
+# tests/e2e/bundle.test.mjs holds the figure to its budget.
+printf '{"wasmGz":%d,"glueGz":%d,"total":%d,"workerGz":%d,"dropzoneGz":%d}\n' \
+  "$wasm_gz" "$glue_gz" $((wasm_gz + glue_gz)) "$worker_gz" "$dz_gz" > dist/bundle-size.json
 echo "s3lift: wasm $(wc -c < "$OUT/s3lift_bg.wasm") B ($wasm_gz gz) + glue $(wc -c < "$OUT/s3lift.js") B ($glue_gz gz minified) = $((wasm_gz + glue_gz)) B gzipped; dropzone $dz_gz B gzipped; worker (loaded with \`worker: true\`, besides the glue) $worker_gz B gzipped"
