@@ -256,7 +256,7 @@ impl Engine {
     }
 
     pub(crate) fn multi_mut(&mut self, f: FileId) -> Option<&mut crate::file::Multi> {
-        multi_in(&mut self.files, f)
+        crate::file::multi_in(&mut self.files, f)
     }
 
     /// The abort is done (or given up): the file ends with its error.
@@ -288,16 +288,4 @@ pub(crate) fn bad_answer(what: &str) -> UploadError {
         codes::BAD_ANSWER,
         ["Unexpected signer answer: ", what].cat(),
     )
-}
-
-/// [`Engine::multi_mut`] on the file table alone, for a caller that pushes
-/// actions to `out` while it holds the file.
-pub(crate) fn multi_in(
-    files: &mut crate::vecmap::VecMap<FileId, alloc::boxed::Box<crate::file::File>>,
-    f: FileId,
-) -> Option<&mut crate::file::Multi> {
-    match &mut files.get_mut(&f)?.body {
-        Body::Multi(m) => Some(m),
-        Body::Single(_) => None,
-    }
 }

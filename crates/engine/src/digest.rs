@@ -9,10 +9,10 @@ use alloc::{string::String, vec::Vec};
 use s3lift_protocol::crc64;
 use s3lift_protocol::wire::ChecksumAlgorithm;
 
-use crate::answers::multi_in;
 use crate::api::{Action, FileId};
 use crate::engine::Engine;
 use crate::error::{codes, UploadError};
+use crate::file::multi_in;
 
 impl Engine {
     /// The checksum `id`'s parts carry: the configured one, unless the

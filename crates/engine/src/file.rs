@@ -11,7 +11,7 @@ use s3lift_protocol::progress::{ProgressTracker, SpeedMeter};
 use s3lift_protocol::wire::UploadParams;
 use s3lift_protocol::Must;
 
-use crate::api::{FileSpec, Outcome, RequestId, Restart};
+use crate::api::{FileId, FileSpec, Outcome, RequestId, Restart};
 use crate::error::UploadError;
 use crate::url::SignedUrl;
 
@@ -130,6 +130,18 @@ pub(crate) struct Part {
 #[inline(never)]
 pub(crate) fn part_of(parts: &[Part], n: u32) -> &Part {
     parts.get(n as usize - 1).must()
+}
+
+/// [`Engine::multi_mut`] on the file table alone, for a caller that pushes
+/// actions to `out` while it holds the file.
+pub(crate) fn multi_in(
+    files: &mut crate::vecmap::VecMap<FileId, Box<File>>,
+    f: FileId,
+) -> Option<&mut Multi> {
+    match &mut files.get_mut(&f)?.body {
+        Body::Multi(m) => Some(m),
+        Body::Single(_) => None,
+    }
 }
 
 /// A multipart upload.

@@ -23,10 +23,10 @@ use s3lift_protocol::md5;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ListedPart};
 
-use crate::answers::multi_in;
 use crate::api::{Action, FileId, Restart};
 use crate::engine::{Engine, Req};
 use crate::error::{codes, UploadError};
+use crate::file::multi_in;
 use crate::file::{Body, Multi, Phase};
 
 /// Part `n` as the store listed it, at its planned size (a part of
