@@ -3,7 +3,7 @@
 // engine; Garage checks it, the signer reads it back, and `upload.done` resolves with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, watchPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { startWorld, freshPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 let stack, site, browser;
@@ -46,11 +46,7 @@ test('the CRC64NVME reference gives the catalogue value', () => {
 });
 
 test("checksum: 'crc64nvme' binds every part and resolves with the stored whole-file value", async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
+  const { context, page } = await freshPage({ browser, stack, site });
   const parts = [];
   page.on('request', (r) => {
     if (r.method() === 'PUT' && r.url().includes('partNumber=')) parts.push(r.headers()['x-amz-checksum-crc64nvme']);
@@ -70,11 +66,7 @@ test("checksum: 'crc64nvme' binds every part and resolves with the stored whole-
 });
 
 test("checksum: 'crc64nvme' on a small file: one PUT with the signed CRC64NVME, resolved with the stored value", async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
+  const { context, page } = await freshPage({ browser, stack, site });
   const puts = [];
   page.on('request', (r) => {
     if (r.method() === 'PUT') puts.push({ url: r.url(), crc: r.headers()['x-amz-checksum-crc64nvme'] });
@@ -99,11 +91,7 @@ test("checksum: 'crc64nvme' on a small file: one PUT with the signed CRC64NVME, 
 });
 
 test('the digest module (s3lift-digest.wasm) is fetched only when an upload needs it, once for all its parts', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
+  const { context, page } = await freshPage({ browser, stack, site });
   const fetched = [];
   page.on('request', (r) => { if (r.url().includes('s3lift-digest')) fetched.push(r.url()); });
   const up = (checksum, seed) => page.evaluate(async ({ opts, size, seed }) => {
