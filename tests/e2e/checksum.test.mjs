@@ -3,7 +3,7 @@
 // engine; Garage checks it, the signer reads it back, and `upload.done` resolves with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, watchPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
+import { startWorld, freshPage, seededBytes, sha256, TOKEN } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 let stack, site, browser;
@@ -46,11 +46,7 @@ test('the CRC64NVME reference gives the catalogue value', () => {
 });
 
 test("checksum: 'crc64nvme' binds every part and resolves with the stored whole-file value", async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
+  const { context, page } = await freshPage({ browser, stack, site });
   const parts = [];
   page.on('request', (r) => {
     if (r.method() === 'PUT' && r.url().includes('partNumber=')) parts.push(r.headers()['x-amz-checksum-crc64nvme']);
@@ -70,11 +66,7 @@ test("checksum: 'crc64nvme' binds every part and resolves with the stored whole-
 });
 
 test("checksum: 'crc64nvme' on a small file: one PUT with the signed CRC64NVME, resolved with the stored value", async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
+  const { context, page } = await freshPage({ browser, stack, site });
   const puts = [];
   page.on('request', (r) => {
     if (r.method() === 'PUT') puts.push({ url: r.url(), crc: r.headers()['x-amz-checksum-crc64nvme'] });
@@ -95,5 +87,32 @@ test("checksum: 'crc64nvme' on a small file: one PUT with the signed CRC64NVME, 
   assert.ok(signed.split(';').includes('x-amz-checksum-crc64nvme'), `signed headers: ${signed}`);
   assert.equal(result.confirmed, true);
   assert.deepEqual(result.checksum, { crc64nvme: expected });
+  await context.close();
+});
+
+test('the digest module (s3lift-digest.wasm) is fetched only when an upload needs it, once for all its parts', async () => {
+  const { context, page } = await freshPage({ browser, stack, site });
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().includes('s3lift-digest')) fetched.push(r.url()); });
+  const up = (checksum, seed) => page.evaluate(async ({ opts, size, seed }) => {
+    const up = new window.t.Uploader(opts);
+    return await up.upload(window.t.memoryFile(`lazy-${seed}.bin`, size, seed)).done;
+  }, { opts: { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` }, checksum, partSize: 5 * MIB }, size: 11 * MIB + 9, seed });
+  // No checksum, no resume to verify: the base module only.
+  const plain = await up(undefined, 21);
+  assert.equal(await stack.s3api.objectSha256(plain.key), sha256(seededBytes(11 * MIB + 9, 21)));
+  assert.equal(plain.checksum, null);
+  assert.deepEqual(fetched, [], 'no digest module without a checksum');
+  // CRC64NVME of three parts: one fetch, and the right whole-file value.
+  const crc = await up('crc64nvme', 22);
+  const bytes = seededBytes(11 * MIB + 9, 22);
+  assert.equal(await stack.s3api.objectSha256(crc.key), sha256(bytes));
+  assert.deepEqual(crc.checksum, { crc64nvme: crc64nvme(bytes) });
+  assert.equal(fetched.length, 1, `one fetch: ${fetched}`);
+  assert.match(fetched[0], /\/pkg\/s3lift-digest\.wasm\?no-inline$/, 'at the package root');
+  // CRC-32 next: the same instance, no second fetch.
+  const c32 = await up('crc32', 23);
+  assert.equal(await stack.s3api.objectSha256(c32.key), sha256(seededBytes(11 * MIB + 9, 23)));
+  assert.equal(fetched.length, 1, `still one fetch: ${fetched}`);
   await context.close();
 });

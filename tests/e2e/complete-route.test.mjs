@@ -3,7 +3,7 @@
 // once per multipart upload; and an older signer replica without it costs one retry.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientPage, watchPage, seededBytes, sha256, noSuchRoute } from '../lib/harness.mjs';
+import { clientPage, freshPage, seededBytes, sha256, noSuchRoute } from '../lib/harness.mjs';
 
 const MIB = 1024 * 1024;
 const cleanup = [];
@@ -14,16 +14,6 @@ before(async () => {
 });
 
 after(async () => { for (const f of cleanup.reverse()) await f(); });
-
-/** The client test page in a fresh context: its own CORS preflight cache. */
-async function freshPage() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
-  await page.waitForFunction(() => window.ready === true);
-  return { context, page };
-}
 
 /** Uploads `n` multipart files of 6 MiB one after the other; their results. */
 const uploadInTurn = (page, n, seed) => page.evaluate(async ({ opts, n, seed }) => {
@@ -56,7 +46,7 @@ async function assertStored(results, seed) {
 }
 
 test('two multipart uploads in one page pay one CORS preflight for their completes, not one each', async () => {
-  const { context, page } = await freshPage();
+  const { context, page } = await freshPage({ browser, stack, site });
   const seen = await watchCalls(page);
   await assertStored(await uploadInTurn(page, 2, 4100), 4100);
   assert.deepEqual(completes(seen.preflights), ['/s3/multipart/complete'], `one preflight for both completes; preflights: ${seen.preflights.join(' ')}`);
@@ -65,7 +55,7 @@ test('two multipart uploads in one page pay one CORS preflight for their complet
 });
 
 test('an older signer replica without the in-body route: the complete goes again by the path route, then only by it', async () => {
-  const { context, page } = await freshPage();
+  const { context, page } = await freshPage({ browser, stack, site });
   const seen = await watchCalls(page);
   let refused = 0;
   await page.route((url) => url.pathname === '/s3/multipart/complete', (route) => { refused += 1; return noSuchRoute(route); });

@@ -22,9 +22,9 @@ test('the packed tarball works from a Vite production build, on the page and wit
   writeFileSync(join(app, 'main.js'), `
     import init, { Uploader } from 's3lift';
     import 's3lift/dropzone';
-    window.upload = async (endpoint, token, bytes, worker) => {
+    window.upload = async (endpoint, token, bytes, worker, checksum) => {
       await init();
-      const up = new Uploader({ endpoint, headers: { Authorization: 'Bearer ' + token }, multipartThreshold: 1, worker });
+      const up = new Uploader({ endpoint, headers: { Authorization: 'Bearer ' + token }, multipartThreshold: 1, worker, checksum });
       const file = new File([bytes], worker ? 'from-vite-worker.bin' : 'from-vite.bin', { type: 'application/octet-stream' });
       const u = up.upload(file, {});
       return u.done;
@@ -34,7 +34,10 @@ test('the packed tarball works from a Vite production build, on the page and wit
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(ROOT, 'dist', tgz)], { cwd: app, stdio: 'inherit' });
   execFileSync(join(ROOT, 'tests', 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
   const assets = readdirSync(join(app, 'dist', 'assets'));
-  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the wasm is emitted as an asset: ${assets}`);
+  assert.ok(assets.some((f) => /^s3lift_bg[^/]*\.wasm$/.test(f)), `the wasm is emitted as an asset: ${assets}`);
+  // Vite follows the snippet's `new URL('../../../s3lift-digest.wasm?no-inline', import.meta.url)`,
+  // and emits it as a file (not inlined into the chunk as a data URL).
+  assert.ok(assets.some((f) => /^s3lift-digest[^/]*\.wasm$/.test(f)), `the digest module is emitted as an asset: ${assets}`);
 
   const stack = await startStack();
   cleanup.push(stack.stop);
@@ -58,4 +61,15 @@ test('the packed tarball works from a Vite production build, on the page and wit
     assert.equal(workers.length, worker ? 1 : 0, `workers started: ${workers}`);
   }
   assert.match(workers[0], /\/assets\/s3lift-worker[^/]*\.js$/, 'the built worker chunk');
+  // `checksum: 'crc64nvme'` fetches the digest module, on the page and in the worker
+  // (Garage checks the whole file's value at complete).
+  const digests = [];
+  page.context().on('request', (r) => { if (/\/assets\/s3lift-digest[^/]*\.wasm$/.test(r.url())) digests.push(r.url()); });
+  for (const worker of [false, true]) {
+    const result = await page.evaluate(async ({ endpoint, token, bytes, worker }) => window.upload(endpoint, token, new Uint8Array(bytes), worker, 'crc64nvme'),
+      { endpoint: `${stack.signer}/s3`, token: TOKEN, bytes: [...seededBytes(size, 32)], worker });
+    assert.equal(await stack.s3api.objectSha256(result.key), sha256(seededBytes(size, 32)), `worker: ${worker}`);
+    assert.match(result.checksum?.crc64nvme ?? '', /^[A-Za-z0-9+/]{11}=$/, `worker: ${worker}`);
+    assert.equal(digests.length, worker ? 2 : 1, `the digest module fetched once each, page and worker: ${digests}`);
+  }
 });

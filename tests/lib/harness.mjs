@@ -277,6 +277,16 @@ export function watchPage(page, stack) {
   page.on('request', (r) => stack.sawUrl(r.url()));
 }
 
+/** The client test page in a fresh context of `browser` (its own CORS preflight cache), loaded and watched. */
+export async function freshPage({ browser, stack, site }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  watchPage(page, stack);
+  await page.goto(`${site.url}/client.html`);
+  await page.waitForFunction(() => window.ready === true);
+  return { context, page };
+}
+
 /**
  * A whole test world on the client test page: stack, static site, browser,
  * page (with the secret watch), and signer options for `new Uploader`.

@@ -1,21 +1,22 @@
 //! The browser's services the engine asks for: digesting a part (the
-//! snippet reads it, and runs WebCrypto's SHA-256; CRC-32, CRC64NVME and
-//! the MD5 that checks a resumed file against the stored ETags are computed
-//! here), and resume records in `localStorage` under `s3lift:<fingerprint>`.
+//! snippet reads it and runs WebCrypto's SHA-256, or the digest module
+//! `s3lift-digest.wasm` (crates/digest) for CRC-32, CRC64NVME and the MD5
+//! that checks a resumed file against the stored ETags), and resume records
+//! in `localStorage` under `s3lift:<fingerprint>`.
 use alloc::string::String;
 use s3lift_engine::Cat;
 
-use js_sys::Array;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::ChecksumAlgorithm;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
-use crate::js::{self, base64, crc32, Json};
+use crate::js::{self, Json};
 
 /// Starts digesting bytes `start..end` of `blob`: the snippet calls
-/// `done(file, part, bytes)` with the bytes (CRC-32) or their SHA-256.
-/// `false` when the algorithm is not one the browser client computes.
+/// `done(file, part, value)` with the digest as the engine takes it (base64;
+/// MD5 in hex, as an ETag), or `undefined` when the file could not be read
+/// or the digest module could not load.
 pub fn digest(
     blob: &JsValue,
     start: u64,
@@ -24,36 +25,16 @@ pub fn digest(
     file: f64,
     part: u32,
     done: &JsValue,
-) -> bool {
-    let sha = match algo {
-        ChecksumAlgorithm::Sha256 => true,
-        ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc64nvme | ChecksumAlgorithm::Md5 => false,
+) {
+    // The snippet's tags: 0 is WebCrypto's SHA-256, the others the digest
+    // module's (crates/digest: `CRC32`, `CRC64NVME`, `MD5`).
+    let tag = match algo {
+        ChecksumAlgorithm::Sha256 => 0,
+        ChecksumAlgorithm::Crc32 => 1,
+        ChecksumAlgorithm::Crc64nvme => 2,
+        ChecksumAlgorithm::Md5 => 3,
     };
-    js::digest(blob, start as f64, end as f64, sha, file, part, done);
-    true
-}
-
-/// The digest from what the snippet read: CRC-32 or CRC64NVME of the bytes
-/// (base64), their MD5 (hex, as an ETag), or the SHA-256 WebCrypto computed. `None` when the file could not be read.
-pub fn digest_value(algo: ChecksumAlgorithm, bytes: &JsValue) -> Option<String> {
-    // The snippet's `Uint8Array`, or `undefined`.
-    if bytes.is_undefined() {
-        return None;
-    }
-    // Its `length` through js-sys's `Array` import (the same `.length` in the
-    // glue): one import less than `Uint8Array::length`.
-    let mut out = alloc::vec![0; bytes.unchecked_ref::<Array>().length() as usize];
-    js::copy_bytes(&mut out, bytes);
-    let bytes = out;
-    Some(match algo {
-        ChecksumAlgorithm::Crc32 => base64(&crc32(&bytes).to_be_bytes()),
-        // `crc64::to_base64`, through the bundle's one base64 encoder.
-        ChecksumAlgorithm::Crc64nvme => {
-            base64(&s3lift_protocol::crc64::checksum(&bytes).to_be_bytes())
-        }
-        ChecksumAlgorithm::Md5 => s3lift_protocol::md5::hex(&bytes),
-        _ => base64(&bytes),
-    })
+    js::digest(blob, start as f64, end as f64, tag, file, part, done);
 }
 
 fn item(fp: &str) -> String {

@@ -183,19 +183,18 @@ enum Two {
 
 impl Callbacks {
     fn new(me: &Weak<Driver>) -> Self {
-        // `answer`'s type: the answers, and the digests (`(file, part, bytes)`).
+        // `answer`'s type: the answers, and the digests (`(file, part, value)`).
         let five = |digest: bool| {
             let w = me.clone();
             Closure::new(
                 move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
                     if let Some(d) = w.upgrade() {
                         if digest {
-                            let algo = d.settings.checksum.unwrap_or(ChecksumAlgorithm::Md5);
-                            let value = browser::digest_value(algo, &x);
+                            // The digest's text, or `undefined` (none).
                             d.feed(Event::Digested {
                                 file: FileId(id as u64),
                                 part: status,
-                                value,
+                                value: x.as_string(),
                             });
                         } else {
                             d.answered(RequestId(id as u64), status as u16, x, y, z);

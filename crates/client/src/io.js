@@ -82,13 +82,33 @@ export function abort(h) {
   h.abort();
 }
 
-// Bytes `start..end` of `blob`, or their SHA-256 (WebCrypto, secure contexts
-// only): `done(file, part, bytes)`, bytes undefined when they could not be read.
-export async function digest(blob, start, end, sha, file, part, done) {
+// The digest module (crates/digest: CRC-32, CRC64NVME, MD5), s3lift-digest.wasm at
+// the package's root (this file is snippets/<crate>/src/io.js there): fetched on
+// first use, instantiated once. A failed load is forgotten: the next digest tries again.
+// `?no-inline`: Vite (>= 5.3) would otherwise inline a file this small (under its 4 KB
+// `assetsInlineLimit`) into the chunk as a data URL, which every upload then ships.
+let digests;
+const module = () => digests ??= fetch(new URL('../../../s3lift-digest.wasm?no-inline', import.meta.url))
+  .then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b))
+  .then((m) => m.instance.exports, (e) => { digests = null; throw e; });
+
+// The digest of bytes `start..end` of `blob` with algorithm `tag` (browser.rs: 0 is
+// SHA-256 by WebCrypto, secure contexts only; 1 CRC-32, 2 CRC64NVME and 3 MD5 the
+// digest module's): `done(file, part, value)`, in base64 (MD5 in hex, as an ETag holds
+// it), undefined when the bytes could not be read or the digest module could not load.
+export async function digest(blob, start, end, tag, file, part, done) {
   let v;
   try {
-    v = new Uint8Array(await blob.slice(start, end).arrayBuffer());
-    if (sha) v = new Uint8Array(await crypto.subtle.digest('SHA-256', v));
+    const [b, x] = await Promise.all([blob.slice(start, end).arrayBuffer(), tag && module()]);
+    const n = b.byteLength;
+    if (x) {
+      // One copy of the bytes, into the module's memory; `buf` and `digest` may grow it,
+      // which detaches the old `memory.buffer`: read after each call.
+      const at = (p, k) => new Uint8Array(x.memory.buffer, p, k);
+      at(x.buf(n), n).set(new Uint8Array(b));
+      v = at(x.digest(tag, n), 2 << tag);
+    } else v = new Uint8Array(await crypto.subtle.digest('SHA-256', b));
+    v = tag > 2 ? Array.from(v, (c) => (c | 256).toString(16).slice(1)).join('') : btoa(String.fromCharCode(...v));
   } catch {
     v = undefined;
   }

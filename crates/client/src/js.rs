@@ -20,11 +20,6 @@ extern "C" {
     /// `JsString`, whose conversion brings an `unwrap_throw` and its message).
     #[wasm_bindgen(js_name = encodeURIComponent)]
     pub fn encode_uri_component(s: &str) -> String;
-    /// `dst.set(src)` for a `Uint8Array` of `dst`'s length: js-sys's
-    /// `Uint8Array::to_vec` is this import behind an `assert_eq!` of the
-    /// lengths (its message and location).
-    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
-    pub fn copy_bytes(dst: &mut [u8], src: &JsValue);
 }
 
 /// The snippet: plumbing only (see its header); every decision is the engine's.
@@ -56,13 +51,14 @@ extern "C" {
     ) -> JsValue;
     /// Stops what `signer`, `send`, `network` or `lock` returned.
     pub fn abort(handle: &JsValue);
-    /// Bytes `start..end` of `blob` (their SHA-256 with `sha`): `done(file, part, bytes)`.
+    /// The digest of bytes `start..end` of `blob` with algorithm `tag` (see
+    /// `browser::digest`): `done(file, part, value)`, the value's text.
     #[allow(clippy::too_many_arguments)]
     pub fn digest(
         blob: &JsValue,
         start: f64,
         end: f64,
-        sha: bool,
+        tag: u32,
         file: f64,
         part: u32,
         done: &JsValue,
@@ -284,58 +280,9 @@ pub fn push_u64(out: &mut String, n: u64) {
     out.push_str(&s3lift_protocol::decimal(n));
 }
 
-/// Standard base64 of `bytes`.
-pub fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// CRC-32 (IEEE), as `x-amz-checksum-crc32` wants it.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (i, slot) in table.iter_mut().enumerate() {
-        let mut c = i as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        *slot = c;
-    }
-    let mut crc = !0u32;
-    for b in bytes {
-        crc = table[((crc ^ u32::from(*b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn json_escapes_and_numbers() {
@@ -352,22 +299,5 @@ mod tests {
         let mut s = String::new();
         push_u64(&mut s, 0);
         assert_eq!(s, "0");
-    }
-
-    /// `browser::digest_value` encodes CRC64NVME with this encoder, not
-    /// `crc64::to_base64` (one encoder in the bundle): the same header value.
-    #[test]
-    fn base64_of_a_crc64_is_the_protocol_header_value() {
-        for crc in [0, 1, 0xae8b_1486_0a79_9888, u64::MAX] {
-            assert_eq!(
-                base64(&crc.to_be_bytes()),
-                s3lift_protocol::crc64::to_base64(crc)
-            );
-        }
-    }
-
-    #[test]
-    fn crc32_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 }

@@ -16,6 +16,7 @@
 //! - [`resume`]: the record that lets an upload resume after a page reload.
 //! - [`md5`]: MD5, to compare a file's parts with the ETags the store lists.
 //! - [`crc64`]: CRC64NVME, per part and combined into the whole file's.
+//! - [`crc32`]: CRC-32, for `checksum: 'crc32'`.
 #![deny(missing_docs)]
 // No `std` outside tests: the browser bundle then carries no `std` panic
 // machinery (its hook and `core::fmt`); native users link `std` themselves.
@@ -28,6 +29,7 @@ use alloc::string::String;
 use core::num::NonZeroU64;
 
 pub mod collector;
+pub mod crc32;
 pub mod crc64;
 pub mod error_code;
 pub mod map;

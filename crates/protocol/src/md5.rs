@@ -162,8 +162,8 @@ impl Md5 {
         }
     }
 
-    /// The digest of everything fed, in lowercase hex, as an ETag holds it.
-    pub fn hex(mut self) -> String {
+    /// The digest of everything fed: its 16 bytes.
+    pub fn finish(mut self) -> [u8; 16] {
         let bits = self.len.wrapping_mul(8);
         let pad = (55u64.wrapping_sub(self.len) % 64) as usize + 1;
         let mut tail = [0u8; 72];
@@ -172,14 +172,24 @@ impl Md5 {
             *d = s;
         }
         self.update(&tail[..pad + 8]);
+        let mut out = [0u8; 16];
+        for (d, s) in out
+            .iter_mut()
+            .zip(self.state.iter().flat_map(|s| s.to_le_bytes()))
+        {
+            *d = s;
+        }
+        out
+    }
+
+    /// The digest of everything fed, in lowercase hex, as an ETag holds it.
+    pub fn hex(self) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         // Loops, not `flat_map` chains: their adapters cost the bundle.
         let mut out = String::with_capacity(32);
-        for s in self.state {
-            for b in s.to_le_bytes() {
-                out.push(char::from(DIGITS[usize::from(b >> 4)]));
-                out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-            }
+        for b in self.finish() {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0xf)]));
         }
         out
     }

@@ -121,13 +121,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 let done = self.callbacks.digested.as_ref();
                 let f = file.0 as f64;
-                if !browser::digest(&e.file, start, end, algorithm, f, part, done) {
-                    self.feed(Event::Digested {
-                        file,
-                        part,
-                        value: None,
-                    });
-                }
+                browser::digest(&e.file, start, end, algorithm, f, part, done);
             }
             Action::SaveResume { record, .. } => browser::save_record(&record),
             Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
