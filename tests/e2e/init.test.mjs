@@ -25,15 +25,10 @@ async function loadWith(form, seed) {
     const exports = await new Function('m', 'url', `return (async () => { ${form} })()`)(m, url);
     // Once loaded, both functions answer the same exports again.
     const again = (await m.default()) === exports && m.initSync() === exports;
-    // The same bytes as the harness's seededBytes (xorshift32).
-    const bytes = new Uint8Array(size);
-    let x = seed >>> 0 || 1;
-    for (let i = 0; i < size; i += 4) {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-      for (let j = 0; j < 4 && i + j < size; j++) bytes[i + j] = (x >>> (8 * j)) & 255;
-    }
+    // The test pages' seeded file (the same bytes as the harness's seededBytes).
+    const { memoryFile } = await import('/files.js');
     const up = new m.Uploader({ endpoint, headers: { Authorization: `Bearer ${token}` } });
-    const result = await up.upload(new File([bytes], `init-${seed}.bin`)).done;
+    const result = await up.upload(memoryFile(`init-${seed}.bin`, size, seed)).done;
     return { again, key: result.key, memory: exports.memory instanceof WebAssembly.Memory };
   }, { form, endpoint: `${stack.signer}/s3`, token: TOKEN, size, seed });
   assert.ok(r.memory, `${form}: resolves with the module's exports`);

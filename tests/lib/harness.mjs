@@ -277,12 +277,12 @@ export function watchPage(page, stack) {
   page.on('request', (r) => stack.sawUrl(r.url()));
 }
 
-/** The client test page in a fresh context of `browser` (its own CORS preflight cache), loaded and watched. */
-export async function freshPage({ browser, stack, site }) {
+/** A test page (`client.html` unless named) in a fresh context of `browser` (its own CORS preflight cache), loaded and watched. */
+export async function freshPage({ browser, stack, site }, name = 'client.html') {
   const context = await browser.newContext();
   const page = await context.newPage();
   watchPage(page, stack);
-  await page.goto(`${site.url}/client.html`);
+  await page.goto(`${site.url}/${name}`);
   await page.waitForFunction(() => window.ready === true);
   return { context, page };
 }
@@ -294,11 +294,7 @@ export async function freshPage({ browser, stack, site }) {
  */
 export async function clientPage(cleanup, stackOptions = {}, page = 'client.html') {
   const { stack, site, browser } = await startWorld(cleanup, stackOptions);
-  const context = await browser.newContext();
-  const tab = await context.newPage();
-  watchPage(tab, stack);
-  await tab.goto(`${site.url}/${page}`);
-  await tab.waitForFunction(() => window.ready === true);
+  const { context, page: tab } = await freshPage({ browser, stack, site }, page);
   const opts = { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` } };
   return { stack, site, browser, context, page: tab, opts };
 }
