@@ -65,10 +65,11 @@ OPT=(-ocimfs 30 --flatten --rereloop -Oz --converge --flatten --rereloop -Oz --c
   --enable-mutable-globals --enable-reference-types --enable-multivalue
   --strip-debug --strip-producers --strip-target-features)
 "$WASM_OPT" "${OPT[@]}" "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
-# The digest module (exports `memory`, `buf` and `digest`, and the linker's two globals;
-# io.js finds it at the package's root) through the same passes the CRC64NVME and MD5
-# loops had in the main module: 3285 B (2123 gz) against 3334 B (2157 gz) with -Oz
-# alone, at the same speed (Node, idle: 1 GiB of CRC64NVME in 0.76 s, of MD5 in 2.7 s).
+# The digest module (exports `memory`, `buf`, `state`, `state_len` and `step`, and the
+# linker's two globals; io.js finds it at the package's root) through the same passes the
+# CRC64NVME and MD5 loops had in the main module: 3481 B (2225 gz) against 3532 B (2251 gz)
+# with -Oz alone, at the same speed (Node: 1 GiB of CRC64NVME in 0.73-0.76 s, of MD5 in
+# 2.6-2.8 s, in 4 MiB pieces as io.js sends them; the same as whole 64 MiB parts).
 "$WASM_OPT" "${OPT[@]}" target/wasm32-unknown-unknown/wasm/s3lift_digest.wasm -o "$OUT/s3lift-digest.wasm"
 # The entry (crates/client/js/s3lift.js) re-exports wasm-bindgen's module and adds
 # `worker: true`, which runs that module in s3lift-worker.js; s3lift.d.ts types both.

@@ -169,7 +169,8 @@ if (!only || only === 'longtask') {
 }
 
 if (only) { await browser.close(); await site.close(); await companion.stop(); await stack.stop(); process.exit(0); }
-// Peak client memory (JS heap + wasm) while s3lift uploads 256 MiB and 1 GiB.
+// Peak client memory (JS heap + wasm: the module's, and the digest module's once a checksum column
+// loaded it on this page) while s3lift uploads 256 MiB and 1 GiB.
 const memory = {};
 for (const w of ['256mib', '1gib']) {
   await page.evaluate((id) => window.prepare(id), w);
@@ -179,7 +180,7 @@ for (const w of ['256mib', '1gib']) {
   while (!done) {
     const { metrics } = await cdp.send('Performance.getMetrics');
     const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
-    const wasm = await page.evaluate(() => window.wasm.memory.buffer.byteLength);
+    const wasm = await page.evaluate(() => window.wasm.memory.buffer.byteLength + (window.digestMemory?.buffer.byteLength ?? 0));
     peak = Math.max(peak, heap + wasm);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -250,7 +251,8 @@ md += many.md;
 md += `
 ## Client memory
 
-Peak JS heap + wasm linear memory (CDP \`Performance.getMetrics\`, sampled every 50 ms) during an s3lift upload:
+Peak JS heap + wasm linear memory (CDP \`Performance.getMetrics\`, sampled every 50 ms; the module's, and the digest
+module's, which the CRC64NVME column loaded on this page before) during an s3lift upload:
 256 MiB file: **${memory['256mib'].toFixed(1)} MiB**; 1 GiB file: **${memory['1gib'].toFixed(1)} MiB** (budget:
 concurrency × part size + 16 MiB = ${CONC * PART / MIB + 16} MiB). File bytes stay in Blob slices handed to the browser's
 network stack; they never enter the JS heap or wasm memory unless a checksum is asked for.

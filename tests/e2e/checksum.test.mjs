@@ -116,3 +116,29 @@ test('the digest module (s3lift-digest.wasm) is fetched only when an upload need
   assert.equal(fetched.length, 1, `still one fetch: ${fetched}`);
   await context.close();
 });
+
+test('a part goes through the digest module a piece at a time: its memory stays a piece large, and interleaved parts keep their own digests', async () => {
+  const { context, page } = await freshPage({ browser, stack, site });
+  const size = 2 * 12 * MIB + 5;
+  const result = await page.evaluate(async ({ opts, size }) => {
+    // The digest module's instance as the snippet makes it, on first use (after this).
+    const instantiate = WebAssembly.instantiate;
+    WebAssembly.instantiate = async (...a) => {
+      const r = await instantiate.apply(WebAssembly, a);
+      if (r.instance?.exports.step) window.digestMemory = r.instance.exports.memory;
+      return r;
+    };
+    const up = new window.t.Uploader(opts);
+    const done = await up.upload(window.t.memoryFile('pieces.bin', size, 31)).done;
+    return { ...done, memory: window.digestMemory?.buffer.byteLength };
+  }, { opts: { endpoint: `${stack.signer}/s3`, headers: { Authorization: `Bearer ${TOKEN}` }, checksum: 'crc64nvme', partSize: 12 * MIB }, size });
+  const bytes = seededBytes(size, 31);
+  assert.equal(await stack.s3api.objectSha256(result.key), sha256(bytes));
+  // Three parts digested side by side (12 MiB, 12 MiB, 5 B), each in 4 MiB pieces: a piece
+  // of one between two of another must not spoil either (the store checks every part's value).
+  assert.deepEqual(result.checksum, { crc64nvme: crc64nvme(bytes) });
+  assert.ok(result.memory > 0, 'the digest module was instantiated');
+  // A 12 MiB part whole would need 12 MiB; a 4 MiB piece, the tables and the stack about 5.
+  assert.ok(result.memory <= 6 * MIB, `the digest module's memory is ${(result.memory / MIB).toFixed(1)} MiB`);
+  await context.close();
+});

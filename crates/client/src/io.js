@@ -96,18 +96,32 @@ const module = () => digests ??= fetch(new URL('../../../s3lift-digest.wasm?no-i
 // SHA-256 by WebCrypto, secure contexts only; 1 CRC-32, 2 CRC64NVME and 3 MD5 the
 // digest module's): `done(file, part, value)`, in base64 (MD5 in hex, as an ETag holds
 // it), undefined when the bytes could not be read or the digest module could not load.
+// The digest module gets the part a piece at a time (`PIECE` bytes at most), so its memory
+// stays one piece large whatever the part's size; between pieces this digest keeps its own
+// copy of the module's state, since pieces of other parts' digests run in between (several
+// digests at once also keep the reads and the digesting going side by side).
+const PIECE = 4 << 20;
 export async function digest(blob, start, end, tag, file, part, done) {
   let v;
   try {
-    const [b, x] = await Promise.all([blob.slice(start, end).arrayBuffer(), tag && module()]);
-    const n = b.byteLength;
-    if (x) {
-      // One copy of the bytes, into the module's memory; `buf` and `digest` may grow it,
-      // which detaches the old `memory.buffer`: read after each call.
+    if (tag) {
+      const x = await module();
       const at = (p, k) => new Uint8Array(x.memory.buffer, p, k);
-      at(x.buf(n), n).set(new Uint8Array(b));
-      v = at(x.digest(tag, n), 2 << tag);
-    } else v = new Uint8Array(await crypto.subtle.digest('SHA-256', b));
+      const s = new Uint8Array(x.state_len());
+      for (let a = start, first = 1, last = 0; !last; a += PIECE, first = 0) {
+        const to = Math.min(end, a + PIECE), b = new Uint8Array(await blob.slice(a, to).arrayBuffer()), n = b.byteLength;
+        // A file shorter than it was: no digest (never one of other bytes).
+        if (n != to - a) throw 0;
+        last = to == end;
+        // `buf` and `step` may grow the memory, which detaches the old `memory.buffer`:
+        // read after each call.
+        at(x.buf(n), n).set(b);
+        first || at(x.state(), s.length).set(s);
+        v = x.step(tag, n, first | last << 1);
+        s.set(at(x.state(), s.length));
+      }
+      v = at(v, 2 << tag);
+    } else v = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.slice(start, end).arrayBuffer()));
     v = tag > 2 ? Array.from(v, (c) => (c | 256).toString(16).slice(1)).join('') : btoa(String.fromCharCode(...v));
   } catch {
     v = undefined;
