@@ -27,7 +27,8 @@ closures are made with the module's call export instead of a JS wrapper,
 and `wasmModule`/`wasmInstance`, set and never read, go. Every import names
 one module, `a`, the glue's import object. wasm-bindgen's init functions
 become a shorter equivalent (`COMPACT_INIT`, checked against the text it
-replaces), and the `encodeInto` fallback for old browsers goes.
+replaces); the `encodeInto` and `FinalizationRegistry` fallbacks for browsers
+without WebAssembly reference types (which the module needs) go.
 """
 import re
 import sys
@@ -162,6 +163,7 @@ def main(out):
     js = direct_closure_calls(js)
     js = no_unread_globals(js)
     js = compact_init(js)
+    js = no_old_browser_paths(js)
     js = one_module_name(js)
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
@@ -258,6 +260,19 @@ def no_unread_globals(js):
         if (a, b) != (1, 1):
             sys.exit(f"short-imports: {name} not found as expected")
     return js
+
+
+def no_old_browser_paths(js):
+    """`FinalizationRegistry` without its stand-in (every browser with WebAssembly
+    reference types has it), and the cached `DataView` renewed when the memory's
+    buffer is another (what wasm-bindgen falls back to without `detached`)."""
+    js, count = re.subn(r"\(typeof FinalizationRegistry === 'undefined'\)\n    \? \{ register: \(\) => \{\}, "
+                        r"unregister: \(\) => \{\} \}\n    : new FinalizationRegistry", "new FinalizationRegistry", js)
+    old = ("cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0"
+           ".buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)")
+    if count != 3 or js.count(old) != 1:
+        sys.exit("short-imports: wasm-bindgen's FinalizationRegistry or DataView code changed")
+    return js.replace(old, "cachedDataViewMemory0?.buffer !== wasm.memory.buffer")
 
 
 def one_module_name(js):
