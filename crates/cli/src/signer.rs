@@ -163,6 +163,7 @@ fn request(
             let complete = CompleteRequest {
                 parts: parts.clone(),
                 checksum_crc64nvme: checksum.clone(),
+                pending: Vec::new(),
             };
             let (path, body) = if *in_body {
                 let body = CompleteUploadRequest {

@@ -164,6 +164,7 @@ fn complete_bodies_are_serde_s_complete_requests_on_both_routes() {
         let complete = CompleteRequest {
             parts: parts.clone(),
             checksum_crc64nvme: checksum.clone(),
+            pending: Vec::new(),
         };
         for in_body in [false, true] {
             let action = Action::Complete {

@@ -161,6 +161,12 @@ pub struct CompleteRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub checksum_crc64nvme: Option<String>,
+    /// Extension: parts the client has sent and has no answer for yet (its
+    /// complete goes out while their last bytes travel). The signer lists
+    /// the parts until the store holds each (a bounded wait), and completes
+    /// with the ETags the store lists for them. Not in `parts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<u32>,
 }
 
 /// Body of `POST /s3/multipart/complete` (extension): the complete body

@@ -64,6 +64,7 @@ async fn complete_upload(
     let CompleteRequest {
         parts,
         checksum_crc64nvme: full,
+        pending: _,
     } = body;
     if full
         .as_deref()
