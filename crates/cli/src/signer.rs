@@ -156,6 +156,7 @@ fn request(
             upload_id,
             key,
             parts,
+            pending,
             checksum,
             in_body,
             ..
@@ -163,7 +164,7 @@ fn request(
             let complete = CompleteRequest {
                 parts: parts.clone(),
                 checksum_crc64nvme: checksum.clone(),
-                pending: Vec::new(),
+                pending: pending.clone(),
             };
             let (path, body) = if *in_body {
                 let body = CompleteUploadRequest {

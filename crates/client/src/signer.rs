@@ -177,6 +177,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             upload_id,
             key,
             parts,
+            pending,
             checksum,
             in_body,
             ..
@@ -203,6 +204,17 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             body.key("parts").raw(&list);
             if let Some(c) = checksum {
                 body.key("checksumCrc64nvme").string(c);
+            }
+            if !pending.is_empty() {
+                let mut list = String::from("[");
+                for (i, n) in pending.iter().enumerate() {
+                    if i > 0 {
+                        list.push(',');
+                    }
+                    push_u64(&mut list, u64::from(*n));
+                }
+                list.push(']');
+                body.key("pending").raw(&list);
             }
             ("POST", path, Some(body.close()), Kind::Completed)
         }

@@ -19,6 +19,8 @@ use crate::url::{ttl_ms, SignedUrl};
 
 mod failed;
 
+use crate::confirm::checked;
+
 pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
@@ -224,8 +226,12 @@ impl Engine {
                 if let Some(key) = c.key {
                     outcome.key = key;
                 }
+                let outcome = checked(outcome, c.bucket, c.location, c.etag, c.checksum);
+                if self.multi_mut(f).is_some_and(|m| m.ahead) {
+                    return self.ahead_completed(f, outcome);
+                }
                 // The signer's complete fires its webhook.
-                self.finish_checked(f, outcome, c.bucket, c.location, c.etag, c.checksum);
+                self.finish(f, Ok(outcome));
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}

@@ -40,6 +40,11 @@ pub struct Config {
     pub checksum: Option<ChecksumAlgorithm>,
     /// Seed of the jitter generator.
     pub seed: u64,
+    /// A multipart complete goes out ahead of the last parts' answers once
+    /// their bytes left to send would take under this long at the file's
+    /// measured rate (our signer waits for the store to hold them); 0: never,
+    /// `u64::MAX`: as soon as every part is stored or in flight.
+    pub complete_ahead_ms: u64,
 }
 
 impl Default for Config {
@@ -58,6 +63,10 @@ impl Default for Config {
             resume_ttl_ms: s3lift_protocol::resume::DEFAULT_RESUME_TTL_MS as u64,
             checksum: None,
             seed: 0,
+            // Browsers report upload progress every 100 ms or so (Chromium),
+            // and a part's last bytes only with its answer: about one such
+            // interval and a round trip ahead.
+            complete_ahead_ms: 300,
         }
     }
 }

@@ -125,27 +125,10 @@ impl Engine {
             return;
         };
         let (bucket, etag) = (Some(c.bucket), Some(c.etag));
-        self.finish_checked(f, outcome, bucket, c.location, etag, c.checksum);
-    }
-
-    /// Ends `f` with `outcome` as the signer checked it and reported it
-    /// (its webhook): where it is, its ETag and checksum. For a multipart
-    /// complete and a confirmed object alike.
-    pub(crate) fn finish_checked(
-        &mut self,
-        f: FileId,
-        mut outcome: Outcome,
-        bucket: Option<String>,
-        location: String,
-        etag: Option<String>,
-        checksum: Option<ObjectChecksum>,
-    ) {
-        outcome.bucket = bucket.or(outcome.bucket);
-        outcome.location = Some(location);
-        outcome.etag = etag;
-        outcome.confirmed = true;
-        outcome.checksum = checksum.map(|c| c.crc64nvme);
-        self.finish(f, Ok(outcome));
+        self.finish(
+            f,
+            Ok(checked(outcome, bucket, c.location, etag, c.checksum)),
+        );
     }
 
     /// A confirm call failed for `f`: retried by the policy, unless the
@@ -206,4 +189,22 @@ impl Engine {
             }
         }
     }
+}
+
+/// `outcome` as the signer checked it and reported it (its webhook): where
+/// it is, its ETag and checksum. For a multipart complete and a confirmed
+/// object alike.
+pub(crate) fn checked(
+    mut outcome: Outcome,
+    bucket: Option<String>,
+    location: String,
+    etag: Option<String>,
+    checksum: Option<ObjectChecksum>,
+) -> Outcome {
+    outcome.bucket = bucket.or(outcome.bucket);
+    outcome.location = Some(location);
+    outcome.etag = etag;
+    outcome.confirmed = true;
+    outcome.checksum = checksum.map(|c| c.crc64nvme);
+    outcome
 }

@@ -103,6 +103,18 @@ impl Engine {
         if f.fatal.is_some() {
             return;
         }
+        if let Body::Multi(m) = &mut f.body {
+            if m.ahead_done.is_some() {
+                // Completed ahead of this: the file ends with the object.
+                return;
+            }
+            if m.ahead && m.step.in_flight.is_some() {
+                // A complete ahead of the last answers is out: it decides,
+                // as for a cancel (`ahead_failed`).
+                m.ahead_error.get_or_insert(err);
+                return;
+            }
+        }
         f.paused = false;
         self.stop_data(id);
         let Some(f) = self.files.get_mut(&id) else {

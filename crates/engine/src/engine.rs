@@ -69,7 +69,7 @@ pub struct Engine {
     pub(crate) confirming: bool,
     pub(crate) out: VecDeque<Action>,
     /// Something changed since the last scheduling pass.
-    dirty: bool,
+    pub(crate) dirty: bool,
     /// The file that gets the first store slot in the next pass.
     pub(crate) turn: usize,
     /// The browser said the network is gone: nothing new starts.
@@ -149,7 +149,9 @@ impl Engine {
     /// last drain is seen at once: files added together share one
     /// `POST /s3/params` batch, as one turn of the browser's event loop does.
     pub fn poll_action(&mut self) -> Option<Action> {
-        if self.out.is_empty() && core::mem::take(&mut self.dirty) {
+        // Again while a pass changed what the next one decides (and asked
+        // for nothing yet): a complete sent ahead that falls back to parts.
+        while self.out.is_empty() && core::mem::take(&mut self.dirty) {
             self.schedule();
         }
         self.out.pop_front()

@@ -100,6 +100,9 @@ impl Engine {
     /// A failed create, list, complete or abort call (`release` has
     /// cleared its step's call and noted a complete that may have applied).
     pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: Failure) {
+        if matches!(req, Req::Complete(_)) && self.ahead_failed(f, &failure) {
+            return;
+        }
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };

@@ -200,6 +200,16 @@ pub(crate) struct Multi {
     /// The signer dropped the requested checksums (its store does not check
     /// them): parts and complete go without, and nothing is digested.
     pub sums_dropped: bool,
+    /// The complete in flight went ahead of the last parts' answers (`ahead`).
+    pub ahead: bool,
+    /// One did, and failed: the complete waits for the answers from now on.
+    pub ahead_failed: bool,
+    /// A failure that came while such a complete was in flight: it applies
+    /// if that complete fails (as a cancel does then).
+    pub ahead_error: Option<UploadError>,
+    /// That complete succeeded: the outcome, given once the parts still in
+    /// flight have answered (their `PartStored` first) or ended.
+    pub ahead_done: Option<Outcome>,
 }
 
 impl Multi {
@@ -233,6 +243,10 @@ impl Multi {
             sync_on_resume: false,
             cancel_after_complete: false,
             sums_dropped: false,
+            ahead: false,
+            ahead_failed: false,
+            ahead_error: None,
+            ahead_done: None,
         }
     }
 

@@ -64,6 +64,7 @@
 
 extern crate alloc;
 
+mod ahead;
 mod answers;
 pub mod api;
 pub mod config;

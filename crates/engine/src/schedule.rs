@@ -140,6 +140,10 @@ impl Engine {
                 let Some(m) = self.multi_mut(id) else {
                     return;
                 };
+                if m.ahead_done.is_some() {
+                    // Completed ahead: ends once its parts in flight answered.
+                    return self.finish_ahead(id);
+                }
                 if !m.step.ready(now) && m.phase != Phase::Upload {
                     return;
                 }
@@ -151,6 +155,7 @@ impl Engine {
                     Phase::List | Phase::Abort => self.issue_upload_call(id),
                     // Waiting on the digests of stored parts.
                     Phase::Verify => {}
+                    Phase::Complete if m.ahead => self.ahead_again(id),
                     Phase::Complete => match m.collector.completed() {
                         Ok(_) if self.whole_checksum_pending(id) => {}
                         Ok(_) => self.issue_upload_call(id),
@@ -175,6 +180,7 @@ impl Engine {
                             m.queue.push_front(n);
                         }
                         self.sign_parts(id);
+                        self.complete_ahead(id);
                     }
                 }
             }

@@ -66,8 +66,10 @@ impl Engine {
                 part.url = None;
                 m.collector.insert(n, etag.clone());
                 file.tracker.complete_part(n, len);
-                if m.plan
-                    .is_some_and(|p| m.collector.len() == p.part_count() as usize)
+                // Not again while a complete sent ahead of this answer is out.
+                if m.phase != Phase::Complete
+                    && m.plan
+                        .is_some_and(|p| m.collector.len() == p.part_count() as usize)
                 {
                     m.enter(Phase::Complete);
                 }

@@ -112,6 +112,11 @@ impl PartCollector {
                 missing,
             });
         }
+        Ok(self.known())
+    }
+
+    /// The parts stored so far, sorted (a complete ahead of the others).
+    pub fn known(&self) -> Vec<CompletedPart> {
         // Loops, not iterator chains: their adapters cost the browser bundle.
         let mut parts = Vec::with_capacity(self.etags.len());
         for (n, e) in &self.etags {
@@ -120,7 +125,7 @@ impl PartCollector {
                 etag: e.clone(),
             });
         }
-        Ok(parts)
+        parts
     }
 }
 

@@ -123,8 +123,11 @@ pub enum Action {
         upload_id: String,
         /// Object key.
         key: String,
-        /// Every part, sorted, none missing.
+        /// Every part stored, sorted; none missing but `pending`.
         parts: Vec<CompletedPart>,
+        /// Parts sent whose answers have not come (a complete ahead of
+        /// them, `pending` of our signer's complete); empty otherwise.
+        pending: Vec<u32>,
         /// The whole file's CRC64NVME (`checksumCrc64nvme`), combined from
         /// the parts' digests, when parts carry CRC64NVME checksums.
         checksum: Option<String>,

@@ -61,7 +61,7 @@ impl Engine {
     }
 
     /// ListParts, Complete or Abort, by the phase.
-    pub(super) fn issue_upload_call(&mut self, id: FileId) {
+    pub(crate) fn issue_upload_call(&mut self, id: FileId) {
         if !self.signer_slot() {
             return;
         }
@@ -70,9 +70,11 @@ impl Engine {
             return;
         };
         let phase = m.phase;
-        let parts = match phase {
-            Phase::Complete => m.collector.completed().unwrap_or_default(),
-            _ => Vec::new(),
+        let (parts, pending) = match phase {
+            // Ahead of the last answers: the parts in flight are pending.
+            Phase::Complete if m.ahead => (m.collector.known(), m.collector.missing()),
+            Phase::Complete => (m.collector.completed().unwrap_or_default(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         };
         let checksum = match phase {
             Phase::Complete => self.whole_checksum(id),
@@ -105,6 +107,7 @@ impl Engine {
                 upload_id,
                 key,
                 parts,
+                pending,
                 checksum,
                 in_body,
             },

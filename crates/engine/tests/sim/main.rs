@@ -78,6 +78,10 @@ fn half(start: u64) {
         totals.old_replica > 0,
         "no in-body complete met an older signer replica"
     );
+    assert!(
+        totals.ahead_completes > 0,
+        "no complete went ahead of its last parts' answers"
+    );
 }
 
 #[test]

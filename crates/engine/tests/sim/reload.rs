@@ -29,6 +29,7 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
     }
     w.signer_out.clear();
     w.complete_calls.clear();
+    let mut aheads = Vec::new();
     for (_, a) in pending {
         if w.rng.unit() < 0.5 {
             continue;
@@ -47,7 +48,20 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
             } => {
                 w.store.objects.insert(key, vec![(file, 0, size)]);
             }
+            crate::world::Arrival::Ahead {
+                upload,
+                parts,
+                pending,
+                ..
+            } => aheads.push((upload, parts, pending)),
             crate::world::Arrival::Deliver(_) => {}
+        }
+    }
+    // A signer waiting for a complete's pending parts goes on without the
+    // page: it completes if they landed.
+    for (upload, parts, pending) in aheads {
+        if let Ok(parts) = w.store.with_pending(&upload, parts, &pending) {
+            let _ = w.store.complete(&upload, &parts);
         }
     }
     for (_, (f, len)) in std::mem::take(&mut w.data_out) {

@@ -39,6 +39,8 @@ pub struct Summary {
     /// Completes to the in-body route, and those an older replica refused.
     pub in_body_completes: u64,
     pub old_replica: u64,
+    /// Completes sent ahead of their last parts' answers.
+    pub ahead_completes: u64,
 }
 
 impl Summary {
@@ -60,6 +62,7 @@ impl Summary {
         self.taken_over += o.taken_over;
         self.in_body_completes += o.in_body_completes;
         self.old_replica += o.old_replica;
+        self.ahead_completes += o.ahead_completes;
     }
 }
 
@@ -167,6 +170,7 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
     sum.taken_over = w.taken_over;
     sum.in_body_completes = w.in_body_completes;
     sum.old_replica = w.old_replica;
+    sum.ahead_completes = w.ahead_completes;
     for r in w.finished.values() {
         if let Err(c) = r {
             *sum.codes.entry(c).or_default() += 1;

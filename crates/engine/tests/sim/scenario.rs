@@ -48,6 +48,10 @@ impl Scenario {
             stall_timeout_ms: 30_000,
             signer_timeout_ms: 10_000,
             seed,
+            // Completes ahead of the last answers: never, the browser's
+            // setting, or as soon as every part is stored or in flight.
+            // (Its own generator: the scenarios stay as they were.)
+            complete_ahead_ms: [0, 300, u64::MAX][Rng::new(seed ^ 0xa4ead).below(3) as usize],
             ..Config::default()
         };
         let companion = rng.below(4) == 0;

@@ -44,6 +44,30 @@ impl Store {
         Some(etag)
     }
 
+    /// Our signer's complete with `pending` parts: `parts` with those the
+    /// store holds, with the store's ETags, sorted; `Err` while one is
+    /// missing. An upload that is gone has nothing to wait for (its complete
+    /// answers `no_such_upload`).
+    pub fn with_pending(
+        &self,
+        upload: &str,
+        mut parts: Vec<CompletedPart>,
+        pending: &[u32],
+    ) -> Result<Vec<CompletedPart>, ()> {
+        let Some(u) = self.uploads.get(upload) else {
+            return Ok(parts);
+        };
+        for n in pending {
+            let (_, etag) = u.parts.get(n).ok_or(())?;
+            parts.push(CompletedPart {
+                part_number: *n,
+                etag: etag.clone(),
+            });
+        }
+        parts.sort_by_key(|p| p.part_number);
+        Ok(parts)
+    }
+
     /// CompleteMultipartUpload: S3's rules, plus the simulator's own (the
     /// parts tile the file exactly, in order, as the plan says).
     pub fn complete(&mut self, upload: &str, parts: &[CompletedPart]) -> Result<String, String> {

@@ -40,6 +40,9 @@ pub struct Faults {
     pub offline: Option<(u64, u64)>,
 }
 
+/// How long the simulated signer waits for a complete's pending parts.
+pub const AHEAD_WAIT_MS: u64 = 10_000;
+
 /// What reaches the engine later.
 #[derive(Debug)]
 pub enum Arrival {
@@ -52,6 +55,16 @@ pub enum Arrival {
         part: u32,
         range: store::Range,
         lose: bool,
+    },
+    /// A complete with pending parts at the signer, which lists the parts
+    /// every 10 ms until the store holds them, for 10 s at most.
+    Ahead {
+        id: RequestId,
+        file: FileId,
+        upload: String,
+        parts: Vec<s3lift_protocol::wire::CompletedPart>,
+        pending: Vec<u32>,
+        waited: u64,
     },
     /// A single upload reaching the store.
     Single {
@@ -104,6 +117,8 @@ pub struct World {
     /// older signer replica without it (404 `not_found`).
     pub in_body_completes: u64,
     pub old_replica: u64,
+    /// Completes sent ahead of their last parts' answers.
+    pub ahead_completes: u64,
     pub stats: Stats,
     /// Inside the `offline` window.
     pub offline: bool,
@@ -134,6 +149,7 @@ impl World {
             from_record: BTreeMap::new(),
             taken_over: 0,
             in_body_completes: 0,
+            ahead_completes: 0,
             old_replica: 0,
             stats: Stats::default(),
             offline: false,
@@ -202,6 +218,44 @@ impl World {
                 }
                 let etag = self.store.put_part(&upload, part, range);
                 self.data_answer(id, live, lose, etag.map(Some), range.2 - range.1)
+            }
+            Arrival::Ahead {
+                id,
+                file,
+                upload,
+                parts,
+                pending,
+                waited,
+            } => {
+                // A page gone (reloaded) or a request cancelled does not stop
+                // the signer: it completes all the same, unheard.
+                let heard = self.signer_out.contains(&id);
+                match self.store.with_pending(&upload, parts.clone(), &pending) {
+                    Ok(parts) if heard => self.complete_now(id, file, upload, parts),
+                    Ok(parts) => {
+                        let _ = self.store.complete(&upload, &parts);
+                    }
+                    Err(()) if waited < AHEAD_WAIT_MS => self.later(
+                        10,
+                        Arrival::Ahead {
+                            id,
+                            file,
+                            upload,
+                            parts,
+                            pending,
+                            waited: waited + 10,
+                        },
+                    ),
+                    Err(()) if !heard => {}
+                    Err(()) => self.signer(id, |_| {
+                        let body = s3lift_protocol::wire::ErrorBody {
+                            error: "a part did not reach the store".into(),
+                            code: "invalid_parts".into(),
+                        };
+                        Err(Failure::from_signer(400, Some(&body), None))
+                    }),
+                }
+                None
             }
             Arrival::Single {
                 id,

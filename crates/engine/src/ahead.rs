@@ -1,0 +1,167 @@
+//! A multipart complete sent ahead of the last parts' answers (our signer's
+//! `pending` extension, docs/protocol.md).
+//!
+//! A browser tells that a part's bytes are all sent only with its answer
+//! (Chromium reports upload progress about every 100 ms, and the last
+//! report comes with the answer), so a complete that waits for every
+//! answer costs each multipart upload a round trip at its end. Once every
+//! part is stored or in flight, and the bytes left to send would take under
+//! `complete_ahead_ms` at the file's measured rate, the complete goes out
+//! with the parts in flight as pending; the signer waits until the store
+//! holds them. It succeeds: the file ends once its parts in flight have
+//! answered (their `PartStored` first). It fails, whyever: the upload goes
+//! on as before, and completes after the answers (only a refusal that such
+//! a complete would meet too ends it). Only against our signer (a create
+//! answer with its extensions), and once per upload.
+
+use s3lift_protocol::error_code::ErrorCode;
+
+use crate::api::{Failure, FileId, Outcome};
+use crate::engine::Engine;
+use crate::error::{known_code, UploadError};
+use crate::file::{part_of, Body, Multi, Phase};
+
+/// Every part not stored is in flight (and one is).
+fn ready(m: &Multi) -> bool {
+    let missing = m.collector.missing();
+    !missing.is_empty()
+        && missing
+            .iter()
+            .all(|n| part_of(&m.parts, *n).sending.is_some())
+}
+
+impl Engine {
+    /// Sends `id`'s complete ahead of its last answers if it is time.
+    pub(crate) fn complete_ahead(&mut self, id: FileId) {
+        let ahead_ms = self.cfg.complete_ahead_ms;
+        if ahead_ms == 0 || self.complete_in_body != Some(true) {
+            return;
+        }
+        let now = self.now;
+        let Some(file) = self.files.get(&id) else {
+            return;
+        };
+        let Body::Multi(m) = &file.body else { return };
+        if file.paused
+            || file.fatal.is_some()
+            || m.phase != Phase::Upload
+            || m.ahead_failed
+            || m.gone.is_some()
+            || m.sending == 0
+            || !m.queue.is_empty()
+            || !m.waiting.is_empty()
+            || !m.step.ready(now)
+        {
+            return;
+        }
+        if ahead_ms != u64::MAX {
+            let left = file
+                .tracker
+                .total()
+                .saturating_sub(file.tracker.bytes_sent());
+            let rate = file.meter.bytes_per_second();
+            // Also false while no rate is measured.
+            if !(left as f64 * 1000.0 <= rate * ahead_ms as f64) {
+                return;
+            }
+        }
+        if !ready(m) || self.whole_checksum_pending(id) {
+            return;
+        }
+        if let Some(m) = self.multi_mut(id) {
+            m.enter(Phase::Complete);
+            m.ahead = true;
+        }
+        self.issue_upload_call(id);
+    }
+
+    /// The scheduler's turn for a file whose complete went ahead and is not
+    /// in flight: sent (again, or for the first time if no signer slot was
+    /// free) while its parts are still all stored or in flight, or back to
+    /// sending parts.
+    pub(crate) fn ahead_again(&mut self, id: FileId) {
+        let Some(m) = self.multi_mut(id) else { return };
+        if ready(m) {
+            return self.issue_upload_call(id);
+        }
+        m.ahead = false;
+        if !m.collector.missing().is_empty() {
+            m.phase = Phase::Upload;
+        }
+        // Its parts go out in the next pass (this one is past them).
+        self.dirty = true;
+    }
+
+    /// The ahead complete of `f` succeeded with `outcome`: the file ends now,
+    /// or once its parts in flight have answered.
+    pub(crate) fn ahead_completed(&mut self, f: FileId, outcome: Outcome) {
+        let Some(m) = self.multi_mut(f) else { return };
+        m.step.in_flight = None;
+        m.ahead_done = Some(outcome);
+        self.finish_ahead(f);
+    }
+
+    /// Ends `f` with its ahead complete's outcome once no part is in flight.
+    pub(crate) fn finish_ahead(&mut self, f: FileId) {
+        let Some(file) = self.files.get_mut(&f) else {
+            return;
+        };
+        let Body::Multi(m) = &mut file.body else {
+            return;
+        };
+        if m.sending > 0 {
+            return;
+        }
+        let Some(outcome) = m.ahead_done.take() else {
+            return;
+        };
+        // Parts whose answers never came are stored all the same (the
+        // signer found them): the last progress says every byte.
+        for n in m.collector.missing() {
+            let len = m.plan.and_then(|p| p.expected_len(n)).unwrap_or(0);
+            file.tracker.complete_part(n, len);
+        }
+        self.finish(f, Ok(outcome));
+    }
+
+    /// A failed complete of `f`: true when it went ahead, and is dealt with.
+    pub(crate) fn ahead_failed(&mut self, f: FileId, failure: &Failure) -> bool {
+        let Some(m) = self.multi_mut(f) else {
+            return false;
+        };
+        if !core::mem::take(&mut m.ahead) {
+            return false;
+        }
+        m.ahead_failed = true;
+        if core::mem::take(&mut m.complete_in_body) && crate::answers::no_route(failure) {
+            // An older replica (a rolling upgrade): the path route from now on.
+            self.complete_in_body = Some(false);
+        }
+        let Some(m) = self.multi_mut(f) else {
+            return true;
+        };
+        if m.phase == Phase::Complete && !m.collector.missing().is_empty() {
+            m.phase = Phase::Upload;
+        }
+        // What came while it was out applies now that it failed.
+        let error = if core::mem::take(&mut m.cancel_after_complete) {
+            Some(UploadError::cancelled())
+        } else {
+            m.ahead_error.take()
+        };
+        if let Some(e) = error {
+            self.fatal(f, e);
+            return true;
+        }
+        // A refusal that the complete after the answers would meet too.
+        let code = failure.code.as_deref().map(known_code);
+        if matches!(
+            code,
+            Some(ErrorCode::TooLarge | ErrorCode::ChecksumMismatch)
+        ) || matches!(failure.status, Some(401 | 403))
+        {
+            self.step_failed_for_good(f, UploadError::signer_gave_up(failure, false));
+        }
+        true
+    }
+}
