@@ -10,6 +10,7 @@ use crate::api::{Action, Event, Failure, FileId, FileSpec, RequestId, SignerAnsw
 use crate::error::codes;
 use crate::{Config, Engine};
 
+mod ahead;
 mod changed_file;
 mod checksum;
 mod complete_gone;
