@@ -160,11 +160,21 @@ fn complete_bodies_are_serde_s_complete_requests_on_both_routes() {
             etag: "\"e\\\"\"".into(),
         },
     ];
-    for checksum in [None, Some("rosUhgp5mIg=".to_string())] {
+    // With the parts in flight pending (a complete ahead of their answers),
+    // and without; a list of parts empty when all are pending.
+    let cases = [
+        (parts.clone(), vec![]),
+        (parts.clone(), vec![2, 3, 9_999]),
+        (vec![], vec![1]),
+    ];
+    for (checksum, (parts, pending)) in [None, Some("rosUhgp5mIg=".to_string())]
+        .into_iter()
+        .flat_map(|c| cases.clone().map(|p| (c.clone(), p)))
+    {
         let complete = CompleteRequest {
             parts: parts.clone(),
             checksum_crc64nvme: checksum.clone(),
-            pending: Vec::new(),
+            pending: pending.clone(),
         };
         for in_body in [false, true] {
             let action = Action::Complete {
@@ -173,6 +183,7 @@ fn complete_bodies_are_serde_s_complete_requests_on_both_routes() {
                 upload_id: "up/load id+=".into(),
                 key: "u/1/ü name.bin".into(),
                 parts: parts.clone(),
+                pending: pending.clone(),
                 checksum: checksum.clone(),
                 in_body,
             };
