@@ -6,6 +6,9 @@
 //! ETag the store contradicts is refused. An upload whose parts add up to more
 //! than its approved size (or `S3LIFT_MAX_SIZE`) is to be aborted, not
 //! completed, so nothing over the limit ever becomes an object.
+//!
+//! `completion/pending.rs` holds the `pending` extension: parts a complete names before
+//! their answers came, waited for and merged in before `judge`.
 
 use std::collections::HashMap;
 
@@ -13,6 +16,12 @@ use s3lift_protocol::plan::{PartNumber, PlanViolation, MAX_PARTS};
 use s3lift_protocol::wire::{CompletedPart, ListedPart};
 
 use crate::keys::Approved;
+
+mod pending;
+
+pub use self::pending::{
+    check_pending, listing_gap, merge_pending, not_arrived, Arrival, PENDING_WAIT,
+};
 
 /// What to do with an upload at complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +45,9 @@ pub enum Verdict {
 /// Why a complete request is refused without touching the upload.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    /// 400 `bad_request`: no parts, or more than S3 allows.
-    #[error("parts must list 1 to {MAX_PARTS} parts")]
+    /// 400 `bad_request`: no parts, or more than S3 allows (`pending` parts
+    /// included).
+    #[error("parts and pending must list 1 to {MAX_PARTS} parts together")]
     Count,
     /// 400 `invalid_parts`: a gap, a duplicate, an unknown part or a contradicted ETag.
     #[error("{0}")]

@@ -375,6 +375,7 @@ impl Settings {
                 key_secret,
                 allow_unsized_multipart,
                 unsized_part_rate: unsized_part_rate as u32,
+                pending_wait: crate::completion::PENDING_WAIT,
             },
             webhook: match (webhook_url, webhook_secret) {
                 (Some(url), Some(secret)) => Some(WebhookSettings {

@@ -176,6 +176,11 @@ pub struct UploadSettings {
     /// `S3LIFT_UNSIZED_PART_RATE`: part URLs per minute per caller for uploads
     /// created without a size.
     pub unsized_part_rate: u32,
+    /// How long a complete waits for its `pending` parts to reach the store:
+    /// [`crate::completion::PENDING_WAIT`]. Not read from the file or the
+    /// environment, since `docs/protocol.md` states the bound clients rely
+    /// on; tests shorten it to watch a part that never arrives.
+    pub pending_wait: std::time::Duration,
 }
 
 /// Where completion events go.

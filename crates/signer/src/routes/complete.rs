@@ -11,20 +11,29 @@
 //! `POST /s3/multipart/complete` (extension) does the same with the upload
 //! id and key in the body: one URL for every upload, so a browser pays its
 //! CORS preflight once, not once per upload.
+//!
+//! `pending` (extension): parts sent whose answers have not come yet. The
+//! signer lists the store's parts until it holds each of them (at most
+//! [`crate::completion::PENDING_WAIT`]), and completes with the ETags the
+//! store lists.
+
+use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
-use s3lift_protocol::plan::MAX_PARTS;
 use s3lift_protocol::wire::{
-    CompleteRequest, CompleteResponse, CompleteUploadRequest, ListedPart, ObjectChecksum,
+    CompleteRequest, CompleteResponse, CompleteUploadRequest, CompletedPart, ListedPart,
+    ObjectChecksum,
 };
 
 use super::extract::{parse_key, parse_upload_id, Authed, KeyQuery};
 use super::state::AppState;
-use crate::completion::{judge, Refusal, Verdict};
+use crate::completion::{
+    check_pending, judge, listing_gap, merge_pending, not_arrived, Arrival, Refusal, Verdict,
+};
 use crate::domain::Caller;
 use crate::error::ApiError;
 use crate::keys::ObjectKey;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoredPart};
 
 /// `POST /s3/multipart/{uploadId}/complete`.
 pub async fn complete(
@@ -64,7 +73,7 @@ async fn complete_upload(
     let CompleteRequest {
         parts,
         checksum_crc64nvme: full,
-        pending: _,
+        pending,
     } = body;
     if full
         .as_deref()
@@ -77,11 +86,14 @@ async fn complete_upload(
     // Checked, then passed on only to a store that checks it (the upload
     // was created without a checksum algorithm otherwise).
     let full = full.filter(|_| state.features.checksums);
-    if parts.is_empty() || parts.len() > MAX_PARTS as usize {
-        return Err(ApiError::BadRequest(Refusal::Count.to_string()));
-    }
+    check_pending(&parts, &pending).map_err(refused)?;
     // What the store really holds, not what the client says it sent.
-    let stored = state.store.list_parts(&key_string, upload_id).await?;
+    let (parts, stored) = if pending.is_empty() {
+        let stored = state.store.list_parts(&key_string, upload_id).await?;
+        (parts, stored)
+    } else {
+        await_pending(&state, &key_string, upload_id, parts, &pending).await?
+    };
     let listed: Vec<ListedPart> = stored.iter().map(|p| p.part.clone()).collect();
     let verdict = judge(
         parts,
@@ -89,10 +101,7 @@ async fn complete_upload(
         key.approved(),
         state.settings.uploads.max_size,
     )
-    .map_err(|r| match r {
-        Refusal::Count => ApiError::BadRequest(r.to_string()),
-        Refusal::Parts(m) => ApiError::InvalidParts(m),
-    })?;
+    .map_err(refused)?;
     let (parts, total) = match verdict {
         Verdict::Complete { parts, total } => (parts, total),
         Verdict::AbortTooLarge { total, limit } => {
@@ -135,6 +144,50 @@ async fn complete_upload(
         etag: Some(etag),
         checksum,
     }))
+}
+
+/// A refused complete: a count is 400 `bad_request`, anything about the
+/// parts themselves 400 `invalid_parts`.
+fn refused(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Count => ApiError::BadRequest(r.to_string()),
+        Refusal::Parts(m) => ApiError::InvalidParts(m),
+    }
+}
+
+/// Lists the store's parts until it holds every `pending` part, backing off
+/// from 10 to 100 ms between listings, for at most the settings' bound
+/// ([`crate::completion::PENDING_WAIT`]). Returns `parts` with the pending
+/// ones added (the store's ETags) and the last listing, which the complete
+/// then uses: its sizes and checksums are those of the parts it completes.
+async fn await_pending(
+    state: &AppState,
+    key: &str,
+    upload_id: &str,
+    parts: Vec<CompletedPart>,
+    pending: &[u32],
+) -> Result<(Vec<CompletedPart>, Vec<StoredPart>), ApiError> {
+    let bound = state.settings.uploads.pending_wait;
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let stored = state.store.list_parts(key, upload_id).await?;
+        let listed: Vec<ListedPart> = stored.iter().map(|p| p.part.clone()).collect();
+        let missing = match merge_pending(&parts, pending, &listed) {
+            Arrival::Arrived(merged) => {
+                tracing::debug!(key = %key, listings = attempt + 1, waited_ms = started.elapsed().as_millis() as u64, "pending parts reached the store");
+                return Ok((merged, stored));
+            }
+            Arrival::Waiting(missing) => missing,
+        };
+        let left = bound.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            tracing::warn!(key = %key, missing = ?missing, "pending parts did not reach the store in time");
+            return Err(refused(not_arrived(&missing, bound)));
+        }
+        tokio::time::sleep(listing_gap(attempt).min(left)).await;
+        attempt += 1;
+    }
 }
 
 /// Reads the stored whole-object CRC64NVME back and compares it with the

@@ -10,6 +10,7 @@ mod auth;
 mod failures;
 mod lifecycle;
 mod limits;
+mod pending;
 mod routes;
 
 use base64::Engine;

@@ -53,8 +53,20 @@ pub async fn spawn_app(extra: &[(&str, &str)]) -> TestApp {
 }
 
 pub async fn spawn_app_on(garage: Garage, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_tuned(garage, extra, |_| {}).await
+}
+
+/// As [`spawn_app_on`], with `tune` changing the settings after they are
+/// loaded: for the few that no file or variable sets (a shorter wait).
+pub async fn spawn_app_tuned(
+    garage: Garage,
+    extra: &[(&str, &str)],
+    tune: impl FnOnce(&mut Settings),
+) -> TestApp {
     let env = env_for(&garage, extra);
-    let base = spawn_signer(&garage, &env).await;
+    let mut settings = Settings::load(None, &env).expect("test settings");
+    tune(&mut settings);
+    let base = spawn_settings(&garage, settings).await;
     let s3 = s3_client(&garage);
     TestApp {
         garage,
@@ -78,6 +90,11 @@ pub fn test_client() -> reqwest::Client {
 
 pub async fn spawn_signer(garage: &Garage, env: &HashMap<String, String>) -> String {
     let settings = Settings::load(None, env).expect("test settings");
+    spawn_settings(garage, settings).await
+}
+
+/// Starts a signer with `settings` in front of `garage`; its base URL.
+pub async fn spawn_settings(garage: &Garage, settings: Settings) -> String {
     let creds = Credentials::new(garage.access_key(), garage.secret_key(), None, None, "test");
     let app = Application::build_with(settings, Some(creds), Vec::new())
         .await
