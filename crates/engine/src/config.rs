@@ -64,9 +64,10 @@ impl Default for Config {
             checksum: None,
             seed: 0,
             // Browsers report upload progress every 100 ms or so (Chromium),
-            // and a part's last bytes only with its answer: about one such
-            // interval and a round trip ahead.
-            complete_ahead_ms: 300,
+            // and a part's last bytes only with its answer: so 150-250 ms
+            // ahead of them, as the last reports fall; the signer lists the
+            // parts every 10 ms for its first 300 ms of waiting.
+            complete_ahead_ms: 250,
         }
     }
 }

@@ -24,7 +24,7 @@ fn complete(out: &[Action]) -> Option<(RequestId, Vec<u32>, Vec<u32>)> {
 
 /// A 12 MiB upload (parts of 5, 5 and 2 MiB) created by our signer, sent
 /// at about 10 MiB/s: part 1 stored, then part 2 at 4 of its 5 MiB; 3 MiB
-/// left, under 300 ms at the rate measured. Every action that followed.
+/// left, under 250 ms at the rate measured. Every action that followed.
 fn nearly_sent(t: &mut T) -> (Vec<RequestId>, Vec<Action>) {
     let sends = multipart_sending(t);
     let mut out = Vec::new();
