@@ -60,8 +60,8 @@ impl Engine {
                 .total()
                 .saturating_sub(file.tracker.bytes_sent());
             let rate = file.meter.bytes_per_second();
-            // Also false while no rate is measured.
-            if !(left as f64 * 1000.0 <= rate * ahead_ms as f64) {
+            // No rate measured yet, or too early.
+            if rate <= 0.0 || left as f64 * 1000.0 > rate * ahead_ms as f64 {
                 return;
             }
         }
