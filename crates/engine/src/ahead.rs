@@ -18,7 +18,7 @@ use s3lift_protocol::error_code::ErrorCode;
 
 use crate::api::{Failure, FileId, Outcome};
 use crate::engine::Engine;
-use crate::error::{known_code, UploadError};
+use crate::error::UploadError;
 use crate::file::{part_of, Body, Multi, Phase};
 
 /// Every part not stored is in flight (and one is).
@@ -124,7 +124,10 @@ impl Engine {
         self.finish(f, Ok(outcome));
     }
 
-    /// A failed complete of `f`: true when it went ahead, and is dealt with.
+    /// A failed complete of `f`: true when it went ahead and this is all
+    /// there is to do. A failure other than its parts missing the signer's
+    /// wait goes on to the complete's own rules (`multi_step_failed`): a
+    /// 503's `Retry-After` holds back the complete after the answers too.
     pub(crate) fn ahead_failed(&mut self, f: FileId, failure: &Failure) -> bool {
         let Some(m) = self.multi_mut(f) else {
             return false;
@@ -133,13 +136,6 @@ impl Engine {
             return false;
         }
         m.ahead_failed = true;
-        if core::mem::take(&mut m.complete_in_body) && crate::answers::no_route(failure) {
-            // An older replica (a rolling upgrade): the path route from now on.
-            self.complete_in_body = Some(false);
-        }
-        let Some(m) = self.multi_mut(f) else {
-            return true;
-        };
         if m.phase == Phase::Complete && !m.collector.missing().is_empty() {
             m.phase = Phase::Upload;
         }
@@ -153,15 +149,8 @@ impl Engine {
             self.fatal(f, e);
             return true;
         }
-        // A refusal that the complete after the answers would meet too.
-        let code = failure.code.as_deref().map(known_code);
-        if matches!(
-            code,
-            Some(ErrorCode::TooLarge | ErrorCode::ChecksumMismatch)
-        ) || matches!(failure.status, Some(401 | 403))
-        {
-            self.step_failed_for_good(f, UploadError::signer_gave_up(failure, false));
-        }
-        true
+        // A part did not land within the signer's wait (or an older signer
+        // did not wait): the complete after the answers, at once.
+        failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
     }
 }

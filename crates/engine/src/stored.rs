@@ -71,7 +71,12 @@ impl Engine {
                     && m.plan
                         .is_some_and(|p| m.collector.len() == p.part_count() as usize)
                 {
-                    m.enter(Phase::Complete);
+                    if m.ahead_failed {
+                        // Its step keeps the backoff a complete sent ahead met.
+                        m.phase = Phase::Complete;
+                    } else {
+                        m.enter(Phase::Complete);
+                    }
                 }
                 self.out.push_back(Action::PartStored {
                     file: f,

@@ -137,6 +137,31 @@ fn its_failure_falls_back_to_the_complete_after_the_answers_once() {
 }
 
 #[test]
+fn a_busy_signer_s_retry_after_holds_back_the_complete_after_the_answers_too() {
+    let mut t = T::new(3);
+    let (sends, out) = nearly_sent(&mut t);
+    let (id, ..) = complete(&out).expect("a complete ahead");
+    t.fail(id, Failure::from_signer(503, None, Some("60")));
+    t.ev(Event::Stored {
+        id: sends[1],
+        etag: Some("\"e1\"".into()),
+    });
+    let out = t.ev(Event::Stored {
+        id: sends[2],
+        etag: Some("\"e2\"".into()),
+    });
+    assert!(
+        complete(&out).is_none(),
+        "not before its Retry-After: {out:#?}"
+    );
+    let out = t.tick_to(t.now + 61_000);
+    let (again, _, pending) = complete(&out).expect("the complete after its Retry-After");
+    assert!(pending.is_empty());
+    let out = t.signer(again, completed());
+    assert!(matches!(finished(&out), Some(Ok(_))), "{out:#?}");
+}
+
+#[test]
 fn a_cancel_while_it_is_out_waits_for_its_outcome() {
     let mut t = T::new(3);
     let (_, out) = nearly_sent(&mut t);
