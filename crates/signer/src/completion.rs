@@ -132,14 +132,14 @@ mod tests {
     use super::*;
     use s3lift_protocol::plan::MIB;
 
-    fn part(n: u32, etag: &str) -> CompletedPart {
+    pub(super) fn part(n: u32, etag: &str) -> CompletedPart {
         CompletedPart {
             part_number: n,
             etag: etag.into(),
         }
     }
 
-    fn listed(n: u32, size: u64, etag: &str) -> ListedPart {
+    pub(super) fn listed(n: u32, size: u64, etag: &str) -> ListedPart {
         ListedPart {
             part_number: n,
             size,

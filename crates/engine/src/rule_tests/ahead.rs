@@ -51,6 +51,18 @@ fn nearly_sent(t: &mut T) -> (Vec<RequestId>, Vec<Action>) {
     (sends, out)
 }
 
+/// The answers of parts 2 and 3 (the parts in flight): what followed the last.
+fn answer_the_rest(t: &mut T, sends: &[RequestId]) -> Vec<Action> {
+    t.ev(Event::Stored {
+        id: sends[1],
+        etag: Some("\"e1\"".into()),
+    });
+    t.ev(Event::Stored {
+        id: sends[2],
+        etag: Some("\"e2\"".into()),
+    })
+}
+
 #[test]
 fn the_complete_goes_ahead_with_the_parts_in_flight_pending() {
     let mut t = T::new(3);
@@ -122,14 +134,7 @@ fn its_failure_falls_back_to_the_complete_after_the_answers_once() {
         finished(&out).is_none() && complete(&out).is_none(),
         "{out:#?}"
     );
-    t.ev(Event::Stored {
-        id: sends[1],
-        etag: Some("\"e1\"".into()),
-    });
-    let out = t.ev(Event::Stored {
-        id: sends[2],
-        etag: Some("\"e2\"".into()),
-    });
+    let out = answer_the_rest(&mut t, &sends);
     let (again, parts, pending) = complete(&out).expect("the complete after the answers");
     assert_eq!((parts, pending), (vec![1, 2, 3], vec![]));
     let out = t.signer(again, completed());
@@ -142,14 +147,7 @@ fn a_busy_signer_s_retry_after_holds_back_the_complete_after_the_answers_too() {
     let (sends, out) = nearly_sent(&mut t);
     let (id, ..) = complete(&out).expect("a complete ahead");
     t.fail(id, Failure::from_signer(503, None, Some("60")));
-    t.ev(Event::Stored {
-        id: sends[1],
-        etag: Some("\"e1\"".into()),
-    });
-    let out = t.ev(Event::Stored {
-        id: sends[2],
-        etag: Some("\"e2\"".into()),
-    });
+    let out = answer_the_rest(&mut t, &sends);
     assert!(
         complete(&out).is_none(),
         "not before its Retry-After: {out:#?}"
@@ -206,14 +204,4 @@ fn never_to_a_companion_shaped_signer_nor_with_the_setting_off() {
         let (_, out) = nearly_sent(&mut t);
         assert!(complete(&out).is_none(), "{out:#?}");
     }
-}
-
-fn completed() -> SignerAnswer {
-    SignerAnswer::Completed(s3lift_protocol::wire::CompleteResponse {
-        location: "https://s3/b/k".into(),
-        key: Some("k".into()),
-        bucket: Some("b".into()),
-        etag: None,
-        checksum: None,
-    })
 }

@@ -101,13 +101,3 @@ fn no_such_upload_from_the_in_body_route_is_the_upload_s_answer_not_the_route_s(
     );
     assert_eq!(t.e.complete_in_body, Some(true));
 }
-
-fn completed() -> SignerAnswer {
-    SignerAnswer::Completed(s3lift_protocol::wire::CompleteResponse {
-        location: "https://s3/b/k".into(),
-        key: Some("k".into()),
-        bucket: Some("b".into()),
-        etag: None,
-        checksum: None,
-    })
-}

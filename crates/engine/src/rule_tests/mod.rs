@@ -200,6 +200,17 @@ fn id_of(a: &Action) -> RequestId {
     }
 }
 
+/// Our signer's answer to a multipart complete.
+fn completed() -> SignerAnswer {
+    SignerAnswer::Completed(s3lift_protocol::wire::CompleteResponse {
+        location: "https://s3/b/k".into(),
+        key: Some("k".into()),
+        bucket: Some("b".into()),
+        etag: None,
+        checksum: None,
+    })
+}
+
 fn finished(out: &[Action]) -> Option<&Result<crate::Outcome, crate::UploadError>> {
     out.iter().find_map(|a| match a {
         Action::Finished { result, .. } => Some(result),

@@ -130,19 +130,11 @@ pub fn not_arrived(missing: &[u32], waited: Duration) -> Refusal {
 mod tests {
     use super::*;
 
-    fn part(n: u32, etag: &str) -> CompletedPart {
-        CompletedPart {
-            part_number: n,
-            etag: etag.into(),
-        }
-    }
+    use crate::completion::tests::part;
 
+    /// A part the store lists (5 bytes).
     fn listed(n: u32, etag: &str) -> ListedPart {
-        ListedPart {
-            part_number: n,
-            size: 5,
-            etag: etag.into(),
-        }
+        crate::completion::tests::listed(n, 5, etag)
     }
 
     #[test]
