@@ -5,6 +5,7 @@
 //! A failure prints its seed and the one command that replays it:
 //! `S3LIFT_SIM_SEED=<seed> cargo test -p s3lift-engine --test sim`.
 
+mod ahead;
 mod reload;
 mod run;
 mod scenario;

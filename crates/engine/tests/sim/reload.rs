@@ -48,12 +48,7 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
             } => {
                 w.store.objects.insert(key, vec![(file, 0, size)]);
             }
-            crate::world::Arrival::Ahead {
-                upload,
-                parts,
-                pending,
-                ..
-            } => aheads.push((upload, parts, pending)),
+            crate::world::Arrival::Ahead(a) => aheads.push((a.upload, a.parts, a.pending)),
             crate::world::Arrival::Deliver(_) => {}
         }
     }

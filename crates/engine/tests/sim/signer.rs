@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use s3lift_protocol::map::Map;
 
 use s3lift_engine::api::ParamsRequest;
-use s3lift_engine::{Action, Event, Failure, FileId, RequestId, SignerAnswer};
+use s3lift_engine::{Action, Event, Failure, SignerAnswer};
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::wire::{
-    BatchSignResponse, CompleteResponse, CompletedPart, CreateMultipartResponse, ErrorBody,
-    ListedPart, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
+    BatchSignResponse, CreateMultipartResponse, ErrorBody, ListedPart, SignedPart,
+    SingleCompleteResponse, UploadMethod, UploadParams,
 };
 
 use crate::store::{self, OpenUpload};
@@ -45,61 +45,12 @@ impl World {
         p
     }
 
-    fn not_found(code: &str) -> Failure {
+    pub(crate) fn not_found(code: &str) -> Failure {
         let body = ErrorBody {
             error: "no".into(),
             code: code.into(),
         };
         Failure::from_signer(404, Some(&body), None)
-    }
-
-    /// Our signer's complete of `parts` (all of them), as it reaches the
-    /// signer: the store's complete, and the answer on its way back.
-    pub(crate) fn complete_now(
-        &mut self,
-        id: RequestId,
-        file: FileId,
-        upload_id: String,
-        parts: Vec<CompletedPart>,
-    ) {
-        // Another tab that held this resumed upload (closing as it
-        // completed it) got there first: ours finds it gone. Our
-        // signer's confirm route tells the engine so. Against
-        // Companion only the record's `completing` mark can, and the
-        // other tab marks it before its complete: so there, only a
-        // record that was marked when this page read it.
-        let mark = self.from_record.get(&file).copied();
-        if mark.is_some_and(|marked| marked || !self.shape.companion)
-            && self.faulty(0.25)
-            && self.store.complete(&upload_id, &parts).is_ok()
-        {
-            self.taken_over += 1;
-        }
-        let lose = self.faulty(self.faults.p_signer);
-        if lose {
-            // Completed, and the answer lost on the way back.
-            let _ = self.store.complete(&upload_id, &parts);
-            self.signer_out.insert(id);
-            let lat = self.latency();
-            return self.later(
-                lat,
-                Arrival::Deliver(Event::Failed {
-                    id,
-                    failure: Failure::network(),
-                }),
-            );
-        }
-        self.signer(id, |w| match w.store.complete(&upload_id, &parts) {
-            Ok(key) => Ok(SignerAnswer::Completed(CompleteResponse {
-                location: format!("s://b/{key}"),
-                key: Some(key),
-                bucket: Some("b".into()),
-                etag: None,
-                checksum: None,
-            })),
-            Err(e) if e == "no_such_upload" => Err(Self::not_found("no_such_upload")),
-            Err(e) => panic!("invalid complete: {e}"),
-        })
     }
 
     /// Performs `a` (answers come later through `next`).
@@ -262,17 +213,15 @@ impl World {
                 self.ahead_completes += 1;
                 self.signer_out.insert(id);
                 let lat = self.latency();
-                self.later(
-                    lat,
-                    Arrival::Ahead {
-                        id,
-                        file,
-                        upload: upload_id,
-                        parts,
-                        pending,
-                        waited: 0,
-                    },
-                );
+                let ahead = crate::ahead::Ahead {
+                    id,
+                    file,
+                    upload: upload_id,
+                    parts,
+                    pending,
+                    waited: 0,
+                };
+                self.later(lat, Arrival::Ahead(ahead));
             }
             Action::Confirm { id, keys, .. } => self.signer(id, |w| {
                 if w.shape.companion {

@@ -40,9 +40,6 @@ pub struct Faults {
     pub offline: Option<(u64, u64)>,
 }
 
-/// How long the simulated signer waits for a complete's pending parts.
-pub const AHEAD_WAIT_MS: u64 = 10_000;
-
 /// What reaches the engine later.
 #[derive(Debug)]
 pub enum Arrival {
@@ -56,16 +53,8 @@ pub enum Arrival {
         range: store::Range,
         lose: bool,
     },
-    /// A complete with pending parts at the signer, which lists the parts
-    /// every 10 ms until the store holds them, for 10 s at most.
-    Ahead {
-        id: RequestId,
-        file: FileId,
-        upload: String,
-        parts: Vec<s3lift_protocol::wire::CompletedPart>,
-        pending: Vec<u32>,
-        waited: u64,
-    },
+    /// A complete with pending parts at the signer (`crate::ahead`).
+    Ahead(crate::ahead::Ahead),
     /// A single upload reaching the store.
     Single {
         id: RequestId,
@@ -219,42 +208,8 @@ impl World {
                 let etag = self.store.put_part(&upload, part, range);
                 self.data_answer(id, live, lose, etag.map(Some), range.2 - range.1)
             }
-            Arrival::Ahead {
-                id,
-                file,
-                upload,
-                parts,
-                pending,
-                waited,
-            } => {
-                // A page gone (reloaded) or a request cancelled does not stop
-                // the signer: it completes all the same, unheard.
-                let heard = self.signer_out.contains(&id);
-                match self.store.with_pending(&upload, parts.clone(), &pending) {
-                    Ok(parts) if heard => self.complete_now(id, file, upload, parts),
-                    Ok(parts) => {
-                        let _ = self.store.complete(&upload, &parts);
-                    }
-                    Err(()) if waited < AHEAD_WAIT_MS => self.later(
-                        10,
-                        Arrival::Ahead {
-                            id,
-                            file,
-                            upload,
-                            parts,
-                            pending,
-                            waited: waited + 10,
-                        },
-                    ),
-                    Err(()) if !heard => {}
-                    Err(()) => self.signer(id, |_| {
-                        let body = s3lift_protocol::wire::ErrorBody {
-                            error: "a part did not reach the store".into(),
-                            code: "invalid_parts".into(),
-                        };
-                        Err(Failure::from_signer(400, Some(&body), None))
-                    }),
-                }
+            Arrival::Ahead(a) => {
+                self.ahead_arrived(a);
                 None
             }
             Arrival::Single {
