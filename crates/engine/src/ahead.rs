@@ -88,8 +88,13 @@ impl Engine {
         if !m.collector.missing().is_empty() {
             m.phase = Phase::Upload;
         }
-        // Its parts go out in the next pass (this one is past them).
+        let cancelled = core::mem::take(&mut m.cancel_after_complete);
+        // Its parts (or its abort) go out in the next pass: this one is past them.
         self.dirty = true;
+        if cancelled {
+            // A cancel that came for the complete, which never went out.
+            self.fatal(id, UploadError::cancelled());
+        }
     }
 
     /// The ahead complete of `f` succeeded with `outcome`: the file ends now,
