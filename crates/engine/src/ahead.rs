@@ -30,6 +30,21 @@ fn ready(m: &Multi) -> bool {
             .all(|n| part_of(&m.parts, *n).sending.is_some())
 }
 
+/// Ends `m`'s complete ahead (not in flight): back to sending parts while
+/// some are not stored; answers the cancel or failure that waited for it,
+/// which applies now.
+fn drop_ahead(m: &mut Multi) -> Option<UploadError> {
+    m.ahead = false;
+    if m.phase == Phase::Complete && !m.collector.missing().is_empty() {
+        m.phase = Phase::Upload;
+    }
+    if core::mem::take(&mut m.cancel_after_complete) {
+        Some(UploadError::cancelled())
+    } else {
+        m.ahead_error.take()
+    }
+}
+
 impl Engine {
     /// Sends `id`'s complete ahead of its last answers if it is time.
     pub(crate) fn complete_ahead(&mut self, id: FileId) {
@@ -84,16 +99,12 @@ impl Engine {
         if ready(m) {
             return self.issue_upload_call(id);
         }
-        m.ahead = false;
-        if !m.collector.missing().is_empty() {
-            m.phase = Phase::Upload;
-        }
-        let cancelled = core::mem::take(&mut m.cancel_after_complete);
+        let error = drop_ahead(m);
         // Its parts (or its abort) go out in the next pass: this one is past them.
         self.dirty = true;
-        if cancelled {
+        if let Some(e) = error {
             // A cancel that came for the complete, which never went out.
-            self.fatal(id, UploadError::cancelled());
+            self.fatal(id, e);
         }
     }
 
@@ -137,20 +148,12 @@ impl Engine {
         let Some(m) = self.multi_mut(f) else {
             return false;
         };
-        if !core::mem::take(&mut m.ahead) {
+        if !m.ahead {
             return false;
         }
         m.ahead_failed = true;
-        if m.phase == Phase::Complete && !m.collector.missing().is_empty() {
-            m.phase = Phase::Upload;
-        }
         // What came while it was out applies now that it failed.
-        let error = if core::mem::take(&mut m.cancel_after_complete) {
-            Some(UploadError::cancelled())
-        } else {
-            m.ahead_error.take()
-        };
-        if let Some(e) = error {
+        if let Some(e) = drop_ahead(m) {
             self.fatal(f, e);
             return true;
         }

@@ -155,8 +155,9 @@ fn refused(r: Refusal) -> ApiError {
     }
 }
 
-/// Lists the store's parts until it holds every `pending` part, backing off
-/// from 10 to 100 ms between listings, for at most the settings' bound
+/// Lists the store's parts until it holds every `pending` part, with the
+/// gaps of [`crate::completion::listing_gap`] (10 ms for 30 listings, then
+/// doubling to 100 ms), for at most the settings' bound
 /// ([`crate::completion::PENDING_WAIT`]). Returns `parts` with the pending
 /// ones added (the store's ETags) and the last listing, which the complete
 /// then uses: its sizes and checksums are those of the parts it completes.
