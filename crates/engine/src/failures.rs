@@ -93,6 +93,21 @@ impl Engine {
                 }
                 m.queue.push_front(n);
             }
+            Verdict::Fail if m.complete_maybe_done && !m.ahead && is_gone(&failure) => {
+                // A complete went out (the record's page's, which may have
+                // gone ahead of this part's bytes and waited for them to
+                // land): the upload is gone because it is done, or aborted.
+                // The object at its key decides, as when ListParts finds
+                // the record's upload gone.
+                m.gone = Some(UploadError::from_store(&failure));
+                self.stop_data(f);
+                if let Some(m) = self.multi_mut(f) {
+                    m.enter(Phase::Complete);
+                }
+                if !self.confirm_route {
+                    self.assumed_complete(f);
+                }
+            }
             Verdict::Fail => self.fatal(f, UploadError::from_store(&failure)),
         }
     }

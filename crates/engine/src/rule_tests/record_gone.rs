@@ -235,3 +235,55 @@ fn a_fresh_start_carries_nothing_of_the_marked_record_over() {
         "{out:#?}"
     );
 }
+
+/// File 1 resumed from a record marked `completing` whose ListParts shows
+/// parts 1 and 2 stored: the store's 404 to part 3, the answer that follows.
+/// The record's page sent its complete ahead of part 3's answer and
+/// reloaded; part 3's bytes landed after the listing, and the signer, still
+/// waiting for them, completed the upload.
+fn part_gone_after_the_records_complete(t: &mut T) -> Vec<Action> {
+    t.now = 1_000;
+    let out = t.ev(Event::Add(FileSpec {
+        resume: Some(record("fp1", true)),
+        ..spec(1, 12 * MIB)
+    }));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let listed = [1, 2].map(|n| s3lift_protocol::wire::ListedPart {
+        part_number: n,
+        size: 5 * MIB,
+        etag: format!("\"e{n}\""),
+    });
+    let out = t.signer(list, SignerAnswer::Listed(listed.into()));
+    let sign = find(&out, |a| {
+        matches!(a, Action::SignParts { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(sign, urls(&[3]));
+    let send = find(&out, |a| {
+        matches!(a, Action::SendPart { part: 3, .. }).then(|| id_of(a))
+    });
+    let body = "<Error><Code>NoSuchUpload</Code></Error>";
+    t.fail(send, Failure::from_store(404, body, None))
+}
+
+#[test]
+fn a_part_the_store_finds_no_upload_for_after_the_records_complete_checks_the_object() {
+    let mut t = T::new(3);
+    let out = part_gone_after_the_records_complete(&mut t);
+    assert!(
+        finished(&out).is_none(),
+        "not failed before the check: {out:#?}"
+    );
+    assert!(!out.iter().any(|a| matches!(a, Action::Abort { .. })));
+    let out = t.signer(confirm_id(&out), object(12 * MIB));
+    let ok = finished(&out).unwrap().as_ref().unwrap();
+    assert_eq!((ok.key.as_str(), ok.resumed), ("k", true));
+    // No object: the store's refusal stands, and nothing starts afresh.
+    let mut t = T::new(3);
+    let out = part_gone_after_the_records_complete(&mut t);
+    let out = t.fail(confirm_id(&out), not_found("no_such_key"));
+    assert_eq!(creates(&out), 0, "{out:#?}");
+    let err = abort_answered(&mut t, &out);
+    assert_eq!((err.code, err.status), (ErrorCode::StoreRefused, Some(404)));
+}

@@ -1,10 +1,10 @@
 //! Page reloads: when one may come, and what the new page starts from.
 
-use s3lift_engine::{Engine, Event};
+use s3lift_engine::{Engine, Event, RequestId};
 
 use crate::run::drain;
 use crate::scenario::Scenario;
-use crate::world::World;
+use crate::world::{Arrival, World};
 
 impl World {
     /// Whether the page may reload now: between signer calls, or while
@@ -20,8 +20,6 @@ impl World {
 /// The page reloads: the engine and its answers are gone; requests already
 /// on their way may still land. A new engine starts from the saved records.
 pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, String> {
-    let pending = std::mem::take(&mut w.pending);
-    w.heap.clear();
     // Answers on their way are lost with the page (a complete's effect on
     // the store, if any, happened when it was sent).
     if !w.signer_out.is_empty() {
@@ -29,35 +27,43 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
     }
     w.signer_out.clear();
     w.complete_calls.clear();
-    let mut aheads = Vec::new();
-    for (_, a) in pending {
-        if w.rng.unit() < 0.5 {
-            continue;
-        }
-        match a {
-            crate::world::Arrival::Part {
+    // Bytes on their way may still land, while the new page lists the
+    // parts; a signer waiting for a complete's pending parts goes on
+    // without the page, and completes if they land. None of them is heard
+    // of again: their request ids are no page's.
+    let unheard = RequestId(u64::MAX);
+    for (seq, a) in std::mem::take(&mut w.pending) {
+        let kept = match a {
+            Arrival::Deliver(_) => continue,
+            Arrival::Part {
                 upload,
                 part,
                 range,
                 ..
-            } => {
-                w.store.put_part(&upload, part, range);
-            }
-            crate::world::Arrival::Single {
+            } => Arrival::Part {
+                id: unheard,
+                upload,
+                part,
+                range,
+                lose: true,
+            },
+            Arrival::Single {
                 key, file, size, ..
-            } => {
-                w.store.objects.insert(key, vec![(file, 0, size)]);
+            } => Arrival::Single {
+                id: unheard,
+                key,
+                file,
+                size,
+                lose: true,
+            },
+            // Not at the signer yet: it may never get there.
+            Arrival::Ahead(a) if a.waited == 0 && w.rng.unit() < 0.5 => continue,
+            Arrival::Ahead(mut a) => {
+                a.id = unheard;
+                Arrival::Ahead(a)
             }
-            crate::world::Arrival::Ahead(a) => aheads.push((a.upload, a.parts, a.pending)),
-            crate::world::Arrival::Deliver(_) => {}
-        }
-    }
-    // A signer waiting for a complete's pending parts goes on without the
-    // page: it completes if they landed.
-    for (upload, parts, pending) in aheads {
-        if let Ok(parts) = w.store.with_pending(&upload, parts, &pending) {
-            let _ = w.store.complete(&upload, &parts);
-        }
+        };
+        w.pending.insert(seq, kept);
     }
     for (_, (f, len)) in std::mem::take(&mut w.data_out) {
         *w.stats.allowance.entry(f).or_default() += len;
