@@ -61,11 +61,15 @@ impl Engine {
             }
         }
         if let Body::Multi(m) = &mut f.body {
-            if m.phase == Phase::Complete || m.gone.is_some() {
+            // A complete is out, or one went out whose answer never came.
+            let sent = m.step.in_flight.is_some() || m.complete_maybe_done;
+            if (m.phase == Phase::Complete && sent) || m.gone.is_some() {
                 // Too late to take back: aborting now could race a complete
                 // that succeeds (or already did, its answer lost) and leave
                 // an object nobody reports. The complete's outcome decides,
-                // or the check of the object once the upload is gone.
+                // or the check of the object once the upload is gone. A
+                // complete not sent yet (waiting for a signer slot, a
+                // backoff, or the end of a pause) is not: the cancel applies.
                 m.cancel_after_complete = true;
                 return;
             }

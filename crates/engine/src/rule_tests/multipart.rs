@@ -90,6 +90,40 @@ fn cancel_during_create_aborts_what_create_made() {
 }
 
 #[test]
+fn cancel_before_the_complete_goes_out_aborts() {
+    // The complete was refused without effect (429) and waits out its
+    // backoff: nothing of it can have applied, so the cancel aborts now
+    // (it used to wait for a complete that then went out and succeeded).
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = store_all(&mut t, &sends);
+    let complete = find(&out, |a| {
+        matches!(a, Action::Complete { .. }).then(|| id_of(a))
+    });
+    t.fail(complete, Failure::from_signer(429, None, None));
+    let out = t.ev(Event::Cancel(FileId(1)));
+    assert_eq!(abort_answered(&mut t, &out).code, codes::CANCELLED);
+    // A complete whose answer never came may have applied: its retry decides.
+    let mut t = T::new(3);
+    let sends = multipart_sending(&mut t);
+    let out = store_all(&mut t, &sends);
+    let complete = find(&out, |a| {
+        matches!(a, Action::Complete { .. }).then(|| id_of(a))
+    });
+    t.fail(complete, Failure::network());
+    let out = t.ev(Event::Cancel(FileId(1)));
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::Abort { .. })),
+        "{out:#?}"
+    );
+    let again = find(&t.wait(), |a| {
+        matches!(a, Action::Complete { .. }).then(|| id_of(a))
+    });
+    let out = t.signer(again, completed());
+    assert!(finished(&out).unwrap().is_ok(), "{out:#?}");
+}
+
+#[test]
 fn a_plan_breaking_s3_rules_is_refused_and_aborted() {
     let mut t = T::new(3);
     let out = t.add(1, 12 * MIB);

@@ -6,6 +6,7 @@
 //! `S3LIFT_SIM_SEED=<seed> cargo test -p s3lift-engine --test sim`.
 
 mod ahead;
+mod cancel;
 mod reload;
 mod run;
 mod scenario;

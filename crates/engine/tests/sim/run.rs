@@ -142,6 +142,9 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
                 Event::Online => w.offline = false,
                 _ => {}
             }
+            if let Event::Cancel(f) = ev {
+                w.cancels.cancel(f);
+            }
             trace(w.now, &ev);
             engine.handle(t, ev);
         } else if w.next_time().is_some_and(|n| n <= t) {
@@ -183,6 +186,7 @@ pub fn run(sc: Scenario) -> Result<Summary, String> {
 pub(crate) fn drain(sc: &Scenario, engine: &mut Engine, w: &mut World) -> Result<(), String> {
     while let Some(a) = engine.poll_action() {
         trace(w.now, &a);
+        w.cancels.sent(&a);
         match a {
             Action::SendSingle { file, .. } | Action::SendPart { file, .. } => {
                 ensure!(!w.offline, "a store request for {file:?} while offline");
@@ -272,6 +276,7 @@ fn on_finished(
                 "{file:?} re-sent {} bytes, but failed requests only account for {allowed}",
                 sent - size
             );
+            w.cancels.uploaded(file)?;
             w.reported.insert(o.key.clone());
             w.resumed += u64::from(o.resumed);
             w.finished.insert(file, Ok(o.key));

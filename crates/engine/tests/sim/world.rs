@@ -113,6 +113,7 @@ pub struct World {
     pub offline: bool,
     /// The last progress each file reported (this engine's).
     pub progress: BTreeMap<FileId, u64>,
+    pub cancels: crate::cancel::Cancels,
 }
 
 impl World {
@@ -143,6 +144,7 @@ impl World {
             stats: Stats::default(),
             offline: false,
             progress: BTreeMap::new(),
+            cancels: Default::default(),
         }
     }
 
