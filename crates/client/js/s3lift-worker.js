@@ -67,7 +67,7 @@ onmessage = async ({ data: m }) => {
   } else if (m.file) {
     if (!up) return postMessage({ id: m.id, end: [false, fail] });
     const send = (ev) => (v) => postMessage({ id: m.id, ev, v, s: snap(u) });
-    const u = up.upload(m.file, { ...m.o, onProgress: send('progress'), onPartUploaded: send('part'), onStateChange: send('state') });
+    const u = up.upload(m.file, { ...m.o, onProgress: send('onProgress'), onPartUploaded: send('onPartUploaded'), onStateChange: send('onStateChange') });
     uploads.set(m.id, u);
     postMessage({ id: m.id, s: snap(u) });
     watch(m.id, u);

@@ -13,27 +13,22 @@ export class Uploader extends Local {
   }
 }
 
-const error = (e) => Object.assign(new Error(e.message), e);
-
 // `localStorage` is the page's: the worker gets the resume records (`s3lift:*`)
 // with each upload, and its writes come back here.
 function records() {
-  const out = [];
   try {
-    for (let i = 0; i < localStorage.length; i++) {
-      const k = localStorage.key(i);
-      if (k.startsWith('s3lift:')) out.push([k, localStorage.getItem(k)]);
-    }
-  } catch {}
-  return out;
+    return Object.entries(localStorage).filter(([k]) => k.startsWith('s3lift:'));
+  } catch {
+    return [];
+  }
 }
 
 // `upload.fingerprint` at once, as on the page: s3lift_protocol::resume::fingerprint
-// (FNV-1a 64 over name, size, lastModified, type and endpoint; tests/e2e/worker.test.mjs
-// checks it against the worker's).
+// (FNV-1a 64 over name, size, lastModified, type and endpoint, each followed by 255;
+// tests/e2e/worker.test.mjs checks it against the worker's).
 function fingerprint(name, f, endpoint) {
   let h = 0xcbf29ce484222325n;
-  const le = (n) => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, BigInt(Math.trunc(n))) >> BigInt(8 * i)) & 255n));
+  const le = (n, d = new DataView(new ArrayBuffer(8))) => (d.setBigUint64(0, BigInt(Math.trunc(n)), true), new Uint8Array(d.buffer));
   const utf8 = (s) => new TextEncoder().encode(s);
   for (const field of [utf8(name), le(f.size), le(f.lastModified), utf8(f.type), utf8(endpoint)]) {
     for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
@@ -45,8 +40,8 @@ class Remote {
   constructor({ worker, headers, ...o }) {
     this.o = o;
     const w = (this.w = new Worker(new URL('./s3lift-worker.js', import.meta.url), { type: 'module' }));
-    this.u = new Map();
-    this.n = 0;
+    // The uploads by id (their index).
+    this.u = [];
     w.onmessage = ({ data: m }) => this.on(m);
     w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
     // Another tab's record writes (the tab that held an upload before this one).
@@ -67,17 +62,17 @@ class Remote {
       const post = (r) => this.w.postMessage({ ...r, h: m.h });
       Promise.resolve().then(this.h).then((v) => post({ v }), () => post({ e: 1 }));
     } else if (m.rec) {
-      try { m.rec[1] == null ? localStorage.removeItem(m.rec[0]) : localStorage.setItem(m.rec[0], m.rec[1]); } catch {}
+      try { localStorage[m.rec[1] == null ? 'removeItem' : 'setItem'](...m.rec); } catch {}
     } else if (m.fail) {
       this.fail = m.fail;
-      for (const u of this.u.values()) if (!u.settled) u.end([false, m.fail]);
-    } else this.u.get(m.id)?.on(m);
+      for (const u of this.u) if (!u.settled) u.end([false, m.fail]);
+    } else this.u[m.id]?.on(m);
   }
 
   upload(file, o = {}) {
     const { onProgress, onPartUploaded, onStateChange, signal, ...rest } = o;
-    const u = new RemoteUpload(this, ++this.n, { progress: onProgress, part: onPartUploaded, state: onStateChange });
-    this.u.set(u.id, u);
+    const u = new RemoteUpload(this, this.u.length, { onProgress, onPartUploaded, onStateChange });
+    this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.fail) u.end([false, this.fail]);
     else this.w.postMessage({ id: u.id, file, o: rest, records: records() });
@@ -125,9 +120,9 @@ class RemoteUpload {
     const s = ok ? 'done' : v.code == 'cancelled' ? 'cancelled' : 'failed';
     // The worker told its upload's end already; one the worker never ran (it failed to start) is
     // told here, after `upload()` returns and before `done` settles, as on the page.
-    if (this.s.state != s) queueMicrotask(() => this.cb.state?.(s));
+    if (this.s.state != s) queueMicrotask(() => this.cb.onStateChange?.(s));
     this.s.state = s;
-    ok ? this.d[0](v) : this.d[1](error(v));
+    ok ? this.d[0](v) : this.d[1](Object.assign(new Error(v.message), v));
   }
 
   call(f) {
