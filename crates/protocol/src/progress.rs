@@ -47,14 +47,18 @@ impl ProgressTracker {
     /// their entries (`done` counts them); the others keep what their
     /// attempts reached until a new attempt overtakes it.
     pub fn restart_from(&mut self, done: u64, stored: impl Fn(u32) -> bool) {
-        let mut kept = Vec::new();
-        for (n, b, held) in core::mem::take(&mut self.in_flight) {
+        // In place (the order of `in_flight` means nothing: `take` swaps too).
+        let mut i = 0;
+        while let Some(e) = self.in_flight.get_mut(i) {
+            let (n, b, held) = *e;
             self.resent += b;
             if !stored(n) && b.max(held) > 0 {
-                kept.push((n, 0, b.max(held)));
+                *e = (n, 0, b.max(held));
+                i += 1;
+            } else {
+                self.in_flight.swap_remove(i);
             }
         }
-        self.in_flight = kept;
         self.done = done.min(self.total);
     }
 
