@@ -105,14 +105,15 @@ impl PartCollector {
 
     /// The sorted list for `complete`, or the missing parts.
     pub fn completed(&self) -> Result<Vec<CompletedPart>, MissingParts> {
-        let missing = self.missing();
-        if !missing.is_empty() {
-            return Err(MissingParts {
-                count: self.count,
-                missing,
-            });
+        // Every stored part is in `1..=count`, once: all are there when
+        // there are `count` of them.
+        if self.etags.len() == self.count as usize {
+            return Ok(self.known());
         }
-        Ok(self.known())
+        Err(MissingParts {
+            count: self.count,
+            missing: self.missing(),
+        })
     }
 
     /// The parts stored so far, sorted (a complete ahead of the others).
