@@ -153,6 +153,20 @@ pub fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
     }
 }
 
+/// `v.swap_remove(i)` for an `i` known to be in range (else [`broken`]):
+/// the last element popped into `i`'s slot, where `swap_remove` brought
+/// its assertion and a location record per caller.
+pub fn swap_remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
+    if i >= v.len() {
+        broken()
+    }
+    let last = v.pop().must();
+    match v.get_mut(i) {
+        Some(slot) => core::mem::replace(slot, last),
+        None => last,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -190,6 +204,10 @@ mod tests {
             assert_eq!(a, b);
             assert_eq!(super::remove_at(&mut a, i), b.remove(i));
             assert_eq!(a, b);
+            if i < a.len() {
+                assert_eq!(super::swap_remove_at(&mut a, i), b.swap_remove(i));
+                assert_eq!(a, b);
+            }
         }
         let mut e = Vec::new();
         super::insert_at(&mut e, 0, String::from("only"));

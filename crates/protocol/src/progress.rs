@@ -56,7 +56,7 @@ impl ProgressTracker {
                 *e = (n, 0, b.max(held));
                 i += 1;
             } else {
-                self.in_flight.swap_remove(i);
+                crate::swap_remove_at(&mut self.in_flight, i);
             }
         }
         self.done = done.min(self.total);
@@ -103,7 +103,7 @@ impl ProgressTracker {
 
     fn take(&mut self, n: u32) -> Option<(u64, u64)> {
         let i = self.in_flight.iter().position(|e| e.0 == n)?;
-        let (_, b, held) = self.in_flight.swap_remove(i);
+        let (_, b, held) = crate::swap_remove_at(&mut self.in_flight, i);
         Some((b, held))
     }
 
