@@ -144,13 +144,13 @@ impl SpeedMeter {
     pub fn sample(&mut self, now_ms: f64, bytes: u64) {
         self.samples.push((now_ms, bytes));
         let horizon = now_ms - self.window_ms;
-        // Drop samples older than the window, keeping at least two.
-        let old = self
-            .samples
-            .iter()
-            .take_while(|(t, _)| *t < horizon)
-            .count();
-        let drop = old.min(self.samples.len().saturating_sub(2));
+        // Drop samples older than the window, keeping at least two (a loop:
+        // `take_while` and `count` are adapters' code in the browser bundle).
+        let keep_from = self.samples.len().saturating_sub(2);
+        let mut drop = 0;
+        while drop < keep_from && self.samples.get(drop).is_some_and(|s| s.0 < horizon) {
+            drop += 1;
+        }
         crate::drop_front(&mut self.samples, drop);
     }
 
