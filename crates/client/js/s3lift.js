@@ -71,7 +71,7 @@ class Remote {
 
   upload(file, o = {}) {
     const { onProgress, onPartUploaded, onStateChange, signal, ...rest } = o;
-    const u = new RemoteUpload(this, this.u.length, { onProgress, onPartUploaded, onStateChange });
+    const u = new RemoteUpload(this.w, this.u.length, { onProgress, onPartUploaded, onStateChange });
     this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.fail) u.end([false, this.fail]);
@@ -91,8 +91,8 @@ class Remote {
 
 // One upload in the worker: its getters mirror the worker's, updated with every message.
 class RemoteUpload {
-  constructor(r, id, cb) {
-    this.r = r;
+  constructor(w, id, cb) {
+    this.w = w;
     this.id = id;
     this.cb = cb;
     this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
@@ -127,7 +127,7 @@ class RemoteUpload {
 
   call(f) {
     this.k = -~this.k;
-    this.r.w.postMessage({ id: this.id, call: f });
+    this.w.postMessage({ id: this.id, call: f });
   }
 
   get done() { return this.p; }
