@@ -64,7 +64,7 @@ impl ProgressTracker {
 
     /// Part `n` has sent `bytes` of its current attempt.
     pub fn set_part(&mut self, n: u32, bytes: u64) {
-        match self.in_flight.iter_mut().find(|e| e.0 == n) {
+        match self.entry(n) {
             Some(e) => e.1 = bytes,
             None => self.in_flight.push((n, bytes, 0)),
         }
@@ -82,11 +82,18 @@ impl ProgressTracker {
     /// attempt reached until the next attempt overtakes it (progress never
     /// moves backwards).
     pub fn retry_part(&mut self, n: u32) {
-        if let Some(e) = self.in_flight.iter_mut().find(|e| e.0 == n) {
-            self.resent += e.1;
-            e.2 = e.2.max(e.1);
+        if let Some(e) = self.entry(n) {
+            let b = e.1;
+            e.2 = e.2.max(b);
             e.1 = 0;
+            self.resent += b;
         }
+    }
+
+    // Part `n`'s entry: one search for `set_part` and `retry_part`.
+    #[inline(never)]
+    fn entry(&mut self, n: u32) -> Option<&mut (u32, u64, u64)> {
+        self.in_flight.iter_mut().find(|e| e.0 == n)
     }
 
     /// Part `n` is stored with `len` bytes.
