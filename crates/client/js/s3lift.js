@@ -48,9 +48,9 @@ class Remote {
     addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]], live: 1 })));
     // The page's word on the network: a dedicated worker's own `online` event may never come
     // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
-    this.net = (e) => w.postMessage({ net: e.type == 'online' });
-    addEventListener('online', this.net);
-    addEventListener('offline', this.net);
+    this.n = (e) => w.postMessage({ net: e.type == 'online' });
+    addEventListener('online', this.n);
+    addEventListener('offline', this.n);
     const fn = typeof headers == 'function';
     this.h = headers;
     w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records(), net: navigator.onLine !== false });
@@ -65,7 +65,7 @@ class Remote {
       try { localStorage[m.rec[1] == null ? 'removeItem' : 'setItem'](...m.rec); } catch {}
     } else if (m.fail) {
       this.fail = m.fail;
-      for (const u of this.u) if (!u.settled) u.end([false, m.fail]);
+      for (const u of this.u) if (!u.x) u.end([false, m.fail]);
     } else this.u[m.id]?.on(m);
   }
 
@@ -84,25 +84,29 @@ class Remote {
   free() {
     this.w.terminate();
     removeEventListener('storage', this.s);
-    removeEventListener('online', this.net);
-    removeEventListener('offline', this.net);
+    removeEventListener('online', this.n);
+    removeEventListener('offline', this.n);
   }
 }
 
 // One upload in the worker: its getters mirror the worker's, updated with every message.
+// Its fields (not the API; short, as a minifier keeps property names): `w` the worker,
+// `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
+// `k` the page's call count.
 class RemoteUpload {
   constructor(w, id, cb) {
     this.w = w;
     this.id = id;
     this.cb = cb;
     this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
-    this.fresh();
+    this.f();
   }
 
-  fresh() {
+  // A fresh `done`.
+  f() {
     this.p = new Promise((ok, no) => { this.d = [ok, no]; });
     this.p.catch(() => {});
-    this.settled = false;
+    this.x = false;
   }
 
   on(m) {
@@ -115,8 +119,8 @@ class RemoteUpload {
 
   end([ok, v]) {
     // A second end (cancel after a failure) gets a fresh `done`, as on the page.
-    if (this.settled) this.fresh();
-    this.settled = true;
+    if (this.x) this.f();
+    this.x = true;
     const s = ok ? 'done' : v.code == 'cancelled' ? 'cancelled' : 'failed';
     // The worker told its upload's end already; one the worker never ran (it failed to start) is
     // told here, after `upload()` returns and before `done` settles, as on the page.
@@ -151,12 +155,12 @@ class RemoteUpload {
 
   // 'cancelled' at once, as on the page (an ended upload keeps its end until the worker's answer).
   cancel() {
-    this.settled || (this.s.state = 'cancelled');
+    this.x || (this.s.state = 'cancelled');
     this.call('cancel');
   }
 
   retry() {
-    if (this.s.state == 'failed') { this.fresh(); this.s.state = 'queued'; }
+    if (this.s.state == 'failed') { this.f(); this.s.state = 'queued'; }
     this.call('retry');
   }
 }
