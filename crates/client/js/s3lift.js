@@ -65,7 +65,7 @@ class Remote {
       try { localStorage[m.rec[1] == null ? 'removeItem' : 'setItem'](...m.rec); } catch {}
     } else if (m.fail) {
       this.fail = m.fail;
-      for (const u of this.u) if (!u.x) u.end([false, m.fail]);
+      for (const u of this.u) if (!u.x) u.e([false, m.fail]);
     } else this.u[m.id]?.on(m);
   }
 
@@ -74,7 +74,7 @@ class Remote {
     const u = new RemoteUpload(this.w, this.u.length, { onProgress, onPartUploaded, onStateChange });
     this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
-    if (this.fail) u.end([false, this.fail]);
+    if (this.fail) u.e([false, this.fail]);
     else this.w.postMessage({ id: u.id, file, o: rest, records: records() });
     if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
     return u;
@@ -92,7 +92,7 @@ class Remote {
 // One upload in the worker: its getters mirror the worker's, updated with every message.
 // Its fields (not the API; short, as a minifier keeps property names): `w` the worker,
 // `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
-// `k` the page's call count.
+// `k` the page's call count; methods `f` (a fresh `done`), `e` (the end) and `c` (a call).
 class RemoteUpload {
   constructor(w, id, cb) {
     this.w = w;
@@ -102,7 +102,6 @@ class RemoteUpload {
     this.f();
   }
 
-  // A fresh `done`.
   f() {
     this.p = new Promise((ok, no) => { this.d = [ok, no]; });
     this.p.catch(() => {});
@@ -114,10 +113,10 @@ class RemoteUpload {
     // (`pause(); resume()`: 'uploading', not the worker's 'paused' of a moment before); an end's does not.
     if (m.s) { if (m.s.k != this.k && !m.end) m.s.state = this.s.state; this.s = m.s; }
     if (m.ev) this.cb[m.ev]?.(m.v);
-    if (m.end) this.end(m.end);
+    if (m.end) this.e(m.end);
   }
 
-  end([ok, v]) {
+  e([ok, v]) {
     // A second end (cancel after a failure) gets a fresh `done`, as on the page.
     if (this.x) this.f();
     this.x = true;
@@ -129,7 +128,7 @@ class RemoteUpload {
     ok ? this.d[0](v) : this.d[1](Object.assign(new Error(v.message), v));
   }
 
-  call(f) {
+  c(f) {
     this.k = -~this.k;
     this.w.postMessage({ id: this.id, call: f });
   }
@@ -145,22 +144,22 @@ class RemoteUpload {
   // for another tab pauses too, and resumes into that wait (`w`: the worker's word on the Web Lock).
   pause() {
     if (/^(uploading|queued|offline|another-tab)$/.test(this.s.state)) this.s.state = 'paused';
-    this.call('pause');
+    this.c('pause');
   }
 
   resume() {
     if (this.s.state == 'paused') this.s.state = this.s.w || (navigator.onLine ? 'uploading' : 'offline');
-    this.call('resume');
+    this.c('resume');
   }
 
   // 'cancelled' at once, as on the page (an ended upload keeps its end until the worker's answer).
   cancel() {
     this.x || (this.s.state = 'cancelled');
-    this.call('cancel');
+    this.c('cancel');
   }
 
   retry() {
     if (this.s.state == 'failed') { this.f(); this.s.state = 'queued'; }
-    this.call('retry');
+    this.c('retry');
   }
 }
