@@ -36,6 +36,8 @@ function fingerprint(name, f, endpoint) {
   return `${h.toString(16).padStart(16, '0')}-${f.size}`;
 }
 
+// Fields: `o` the options, `w` the worker, `u` the uploads, `h` the app's `headers`, `f` the
+// worker's failure to start, `s` and `n` the listeners.
 class Remote {
   constructor({ worker, headers, ...o }) {
     this.o = o;
@@ -64,7 +66,7 @@ class Remote {
     } else if (m.rec) {
       try { localStorage[m.rec[1] == null ? 'removeItem' : 'setItem'](...m.rec); } catch {}
     } else if (m.fail) {
-      this.fail = m.fail;
+      this.f = m.fail;
       for (const u of this.u) if (!u.x) u.e([false, m.fail]);
     } else this.u[m.id]?.on(m);
   }
@@ -74,7 +76,7 @@ class Remote {
     const u = new RemoteUpload(this.w, this.u.length, { onProgress, onPartUploaded, onStateChange });
     this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
-    if (this.fail) u.e([false, this.fail]);
+    if (this.f) u.e([false, this.f]);
     else this.w.postMessage({ id: u.id, file, o: rest, records: records() });
     if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
     return u;
