@@ -93,13 +93,13 @@ class Remote {
 
 // One upload in the worker: its getters mirror the worker's, updated with every message.
 // Its fields (not the API; short, as a minifier keeps property names): `w` the worker,
-// `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
+// `b` the callbacks, `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
 // `k` the page's call count; methods `f` (a fresh `done`), `e` (the end) and `c` (a call).
 class RemoteUpload {
-  constructor(w, id, cb) {
+  constructor(w, id, b) {
     this.w = w;
     this.id = id;
-    this.cb = cb;
+    this.b = b;
     this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
     this.f();
   }
@@ -114,7 +114,7 @@ class RemoteUpload {
     // A snapshot the worker took before it had the page's last call keeps the page's answer
     // (`pause(); resume()`: 'uploading', not the worker's 'paused' of a moment before); an end's does not.
     if (m.s) { if (m.s.k != this.k && !m.end) m.s.state = this.s.state; this.s = m.s; }
-    if (m.ev) this.cb[m.ev]?.(m.v);
+    if (m.ev) this.b[m.ev]?.(m.v);
     if (m.end) this.e(m.end);
   }
 
@@ -125,7 +125,7 @@ class RemoteUpload {
     const s = ok ? 'done' : v.code == 'cancelled' ? 'cancelled' : 'failed';
     // The worker told its upload's end already; one the worker never ran (it failed to start) is
     // told here, after `upload()` returns and before `done` settles, as on the page.
-    if (this.s.state != s) queueMicrotask(() => this.cb.onStateChange?.(s));
+    if (this.s.state != s) queueMicrotask(() => this.b.onStateChange?.(s));
     this.s.state = s;
     ok ? this.d[0](v) : this.d[1](Object.assign(new Error(v.message), v));
   }
