@@ -38,8 +38,8 @@ function watch(id, u) {
 }
 
 onmessage = async ({ data: m }) => {
-  // Snapshots (with the options and each upload), and another tab's writes (`live`).
-  for (const [k, v] of m.records ?? []) if (m.live || !mine.has(k)) v == null ? records.delete(k) : records.set(k, v);
+  // The records (`r`): snapshots (with the options and each upload), and another tab's writes (`live`).
+  for (const [k, v] of m.r ?? []) if (m.live || !mine.has(k)) v == null ? records.delete(k) : records.set(k, v);
   if (m.net != null) {
     // io.js `onLine()` reads this, and its `network()` hears the event.
     globalThis.s3liftOnLine = m.net;

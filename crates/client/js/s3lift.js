@@ -47,7 +47,7 @@ class Remote {
     w.onmessage = ({ data: m }) => this.on(m);
     w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
     // Another tab's record writes (the tab that held an upload before this one).
-    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]], live: 1 })));
+    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ r: [[e.key, e.newValue]], live: 1 })));
     // The page's word on the network: a dedicated worker's own `online` event may never come
     // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
     this.n = (e) => w.postMessage({ net: e.type == 'online' });
@@ -55,7 +55,7 @@ class Remote {
     addEventListener('offline', this.n);
     const fn = typeof headers == 'function';
     this.h = headers;
-    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records(), net: navigator.onLine !== false });
+    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, r: records(), net: navigator.onLine !== false });
   }
 
   on(m) {
@@ -77,7 +77,7 @@ class Remote {
     this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.f) u.e([false, this.f]);
-    else this.w.postMessage({ id: u.id, file, o: rest, records: records() });
+    else this.w.postMessage({ id: u.id, file, o: rest, r: records() });
     if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
     return u;
   }
