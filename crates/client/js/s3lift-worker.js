@@ -43,7 +43,7 @@ onmessage = async ({ data: m }) => {
   if (m.net != null) {
     // io.js `onLine()` reads this, and its `network()` hears the event.
     globalThis.s3liftOnLine = m.net;
-    if (!m.options) return dispatchEvent(new Event(m.net ? 'online' : 'offline'));
+    if (!m.O) return dispatchEvent(new Event(m.net ? 'online' : 'offline'));
   }
   if (m.h) {
     asks.get(m.h)?.(m);
@@ -55,8 +55,9 @@ onmessage = async ({ data: m }) => {
   } catch {
     fail ??= { message: 'the upload worker could not load its module', code: 'browser' };
   }
-  if (m.options) {
-    const o = m.options;
+  if (m.O) {
+    // The Uploader's options (`O`), once, first.
+    const o = m.O;
     if (m.fn) o.headers = () => new Promise((ok, no) => { asks.set(++asked, (a) => (a.e ? no() : ok(a.v))); postMessage({ h: asked }); });
     try {
       if (!fail) up = new Uploader(o);

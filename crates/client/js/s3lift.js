@@ -55,7 +55,7 @@ class Remote {
     addEventListener('offline', this.n);
     const fn = typeof headers == 'function';
     this.h = headers;
-    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, r: records(), net: navigator.onLine !== false });
+    w.postMessage({ O: { ...o, headers: fn ? undefined : headers }, fn, r: records(), net: navigator.onLine !== false });
   }
 
   on(m) {
