@@ -2,6 +2,11 @@
 // `worker: true`, which runs it in a dedicated module worker (s3lift-worker.js)
 // behind the same API. Plumbing only: the page posts the File and the options,
 // and turns the worker's messages back into callbacks, getters and `done`.
+// Message keys (short: a minifier keeps them). To the worker: `O` the options (`fn`: a
+// `headers` function), `r` records, `l` another tab's, `n` online, `id` with `F` a file and
+// `o` its options or `c` a call, `h` with `v`/`e` the headers asked for. To the page: `f` a
+// failure to start, `q` a record write, `h` a headers ask, `id` with `s` a snapshot, `E` and
+// `v` a callback, `d` the end.
 import { Uploader as Local } from './s3lift-wasm.js';
 export * from './s3lift-wasm.js';
 export { default } from './s3lift-wasm.js';
@@ -45,17 +50,17 @@ class Remote {
     // The uploads by id (their index).
     this.u = [];
     w.onmessage = ({ data: m }) => this.on(m);
-    w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
+    w.onerror = () => this.on({ f: { message: 'the upload worker could not start', code: 'browser' } });
     // Another tab's record writes (the tab that held an upload before this one).
-    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ r: [[e.key, e.newValue]], live: 1 })));
+    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ r: [[e.key, e.newValue]], l: 1 })));
     // The page's word on the network: a dedicated worker's own `online` event may never come
     // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
-    this.n = (e) => w.postMessage({ net: e.type == 'online' });
+    this.n = (e) => w.postMessage({ n: e.type == 'online' });
     addEventListener('online', this.n);
     addEventListener('offline', this.n);
     const fn = typeof headers == 'function';
     this.h = headers;
-    w.postMessage({ O: { ...o, headers: fn ? undefined : headers }, fn, r: records(), net: navigator.onLine !== false });
+    w.postMessage({ O: { ...o, headers: fn ? undefined : headers }, fn, r: records(), n: navigator.onLine !== false });
   }
 
   on(m) {
@@ -63,11 +68,11 @@ class Remote {
       // A signer call wants the app's headers.
       const post = (r) => this.w.postMessage({ ...r, h: m.h });
       Promise.resolve().then(this.h).then((v) => post({ v }), () => post({ e: 1 }));
-    } else if (m.rec) {
-      try { localStorage[m.rec[1] == null ? 'removeItem' : 'setItem'](...m.rec); } catch {}
-    } else if (m.fail) {
-      this.f = m.fail;
-      for (const u of this.u) if (!u.x) u.e([false, m.fail]);
+    } else if (m.q) {
+      try { localStorage[m.q[1] == null ? 'removeItem' : 'setItem'](...m.q); } catch {}
+    } else if (m.f) {
+      this.f = m.f;
+      for (const u of this.u) if (!u.x) u.e([false, m.f]);
     } else this.u[m.id]?.on(m);
   }
 
@@ -77,7 +82,7 @@ class Remote {
     this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.f) u.e([false, this.f]);
-    else this.w.postMessage({ id: u.id, file, o: rest, r: records() });
+    else this.w.postMessage({ id: u.id, F: file, o: rest, r: records() });
     if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
     return u;
   }
@@ -113,9 +118,9 @@ class RemoteUpload {
   on(m) {
     // A snapshot the worker took before it had the page's last call keeps the page's answer
     // (`pause(); resume()`: 'uploading', not the worker's 'paused' of a moment before); an end's does not.
-    if (m.s) { if (m.s.k != this.k && !m.end) m.s.state = this.s.state; this.s = m.s; }
-    if (m.ev) this.b[m.ev]?.(m.v);
-    if (m.end) this.e(m.end);
+    if (m.s) { if (m.s.k != this.k && !m.d) m.s.state = this.s.state; this.s = m.s; }
+    if (m.E) this.b[m.E]?.(m.v);
+    if (m.d) this.e(m.d);
   }
 
   e([ok, v]) {
@@ -132,7 +137,7 @@ class RemoteUpload {
 
   c(f) {
     this.k = -~this.k;
-    this.w.postMessage({ id: this.id, call: f });
+    this.w.postMessage({ id: this.id, c: f });
   }
 
   get done() { return this.p; }
