@@ -33,7 +33,8 @@ function records() {
 // tests/e2e/worker.test.mjs checks it against the worker's).
 function fingerprint(name, f, endpoint) {
   let h = 0xcbf29ce484222325n;
-  const le = (n, d = new DataView(new ArrayBuffer(8))) => (d.setBigUint64(0, BigInt(Math.trunc(n)), true), new Uint8Array(d.buffer));
+  // The i64's 8 bytes in the platform's order: little-endian on every browser's platform, as Rust's to_le_bytes.
+  const le = (n) => new Uint8Array(BigInt64Array.of(BigInt(Math.trunc(n))).buffer);
   const utf8 = (s) => new TextEncoder().encode(s);
   for (const field of [utf8(name), le(f.size), le(f.lastModified), utf8(f.type), utf8(endpoint)]) {
     for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
