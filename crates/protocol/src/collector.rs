@@ -4,6 +4,7 @@
 use alloc::{string::String, vec::Vec};
 
 use crate::wire::{CompletedPart, ListedPart};
+use crate::Must;
 
 /// The ETags of one upload's parts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,12 +58,9 @@ impl PartCollector {
     pub fn insert(&mut self, n: u32, etag: String) {
         if (1..=self.count).contains(&n) {
             match self.find(n) {
-                Ok(i) => {
-                    // `get_mut`, not `[i]`: no bounds check and its panic location.
-                    if let Some(e) = self.etags.get_mut(i) {
-                        e.1 = etag;
-                    }
-                }
+                // `get_mut(i).must()`, not `[i]`: no bounds check and its panic
+                // location (and no path that drops `etag`).
+                Ok(i) => self.etags.get_mut(i).must().1 = etag,
                 Err(i) => crate::insert_at(&mut self.etags, i, (n, etag)),
             }
         }
