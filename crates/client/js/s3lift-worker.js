@@ -1,5 +1,6 @@
 // `worker: true`: the s3lift engine, its requests and its digests in a
-// dedicated module worker. Plumbing only (see s3lift.js, the page side).
+// dedicated module worker. Plumbing only (see s3lift.js, the page side, for
+// the message keys).
 import init, { Uploader } from './s3lift-wasm.js';
 
 const records = new Map();
@@ -8,8 +9,8 @@ const mine = new Set();
 // No `localStorage` here: io.js reads and writes the page's records through this.
 globalThis.s3liftStore = {
   getItem: (k) => records.get(k) ?? null,
-  setItem: (k, v) => { mine.add(k); records.set(k, v); postMessage({ rec: [k, v] }); },
-  removeItem: (k) => { mine.add(k); records.delete(k); postMessage({ rec: [k] }); },
+  setItem: (k, v) => { mine.add(k); records.set(k, v); postMessage({ q: [k, v] }); },
+  removeItem: (k) => { mine.add(k); records.delete(k); postMessage({ q: [k] }); },
 };
 const ready = init();
 const uploads = new Map();
@@ -32,18 +33,18 @@ if (request) locks.request = (name, o, f) => request.call(locks, name, o, (l) =>
 
 function watch(id, u) {
   u.done.then(
-    (v) => postMessage({ id, end: [true, v], s: snap(u) }),
-    (e) => postMessage({ id, end: [false, { message: e.message, code: e.code, status: e.status, key: e.key }], s: snap(u) }),
+    (v) => postMessage({ id, d: [true, v], s: snap(u) }),
+    (e) => postMessage({ id, d: [false, { message: e.message, code: e.code, status: e.status, key: e.key }], s: snap(u) }),
   );
 }
 
 onmessage = async ({ data: m }) => {
-  // Snapshots (with the options and each upload), and another tab's writes (`live`).
-  for (const [k, v] of m.records ?? []) if (m.live || !mine.has(k)) v == null ? records.delete(k) : records.set(k, v);
-  if (m.net != null) {
+  // The records (`r`): snapshots (with the options and each upload), and another tab's writes (`l`).
+  for (const [k, v] of m.r ?? []) if (m.l || !mine.has(k)) v == null ? records.delete(k) : records.set(k, v);
+  if (m.n != null) {
     // io.js `onLine()` reads this, and its `network()` hears the event.
-    globalThis.s3liftOnLine = m.net;
-    if (!m.options) return dispatchEvent(new Event(m.net ? 'online' : 'offline'));
+    globalThis.s3liftOnLine = m.n;
+    if (!m.O) return dispatchEvent(new Event(m.n ? 'online' : 'offline'));
   }
   if (m.h) {
     asks.get(m.h)?.(m);
@@ -55,28 +56,29 @@ onmessage = async ({ data: m }) => {
   } catch {
     fail ??= { message: 'the upload worker could not load its module', code: 'browser' };
   }
-  if (m.options) {
-    const o = m.options;
+  if (m.O) {
+    // The Uploader's options (`O`), once, first.
+    const o = m.O;
     if (m.fn) o.headers = () => new Promise((ok, no) => { asks.set(++asked, (a) => (a.e ? no() : ok(a.v))); postMessage({ h: asked }); });
     try {
       if (!fail) up = new Uploader(o);
     } catch (e) {
       fail = { message: e.message, code: e.code };
     }
-    if (fail) postMessage({ fail });
-  } else if (m.file) {
-    if (!up) return postMessage({ id: m.id, end: [false, fail] });
-    const send = (ev) => (v) => postMessage({ id: m.id, ev, v, s: snap(u) });
-    const u = up.upload(m.file, { ...m.o, onProgress: send('progress'), onPartUploaded: send('part'), onStateChange: send('state') });
+    if (fail) postMessage({ f: fail });
+  } else if (m.F) {
+    if (!up) return postMessage({ id: m.id, d: [false, fail] });
+    const send = (E) => (v) => postMessage({ id: m.id, E, v, s: snap(u) });
+    const u = up.upload(m.F, { ...m.o, onProgress: send('onProgress'), onPartUploaded: send('onPartUploaded'), onStateChange: send('onStateChange') });
     uploads.set(m.id, u);
     postMessage({ id: m.id, s: snap(u) });
     watch(m.id, u);
-  } else if (m.call) {
+  } else if (m.c) {
     const u = uploads.get(m.id);
     if (!u) return;
     const done = u.done;
     u.k = -~u.k;
-    u[m.call]();
+    u[m.c]();
     // `retry` after a failure, `cancel` after one: a fresh `done`.
     if (u.done !== done) watch(m.id, u);
     postMessage({ id: m.id, s: snap(u) });

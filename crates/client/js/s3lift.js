@@ -2,6 +2,11 @@
 // `worker: true`, which runs it in a dedicated module worker (s3lift-worker.js)
 // behind the same API. Plumbing only: the page posts the File and the options,
 // and turns the worker's messages back into callbacks, getters and `done`.
+// Message keys (short: a minifier keeps them). To the worker: `O` the options (`fn`: a
+// `headers` function), `r` records, `l` another tab's, `n` online, `id` with `F` a file and
+// `o` its options or `c` a call, `h` with `v`/`e` the headers asked for. To the page: `f` a
+// failure to start, `q` a record write, `h` a headers ask, `id` with `s` a snapshot, `E` and
+// `v` a callback, `d` the end.
 import { Uploader as Local } from './s3lift-wasm.js';
 export * from './s3lift-wasm.js';
 export { default } from './s3lift-wasm.js';
@@ -13,27 +18,23 @@ export class Uploader extends Local {
   }
 }
 
-const error = (e) => Object.assign(new Error(e.message), e);
-
 // `localStorage` is the page's: the worker gets the resume records (`s3lift:*`)
 // with each upload, and its writes come back here.
 function records() {
-  const out = [];
   try {
-    for (let i = 0; i < localStorage.length; i++) {
-      const k = localStorage.key(i);
-      if (k.startsWith('s3lift:')) out.push([k, localStorage.getItem(k)]);
-    }
-  } catch {}
-  return out;
+    return Object.entries(localStorage).filter(([k]) => k.startsWith('s3lift:'));
+  } catch {
+    return [];
+  }
 }
 
 // `upload.fingerprint` at once, as on the page: s3lift_protocol::resume::fingerprint
-// (FNV-1a 64 over name, size, lastModified, type and endpoint; tests/e2e/worker.test.mjs
-// checks it against the worker's).
+// (FNV-1a 64 over name, size, lastModified, type and endpoint, each followed by 255;
+// tests/e2e/worker.test.mjs checks it against the worker's).
 function fingerprint(name, f, endpoint) {
   let h = 0xcbf29ce484222325n;
-  const le = (n) => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, BigInt(Math.trunc(n))) >> BigInt(8 * i)) & 255n));
+  // The i64's 8 bytes in the platform's order: little-endian on every browser's platform, as Rust's to_le_bytes.
+  const le = (n) => new Uint8Array(BigInt64Array.of(BigInt(Math.trunc(n))).buffer);
   const utf8 = (s) => new TextEncoder().encode(s);
   for (const field of [utf8(name), le(f.size), le(f.lastModified), utf8(f.type), utf8(endpoint)]) {
     for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
@@ -41,24 +42,26 @@ function fingerprint(name, f, endpoint) {
   return `${h.toString(16).padStart(16, '0')}-${f.size}`;
 }
 
+// Fields: `o` the options, `w` the worker, `u` the uploads, `h` the app's `headers`, `f` the
+// worker's failure to start, `s` and `n` the listeners.
 class Remote {
   constructor({ worker, headers, ...o }) {
     this.o = o;
     const w = (this.w = new Worker(new URL('./s3lift-worker.js', import.meta.url), { type: 'module' }));
-    this.u = new Map();
-    this.n = 0;
+    // The uploads by id (their index).
+    this.u = [];
     w.onmessage = ({ data: m }) => this.on(m);
-    w.onerror = () => this.on({ fail: { message: 'the upload worker could not start', code: 'browser' } });
+    w.onerror = () => this.on({ f: { message: 'the upload worker could not start', code: 'browser' } });
     // Another tab's record writes (the tab that held an upload before this one).
-    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ records: [[e.key, e.newValue]], live: 1 })));
+    addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ r: [[e.key, e.newValue]], l: 1 })));
     // The page's word on the network: a dedicated worker's own `online` event may never come
     // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
-    this.net = (e) => w.postMessage({ net: e.type == 'online' });
-    addEventListener('online', this.net);
-    addEventListener('offline', this.net);
+    this.n = (e) => w.postMessage({ n: e.type == 'online' });
+    addEventListener('online', this.n);
+    addEventListener('offline', this.n);
     const fn = typeof headers == 'function';
     this.h = headers;
-    w.postMessage({ options: { ...o, headers: fn ? undefined : headers }, fn, records: records(), net: navigator.onLine !== false });
+    w.postMessage({ O: { ...o, headers: fn ? undefined : headers }, fn, r: records(), n: navigator.onLine !== false });
   }
 
   on(m) {
@@ -66,21 +69,21 @@ class Remote {
       // A signer call wants the app's headers.
       const post = (r) => this.w.postMessage({ ...r, h: m.h });
       Promise.resolve().then(this.h).then((v) => post({ v }), () => post({ e: 1 }));
-    } else if (m.rec) {
-      try { m.rec[1] == null ? localStorage.removeItem(m.rec[0]) : localStorage.setItem(m.rec[0], m.rec[1]); } catch {}
-    } else if (m.fail) {
-      this.fail = m.fail;
-      for (const u of this.u.values()) if (!u.settled) u.end([false, m.fail]);
-    } else this.u.get(m.id)?.on(m);
+    } else if (m.q) {
+      try { localStorage[m.q[1] == null ? 'removeItem' : 'setItem'](...m.q); } catch {}
+    } else if (m.f) {
+      this.f = m.f;
+      for (const u of this.u) if (!u.x) u.e([false, m.f]);
+    } else this.u[m.id]?.on(m);
   }
 
   upload(file, o = {}) {
     const { onProgress, onPartUploaded, onStateChange, signal, ...rest } = o;
-    const u = new RemoteUpload(this, ++this.n, { progress: onProgress, part: onPartUploaded, state: onStateChange });
-    this.u.set(u.id, u);
+    const u = new RemoteUpload(this.w, this.u.length, { onProgress, onPartUploaded, onStateChange });
+    this.u.push(u);
     if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
-    if (this.fail) u.end([false, this.fail]);
-    else this.w.postMessage({ id: u.id, file, o: rest, records: records() });
+    if (this.f) u.e([false, this.f]);
+    else this.w.postMessage({ id: u.id, F: file, o: rest, r: records() });
     if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
     return u;
   }
@@ -89,50 +92,53 @@ class Remote {
   free() {
     this.w.terminate();
     removeEventListener('storage', this.s);
-    removeEventListener('online', this.net);
-    removeEventListener('offline', this.net);
+    removeEventListener('online', this.n);
+    removeEventListener('offline', this.n);
   }
 }
 
 // One upload in the worker: its getters mirror the worker's, updated with every message.
+// Its fields (not the API; short, as a minifier keeps property names): `w` the worker,
+// `b` the callbacks, `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
+// `k` the page's call count; methods `f` (a fresh `done`), `e` (the end) and `c` (a call).
 class RemoteUpload {
-  constructor(r, id, cb) {
-    this.r = r;
+  constructor(w, id, b) {
+    this.w = w;
     this.id = id;
-    this.cb = cb;
+    this.b = b;
     this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
-    this.fresh();
+    this.f();
   }
 
-  fresh() {
+  f() {
     this.p = new Promise((ok, no) => { this.d = [ok, no]; });
     this.p.catch(() => {});
-    this.settled = false;
+    this.x = false;
   }
 
   on(m) {
     // A snapshot the worker took before it had the page's last call keeps the page's answer
     // (`pause(); resume()`: 'uploading', not the worker's 'paused' of a moment before); an end's does not.
-    if (m.s) { if (m.s.k != this.k && !m.end) m.s.state = this.s.state; this.s = m.s; }
-    if (m.ev) this.cb[m.ev]?.(m.v);
-    if (m.end) this.end(m.end);
+    if (m.s) { if (m.s.k != this.k && !m.d) m.s.state = this.s.state; this.s = m.s; }
+    if (m.E) this.b[m.E]?.(m.v);
+    if (m.d) this.e(m.d);
   }
 
-  end([ok, v]) {
+  e([ok, v]) {
     // A second end (cancel after a failure) gets a fresh `done`, as on the page.
-    if (this.settled) this.fresh();
-    this.settled = true;
+    if (this.x) this.f();
+    this.x = true;
     const s = ok ? 'done' : v.code == 'cancelled' ? 'cancelled' : 'failed';
     // The worker told its upload's end already; one the worker never ran (it failed to start) is
     // told here, after `upload()` returns and before `done` settles, as on the page.
-    if (this.s.state != s) queueMicrotask(() => this.cb.state?.(s));
+    if (this.s.state != s) queueMicrotask(() => this.b.onStateChange?.(s));
     this.s.state = s;
-    ok ? this.d[0](v) : this.d[1](error(v));
+    ok ? this.d[0](v) : this.d[1](Object.assign(new Error(v.message), v));
   }
 
-  call(f) {
+  c(f) {
     this.k = -~this.k;
-    this.r.w.postMessage({ id: this.id, call: f });
+    this.w.postMessage({ id: this.id, c: f });
   }
 
   get done() { return this.p; }
@@ -146,22 +152,22 @@ class RemoteUpload {
   // for another tab pauses too, and resumes into that wait (`w`: the worker's word on the Web Lock).
   pause() {
     if (/^(uploading|queued|offline|another-tab)$/.test(this.s.state)) this.s.state = 'paused';
-    this.call('pause');
+    this.c('pause');
   }
 
   resume() {
     if (this.s.state == 'paused') this.s.state = this.s.w || (navigator.onLine ? 'uploading' : 'offline');
-    this.call('resume');
+    this.c('resume');
   }
 
   // 'cancelled' at once, as on the page (an ended upload keeps its end until the worker's answer).
   cancel() {
-    this.settled || (this.s.state = 'cancelled');
-    this.call('cancel');
+    this.x || (this.s.state = 'cancelled');
+    this.c('cancel');
   }
 
   retry() {
-    if (this.s.state == 'failed') { this.fresh(); this.s.state = 'queued'; }
-    this.call('retry');
+    if (this.s.state == 'failed') { this.f(); this.s.state = 'queued'; }
+    this.c('retry');
   }
 }

@@ -4,6 +4,7 @@
 use alloc::{string::String, vec::Vec};
 
 use crate::wire::{CompletedPart, ListedPart};
+use crate::Must;
 
 /// The ETags of one upload's parts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,12 +58,9 @@ impl PartCollector {
     pub fn insert(&mut self, n: u32, etag: String) {
         if (1..=self.count).contains(&n) {
             match self.find(n) {
-                Ok(i) => {
-                    // `get_mut`, not `[i]`: no bounds check and its panic location.
-                    if let Some(e) = self.etags.get_mut(i) {
-                        e.1 = etag;
-                    }
-                }
+                // `get_mut(i).must()`, not `[i]`: no bounds check and its panic
+                // location (and no path that drops `etag`).
+                Ok(i) => self.etags.get_mut(i).must().1 = etag,
                 Err(i) => crate::insert_at(&mut self.etags, i, (n, etag)),
             }
         }
@@ -105,14 +103,15 @@ impl PartCollector {
 
     /// The sorted list for `complete`, or the missing parts.
     pub fn completed(&self) -> Result<Vec<CompletedPart>, MissingParts> {
-        let missing = self.missing();
-        if !missing.is_empty() {
-            return Err(MissingParts {
-                count: self.count,
-                missing,
-            });
+        // Every stored part is in `1..=count`, once: all are there when
+        // there are `count` of them.
+        if self.etags.len() == self.count as usize {
+            return Ok(self.known());
         }
-        Ok(self.known())
+        Err(MissingParts {
+            count: self.count,
+            missing: self.missing(),
+        })
     }
 
     /// The parts stored so far, sorted (a complete ahead of the others).

@@ -178,11 +178,13 @@ fn square(out: &mut [u64; 64], mat: &[u64; 64]) {
 pub fn to_base64(crc: u64) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     // Eight bytes are 11 base64 digits (the 64 bits and 2 zero bits, as
-    // `from_base64` reads them) and one `=`: no chunks to index.
-    let n = u128::from(crc) << 2;
+    // `from_base64` reads them) and one `=`: no chunks to index. Digit `k`
+    // from the end holds bits 6k-2.. of `crc` (the last: its low 4 bits and
+    // the 2 zero bits); no `u128` (its shift is a library call in wasm).
     let mut out = String::with_capacity(12);
     for k in (0..11).rev() {
-        out.push(ALPHABET[((n >> (6 * k)) & 63) as usize] as char);
+        let d = if k == 0 { crc << 2 } else { crc >> (6 * k - 2) };
+        out.push(ALPHABET[(d & 63) as usize] as char);
     }
     out.push('=');
     out
@@ -195,7 +197,9 @@ pub fn from_base64(s: &str) -> Option<u64> {
     if b.len() != 12 || &b[11..] != b"=" {
         return None;
     }
-    let mut n: u128 = 0;
+    // The 66 bits' low 64 in `n`, their top 2 in `top` (no `u128`, as above).
+    let mut n: u64 = 0;
+    let mut top = 0;
     for &c in &b[..11] {
         let v = match c {
             b'A'..=b'Z' => c - b'A',
@@ -205,13 +209,14 @@ pub fn from_base64(s: &str) -> Option<u64> {
             b'/' => 63,
             _ => return None,
         };
-        n = (n << 6) | u128::from(v);
+        top = n >> 58;
+        n = (n << 6) | u64::from(v);
     }
     // 11 characters carry 66 bits: the 64 of the value and 2 zero bits.
     if n & 0b11 != 0 {
         return None;
     }
-    Some((n >> 2) as u64)
+    Some((top << 62) | (n >> 2))
 }
 
 #[cfg(test)]

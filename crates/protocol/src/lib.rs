@@ -96,47 +96,75 @@ impl<T> Must<T> for Option<T> {
 }
 
 /// `v.drain(..n)` for an `n` known to be at most `v.len()` (more is
-/// [`broken`]): a copy loop, where `drain` brought core's range check with
-/// its panic messages and the drain's own code.
+/// [`broken`]): one `memmove` of the rest to the front, where `drain`
+/// brought core's range check with its panic messages and the drain's own
+/// code.
 pub fn drop_front<T: Copy>(v: &mut alloc::vec::Vec<T>, n: usize) {
-    if n > v.len() {
+    let len = v.len();
+    if n > len {
         broken()
     }
-    let mut i = 0;
-    while let Some(&x) = v.get(i + n) {
-        if let Some(slot) = v.get_mut(i) {
-            *slot = x;
-        }
-        i += 1;
-    }
-    v.truncate(i);
+    let p = v.as_mut_ptr();
+    // SAFETY: `n <= len`: the `len - n` elements from `n` are in the vector
+    // and move to its start (`ptr::copy` allows the overlap); `T: Copy`, so
+    // the first `n` need no drop.
+    unsafe { core::ptr::copy(p.add(n), p, len - n) };
+    v.truncate(len - n);
 }
 
 /// `v.insert(i, x)` for an `i` known to be at most `v.len()` (more is
-/// [`broken`]): `x` is pushed and swapped down to `i`, where `Vec::insert`
-/// brought its assertion, its message and a location record per caller.
+/// [`broken`]): one `memmove` of the elements from `i` up by one, where
+/// `Vec::insert` brought its assertion, its message and a location record
+/// per caller, and a swap loop (its first replacement) a larger body per
+/// element type.
 pub fn insert_at<T>(v: &mut alloc::vec::Vec<T>, i: usize, x: T) {
-    v.push(x);
-    let mut run = v.get_mut(i..).must();
-    while let Some((last, rest)) = run.split_last_mut() {
-        if let Some(before) = rest.last_mut() {
-            core::mem::swap(before, last);
-        }
-        run = rest;
+    let len = v.len();
+    if i > len {
+        broken()
+    }
+    v.reserve(1);
+    // SAFETY: `i <= len < capacity`: the `len - i` elements from `i` move up
+    // by one within the allocation (`ptr::copy` allows the overlap), `x` fills
+    // the slot they left, and then `len + 1` elements are initialised.
+    unsafe {
+        let p = v.as_mut_ptr().add(i);
+        core::ptr::copy(p, p.add(1), len - i);
+        p.write(x);
+        v.set_len(len + 1);
     }
 }
 
 /// `v.remove(i)` for an `i` known to be in range (else [`broken`]), as
-/// [`insert_at`]: the element is swapped up to the end and popped.
+/// [`insert_at`]: the element is read out and the rest moved down by one.
 pub fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
-    let mut run = v.get_mut(i..).must();
-    while let Some((first, rest)) = run.split_first_mut() {
-        if let Some(next) = rest.first_mut() {
-            core::mem::swap(first, next);
-        }
-        run = rest;
+    let len = v.len();
+    if i >= len {
+        broken()
     }
-    v.pop().must()
+    // SAFETY: `i < len`: the element at `i` is read out (moved, not copied:
+    // the `len - i - 1` after it move down over its slot, `ptr::copy` allows
+    // the overlap) and the vector is one shorter.
+    unsafe {
+        let p = v.as_mut_ptr().add(i);
+        let x = p.read();
+        core::ptr::copy(p.add(1), p, len - i - 1);
+        v.set_len(len - 1);
+        x
+    }
+}
+
+/// `v.swap_remove(i)` for an `i` known to be in range (else [`broken`]):
+/// the last element popped into `i`'s slot, where `swap_remove` brought
+/// its assertion and a location record per caller.
+pub fn swap_remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
+    if i >= v.len() {
+        broken()
+    }
+    let last = v.pop().must();
+    match v.get_mut(i) {
+        Some(slot) => core::mem::replace(slot, last),
+        None => last,
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +191,28 @@ mod tests {
             assert_eq!(super::remove_at(&mut a, i), b.remove(i));
             assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn insert_at_and_remove_at_move_owned_values() {
+        // Elements that own memory: each moved once, none dropped twice.
+        for i in 0..=3 {
+            let mut a: Vec<String> = (0..3).map(|n| n.to_string()).collect();
+            let mut b = a.clone();
+            super::insert_at(&mut a, i, "x".into());
+            b.insert(i, "x".into());
+            assert_eq!(a, b);
+            assert_eq!(super::remove_at(&mut a, i), b.remove(i));
+            assert_eq!(a, b);
+            if i < a.len() {
+                assert_eq!(super::swap_remove_at(&mut a, i), b.swap_remove(i));
+                assert_eq!(a, b);
+            }
+        }
+        let mut e = Vec::new();
+        super::insert_at(&mut e, 0, String::from("only"));
+        assert_eq!(super::remove_at(&mut e, 0), "only");
+        assert!(e.is_empty());
     }
 
     #[test]

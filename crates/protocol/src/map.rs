@@ -8,6 +8,8 @@
 
 use alloc::{string::String, vec::Vec};
 
+use crate::Must;
+
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -49,7 +51,8 @@ impl<V> Map<V> {
     /// Sets `k`; the value it replaced, if any.
     pub fn insert(&mut self, k: String, v: V) -> Option<V> {
         match self.find(&k) {
-            Ok(i) => self.0.get_mut(i).map(|e| core::mem::replace(&mut e.1, v)),
+            // `must`: `find` gave an index in range (no path that drops `v`).
+            Ok(i) => Some(core::mem::replace(&mut self.0.get_mut(i).must().1, v)),
             Err(i) => {
                 crate::insert_at(&mut self.0, i, (k, v));
                 None

@@ -47,20 +47,24 @@ impl ProgressTracker {
     /// their entries (`done` counts them); the others keep what their
     /// attempts reached until a new attempt overtakes it.
     pub fn restart_from(&mut self, done: u64, stored: impl Fn(u32) -> bool) {
-        let mut kept = Vec::new();
-        for (n, b, held) in core::mem::take(&mut self.in_flight) {
+        // In place (the order of `in_flight` means nothing: `take` swaps too).
+        let mut i = 0;
+        while let Some(e) = self.in_flight.get_mut(i) {
+            let (n, b, held) = *e;
             self.resent += b;
             if !stored(n) && b.max(held) > 0 {
-                kept.push((n, 0, b.max(held)));
+                *e = (n, 0, b.max(held));
+                i += 1;
+            } else {
+                crate::swap_remove_at(&mut self.in_flight, i);
             }
         }
-        self.in_flight = kept;
         self.done = done.min(self.total);
     }
 
     /// Part `n` has sent `bytes` of its current attempt.
     pub fn set_part(&mut self, n: u32, bytes: u64) {
-        match self.in_flight.iter_mut().find(|e| e.0 == n) {
+        match self.entry(n) {
             Some(e) => e.1 = bytes,
             None => self.in_flight.push((n, bytes, 0)),
         }
@@ -78,11 +82,18 @@ impl ProgressTracker {
     /// attempt reached until the next attempt overtakes it (progress never
     /// moves backwards).
     pub fn retry_part(&mut self, n: u32) {
-        if let Some(e) = self.in_flight.iter_mut().find(|e| e.0 == n) {
-            self.resent += e.1;
-            e.2 = e.2.max(e.1);
+        if let Some(e) = self.entry(n) {
+            let b = e.1;
+            e.2 = e.2.max(b);
             e.1 = 0;
+            self.resent += b;
         }
+    }
+
+    // Part `n`'s entry: one search for `set_part` and `retry_part`.
+    #[inline(never)]
+    fn entry(&mut self, n: u32) -> Option<&mut (u32, u64, u64)> {
+        self.in_flight.iter_mut().find(|e| e.0 == n)
     }
 
     /// Part `n` is stored with `len` bytes.
@@ -99,7 +110,7 @@ impl ProgressTracker {
 
     fn take(&mut self, n: u32) -> Option<(u64, u64)> {
         let i = self.in_flight.iter().position(|e| e.0 == n)?;
-        let (_, b, held) = self.in_flight.swap_remove(i);
+        let (_, b, held) = crate::swap_remove_at(&mut self.in_flight, i);
         Some((b, held))
     }
 
@@ -140,13 +151,13 @@ impl SpeedMeter {
     pub fn sample(&mut self, now_ms: f64, bytes: u64) {
         self.samples.push((now_ms, bytes));
         let horizon = now_ms - self.window_ms;
-        // Drop samples older than the window, keeping at least two.
-        let old = self
-            .samples
-            .iter()
-            .take_while(|(t, _)| *t < horizon)
-            .count();
-        let drop = old.min(self.samples.len().saturating_sub(2));
+        // Drop samples older than the window, keeping at least two (a loop:
+        // `take_while` and `count` are adapters' code in the browser bundle).
+        let keep_from = self.samples.len().saturating_sub(2);
+        let mut drop = 0;
+        while drop < keep_from && self.samples.get(drop).is_some_and(|s| s.0 < horizon) {
+            drop += 1;
+        }
         crate::drop_front(&mut self.samples, drop);
     }
 

@@ -109,14 +109,16 @@ pub fn parse_retry_after(value: &str) -> Option<u32> {
     if digits.is_empty() {
         return None;
     }
-    let mut secs: u32 = 0;
+    // In u64, one bound test per digit instead of two checked operations.
+    let mut secs: u64 = 0;
     for d in digits {
-        if !d.is_ascii_digit() {
+        let v = d.wrapping_sub(b'0');
+        if v > 9 || secs > u64::from(u32::MAX) {
             return None;
         }
-        secs = secs.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+        secs = secs * 10 + u64::from(v);
     }
-    Some(secs.saturating_mul(1000))
+    u32::try_from(secs).ok().map(|s| s.saturating_mul(1000))
 }
 
 /// The `<Code>` of an S3 XML error body, if any.
