@@ -18,7 +18,7 @@ use s3lift_protocol::wire::{
 };
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js::get;
+use crate::js::{at, get, len};
 
 /// What an answer lacked: the field (`uploadId`), or the answer itself (`.`).
 pub type Missing = &'static str;
@@ -99,7 +99,9 @@ pub fn entries<T>(
     if !lax {
         object(v).map_err(|_| name)?;
     }
-    for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
+    let list = Object::entries(v.unchecked_ref::<Object>());
+    for i in 0..len(&list) {
+        let entry = at(&list, i);
         // `[key, value]`, read through the snippet's `field` (one import less).
         let key = get(&entry, "0").as_string().ok_or(name)?;
         match value(&get(&entry, "1")) {
@@ -293,8 +295,8 @@ impl FromJs for Vec<ListedPart> {
         }
         let mut out = Vec::new();
         // An array (checked above): read in place, not copied by `Array.from`.
-        for p in v.unchecked_ref::<Array>().iter() {
-            out.push(ListedPart::from_js(&p)?);
+        for i in 0..len(v) {
+            out.push(ListedPart::from_js(&at(v, i))?);
         }
         Ok(out)
     }

@@ -131,6 +131,18 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     field(obj, key)
 }
 
+/// An array's length, through `field` (no import of its own).
+pub fn len(v: &JsValue) -> u32 {
+    get_f64(v, "length").unwrap_or_default() as u32
+}
+
+/// An array's item `i`, through `field`, as `Reflect.get` reads it with
+/// the index as a key (no import of its own).
+#[inline(never)]
+pub fn at(v: &JsValue, i: u32) -> JsValue {
+    get(v, &s3lift_protocol::decimal(u64::from(i)))
+}
+
 /// `obj[key]` as a number, when it is one.
 pub fn get_f64(obj: &JsValue, key: &str) -> Option<f64> {
     get(obj, key).as_f64()

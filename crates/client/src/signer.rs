@@ -8,10 +8,10 @@ use s3lift_engine::Cat;
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
 use s3lift_protocol::wire::{ErrorBody, UploadMethod};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
-use crate::js::{get, push_u64, Json};
+use crate::js::{at, get, len, push_u64, Json};
 
 /// Where the signer is and how to authenticate to it.
 pub struct Signer {
@@ -316,8 +316,8 @@ fn items<T: FromJs>(
     }
     let mut out = Vec::new();
     // An array (checked above): read in place, not copied by `Array.from`.
-    for i in list.unchecked_ref::<Array>().iter() {
-        out.push(item(&i, tag));
+    for i in 0..len(&list) {
+        out.push(item(&at(&list, i), tag));
     }
     Ok(out)
 }
