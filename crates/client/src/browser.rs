@@ -49,12 +49,12 @@ pub fn load_record(fp: &str) -> Option<ResumeRecord> {
 
 /// Saves `r` under its fingerprint.
 pub fn save_record(r: &ResumeRecord) {
-    js::save(&item(&r.fingerprint), Some(&resume_record_json(r)));
+    js::save(&item(&r.fingerprint), &resume_record_json(r));
 }
 
 /// Forgets the record saved under `fp`.
 pub fn forget(fp: &str) {
-    js::save(&item(fp), None);
+    js::save(&item(fp), "");
 }
 
 /// The stored form of a resume record (read back by [`FromJs`]).

@@ -40,7 +40,7 @@ export function signer(url, method, headers, body, id, done) {
 // Returns what `abort` stops.
 export function send(xhr, method, url, headers, file, start, end, fields, id, progress, done) {
   let body = start == null ? file : file.slice(start, end);
-  if (fields != null) {
+  if (fields) {
     body = new FormData();
     for (const [k, v] of Object.entries(JSON.parse(fields))) body.append(k, v);
     body.append('file', file);
@@ -178,9 +178,9 @@ export function load(key) {
   try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
 }
 
-// Stores `value` under `key`, or removes `key` without one.
+// Stores `value` under `key`, or removes `key` with `''`.
 export function save(key, value) {
-  try { value == null ? store().removeItem(key) : store().setItem(key, value); } catch {}
+  try { value ? store().setItem(key, value) : store().removeItem(key); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.
@@ -221,12 +221,12 @@ export function error(message, code, status, key) {
   const e = new Error(message);
   e.code = code;
   if (status != null) e.status = status;
-  if (key != null) e.key = key;
+  if (key) e.key = key;
   return e;
 }
 
 export function result(key, bucket, location, etag, confirmed, crc64nvme, restarted) {
-  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted ?? null };
+  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted || null };
 }
 
 // The app's `onProgress` and `onPartUploaded` run inside the driver's turn:
@@ -235,7 +235,7 @@ export function result(key, bucket, location, etag, confirmed, crc64nvme, restar
 const call = (f, v) => { try { f(v); } catch (e) { queueMicrotask(() => { throw e; }); } };
 
 export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds, restarted) {
-  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted ?? null });
+  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted || null });
 }
 
 export function part(f, partNumber, etag, size) {

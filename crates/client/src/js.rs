@@ -44,7 +44,7 @@ extern "C" {
         file: &JsValue,
         start: Option<f64>,
         end: Option<f64>,
-        fields: Option<&str>,
+        fields: &str,
         id: f64,
         progress: &JsValue,
         done: &JsValue,
@@ -73,8 +73,10 @@ extern "C" {
     pub fn on_line() -> bool;
     /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
     pub fn load(key: &str) -> JsValue;
-    /// `localStorage.setItem`, or `removeItem` without a value; errors ignored.
-    pub fn save(key: &str, value: Option<&str>);
+    /// `localStorage.setItem`, or `removeItem` with `""`; errors ignored.
+    /// (An absent string is `""` here and below: the glue's shim for an
+    /// `Option<&str>` is longer than for a `&str`.)
+    pub fn save(key: &str, value: &str);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
     /// Resolves (`ok`) or rejects a `deferred()`.
@@ -87,26 +89,26 @@ extern "C" {
     /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
     /// (its `catch` shim cost the bundle more than this).
     pub fn field(obj: &JsValue, key: &str) -> JsValue;
-    /// An `Error` with `.code`, `.status` and `.key`.
-    pub fn error(message: &str, code: &str, status: Option<u16>, key: Option<&str>) -> JsValue;
-    /// An `UploadResult`.
+    /// An `Error` with `.code`, `.status` and `.key` (`""`: none).
+    pub fn error(message: &str, code: &str, status: Option<u16>, key: &str) -> JsValue;
+    /// An `UploadResult` (`crc64nvme` and `restarted`: `""` when none).
     pub fn result(
         key: &str,
         bucket: Option<&str>,
         location: Option<&str>,
         etag: Option<&str>,
         confirmed: bool,
-        crc64nvme: Option<&str>,
-        restarted: Option<&str>,
+        crc64nvme: &str,
+        restarted: &str,
     ) -> JsValue;
-    /// Calls `f` with a `Progress`.
+    /// Calls `f` with a `Progress` (`restarted`: `""` when none).
     pub fn progress(
         f: &Function,
         sent: f64,
         total: f64,
         per_second: f64,
         eta: Option<f64>,
-        restarted: Option<&str>,
+        restarted: &str,
     );
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: u32, etag: &str, size: f64);
@@ -177,13 +179,13 @@ pub fn error_to_js(err: &UploadError) -> JsValue {
         &err.message,
         err.code.as_str(),
         err.status,
-        err.key.as_deref(),
+        err.key.as_deref().unwrap_or(""),
     )
 }
 
 /// An error of the JS API itself (a bad option).
 pub fn api_error(code: ErrorCode, message: &str) -> JsValue {
-    error(message, code.as_str(), None, None)
+    error(message, code.as_str(), None, "")
 }
 
 /// A promise that can be settled from Rust later: `done`.

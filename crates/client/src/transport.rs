@@ -59,7 +59,7 @@ pub fn send(
         file,
         start,
         end,
-        fields.as_deref(),
+        fields.as_deref().unwrap_or(""),
         id,
         progress,
         done,

@@ -246,7 +246,7 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
         p.total_bytes as f64,
         p.bytes_per_second,
         p.eta_seconds,
-        restarted.map(Restart::as_str),
+        restarted.map_or("", Restart::as_str),
     );
 }
 
@@ -264,8 +264,8 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 o.location.as_deref(),
                 o.etag.as_deref(),
                 o.confirmed,
-                o.checksum.as_deref(),
-                o.restarted.map(Restart::as_str),
+                o.checksum.as_deref().unwrap_or(""),
+                o.restarted.map_or("", Restart::as_str),
             ));
         }
         Err(err) => {
