@@ -28,39 +28,41 @@ impl Driver {
         let slot = slots.swap_remove(i);
         drop(slots);
         if wasted {
-            if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
-                e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
-            }
+            self.wasted(&slot);
         }
         Some(slot)
     }
 
+    /// Counts what `slot` sent as re-sent.
+    fn wasted(&self, slot: &Slot) {
+        if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
+            e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
+        }
+    }
+
     /// The snippet's answer to request `id`, fed to the engine.
     pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
-        let signer = {
-            let slots = self.slots.read();
-            match slots.iter().find(|s| s.id == id) {
-                Some(s) => s.signer,
-                None => return,
-            }
+        // Out of the table first (reading the answer touches no row).
+        let Some(slot) = self.close(id, false) else {
+            return;
         };
-        let event = match signer {
+        let event = match slot.signer {
             Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
                 Ok(answer) => Event::Signer { id, answer },
                 Err(failure) => Event::Failed { id, failure },
             },
             None => transport::event(id, status, &a, &b, &c),
         };
-        let stored = matches!(event, Event::Stored { .. });
-        if self.close(id, signer.is_none() && !stored).is_some() {
-            if status == 0 && !js::on_line() && !self.engine.read().offline() {
-                // The request died with the network, and its failure came
-                // before the `offline` event: the engine hears of the
-                // outage first, so the failure burns no retry.
-                self.engine.write().handle(ms(), Event::Offline);
-            }
-            self.feed(event);
+        if slot.signer.is_none() && !matches!(event, Event::Stored { .. }) {
+            self.wasted(&slot);
         }
+        if status == 0 && !js::on_line() && !self.engine.read().offline() {
+            // The request died with the network, and its failure came
+            // before the `offline` event: the engine hears of the
+            // outage first, so the failure burns no retry.
+            self.engine.write().handle(ms(), Event::Offline);
+        }
+        self.feed(event);
     }
 
     /// Bytes sent so far by store request `id`.
