@@ -21,16 +21,11 @@ use crate::transport::{self, Body};
 
 impl Driver {
     /// Ends request `id`; `None` when it was stopped already (the engine
-    /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
-    fn close(&self, id: RequestId, wasted: bool) -> Option<Slot> {
+    /// forgot it, so its answer is dropped).
+    fn close(&self, id: RequestId) -> Option<Slot> {
         let mut slots = self.slots.write();
         let i = slots.iter().position(|s| s.id == id)?;
-        let slot = slots.swap_remove(i);
-        drop(slots);
-        if wasted {
-            self.wasted(&slot);
-        }
-        Some(slot)
+        Some(slots.swap_remove(i))
     }
 
     /// Counts what `slot` sent as re-sent.
@@ -43,7 +38,7 @@ impl Driver {
     /// The snippet's answer to request `id`, fed to the engine.
     pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
         // Out of the table first (reading the answer touches no row).
-        let Some(slot) = self.close(id, false) else {
+        let Some(slot) = self.close(id) else {
             return;
         };
         let event = match slot.signer {
@@ -109,7 +104,8 @@ impl Driver {
             }
             Action::CancelRequest { id } => {
                 // Out of the table first: an XHR's abort reports at once.
-                if let Some(slot) = self.close(id, true) {
+                if let Some(slot) = self.close(id) {
+                    self.wasted(&slot);
                     js::abort(&slot.handle);
                 }
             }
