@@ -393,6 +393,13 @@ impl Driver {
     }
 
     fn entry(&self, id: FileId) -> Option<Rc<Entry>> {
-        self.files.read().iter().find(|e| e.id == id).cloned()
+        let files = self.files.read();
+        files.get(at(&files, id)?).cloned()
     }
+}
+
+/// Where upload `id` is in `list` (the live files, or those waiting for
+/// their Web Lock: one search for both).
+fn at(list: &[Rc<Entry>], id: FileId) -> Option<usize> {
+    list.iter().position(|e| e.id == id)
 }

@@ -13,7 +13,7 @@ use s3lift_protocol::wire::UploadMethod;
 use wasm_bindgen::prelude::*;
 
 use super::tabs::release;
-use super::{ms, tell, Driver, Entry, Shared, Slot, State};
+use super::{at, ms, tell, Driver, Entry, Shared, Slot, State};
 use crate::browser;
 use crate::js::{self, error_to_js, Json};
 use crate::signer;
@@ -152,7 +152,7 @@ impl Driver {
             Action::Finished { file, result } => {
                 let entry = {
                     let mut files = self.files.write();
-                    let i = files.iter().position(|e| e.id == file);
+                    let i = at(&files, file);
                     i.map(|i| s3lift_protocol::remove_at(&mut files, i))
                 };
                 if let Some(e) = entry {

@@ -11,7 +11,7 @@ use s3lift_engine::{Event, FileId};
 
 use s3lift_protocol::Must;
 
-use super::{tell, Driver, Entry, Shared, State};
+use super::{at, tell, Driver, Entry, Shared, State};
 use crate::js;
 
 impl Driver {
@@ -91,7 +91,7 @@ impl Driver {
 
     /// Where `id` is in the uploads waiting for their Web Lock.
     fn waiting_at(&self, id: FileId) -> Option<usize> {
-        self.waiting.read().iter().position(|e| e.id == id)
+        at(&self.waiting.read(), id)
     }
 
     /// An upload waiting on another tab is cancelled: it stops waiting.
