@@ -3,7 +3,6 @@
 //! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
 use alloc::{string::String, vec::Vec};
-use s3lift_engine::Cat;
 
 use js_sys::Array;
 use s3lift_engine::{Action, Failure, SignerAnswer};
@@ -52,7 +51,17 @@ pub struct Request {
 
 /// `/multipart/{id}{tail}?key={key}`.
 fn multipart(id: &str, tail: &str, key: &str) -> String {
-    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].cat()
+    let mut path = String::new();
+    arg(&mut path, "/multipart/", id);
+    path.push_str(tail);
+    arg(&mut path, "?key=", key);
+    path
+}
+
+/// `name` and `value` encoded (`encodeURIComponent`), appended.
+fn arg(path: &mut String, name: &str, value: &str) {
+    path.push_str(name);
+    path.push_str(&enc(value));
 }
 
 /// The request an action names; `None` when it is not a signer call.
@@ -82,23 +91,18 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             )
         }
         Action::SignParams { query, .. } => {
-            let mut path = [
-                "/params?filename=",
-                &enc(&query.filename),
-                "&type=",
-                &enc(query.content_type.as_deref().unwrap_or("")),
-                "&size=",
-            ]
-            .cat();
+            let mut path = String::new();
+            arg(&mut path, "/params?filename=", &query.filename);
+            let ct = query.content_type.as_deref().unwrap_or("");
+            arg(&mut path, "&type=", ct);
+            path.push_str("&size=");
             push_u64(&mut path, query.size.unwrap_or(0));
             path.push_str("&method=post");
             if let Some(p) = &query.relative_path {
-                path.push_str("&relativePath=");
-                path.push_str(&enc(p));
+                arg(&mut path, "&relativePath=", p);
             }
             if let Some(c) = &query.checksum_crc64nvme {
-                path.push_str("&checksumCrc64nvme=");
-                path.push_str(&enc(c));
+                arg(&mut path, "&checksumCrc64nvme=", c);
             }
             ("GET", path, None, Kind::Params)
         }
@@ -155,8 +159,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                     list.push(if i == 0 { ':' } else { ',' });
                     list.push_str(v);
                 }
-                path.push_str("&checksums=");
-                path.push_str(&enc(&list));
+                arg(&mut path, "&checksums=", &list);
             }
             ("GET", path, None, Kind::Parts)
         }
