@@ -58,6 +58,16 @@ fn multipart(id: &str, tail: &str, key: &str) -> String {
     path
 }
 
+/// `list`, comma-separated (part numbers in a path and in a JSON array).
+fn numbers(out: &mut String, list: &[u32]) {
+    for (i, n) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_u64(out, u64::from(*n));
+    }
+}
+
 /// `name` and `value` encoded (`encodeURIComponent`), appended.
 fn arg(path: &mut String, name: &str, value: &str) {
     path.push_str(name);
@@ -147,12 +157,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
         } => {
             let mut path = multipart(upload_id, "/batch", key);
             path.push_str("&partNumbers=");
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    path.push(',');
-                }
-                push_u64(&mut path, u64::from(*p));
-            }
+            numbers(&mut path, parts);
             if let Some(c) = checksums {
                 let mut list = String::from(c.algorithm.as_str());
                 for (i, v) in c.values.iter().enumerate() {
@@ -210,12 +215,7 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             }
             if !pending.is_empty() {
                 let mut list = String::from("[");
-                for (i, n) in pending.iter().enumerate() {
-                    if i > 0 {
-                        list.push(',');
-                    }
-                    push_u64(&mut list, u64::from(*n));
-                }
+                numbers(&mut list, pending);
                 list.push(']');
                 body.key("pending").raw(&list);
             }
