@@ -220,7 +220,7 @@ export function later(f) {
 export function error(message, code, status, key) {
   const e = new Error(message);
   e.code = code;
-  if (status != null) e.status = status;
+  if (status) e.status = status;
   if (key) e.key = key;
   return e;
 }
@@ -235,7 +235,7 @@ export function result(key, bucket, location, etag, confirmed, crc64nvme, restar
 const call = (f, v) => { try { f(v); } catch (e) { queueMicrotask(() => { throw e; }); } };
 
 export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds, restarted) {
-  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted || null });
+  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds < 0 ? null : etaSeconds, restarted: restarted || null });
 }
 
 export function part(f, partNumber, etag, size) {

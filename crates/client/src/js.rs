@@ -89,8 +89,8 @@ extern "C" {
     /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
     /// (its `catch` shim cost the bundle more than this).
     pub fn field(obj: &JsValue, key: &str) -> JsValue;
-    /// An `Error` with `.code`, `.status` and `.key` (`""`: none).
-    pub fn error(message: &str, code: &str, status: Option<u16>, key: &str) -> JsValue;
+    /// An `Error` with `.code`, `.status` (0: none) and `.key` (`""`: none).
+    pub fn error(message: &str, code: &str, status: u16, key: &str) -> JsValue;
     /// An `UploadResult` (`crc64nvme` and `restarted`: `""` when none).
     pub fn result(
         key: &str,
@@ -101,13 +101,14 @@ extern "C" {
         crc64nvme: &str,
         restarted: &str,
     ) -> JsValue;
-    /// Calls `f` with a `Progress` (`restarted`: `""` when none).
+    /// Calls `f` with a `Progress` (`eta`: -1 when unknown; `restarted`:
+    /// `""` when none).
     pub fn progress(
         f: &Function,
         sent: f64,
         total: f64,
         per_second: f64,
-        eta: Option<f64>,
+        eta: f64,
         restarted: &str,
     );
     /// Calls `f` with a `PartUploaded`.
@@ -178,14 +179,14 @@ pub fn error_to_js(err: &UploadError) -> JsValue {
     error(
         &err.message,
         err.code.as_str(),
-        err.status,
+        err.status.unwrap_or(0),
         err.key.as_deref().unwrap_or(""),
     )
 }
 
 /// An error of the JS API itself (a bad option).
 pub fn api_error(code: ErrorCode, message: &str) -> JsValue {
-    error(message, code.as_str(), None, "")
+    error(message, code.as_str(), 0, "")
 }
 
 /// A promise that can be settled from Rust later: `done`.

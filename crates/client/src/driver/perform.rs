@@ -243,7 +243,7 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
         p.bytes_sent as f64,
         p.total_bytes as f64,
         p.bytes_per_second,
-        p.eta_seconds,
+        p.eta_seconds.unwrap_or(-1.0),
         restarted.map_or("", Restart::as_str),
     );
 }
