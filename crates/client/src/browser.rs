@@ -34,7 +34,7 @@ pub fn digest(
         ChecksumAlgorithm::Crc64nvme => 2,
         ChecksumAlgorithm::Md5 => 3,
     };
-    js::digest(blob, start as f64, end as f64, tag, file, part, done);
+    js::digest(blob, start as f64, end as f64, tag, file, part as i32, done);
 }
 
 fn item(fp: &str) -> String {

@@ -34,12 +34,12 @@ export function signer(url, method, headers, body, id, done) {
   return c;
 }
 
-// A store request: `file` whole, or bytes `start..end` of it, or a POST
+// A store request: `file` whole (`start` -1), or bytes `start..end` of it, or a POST
 // form of `fields` with `file` last. `progress(id, bytesSent)`;
 // `done(id, status, etag, errorText, retryAfter)`, status 0 = no answer.
 // Returns what `abort` stops.
 export function send(xhr, method, url, headers, file, start, end, fields, id, progress, done) {
-  let body = start == null ? file : file.slice(start, end);
+  let body = start < 0 ? file : file.slice(start, end);
   if (fields) {
     body = new FormData();
     for (const [k, v] of Object.entries(JSON.parse(fields))) body.append(k, v);

@@ -35,6 +35,8 @@ extern "C" {
         done: &JsValue,
     ) -> JsValue;
     /// A store request; answers `done(id, status, etag, errorText, retryAfter)`.
+    /// `start` -1: the whole file. (Numbers are `i32` or `f64` below, not
+    /// `Option` or `u32`: shorter glue shims.)
     #[allow(clippy::too_many_arguments)]
     pub fn send(
         xhr: bool,
@@ -42,8 +44,8 @@ extern "C" {
         url: &str,
         headers: &str,
         file: &JsValue,
-        start: Option<f64>,
-        end: Option<f64>,
+        start: f64,
+        end: f64,
         fields: &str,
         id: f64,
         progress: &JsValue,
@@ -58,9 +60,9 @@ extern "C" {
         blob: &JsValue,
         start: f64,
         end: f64,
-        tag: u32,
+        tag: i32,
         file: f64,
-        part: u32,
+        part: i32,
         done: &JsValue,
     );
     /// Calls `changed(onLine)` on `online`/`offline`; returns what `abort` stops.
@@ -112,15 +114,15 @@ extern "C" {
         restarted: &str,
     );
     /// Calls `f` with a `PartUploaded`.
-    pub fn part(f: &Function, number: u32, etag: &str, size: f64);
+    pub fn part(f: &Function, number: i32, etag: &str, size: f64);
     /// Calls `f(state)` in a microtask (`onStateChange`).
     pub fn state(f: &Function, state: &str);
     /// An `UploadStats`.
     pub fn stats(
-        parts_uploaded: u32,
-        part_requests: u32,
+        parts_uploaded: i32,
+        part_requests: i32,
         bytes_resent: f64,
-        retries: u32,
+        retries: i32,
     ) -> JsValue;
 }
 

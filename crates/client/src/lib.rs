@@ -370,10 +370,10 @@ impl Upload {
     pub fn stats(&self) -> JsValue {
         let e = &self.entry;
         js::stats(
-            e.parts_uploaded.get(),
-            e.part_requests.get(),
+            e.parts_uploaded.get() as i32,
+            e.part_requests.get() as i32,
             e.bytes_resent.get(),
-            self.driver.retries(e),
+            self.driver.retries(e) as i32,
         )
     }
 }

@@ -47,9 +47,9 @@ pub fn send(
     done: &JsValue,
 ) -> JsValue {
     let (start, end, fields) = match body {
-        Body::Whole => (None, None, None),
-        Body::Range(s, e) => (Some(s as f64), Some(e as f64), None),
-        Body::Form(f) => (None, None, Some(Json::pairs(f.as_slice()))),
+        Body::Whole => (-1.0, 0.0, None),
+        Body::Range(s, e) => (s as f64, e as f64, None),
+        Body::Form(f) => (-1.0, 0.0, Some(Json::pairs(f.as_slice()))),
     };
     js::send(
         kind == Kind::Xhr,

@@ -146,7 +146,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 e.parts_uploaded.set(e.parts_uploaded.get() + 1);
                 if let Some(cb) = &e.on_part {
-                    js::part(cb, part, &etag, size as f64);
+                    js::part(cb, part as i32, &etag, size as f64);
                 }
             }
             Action::Finished { file, result } => {
