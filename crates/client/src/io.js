@@ -4,7 +4,7 @@
 // Rust as it came (status, headers, text), and the engine decides.
 
 // Signer calls (docs/protocol.md): `done(id, status, json, retryAfter)`;
-// status 0 = no answer, 1 = the app's `headers` function threw.
+// status 0 = no answer, 1 = the app's `headers` function threw. No `body`: ''.
 export function signer(url, method, headers, body, id, done) {
   const c = new AbortController();
   (async () => {
@@ -20,10 +20,10 @@ export function signer(url, method, headers, body, id, done) {
         if (typeof v == 'string') try { hs.set(k, v); } catch {}
       }
     }
-    if (body != null) hs.set('content-type', 'application/json');
+    if (body) hs.set('content-type', 'application/json');
     let r, t, j;
     try {
-      r = await fetch(url, { method, headers: hs, body, signal: c.signal });
+      r = await fetch(url, { method, headers: hs, body: body || undefined, signal: c.signal });
       t = await r.text();
     } catch {
       return done(id, 0);

@@ -25,12 +25,13 @@ extern "C" {
 /// The snippet: plumbing only (see its header); every decision is the engine's.
 #[wasm_bindgen(module = "/src/io.js")]
 extern "C" {
-    /// A signer call; answers `done(id, status, json, retryAfter)`.
+    /// A signer call; answers `done(id, status, json, retryAfter)`
+    /// (`body` `""`: none).
     pub fn signer(
         url: &str,
         method: &str,
         headers: &JsValue,
-        body: Option<&str>,
+        body: &str,
         id: f64,
         done: &JsValue,
     ) -> JsValue;
@@ -39,7 +40,7 @@ extern "C" {
     /// `Option` or `u32`: shorter glue shims.)
     #[allow(clippy::too_many_arguments)]
     pub fn send(
-        xhr: bool,
+        xhr: i32,
         method: &str,
         url: &str,
         headers: &str,
@@ -81,8 +82,8 @@ extern "C" {
     pub fn save(key: &str, value: &str);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
-    /// Resolves (`ok`) or rejects a `deferred()`.
-    pub fn settle(d: &JsValue, ok: bool, v: &JsValue);
+    /// Resolves (`ok` 1) or rejects (0) a `deferred()`.
+    pub fn settle(d: &JsValue, ok: i32, v: &JsValue);
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
     /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
@@ -211,11 +212,11 @@ impl Deferred {
     }
 
     pub fn resolve(&self, v: &JsValue) {
-        settle(&self.0, true, v);
+        settle(&self.0, 1, v);
     }
 
     pub fn reject(&self, v: &JsValue) {
-        settle(&self.0, false, v);
+        settle(&self.0, 0, v);
     }
 }
 

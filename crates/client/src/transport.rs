@@ -52,7 +52,7 @@ pub fn send(
         Body::Form(f) => (-1.0, 0.0, Some(Json::pairs(f.as_slice()))),
     };
     js::send(
-        kind == Kind::Xhr,
+        i32::from(kind == Kind::Xhr),
         method,
         url,
         headers,

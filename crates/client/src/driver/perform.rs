@@ -196,7 +196,7 @@ impl Driver {
             &url,
             req.method,
             &s.headers,
-            req.body.as_deref(),
+            req.body.as_deref().unwrap_or(""),
             id.0 as f64,
             done,
         );
