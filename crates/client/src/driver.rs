@@ -203,24 +203,28 @@ impl Callbacks {
                 },
             )
         };
-        let two = |what: Two| {
-            let w = me.clone();
-            Closure::new(move |a: f64, b: f64| {
-                if let Some(d) = w.upgrade() {
-                    d.called(what, a, b);
-                }
-            })
-        };
         Self {
             answer: five(false),
-            progress: two(Two::Progress),
+            progress: two(me, Two::Progress),
             digested: five(true),
-            tick: two(Two::Tick),
-            later: two(Two::Later),
-            locked: two(Two::Locked),
-            network: two(Two::Network),
+            tick: two(me, Two::Tick),
+            later: two(me, Two::Later),
+            locked: two(me, Two::Locked),
+            network: two(me, Two::Network),
         }
     }
+}
+
+/// A callback of `progress`'s type, for `what` (made by one function, not
+/// inlined five times).
+#[inline(never)]
+fn two(me: &Weak<Driver>, what: Two) -> Closure<dyn Fn(f64, f64)> {
+    let w = me.clone();
+    Closure::new(move |a: f64, b: f64| {
+        if let Some(d) = w.upgrade() {
+            d.called(what, a, b);
+        }
+    })
 }
 
 impl Driver {
