@@ -284,9 +284,15 @@ fn size_path(o: &mut Json, size: Option<u64>, relative_path: &Option<String>) {
 /// A 2xx whose body is not the answer expected: the engine fails the file
 /// with `bad_answer` (a 2xx is never retried).
 fn bad_answer(status: u16) -> Failure {
+    coded(status, "bad_answer")
+}
+
+/// A failure with `status` and `code`.
+#[inline(never)]
+fn coded(status: u16, code: &str) -> Failure {
     Failure {
         status: Some(status),
-        code: Some("bad_answer".into()),
+        code: Some(code.into()),
         ..Failure::default()
     }
 }
@@ -355,11 +361,7 @@ pub fn answer(
     match status {
         0 => Err(Failure::network()),
         // The app's headers function threw or its promise was rejected.
-        1 => Err(Failure {
-            status: Some(401),
-            code: Some("auth".into()),
-            ..Failure::default()
-        }),
+        1 => Err(coded(401, "auth")),
         200..=299 if json.is_undefined() => Err(bad_answer(status)),
         200..=299 => decode(kind, json).map_err(|_| bad_answer(status)),
         _ => {
