@@ -172,7 +172,8 @@ pub fn number(file: &JsValue, key: &str) -> f64 {
 
 /// `obj[key]` as a function, when it is one.
 pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
-    get(obj, key).dyn_into::<Function>().ok()
+    let v = get(obj, key);
+    v.is_function().then(|| v.unchecked_into())
 }
 
 /// `err` as a JS `Error` with `.code` (the [`ErrorCode`]'s name), `.status`
