@@ -225,18 +225,16 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             ("DELETE", multipart(upload_id, "", key), None, Kind::Aborted)
         }
         Action::Confirm { keys, .. } => {
-            let mut list = String::from("[");
+            let mut list = Json(String::from("["));
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
-                    list.push(',');
+                    list.0.push(',');
                 }
-                let mut quoted = Json::default();
-                quoted.string(k);
-                list.push_str(&quoted.0);
+                list.string(k);
             }
-            list.push(']');
+            list.0.push(']');
             let mut body = Json::default();
-            body.key("keys").raw(&list);
+            body.key("keys").raw(&list.0);
             (
                 "POST",
                 "/params/complete".into(),
