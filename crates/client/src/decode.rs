@@ -363,7 +363,8 @@ impl FromJs for ResumeRecord {
             part_size: r.number("partSize"),
             fingerprint: r.string("fingerprint"),
             created_at: r.check(created_at),
-            completing: get(v, "completing").as_bool() == Some(true),
+            // `=== true` (the glue's shim for `as_bool` is longer).
+            completing: get(v, "completing") == JsValue::TRUE,
         };
         r.done(rec)
     }
