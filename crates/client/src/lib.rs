@@ -188,9 +188,10 @@ impl Uploader {
     pub fn upload(
         &self,
         file: File,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: Option<JsValue>,
+        // A `JsValue`, not an `Option`: the glue passes it as it is (absent
+        // or `null` has no fields, as `undefined`).
+        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: JsValue,
     ) -> Upload {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
         self.next.set(self.next.get() + 1);
         // Any object; its entries of a string value (a lax read never fails).
         let m = get(&options, "metadata");
