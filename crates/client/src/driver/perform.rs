@@ -17,7 +17,7 @@ use super::{at, ms, tell, Driver, Entry, Shared, Slot, State};
 use crate::browser;
 use crate::js::{self, error_to_js, Json};
 use crate::signer;
-use crate::transport::{self, Body};
+use crate::transport::{self, WHOLE};
 
 impl Driver {
     /// Ends request `id`; `None` when it was stopped already (the engine
@@ -81,13 +81,14 @@ impl Driver {
         match action {
             Action::SendSingle { id, file, params } => {
                 let Some(e) = self.entry(file) else { return };
-                let (method, headers, body) = match params.method {
-                    UploadMethod::Put => {
-                        ("PUT", Json::pairs(params.headers.as_slice()), Body::Whole)
+                // The whole file; a POST as a form of these fields, then the file.
+                let (method, headers, fields) = match params.method {
+                    UploadMethod::Put => ("PUT", Json::pairs(params.headers.as_slice()), "".into()),
+                    UploadMethod::Post => {
+                        ("POST", "{}".into(), Json::pairs(params.fields.as_slice()))
                     }
-                    UploadMethod::Post => ("POST", "{}".into(), Body::Form(&params.fields)),
                 };
-                self.send(id, &e, method, &params.url, &headers, body);
+                self.send(id, &e, method, &params.url, &headers, WHOLE, &fields);
             }
             Action::SendPart {
                 id,
@@ -100,7 +101,8 @@ impl Driver {
             } => {
                 let Some(e) = self.entry(file) else { return };
                 let headers = Json::pairs(&headers);
-                self.send(id, &e, "PUT", &url, &headers, Body::Range(start, end));
+                let range = (start as f64, end as f64);
+                self.send(id, &e, "PUT", &url, &headers, range, "");
             }
             Action::CancelRequest { id } => {
                 // Out of the table first: an XHR's abort reports at once.
@@ -204,7 +206,17 @@ impl Driver {
     }
 
     /// A store request with byte progress, answered into the engine.
-    fn send(&self, id: RequestId, e: &Entry, method: &str, url: &str, headers: &str, body: Body) {
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        id: RequestId,
+        e: &Entry,
+        method: &str,
+        url: &str,
+        headers: &str,
+        range: (f64, f64),
+        fields: &str,
+    ) {
         e.part_requests.set(e.part_requests.get() + 1);
         let cb = &self.callbacks;
         let handle = transport::send(
@@ -213,7 +225,8 @@ impl Driver {
             url,
             headers,
             &e.file,
-            body,
+            range,
+            fields,
             id.0 as f64,
             cb.progress.as_ref(),
             cb.answer.as_ref(),
