@@ -41,21 +41,20 @@ pub enum Kind {
     Confirmed,
 }
 
-/// A signer request: method, path below the endpoint, JSON body, answer kind.
+/// A signer request: method, URL (the endpoint and the route's path), JSON
+/// body, answer kind.
 pub struct Request {
     pub method: &'static str,
-    pub path: String,
+    pub url: String,
     pub body: Option<String>,
     pub kind: Kind,
 }
 
-/// `/multipart/{id}{tail}?key={key}`.
-fn multipart(id: &str, tail: &str, key: &str) -> String {
-    let mut path = String::new();
-    arg(&mut path, "/multipart/", id);
-    path.push_str(tail);
-    arg(&mut path, "?key=", key);
-    path
+/// `/multipart/{id}{tail}?key={key}`, appended.
+fn multipart(url: &mut String, id: &str, tail: &str, key: &str) {
+    arg(url, "/multipart/", id);
+    url.push_str(tail);
+    arg(url, "?key=", key);
 }
 
 /// `list`, comma-separated (part numbers in a path and in a JSON array).
@@ -74,9 +73,12 @@ fn arg(path: &mut String, name: &str, value: &str) {
     path.push_str(&enc(value));
 }
 
-/// The request an action names; `None` when it is not a signer call.
-pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
-    let (method, path, body, kind) = match a {
+/// The request an action names, to the signer at `endpoint`; `None` when
+/// it is not a signer call.
+pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Request> {
+    // The path is written after the endpoint, in place.
+    let mut url = String::from(endpoint);
+    let (method, body, kind) = match a {
         Action::SignParamsBatch { files, .. } => {
             let mut list = String::from("[");
             for (i, f) in files.iter().enumerate() {
@@ -93,28 +95,23 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             list.push(']');
             let mut body = Json::default();
             body.key("files").raw(&list);
-            (
-                "POST",
-                "/params".into(),
-                Some(body.close()),
-                Kind::ParamsBatch,
-            )
+            url.push_str("/params");
+            ("POST", Some(body.close()), Kind::ParamsBatch)
         }
         Action::SignParams { query, .. } => {
-            let mut path = String::new();
-            arg(&mut path, "/params?filename=", &query.filename);
+            arg(&mut url, "/params?filename=", &query.filename);
             let ct = query.content_type.as_deref().unwrap_or("");
-            arg(&mut path, "&type=", ct);
-            path.push_str("&size=");
-            push_u64(&mut path, query.size.unwrap_or(0));
-            path.push_str("&method=post");
+            arg(&mut url, "&type=", ct);
+            url.push_str("&size=");
+            push_u64(&mut url, query.size.unwrap_or(0));
+            url.push_str("&method=post");
             if let Some(p) = &query.relative_path {
-                arg(&mut path, "&relativePath=", p);
+                arg(&mut url, "&relativePath=", p);
             }
             if let Some(c) = &query.checksum_crc64nvme {
-                arg(&mut path, "&checksumCrc64nvme=", c);
+                arg(&mut url, "&checksumCrc64nvme=", c);
             }
-            ("GET", path, None, Kind::Params)
+            ("GET", None, Kind::Params)
         }
         Action::CreateMultipart {
             request,
@@ -141,12 +138,8 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             if let Some(n) = sign_parts {
                 body.key("signParts").number(u64::from(*n));
             }
-            (
-                "POST",
-                "/multipart".into(),
-                Some(body.close()),
-                Kind::Created,
-            )
+            url.push_str("/multipart");
+            ("POST", Some(body.close()), Kind::Created)
         }
         Action::SignParts {
             upload_id,
@@ -155,18 +148,18 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             checksums,
             ..
         } => {
-            let mut path = multipart(upload_id, "/batch", key);
-            path.push_str("&partNumbers=");
-            numbers(&mut path, parts);
+            multipart(&mut url, upload_id, "/batch", key);
+            url.push_str("&partNumbers=");
+            numbers(&mut url, parts);
             if let Some(c) = checksums {
                 let mut list = String::from(c.algorithm.as_str());
                 for (i, v) in c.values.iter().enumerate() {
                     list.push(if i == 0 { ':' } else { ',' });
                     list.push_str(v);
                 }
-                arg(&mut path, "&checksums=", &list);
+                arg(&mut url, "&checksums=", &list);
             }
-            ("GET", path, None, Kind::Parts)
+            ("GET", None, Kind::Parts)
         }
         Action::SignPart {
             upload_id,
@@ -176,10 +169,12 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
         } => {
             let mut tail = String::from("/");
             push_u64(&mut tail, u64::from(*part));
-            ("GET", multipart(upload_id, &tail, key), None, Kind::Part)
+            multipart(&mut url, upload_id, &tail, key);
+            ("GET", None, Kind::Part)
         }
         Action::ListParts { upload_id, key, .. } => {
-            ("GET", multipart(upload_id, "", key), None, Kind::Listed)
+            multipart(&mut url, upload_id, "", key);
+            ("GET", None, Kind::Listed)
         }
         Action::Complete {
             upload_id,
@@ -202,13 +197,13 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             }
             list.push(']');
             let mut body = Json::default();
-            let path = if *in_body {
+            if *in_body {
                 body.key("uploadId").string(upload_id);
                 body.key("key").string(key);
-                String::from("/multipart/complete")
+                url.push_str("/multipart/complete");
             } else {
-                multipart(upload_id, "/complete", key)
-            };
+                multipart(&mut url, upload_id, "/complete", key);
+            }
             body.key("parts").raw(&list);
             if let Some(c) = checksum {
                 body.key("checksumCrc64nvme").string(c);
@@ -219,10 +214,11 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
                 list.push(']');
                 body.key("pending").raw(&list);
             }
-            ("POST", path, Some(body.close()), Kind::Completed)
+            ("POST", Some(body.close()), Kind::Completed)
         }
         Action::Abort { upload_id, key, .. } => {
-            ("DELETE", multipart(upload_id, "", key), None, Kind::Aborted)
+            multipart(&mut url, upload_id, "", key);
+            ("DELETE", None, Kind::Aborted)
         }
         Action::Confirm { keys, .. } => {
             let mut list = Json(String::from("["));
@@ -235,18 +231,14 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             list.0.push(']');
             let mut body = Json::default();
             body.key("keys").raw(&list.0);
-            (
-                "POST",
-                "/params/complete".into(),
-                Some(body.close()),
-                Kind::Confirmed,
-            )
+            url.push_str("/params/complete");
+            ("POST", Some(body.close()), Kind::Confirmed)
         }
         _ => return None,
     };
     Some(Request {
         method,
-        path,
+        url,
         body,
         kind,
     })

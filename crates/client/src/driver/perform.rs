@@ -3,8 +3,6 @@
 //! when sent and closed by their answer (or a cancel); digests, resume
 //! records, and the app's callbacks and `done` promise.
 
-use s3lift_engine::Cat;
-
 use js_sys::Function;
 use s3lift_engine::{Action, Event, FileId, Outcome, RequestId, Restart, UploadError};
 use s3lift_protocol::error_code::ErrorCode;
@@ -185,17 +183,16 @@ impl Driver {
 
     /// A signer call, answered into the engine.
     fn call(&self, action: Action) {
+        let s = &self.settings.signer;
         let (Some((id, file)), Some(req)) = (
             signer_ids(&action),
-            signer::request(&action, self.settings.signer.checksum),
+            signer::request(&action, &s.endpoint, s.checksum),
         ) else {
             return;
         };
-        let s = &self.settings.signer;
-        let url = [s.endpoint.as_str(), &req.path].cat();
         let done = self.callbacks.answer.as_ref();
         let handle = js::signer(
-            &url,
+            &req.url,
             req.method,
             &s.headers,
             req.body.as_deref().unwrap_or(""),
