@@ -37,7 +37,9 @@ pub fn digest(
     js::digest(blob, start as f64, end as f64, tag, file, part as i32, done);
 }
 
-fn item(fp: &str) -> String {
+/// `s3lift:<fingerprint>`: a resume record's `localStorage` key, and its
+/// upload's Web Lock.
+pub fn item(fp: &str) -> String {
     ["s3lift:", fp].cat()
 }
 

@@ -5,7 +5,6 @@
 //! that tab stored (its resume record, in the shared `localStorage`).
 
 use alloc::{rc::Rc, string::String};
-use s3lift_engine::Cat;
 
 use s3lift_engine::{Event, FileId};
 
@@ -35,7 +34,7 @@ impl Driver {
         // Queued again after a failure (`retry`): told so.
         tell(&entry, State::Queued);
         let release = js::lock(
-            &["s3lift:", &fp].cat(),
+            &crate::browser::item(&fp),
             entry.id.0 as f64,
             self.callbacks.locked.as_ref(),
         );
