@@ -260,11 +260,16 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
 
 /// Settles `done` with the engine's verdict (`onStateChange` told first).
 fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
+    let s = match &result {
+        Ok(_) => State::Done,
+        Err(err) if err.code == ErrorCode::Cancelled => State::Cancelled,
+        Err(_) => State::Failed,
+    };
+    tell(e, s);
+    e.state.set(s);
     let done = e.done.read();
     match result {
         Ok(o) => {
-            tell(e, State::Done);
-            e.state.set(State::Done);
             e.resumed.set(o.resumed);
             done.resolve(&js::result(
                 &o.key,
@@ -276,15 +281,6 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 o.restarted.map_or("", Restart::as_str),
             ));
         }
-        Err(err) => {
-            let s = if err.code == ErrorCode::Cancelled {
-                State::Cancelled
-            } else {
-                State::Failed
-            };
-            tell(e, s);
-            e.state.set(s);
-            done.reject(&error_to_js(&err));
-        }
+        Err(err) => done.reject(&error_to_js(&err)),
     }
 }
