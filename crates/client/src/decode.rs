@@ -58,16 +58,8 @@ fn whole(v: &JsValue) -> Option<u64> {
     (n >= 0.0 && u <= 9_007_199_254_740_991 && u as f64 == n).then_some(u)
 }
 
-fn string(o: &JsValue, name: Missing) -> Result<String, Missing> {
-    required(o, name, JsValue::as_string)
-}
-
 fn opt_string(o: &JsValue, name: Missing) -> Result<Option<String>, Missing> {
     optional(o, name, JsValue::as_string)
-}
-
-fn number(o: &JsValue, name: Missing) -> Result<u64, Missing> {
-    required(o, name, whole)
 }
 
 fn opt_number(o: &JsValue, name: Missing) -> Result<Option<u64>, Missing> {
@@ -160,9 +152,13 @@ impl<'a> Reader<'a> {
         r.unwrap_or_else(|name| self.fail(name))
     }
 
+    /// A required field: an optional one that must be there (absent and
+    /// of the wrong type note the same name).
     fn string(&mut self, name: Missing) -> String {
-        let r = string(self.o, name);
-        self.check(r)
+        match self.opt_string(name) {
+            Some(s) => s,
+            None => self.fail(name),
+        }
     }
 
     fn opt_string(&mut self, name: Missing) -> Option<String> {
@@ -171,8 +167,10 @@ impl<'a> Reader<'a> {
     }
 
     fn number(&mut self, name: Missing) -> u64 {
-        let r = number(self.o, name);
-        self.check(r)
+        match self.opt_number(name) {
+            Some(n) => n,
+            None => self.fail(name),
+        }
     }
 
     fn opt_number(&mut self, name: Missing) -> Option<u64> {
