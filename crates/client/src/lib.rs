@@ -197,9 +197,7 @@ impl Uploader {
         let m = get(&options, "metadata");
         let metadata =
             decode::entries(&m, "metadata", JsValue::as_string, true).unwrap_or_default();
-        let relative_path = get(&options, "relativePath")
-            .as_string()
-            .filter(|p| !p.is_empty());
+        let relative_path = js::get_str(&options, "relativePath").filter(|p| !p.is_empty());
         let entry = Rc::new(Entry {
             id: FileId(self.next.get()),
             file,
@@ -210,7 +208,7 @@ impl Uploader {
             state: Cell::new(State::Queued),
             resumed: Cell::new(false),
             restarted: Cell::new(None),
-            resume_from: get(&options, "resumeFrom").as_string(),
+            resume_from: js::get_str(&options, "resumeFrom"),
             fingerprint: RefCell::default(),
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
