@@ -207,7 +207,8 @@ export function signal(s, f) {
 // getter that throws.
 export function field(o, k) {
   try {
-    return (typeof o == "object" && o) || typeof o == "function" ? o[k] : undefined;
+    // An object or a function: `Object(o)` is `o` itself only then.
+    return Object(o) === o ? o[k] : undefined;
   } catch {
     return undefined;
   }
