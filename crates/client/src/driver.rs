@@ -183,36 +183,39 @@ enum Two {
 
 impl Callbacks {
     fn new(me: &Weak<Driver>) -> Self {
-        // `answer`'s type: the answers, and the digests (`(file, part, value)`).
-        let five = |digest: bool| {
-            let w = me.clone();
-            Closure::new(
-                move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
-                    if let Some(d) = w.upgrade() {
-                        if digest {
-                            // The digest's text, or `undefined` (none).
-                            d.feed(Event::Digested {
-                                file: FileId(id as u64),
-                                part: status,
-                                value: x.as_string(),
-                            });
-                        } else {
-                            d.answered(RequestId(id as u64), status as u16, x, y, z);
-                        }
-                    }
-                },
-            )
-        };
         Self {
-            answer: five(false),
+            answer: five(me, false),
             progress: two(me, Two::Progress),
-            digested: five(true),
+            digested: five(me, true),
             tick: two(me, Two::Tick),
             later: two(me, Two::Later),
             locked: two(me, Two::Locked),
             network: two(me, Two::Network),
         }
     }
+}
+
+/// A callback of `answer`'s type: the answers, or the digests
+/// (`(file, part, value)`).
+#[inline(never)]
+fn five(me: &Weak<Driver>, digest: bool) -> Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)> {
+    let w = me.clone();
+    Closure::new(
+        move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
+            if let Some(d) = w.upgrade() {
+                if digest {
+                    // The digest's text, or `undefined` (none).
+                    d.feed(Event::Digested {
+                        file: FileId(id as u64),
+                        part: status,
+                        value: x.as_string(),
+                    });
+                } else {
+                    d.answered(RequestId(id as u64), status as u16, x, y, z);
+                }
+            }
+        },
+    )
 }
 
 /// A callback of `progress`'s type, for `what` (made by one function, not
