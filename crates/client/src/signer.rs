@@ -5,7 +5,7 @@
 use alloc::{string::String, vec::Vec};
 
 use js_sys::Array;
-use s3lift_engine::{Action, Failure, SignerAnswer};
+use s3lift_engine::{Action, Failure, FileId, RequestId, SignerAnswer};
 use s3lift_protocol::wire::{ErrorBody, UploadMethod};
 use wasm_bindgen::JsValue;
 
@@ -42,12 +42,14 @@ pub enum Kind {
 }
 
 /// A signer request: method, URL (the endpoint and the route's path), JSON
-/// body, answer kind.
+/// body, answer kind; the call's id and file (`None`: a batch).
 pub struct Request {
     pub method: &'static str,
     pub url: String,
     pub body: Option<String>,
     pub kind: Kind,
+    pub id: RequestId,
+    pub file: Option<FileId>,
 }
 
 /// `/multipart/{id}{tail}?key={key}`, appended.
@@ -78,8 +80,8 @@ fn arg(path: &mut String, name: &str, value: &str) {
 pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Request> {
     // The path is written after the endpoint, in place.
     let mut url = String::from(endpoint);
-    let (method, body, kind) = match a {
-        Action::SignParamsBatch { files, .. } => {
+    let (method, body, kind, id, file) = match a {
+        Action::SignParamsBatch { id, files, .. } => {
             let mut list = String::from("[");
             for (i, f) in files.iter().enumerate() {
                 if i > 0 {
@@ -96,9 +98,11 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             let mut body = Json::default();
             body.key("files").raw(&list);
             url.push_str("/params");
-            ("POST", Some(body.close()), Kind::ParamsBatch)
+            ("POST", Some(body.close()), Kind::ParamsBatch, *id, None)
         }
-        Action::SignParams { query, .. } => {
+        Action::SignParams {
+            id, file, query, ..
+        } => {
             arg(&mut url, "/params?filename=", &query.filename);
             let ct = query.content_type.as_deref().unwrap_or("");
             arg(&mut url, "&type=", ct);
@@ -111,9 +115,11 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             if let Some(c) = &query.checksum_crc64nvme {
                 arg(&mut url, "&checksumCrc64nvme=", c);
             }
-            ("GET", None, Kind::Params)
+            ("GET", None, Kind::Params, *id, Some(*file))
         }
         Action::CreateMultipart {
+            id,
+            file,
             request,
             part_size,
             sign_parts,
@@ -139,9 +145,11 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
                 body.key("signParts").number(u64::from(*n));
             }
             url.push_str("/multipart");
-            ("POST", Some(body.close()), Kind::Created)
+            ("POST", Some(body.close()), Kind::Created, *id, Some(*file))
         }
         Action::SignParts {
+            id,
+            file,
             upload_id,
             key,
             parts,
@@ -159,9 +167,11 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
                 }
                 arg(&mut url, "&checksums=", &list);
             }
-            ("GET", None, Kind::Parts)
+            ("GET", None, Kind::Parts, *id, Some(*file))
         }
         Action::SignPart {
+            id,
+            file,
             upload_id,
             key,
             part,
@@ -170,13 +180,21 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             let mut tail = String::from("/");
             push_u64(&mut tail, u64::from(*part));
             multipart(&mut url, upload_id, &tail, key);
-            ("GET", None, Kind::Part)
+            ("GET", None, Kind::Part, *id, Some(*file))
         }
-        Action::ListParts { upload_id, key, .. } => {
+        Action::ListParts {
+            id,
+            file,
+            upload_id,
+            key,
+            ..
+        } => {
             multipart(&mut url, upload_id, "", key);
-            ("GET", None, Kind::Listed)
+            ("GET", None, Kind::Listed, *id, Some(*file))
         }
         Action::Complete {
+            id,
+            file,
             upload_id,
             key,
             parts,
@@ -214,13 +232,25 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
                 list.push(']');
                 body.key("pending").raw(&list);
             }
-            ("POST", Some(body.close()), Kind::Completed)
+            (
+                "POST",
+                Some(body.close()),
+                Kind::Completed,
+                *id,
+                Some(*file),
+            )
         }
-        Action::Abort { upload_id, key, .. } => {
+        Action::Abort {
+            id,
+            file,
+            upload_id,
+            key,
+            ..
+        } => {
             multipart(&mut url, upload_id, "", key);
-            ("DELETE", None, Kind::Aborted)
+            ("DELETE", None, Kind::Aborted, *id, Some(*file))
         }
-        Action::Confirm { keys, .. } => {
+        Action::Confirm { id, keys, .. } => {
             let mut list = Json(String::from("["));
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
@@ -232,7 +262,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             let mut body = Json::default();
             body.key("keys").raw(&list.0);
             url.push_str("/params/complete");
-            ("POST", Some(body.close()), Kind::Confirmed)
+            ("POST", Some(body.close()), Kind::Confirmed, *id, None)
         }
         _ => return None,
     };
@@ -241,6 +271,8 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
         url,
         body,
         kind,
+        id,
+        file,
     })
 }
 

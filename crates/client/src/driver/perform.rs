@@ -184,10 +184,7 @@ impl Driver {
     /// A signer call, answered into the engine.
     fn call(&self, action: Action) {
         let s = &self.settings.signer;
-        let (Some((id, file)), Some(req)) = (
-            signer_ids(&action),
-            signer::request(&action, &s.endpoint, s.checksum),
-        ) else {
+        let Some(req) = signer::request(&action, &s.endpoint, s.checksum) else {
             return;
         };
         let done = self.callbacks.answer.as_ref();
@@ -196,10 +193,10 @@ impl Driver {
             req.method,
             &s.headers,
             req.body.as_deref().unwrap_or(""),
-            id.0 as f64,
+            req.id.0 as f64,
             done,
         );
-        self.open(id, file, Some(req.kind), handle);
+        self.open(req.id, req.file, Some(req.kind), handle);
     }
 
     /// A store request with byte progress, answered into the engine.
@@ -230,21 +227,6 @@ impl Driver {
         );
         self.open(id, Some(e.id), None, handle);
     }
-}
-
-/// The request id and file of a signer call.
-fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
-    Some(match a {
-        Action::SignParamsBatch { id, .. } | Action::Confirm { id, .. } => (*id, None),
-        Action::SignParams { id, file, .. }
-        | Action::CreateMultipart { id, file, .. }
-        | Action::SignParts { id, file, .. }
-        | Action::SignPart { id, file, .. }
-        | Action::ListParts { id, file, .. }
-        | Action::Complete { id, file, .. }
-        | Action::Abort { id, file, .. } => (*id, Some(*file)),
-        _ => return None,
-    })
 }
 
 fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
