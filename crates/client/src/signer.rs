@@ -365,7 +365,7 @@ fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
 /// A batch item's error body (one copy for the two kinds of batch).
 #[inline(never)]
 fn refused(item: &JsValue) -> ErrorBody {
-    ErrorBody::from_js(item).unwrap_or(ErrorBody {
+    ErrorBody::from_js(item).unwrap_or_else(|_| ErrorBody {
         error: "unexpected signer answer".into(),
         code: "bad_answer".into(),
     })
