@@ -79,14 +79,20 @@ impl Driver {
         match action {
             Action::SendSingle { id, file, params } => {
                 let Some(e) = self.entry(file) else { return };
-                // The whole file; a POST as a form of these fields, then the file.
-                let (method, headers, fields) = match params.method {
-                    UploadMethod::Put => ("PUT", Json::pairs(params.headers.as_slice()), "".into()),
-                    UploadMethod::Post => {
-                        ("POST", "{}".into(), Json::pairs(params.fields.as_slice()))
-                    }
+                // The whole file: a PUT with its signed headers, or a POST
+                // as a form of these fields, then the file.
+                let put = matches!(params.method, UploadMethod::Put);
+                let pairs = Json::pairs(if put {
+                    params.headers.as_slice()
+                } else {
+                    params.fields.as_slice()
+                });
+                let (method, headers, fields) = if put {
+                    ("PUT", pairs.as_str(), "")
+                } else {
+                    ("POST", "{}", pairs.as_str())
                 };
-                self.send(id, &e, method, &params.url, &headers, WHOLE, &fields);
+                self.send(id, &e, method, &params.url, headers, WHOLE, fields);
             }
             Action::SendPart {
                 id,
