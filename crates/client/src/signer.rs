@@ -82,21 +82,21 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
     let mut url = String::from(endpoint);
     let (method, body, kind, id, file) = match a {
         Action::SignParamsBatch { id, files, .. } => {
-            let mut list = String::from("[");
+            // The list written into the body in place (here and below).
+            let mut body = Json::default();
+            body.key("files").0.push('[');
             for (i, f) in files.iter().enumerate() {
                 if i > 0 {
-                    list.push(',');
+                    body.0.push(',');
                 }
                 let mut o = query_object(&f.query);
                 o.key("method").string(match f.method {
                     UploadMethod::Put => "PUT",
                     UploadMethod::Post => "POST",
                 });
-                list.push_str(&o.close());
+                body.0.push_str(&o.close());
             }
-            list.push(']');
-            let mut body = Json::default();
-            body.key("files").raw(&list);
+            body.0.push(']');
             url.push_str("/params");
             ("POST", Some(body.close()), Kind::ParamsBatch, *id, None)
         }
@@ -203,17 +203,6 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             in_body,
             ..
         } => {
-            let mut list = String::from("[");
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    list.push(',');
-                }
-                let mut o = Json::default();
-                o.key("PartNumber").number(u64::from(p.part_number));
-                o.key("ETag").string(&p.etag);
-                list.push_str(&o.close());
-            }
-            list.push(']');
             let mut body = Json::default();
             if *in_body {
                 body.key("uploadId").string(upload_id);
@@ -222,15 +211,24 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             } else {
                 multipart(&mut url, upload_id, "/complete", key);
             }
-            body.key("parts").raw(&list);
+            body.key("parts").0.push('[');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    body.0.push(',');
+                }
+                let mut o = Json::default();
+                o.key("PartNumber").number(u64::from(p.part_number));
+                o.key("ETag").string(&p.etag);
+                body.0.push_str(&o.close());
+            }
+            body.0.push(']');
             if let Some(c) = checksum {
                 body.key("checksumCrc64nvme").string(c);
             }
             if !pending.is_empty() {
-                let mut list = String::from("[");
-                numbers(&mut list, pending);
-                list.push(']');
-                body.key("pending").raw(&list);
+                body.key("pending").0.push('[');
+                numbers(&mut body.0, pending);
+                body.0.push(']');
             }
             (
                 "POST",
@@ -251,16 +249,15 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             ("DELETE", None, Kind::Aborted, *id, Some(*file))
         }
         Action::Confirm { id, keys, .. } => {
-            let mut list = Json(String::from("["));
+            let mut body = Json::default();
+            body.key("keys").0.push('[');
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
-                    list.0.push(',');
+                    body.0.push(',');
                 }
-                list.string(k);
+                body.string(k);
             }
-            list.0.push(']');
-            let mut body = Json::default();
-            body.key("keys").raw(&list.0);
+            body.0.push(']');
             url.push_str("/params/complete");
             ("POST", Some(body.close()), Kind::Confirmed, *id, None)
         }
