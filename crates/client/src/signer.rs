@@ -351,7 +351,8 @@ fn items<T: FromJs>(
 }
 
 fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
-    if get(item, tag).is_string() {
+    // A string (read through `get_str`: the `is_string` import goes).
+    if crate::js::get_str(item, tag).is_some() {
         if let Ok(o) = T::from_js(item) {
             return Ok(o);
         }
