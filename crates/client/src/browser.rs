@@ -34,10 +34,12 @@ pub fn digest(
         ChecksumAlgorithm::Crc64nvme => 2,
         ChecksumAlgorithm::Md5 => 3,
     };
-    js::digest(blob, start as f64, end as f64, tag, file, part, done);
+    js::digest(blob, start as f64, end as f64, tag, file, part as i32, done);
 }
 
-fn item(fp: &str) -> String {
+/// `s3lift:<fingerprint>`: a resume record's `localStorage` key, and its
+/// upload's Web Lock.
+pub fn item(fp: &str) -> String {
     ["s3lift:", fp].cat()
 }
 
@@ -49,12 +51,12 @@ pub fn load_record(fp: &str) -> Option<ResumeRecord> {
 
 /// Saves `r` under its fingerprint.
 pub fn save_record(r: &ResumeRecord) {
-    js::save(&item(&r.fingerprint), Some(&resume_record_json(r)));
+    js::save(&item(&r.fingerprint), &resume_record_json(r));
 }
 
 /// Forgets the record saved under `fp`.
 pub fn forget(fp: &str) {
-    js::save(&item(fp), None);
+    js::save(&item(fp), "");
 }
 
 /// The stored form of a resume record (read back by [`FromJs`]).

@@ -18,7 +18,7 @@ use s3lift_protocol::wire::{
 };
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js::get;
+use crate::js::{at, get, len};
 
 /// What an answer lacked: the field (`uploadId`), or the answer itself (`.`).
 pub type Missing = &'static str;
@@ -58,16 +58,8 @@ fn whole(v: &JsValue) -> Option<u64> {
     (n >= 0.0 && u <= 9_007_199_254_740_991 && u as f64 == n).then_some(u)
 }
 
-fn string(o: &JsValue, name: Missing) -> Result<String, Missing> {
-    required(o, name, JsValue::as_string)
-}
-
 fn opt_string(o: &JsValue, name: Missing) -> Result<Option<String>, Missing> {
     optional(o, name, JsValue::as_string)
-}
-
-fn number(o: &JsValue, name: Missing) -> Result<u64, Missing> {
-    required(o, name, whole)
 }
 
 fn opt_number(o: &JsValue, name: Missing) -> Result<Option<u64>, Missing> {
@@ -99,7 +91,9 @@ pub fn entries<T>(
     if !lax {
         object(v).map_err(|_| name)?;
     }
-    for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
+    let list = Object::entries(v.unchecked_ref::<Object>());
+    for i in 0..len(&list) {
+        let entry = at(&list, i);
         // `[key, value]`, read through the snippet's `field` (one import less).
         let key = get(&entry, "0").as_string().ok_or(name)?;
         match value(&get(&entry, "1")) {
@@ -158,9 +152,13 @@ impl<'a> Reader<'a> {
         r.unwrap_or_else(|name| self.fail(name))
     }
 
+    /// A required field: an optional one that must be there (absent and
+    /// of the wrong type note the same name).
     fn string(&mut self, name: Missing) -> String {
-        let r = string(self.o, name);
-        self.check(r)
+        match self.opt_string(name) {
+            Some(s) => s,
+            None => self.fail(name),
+        }
     }
 
     fn opt_string(&mut self, name: Missing) -> Option<String> {
@@ -169,8 +167,10 @@ impl<'a> Reader<'a> {
     }
 
     fn number(&mut self, name: Missing) -> u64 {
-        let r = number(self.o, name);
-        self.check(r)
+        match self.opt_number(name) {
+            Some(n) => n,
+            None => self.fail(name),
+        }
     }
 
     fn opt_number(&mut self, name: Missing) -> Option<u64> {
@@ -293,8 +293,8 @@ impl FromJs for Vec<ListedPart> {
         }
         let mut out = Vec::new();
         // An array (checked above): read in place, not copied by `Array.from`.
-        for p in v.unchecked_ref::<Array>().iter() {
-            out.push(ListedPart::from_js(&p)?);
+        for i in 0..len(v) {
+            out.push(ListedPart::from_js(&at(v, i))?);
         }
         Ok(out)
     }
@@ -361,7 +361,8 @@ impl FromJs for ResumeRecord {
             part_size: r.number("partSize"),
             fingerprint: r.string("fingerprint"),
             created_at: r.check(created_at),
-            completing: get(v, "completing").as_bool() == Some(true),
+            // `=== true` (the glue's shim for `as_bool` is longer).
+            completing: get(v, "completing") == JsValue::TRUE,
         };
         r.done(rec)
     }

@@ -7,10 +7,10 @@
 //! once per driver (answers, progress, digests, the timer, the end of a
 //! turn), and each request in flight is a row of the request table.
 //!
-//! This module holds the driver's state, its closures and the event loop
-//! (feed, pump, timer); `perform` carries out the actions and feeds back
-//! their answers, `state` tells each upload's `onStateChange`, `tabs` runs
-//! each upload in one tab only.
+//! This module holds the driver's state and the event loop (feed, pump,
+//! timer); `callbacks` makes the closures, `perform` carries out the
+//! actions and feeds back their answers, `state` tells each upload's
+//! `onStateChange`, `tabs` runs each upload in one tab only.
 use alloc::rc::{Rc, Weak};
 use alloc::{string::String, vec::Vec};
 use core::cell::{Cell, Ref, RefCell, RefMut};
@@ -45,9 +45,12 @@ impl<T> Shared<T> for RefCell<T> {
     }
 }
 
+mod callbacks;
 mod perform;
 mod state;
 mod tabs;
+
+use callbacks::Callbacks;
 
 pub(crate) use state::tell;
 pub use state::State;
@@ -108,33 +111,6 @@ pub struct Settings {
     pub checksum: Option<ChecksumAlgorithm>,
 }
 
-/// What the snippet and the timers call back, made once per driver. `Fn`,
-/// not `FnMut`: an XHR's `abort()` reports synchronously, from inside an
-/// answer's own call, and wasm-bindgen refuses to re-enter an `FnMut`.
-struct Callbacks {
-    /// `(id, status, a, b, c)`: a signer or store answer.
-    answer: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
-    /// `(id, bytes sent)`.
-    progress: Closure<dyn Fn(f64, f64)>,
-    /// `(file, part, bytes)`; `answer`'s type (the two values after the
-    /// bytes are unused), so the glue and the module carry one call shim
-    /// for both.
-    digested: Closure<dyn Fn(f64, u32, JsValue, JsValue, JsValue)>,
-    /// The timer; `progress`'s type (`setTimeout` passes no numbers), so
-    /// one call shim serves it too.
-    tick: Closure<dyn Fn(f64, f64)>,
-    /// The end of the current turn of the event loop (as `tick`).
-    later: Closure<dyn Fn(f64, f64)>,
-    /// `online`/`offline`: whether the browser has a network (the snippet's
-    /// `true`/`false` arrive as 1/0; the second number is unused). The
-    /// type of `progress`, so the glue and the module carry one call shim
-    /// for the three instead of three.
-    network: Closure<dyn Fn(f64, f64)>,
-    /// `(file, held)`: this tab holds the upload's Web Lock, or another
-    /// does (`held` as 1/0, as `network`'s).
-    locked: Closure<dyn Fn(f64, f64)>,
-}
-
 /// One engine and everything its actions need.
 pub struct Driver {
     engine: RefCell<Engine>,
@@ -167,83 +143,6 @@ pub struct Driver {
 
 fn ms() -> u64 {
     now() as u64
-}
-
-/// What a callback of `progress`'s type is for: the five are one Rust
-/// closure type told apart by this (one vtable, call shim and drop for
-/// them all, where five closure types brought five of each).
-#[derive(Clone, Copy)]
-enum Two {
-    Progress,
-    Tick,
-    Later,
-    Network,
-    Locked,
-}
-
-impl Callbacks {
-    fn new(me: &Weak<Driver>) -> Self {
-        // `answer`'s type: the answers, and the digests (`(file, part, value)`).
-        let five = |digest: bool| {
-            let w = me.clone();
-            Closure::new(
-                move |id: f64, status: u32, x: JsValue, y: JsValue, z: JsValue| {
-                    if let Some(d) = w.upgrade() {
-                        if digest {
-                            // The digest's text, or `undefined` (none).
-                            d.feed(Event::Digested {
-                                file: FileId(id as u64),
-                                part: status,
-                                value: x.as_string(),
-                            });
-                        } else {
-                            d.answered(RequestId(id as u64), status as u16, x, y, z);
-                        }
-                    }
-                },
-            )
-        };
-        let two = |what: Two| {
-            let w = me.clone();
-            Closure::new(move |a: f64, b: f64| {
-                if let Some(d) = w.upgrade() {
-                    d.called(what, a, b);
-                }
-            })
-        };
-        Self {
-            answer: five(false),
-            progress: two(Two::Progress),
-            digested: five(true),
-            tick: two(Two::Tick),
-            later: two(Two::Later),
-            locked: two(Two::Locked),
-            network: two(Two::Network),
-        }
-    }
-}
-
-impl Driver {
-    /// A callback of `progress`'s type.
-    fn called(&self, what: Two, a: f64, b: f64) {
-        match what {
-            Two::Progress => self.sent(RequestId(a as u64), b),
-            Two::Tick => {
-                self.timer.write().take();
-                self.feed(Event::Tick);
-            }
-            Two::Later => {
-                self.queued.set(false);
-                self.pump();
-            }
-            Two::Network => self.feed(if a != 0.0 {
-                Event::Online
-            } else {
-                Event::Offline
-            }),
-            Two::Locked => self.locked(FileId(a as u64), b != 0.0),
-        }
-    }
 }
 
 impl Drop for Driver {
@@ -393,6 +292,13 @@ impl Driver {
     }
 
     fn entry(&self, id: FileId) -> Option<Rc<Entry>> {
-        self.files.read().iter().find(|e| e.id == id).cloned()
+        let files = self.files.read();
+        files.get(at(&files, id)?).cloned()
     }
+}
+
+/// Where upload `id` is in `list` (the live files, or those waiting for
+/// their Web Lock: one search for both).
+fn at(list: &[Rc<Entry>], id: FileId) -> Option<usize> {
+    list.iter().position(|e| e.id == id)
 }

@@ -4,7 +4,7 @@
 // Rust as it came (status, headers, text), and the engine decides.
 
 // Signer calls (docs/protocol.md): `done(id, status, json, retryAfter)`;
-// status 0 = no answer, 1 = the app's `headers` function threw.
+// status 0 = no answer, 1 = the app's `headers` function threw. No `body`: ''.
 export function signer(url, method, headers, body, id, done) {
   const c = new AbortController();
   (async () => {
@@ -20,10 +20,10 @@ export function signer(url, method, headers, body, id, done) {
         if (typeof v == 'string') try { hs.set(k, v); } catch {}
       }
     }
-    if (body != null) hs.set('content-type', 'application/json');
+    if (body) hs.set('content-type', 'application/json');
     let r, t, j;
     try {
-      r = await fetch(url, { method, headers: hs, body, signal: c.signal });
+      r = await fetch(url, { method, headers: hs, body: body || undefined, signal: c.signal });
       t = await r.text();
     } catch {
       return done(id, 0);
@@ -34,13 +34,13 @@ export function signer(url, method, headers, body, id, done) {
   return c;
 }
 
-// A store request: `file` whole, or bytes `start..end` of it, or a POST
+// A store request: `file` whole (`start` -1), or bytes `start..end` of it, or a POST
 // form of `fields` with `file` last. `progress(id, bytesSent)`;
 // `done(id, status, etag, errorText, retryAfter)`, status 0 = no answer.
 // Returns what `abort` stops.
 export function send(xhr, method, url, headers, file, start, end, fields, id, progress, done) {
-  let body = start == null ? file : file.slice(start, end);
-  if (fields != null) {
+  let body = start < 0 ? file : file.slice(start, end);
+  if (fields) {
     body = new FormData();
     for (const [k, v] of Object.entries(JSON.parse(fields))) body.append(k, v);
     body.append('file', file);
@@ -178,9 +178,9 @@ export function load(key) {
   try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
 }
 
-// Stores `value` under `key`, or removes `key` without one.
+// Stores `value` under `key`, or removes `key` with `''`.
 export function save(key, value) {
-  try { value == null ? store().removeItem(key) : store().setItem(key, value); } catch {}
+  try { value ? store().setItem(key, value) : store().removeItem(key); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.
@@ -207,7 +207,8 @@ export function signal(s, f) {
 // getter that throws.
 export function field(o, k) {
   try {
-    return (typeof o == "object" && o) || typeof o == "function" ? o[k] : undefined;
+    // An object or a function: `Object(o)` is `o` itself only then.
+    return Object(o) === o ? o[k] : undefined;
   } catch {
     return undefined;
   }
@@ -220,13 +221,13 @@ export function later(f) {
 export function error(message, code, status, key) {
   const e = new Error(message);
   e.code = code;
-  if (status != null) e.status = status;
-  if (key != null) e.key = key;
+  if (status) e.status = status;
+  if (key) e.key = key;
   return e;
 }
 
 export function result(key, bucket, location, etag, confirmed, crc64nvme, restarted) {
-  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted ?? null };
+  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted || null };
 }
 
 // The app's `onProgress` and `onPartUploaded` run inside the driver's turn:
@@ -235,7 +236,7 @@ export function result(key, bucket, location, etag, confirmed, crc64nvme, restar
 const call = (f, v) => { try { f(v); } catch (e) { queueMicrotask(() => { throw e; }); } };
 
 export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds, restarted) {
-  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds ?? null, restarted: restarted ?? null });
+  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds < 0 ? null : etaSeconds, restarted: restarted || null });
 }
 
 export function part(f, partNumber, etag, size) {

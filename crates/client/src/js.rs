@@ -25,26 +25,29 @@ extern "C" {
 /// The snippet: plumbing only (see its header); every decision is the engine's.
 #[wasm_bindgen(module = "/src/io.js")]
 extern "C" {
-    /// A signer call; answers `done(id, status, json, retryAfter)`.
+    /// A signer call; answers `done(id, status, json, retryAfter)`
+    /// (`body` `""`: none).
     pub fn signer(
         url: &str,
         method: &str,
         headers: &JsValue,
-        body: Option<&str>,
+        body: &str,
         id: f64,
         done: &JsValue,
     ) -> JsValue;
     /// A store request; answers `done(id, status, etag, errorText, retryAfter)`.
+    /// `start` -1: the whole file. (Numbers are `i32` or `f64` below, not
+    /// `Option` or `u32`: shorter glue shims.)
     #[allow(clippy::too_many_arguments)]
     pub fn send(
-        xhr: bool,
+        xhr: i32,
         method: &str,
         url: &str,
         headers: &str,
         file: &JsValue,
-        start: Option<f64>,
-        end: Option<f64>,
-        fields: Option<&str>,
+        start: f64,
+        end: f64,
+        fields: &str,
         id: f64,
         progress: &JsValue,
         done: &JsValue,
@@ -58,9 +61,9 @@ extern "C" {
         blob: &JsValue,
         start: f64,
         end: f64,
-        tag: u32,
+        tag: i32,
         file: f64,
-        part: u32,
+        part: i32,
         done: &JsValue,
     );
     /// Calls `changed(onLine)` on `online`/`offline`; returns what `abort` stops.
@@ -73,12 +76,14 @@ extern "C" {
     pub fn on_line() -> bool;
     /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
     pub fn load(key: &str) -> JsValue;
-    /// `localStorage.setItem`, or `removeItem` without a value; errors ignored.
-    pub fn save(key: &str, value: Option<&str>);
+    /// `localStorage.setItem`, or `removeItem` with `""`; errors ignored.
+    /// (An absent string is `""` here and below: the glue's shim for an
+    /// `Option<&str>` is longer than for a `&str`.)
+    pub fn save(key: &str, value: &str);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
-    /// Resolves (`ok`) or rejects a `deferred()`.
-    pub fn settle(d: &JsValue, ok: bool, v: &JsValue);
+    /// Resolves (`ok` 1) or rejects (0) a `deferred()`.
+    pub fn settle(d: &JsValue, ok: i32, v: &JsValue);
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
     /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
@@ -87,37 +92,38 @@ extern "C" {
     /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
     /// (its `catch` shim cost the bundle more than this).
     pub fn field(obj: &JsValue, key: &str) -> JsValue;
-    /// An `Error` with `.code`, `.status` and `.key`.
-    pub fn error(message: &str, code: &str, status: Option<u16>, key: Option<&str>) -> JsValue;
-    /// An `UploadResult`.
+    /// An `Error` with `.code`, `.status` (0: none) and `.key` (`""`: none).
+    pub fn error(message: &str, code: &str, status: u16, key: &str) -> JsValue;
+    /// An `UploadResult` (`crc64nvme` and `restarted`: `""` when none).
     pub fn result(
         key: &str,
         bucket: Option<&str>,
         location: Option<&str>,
         etag: Option<&str>,
         confirmed: bool,
-        crc64nvme: Option<&str>,
-        restarted: Option<&str>,
+        crc64nvme: &str,
+        restarted: &str,
     ) -> JsValue;
-    /// Calls `f` with a `Progress`.
+    /// Calls `f` with a `Progress` (`eta`: -1 when unknown; `restarted`:
+    /// `""` when none).
     pub fn progress(
         f: &Function,
         sent: f64,
         total: f64,
         per_second: f64,
-        eta: Option<f64>,
-        restarted: Option<&str>,
+        eta: f64,
+        restarted: &str,
     );
     /// Calls `f` with a `PartUploaded`.
-    pub fn part(f: &Function, number: u32, etag: &str, size: f64);
+    pub fn part(f: &Function, number: i32, etag: &str, size: f64);
     /// Calls `f(state)` in a microtask (`onStateChange`).
     pub fn state(f: &Function, state: &str);
     /// An `UploadStats`.
     pub fn stats(
-        parts_uploaded: u32,
-        part_requests: u32,
+        parts_uploaded: i32,
+        part_requests: i32,
         bytes_resent: f64,
-        retries: u32,
+        retries: i32,
     ) -> JsValue;
 }
 
@@ -129,6 +135,18 @@ pub fn now() -> f64 {
 /// `obj[key]`, or `undefined`.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     field(obj, key)
+}
+
+/// An array's length, through `field` (no import of its own).
+pub fn len(v: &JsValue) -> u32 {
+    get_f64(v, "length").unwrap_or_default() as u32
+}
+
+/// An array's item `i`, through `field`, as `Reflect.get` reads it with
+/// the index as a key (no import of its own).
+#[inline(never)]
+pub fn at(v: &JsValue, i: u32) -> JsValue {
+    get(v, &s3lift_protocol::decimal(u64::from(i)))
 }
 
 /// `obj[key]` as a number, when it is one.
@@ -154,7 +172,8 @@ pub fn number(file: &JsValue, key: &str) -> f64 {
 
 /// `obj[key]` as a function, when it is one.
 pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
-    get(obj, key).dyn_into::<Function>().ok()
+    let v = get(obj, key);
+    v.is_function().then(|| v.unchecked_into())
 }
 
 /// `err` as a JS `Error` with `.code` (the [`ErrorCode`]'s name), `.status`
@@ -164,14 +183,14 @@ pub fn error_to_js(err: &UploadError) -> JsValue {
     error(
         &err.message,
         err.code.as_str(),
-        err.status,
-        err.key.as_deref(),
+        err.status.unwrap_or(0),
+        err.key.as_deref().unwrap_or(""),
     )
 }
 
 /// An error of the JS API itself (a bad option).
 pub fn api_error(code: ErrorCode, message: &str) -> JsValue {
-    error(message, code.as_str(), None, None)
+    error(message, code.as_str(), 0, "")
 }
 
 /// A promise that can be settled from Rust later: `done`.
@@ -194,11 +213,11 @@ impl Deferred {
     }
 
     pub fn resolve(&self, v: &JsValue) {
-        settle(&self.0, true, v);
+        settle(&self.0, 1, v);
     }
 
     pub fn reject(&self, v: &JsValue) {
-        settle(&self.0, false, v);
+        settle(&self.0, 0, v);
     }
 }
 

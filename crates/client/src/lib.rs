@@ -188,17 +188,16 @@ impl Uploader {
     pub fn upload(
         &self,
         file: File,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: Option<JsValue>,
+        // A `JsValue`, not an `Option`: the glue passes it as it is (absent
+        // or `null` has no fields, as `undefined`).
+        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: JsValue,
     ) -> Upload {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
         self.next.set(self.next.get() + 1);
         // Any object; its entries of a string value (a lax read never fails).
         let m = get(&options, "metadata");
         let metadata =
             decode::entries(&m, "metadata", JsValue::as_string, true).unwrap_or_default();
-        let relative_path = get(&options, "relativePath")
-            .as_string()
-            .filter(|p| !p.is_empty());
+        let relative_path = js::get_str(&options, "relativePath").filter(|p| !p.is_empty());
         let entry = Rc::new(Entry {
             id: FileId(self.next.get()),
             file,
@@ -209,7 +208,7 @@ impl Uploader {
             state: Cell::new(State::Queued),
             resumed: Cell::new(false),
             restarted: Cell::new(None),
-            resume_from: get(&options, "resumeFrom").as_string(),
+            resume_from: js::get_str(&options, "resumeFrom"),
             fingerprint: RefCell::default(),
             parts_uploaded: Cell::new(0),
             part_requests: Cell::new(0),
@@ -370,10 +369,10 @@ impl Upload {
     pub fn stats(&self) -> JsValue {
         let e = &self.entry;
         js::stats(
-            e.parts_uploaded.get(),
-            e.part_requests.get(),
+            e.parts_uploaded.get() as i32,
+            e.part_requests.get() as i32,
             e.bytes_resent.get(),
-            self.driver.retries(e),
+            self.driver.retries(e) as i32,
         )
     }
 }

@@ -70,7 +70,8 @@ pub(crate) fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
             checksum: cfg.checksum.map(ChecksumAlgorithm::as_str),
         },
         transport,
-        resume: get(o, "resume").as_bool().unwrap_or(true),
+        // Anything but `false` (`!==`: a shorter glue shim than `as_bool`'s).
+        resume: get(o, "resume") != JsValue::FALSE,
         checksum: cfg.checksum,
     };
     Ok((cfg, settings))

@@ -3,15 +3,14 @@
 //! request an [`Action`] names, and decodes the answer into a
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
 use alloc::{string::String, vec::Vec};
-use s3lift_engine::Cat;
 
 use js_sys::Array;
-use s3lift_engine::{Action, Failure, SignerAnswer};
+use s3lift_engine::{Action, Failure, FileId, RequestId, SignerAnswer};
 use s3lift_protocol::wire::{ErrorBody, UploadMethod};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
-use crate::js::{get, push_u64, Json};
+use crate::js::{at, get, len, push_u64, Json};
 
 /// Where the signer is and how to authenticate to it.
 pub struct Signer {
@@ -42,67 +41,85 @@ pub enum Kind {
     Confirmed,
 }
 
-/// A signer request: method, path below the endpoint, JSON body, answer kind.
+/// A signer request: method, URL (the endpoint and the route's path), JSON
+/// body, answer kind; the call's id and file (`None`: a batch).
 pub struct Request {
     pub method: &'static str,
-    pub path: String,
+    pub url: String,
     pub body: Option<String>,
     pub kind: Kind,
+    pub id: RequestId,
+    pub file: Option<FileId>,
 }
 
-/// `/multipart/{id}{tail}?key={key}`.
-fn multipart(id: &str, tail: &str, key: &str) -> String {
-    ["/multipart/", &enc(id), tail, "?key=", &enc(key)].cat()
+/// `/multipart/{id}{tail}?key={key}`, appended.
+fn multipart(url: &mut String, id: &str, tail: &str, key: &str) {
+    arg(url, "/multipart/", id);
+    url.push_str(tail);
+    arg(url, "?key=", key);
 }
 
-/// The request an action names; `None` when it is not a signer call.
-pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
-    let (method, path, body, kind) = match a {
-        Action::SignParamsBatch { files, .. } => {
-            let mut list = String::from("[");
+/// `list`, comma-separated (part numbers in a path and in a JSON array).
+fn numbers(out: &mut String, list: &[u32]) {
+    for (i, n) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_u64(out, u64::from(*n));
+    }
+}
+
+/// `name` and `value` encoded (`encodeURIComponent`), appended.
+fn arg(path: &mut String, name: &str, value: &str) {
+    path.push_str(name);
+    path.push_str(&enc(value));
+}
+
+/// The request an action names, to the signer at `endpoint`; `None` when
+/// it is not a signer call.
+pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Request> {
+    // The path is written after the endpoint, in place.
+    let mut url = String::from(endpoint);
+    let (method, body, kind, id, file) = match a {
+        Action::SignParamsBatch { id, files, .. } => {
+            // The list written into the body in place (here and below).
+            let mut body = Json::default();
+            body.key("files").0.push('[');
             for (i, f) in files.iter().enumerate() {
                 if i > 0 {
-                    list.push(',');
+                    body.0.push(',');
                 }
                 let mut o = query_object(&f.query);
                 o.key("method").string(match f.method {
                     UploadMethod::Put => "PUT",
                     UploadMethod::Post => "POST",
                 });
-                list.push_str(&o.close());
+                body.0.push_str(&o.close());
             }
-            list.push(']');
-            let mut body = Json::default();
-            body.key("files").raw(&list);
-            (
-                "POST",
-                "/params".into(),
-                Some(body.close()),
-                Kind::ParamsBatch,
-            )
+            body.0.push(']');
+            url.push_str("/params");
+            ("POST", Some(body.close()), Kind::ParamsBatch, *id, None)
         }
-        Action::SignParams { query, .. } => {
-            let mut path = [
-                "/params?filename=",
-                &enc(&query.filename),
-                "&type=",
-                &enc(query.content_type.as_deref().unwrap_or("")),
-                "&size=",
-            ]
-            .cat();
-            push_u64(&mut path, query.size.unwrap_or(0));
-            path.push_str("&method=post");
+        Action::SignParams {
+            id, file, query, ..
+        } => {
+            arg(&mut url, "/params?filename=", &query.filename);
+            let ct = query.content_type.as_deref().unwrap_or("");
+            arg(&mut url, "&type=", ct);
+            url.push_str("&size=");
+            push_u64(&mut url, query.size.unwrap_or(0));
+            url.push_str("&method=post");
             if let Some(p) = &query.relative_path {
-                path.push_str("&relativePath=");
-                path.push_str(&enc(p));
+                arg(&mut url, "&relativePath=", p);
             }
             if let Some(c) = &query.checksum_crc64nvme {
-                path.push_str("&checksumCrc64nvme=");
-                path.push_str(&enc(c));
+                arg(&mut url, "&checksumCrc64nvme=", c);
             }
-            ("GET", path, None, Kind::Params)
+            ("GET", None, Kind::Params, *id, Some(*file))
         }
         Action::CreateMultipart {
+            id,
+            file,
             request,
             part_size,
             sign_parts,
@@ -127,40 +144,34 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             if let Some(n) = sign_parts {
                 body.key("signParts").number(u64::from(*n));
             }
-            (
-                "POST",
-                "/multipart".into(),
-                Some(body.close()),
-                Kind::Created,
-            )
+            url.push_str("/multipart");
+            ("POST", Some(body.close()), Kind::Created, *id, Some(*file))
         }
         Action::SignParts {
+            id,
+            file,
             upload_id,
             key,
             parts,
             checksums,
             ..
         } => {
-            let mut path = multipart(upload_id, "/batch", key);
-            path.push_str("&partNumbers=");
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    path.push(',');
-                }
-                push_u64(&mut path, u64::from(*p));
-            }
+            multipart(&mut url, upload_id, "/batch", key);
+            url.push_str("&partNumbers=");
+            numbers(&mut url, parts);
             if let Some(c) = checksums {
                 let mut list = String::from(c.algorithm.as_str());
                 for (i, v) in c.values.iter().enumerate() {
                     list.push(if i == 0 { ':' } else { ',' });
                     list.push_str(v);
                 }
-                path.push_str("&checksums=");
-                path.push_str(&enc(&list));
+                arg(&mut url, "&checksums=", &list);
             }
-            ("GET", path, None, Kind::Parts)
+            ("GET", None, Kind::Parts, *id, Some(*file))
         }
         Action::SignPart {
+            id,
+            file,
             upload_id,
             key,
             part,
@@ -168,12 +179,22 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
         } => {
             let mut tail = String::from("/");
             push_u64(&mut tail, u64::from(*part));
-            ("GET", multipart(upload_id, &tail, key), None, Kind::Part)
+            multipart(&mut url, upload_id, &tail, key);
+            ("GET", None, Kind::Part, *id, Some(*file))
         }
-        Action::ListParts { upload_id, key, .. } => {
-            ("GET", multipart(upload_id, "", key), None, Kind::Listed)
+        Action::ListParts {
+            id,
+            file,
+            upload_id,
+            key,
+            ..
+        } => {
+            multipart(&mut url, upload_id, "", key);
+            ("GET", None, Kind::Listed, *id, Some(*file))
         }
         Action::Complete {
+            id,
+            file,
             upload_id,
             key,
             parts,
@@ -182,72 +203,73 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
             in_body,
             ..
         } => {
-            let mut list = String::from("[");
+            let mut body = Json::default();
+            if *in_body {
+                body.key("uploadId").string(upload_id);
+                body.key("key").string(key);
+                url.push_str("/multipart/complete");
+            } else {
+                multipart(&mut url, upload_id, "/complete", key);
+            }
+            body.key("parts").0.push('[');
             for (i, p) in parts.iter().enumerate() {
                 if i > 0 {
-                    list.push(',');
+                    body.0.push(',');
                 }
                 let mut o = Json::default();
                 o.key("PartNumber").number(u64::from(p.part_number));
                 o.key("ETag").string(&p.etag);
-                list.push_str(&o.close());
+                body.0.push_str(&o.close());
             }
-            list.push(']');
-            let mut body = Json::default();
-            let path = if *in_body {
-                body.key("uploadId").string(upload_id);
-                body.key("key").string(key);
-                String::from("/multipart/complete")
-            } else {
-                multipart(upload_id, "/complete", key)
-            };
-            body.key("parts").raw(&list);
+            body.0.push(']');
             if let Some(c) = checksum {
                 body.key("checksumCrc64nvme").string(c);
             }
             if !pending.is_empty() {
-                let mut list = String::from("[");
-                for (i, n) in pending.iter().enumerate() {
-                    if i > 0 {
-                        list.push(',');
-                    }
-                    push_u64(&mut list, u64::from(*n));
-                }
-                list.push(']');
-                body.key("pending").raw(&list);
+                body.key("pending").0.push('[');
+                numbers(&mut body.0, pending);
+                body.0.push(']');
             }
-            ("POST", path, Some(body.close()), Kind::Completed)
-        }
-        Action::Abort { upload_id, key, .. } => {
-            ("DELETE", multipart(upload_id, "", key), None, Kind::Aborted)
-        }
-        Action::Confirm { keys, .. } => {
-            let mut list = String::from("[");
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    list.push(',');
-                }
-                let mut quoted = Json::default();
-                quoted.string(k);
-                list.push_str(&quoted.0);
-            }
-            list.push(']');
-            let mut body = Json::default();
-            body.key("keys").raw(&list);
             (
                 "POST",
-                "/params/complete".into(),
                 Some(body.close()),
-                Kind::Confirmed,
+                Kind::Completed,
+                *id,
+                Some(*file),
             )
+        }
+        Action::Abort {
+            id,
+            file,
+            upload_id,
+            key,
+            ..
+        } => {
+            multipart(&mut url, upload_id, "", key);
+            ("DELETE", None, Kind::Aborted, *id, Some(*file))
+        }
+        Action::Confirm { id, keys, .. } => {
+            let mut body = Json::default();
+            body.key("keys").0.push('[');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    body.0.push(',');
+                }
+                body.string(k);
+            }
+            body.0.push(']');
+            url.push_str("/params/complete");
+            ("POST", Some(body.close()), Kind::Confirmed, *id, None)
         }
         _ => return None,
     };
     Some(Request {
         method,
-        path,
+        url,
         body,
         kind,
+        id,
+        file,
     })
 }
 
@@ -281,9 +303,15 @@ fn size_path(o: &mut Json, size: Option<u64>, relative_path: &Option<String>) {
 /// A 2xx whose body is not the answer expected: the engine fails the file
 /// with `bad_answer` (a 2xx is never retried).
 fn bad_answer(status: u16) -> Failure {
+    coded(status, "bad_answer")
+}
+
+/// A failure with `status` and `code`.
+#[inline(never)]
+fn coded(status: u16, code: &str) -> Failure {
     Failure {
         status: Some(status),
-        code: Some("bad_answer".into()),
+        code: Some(code.into()),
         ..Failure::default()
     }
 }
@@ -316,14 +344,15 @@ fn items<T: FromJs>(
     }
     let mut out = Vec::new();
     // An array (checked above): read in place, not copied by `Array.from`.
-    for i in list.unchecked_ref::<Array>().iter() {
-        out.push(item(&i, tag));
+    for i in 0..len(&list) {
+        out.push(item(&at(&list, i), tag));
     }
     Ok(out)
 }
 
 fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
-    if get(item, tag).is_string() {
+    // A string (read through `get_str`: the `is_string` import goes).
+    if crate::js::get_str(item, tag).is_some() {
         if let Ok(o) = T::from_js(item) {
             return Ok(o);
         }
@@ -334,7 +363,7 @@ fn item<T: FromJs>(item: &JsValue, tag: &str) -> Result<T, ErrorBody> {
 /// A batch item's error body (one copy for the two kinds of batch).
 #[inline(never)]
 fn refused(item: &JsValue) -> ErrorBody {
-    ErrorBody::from_js(item).unwrap_or(ErrorBody {
+    ErrorBody::from_js(item).unwrap_or_else(|_| ErrorBody {
         error: "unexpected signer answer".into(),
         code: "bad_answer".into(),
     })
@@ -352,11 +381,7 @@ pub fn answer(
     match status {
         0 => Err(Failure::network()),
         // The app's headers function threw or its promise was rejected.
-        1 => Err(Failure {
-            status: Some(401),
-            code: Some("auth".into()),
-            ..Failure::default()
-        }),
+        1 => Err(coded(401, "auth")),
         200..=299 if json.is_undefined() => Err(bad_answer(status)),
         200..=299 => decode(kind, json).map_err(|_| bad_answer(status)),
         _ => {

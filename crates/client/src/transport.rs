@@ -5,14 +5,10 @@
 //! `XMLHttpRequest.upload.onprogress`; `fetch` reports a part when it is
 //! done and costs less per request. A stalled request is the engine's to
 //! detect (it sees the progress): it asks for the abort.
-use alloc::string::String;
-
-use s3lift_protocol::map::Map;
-
 use s3lift_engine::{Event, Failure, RequestId};
 use wasm_bindgen::JsValue;
 
-use crate::js::{self, Json};
+use crate::js;
 
 /// Which transport part requests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,19 +17,15 @@ pub enum Kind {
     Fetch,
 }
 
-/// What to send of the file.
-pub enum Body<'a> {
-    /// The whole file.
-    Whole,
-    /// Bytes `start..end` (a lazy `Blob` slice).
-    Range(u64, u64),
-    /// A POST-policy form: these fields, then the file.
-    Form(&'a Map<String>),
-}
+/// The range of a request that sends the whole file (`send`'s `range`).
+pub const WHOLE: (f64, f64) = (-1.0, 0.0);
 
-/// One store request (`headers`: a JSON object): the snippet answers into `done(id, status, etag,
-/// errorText, retryAfter)` and reports bytes sent to `progress(id, bytes)`.
-/// Returns the handle [`js::abort`] stops.
+/// One store request (`headers`: a JSON object) of bytes `range` of `file`
+/// ([`WHOLE`], or `start..end`), or of a POST-policy form of `fields` (a
+/// JSON object; `""`: no form) with the whole file last: the snippet
+/// answers into `done(id, status, etag, errorText, retryAfter)` and
+/// reports bytes sent to `progress(id, bytes)`. Returns the handle
+/// [`js::abort`] stops.
 #[allow(clippy::too_many_arguments)]
 pub fn send(
     kind: Kind,
@@ -41,25 +33,21 @@ pub fn send(
     url: &str,
     headers: &str,
     file: &JsValue,
-    body: Body<'_>,
+    range: (f64, f64),
+    fields: &str,
     id: f64,
     progress: &JsValue,
     done: &JsValue,
 ) -> JsValue {
-    let (start, end, fields) = match body {
-        Body::Whole => (None, None, None),
-        Body::Range(s, e) => (Some(s as f64), Some(e as f64), None),
-        Body::Form(f) => (None, None, Some(Json::pairs(f.as_slice()))),
-    };
     js::send(
-        kind == Kind::Xhr,
+        i32::from(kind == Kind::Xhr),
         method,
         url,
         headers,
         file,
-        start,
-        end,
-        fields.as_deref(),
+        range.0,
+        range.1,
+        fields,
         id,
         progress,
         done,

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use js_sys::{Array, Promise, Uint8Array};
 use s3lift_client::browser::digest;
 use s3lift_client::js::abort;
-use s3lift_client::transport::{send, Body, Kind};
+use s3lift_client::transport::{send, Kind};
 use s3lift_protocol::plan::{PartPlan, MIB};
 use s3lift_protocol::wire::ChecksumAlgorithm;
 use wasm_bindgen::prelude::*;
@@ -131,7 +131,8 @@ async fn put(kind: Kind, url: &str, body: &[u8], stop: bool) -> (u16, f64) {
             url,
             r#"{"x-test":"1","Content-Length":"3"}"#,
             &file,
-            Body::Range(0, body.len() as u64),
+            (0.0, body.len() as f64),
+            "",
             5.0,
             progress.as_ref(),
             &done,

@@ -3,8 +3,6 @@
 //! when sent and closed by their answer (or a cancel); digests, resume
 //! records, and the app's callbacks and `done` promise.
 
-use s3lift_engine::Cat;
-
 use js_sys::Function;
 use s3lift_engine::{Action, Event, FileId, Outcome, RequestId, Restart, UploadError};
 use s3lift_protocol::error_code::ErrorCode;
@@ -13,54 +11,51 @@ use s3lift_protocol::wire::UploadMethod;
 use wasm_bindgen::prelude::*;
 
 use super::tabs::release;
-use super::{ms, tell, Driver, Entry, Shared, Slot, State};
+use super::{at, ms, tell, Driver, Entry, Shared, Slot, State};
 use crate::browser;
 use crate::js::{self, error_to_js, Json};
 use crate::signer;
-use crate::transport::{self, Body};
+use crate::transport::{self, WHOLE};
 
 impl Driver {
     /// Ends request `id`; `None` when it was stopped already (the engine
-    /// forgot it, so its answer is dropped). `wasted` counts its bytes as re-sent.
-    fn close(&self, id: RequestId, wasted: bool) -> Option<Slot> {
+    /// forgot it, so its answer is dropped).
+    fn close(&self, id: RequestId) -> Option<Slot> {
         let mut slots = self.slots.write();
         let i = slots.iter().position(|s| s.id == id)?;
-        let slot = slots.swap_remove(i);
-        drop(slots);
-        if wasted {
-            if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
-                e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
-            }
+        Some(slots.swap_remove(i))
+    }
+
+    /// Counts what `slot` sent as re-sent.
+    fn wasted(&self, slot: &Slot) {
+        if let Some(e) = slot.file.and_then(|f| self.entry(f)) {
+            e.bytes_resent.set(e.bytes_resent.get() + slot.sent);
         }
-        Some(slot)
     }
 
     /// The snippet's answer to request `id`, fed to the engine.
     pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
-        let signer = {
-            let slots = self.slots.read();
-            match slots.iter().find(|s| s.id == id) {
-                Some(s) => s.signer,
-                None => return,
-            }
+        // Out of the table first (reading the answer touches no row).
+        let Some(slot) = self.close(id) else {
+            return;
         };
-        let event = match signer {
+        let event = match slot.signer {
             Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
                 Ok(answer) => Event::Signer { id, answer },
                 Err(failure) => Event::Failed { id, failure },
             },
             None => transport::event(id, status, &a, &b, &c),
         };
-        let stored = matches!(event, Event::Stored { .. });
-        if self.close(id, signer.is_none() && !stored).is_some() {
-            if status == 0 && !js::on_line() && !self.engine.read().offline() {
-                // The request died with the network, and its failure came
-                // before the `offline` event: the engine hears of the
-                // outage first, so the failure burns no retry.
-                self.engine.write().handle(ms(), Event::Offline);
-            }
-            self.feed(event);
+        if slot.signer.is_none() && !matches!(event, Event::Stored { .. }) {
+            self.wasted(&slot);
         }
+        if status == 0 && !js::on_line() && !self.engine.read().offline() {
+            // The request died with the network, and its failure came
+            // before the `offline` event: the engine hears of the
+            // outage first, so the failure burns no retry.
+            self.engine.write().handle(ms(), Event::Offline);
+        }
+        self.feed(event);
     }
 
     /// Bytes sent so far by store request `id`.
@@ -84,13 +79,20 @@ impl Driver {
         match action {
             Action::SendSingle { id, file, params } => {
                 let Some(e) = self.entry(file) else { return };
-                let (method, headers, body) = match params.method {
-                    UploadMethod::Put => {
-                        ("PUT", Json::pairs(params.headers.as_slice()), Body::Whole)
-                    }
-                    UploadMethod::Post => ("POST", "{}".into(), Body::Form(&params.fields)),
+                // The whole file: a PUT with its signed headers, or a POST
+                // as a form of these fields, then the file.
+                let put = matches!(params.method, UploadMethod::Put);
+                let pairs = Json::pairs(if put {
+                    params.headers.as_slice()
+                } else {
+                    params.fields.as_slice()
+                });
+                let (method, headers, fields) = if put {
+                    ("PUT", pairs.as_str(), "")
+                } else {
+                    ("POST", "{}", pairs.as_str())
                 };
-                self.send(id, &e, method, &params.url, &headers, body);
+                self.send(id, &e, method, &params.url, headers, WHOLE, fields);
             }
             Action::SendPart {
                 id,
@@ -103,11 +105,13 @@ impl Driver {
             } => {
                 let Some(e) = self.entry(file) else { return };
                 let headers = Json::pairs(&headers);
-                self.send(id, &e, "PUT", &url, &headers, Body::Range(start, end));
+                let range = (start as f64, end as f64);
+                self.send(id, &e, "PUT", &url, &headers, range, "");
             }
             Action::CancelRequest { id } => {
                 // Out of the table first: an XHR's abort reports at once.
-                if let Some(slot) = self.close(id, true) {
+                if let Some(slot) = self.close(id) {
+                    self.wasted(&slot);
                     js::abort(&slot.handle);
                 }
             }
@@ -148,13 +152,13 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 e.parts_uploaded.set(e.parts_uploaded.get() + 1);
                 if let Some(cb) = &e.on_part {
-                    js::part(cb, part, &etag, size as f64);
+                    js::part(cb, part as i32, &etag, size as f64);
                 }
             }
             Action::Finished { file, result } => {
                 let entry = {
                     let mut files = self.files.write();
-                    let i = files.iter().position(|e| e.id == file);
+                    let i = at(&files, file);
                     i.map(|i| s3lift_protocol::remove_at(&mut files, i))
                 };
                 if let Some(e) = entry {
@@ -185,28 +189,34 @@ impl Driver {
 
     /// A signer call, answered into the engine.
     fn call(&self, action: Action) {
-        let (Some((id, file)), Some(req)) = (
-            signer_ids(&action),
-            signer::request(&action, self.settings.signer.checksum),
-        ) else {
+        let s = &self.settings.signer;
+        let Some(req) = signer::request(&action, &s.endpoint, s.checksum) else {
             return;
         };
-        let s = &self.settings.signer;
-        let url = [s.endpoint.as_str(), &req.path].cat();
         let done = self.callbacks.answer.as_ref();
         let handle = js::signer(
-            &url,
+            &req.url,
             req.method,
             &s.headers,
-            req.body.as_deref(),
-            id.0 as f64,
+            req.body.as_deref().unwrap_or(""),
+            req.id.0 as f64,
             done,
         );
-        self.open(id, file, Some(req.kind), handle);
+        self.open(req.id, req.file, Some(req.kind), handle);
     }
 
     /// A store request with byte progress, answered into the engine.
-    fn send(&self, id: RequestId, e: &Entry, method: &str, url: &str, headers: &str, body: Body) {
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        id: RequestId,
+        e: &Entry,
+        method: &str,
+        url: &str,
+        headers: &str,
+        range: (f64, f64),
+        fields: &str,
+    ) {
         e.part_requests.set(e.part_requests.get() + 1);
         let cb = &self.callbacks;
         let handle = transport::send(
@@ -215,7 +225,8 @@ impl Driver {
             url,
             headers,
             &e.file,
-            body,
+            range,
+            fields,
             id.0 as f64,
             cb.progress.as_ref(),
             cb.answer.as_ref(),
@@ -224,39 +235,29 @@ impl Driver {
     }
 }
 
-/// The request id and file of a signer call.
-fn signer_ids(a: &Action) -> Option<(RequestId, Option<FileId>)> {
-    Some(match a {
-        Action::SignParamsBatch { id, .. } | Action::Confirm { id, .. } => (*id, None),
-        Action::SignParams { id, file, .. }
-        | Action::CreateMultipart { id, file, .. }
-        | Action::SignParts { id, file, .. }
-        | Action::SignPart { id, file, .. }
-        | Action::ListParts { id, file, .. }
-        | Action::Complete { id, file, .. }
-        | Action::Abort { id, file, .. } => (*id, Some(*file)),
-        _ => return None,
-    })
-}
-
 fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
     js::progress(
         cb,
         p.bytes_sent as f64,
         p.total_bytes as f64,
         p.bytes_per_second,
-        p.eta_seconds,
-        restarted.map(Restart::as_str),
+        p.eta_seconds.unwrap_or(-1.0),
+        restarted.map_or("", Restart::as_str),
     );
 }
 
 /// Settles `done` with the engine's verdict (`onStateChange` told first).
 fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
+    let s = match &result {
+        Ok(_) => State::Done,
+        Err(err) if err.code == ErrorCode::Cancelled => State::Cancelled,
+        Err(_) => State::Failed,
+    };
+    tell(e, s);
+    e.state.set(s);
     let done = e.done.read();
     match result {
         Ok(o) => {
-            tell(e, State::Done);
-            e.state.set(State::Done);
             e.resumed.set(o.resumed);
             done.resolve(&js::result(
                 &o.key,
@@ -264,19 +265,10 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 o.location.as_deref(),
                 o.etag.as_deref(),
                 o.confirmed,
-                o.checksum.as_deref(),
-                o.restarted.map(Restart::as_str),
+                o.checksum.as_deref().unwrap_or(""),
+                o.restarted.map_or("", Restart::as_str),
             ));
         }
-        Err(err) => {
-            let s = if err.code == ErrorCode::Cancelled {
-                State::Cancelled
-            } else {
-                State::Failed
-            };
-            tell(e, s);
-            e.state.set(s);
-            done.reject(&error_to_js(&err));
-        }
+        Err(err) => done.reject(&error_to_js(&err)),
     }
 }

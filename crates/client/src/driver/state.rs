@@ -61,9 +61,10 @@ impl Driver {
         if !self.untold.replace(false) && !flipped {
             return;
         }
-        let (files, waiting) = (self.files.read(), self.waiting.read());
-        for e in files.iter().chain(waiting.iter()) {
-            tell(e, self.shown(e));
+        for list in [&self.files, &self.waiting] {
+            for e in list.read().iter() {
+                tell(e, self.shown(e));
+            }
         }
     }
 }

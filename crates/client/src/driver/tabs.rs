@@ -5,11 +5,12 @@
 //! that tab stored (its resume record, in the shared `localStorage`).
 
 use alloc::{rc::Rc, string::String};
-use s3lift_engine::Cat;
 
 use s3lift_engine::{Event, FileId};
 
-use super::{tell, Driver, Entry, Shared, State};
+use s3lift_protocol::Must;
+
+use super::{at, tell, Driver, Entry, Shared, State};
 use crate::js;
 
 impl Driver {
@@ -33,7 +34,7 @@ impl Driver {
         // Queued again after a failure (`retry`): told so.
         tell(&entry, State::Queued);
         let release = js::lock(
-            &["s3lift:", &fp].cat(),
+            &crate::browser::item(&fp),
             entry.id.0 as f64,
             self.callbacks.locked.as_ref(),
         );
@@ -61,13 +62,9 @@ impl Driver {
     /// The Web Lock of a waiting upload: held (it starts), or held by
     /// another tab (it says so, and keeps waiting).
     pub(super) fn locked(&self, id: FileId, held: bool) {
-        let entry = {
-            let waiting = self.waiting.read();
-            waiting.iter().find(|e| e.id == id).cloned()
-        };
-        let Some(entry) = entry else { return };
+        let Some(i) = self.waiting_at(id) else { return };
         if held {
-            self.waiting.write().retain(|e| e.id != id);
+            let entry = s3lift_protocol::remove_at(&mut self.waiting.write(), i);
             let was = entry.state.get();
             self.start(entry.clone());
             if was == State::Paused {
@@ -76,6 +73,7 @@ impl Driver {
                 self.feed_later(Event::Pause(id));
             }
         } else {
+            let entry = self.waiting.read().get(i).must().clone();
             entry.elsewhere.set(true);
             // A pause made before this answer holds (`resume` shows the wait).
             if entry.state.get() != State::Paused {
@@ -87,17 +85,20 @@ impl Driver {
 
     /// Whether `id` waits for its Web Lock (not handed to the engine yet).
     pub fn is_waiting(&self, id: FileId) -> bool {
-        self.waiting.read().iter().any(|e| e.id == id)
+        self.waiting_at(id).is_some()
+    }
+
+    /// Where `id` is in the uploads waiting for their Web Lock.
+    fn waiting_at(&self, id: FileId) -> Option<usize> {
+        at(&self.waiting.read(), id)
     }
 
     /// An upload waiting on another tab is cancelled: it stops waiting.
     pub fn forget_waiting(&self, id: FileId) -> bool {
-        let mut waiting = self.waiting.write();
-        let Some(i) = waiting.iter().position(|e| e.id == id) else {
+        let Some(i) = self.waiting_at(id) else {
             return false;
         };
-        let e = s3lift_protocol::remove_at(&mut waiting, i);
-        drop(waiting);
+        let e = s3lift_protocol::remove_at(&mut self.waiting.write(), i);
         release(&e);
         self.hold();
         true
