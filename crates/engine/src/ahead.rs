@@ -16,7 +16,7 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 
-use crate::api::{Failure, FileId, Outcome};
+use crate::api::{Failure, FileId};
 use crate::engine::Engine;
 use crate::error::UploadError;
 use crate::file::{part_of, Body, Multi, Phase};
@@ -106,15 +106,6 @@ impl Engine {
             // A cancel that came for the complete, which never went out.
             self.fatal(id, e);
         }
-    }
-
-    /// The ahead complete of `f` succeeded with `outcome`: the file ends now,
-    /// or once its parts in flight have answered.
-    pub(crate) fn ahead_completed(&mut self, f: FileId, outcome: Outcome) {
-        let Some(m) = self.multi_mut(f) else { return };
-        m.step.in_flight = None;
-        m.ahead_done = Some(outcome);
-        self.finish_ahead(f);
     }
 
     /// Ends `f` with its ahead complete's outcome once no part is in flight.

@@ -220,18 +220,18 @@ impl Engine {
                 part.url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
             }
             (Req::Complete(f), SignerAnswer::Completed(c)) => {
-                let Some(mut outcome) = self.multi_mut(f).and_then(|m| m.outcome()) else {
+                let Some(m) = self.multi_mut(f) else { return };
+                let Some(mut outcome) = m.outcome() else {
                     return;
                 };
                 if let Some(key) = c.key {
                     outcome.key = key;
                 }
-                let outcome = checked(outcome, c.bucket, c.location, c.etag, c.checksum);
-                if self.multi_mut(f).is_some_and(|m| m.ahead) {
-                    return self.ahead_completed(f, outcome);
-                }
-                // The signer's complete fires its webhook.
-                self.finish(f, Ok(outcome));
+                // The signer's complete fires its webhook. The file ends now,
+                // or, if it went ahead, once its parts in flight have answered.
+                m.step.in_flight = None;
+                m.ahead_done = Some(checked(outcome, c.bucket, c.location, c.etag, c.checksum));
+                self.finish_ahead(f);
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
