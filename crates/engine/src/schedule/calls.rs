@@ -70,12 +70,9 @@ impl Engine {
             return;
         };
         let phase = m.phase;
-        let (parts, pending) = match phase {
-            // Ahead of the last answers: the parts in flight are pending.
-            Phase::Complete if m.ahead => (m.collector.known(), m.collector.missing()),
-            Phase::Complete => (m.collector.completed().unwrap_or_default(), Vec::new()),
-            _ => (Vec::new(), Vec::new()),
-        };
+        // Every part, or (ahead of the last answers) the parts stored and
+        // the parts in flight as pending: a complete goes out only then.
+        let (parts, pending) = (m.collector.known(), m.collector.missing());
         let checksum = match phase {
             Phase::Complete => self.whole_checksum(id),
             _ => None,
