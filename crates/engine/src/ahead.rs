@@ -108,7 +108,8 @@ impl Engine {
         }
     }
 
-    /// Ends `f` with its ahead complete's outcome once no part is in flight.
+    /// Ends `f` with its complete's outcome once no part is in flight (at
+    /// once for a complete not sent ahead: it has none).
     pub(crate) fn finish_ahead(&mut self, f: FileId) {
         let Some(file) = self.files.get_mut(&f) else {
             return;
@@ -124,10 +125,9 @@ impl Engine {
         };
         // Parts whose answers never came are stored all the same (the
         // signer found them): the last progress says every byte.
-        for n in m.collector.missing() {
-            let len = m.plan.and_then(|p| p.expected_len(n)).unwrap_or(0);
-            file.tracker.complete_part(n, len);
-        }
+        // (The stored ones count already: the total is every byte.)
+        let total = file.tracker.total();
+        file.tracker.complete_part(0, total);
         self.finish(f, Ok(outcome));
     }
 
