@@ -13,6 +13,11 @@ use crate::file::{Body, Step};
 impl Engine {
     pub(crate) fn on_failed(&mut self, req: Req, failure: Failure) {
         self.release(&req, failure.maybe_applied());
+        self.failed_released(req, failure);
+    }
+
+    /// `on_failed` once `release` has undone the request's marks.
+    pub(crate) fn failed_released(&mut self, req: Req, failure: Failure) {
         match req {
             Req::ParamsBatch(files) => {
                 let missing_route = no_route(&failure);
