@@ -56,12 +56,6 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Confirm(files.clone()));
-        self.confirming = true;
-        for f in &files {
-            if let Some(step) = self.confirm_step(*f) {
-                step.in_flight = Some(rid);
-            }
-        }
         self.out.push_back(Action::Confirm {
             id: rid,
             files,

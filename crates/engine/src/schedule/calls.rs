@@ -48,9 +48,6 @@ impl Engine {
             size: Some(file.spec.size),
             relative_path: file.spec.relative_path.clone(),
         };
-        if let Body::Multi(m) = &mut file.body {
-            m.step.in_flight = Some(rid);
-        }
         self.out.push_back(Action::CreateMultipart {
             id: rid,
             file: id,
@@ -88,7 +85,6 @@ impl Engine {
         let in_body = phase == Phase::Complete && self.complete_in_body == Some(true);
         let rid = self.issue(req);
         if let Some(m) = self.multi_mut(id) {
-            m.step.in_flight = Some(rid);
             m.complete_in_body = in_body;
         }
         self.out.push_back(match phase {
@@ -215,35 +211,24 @@ impl Engine {
                     method: UploadMethod::Post,
                 });
             }
-            let (rid, action) = if self.batch_params {
+            let action = if self.batch_params {
                 let rid = self.issue(Req::ParamsBatch(files.to_vec()));
-                (
-                    rid,
-                    Action::SignParamsBatch {
-                        id: rid,
-                        files: items,
-                    },
-                )
+                Action::SignParamsBatch {
+                    id: rid,
+                    files: items,
+                }
             } else {
                 // One file at a time: `items` holds one at most.
                 let Some(item) = items.pop() else {
                     continue;
                 };
                 let rid = self.issue(Req::Params(item.file));
-                (
-                    rid,
-                    Action::SignParams {
-                        id: rid,
-                        file: item.file,
-                        query: item.query,
-                    },
-                )
-            };
-            for f in files {
-                if let Some(s) = self.single_mut(*f) {
-                    s.sign.in_flight = Some(rid);
+                Action::SignParams {
+                    id: rid,
+                    file: item.file,
+                    query: item.query,
                 }
-            }
+            };
             self.out.push_back(action);
         }
     }
