@@ -57,9 +57,8 @@ impl Engine {
             return;
         };
         let Body::Multi(m) = &file.body else { return };
-        if file.paused
-            || file.fatal.is_some()
-            || m.phase != Phase::Upload
+        // (The scheduler's turn for an upload sending parts, not paused.)
+        if file.fatal.is_some()
             || m.ahead_failed
             || m.gone.is_some()
             || m.sending == 0
