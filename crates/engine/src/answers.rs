@@ -65,15 +65,7 @@ impl Engine {
                 }
                 let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
-                    Some(file) => (
-                        file.spec.size,
-                        Some(self.cfg.part_size.unwrap_or_else(|| {
-                            s3lift_protocol::plan::preferred_part_size(
-                                file.spec.size,
-                                self.cfg.concurrency,
-                            )
-                        })),
-                    ),
+                    Some(file) => (file.spec.size, Some(self.part_size_for(file.spec.size))),
                     None => return,
                 };
                 let plan = match c.part_size {

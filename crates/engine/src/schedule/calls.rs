@@ -21,14 +21,7 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Create(id));
-        let concurrency = self.cfg.concurrency;
-        let part_size = self.cfg.part_size.or_else(|| {
-            let size = self.files.get(&id)?.spec.size;
-            Some(s3lift_protocol::plan::preferred_part_size(
-                size,
-                concurrency,
-            ))
-        });
+        let part_size = self.files.get(&id).map(|f| self.part_size_for(f.spec.size));
         // The first window of part URLs rides on the create's answer,
         // unless parts are bound to digests the engine does not have yet.
         let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
@@ -55,6 +48,14 @@ impl Engine {
             part_size,
             sign_parts,
         });
+    }
+
+    /// The part size asked for a file of `size` bytes (the create's, and
+    /// the plan's when the signer names none).
+    pub(crate) fn part_size_for(&self, size: u64) -> u64 {
+        self.cfg.part_size.unwrap_or_else(|| {
+            s3lift_protocol::plan::preferred_part_size(size, self.cfg.concurrency)
+        })
     }
 
     /// ListParts, Complete or Abort, by the phase.
