@@ -104,13 +104,10 @@ impl Engine {
             return;
         }
         if let Body::Multi(m) = &mut f.body {
-            if m.ahead_done.is_some() {
-                // Completed ahead of this: the file ends with the object.
-                return;
-            }
-            if m.ahead && m.step.in_flight.is_some() {
+            if m.ahead && (m.step.in_flight.is_some() || m.ahead_done.is_some()) {
                 // A complete ahead of the last answers is out: it decides,
-                // as for a cancel (`ahead_failed`).
+                // as for a cancel (`ahead_failed`); or it completed ahead of
+                // this, and the file ends with the object.
                 m.ahead_error.get_or_insert(err);
                 return;
             }
