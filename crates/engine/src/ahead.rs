@@ -19,15 +19,14 @@ use s3lift_protocol::error_code::ErrorCode;
 use crate::api::{Failure, FileId};
 use crate::engine::Engine;
 use crate::error::UploadError;
-use crate::file::{part_of, Body, Multi, Phase};
+use crate::file::{Body, Multi, Phase};
 
-/// Every part not stored is in flight (and one is).
+/// Every part not stored is in flight (and one is): as many parts are
+/// sending as are missing, since a part in flight is never a stored one.
 fn ready(m: &Multi) -> bool {
-    let missing = m.collector.missing();
-    !missing.is_empty()
-        && missing
-            .iter()
-            .all(|n| part_of(&m.parts, *n).sending.is_some())
+    m.sending > 0
+        && m.plan
+            .is_some_and(|p| p.part_count() as usize - m.collector.len() == m.sending as usize)
 }
 
 /// Ends `m`'s complete ahead (not in flight): back to sending parts while
