@@ -60,10 +60,8 @@ impl Engine {
         if file.fatal.is_some()
             || m.ahead_failed
             || m.gone.is_some()
-            || m.sending == 0
-            || !m.queue.is_empty()
-            || !m.waiting.is_empty()
             || !m.step.ready(now)
+            || !ready(m)
         {
             return;
         }
@@ -78,7 +76,7 @@ impl Engine {
                 return;
             }
         }
-        if !ready(m) || self.whole_checksum_pending(id) {
+        if self.whole_checksum_pending(id) {
             return;
         }
         if let Some(m) = self.multi_mut(id) {
