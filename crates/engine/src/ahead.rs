@@ -34,7 +34,10 @@ fn ready(m: &Multi) -> bool {
 /// which applies now.
 fn drop_ahead(m: &mut Multi) -> Option<UploadError> {
     m.ahead = false;
-    if m.phase == Phase::Complete && !m.collector.missing().is_empty() {
+    if m.phase == Phase::Complete
+        && m.plan
+            .is_some_and(|p| m.collector.len() < p.part_count() as usize)
+    {
         m.phase = Phase::Upload;
     }
     if core::mem::take(&mut m.cancel_after_complete) {
