@@ -149,6 +149,6 @@ impl Engine {
         }
         // A part did not land within the signer's wait (or an older signer
         // did not wait): the complete after the answers, at once.
-        failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
+        failure.is(ErrorCode::InvalidParts)
     }
 }

@@ -69,4 +69,10 @@ impl Failure {
     pub fn maybe_applied(&self) -> bool {
         self.status.is_none()
     }
+
+    /// The answer names `code`.
+    #[inline(never)]
+    pub(crate) fn is(&self, code: ErrorCode) -> bool {
+        self.code.as_deref() == Some(code.as_str())
+    }
 }

@@ -131,7 +131,7 @@ impl Engine {
         // the parts again and retry, within the retry policy.
         let stray = m.resumed
             && matches!(req, Req::Complete(_))
-            && failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
+            && failure.is(ErrorCode::InvalidParts)
             && m.stray_retries + 1 < self.cfg.retry.max_attempts;
         if stray || allowed {
             let retry = if stray {

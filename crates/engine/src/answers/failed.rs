@@ -192,11 +192,10 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 /// A 404/405 that means the route does not exist (a Companion-only peer),
 /// not that the upload is gone.
 pub(crate) fn no_route(f: &Failure) -> bool {
-    matches!(f.status, Some(404 | 405))
-        && f.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
+    matches!(f.status, Some(404 | 405)) && !f.is(ErrorCode::NoSuchUpload)
 }
 
 /// `no_such_upload`: the upload is gone (completed, aborted or expired).
 pub(crate) fn is_gone(f: &Failure) -> bool {
-    f.code.as_deref() == Some(ErrorCode::NoSuchUpload.as_str()) || matches!(f.status, Some(404))
+    f.is(ErrorCode::NoSuchUpload) || matches!(f.status, Some(404))
 }
