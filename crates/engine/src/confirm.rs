@@ -139,8 +139,7 @@ impl Engine {
         step.in_flight = None;
         step.failures += 1;
         let tries = step.failures;
-        let code = failure.code.as_deref().map(known_code);
-        let refused = matches!(code, Some(ErrorCode::TooLarge | ErrorCode::NoSuchKey));
+        let refused = failure.is(ErrorCode::TooLarge) || failure.is(ErrorCode::NoSuchKey);
         let no_route = !refused && matches!(failure.status, Some(404 | 405));
         let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
         if !refused && !no_route && retryable && retry.allows(tries) {
