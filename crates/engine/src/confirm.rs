@@ -18,7 +18,6 @@
 use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::error_code::ErrorCode;
-use s3lift_protocol::retry::Verdict;
 use s3lift_protocol::wire::{ErrorBody, ObjectChecksum, SingleCompleteResponse};
 
 use crate::api::{Action, Failure, FileId, Outcome};
@@ -141,7 +140,7 @@ impl Engine {
         let tries = step.failures;
         let refused = failure.is(ErrorCode::TooLarge) || failure.is(ErrorCode::NoSuchKey);
         let no_route = !refused && matches!(failure.status, Some(404 | 405));
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let retryable = failure.retryable();
         if !refused && !no_route && retryable && retry.allows(tries) {
             let wait = self.delay(tries - 1, failure.retry_after_ms);
             if let Some(step) = self.confirm_step(f) {

@@ -70,6 +70,12 @@ impl Failure {
         self.status.is_none()
     }
 
+    /// Worth another try (after a backoff, or with a new URL).
+    #[inline(never)]
+    pub(crate) fn retryable(&self) -> bool {
+        !matches!(self.verdict(), Verdict::Fail)
+    }
+
     /// The answer names `code`.
     #[inline(never)]
     pub(crate) fn is(&self, code: ErrorCode) -> bool {

@@ -118,7 +118,7 @@ impl Engine {
             self.complete_in_body = Some(false);
             return;
         }
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let retryable = failure.retryable();
         m.step.failures += 1;
         let tries = m.step.failures;
         // An abort is worth more tries: giving up leaves the upload to the

@@ -3,7 +3,6 @@
 //! requests and multipart steps go to the retry policy in `failures`.
 
 use s3lift_protocol::error_code::ErrorCode;
-use s3lift_protocol::retry::Verdict;
 
 use crate::api::{Failure, FileId, RequestId};
 use crate::engine::{Engine, Req};
@@ -145,7 +144,7 @@ impl Engine {
         // A fn pointer, not a generic: one instance for every step.
         step: fn(&mut crate::file::File) -> Option<&mut Step>,
     ) -> bool {
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let retryable = failure.retryable();
         let Some(file) = self.files.get_mut(&f) else {
             return false;
         };
