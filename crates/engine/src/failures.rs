@@ -153,12 +153,22 @@ impl Engine {
         match req {
             Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
-            Req::List(_) if m.from_record && is_gone(&failure) && self.confirm_route => {
-                // The recorded upload is gone: aborted or expired, or
-                // completed, by this file's complete whose answer a reload
-                // lost, or by another tab. The key is this upload's own: an
-                // object of the file's size there is its object. Ask the
-                // signer (`confirm`); if it is not there, start afresh.
+            Req::List(_) | Req::Complete(_)
+                if is_gone(&failure)
+                    && self.confirm_route
+                    && match req {
+                        Req::List(_) => m.from_record,
+                        _ => m.complete_maybe_done || m.resumed,
+                    } =>
+            {
+                // At List: the recorded upload is gone: aborted or expired,
+                // or completed, by this file's complete whose answer a
+                // reload lost, or by another tab. At Complete: completed by
+                // an earlier complete of ours whose answer was lost, or by
+                // another tab that held this resumed upload; or aborted.
+                // The key is this upload's own: an object of the file's
+                // size there is its object. Ask the signer (`confirm`)
+                // before deciding; not there, a record starts afresh.
                 m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
                 m.step = Step::default();
             }
@@ -170,18 +180,6 @@ impl Engine {
             Req::List(_) if m.from_record && matches!(failure.status, Some(403 | 404)) => {
                 // Gone or refused, and no way to ask: start afresh.
                 self.record_gone(f)
-            }
-            Req::Complete(_)
-                if is_gone(&failure)
-                    && (m.complete_maybe_done || m.resumed)
-                    && self.confirm_route =>
-            {
-                // Completed by an earlier complete of ours whose answer was
-                // lost, or by another tab that held this resumed upload; or
-                // aborted. The key is this upload's own: an object there is
-                // its object. Ask the signer (`confirm`) before deciding.
-                m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
-                m.step = Step::default();
             }
             Req::Complete(_) if m.complete_maybe_done && is_gone(&failure) => {
                 // A peer without the confirm route: an earlier complete,
