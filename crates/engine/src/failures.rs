@@ -169,7 +169,7 @@ impl Engine {
                 // The key is this upload's own: an object of the file's
                 // size there is its object. Ask the signer (`confirm`)
                 // before deciding; not there, a record starts afresh.
-                m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
+                m.gone = Some(UploadError::signer_gave_up(&failure));
                 m.step = Step::default();
             }
             Req::List(_) if m.from_record && m.complete_maybe_done && is_gone(&failure) => {
@@ -186,7 +186,7 @@ impl Engine {
                 // whose answer was lost, did complete it.
                 self.assumed_complete(f);
             }
-            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure, retryable)),
+            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure)),
         }
     }
 

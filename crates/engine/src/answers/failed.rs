@@ -159,7 +159,7 @@ impl Engine {
             }
             return true;
         }
-        let e = UploadError::signer_gave_up(failure, retryable);
+        let e = UploadError::signer_gave_up(failure);
         self.fatal(f, e);
         false
     }
