@@ -129,13 +129,19 @@ impl Engine {
                     // A complete may have gone through: name the object.
                     err.key = m.upload.as_ref().map(|u| u.key.clone());
                 }
-                f.fatal = Some(err.clone());
                 let signs = ids_where(&self.requests, |r| match &r.req {
                     Req::SignParts(f, _) | Req::SignPart(f, _) | Req::List(f) => *f == id,
                     _ => false,
                 });
                 let creating = m.phase == Phase::Create && m.step.in_flight.is_some();
-                let exists = m.upload.is_some();
+                // Kept for the create's answer or the abort's end; a file
+                // with no upload ends here with it.
+                let ends = if creating || m.upload.is_some() {
+                    f.fatal = Some(err);
+                    None
+                } else {
+                    Some(err)
+                };
                 for r in signs {
                     self.cancel_request(r);
                 }
@@ -143,13 +149,14 @@ impl Engine {
                     // The create's answer names the upload to abort.
                     return;
                 }
-                if exists {
-                    if let Some(m) = self.multi_mut(id) {
-                        m.signing = 0;
-                        m.enter(Phase::Abort);
+                match ends {
+                    None => {
+                        if let Some(m) = self.multi_mut(id) {
+                            m.signing = 0;
+                            m.enter(Phase::Abort);
+                        }
                     }
-                } else {
-                    self.finish(id, Err(err));
+                    Some(err) => self.finish(id, Err(err)),
                 }
             }
         }
