@@ -16,18 +16,17 @@
 
 use s3lift_protocol::error_code::ErrorCode;
 
-use crate::api::{Failure, FileId, Outcome};
+use crate::api::{Failure, FileId};
 use crate::engine::Engine;
 use crate::error::UploadError;
-use crate::file::{part_of, Body, Multi, Phase};
+use crate::file::{Body, Multi, Phase};
 
-/// Every part not stored is in flight (and one is).
+/// Every part not stored is in flight (and one is): as many parts are
+/// sending as are missing, since a part in flight is never a stored one.
 fn ready(m: &Multi) -> bool {
-    let missing = m.collector.missing();
-    !missing.is_empty()
-        && missing
-            .iter()
-            .all(|n| part_of(&m.parts, *n).sending.is_some())
+    m.sending > 0
+        && m.plan
+            .is_some_and(|p| p.part_count() as usize - m.collector.len() == m.sending as usize)
 }
 
 /// Ends `m`'s complete ahead (not in flight): back to sending parts while
@@ -35,7 +34,10 @@ fn ready(m: &Multi) -> bool {
 /// which applies now.
 fn drop_ahead(m: &mut Multi) -> Option<UploadError> {
     m.ahead = false;
-    if m.phase == Phase::Complete && !m.collector.missing().is_empty() {
+    if m.phase == Phase::Complete
+        && m.plan
+            .is_some_and(|p| m.collector.len() < p.part_count() as usize)
+    {
         m.phase = Phase::Upload;
     }
     if core::mem::take(&mut m.cancel_after_complete) {
@@ -57,15 +59,12 @@ impl Engine {
             return;
         };
         let Body::Multi(m) = &file.body else { return };
-        if file.paused
-            || file.fatal.is_some()
-            || m.phase != Phase::Upload
+        // (The scheduler's turn for an upload sending parts, not paused.)
+        if file.fatal.is_some()
             || m.ahead_failed
             || m.gone.is_some()
-            || m.sending == 0
-            || !m.queue.is_empty()
-            || !m.waiting.is_empty()
             || !m.step.ready(now)
+            || !ready(m)
         {
             return;
         }
@@ -80,7 +79,7 @@ impl Engine {
                 return;
             }
         }
-        if !ready(m) || self.whole_checksum_pending(id) {
+        if self.whole_checksum_pending(id) {
             return;
         }
         if let Some(m) = self.multi_mut(id) {
@@ -108,16 +107,8 @@ impl Engine {
         }
     }
 
-    /// The ahead complete of `f` succeeded with `outcome`: the file ends now,
-    /// or once its parts in flight have answered.
-    pub(crate) fn ahead_completed(&mut self, f: FileId, outcome: Outcome) {
-        let Some(m) = self.multi_mut(f) else { return };
-        m.step.in_flight = None;
-        m.ahead_done = Some(outcome);
-        self.finish_ahead(f);
-    }
-
-    /// Ends `f` with its ahead complete's outcome once no part is in flight.
+    /// Ends `f` with its complete's outcome once no part is in flight (at
+    /// once for a complete not sent ahead: it has none).
     pub(crate) fn finish_ahead(&mut self, f: FileId) {
         let Some(file) = self.files.get_mut(&f) else {
             return;
@@ -133,10 +124,9 @@ impl Engine {
         };
         // Parts whose answers never came are stored all the same (the
         // signer found them): the last progress says every byte.
-        for n in m.collector.missing() {
-            let len = m.plan.and_then(|p| p.expected_len(n)).unwrap_or(0);
-            file.tracker.complete_part(n, len);
-        }
+        // (The stored ones count already: the total is every byte.)
+        let total = file.tracker.total();
+        file.tracker.complete_part(0, total);
         self.finish(f, Ok(outcome));
     }
 
@@ -159,6 +149,6 @@ impl Engine {
         }
         // A part did not land within the signer's wait (or an older signer
         // did not wait): the complete after the answers, at once.
-        failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
+        failure.is(ErrorCode::InvalidParts)
     }
 }

@@ -25,12 +25,12 @@ pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
     pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {
+        // The call is no longer in flight, whatever it answered (a wrong
+        // answer is a failure that nothing applied, as in `on_failed`).
+        self.release(&req, false);
         match (req, answer) {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
                 for (i, f) in files.into_iter().enumerate() {
-                    if let Some(s) = self.single_mut(f) {
-                        s.sign.in_flight = None;
-                    }
                     match items.get(i) {
                         Some(Ok(p)) => self.set_params(f, p.clone()),
                         Some(Err(body)) => {
@@ -58,27 +58,14 @@ impl Engine {
                     }
                 }
             }
-            (Req::Params(f), SignerAnswer::Params(p)) => {
-                if let Some(s) = self.single_mut(f) {
-                    s.sign.in_flight = None;
-                }
-                self.set_params(f, p);
-            }
+            (Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p),
             (Req::Create(f), SignerAnswer::Created(mut c)) => {
                 if c.part_size.is_some() {
                     self.complete_in_body.get_or_insert(true);
                 }
                 let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
-                    Some(file) => (
-                        file.spec.size,
-                        Some(self.cfg.part_size.unwrap_or_else(|| {
-                            s3lift_protocol::plan::preferred_part_size(
-                                file.spec.size,
-                                self.cfg.concurrency,
-                            )
-                        })),
-                    ),
+                    Some(file) => (file.spec.size, Some(self.part_size_for(file.spec.size))),
                     None => return,
                 };
                 let plan = match c.part_size {
@@ -90,7 +77,6 @@ impl Engine {
                     .ok()
                     .filter(|p| c.part_count.is_none_or(|n| n == p.part_count()));
                 let Some(m) = self.multi_mut(f) else { return };
-                m.step.in_flight = None;
                 m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
                     key: c.key,
@@ -136,7 +122,6 @@ impl Engine {
                     return;
                 };
                 let Some(plan) = m.plan else { return };
-                m.step.in_flight = None;
                 let from_record = m.from_record;
                 let mut fresh =
                     PartCollector::from_listed(plan.part_count(), &listed, |n, size| {
@@ -190,15 +175,12 @@ impl Engine {
             (Req::SignParts(f, parts), SignerAnswer::Parts(b)) => {
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let Some(m) = self.multi_mut(f) else { return };
-                m.signing -= 1;
                 m.sign.failures = 0;
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
                 for n in parts {
-                    let p = m.part(n);
-                    p.signing = false;
                     match batch_url(&b, n, now, ttl) {
-                        Some(u) => p.url = Some(u),
+                        Some(u) => m.part(n).url = Some(u),
                         None => missing = true,
                     }
                 }
@@ -212,31 +194,27 @@ impl Engine {
             (Req::SignPart(f, n), SignerAnswer::Part(p)) => {
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let Some(m) = self.multi_mut(f) else { return };
-                m.signing -= 1;
                 m.sign.failures = 0;
                 let ttl = ttl_ms(p.expires, default);
-                let part = m.part(n);
-                part.signing = false;
-                part.url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
+                m.part(n).url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
             }
             (Req::Complete(f), SignerAnswer::Completed(c)) => {
-                let Some(mut outcome) = self.multi_mut(f).and_then(|m| m.outcome()) else {
+                let Some(m) = self.multi_mut(f) else { return };
+                let Some(mut outcome) = m.outcome() else {
                     return;
                 };
                 if let Some(key) = c.key {
                     outcome.key = key;
                 }
-                let outcome = checked(outcome, c.bucket, c.location, c.etag, c.checksum);
-                if self.multi_mut(f).is_some_and(|m| m.ahead) {
-                    return self.ahead_completed(f, outcome);
-                }
-                // The signer's complete fires its webhook.
-                self.finish(f, Ok(outcome));
+                // The signer's complete fires its webhook. The file ends now,
+                // or, if it went ahead, once its parts in flight have answered.
+                m.ahead_done = Some(checked(outcome, c.bucket, c.location, c.etag, c.checksum));
+                self.finish_ahead(f);
             }
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            (req, _) => self.on_failed(req, Failure::coded(200, codes::BAD_ANSWER)),
+            (req, _) => self.failed_released(req, Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 

@@ -18,7 +18,6 @@
 use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::error_code::ErrorCode;
-use s3lift_protocol::retry::Verdict;
 use s3lift_protocol::wire::{ErrorBody, ObjectChecksum, SingleCompleteResponse};
 
 use crate::api::{Action, Failure, FileId, Outcome};
@@ -56,12 +55,6 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Confirm(files.clone()));
-        self.confirming = true;
-        for f in &files {
-            if let Some(step) = self.confirm_step(*f) {
-                step.in_flight = Some(rid);
-            }
-        }
         self.out.push_back(Action::Confirm {
             id: rid,
             files,
@@ -145,10 +138,9 @@ impl Engine {
         step.in_flight = None;
         step.failures += 1;
         let tries = step.failures;
-        let code = failure.code.as_deref().map(known_code);
-        let refused = matches!(code, Some(ErrorCode::TooLarge | ErrorCode::NoSuchKey));
+        let refused = failure.is(ErrorCode::TooLarge) || failure.is(ErrorCode::NoSuchKey);
         let no_route = !refused && matches!(failure.status, Some(404 | 405));
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let retryable = failure.retryable();
         if !refused && !no_route && retryable && retry.allows(tries) {
             let wait = self.delay(tries - 1, failure.retry_after_ms);
             if let Some(step) = self.confirm_step(f) {

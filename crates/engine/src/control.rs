@@ -108,13 +108,10 @@ impl Engine {
             return;
         }
         if let Body::Multi(m) = &mut f.body {
-            if m.ahead_done.is_some() {
-                // Completed ahead of this: the file ends with the object.
-                return;
-            }
-            if m.ahead && m.step.in_flight.is_some() {
+            if m.ahead && (m.step.in_flight.is_some() || m.ahead_done.is_some()) {
                 // A complete ahead of the last answers is out: it decides,
-                // as for a cancel (`ahead_failed`).
+                // as for a cancel (`ahead_failed`); or it completed ahead of
+                // this, and the file ends with the object.
                 m.ahead_error.get_or_insert(err);
                 return;
             }
@@ -136,13 +133,19 @@ impl Engine {
                     // A complete may have gone through: name the object.
                     err.key = m.upload.as_ref().map(|u| u.key.clone());
                 }
-                f.fatal = Some(err.clone());
                 let signs = ids_where(&self.requests, |r| match &r.req {
                     Req::SignParts(f, _) | Req::SignPart(f, _) | Req::List(f) => *f == id,
                     _ => false,
                 });
                 let creating = m.phase == Phase::Create && m.step.in_flight.is_some();
-                let exists = m.upload.is_some();
+                // Kept for the create's answer or the abort's end; a file
+                // with no upload ends here with it.
+                let ends = if creating || m.upload.is_some() {
+                    f.fatal = Some(err);
+                    None
+                } else {
+                    Some(err)
+                };
                 for r in signs {
                     self.cancel_request(r);
                 }
@@ -150,13 +153,14 @@ impl Engine {
                     // The create's answer names the upload to abort.
                     return;
                 }
-                if exists {
-                    if let Some(m) = self.multi_mut(id) {
-                        m.signing = 0;
-                        m.enter(Phase::Abort);
+                match ends {
+                    None => {
+                        if let Some(m) = self.multi_mut(id) {
+                            m.signing = 0;
+                            m.enter(Phase::Abort);
+                        }
                     }
-                } else {
-                    self.finish(id, Err(err));
+                    Some(err) => self.finish(id, Err(err)),
                 }
             }
         }

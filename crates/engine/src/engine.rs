@@ -367,12 +367,14 @@ impl Engine {
                 });
             }
         }
+        // One closure for both lists: one `retain` instance.
+        let other = move |x: &FileId| *x != id;
         let before = self.order.len();
-        self.order.retain(|x| *x != id);
+        self.order.retain(other);
         if self.order.len() == before {
             // Never started: still queued, after `queued_head` (the ids
             // before it are started files, so it stays where it is).
-            self.queued.retain(|x| *x != id);
+            self.queued.retain(other);
         }
         let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
         for r in ids {

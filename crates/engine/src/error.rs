@@ -101,14 +101,14 @@ impl UploadError {
         Self::new(code, message).with_status(Some(status))
     }
 
-    /// A signer call failed for good: refused (`retryable` false), or
+    /// A signer call failed for good: refused (not `retryable`), or
     /// transient until the retry policy gave up. A transient refusal that
     /// names a documented code (`storage_unavailable`, `rate_limited`…)
     /// keeps it, so the app can say what is wrong; otherwise
     /// `retries_exhausted`.
-    pub fn signer_gave_up(f: &Failure, retryable: bool) -> Self {
+    pub fn signer_gave_up(f: &Failure) -> Self {
         let known = f.code.as_deref().and_then(ErrorCode::parse);
-        if retryable && (known.is_none() || f.status.is_none()) {
+        if f.retryable() && (known.is_none() || f.status.is_none()) {
             Self::new(
                 codes::RETRIES_EXHAUSTED,
                 "The signer kept failing; giving up after retries",
@@ -177,7 +177,7 @@ mod tests {
             code: Some("storage_unavailable".into()),
             ..Failure::default()
         };
-        let e = UploadError::signer_gave_up(&down, true);
+        let e = UploadError::signer_gave_up(&down);
         assert_eq!(
             (e.code, e.status),
             (ErrorCode::StorageUnavailable, Some(503))
@@ -186,9 +186,9 @@ mod tests {
             status: Some(502),
             ..Failure::default()
         };
-        let e = UploadError::signer_gave_up(&bare, true);
+        let e = UploadError::signer_gave_up(&bare);
         assert_eq!((e.code, e.status), (codes::RETRIES_EXHAUSTED, Some(502)));
-        let e = UploadError::signer_gave_up(&Failure::network(), true);
+        let e = UploadError::signer_gave_up(&Failure::network());
         assert_eq!(e.code, codes::RETRIES_EXHAUSTED);
     }
 }

@@ -69,4 +69,16 @@ impl Failure {
     pub fn maybe_applied(&self) -> bool {
         self.status.is_none()
     }
+
+    /// Worth another try (after a backoff, or with a new URL).
+    #[inline(never)]
+    pub(crate) fn retryable(&self) -> bool {
+        !matches!(self.verdict(), Verdict::Fail)
+    }
+
+    /// The answer names `code`.
+    #[inline(never)]
+    pub(crate) fn is(&self, code: ErrorCode) -> bool {
+        self.code.as_deref() == Some(code.as_str())
+    }
 }

@@ -133,7 +133,7 @@ impl Engine {
             self.complete_in_body = Some(false);
             return;
         }
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let retryable = failure.retryable();
         m.step.failures += 1;
         let tries = m.step.failures;
         // An abort is worth more tries: giving up leaves the upload to the
@@ -146,7 +146,7 @@ impl Engine {
         // the parts again and retry, within the retry policy.
         let stray = m.resumed
             && matches!(req, Req::Complete(_))
-            && failure.code.as_deref() == Some(ErrorCode::InvalidParts.as_str())
+            && failure.is(ErrorCode::InvalidParts)
             && m.stray_retries + 1 < self.cfg.retry.max_attempts;
         if stray || allowed {
             let retry = if stray {
@@ -168,13 +168,23 @@ impl Engine {
         match req {
             Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
-            Req::List(_) if m.from_record && is_gone(&failure) && self.confirm_route => {
-                // The recorded upload is gone: aborted or expired, or
-                // completed, by this file's complete whose answer a reload
-                // lost, or by another tab. The key is this upload's own: an
-                // object of the file's size there is its object. Ask the
-                // signer (`confirm`); if it is not there, start afresh.
-                m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
+            Req::List(_) | Req::Complete(_)
+                if is_gone(&failure)
+                    && self.confirm_route
+                    && match req {
+                        Req::List(_) => m.from_record,
+                        _ => m.complete_maybe_done || m.resumed,
+                    } =>
+            {
+                // At List: the recorded upload is gone: aborted or expired,
+                // or completed, by this file's complete whose answer a
+                // reload lost, or by another tab. At Complete: completed by
+                // an earlier complete of ours whose answer was lost, or by
+                // another tab that held this resumed upload; or aborted.
+                // The key is this upload's own: an object of the file's
+                // size there is its object. Ask the signer (`confirm`)
+                // before deciding; not there, a record starts afresh.
+                m.gone = Some(UploadError::signer_gave_up(&failure));
                 m.step = Step::default();
             }
             Req::List(_) if m.from_record && m.complete_maybe_done && is_gone(&failure) => {
@@ -186,24 +196,12 @@ impl Engine {
                 // Gone or refused, and no way to ask: start afresh.
                 self.record_gone(f)
             }
-            Req::Complete(_)
-                if is_gone(&failure)
-                    && (m.complete_maybe_done || m.resumed)
-                    && self.confirm_route =>
-            {
-                // Completed by an earlier complete of ours whose answer was
-                // lost, or by another tab that held this resumed upload; or
-                // aborted. The key is this upload's own: an object there is
-                // its object. Ask the signer (`confirm`) before deciding.
-                m.gone = Some(UploadError::signer_gave_up(&failure, retryable));
-                m.step = Step::default();
-            }
             Req::Complete(_) if m.complete_maybe_done && is_gone(&failure) => {
                 // A peer without the confirm route: an earlier complete,
                 // whose answer was lost, did complete it.
                 self.assumed_complete(f);
             }
-            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure, retryable)),
+            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure)),
         }
     }
 

@@ -9,8 +9,8 @@ use crate::Cat;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use s3lift_protocol::collector::MissingParts;
+use s3lift_protocol::decimal;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ChecksumList};
-use s3lift_protocol::{decimal, Must};
 
 use crate::answers::bad_answer;
 use crate::api::{Action, FileId};
@@ -246,11 +246,6 @@ impl Engine {
                 return;
             }
             let rid = self.issue(Req::SignParts(id, todo.clone()));
-            let m = self.multi_mut(id).must();
-            m.signing += 1;
-            for n in &todo {
-                m.part(*n).signing = true;
-            }
             self.out.push_back(Action::SignParts {
                 id: rid,
                 file: id,
@@ -269,9 +264,6 @@ impl Engine {
                 return;
             }
             let rid = self.issue(Req::SignPart(id, n));
-            let m = self.multi_mut(id).must();
-            m.signing += 1;
-            m.part(n).signing = true;
             self.out.push_back(Action::SignPart {
                 id: rid,
                 file: id,
@@ -299,9 +291,6 @@ impl Engine {
                 };
                 let params = p.clone();
                 let rid = self.issue(Req::Single(id));
-                if let Some(s) = self.single_mut(id) {
-                    s.sending = Some(rid);
-                }
                 self.out.push_back(Action::SendSingle {
                     id: rid,
                     file: id,
@@ -326,11 +315,7 @@ impl Engine {
                     self.fatal(id, bad_answer("a part outside the plan"));
                     return false;
                 };
-                m.sending += 1;
                 let rid = self.issue(Req::Part(id, n));
-                if let Some(m) = self.multi_mut(id) {
-                    m.part(n).sending = Some(rid);
-                }
                 self.out.push_back(Action::SendPart {
                     id: rid,
                     file: id,

@@ -71,12 +71,9 @@ impl Engine {
                     && m.plan
                         .is_some_and(|p| m.collector.len() == p.part_count() as usize)
                 {
-                    if m.ahead_failed {
-                        // Its step keeps the backoff a complete sent ahead met.
-                        m.phase = Phase::Complete;
-                    } else {
-                        m.enter(Phase::Complete);
-                    }
+                    // Its step is fresh since the create or the listing,
+                    // or keeps the backoff a complete sent ahead met.
+                    m.phase = Phase::Complete;
                 }
                 self.out.push_back(Action::PartStored {
                     file: f,

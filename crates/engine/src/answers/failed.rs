@@ -3,9 +3,8 @@
 //! requests and multipart steps go to the retry policy in `failures`.
 
 use s3lift_protocol::error_code::ErrorCode;
-use s3lift_protocol::retry::Verdict;
 
-use crate::api::{Failure, FileId};
+use crate::api::{Failure, FileId, RequestId};
 use crate::engine::{Engine, Req};
 use crate::error::UploadError;
 use crate::file::{Body, Step};
@@ -13,6 +12,11 @@ use crate::file::{Body, Step};
 impl Engine {
     pub(crate) fn on_failed(&mut self, req: Req, failure: Failure) {
         self.release(&req, failure.maybe_applied());
+        self.failed_released(req, failure);
+    }
+
+    /// `on_failed` once `release` has undone the request's marks.
+    pub(crate) fn failed_released(&mut self, req: Req, failure: Failure) {
         match req {
             Req::ParamsBatch(files) => {
                 let missing_route = no_route(&failure);
@@ -56,46 +60,54 @@ impl Engine {
     /// `applied`: it may have reached the store (a single upload, a
     /// complete) and taken effect.
     pub(crate) fn release(&mut self, req: &Req, applied: bool) {
+        self.mark(req, None, applied);
+    }
+
+    /// Sets (`on`: the request's id, as it is issued) or clears (`None`,
+    /// `release`) its file's marks of a call or a send in flight: one
+    /// place for both, so that they stay each other's inverse.
+    pub(crate) fn mark(&mut self, req: &Req, on: Option<RequestId>, applied: bool) {
+        let up = on.is_some();
         match *req {
             Req::Discard => {}
             Req::ParamsBatch(ref files) => {
                 for f in files {
                     if let Some(s) = self.single_mut(*f) {
-                        s.sign.in_flight = None;
+                        s.sign.in_flight = on;
                     }
                 }
             }
             Req::Params(f) => {
                 if let Some(s) = self.single_mut(f) {
-                    s.sign.in_flight = None;
+                    s.sign.in_flight = on;
                 }
             }
             Req::Confirm(ref files) => {
-                self.confirming = false;
+                self.confirming = up;
                 for f in files {
                     if let Some(step) = self.confirm_step(*f) {
-                        step.in_flight = None;
+                        step.in_flight = on;
                     }
                 }
             }
             Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
                 if let Some(m) = self.multi_mut(f) {
-                    m.step.in_flight = None;
+                    m.step.in_flight = on;
                     m.complete_maybe_done |= applied && matches!(req, Req::Complete(_));
                 }
             }
             Req::SignParts(f, ref parts) => {
                 if let Some(m) = self.multi_mut(f) {
-                    m.signing -= 1;
+                    count(&mut m.signing, up);
                     for n in parts {
-                        m.part(*n).signing = false;
+                        m.part(*n).signing = up;
                     }
                 }
             }
             Req::SignPart(f, n) => {
                 if let Some(m) = self.multi_mut(f) {
-                    m.signing -= 1;
-                    m.part(n).signing = false;
+                    count(&mut m.signing, up);
+                    m.part(n).signing = up;
                 }
             }
             Req::Single(f) | Req::Part(f, _) => {
@@ -106,15 +118,16 @@ impl Engine {
                 let Some(file) = self.files.get_mut(&f) else {
                     return;
                 };
+                // (Issued: its part has no bytes of an attempt to count.)
                 file.tracker.retry_part(part.unwrap_or(1));
                 match (&mut file.body, part) {
                     (Body::Single(s), None) => {
-                        s.sending = None;
+                        s.sending = on;
                         s.maybe_stored |= applied;
                     }
                     (Body::Multi(m), Some(n)) => {
-                        m.sending -= 1;
-                        m.part(n).sending = None;
+                        count(&mut m.sending, up);
+                        m.part(n).sending = on;
                     }
                     _ => {}
                 }
@@ -131,7 +144,7 @@ impl Engine {
         // A fn pointer, not a generic: one instance for every step.
         step: fn(&mut crate::file::File) -> Option<&mut Step>,
     ) -> bool {
-        let retryable = matches!(failure.verdict(), Verdict::Retry { .. } | Verdict::Resign);
+        let retryable = failure.retryable();
         let Some(file) = self.files.get_mut(&f) else {
             return false;
         };
@@ -146,9 +159,18 @@ impl Engine {
             }
             return true;
         }
-        let e = UploadError::signer_gave_up(failure, retryable);
+        let e = UploadError::signer_gave_up(failure);
         self.fatal(f, e);
         false
+    }
+}
+
+/// One more (`up`) or one less in flight.
+fn count(n: &mut u32, up: bool) {
+    if up {
+        *n += 1;
+    } else {
+        *n -= 1;
     }
 }
 
@@ -169,11 +191,10 @@ fn multi_sign(file: &mut crate::file::File) -> Option<&mut Step> {
 /// A 404/405 that means the route does not exist (a Companion-only peer),
 /// not that the upload is gone.
 pub(crate) fn no_route(f: &Failure) -> bool {
-    matches!(f.status, Some(404 | 405))
-        && f.code.as_deref() != Some(ErrorCode::NoSuchUpload.as_str())
+    matches!(f.status, Some(404 | 405)) && !f.is(ErrorCode::NoSuchUpload)
 }
 
 /// `no_such_upload`: the upload is gone (completed, aborted or expired).
 pub(crate) fn is_gone(f: &Failure) -> bool {
-    f.code.as_deref() == Some(ErrorCode::NoSuchUpload.as_str()) || matches!(f.status, Some(404))
+    f.is(ErrorCode::NoSuchUpload) || matches!(f.status, Some(404))
 }

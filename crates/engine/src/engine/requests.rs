@@ -47,10 +47,12 @@ pub(crate) struct InFlight {
 }
 
 impl Engine {
-    /// A new request id, recorded with its deadline.
+    /// A new request id, recorded with its deadline, and its file's marks
+    /// of it set (`mark`).
     pub(crate) fn issue(&mut self, req: Req) -> RequestId {
         self.next_id += 1;
         let id = RequestId(self.next_id);
+        self.mark(&req, Some(id), false);
         let timeout = if req.is_data() {
             self.data_in_flight += 1;
             self.cfg.stall_timeout_ms

@@ -21,14 +21,7 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Create(id));
-        let concurrency = self.cfg.concurrency;
-        let part_size = self.cfg.part_size.or_else(|| {
-            let size = self.files.get(&id)?.spec.size;
-            Some(s3lift_protocol::plan::preferred_part_size(
-                size,
-                concurrency,
-            ))
-        });
+        let part_size = self.files.get(&id).map(|f| self.part_size_for(f.spec.size));
         // The first window of part URLs rides on the create's answer,
         // unless parts are bound to digests the engine does not have yet.
         let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
@@ -48,9 +41,6 @@ impl Engine {
             size: Some(file.spec.size),
             relative_path: file.spec.relative_path.clone(),
         };
-        if let Body::Multi(m) = &mut file.body {
-            m.step.in_flight = Some(rid);
-        }
         self.out.push_back(Action::CreateMultipart {
             id: rid,
             file: id,
@@ -58,6 +48,14 @@ impl Engine {
             part_size,
             sign_parts,
         });
+    }
+
+    /// The part size asked for a file of `size` bytes (the create's, and
+    /// the plan's when the signer names none).
+    pub(crate) fn part_size_for(&self, size: u64) -> u64 {
+        self.cfg.part_size.unwrap_or_else(|| {
+            s3lift_protocol::plan::preferred_part_size(size, self.cfg.concurrency)
+        })
     }
 
     /// ListParts, Complete or Abort, by the phase.
@@ -70,12 +68,9 @@ impl Engine {
             return;
         };
         let phase = m.phase;
-        let (parts, pending) = match phase {
-            // Ahead of the last answers: the parts in flight are pending.
-            Phase::Complete if m.ahead => (m.collector.known(), m.collector.missing()),
-            Phase::Complete => (m.collector.completed().unwrap_or_default(), Vec::new()),
-            _ => (Vec::new(), Vec::new()),
-        };
+        // Every part, or (ahead of the last answers) the parts stored and
+        // the parts in flight as pending: a complete goes out only then.
+        let (parts, pending) = (m.collector.known(), m.collector.missing());
         let checksum = match phase {
             Phase::Complete => self.whole_checksum(id),
             _ => None,
@@ -91,7 +86,6 @@ impl Engine {
         let in_body = phase == Phase::Complete && self.complete_in_body == Some(true);
         let rid = self.issue(req);
         if let Some(m) = self.multi_mut(id) {
-            m.step.in_flight = Some(rid);
             m.complete_in_body = in_body;
         }
         self.out.push_back(match phase {
@@ -218,35 +212,24 @@ impl Engine {
                     method: UploadMethod::Post,
                 });
             }
-            let (rid, action) = if self.batch_params {
+            let action = if self.batch_params {
                 let rid = self.issue(Req::ParamsBatch(files.to_vec()));
-                (
-                    rid,
-                    Action::SignParamsBatch {
-                        id: rid,
-                        files: items,
-                    },
-                )
+                Action::SignParamsBatch {
+                    id: rid,
+                    files: items,
+                }
             } else {
                 // One file at a time: `items` holds one at most.
                 let Some(item) = items.pop() else {
                     continue;
                 };
                 let rid = self.issue(Req::Params(item.file));
-                (
-                    rid,
-                    Action::SignParams {
-                        id: rid,
-                        file: item.file,
-                        query: item.query,
-                    },
-                )
-            };
-            for f in files {
-                if let Some(s) = self.single_mut(*f) {
-                    s.sign.in_flight = Some(rid);
+                Action::SignParams {
+                    id: rid,
+                    file: item.file,
+                    query: item.query,
                 }
-            }
+            };
             self.out.push_back(action);
         }
     }
