@@ -147,8 +147,10 @@ impl Engine {
             self.fatal(f, e);
             return true;
         }
-        // A part did not land within the signer's wait (or an older signer
-        // did not wait): the complete after the answers, at once.
-        failure.is(ErrorCode::InvalidParts)
+        // A part did not land within the signer's wait, or a signer replica
+        // older than `pending` (a rolling upgrade) did not wait: it finds
+        // parts missing, or no part at all (a bad request). The complete
+        // after the answers, at once.
+        failure.is(ErrorCode::InvalidParts) || failure.is(ErrorCode::BadRequest)
     }
 }
