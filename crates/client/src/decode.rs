@@ -66,24 +66,17 @@ fn opt_number(o: &JsValue, name: Missing) -> Result<Option<u64>, Missing> {
     optional(o, name, whole)
 }
 
-/// `o[name]`'s own entries, each value read by `value`; absent is empty.
-fn map<T>(
-    o: &JsValue,
-    name: Missing,
-    value: impl Fn(&JsValue) -> Option<T>,
-) -> Result<Map<T>, Missing> {
-    entries(&get(o, name), name, value, false)
-}
-
 /// `v`'s own entries, each value read by `value`; absent is empty. `lax`
 /// (`upload()`'s `metadata`): any object (else empty), and the entries
 /// whose value `value` refuses are skipped instead of failing the read.
-pub fn entries<T>(
+/// String values only: one instance of the walk (the signed parts'
+/// headers, a map of maps, walk their outer map by hand).
+pub fn entries(
     v: &JsValue,
     name: Missing,
-    value: impl Fn(&JsValue) -> Option<T>,
+    value: fn(&JsValue) -> Option<String>,
     lax: bool,
-) -> Result<Map<T>, Missing> {
+) -> Result<Map<String>, Missing> {
     let mut out = Map::new();
     if absent(v) || lax && !v.is_object() {
         return Ok(out);
@@ -106,7 +99,28 @@ pub fn entries<T>(
 }
 
 fn string_map(o: &JsValue, name: Missing) -> Result<Map<String>, Missing> {
-    map(o, name, JsValue::as_string)
+    entries(&get(o, name), name, JsValue::as_string, false)
+}
+
+/// `o.headers`: part number -> a string map; absent is empty.
+fn nested(o: &JsValue) -> Result<Map<Map<String>>, Missing> {
+    let name = "headers";
+    let mut out = Map::new();
+    let v = get(o, name);
+    if absent(&v) {
+        return Ok(out);
+    }
+    object(&v).map_err(|_| name)?;
+    let list = Object::entries(v.unchecked_ref::<Object>());
+    for i in 0..len(&list) {
+        let entry = at(&list, i);
+        let key = get(&entry, "0").as_string().ok_or(name)?;
+        out.insert(
+            key,
+            entries(&get(&entry, "1"), name, JsValue::as_string, false)?,
+        );
+    }
+    Ok(out)
 }
 
 fn object(v: &JsValue) -> Result<(), Missing> {
@@ -249,9 +263,7 @@ impl FromJs for BatchSignResponse {
         if absent(&get(v, "presignedUrls")) {
             return Err("presignedUrls");
         }
-        let headers = map(v, "headers", |h| {
-            entries(h, "headers", JsValue::as_string, false).ok()
-        });
+        let headers = nested(v);
         let b = Self {
             presigned_urls: r.string_map("presignedUrls"),
             headers: r.check(headers),
