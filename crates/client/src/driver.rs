@@ -45,7 +45,7 @@ impl<T> Shared<T> for RefCell<T> {
     }
 }
 
-mod callbacks;
+pub(crate) mod callbacks;
 mod perform;
 mod state;
 mod tabs;

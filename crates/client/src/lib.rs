@@ -227,16 +227,14 @@ impl Uploader {
         self.driver.add(up.entry.clone());
         let signal = get(&options, "signal");
         if !signal.is_undefined() {
-            let (d, e) = (Rc::downgrade(&up.driver), Rc::downgrade(&up.entry));
-            // `Fn`, not `once_into_js`: an `abort` event comes once, and an
-            // `FnOnce` brings its own wrapper into the module and the glue.
-            // Two (unused) numbers, as the driver's callbacks: one call shim
-            // for all (the event arrives as NaN).
-            let on_abort = Closure::<dyn Fn(f64, f64)>::new(move |_, _| {
-                if let (Some(driver), Some(entry)) = (d.upgrade(), e.upgrade()) {
-                    Upload { driver, entry }.cancel();
-                }
-            });
+            // The driver's callback type (one vtable, call shim and drop
+            // for all); `Fn`, not `once_into_js`: an `abort` event comes
+            // once, and an `FnOnce` brings its own wrapper into the module
+            // and the glue.
+            let on_abort = driver::callbacks::two(
+                &Rc::downgrade(&up.driver),
+                driver::callbacks::Two::Abort(Rc::downgrade(&up.entry)),
+            );
             match js::signal(&signal, on_abort.as_ref()) {
                 1 => up.cancel(),
                 // Listening: JS owns it now (freed with the signal).

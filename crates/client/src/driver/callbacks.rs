@@ -1,12 +1,12 @@
 //! The driver's callbacks: what the snippet and the timers call back,
 //! made once per driver, as two Rust closure types.
 
-use alloc::rc::Weak;
+use alloc::rc::{Rc, Weak};
 
 use s3lift_engine::{Event, FileId, RequestId};
 use wasm_bindgen::prelude::*;
 
-use super::{Driver, Shared};
+use super::{Driver, Entry, Shared};
 
 /// What the snippet and the timers call back, made once per driver. `Fn`,
 /// not `FnMut`: an XHR's `abort()` reports synchronously, from inside an
@@ -35,16 +35,18 @@ pub(super) struct Callbacks {
     pub(super) locked: Closure<dyn Fn(f64, f64)>,
 }
 
-/// What a callback of `progress`'s type is for: the five are one Rust
+/// What a callback of `progress`'s type is for: the six are one Rust
 /// closure type told apart by this (one vtable, call shim and drop for
-/// them all, where five closure types brought five of each).
-#[derive(Clone, Copy)]
-enum Two {
+/// them all, where six closure types brought six of each).
+pub(crate) enum Two {
     Progress,
     Tick,
     Later,
     Network,
     Locked,
+    /// `upload()`'s `signal` aborted: cancel this upload (the event
+    /// arrives as NaN).
+    Abort(Weak<Entry>),
 }
 
 impl Callbacks {
@@ -87,19 +89,28 @@ fn five(me: &Weak<Driver>, digest: bool) -> Closure<dyn Fn(f64, u32, JsValue, Js
 /// A callback of `progress`'s type, for `what` (made by one function, not
 /// inlined five times).
 #[inline(never)]
-fn two(me: &Weak<Driver>, what: Two) -> Closure<dyn Fn(f64, f64)> {
+pub(crate) fn two(me: &Weak<Driver>, what: Two) -> Closure<dyn Fn(f64, f64)> {
     let w = me.clone();
     Closure::new(move |a: f64, b: f64| {
         if let Some(d) = w.upgrade() {
-            d.called(what, a, b);
+            d.called(&what, a, b);
         }
     })
 }
 
 impl Driver {
     /// A callback of `progress`'s type.
-    fn called(&self, what: Two, a: f64, b: f64) {
+    fn called(self: &Rc<Self>, what: &Two, a: f64, b: f64) {
         match what {
+            Two::Abort(e) => {
+                if let Some(entry) = e.upgrade() {
+                    crate::Upload {
+                        driver: self.clone(),
+                        entry,
+                    }
+                    .cancel();
+                }
+            }
             Two::Progress => self.sent(RequestId(a as u64), b),
             Two::Tick => {
                 self.timer.write().take();
