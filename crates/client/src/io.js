@@ -214,6 +214,12 @@ export function field(o, k) {
   }
 }
 
+// What `v` is: 0 null or undefined, 1 an array, 2 another object, 3 a
+// function, 4 anything else (one import for four of wasm-bindgen's tests).
+export function kind(v) {
+  return v == null ? 0 : Array.isArray(v) ? 1 : typeof v == 'object' ? 2 : typeof v == 'function' ? 3 : 4;
+}
+
 export function later(f) {
   queueMicrotask(f);
 }

@@ -86,6 +86,9 @@ extern "C" {
     pub fn settle(d: &JsValue, ok: i32, v: &JsValue);
     /// `queueMicrotask`.
     pub fn later(f: &JsValue);
+    /// What `v` is: 0 `null` or `undefined`, 1 an array, 2 another object,
+    /// 3 a function, 4 anything else.
+    pub fn kind(v: &JsValue) -> u8;
     /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
     /// aborted already, else 2, and `f` is called on its `abort` event.
     pub fn signal(s: &JsValue, f: &JsValue) -> u8;
@@ -173,7 +176,7 @@ pub fn number(file: &JsValue, key: &str) -> f64 {
 /// `obj[key]` as a function, when it is one.
 pub fn get_fn(obj: &JsValue, key: &str) -> Option<Function> {
     let v = get(obj, key);
-    v.is_function().then(|| v.unchecked_into())
+    (kind(&v) == 3).then(|| v.unchecked_into())
 }
 
 /// `err` as a JS `Error` with `.code` (the [`ErrorCode`]'s name), `.status`

@@ -21,7 +21,8 @@ pub(crate) fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
         ..Config::default()
     };
     let r = get(o, "retry");
-    if r.is_object() {
+    // An object (an array is one, as for `typeof`).
+    if matches!(crate::js::kind(&r), 1 | 2) {
         if let Some(v) = get_f64(&r, "maxAttempts") {
             cfg.retry.max_attempts = (v as u32).max(1);
         }

@@ -4,7 +4,6 @@
 //! [`SignerAnswer`], or describes the failure as a [`Failure`].
 use alloc::{string::String, vec::Vec};
 
-use js_sys::Array;
 use s3lift_engine::{Action, Failure, FileId, RequestId, SignerAnswer};
 use s3lift_protocol::wire::{ErrorBody, UploadMethod};
 use wasm_bindgen::JsValue;
@@ -339,7 +338,7 @@ fn items<T: FromJs>(
     tag: &str,
 ) -> Result<Vec<Result<T, ErrorBody>>, &'static str> {
     let list = get(v, name);
-    if !Array::is_array(&list) {
+    if crate::js::kind(&list) != 1 {
         return Err(name);
     }
     let mut out = Vec::new();
