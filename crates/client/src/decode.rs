@@ -375,8 +375,9 @@ impl FromJs for ResumeRecord {
             part_size: r.number("partSize"),
             fingerprint: r.string("fingerprint"),
             created_at: r.check(created_at),
-            // `=== true` (the glue's shim for `as_bool` is longer).
-            completing: get(v, "completing") == JsValue::TRUE,
+            // `=== true` (the glue's shim for `as_bool` is longer; `kind`:
+            // no import of its own).
+            completing: kind(&get(v, "completing")) == 4,
         };
         r.done(rec)
     }

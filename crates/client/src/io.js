@@ -215,9 +215,10 @@ export function field(o, k) {
 }
 
 // What `v` is: 0 null or undefined, 1 an array, 2 another object, 3 a
-// function, 4 anything else (one import for four of wasm-bindgen's tests).
+// function, 4 `true`, 5 `false`, 6 anything else (one import for five of
+// wasm-bindgen's tests).
 export function kind(v) {
-  return v == null ? 0 : Array.isArray(v) ? 1 : typeof v == 'object' ? 2 : typeof v == 'function' ? 3 : 4;
+  return v == null ? 0 : Array.isArray(v) ? 1 : typeof v == 'object' ? 2 : typeof v == 'function' ? 3 : v === true ? 4 : v === false ? 5 : 6;
 }
 
 export function later(f) {

@@ -71,8 +71,8 @@ pub(crate) fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
             checksum: cfg.checksum.map(ChecksumAlgorithm::as_str),
         },
         transport,
-        // Anything but `false` (`!==`: a shorter glue shim than `as_bool`'s).
-        resume: get(o, "resume") != JsValue::FALSE,
+        // Anything but `false` (`kind`: no import of its own for `!==`).
+        resume: crate::js::kind(&get(o, "resume")) != 5,
         checksum: cfg.checksum,
     };
     Ok((cfg, settings))
