@@ -250,9 +250,17 @@ export function part(f, partNumber, etag, size) {
   call(f, { partNumber, etag, size });
 }
 
-// `onStateChange`: at the end of this turn, never inside the driver or the app's own call.
+// The names of `driver::State` (crates/client/src/driver/state.rs), in its order.
+const STATES = ['queued', 'uploading', 'offline', 'another-tab', 'paused', 'done', 'failed', 'cancelled'];
+
+export function named(s) {
+  return STATES[s];
+}
+
+// `onStateChange` (`s`: the state's number): at the end of this turn, never inside the
+// driver or the app's own call.
 export function state(f, s) {
-  queueMicrotask(() => f(s));
+  queueMicrotask(() => f(STATES[s]));
 }
 
 export function stats(partsUploaded, partRequests, bytesResent, retries) {

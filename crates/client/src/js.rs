@@ -119,8 +119,11 @@ extern "C" {
     );
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: i32, etag: &str, size: f64);
-    /// Calls `f(state)` in a microtask (`onStateChange`).
-    pub fn state(f: &Function, state: &str);
+    /// Calls `f(state)` in a microtask (`onStateChange`), with `state`'s
+    /// name (`driver::State` as a number).
+    pub fn state(f: &Function, state: u8);
+    /// A `driver::State`'s name (`upload.state`).
+    pub fn named(state: u8) -> JsValue;
     /// An `UploadStats`.
     pub fn stats(
         parts_uploaded: i32,

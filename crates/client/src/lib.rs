@@ -332,8 +332,8 @@ impl Upload {
     /// The current state.
     #[wasm_bindgen(getter, unchecked_return_type = "UploadState")]
     pub fn state(&self) -> JsValue {
-        // A JS string made from the name (no `String` handed out and freed).
-        JsValue::from_str(self.driver.shown(&self.entry).as_str())
+        // Named by the snippet (no string passed).
+        js::named(self.driver.shown(&self.entry) as u8)
     }
 
     /// True when this upload continues one started before a page reload.

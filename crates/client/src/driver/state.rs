@@ -8,7 +8,8 @@
 use super::{Driver, Entry, Shared};
 use crate::js;
 
-/// What `upload.state` says.
+/// What `upload.state` says: to JS as its number, which the snippet names
+/// (`STATES` in io.js, in this order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Queued,
@@ -23,21 +24,6 @@ pub enum State {
     Done,
     Failed,
     Cancelled,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Queued => "queued",
-            State::Uploading => "uploading",
-            State::Offline => "offline",
-            State::AnotherTab => "another-tab",
-            State::Paused => "paused",
-            State::Done => "done",
-            State::Failed => "failed",
-            State::Cancelled => "cancelled",
-        }
-    }
 }
 
 impl Driver {
@@ -76,7 +62,7 @@ impl Driver {
 pub(crate) fn tell(e: &Entry, s: State) {
     if e.told.replace(s) != s {
         if let Some(cb) = &e.on_state {
-            js::state(cb, s.as_str());
+            js::state(cb, s as u8);
         }
     }
 }
