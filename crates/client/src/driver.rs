@@ -53,7 +53,7 @@ mod tabs;
 use callbacks::Callbacks;
 
 pub(crate) use state::tell;
-pub use state::State;
+pub use state::{restart, State};
 
 /// One file's JS side: its bytes, callbacks, state and `done` promise.
 pub struct Entry {

@@ -234,7 +234,7 @@ export function error(message, code, status, key) {
 }
 
 export function result(key, bucket, location, etag, confirmed, crc64nvme, restarted) {
-  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: restarted || null };
+  return { key, bucket: bucket ?? null, location: location ?? null, etag: etag ?? null, confirmed, checksum: crc64nvme ? { crc64nvme } : null, restarted: NAMES[restarted] };
 }
 
 // The app's `onProgress` and `onPartUploaded` run inside the driver's turn:
@@ -243,24 +243,25 @@ export function result(key, bucket, location, etag, confirmed, crc64nvme, restar
 const call = (f, v) => { try { f(v); } catch (e) { queueMicrotask(() => { throw e; }); } };
 
 export function progress(f, bytesSent, totalBytes, bytesPerSecond, etaSeconds, restarted) {
-  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds < 0 ? null : etaSeconds, restarted: restarted || null });
+  call(f, { bytesSent, totalBytes, bytesPerSecond, etaSeconds: etaSeconds < 0 ? null : etaSeconds, restarted: NAMES[restarted] });
 }
 
 export function part(f, partNumber, etag, size) {
   call(f, { partNumber, etag, size });
 }
 
-// The names of `driver::State` (crates/client/src/driver/state.rs), in its order.
-const STATES = ['queued', 'uploading', 'offline', 'another-tab', 'paused', 'done', 'failed', 'cancelled'];
+// The names of `driver::State` (crates/client/src/driver/state.rs), in its order; then
+// `restarted`'s (`driver::restart`): 8 none, then s3lift_engine::Restart's, in its order.
+const NAMES = ['queued', 'uploading', 'offline', 'another-tab', 'paused', 'done', 'failed', 'cancelled', null, 'file_changed'];
 
 export function named(s) {
-  return STATES[s];
+  return NAMES[s];
 }
 
 // `onStateChange` (`s`: the state's number): at the end of this turn, never inside the
 // driver or the app's own call.
 export function state(f, s) {
-  queueMicrotask(() => f(STATES[s]));
+  queueMicrotask(() => f(NAMES[s]));
 }
 
 export function stats(partsUploaded, partRequests, bytesResent, retries) {

@@ -97,7 +97,8 @@ extern "C" {
     pub fn field(obj: &JsValue, key: &str) -> JsValue;
     /// An `Error` with `.code`, `.status` (0: none) and `.key` (`""`: none).
     pub fn error(message: &str, code: &str, status: u16, key: &str) -> JsValue;
-    /// An `UploadResult` (`crc64nvme` and `restarted`: `""` when none).
+    /// An `UploadResult` (`crc64nvme`: `""` when none; `restarted`: a
+    /// `driver::restart` number).
     pub fn result(
         key: &str,
         bucket: Option<&str>,
@@ -105,24 +106,18 @@ extern "C" {
         etag: Option<&str>,
         confirmed: bool,
         crc64nvme: &str,
-        restarted: &str,
+        restarted: u8,
     ) -> JsValue;
-    /// Calls `f` with a `Progress` (`eta`: -1 when unknown; `restarted`:
-    /// `""` when none).
-    pub fn progress(
-        f: &Function,
-        sent: f64,
-        total: f64,
-        per_second: f64,
-        eta: f64,
-        restarted: &str,
-    );
+    /// Calls `f` with a `Progress` (`eta`: -1 when unknown; `restarted`: a
+    /// `driver::restart` number).
+    pub fn progress(f: &Function, sent: f64, total: f64, per_second: f64, eta: f64, restarted: u8);
     /// Calls `f` with a `PartUploaded`.
     pub fn part(f: &Function, number: i32, etag: &str, size: f64);
     /// Calls `f(state)` in a microtask (`onStateChange`), with `state`'s
     /// name (`driver::State` as a number).
     pub fn state(f: &Function, state: u8);
-    /// A `driver::State`'s name (`upload.state`).
+    /// A `driver::State`'s name (`upload.state`), or a `driver::restart`
+    /// number's (`upload.restarted`).
     pub fn named(state: u8) -> JsValue;
     /// An `UploadStats`.
     pub fn stats(

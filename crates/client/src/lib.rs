@@ -346,10 +346,7 @@ impl Upload {
     /// not the one whose parts the store held; otherwise `null`.
     #[wasm_bindgen(getter, unchecked_return_type = "'file_changed' | null")]
     pub fn restarted(&self) -> JsValue {
-        match self.entry.restarted.get() {
-            Some(r) => JsValue::from_str(r.as_str()),
-            None => JsValue::NULL,
-        }
+        js::named(driver::restart(self.entry.restarted.get()))
     }
 
     /// The key of this file's resume record (`resume` on, multipart): give

@@ -242,7 +242,7 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
         p.total_bytes as f64,
         p.bytes_per_second,
         p.eta_seconds.unwrap_or(-1.0),
-        restarted.map_or("", Restart::as_str),
+        super::restart(restarted),
     );
 }
 
@@ -266,7 +266,7 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 o.etag.as_deref(),
                 o.confirmed,
                 o.checksum.as_deref().unwrap_or(""),
-                o.restarted.map_or("", Restart::as_str),
+                super::restart(o.restarted),
             ));
         }
         Err(err) => done.reject(&error_to_js(&err)),

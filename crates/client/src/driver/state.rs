@@ -9,7 +9,7 @@ use super::{Driver, Entry, Shared};
 use crate::js;
 
 /// What `upload.state` says: to JS as its number, which the snippet names
-/// (`STATES` in io.js, in this order).
+/// (`NAMES` in io.js, in this order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Queued,
@@ -24,6 +24,12 @@ pub enum State {
     Done,
     Failed,
     Cancelled,
+}
+
+/// A restart's number for the snippet's `NAMES` (after the eight states):
+/// 8 none (`null`), then `Restart`'s variants in their order.
+pub fn restart(r: Option<s3lift_engine::Restart>) -> u8 {
+    r.map_or(8, |r| 9 + r as u8)
 }
 
 impl Driver {
