@@ -41,11 +41,11 @@ pub enum Kind {
 }
 
 /// A signer request: method, URL (the endpoint and the route's path), JSON
-/// body, answer kind; the call's id and file (`None`: a batch).
+/// body (`""`: none), answer kind; the call's id and file (`None`: a batch).
 pub struct Request {
     pub method: &'static str,
     pub url: String,
-    pub body: Option<String>,
+    pub body: String,
     pub kind: Kind,
     pub id: RequestId,
     pub file: Option<FileId>,
@@ -97,7 +97,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             }
             body.0.push(']');
             url.push_str("/params");
-            ("POST", Some(body.close()), Kind::ParamsBatch, *id, None)
+            ("POST", body.close(), Kind::ParamsBatch, *id, None)
         }
         Action::SignParams {
             id, file, query, ..
@@ -114,7 +114,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             if let Some(c) = &query.checksum_crc64nvme {
                 arg(&mut url, "&checksumCrc64nvme=", c);
             }
-            ("GET", None, Kind::Params, *id, Some(*file))
+            ("GET", String::new(), Kind::Params, *id, Some(*file))
         }
         Action::CreateMultipart {
             id,
@@ -144,7 +144,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
                 body.key("signParts").number(u64::from(*n));
             }
             url.push_str("/multipart");
-            ("POST", Some(body.close()), Kind::Created, *id, Some(*file))
+            ("POST", body.close(), Kind::Created, *id, Some(*file))
         }
         Action::SignParts {
             id,
@@ -166,7 +166,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
                 }
                 arg(&mut url, "&checksums=", &list);
             }
-            ("GET", None, Kind::Parts, *id, Some(*file))
+            ("GET", String::new(), Kind::Parts, *id, Some(*file))
         }
         Action::SignPart {
             id,
@@ -179,7 +179,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             let mut tail = String::from("/");
             push_u64(&mut tail, u64::from(*part));
             multipart(&mut url, upload_id, &tail, key);
-            ("GET", None, Kind::Part, *id, Some(*file))
+            ("GET", String::new(), Kind::Part, *id, Some(*file))
         }
         Action::ListParts {
             id,
@@ -189,7 +189,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             ..
         } => {
             multipart(&mut url, upload_id, "", key);
-            ("GET", None, Kind::Listed, *id, Some(*file))
+            ("GET", String::new(), Kind::Listed, *id, Some(*file))
         }
         Action::Complete {
             id,
@@ -229,13 +229,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
                 numbers(&mut body.0, pending);
                 body.0.push(']');
             }
-            (
-                "POST",
-                Some(body.close()),
-                Kind::Completed,
-                *id,
-                Some(*file),
-            )
+            ("POST", body.close(), Kind::Completed, *id, Some(*file))
         }
         Action::Abort {
             id,
@@ -245,7 +239,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             ..
         } => {
             multipart(&mut url, upload_id, "", key);
-            ("DELETE", None, Kind::Aborted, *id, Some(*file))
+            ("DELETE", String::new(), Kind::Aborted, *id, Some(*file))
         }
         Action::Confirm { id, keys, .. } => {
             let mut body = Json::default();
@@ -258,7 +252,7 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             }
             body.0.push(']');
             url.push_str("/params/complete");
-            ("POST", Some(body.close()), Kind::Confirmed, *id, None)
+            ("POST", body.close(), Kind::Confirmed, *id, None)
         }
         _ => return None,
     };

@@ -198,7 +198,7 @@ impl Driver {
             &req.url,
             req.method,
             &s.headers,
-            req.body.as_deref().unwrap_or(""),
+            &req.body,
             req.id.0 as f64,
             done,
         );
