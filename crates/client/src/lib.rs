@@ -226,7 +226,8 @@ impl Uploader {
         };
         self.driver.add(up.entry.clone());
         let signal = get(&options, "signal");
-        if !signal.is_undefined() {
+        // Absent (`null` too: no AbortSignal either way).
+        if js::kind(&signal) != 0 {
             // The driver's callback type (one vtable, call shim and drop
             // for all); `Fn`, not `once_into_js`: an `abort` event comes
             // once, and an `FnOnce` brings its own wrapper into the module
