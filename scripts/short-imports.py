@@ -33,7 +33,8 @@ without WebAssembly reference types (which the module needs) go.
 import re
 import sys
 
-import trim_glue
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
+import trim_glue  # noqa: E402
 
 
 def leb(b, i):

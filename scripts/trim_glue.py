@@ -38,7 +38,8 @@ def before_exports(js):
 
 
 def after(js):
-    """The import shims without `const obj = arg1;` aliases and without `+ 4 * 0`."""
+    """The import shims without `const obj = arg1;` aliases and without `+ 4 * 0`,
+    and the steps below."""
     js, count = re.subn(r" \+ 4 \* 0\b", "", js)
     if count == 0:
         sys.exit("trim_glue: no `+ 4 * 0` in the glue")
@@ -49,4 +50,59 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
+    return no_destroy_into_raw(option_shims(direct_keys(js)))
+
+
+# Functions an import shim may be replaced by: none reads `this`, and each takes
+# exactly the shim's arguments (the module passes no others).
+AS_THEY_ARE = ("Object.entries", "Array.isArray", "Date.now", "Math.random", "getStringFromWasm0")
+
+
+def direct_keys(js):
+    """`x: Date.now` instead of `x: () => { const ret = Date.now(); return ret; }`."""
+    def one(m):
+        return m.group(1) + m.group(3) + "," if m.group(2) == m.group(4) else m.group(0)
+    shim = re.compile(r"(\n        [\w$]+: )\(([^)]*)\) => \{\n(?:            //[^\n]*\n)?"
+                      r"            const ret = (" + "|".join(map(re.escape, AS_THEY_ARE)) +
+                      r")\(([^)]*)\);\n            return ret;\n        \},")
+    js, count = shim.subn(one, js)
+    if count != len(AS_THEY_ARE):
+        sys.exit(f"trim_glue: {count} shims of {len(AS_THEY_ARE)} found to pass as they are")
+    return js
+
+
+OPTION_SHIMS = {
+    """            const ret = typeof(arg1) === 'number' ? arg1 : undefined;
+            getDataViewMemory0().setFloat64((arg0 >>> 0) + 8, isLikeNone(ret) ? 0 : ret, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0), !isLikeNone(ret), true);
+""": """            const is = typeof arg1 == 'number';
+            getDataViewMemory0().setFloat64((arg0 >>> 0) + 8, is ? arg1 : 0, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0), is, true);
+""",
+    """            const ret = typeof(arg1) === 'string' ? arg1 : undefined;
+            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.""": """            var ptr1 = typeof arg1 != 'string' ? 0 : passStringToWasm0(arg1, wasm.""",
+}
+
+
+def option_shims(js):
+    """`JsValue::as_f64` and `as_string` without `isLikeNone` (the value is tested
+    by its type once)."""
+    for old, new in OPTION_SHIMS.items():
+        if js.count(old) != 1:
+            sys.exit("trim_glue: an as_f64/as_string shim changed: " + old.strip()[:60])
+        js = js.replace(old, new)
+    if len(re.findall(r"\bisLikeNone\b", js)) != 1:
+        sys.exit("trim_glue: isLikeNone is still used")
+    return js
+
+
+def no_destroy_into_raw(js):
+    """`free()` without `__destroy_into_raw()`, its only caller."""
+    destroy = re.compile(r"\n    __destroy_into_raw\(\) \{\n        const ptr = this\.__wbg_ptr;\n"
+                         r"        this\.__wbg_ptr = 0;\n        (\w+)\.unregister\(this\);\n        return ptr;\n    \}"
+                         r"\n    free\(\) \{\n        const ptr = this\.__destroy_into_raw\(\);\n")
+    js, count = destroy.subn(lambda m: "\n    free() {\n        const ptr = this.__wbg_ptr;\n        this.__wbg_ptr = 0;\n"
+                             f"        {m.group(1)}.unregister(this);\n", js)
+    if count != 2 or "__destroy_into_raw" in js:
+        sys.exit("trim_glue: __destroy_into_raw is used elsewhere than free()")
     return js
