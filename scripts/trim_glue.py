@@ -50,12 +50,14 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return no_destroy_into_raw(option_shims(direct_keys(js)))
+    return (no_destroy_into_raw(option_shims(direct_keys(js))))
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
 # exactly the shim's arguments (the module passes no others).
-AS_THEY_ARE = ("Object.entries", "Array.isArray", "Date.now", "Math.random", "getStringFromWasm0")
+# (`setTimeout` and `clearTimeout`, called without `this`, act on the global
+# object, as the shims' plain calls do.)
+AS_THEY_ARE = ("Object.entries", "Array.isArray", "Date.now", "Math.random", "getStringFromWasm0", "setTimeout")
 
 
 def direct_keys(js):
@@ -68,6 +70,9 @@ def direct_keys(js):
     js, count = shim.subn(one, js)
     if count != len(AS_THEY_ARE):
         sys.exit(f"trim_glue: {count} shims of {len(AS_THEY_ARE)} found to pass as they are")
+    js, count = re.subn(r"(\n        [\w$]+: )\(arg0\) => \{\n            clearTimeout\(arg0\);\n        \},", r"\1clearTimeout,", js)
+    if count != 1:
+        sys.exit("trim_glue: the clearTimeout shim not found")
     return js
 
 
@@ -106,3 +111,4 @@ def no_destroy_into_raw(js):
     if count != 2 or "__destroy_into_raw" in js:
         sys.exit("trim_glue: __destroy_into_raw is used elsewhere than free()")
     return js
+
