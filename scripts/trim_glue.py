@@ -50,7 +50,7 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return (no_destroy_into_raw(option_shims(direct_keys(js))))
+    return same_view_test(no_destroy_into_raw(option_shims(direct_keys(js))))
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
@@ -112,3 +112,14 @@ def no_destroy_into_raw(js):
         sys.exit("trim_glue: __destroy_into_raw is used elsewhere than free()")
     return js
 
+
+UINT8_VIEW = ("cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0",
+              "cachedUint8ArrayMemory0?.buffer !== wasm.memory.buffer")
+
+
+def same_view_test(js):
+    """The cached `Uint8Array` of the memory renewed when the memory's buffer is
+    another (a grown memory detaches the old one), the `DataView`'s test."""
+    if js.count(UINT8_VIEW[0]) != 1:
+        sys.exit("trim_glue: getUint8ArrayMemory0's test changed")
+    return js.replace(*UINT8_VIEW)
