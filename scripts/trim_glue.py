@@ -10,9 +10,9 @@ import sys
 PASS_STRING = re.compile(
     r"function passStringToWasm0\(arg, malloc, realloc\) \{\n.*?\n    WASM_VECTOR_LEN = offset;\n    return ptr;\n\}\n",
     re.S)
-SHORT_PASS_STRING = """function passStringToWasm0(arg, malloc) {
+SHORT_PASS_STRING = """function passStringToWasm0(arg) {
     const buf = cachedTextEncoder.encode(arg);
-    const ptr = malloc(buf.length, 1) >>> 0;
+    const ptr = wasm.__wbindgen_malloc(buf.length, 1) >>> 0;
     getUint8ArrayMemory0().set(buf, ptr);
     WASM_VECTOR_LEN = buf.length;
     return ptr;
@@ -25,7 +25,8 @@ def before_exports(js):
     into an allocation of its exact length, instead of an ASCII loop, an allocation
     grown for the rest and shrunk again: the module's `__wbindgen_realloc` export is
     then never named, so it is dropped (and what only it kept). Every call passes the
-    module's `malloc` and `realloc`, which is checked."""
+    module's `malloc` and `realloc`, which is checked, so the function calls the
+    module's `malloc` itself."""
     calls = re.findall(r"(?<!function )passStringToWasm0\(([^()]*)\)", js)
     want = "wasm.__wbindgen_malloc, wasm.__wbindgen_realloc"
     if not calls or any(not c.endswith(", " + want) for c in calls):
@@ -33,7 +34,7 @@ def before_exports(js):
     js, count = PASS_STRING.subn(lambda m: SHORT_PASS_STRING, js)
     if count != 1:
         sys.exit("trim_glue: passStringToWasm0 not found as expected")
-    js = js.replace(want, "wasm.__wbindgen_malloc")
+    js = js.replace(", " + want, "")
     return js
 
 
@@ -85,7 +86,7 @@ OPTION_SHIMS = {
             getDataViewMemory0().setInt32((arg0 >>> 0), is, true);
 """,
     """            const ret = typeof(arg1) === 'string' ? arg1 : undefined;
-            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.""": """            var ptr1 = typeof arg1 != 'string' ? 0 : passStringToWasm0(arg1, wasm.""",
+            var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret);""": """            var ptr1 = typeof arg1 != 'string' ? 0 : passStringToWasm0(arg1);""",
 }
 
 
