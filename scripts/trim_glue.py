@@ -51,7 +51,7 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return same_view_test(no_destroy_into_raw(option_shims(direct_keys(js))))
+    return take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js)))))
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
@@ -124,3 +124,19 @@ def same_view_test(js):
     if js.count(UINT8_VIEW[0]) != 1:
         sys.exit("trim_glue: getUint8ArrayMemory0's test changed")
     return js.replace(*UINT8_VIEW)
+
+
+TAKE = re.compile(r"\nfunction takeFromExternrefTable0\(idx\) \{\n    const value = (wasm\.\w+)\.get\(idx\);\n"
+                  r"    (wasm\.\w+)\(idx\);\n    return value;\n\}\n")
+
+
+def take_inlined(js):
+    """`takeFromExternrefTable0` (the constructor's thrown error) written at its one
+    call: the value read from the table, then its slot freed."""
+    m = TAKE.search(js)
+    call = "            throw takeFromExternrefTable0(ret[1]);\n"
+    if not m or js.count("takeFromExternrefTable0") != 2 or js.count(call) != 1:
+        sys.exit("trim_glue: takeFromExternrefTable0 not found as expected")
+    js = js[:m.start()] + "\n" + js[m.end():]
+    return js.replace(call, f"            const e = {m.group(1)}.get(ret[1]);\n            {m.group(2)}(ret[1]);\n"
+                      "            throw e;\n")
