@@ -21,8 +21,8 @@ The exports named after the API (`uploader_new`, `upload_pause`,
 The glue is trimmed where a bundler cannot see that code is dead or plain
 forwarding (each step checks its pattern, or fails): the snippet's functions
 the module imports as they are become keys of the glue's own import object
-(no `import * as` namespace of the snippet), `passStringToWasm0` loses its
-branch for a call without `realloc`, the import shims become arrow functions,
+(no `import * as` namespace of the snippet), strings are passed as
+`scripts/trim_glue.py` writes it, the import shims become arrow functions,
 closures are made with the module's call export instead of a JS wrapper,
 and `wasmModule`/`wasmInstance`, set and never read, go. Every import names
 one module, `a`, the glue's import object. wasm-bindgen's init functions
@@ -32,6 +32,9 @@ without WebAssembly reference types (which the module needs) go.
 """
 import re
 import sys
+
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
+import trim_glue  # noqa: E402
 
 
 def leb(b, i):
@@ -97,7 +100,7 @@ def skip_desc(b, k):
 def main(out):
     wasm_path, js_path = f"{out}/s3lift_bg.wasm", f"{out}/s3lift.js"
     b = open(wasm_path, "rb").read()
-    js = open(js_path).read()
+    js = trim_glue.before_exports(open(js_path).read())
     i = 8
     renames = {}
     internal = {}
@@ -142,7 +145,6 @@ def main(out):
         result += bytes([2]) + uleb(len(body)) + body
         i = end
     js = snippet_imports(js, snippets)
-    js = one_string_path(js)
     js = arrow_shims(js)
     for old, new in renames.items():
         if old in snippets.values():
@@ -165,6 +167,7 @@ def main(out):
     js = compact_init(js)
     js = no_old_browser_paths(js)
     js = one_module_name(js)
+    js = trim_glue.after(js)
     for dts in (f"{out}/s3lift.d.ts", f"{out}/s3lift_bg.wasm.d.ts"):
         text = open(dts).read()
         for old in dropped:
@@ -201,20 +204,6 @@ def snippet_imports(js, snippets):
     js, count = re.subn(r"(const import0 = \{\n        __proto__: null,)", lambda m: m.group(1) + keys, js)
     if count != 1:
         sys.exit("short-imports: the glue's import object not found")
-    return js
-
-
-def one_string_path(js):
-    """`passStringToWasm0` without its branch for a call without `realloc`: every
-    call in this glue passes the module's (`wasm.<name>`), so the branch is dead,
-    but a bundler cannot tell."""
-    calls = [c.split(", ") for c in re.findall(r"(?<!function )passStringToWasm0\(([^()]*)\)", js)]
-    if not calls or any(len(c) != 3 or not c[2].startswith("wasm.") for c in calls):
-        sys.exit(f"short-imports: a passStringToWasm0 call without realloc: {calls}")
-    dead = re.compile(r"(function passStringToWasm0\(arg, malloc, realloc\) \{)\n    if \(realloc === undefined\) \{\n(?:        [^\n]*\n)+    \}\n")
-    js, count = dead.subn(lambda m: m.group(1) + "\n", js)
-    if count != 1:
-        sys.exit("short-imports: passStringToWasm0's branch without realloc not found")
     return js
 
 

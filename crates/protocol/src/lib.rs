@@ -116,40 +116,81 @@ pub fn drop_front<T: Copy>(v: &mut alloc::vec::Vec<T>, n: usize) {
 /// [`broken`]): one `memmove` of the elements from `i` up by one, where
 /// `Vec::insert` brought its assertion, its message and a location record
 /// per caller, and a swap loop (its first replacement) a larger body per
-/// element type.
+/// element type. The check and the move are [`open_gap`]'s, one body for
+/// every element type.
 pub fn insert_at<T>(v: &mut alloc::vec::Vec<T>, i: usize, x: T) {
-    let len = v.len();
-    if i > len {
-        broken()
-    }
     v.reserve(1);
-    // SAFETY: `i <= len < capacity`: the `len - i` elements from `i` move up
-    // by one within the allocation (`ptr::copy` allows the overlap), `x` fills
-    // the slot they left, and then `len + 1` elements are initialised.
+    let len = v.len();
+    // SAFETY: `len < capacity` after the reserve; `open_gap` checks `i <= len`
+    // and moves the `len - i` elements from `i` up by one within the
+    // allocation, so the slot it answers is free: `x` fills it, and then
+    // `len + 1` elements are initialised.
     unsafe {
-        let p = v.as_mut_ptr().add(i);
-        core::ptr::copy(p, p.add(1), len - i);
-        p.write(x);
+        let p = open_gap(v.as_mut_ptr().cast(), len, i, core::mem::size_of::<T>());
+        p.cast::<T>().write(x);
         v.set_len(len + 1);
     }
 }
 
+/// `insert_at`'s element-type-free part: the elements (of `size` bytes) from
+/// `i` of the `len` at `base` moved up by one; answers the slot at `i`.
+///
+/// # Safety
+/// `base` holds `len` elements of `size` bytes and room for one more.
+#[inline(never)]
+unsafe fn open_gap(base: *mut u8, len: usize, i: usize, size: usize) -> *mut u8 {
+    if i > len {
+        broken()
+    }
+    // SAFETY: `i <= len`, and the allocation has room for `len + 1`
+    // elements: the move stays inside it (`ptr::copy` allows the overlap).
+    unsafe {
+        let p = base.add(i * size);
+        core::ptr::copy(p, p.add(size), (len - i) * size);
+        p
+    }
+}
+
 /// `v.remove(i)` for an `i` known to be in range (else [`broken`]), as
-/// [`insert_at`]: the element is read out and the rest moved down by one.
+/// [`insert_at`]: the element is read out and the rest moved down by one,
+/// by [`close_gap`].
 pub fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) -> T {
     let len = v.len();
+    let mut out = core::mem::MaybeUninit::<T>::uninit();
+    // SAFETY: `close_gap` checks `i < len`, copies the element at `i` into
+    // `out` (moved, not copied: its slot is then overwritten by the
+    // `len - i - 1` after it, moved down by one) and the vector is one
+    // shorter; `out` then holds the element.
+    unsafe {
+        close_gap(
+            v.as_mut_ptr().cast(),
+            len,
+            i,
+            core::mem::size_of::<T>(),
+            out.as_mut_ptr().cast(),
+        );
+        v.set_len(len - 1);
+        out.assume_init()
+    }
+}
+
+/// `remove_at`'s element-type-free part: the element (of `size` bytes) at
+/// `i` of the `len` at `base` copied to `out`, the ones after it moved down.
+///
+/// # Safety
+/// `base` holds `len` elements of `size` bytes; `out` has room for one.
+#[inline(never)]
+unsafe fn close_gap(base: *mut u8, len: usize, i: usize, size: usize, out: *mut u8) {
     if i >= len {
         broken()
     }
-    // SAFETY: `i < len`: the element at `i` is read out (moved, not copied:
-    // the `len - i - 1` after it move down over its slot, `ptr::copy` allows
-    // the overlap) and the vector is one shorter.
+    // SAFETY: `i < len`: the element at `i` and the `len - i - 1` after it
+    // are inside the allocation (`ptr::copy` allows the overlap); `out` is
+    // apart from it.
     unsafe {
-        let p = v.as_mut_ptr().add(i);
-        let x = p.read();
-        core::ptr::copy(p.add(1), p, len - i - 1);
-        v.set_len(len - 1);
-        x
+        let p = base.add(i * size);
+        core::ptr::copy_nonoverlapping(p, out, size);
+        core::ptr::copy(p.add(size), p, (len - i - 1) * size);
     }
 }
 
