@@ -159,7 +159,8 @@ impl Engine {
                 let parts = &m.parts;
                 m.queue.retain(|n| !part_of(parts, *n).done);
                 m.waiting.retain(|(_, n)| !part_of(parts, *n).done);
-                file.tracker.restart_from(done, |n| part_of(parts, n).done);
+                file.tracker
+                    .restart_from(done, crate::file::stored_in(parts));
                 m.resumed |= m.from_record;
                 m.from_record = false;
                 let all = m.collector.len() == plan.part_count() as usize;

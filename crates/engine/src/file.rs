@@ -132,6 +132,13 @@ pub(crate) fn part_of(parts: &[Part], n: u32) -> &Part {
     parts.get(n as usize - 1).must()
 }
 
+/// Whether part `n` of `parts` is stored, for `ProgressTracker::restart_from`:
+/// every part when there are none (a file starting over keeps no attempt).
+/// One closure type for both callers, so one `restart_from` instance.
+pub(crate) fn stored_in(parts: &[Part]) -> impl Fn(u32) -> bool + '_ {
+    move |n| parts.is_empty() || part_of(parts, n).done
+}
+
 /// [`Engine::multi_mut`] on the file table alone, for a caller that pushes
 /// actions to `out` while it holds the file.
 pub(crate) fn multi_in(
