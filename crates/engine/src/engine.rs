@@ -54,7 +54,9 @@ pub struct Engine {
     /// Files the scheduler looked at, all passes together (rule tests).
     #[cfg(test)]
     pub(crate) visits: u64,
-    pub(crate) requests: VecMap<RequestId, InFlight>,
+    /// Boxed: entries of the same shape as `files`' (an id and a pointer), so
+    /// the two tables share one copy of the map's search, insert and removal.
+    pub(crate) requests: VecMap<RequestId, Box<InFlight>>,
     /// The signer has `POST /s3/params` (until it answers 404/405).
     pub(crate) batch_params: bool,
     /// The signer has the part batch route (until it answers 404/405).

@@ -3,7 +3,7 @@
 //! read), deadlines that expire, and byte progress that resets a store
 //! request's stall clock.
 
-use alloc::vec::Vec;
+use alloc::{boxed::Box, vec::Vec};
 
 use crate::api::{Action, Failure, FileId, RequestId};
 use crate::engine::Engine;
@@ -63,11 +63,11 @@ impl Engine {
         let deadline = if timeout == 0 { 0 } else { self.now + timeout };
         self.requests.insert(
             id,
-            InFlight {
+            Box::new(InFlight {
                 req,
                 deadline,
                 excused: false,
-            },
+            }),
         );
         id
     }
@@ -148,7 +148,7 @@ pub(crate) fn req_file(r: &Req) -> Option<FileId> {
 /// The requests in `table` that `pick` selects, oldest first (a plain loop:
 /// the four `filter`/`map`/`collect` chains it replaced cost the bundle 0.7 KB).
 pub(crate) fn ids_where(
-    table: &VecMap<RequestId, InFlight>,
+    table: &VecMap<RequestId, Box<InFlight>>,
     pick: impl Fn(&InFlight) -> bool,
 ) -> Vec<RequestId> {
     let mut ids = Vec::new();
