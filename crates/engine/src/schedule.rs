@@ -245,7 +245,13 @@ impl Engine {
             if !self.signer_slot() {
                 return;
             }
-            let rid = self.issue(Req::SignParts(id, todo.clone()));
+            // Copied by a loop: the only `Vec<u32>` clone (its `to_vec`
+            // instance) was this one.
+            let mut parts = Vec::with_capacity(todo.len());
+            for n in &todo {
+                parts.push(*n);
+            }
+            let rid = self.issue(Req::SignParts(id, parts));
             self.out.push_back(Action::SignParts {
                 id: rid,
                 file: id,
