@@ -147,7 +147,7 @@ impl Engine {
                     Some(err)
                 };
                 for r in signs {
-                    self.cancel_request(r);
+                    self.stop_request(r);
                 }
                 if creating {
                     // The create's answer names the upload to abort.

@@ -380,7 +380,7 @@ impl Engine {
         }
         let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
         for r in ids {
-            self.cancel_request(r);
+            self.stop_request(r);
         }
         if result.is_ok() {
             self.progress(id, true);

@@ -83,12 +83,8 @@ impl Engine {
         Some(r.req)
     }
 
-    /// Cancels request `id` (its answer, if it comes, is ignored).
-    pub(crate) fn cancel_request(&mut self, id: RequestId) {
-        self.stop_request(id);
-    }
-
-    /// Cancels request `id`, answering what it was for.
+    /// Cancels request `id` (its answer, if it comes, is ignored),
+    /// answering what it was for.
     pub(crate) fn stop_request(&mut self, id: RequestId) -> Option<Req> {
         let req = self.take(id)?;
         self.out.push_back(Action::CancelRequest { id });
