@@ -318,7 +318,10 @@ impl Engine {
                     return false;
                 };
                 let (Some(u), Some(range)) = (m.part(n).url.clone(), plan.part(n)) else {
-                    self.fatal(id, bad_answer("a part outside the plan"));
+                    self.fatal(
+                        id,
+                        bad_answer("Unexpected signer answer: a part outside the plan"),
+                    );
                     return false;
                 };
                 let rid = self.issue(Req::Part(id, n));
