@@ -184,7 +184,7 @@ impl Engine {
                 m.sign.failures = 0;
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
-                for n in parts {
+                for &n in &parts {
                     match batch_url(&b, n, now, ttl) {
                         Some(u) => m.part(n).url = Some(u),
                         None => missing = true,

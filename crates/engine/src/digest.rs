@@ -35,7 +35,7 @@ impl Engine {
             return;
         };
         let Some(plan) = m.plan else { return };
-        for n in parts {
+        for &n in &parts {
             let Some(range) = plan.part(n).filter(|_| m.digesting < ahead) else {
                 break;
             };

@@ -262,7 +262,7 @@ impl Engine {
             });
             return;
         }
-        for n in todo {
+        for &n in &todo {
             let busy = self
                 .multi_mut(id)
                 .is_none_or(|m| m.signing as usize >= ahead);
