@@ -30,7 +30,7 @@ impl Engine {
         self.release(&req, false);
         match (req, answer) {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
-                for (i, f) in files.into_iter().enumerate() {
+                for (i, &f) in files.iter().enumerate() {
                     match items.get(i) {
                         Some(Ok(p)) => self.set_params(f, p.clone()),
                         Some(Err(body)) => {

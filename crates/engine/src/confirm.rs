@@ -39,7 +39,7 @@ impl Engine {
         need.truncate(MAX_CONFIRM_BATCH);
         let mut files = Vec::with_capacity(need.len());
         let mut keys = Vec::with_capacity(need.len());
-        for f in need {
+        for &f in &need {
             let key = match self.files.get(&f).map(|x| &x.body) {
                 Some(Body::Single(s)) => s.stored.as_ref().map(|o| o.key.clone()),
                 // A multipart upload that complete found gone.
@@ -70,7 +70,7 @@ impl Engine {
     ) {
         self.confirming = false;
         let mut items = items.into_iter();
-        for f in files {
+        for &f in &files {
             let failure = match items.next() {
                 Some(Ok(c)) => {
                     self.confirmed_one(f, c);

@@ -146,7 +146,7 @@ impl Engine {
                 } else {
                     Some(err)
                 };
-                for r in signs {
+                for &r in &signs {
                     self.stop_request(r);
                 }
                 if creating {

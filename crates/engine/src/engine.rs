@@ -379,7 +379,7 @@ impl Engine {
             self.queued.retain(other);
         }
         let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
-        for r in ids {
+        for &r in &ids {
             self.stop_request(r);
         }
         if result.is_ok() {

@@ -37,7 +37,7 @@ impl Engine {
             return;
         }
         self.offline = true;
-        for id in self.order.clone() {
+        for &id in &self.order.clone() {
             let Some(f) = self.files.get(&id) else {
                 continue;
             };

@@ -28,7 +28,7 @@ impl Engine {
         let mut need_params = Vec::new();
         let mut need_confirm = Vec::new();
         let budget = self.params_budget();
-        for id in self.order.clone() {
+        for &id in &self.order.clone() {
             self.schedule_signer(id, &mut need_params, &mut need_confirm, budget);
         }
         // Queued files start in order while the params window has room

@@ -25,7 +25,7 @@ impl Engine {
                     self.batch_params = false;
                     return;
                 }
-                for f in files {
+                for &f in &files {
                     self.signer_step_failed(f, &failure, single_sign);
                 }
             }
@@ -46,7 +46,7 @@ impl Engine {
             }
             Req::Single(f) => self.single_failed(f, failure),
             Req::Confirm(files) => {
-                for f in files {
+                for &f in &files {
                     self.confirm_failed(f, failure.clone());
                 }
             }

@@ -95,7 +95,7 @@ impl Engine {
     pub(super) fn expire_requests(&mut self) {
         let now = self.now;
         let due = ids_where(&self.requests, |r| r.deadline > 0 && r.deadline <= now);
-        for id in due {
+        for &id in &due {
             if let Some(req) = self.stop_request(id) {
                 self.failed(req, Failure::network());
             }
