@@ -1,7 +1,7 @@
 //! The state of one file: a single upload or a multipart upload, with the
 //! bookkeeping both share (pause, failure, progress).
 
-use alloc::{boxed::Box, string::String, vec, vec::Vec};
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 use crate::deque::VecDeque;
 
@@ -260,7 +260,14 @@ impl Multi {
     /// Adopts `plan`: every part not yet stored goes to the queue.
     pub fn start_plan(&mut self, plan: PartPlan) {
         self.plan = Some(plan);
-        self.parts = vec![Part::default(); plan.part_count() as usize];
+        // Pushed, not `vec![Part::default(); n]`: no `extend_with` and
+        // `Part::clone` instances for it.
+        let n = plan.part_count() as usize;
+        let mut parts = Vec::with_capacity(n);
+        for _ in 0..n {
+            parts.push(Part::default());
+        }
+        self.parts = parts;
         self.collector = PartCollector::new(plan.part_count());
         self.queue = VecDeque::new();
         for n in 1..plan.part_count() + 1 {
