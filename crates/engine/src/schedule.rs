@@ -317,20 +317,23 @@ impl Engine {
                 let Some(n) = pick.and_then(|i| m.queue.remove(i)) else {
                     return false;
                 };
-                let (Some(u), Some(range)) = (m.part(n).url.clone(), plan.part(n)) else {
+                let (Some(u), Some(range)) = (&m.part(n).url, plan.part(n)) else {
                     self.fatal(
                         id,
                         bad_answer("Unexpected signer answer: a part outside the plan"),
                     );
                     return false;
                 };
+                // Its fields cloned, not the `Option<SignedUrl>`: no clone
+                // instance for that type.
+                let (url, headers) = (u.url.clone(), u.headers.clone());
                 let rid = self.issue(Req::Part(id, n));
                 self.out.push_back(Action::SendPart {
                     id: rid,
                     file: id,
                     part: n,
-                    url: u.url,
-                    headers: u.headers,
+                    url,
+                    headers,
                     start: range.start,
                     end: range.end,
                 });
