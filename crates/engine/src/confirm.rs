@@ -84,7 +84,7 @@ impl Engine {
                 // The answer is short of this key: the retry policy decides.
                 None => Failure::coded(200, ErrorCode::BadAnswer),
             };
-            self.confirm_failed(f, failure);
+            self.confirm_failed(f, &failure);
         }
     }
 
@@ -106,7 +106,7 @@ impl Engine {
             Body::Single(s) => s.stored.take(),
             // Another object than this upload's is not its to report.
             Body::Multi(m) if m.gone.is_some() && c.size != size => {
-                return self.confirm_failed(f, Failure::coded(404, ErrorCode::NoSuchKey));
+                return self.confirm_failed(f, &Failure::coded(404, ErrorCode::NoSuchKey));
             }
             Body::Multi(m) => {
                 // Found from a resume record: this file's upload, resumed.
@@ -130,7 +130,7 @@ impl Engine {
     /// that complete found gone fails with complete's error (but counts as
     /// done without the route when our own lost complete may have done it);
     /// one whose resume record named an upload found gone starts afresh.
-    pub(crate) fn confirm_failed(&mut self, f: FileId, failure: Failure) {
+    pub(crate) fn confirm_failed(&mut self, f: FileId, failure: &Failure) {
         let (now, retry) = (self.now, self.cfg.retry);
         let Some(step) = self.confirm_step(f) else {
             return;
@@ -155,7 +155,7 @@ impl Engine {
             return;
         };
         match &mut file.body {
-            Body::Single(_) if refused => self.fatal(f, UploadError::from_signer(&failure)),
+            Body::Single(_) if refused => self.fatal(f, UploadError::from_signer(failure)),
             Body::Single(s) => {
                 if let Some(outcome) = s.stored.take() {
                     self.finish(f, Ok(outcome));

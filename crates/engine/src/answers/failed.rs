@@ -47,7 +47,7 @@ impl Engine {
             Req::Single(f) => self.single_failed(f, failure),
             Req::Confirm(files) => {
                 for &f in &files {
-                    self.confirm_failed(f, failure.clone());
+                    self.confirm_failed(f, &failure);
                 }
             }
             Req::Part(f, n) => self.part_failed(f, n, failure),
