@@ -33,7 +33,7 @@ impl Engine {
                 self.signer_step_failed(f, &failure, single_sign);
             }
             Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
-                self.multi_step_failed(f, req, failure)
+                self.multi_step_failed(f, req, &failure)
             }
             Req::SignParts(f, _) if no_route(&failure) => {
                 if self.multi_mut(f).is_some() {
@@ -44,13 +44,13 @@ impl Engine {
             Req::SignParts(f, _) | Req::SignPart(f, _) => {
                 self.signer_step_failed(f, &failure, multi_sign);
             }
-            Req::Single(f) => self.single_failed(f, failure),
+            Req::Single(f) => self.single_failed(f, &failure),
             Req::Confirm(files) => {
                 for &f in &files {
                     self.confirm_failed(f, &failure);
                 }
             }
-            Req::Part(f, n) => self.part_failed(f, n, failure),
+            Req::Part(f, n) => self.part_failed(f, n, &failure),
             Req::Discard => {}
         }
     }
