@@ -76,7 +76,7 @@ impl Engine {
         if self.absorbs(&req, &failure) {
             self.absorb(req);
         } else {
-            self.on_failed(req, failure);
+            self.on_failed(req, &failure);
         }
     }
 
