@@ -163,7 +163,16 @@ impl Engine {
                 }
                 let parts = &m.parts;
                 m.queue.retain(|n| !part_of(parts, *n).done);
-                m.waiting.retain(|(_, n)| !part_of(parts, *n).done);
+                // By `remove_at`, whose instance the scheduler has for
+                // `waiting`: no `retain` instance for it.
+                let mut i = 0;
+                while let Some(&(_, n)) = m.waiting.get(i) {
+                    if part_of(parts, n).done {
+                        s3lift_protocol::remove_at(&mut m.waiting, i);
+                    } else {
+                        i += 1;
+                    }
+                }
                 file.tracker
                     .restart_from(done, crate::file::stored_in(parts));
                 m.resumed |= m.from_record;
