@@ -143,7 +143,7 @@ impl Engine {
             Event::Sent { id, bytes } => self.on_sent(id, bytes),
             Event::Failed { id, failure } => {
                 if let Some(req) = self.take(id) {
-                    self.failed(req, failure);
+                    self.failed(req, &failure);
                 }
             }
             Event::Digested { file, part, value } => self.on_digested(file, part, value),

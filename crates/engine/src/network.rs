@@ -72,11 +72,11 @@ impl Engine {
     }
 
     /// `req` failed: the outage's doing (put back, uncounted) or its own.
-    pub(crate) fn failed(&mut self, req: Req, failure: Failure) {
-        if self.absorbs(&req, &failure) {
+    pub(crate) fn failed(&mut self, req: Req, failure: &Failure) {
+        if self.absorbs(&req, failure) {
             self.absorb(req);
         } else {
-            self.on_failed(req, &failure);
+            self.on_failed(req, failure);
         }
     }
 

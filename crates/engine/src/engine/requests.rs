@@ -97,7 +97,7 @@ impl Engine {
         let due = ids_where(&self.requests, |r| r.deadline > 0 && r.deadline <= now);
         for &id in &due {
             if let Some(req) = self.stop_request(id) {
-                self.failed(req, Failure::network());
+                self.failed(req, &Failure::network());
             }
         }
     }
