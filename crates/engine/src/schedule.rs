@@ -224,7 +224,7 @@ impl Engine {
                 );
                 return self.fatal(id, e);
             }
-            self.ask_digests(id, digest, algorithm);
+            self.ask_digests(id, &digest, algorithm);
         }
         let Some(m) = self.multi_mut(id) else { return };
         if todo.is_empty() || (batch && fresh >= ahead) {
