@@ -31,15 +31,15 @@ const MAX_CONFIRM_BATCH: usize = 100;
 impl Engine {
     /// Reports stored files, up to 100 in one call, one call at a time:
     /// files stored while it is in flight go together in the next.
-    pub(crate) fn issue_confirm(&mut self, mut need: Vec<FileId>) {
+    pub(crate) fn issue_confirm(&mut self, need: &[FileId]) {
         let busy = self.confirming || self.signer_in_flight >= self.cfg.concurrency.max(1);
         if need.is_empty() || busy {
             return;
         }
-        need.truncate(MAX_CONFIRM_BATCH);
+        let need = need.get(..MAX_CONFIRM_BATCH).unwrap_or(need);
         let mut files = Vec::with_capacity(need.len());
         let mut keys = Vec::with_capacity(need.len());
-        for &f in &need {
+        for &f in need {
             let key = match self.files.get(&f).map(|x| &x.body) {
                 Some(Body::Single(s)) => s.stored.as_ref().map(|o| o.key.clone()),
                 // A multipart upload that complete found gone.

@@ -41,8 +41,8 @@ impl Engine {
             self.schedule_signer(id, &mut need_params, &mut need_confirm, budget);
         }
         let order = self.order.clone();
-        self.sign_params(need_params);
-        self.issue_confirm(need_confirm);
+        self.sign_params(&need_params);
+        self.issue_confirm(&need_confirm);
         // Store slots go round the files one at a time (as the browser's
         // first-come-first-served pool did), so a huge file does not hold
         // back the small files added after it.
