@@ -24,17 +24,6 @@ mod requests;
 
 pub(crate) use self::requests::{ids_where, req_file, InFlight, Req};
 
-/// Takes every `id` out of `list`, keeping the order (`retain`, without its
-/// instance); answers whether one was there.
-fn take_id(list: &mut Vec<FileId>, id: FileId) -> bool {
-    let mut found = false;
-    while let Some(i) = list.iter().position(|x| *x == id) {
-        s3lift_protocol::remove_at(list, i);
-        found = true;
-    }
-    found
-}
-
 /// Every decision of an uploader with N files, without I/O or a clock.
 ///
 /// Feed it [`Event`]s with [`Engine::handle`], then drain
@@ -380,10 +369,10 @@ impl Engine {
                 });
             }
         }
-        if !take_id(&mut self.order, id) {
+        if !crate::take_id(&mut self.order, id) {
             // Never started: still queued, after `queued_head` (the ids
             // before it are started files, so it stays where it is).
-            take_id(&mut self.queued, id);
+            crate::take_id(&mut self.queued, id);
         }
         let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
         for &r in &ids {
