@@ -30,7 +30,7 @@ impl Engine {
         self.release(&req, false);
         match (req, answer) {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
-                for (i, f) in files.into_iter().enumerate() {
+                for (i, &f) in files.iter().enumerate() {
                     match items.get(i) {
                         Some(Ok(p)) => self.set_params(f, p.clone()),
                         Some(Err(body)) => {
@@ -54,7 +54,12 @@ impl Engine {
                             .with_status(Some(status_of_batch_item(code)));
                             self.fatal(f, e);
                         }
-                        None => self.fatal(f, bad_answer("the batch answer is missing a file")),
+                        None => self.fatal(
+                            f,
+                            bad_answer(
+                                "Unexpected signer answer: the batch answer is missing a file",
+                            ),
+                        ),
                     }
                 }
             }
@@ -158,8 +163,18 @@ impl Engine {
                 }
                 let parts = &m.parts;
                 m.queue.retain(|n| !part_of(parts, *n).done);
-                m.waiting.retain(|(_, n)| !part_of(parts, *n).done);
-                file.tracker.restart_from(done, |n| part_of(parts, n).done);
+                // By `remove_at`, whose instance the scheduler has for
+                // `waiting`: no `retain` instance for it.
+                let mut i = 0;
+                while let Some(&(_, n)) = m.waiting.get(i) {
+                    if part_of(parts, n).done {
+                        s3lift_protocol::remove_at(&mut m.waiting, i);
+                    } else {
+                        i += 1;
+                    }
+                }
+                file.tracker
+                    .restart_from(done, crate::file::stored_in(parts));
                 m.resumed |= m.from_record;
                 m.from_record = false;
                 let all = m.collector.len() == plan.part_count() as usize;
@@ -178,7 +193,7 @@ impl Engine {
                 m.sign.failures = 0;
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
-                for n in parts {
+                for &n in &parts {
                     match batch_url(&b, n, now, ttl) {
                         Some(u) => m.part(n).url = Some(u),
                         None => missing = true,
@@ -187,7 +202,7 @@ impl Engine {
                 if missing {
                     self.fatal(
                         f,
-                        bad_answer("the signer did not sign every part asked for"),
+                        bad_answer("Unexpected signer answer: the signer did not sign every part asked for"),
                     );
                 }
             }
@@ -214,7 +229,7 @@ impl Engine {
             (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            (req, _) => self.failed_released(req, Failure::coded(200, codes::BAD_ANSWER)),
+            (req, _) => self.failed_released(req, &Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 
@@ -227,7 +242,7 @@ impl Engine {
             s.params = None;
             self.fatal(
                 f,
-                bad_answer("the params name no key (neither `key` nor `fields.key`)"),
+                bad_answer("Unexpected signer answer: the params name no key (neither `key` nor `fields.key`)"),
             );
         }
     }
@@ -267,9 +282,8 @@ fn batch_url(b: &BatchSignResponse, n: u32, now: u64, ttl: u64) -> Option<Signed
     Some(SignedUrl::new(url.clone(), headers, now, ttl))
 }
 
-pub(crate) fn bad_answer(what: &str) -> UploadError {
-    UploadError::new(
-        codes::BAD_ANSWER,
-        ["Unexpected signer answer: ", what].cat(),
-    )
+/// `bad_answer` with its whole message: each caller's literal starts with
+/// "Unexpected signer answer: " (gzip takes the repeats; no `cat`).
+pub(crate) fn bad_answer(message: &'static str) -> UploadError {
+    UploadError::new(codes::BAD_ANSWER, message)
 }

@@ -31,15 +31,15 @@ const MAX_CONFIRM_BATCH: usize = 100;
 impl Engine {
     /// Reports stored files, up to 100 in one call, one call at a time:
     /// files stored while it is in flight go together in the next.
-    pub(crate) fn issue_confirm(&mut self, mut need: Vec<FileId>) {
+    pub(crate) fn issue_confirm(&mut self, need: &[FileId]) {
         let busy = self.confirming || self.signer_in_flight >= self.cfg.concurrency.max(1);
         if need.is_empty() || busy {
             return;
         }
-        need.truncate(MAX_CONFIRM_BATCH);
+        let need = need.get(..MAX_CONFIRM_BATCH).unwrap_or(need);
         let mut files = Vec::with_capacity(need.len());
         let mut keys = Vec::with_capacity(need.len());
-        for f in need {
+        for &f in need {
             let key = match self.files.get(&f).map(|x| &x.body) {
                 Some(Body::Single(s)) => s.stored.as_ref().map(|o| o.key.clone()),
                 // A multipart upload that complete found gone.
@@ -70,7 +70,7 @@ impl Engine {
     ) {
         self.confirming = false;
         let mut items = items.into_iter();
-        for f in files {
+        for &f in &files {
             let failure = match items.next() {
                 Some(Ok(c)) => {
                     self.confirmed_one(f, c);
@@ -84,7 +84,7 @@ impl Engine {
                 // The answer is short of this key: the retry policy decides.
                 None => Failure::coded(200, ErrorCode::BadAnswer),
             };
-            self.confirm_failed(f, failure);
+            self.confirm_failed(f, &failure);
         }
     }
 
@@ -106,7 +106,7 @@ impl Engine {
             Body::Single(s) => s.stored.take(),
             // Another object than this upload's is not its to report.
             Body::Multi(m) if m.gone.is_some() && c.size != size => {
-                return self.confirm_failed(f, Failure::coded(404, ErrorCode::NoSuchKey));
+                return self.confirm_failed(f, &Failure::coded(404, ErrorCode::NoSuchKey));
             }
             Body::Multi(m) => {
                 // Found from a resume record: this file's upload, resumed.
@@ -130,7 +130,7 @@ impl Engine {
     /// that complete found gone fails with complete's error (but counts as
     /// done without the route when our own lost complete may have done it);
     /// one whose resume record named an upload found gone starts afresh.
-    pub(crate) fn confirm_failed(&mut self, f: FileId, failure: Failure) {
+    pub(crate) fn confirm_failed(&mut self, f: FileId, failure: &Failure) {
         let (now, retry) = (self.now, self.cfg.retry);
         let Some(step) = self.confirm_step(f) else {
             return;
@@ -155,7 +155,7 @@ impl Engine {
             return;
         };
         match &mut file.body {
-            Body::Single(_) if refused => self.fatal(f, UploadError::from_signer(&failure)),
+            Body::Single(_) if refused => self.fatal(f, UploadError::from_signer(failure)),
             Body::Single(s) => {
                 if let Some(outcome) = s.stored.take() {
                     self.finish(f, Ok(outcome));

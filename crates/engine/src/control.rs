@@ -146,8 +146,8 @@ impl Engine {
                 } else {
                     Some(err)
                 };
-                for r in signs {
-                    self.cancel_request(r);
+                for &r in &signs {
+                    self.stop_request(r);
                 }
                 if creating {
                     // The create's answer names the upload to abort.

@@ -24,18 +24,13 @@ impl Engine {
 
     /// Asks the driver for the digests of `parts`, at most `concurrency`
     /// at a time per file (each one reads a part into memory).
-    pub(crate) fn ask_digests(
-        &mut self,
-        id: FileId,
-        parts: Vec<u32>,
-        algorithm: ChecksumAlgorithm,
-    ) {
+    pub(crate) fn ask_digests(&mut self, id: FileId, parts: &[u32], algorithm: ChecksumAlgorithm) {
         let ahead = self.cfg.concurrency;
         let Some(m) = multi_in(&mut self.files, id) else {
             return;
         };
         let Some(plan) = m.plan else { return };
-        for n in parts {
+        for &n in parts {
             let Some(range) = plan.part(n).filter(|_| m.digesting < ahead) else {
                 break;
             };
@@ -91,7 +86,7 @@ impl Engine {
         if !missing {
             return false;
         }
-        self.ask_digests(id, idle, ChecksumAlgorithm::Crc64nvme);
+        self.ask_digests(id, &idle, ChecksumAlgorithm::Crc64nvme);
         true
     }
 

@@ -54,7 +54,9 @@ pub struct Engine {
     /// Files the scheduler looked at, all passes together (rule tests).
     #[cfg(test)]
     pub(crate) visits: u64,
-    pub(crate) requests: VecMap<RequestId, InFlight>,
+    /// Boxed: entries of the same shape as `files`' (an id and a pointer), so
+    /// the two tables share one copy of the map's search, insert and removal.
+    pub(crate) requests: VecMap<RequestId, Box<InFlight>>,
     /// The signer has `POST /s3/params` (until it answers 404/405).
     pub(crate) batch_params: bool,
     /// The signer has the part batch route (until it answers 404/405).
@@ -130,7 +132,7 @@ impl Engine {
             Event::Sent { id, bytes } => self.on_sent(id, bytes),
             Event::Failed { id, failure } => {
                 if let Some(req) = self.take(id) {
-                    self.failed(req, failure);
+                    self.failed(req, &failure);
                 }
             }
             Event::Digested { file, part, value } => self.on_digested(file, part, value),
@@ -367,18 +369,14 @@ impl Engine {
                 });
             }
         }
-        // One closure for both lists: one `retain` instance.
-        let other = move |x: &FileId| *x != id;
-        let before = self.order.len();
-        self.order.retain(other);
-        if self.order.len() == before {
+        if !crate::take_id(&mut self.order, id) {
             // Never started: still queued, after `queued_head` (the ids
             // before it are started files, so it stays where it is).
-            self.queued.retain(other);
+            crate::take_id(&mut self.queued, id);
         }
         let ids = ids_where(&self.requests, |r| req_file(&r.req) == Some(id));
-        for r in ids {
-            self.cancel_request(r);
+        for &r in &ids {
+            self.stop_request(r);
         }
         if result.is_ok() {
             self.progress(id, true);

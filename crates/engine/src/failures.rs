@@ -17,7 +17,7 @@ const MAX_RESIGNS: u32 = 3;
 
 impl Engine {
     /// A failed single upload (`release` has undone its send).
-    pub(crate) fn single_failed(&mut self, f: FileId, failure: Failure) {
+    pub(crate) fn single_failed(&mut self, f: FileId, failure: &Failure) {
         let (now, max) = (self.now, self.cfg.retry);
         let Some(s) = self.single_mut(f) else { return };
         match failure.verdict() {
@@ -50,12 +50,12 @@ impl Engine {
                     self.fatal(f, expired());
                 }
             }
-            Verdict::Fail => self.fatal(f, UploadError::from_store(&failure)),
+            Verdict::Fail => self.fatal(f, UploadError::from_store(failure)),
         }
     }
 
     /// A failed part (`release` has undone its send).
-    pub(crate) fn part_failed(&mut self, f: FileId, n: u32, failure: Failure) {
+    pub(crate) fn part_failed(&mut self, f: FileId, n: u32, failure: &Failure) {
         let (now, max) = (self.now, self.cfg.retry);
         let Some(m) = self.multi_mut(f) else { return };
         let part = m.part(n);
@@ -93,13 +93,13 @@ impl Engine {
                 }
                 m.queue.push_front(n);
             }
-            Verdict::Fail if m.complete_maybe_done && !m.ahead && is_gone(&failure) => {
+            Verdict::Fail if m.complete_maybe_done && !m.ahead && is_gone(failure) => {
                 // A complete went out (the record's page's, which may have
                 // gone ahead of this part's bytes and waited for them to
                 // land): the upload is gone because it is done, or aborted.
                 // The object at its key decides, as when ListParts finds
                 // the record's upload gone.
-                m.gone = Some(UploadError::from_store(&failure));
+                m.gone = Some(UploadError::from_store(failure));
                 self.stop_data(f);
                 if let Some(m) = self.multi_mut(f) {
                     m.enter(Phase::Complete);
@@ -108,14 +108,14 @@ impl Engine {
                     self.assumed_complete(f);
                 }
             }
-            Verdict::Fail => self.fatal(f, UploadError::from_store(&failure)),
+            Verdict::Fail => self.fatal(f, UploadError::from_store(failure)),
         }
     }
 
     /// A failed create, list, complete or abort call (`release` has
     /// cleared its step's call and noted a complete that may have applied).
-    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: Failure) {
-        if matches!(req, Req::Complete(_)) && self.ahead_failed(f, &failure) {
+    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: &Failure) {
+        if matches!(req, Req::Complete(_)) && self.ahead_failed(f, failure) {
             return;
         }
         let Some(file) = self.files.get_mut(&f) else {
@@ -126,7 +126,7 @@ impl Engine {
             return;
         };
         let in_body = core::mem::take(&mut m.complete_in_body);
-        if in_body && no_route(&failure) {
+        if in_body && no_route(failure) {
             // A signer replica older than the in-body route (a rolling
             // upgrade): the path route, at once and from now on. Nothing was
             // completed, and it counts as no failure.
@@ -169,7 +169,7 @@ impl Engine {
             Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
             Req::List(_) | Req::Complete(_)
-                if is_gone(&failure)
+                if is_gone(failure)
                     && self.confirm_route
                     && match req {
                         Req::List(_) => m.from_record,
@@ -184,10 +184,10 @@ impl Engine {
                 // The key is this upload's own: an object of the file's
                 // size there is its object. Ask the signer (`confirm`)
                 // before deciding; not there, a record starts afresh.
-                m.gone = Some(UploadError::signer_gave_up(&failure));
+                m.gone = Some(UploadError::signer_gave_up(failure));
                 m.step = Step::default();
             }
-            Req::List(_) if m.from_record && m.complete_maybe_done && is_gone(&failure) => {
+            Req::List(_) if m.from_record && m.complete_maybe_done && is_gone(failure) => {
                 // Gone after the record's page sent a complete, and no way
                 // to ask (Companion): that complete went through.
                 self.assumed_complete(f)
@@ -196,12 +196,12 @@ impl Engine {
                 // Gone or refused, and no way to ask: start afresh.
                 self.record_gone(f)
             }
-            Req::Complete(_) if m.complete_maybe_done && is_gone(&failure) => {
+            Req::Complete(_) if m.complete_maybe_done && is_gone(failure) => {
                 // A peer without the confirm route: an earlier complete,
                 // whose answer was lost, did complete it.
                 self.assumed_complete(f);
             }
-            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(&failure)),
+            _ => self.step_failed_for_good(f, UploadError::signer_gave_up(failure)),
         }
     }
 

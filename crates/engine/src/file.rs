@@ -1,7 +1,7 @@
 //! The state of one file: a single upload or a multipart upload, with the
 //! bookkeeping both share (pause, failure, progress).
 
-use alloc::{boxed::Box, string::String, vec, vec::Vec};
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 use crate::deque::VecDeque;
 
@@ -132,6 +132,13 @@ pub(crate) fn part_of(parts: &[Part], n: u32) -> &Part {
     parts.get(n as usize - 1).must()
 }
 
+/// Whether part `n` of `parts` is stored, for `ProgressTracker::restart_from`:
+/// every part when there are none (a file starting over keeps no attempt).
+/// One closure type for both callers, so one `restart_from` instance.
+pub(crate) fn stored_in(parts: &[Part]) -> impl Fn(u32) -> bool + '_ {
+    move |n| parts.is_empty() || part_of(parts, n).done
+}
+
 /// [`Engine::multi_mut`] on the file table alone, for a caller that pushes
 /// actions to `out` while it holds the file.
 pub(crate) fn multi_in(
@@ -253,7 +260,14 @@ impl Multi {
     /// Adopts `plan`: every part not yet stored goes to the queue.
     pub fn start_plan(&mut self, plan: PartPlan) {
         self.plan = Some(plan);
-        self.parts = vec![Part::default(); plan.part_count() as usize];
+        // Pushed, not `vec![Part::default(); n]`: no `extend_with` and
+        // `Part::clone` instances for it.
+        let n = plan.part_count() as usize;
+        let mut parts = Vec::with_capacity(n);
+        for _ in 0..n {
+            parts.push(Part::default());
+        }
+        self.parts = parts;
         self.collector = PartCollector::new(plan.part_count());
         self.queue = VecDeque::new();
         for n in 1..plan.part_count() + 1 {

@@ -113,6 +113,17 @@ impl Cat for [&str] {
     }
 }
 
+/// Takes every `id` out of `list`, keeping the order (`retain`, without its
+/// instance); answers whether one was there.
+pub(crate) fn take_id(list: &mut alloc::vec::Vec<api::FileId>, id: api::FileId) -> bool {
+    let mut found = false;
+    while let Some(i) = list.iter().position(|x| *x == id) {
+        s3lift_protocol::remove_at(list, i);
+        found = true;
+    }
+    found
+}
+
 #[cfg(test)]
 mod cat_tests {
     use super::Cat;

@@ -37,7 +37,7 @@ impl Engine {
             return;
         }
         self.offline = true;
-        for id in self.order.clone() {
+        for &id in &self.order.clone() {
             let Some(f) = self.files.get(&id) else {
                 continue;
             };
@@ -72,8 +72,8 @@ impl Engine {
     }
 
     /// `req` failed: the outage's doing (put back, uncounted) or its own.
-    pub(crate) fn failed(&mut self, req: Req, failure: Failure) {
-        if self.absorbs(&req, &failure) {
+    pub(crate) fn failed(&mut self, req: Req, failure: &Failure) {
+        if self.absorbs(&req, failure) {
             self.absorb(req);
         } else {
             self.on_failed(req, failure);

@@ -28,7 +28,7 @@ impl Engine {
         let mut need_params = Vec::new();
         let mut need_confirm = Vec::new();
         let budget = self.params_budget();
-        for id in self.order.clone() {
+        for &id in &self.order.clone() {
             self.schedule_signer(id, &mut need_params, &mut need_confirm, budget);
         }
         // Queued files start in order while the params window has room
@@ -41,8 +41,8 @@ impl Engine {
             self.schedule_signer(id, &mut need_params, &mut need_confirm, budget);
         }
         let order = self.order.clone();
-        self.sign_params(need_params);
-        self.issue_confirm(need_confirm);
+        self.sign_params(&need_params);
+        self.issue_confirm(&need_confirm);
         // Store slots go round the files one at a time (as the browser's
         // first-come-first-served pool did), so a huge file does not hold
         // back the small files added after it.
@@ -224,7 +224,7 @@ impl Engine {
                 );
                 return self.fatal(id, e);
             }
-            self.ask_digests(id, digest, algorithm);
+            self.ask_digests(id, &digest, algorithm);
         }
         let Some(m) = self.multi_mut(id) else { return };
         if todo.is_empty() || (batch && fresh >= ahead) {
@@ -245,7 +245,13 @@ impl Engine {
             if !self.signer_slot() {
                 return;
             }
-            let rid = self.issue(Req::SignParts(id, todo.clone()));
+            // Copied by a loop: the only `Vec<u32>` clone (its `to_vec`
+            // instance) was this one.
+            let mut parts = Vec::with_capacity(todo.len());
+            for n in &todo {
+                parts.push(*n);
+            }
+            let rid = self.issue(Req::SignParts(id, parts));
             self.out.push_back(Action::SignParts {
                 id: rid,
                 file: id,
@@ -256,7 +262,7 @@ impl Engine {
             });
             return;
         }
-        for n in todo {
+        for &n in &todo {
             let busy = self
                 .multi_mut(id)
                 .is_none_or(|m| m.signing as usize >= ahead);
@@ -311,17 +317,23 @@ impl Engine {
                 let Some(n) = pick.and_then(|i| m.queue.remove(i)) else {
                     return false;
                 };
-                let (Some(u), Some(range)) = (m.part(n).url.clone(), plan.part(n)) else {
-                    self.fatal(id, bad_answer("a part outside the plan"));
+                let (Some(u), Some(range)) = (&m.part(n).url, plan.part(n)) else {
+                    self.fatal(
+                        id,
+                        bad_answer("Unexpected signer answer: a part outside the plan"),
+                    );
                     return false;
                 };
+                // Its fields cloned, not the `Option<SignedUrl>`: no clone
+                // instance for that type.
+                let (url, headers) = (u.url.clone(), u.headers.clone());
                 let rid = self.issue(Req::Part(id, n));
                 self.out.push_back(Action::SendPart {
                     id: rid,
                     file: id,
                     part: n,
-                    url: u.url,
-                    headers: u.headers,
+                    url,
+                    headers,
                     start: range.start,
                     end: range.end,
                 });

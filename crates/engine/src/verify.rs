@@ -130,7 +130,9 @@ impl Engine {
         m.restarted = true;
         m.discard = old;
         // A new upload of other bytes: nothing of the old one counts.
-        file.tracker.restart_from(0, |_| true);
+        // No parts now: every attempt in flight is dropped.
+        file.tracker
+            .restart_from(0, crate::file::stored_in(&m.parts));
         if let Some(fingerprint) = old_fingerprint.or_else(|| file.spec.fingerprint.clone()) {
             self.out.push_back(Action::ForgetResume {
                 file: id,

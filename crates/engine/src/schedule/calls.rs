@@ -185,7 +185,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn sign_params(&mut self, need: Vec<FileId>) {
+    pub(super) fn sign_params(&mut self, need: &[FileId]) {
         for files in need.chunks(self.params_batch()) {
             if !self.signer_slot() {
                 break;
