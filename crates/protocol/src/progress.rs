@@ -102,6 +102,11 @@ impl ProgressTracker {
         self.done = (self.done + len).min(self.total);
     }
 
+    /// The whole file is stored (parts whose answers never came too).
+    pub fn complete_all(&mut self) {
+        self.done = self.total;
+    }
+
     /// Bytes counted now, at most the total.
     pub fn bytes_sent(&self) -> u64 {
         let parts: u64 = self.in_flight.iter().map(|e| e.1.max(e.2)).sum();
