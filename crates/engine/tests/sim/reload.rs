@@ -1,6 +1,6 @@
 //! Page reloads: when one may come, and what the new page starts from.
 
-use s3lift_engine::{Engine, Event, FileId, RequestId};
+use s3lift_engine::{Engine, Event, RequestId};
 
 use crate::run::drain;
 use crate::scenario::Scenario;
@@ -28,8 +28,7 @@ pub(crate) fn reload(sc: &Scenario, w: &mut World, t: u64) -> Result<Engine, Str
     w.signer_out.clear();
     w.complete_calls.clear();
     let marked = w.records.iter().filter(|(_, r)| r.completing);
-    let marked: Vec<FileId> = marked.map(|(f, _)| *f).collect();
-    w.cancels.reload(marked.into_iter());
+    w.cancels.reload(marked.map(|(f, _)| *f));
     // Bytes on their way may still land, while the new page lists the
     // parts; a signer waiting for a complete's pending parts goes on
     // without the page, and completes if they land. None of them is heard
