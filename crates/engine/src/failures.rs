@@ -172,13 +172,15 @@ impl Engine {
                 if is_gone(failure)
                     && self.confirm_route
                     && match req {
-                        Req::List(_) => m.from_record,
+                        Req::List(_) => m.from_record || m.complete_maybe_done,
                         _ => m.complete_maybe_done || m.resumed,
                     } =>
             {
                 // At List: the recorded upload is gone: aborted or expired,
                 // or completed, by this file's complete whose answer a
-                // reload lost, or by another tab. At Complete: completed by
+                // reload lost, or by another tab; or, listed again after a
+                // pause or an outage, completed by this page's complete
+                // whose answer was lost. At Complete: completed by
                 // an earlier complete of ours whose answer was lost, or by
                 // another tab that held this resumed upload; or aborted.
                 // The key is this upload's own: an object of the file's
@@ -187,9 +189,10 @@ impl Engine {
                 m.gone = Some(UploadError::signer_gave_up(failure));
                 m.step = Step::default();
             }
-            Req::List(_) if m.from_record && m.complete_maybe_done && is_gone(failure) => {
-                // Gone after the record's page sent a complete, and no way
-                // to ask (Companion): that complete went through.
+            Req::List(_) if m.complete_maybe_done && is_gone(failure) => {
+                // Gone after a complete went out (this page's, or the
+                // record's page's), and no way to ask (Companion): that
+                // complete went through.
                 self.assumed_complete(f)
             }
             Req::List(_) if m.from_record && matches!(failure.status, Some(403 | 404)) => {

@@ -216,3 +216,31 @@ fn never_to_a_companion_shaped_signer_nor_with_the_setting_off() {
         assert!(complete(&out).is_none(), "{out:#?}");
     }
 }
+
+/// A complete ahead whose answer was lost, then a pause with a part in
+/// flight: the parts are listed again at the resume, and the upload is gone
+/// because that complete went through once the part landed. The object at
+/// the key decides; nothing is aborted, and the file is not failed as
+/// `no_such_upload` while its object stands (simulation seed 7170).
+#[test]
+fn a_listing_after_its_lost_answer_that_finds_the_upload_gone_checks_the_object() {
+    use super::complete_gone::{confirm_keys, gone, object};
+    let mut t = T::new(3);
+    let (_, out) = nearly_sent(&mut t);
+    let (id, ..) = complete(&out).expect("a complete ahead");
+    t.fail(id, Failure::network());
+    t.ev(Event::Pause(FileId(1)));
+    let out = t.ev(Event::Resume(FileId(1)));
+    let list = find(&out, |a| {
+        matches!(a, Action::ListParts { .. }).then(|| id_of(a))
+    });
+    let out = t.fail(list, gone());
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::Abort { .. })),
+        "no abort of an upload that may be done: {out:#?}"
+    );
+    assert!(finished(&out).is_none(), "not before the object is checked");
+    assert_eq!(confirm_keys(&out), vec!["k".to_owned()]);
+    let out = t.signer(confirm_id(&out), object(12 * MIB));
+    assert!(matches!(finished(&out), Some(Ok(_))), "{out:#?}");
+}

@@ -9,7 +9,7 @@ use s3lift_protocol::wire::{ErrorBody, SingleCompleteResponse};
 use super::multipart::{multipart_sending, store_all};
 use super::*;
 
-fn gone() -> Failure {
+pub(super) fn gone() -> Failure {
     let body = ErrorBody {
         error: "gone".into(),
         code: "no_such_upload".into(),
@@ -63,7 +63,7 @@ fn resumed_then_gone(t: &mut T) -> Vec<Action> {
 }
 
 /// The keys of the `Confirm` in `out`.
-fn confirm_keys(out: &[Action]) -> Vec<String> {
+pub(super) fn confirm_keys(out: &[Action]) -> Vec<String> {
     out.iter()
         .find_map(|a| match a {
             Action::Confirm { keys, .. } => Some(keys.clone()),

@@ -304,12 +304,15 @@ fn on_finished(
                 "{file:?} cancelled without a cancel"
             );
             if let Some(k) = e.key {
-                // The store refused it: then it holds no object of it (a
-                // complete that went through makes the upload's parts
-                // refused, and the object is the file's, done).
+                // The store refused it, or the upload is gone: then it holds
+                // no object of it (a complete that went through makes the
+                // upload's parts refused and the upload gone, and the object
+                // is the file's, done).
                 ensure!(
-                    e.code != codes::STORE_REFUSED || !w.store.objects.contains_key(&k),
-                    "{file:?} failed with store_refused ({}) but its object {k} is in the store",
+                    (e.code != codes::STORE_REFUSED && e.code != ErrorCode::NoSuchUpload)
+                        || !w.store.objects.contains_key(&k),
+                    "{file:?} failed with {} ({}) but its object {k} is in the store",
+                    e.code,
                     e.message
                 );
                 w.reported.insert(k);
