@@ -10,13 +10,13 @@ and the same keys in `s3lift.js`. Imports from the snippets keep their
 names (they are the snippet's exports). Fails loudly when a name is not
 found exactly once as a key of the glue's import object.
 
-It also renames wasm-bindgen's own exports, those the glue alone calls:
+It also renames every export but the memory, which the glue alone calls:
 the closure calls (`wasm_bindgen__convert__closures_____invoke__h<16 hex
-digits>` each) and the `__wbindgen_*`/`__externref_*` runtime. They become
-`ca`, `cb`, … in the module, in the glue (where each may only appear as
-`wasm.<name>`, or it fails) and in the two type files' lists of raw exports.
-The exports named after the API (`uploader_new`, `upload_pause`,
-`__wbg_upload_free`…) keep their names.
+digits>` each), the `__wbindgen_*`/`__externref_*` runtime, and the API's
+(`uploader_new`, `upload_pause`, `__wbg_upload_free`…, which the glue's
+classes call). They become `ca`, `cb`, … in the module, in the glue (where
+each may only appear as `wasm.<name>`, or it fails) and in the two type
+files' lists of raw exports.
 
 The glue is trimmed where a bundler cannot see that code is dead or plain
 forwarding (each step checks its pattern, or fails): the snippet's functions
@@ -369,8 +369,9 @@ def exports(b, j, end, internal, js):
         k += 1
         _, k = leb(b, k)
         entries.append((name, b[d:k]))
-    own = [name for name, _ in entries
-           if INVOKE.fullmatch(name) or (name.startswith("__") and not name.startswith("__wbg_"))]
+    # Every export but the memory: the API's (`uploader_new`, `upload_pause`,
+    # `__wbg_upload_free`…) too, which the glue's classes alone call.
+    own = [name for name, _ in entries if name != "memory"]
     unused = {name for name in own if not re.search(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", js)}
     entries = [(name, desc) for name, desc in entries if name not in unused]
     taken = {name for name, _ in entries}
