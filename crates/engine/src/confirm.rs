@@ -66,12 +66,14 @@ impl Engine {
     pub(crate) fn confirmed(
         &mut self,
         files: Vec<FileId>,
-        items: Vec<Result<SingleCompleteResponse, ErrorBody>>,
+        mut items: Vec<Result<SingleCompleteResponse, ErrorBody>>,
     ) {
         self.confirming = false;
-        let mut items = items.into_iter();
         for &f in &files {
-            let failure = match items.next() {
+            // Taken from the front by `remove_at` (at most 100): no
+            // `IntoIter` instance for the answer's items.
+            let item = (!items.is_empty()).then(|| s3lift_protocol::remove_at(&mut items, 0));
+            let failure = match item {
                 Some(Ok(c)) => {
                     self.confirmed_one(f, c);
                     continue;
