@@ -24,11 +24,14 @@ use crate::confirm::checked;
 pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
-    pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {
+    pub(crate) fn on_signer(&mut self, req: Req, mut answer: SignerAnswer) {
         // The call is no longer in flight, whatever it answered (a wrong
         // answer is a failure that nothing applied, as in `on_failed`).
         self.release(&req, false);
-        match (req, answer) {
+        // The request and the answer borrowed (what an arm keeps is taken
+        // out of it), so that both are dropped here once, not on each
+        // arm's every way out.
+        match (&req, &mut answer) {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
                 for (i, &f) in files.iter().enumerate() {
                     match items.get(i) {
@@ -63,8 +66,8 @@ impl Engine {
                     }
                 }
             }
-            (Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p),
-            (Req::Create(f), SignerAnswer::Created(mut c)) => {
+            (&Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p.clone()),
+            (&Req::Create(f), SignerAnswer::Created(c)) => {
                 if c.part_size.is_some() {
                     self.complete_in_body.get_or_insert(true);
                 }
@@ -84,9 +87,9 @@ impl Engine {
                 let Some(m) = self.multi_mut(f) else { return };
                 m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
-                    key: c.key,
-                    upload_id: c.upload_id,
-                    bucket: c.bucket,
+                    key: core::mem::take(&mut c.key),
+                    upload_id: core::mem::take(&mut c.upload_id),
+                    bucket: c.bucket.take(),
                 });
                 if self.files.get(&f).is_some_and(|x| x.fatal.is_some()) {
                     if let Some(m) = self.multi_mut(f) {
@@ -119,7 +122,7 @@ impl Engine {
                 m.record_at = Some(now as f64);
                 self.save_record(f, false);
             }
-            (Req::List(f), SignerAnswer::Listed(listed)) => {
+            (&Req::List(f), SignerAnswer::Listed(listed)) => {
                 let Some(file) = self.files.get_mut(&f) else {
                     return;
                 };
@@ -128,10 +131,9 @@ impl Engine {
                 };
                 let Some(plan) = m.plan else { return };
                 let from_record = m.from_record;
-                let mut fresh =
-                    PartCollector::from_listed(plan.part_count(), &listed, |n, size| {
-                        plan.expected_len(n) == Some(size)
-                    });
+                let mut fresh = PartCollector::from_listed(plan.part_count(), listed, |n, size| {
+                    plan.expected_len(n) == Some(size)
+                });
                 // Keep ETags we hold for parts the listing has not caught up with.
                 fresh.merge(&m.collector);
                 m.collector = fresh;
@@ -148,7 +150,7 @@ impl Engine {
                         // from a record, are not). Its ETag is the listing's:
                         // those merged in from this page are of parts it
                         // stored already (marked done).
-                        let etag = crate::verify::listed_part(&listed, n, &plan)
+                        let etag = crate::verify::listed_part(listed, n, &plan)
                             .map(|p| p.etag.clone())
                             .unwrap_or_default();
                         self.out.push_back(Action::PartStored {
@@ -181,20 +183,21 @@ impl Engine {
                 let next = if all { Phase::Complete } else { Phase::Upload };
                 if from_record {
                     // Parts an earlier page stored: are they this file's?
-                    self.verify_stored(f, &listed, next);
+                    self.verify_stored(f, listed, next);
                 } else {
                     m.enter(next);
                 }
                 self.progress(f, true);
             }
             (Req::SignParts(f, parts), SignerAnswer::Parts(b)) => {
+                let f = *f;
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let Some(m) = self.multi_mut(f) else { return };
                 m.sign.failures = 0;
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
-                for &n in &parts {
-                    match batch_url(&b, n, now, ttl) {
+                for &n in parts {
+                    match batch_url(b, n, now, ttl) {
                         Some(u) => m.part(n).url = Some(u),
                         None => missing = true,
                     }
@@ -206,30 +209,42 @@ impl Engine {
                     );
                 }
             }
-            (Req::SignPart(f, n), SignerAnswer::Part(p)) => {
+            (&Req::SignPart(f, n), SignerAnswer::Part(p)) => {
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let Some(m) = self.multi_mut(f) else { return };
                 m.sign.failures = 0;
                 let ttl = ttl_ms(p.expires, default);
-                m.part(n).url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
+                let headers = core::mem::take(&mut p.headers).into_vec();
+                m.part(n).url = Some(SignedUrl::new(
+                    core::mem::take(&mut p.url),
+                    headers,
+                    now,
+                    ttl,
+                ));
             }
-            (Req::Complete(f), SignerAnswer::Completed(c)) => {
+            (&Req::Complete(f), SignerAnswer::Completed(c)) => {
                 let Some(m) = self.multi_mut(f) else { return };
                 let Some(mut outcome) = m.outcome() else {
                     return;
                 };
-                if let Some(key) = c.key {
+                if let Some(key) = c.key.take() {
                     outcome.key = key;
                 }
                 // The signer's complete fires its webhook. The file ends now,
                 // or, if it went ahead, once its parts in flight have answered.
-                m.ahead_done = Some(checked(outcome, c.bucket, c.location, c.etag, c.checksum));
+                m.ahead_done = Some(checked(
+                    outcome,
+                    c.bucket.take(),
+                    core::mem::take(&mut c.location),
+                    c.etag.take(),
+                    c.checksum.take(),
+                ));
                 self.finish_ahead(f);
             }
-            (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
+            (&Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            (req, _) => self.failed_released(req, &Failure::coded(200, codes::BAD_ANSWER)),
+            _ => self.failed_released(req, &Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 

@@ -65,14 +65,14 @@ impl Engine {
     /// The answer of a confirm call: one entry per file, in order.
     pub(crate) fn confirmed(
         &mut self,
-        files: Vec<FileId>,
-        mut items: Vec<Result<SingleCompleteResponse, ErrorBody>>,
+        files: &[FileId],
+        items: &mut Vec<Result<SingleCompleteResponse, ErrorBody>>,
     ) {
         self.confirming = false;
-        for &f in &files {
+        for &f in files {
             // Taken from the front by `remove_at` (at most 100): no
             // `IntoIter` instance for the answer's items.
-            let item = (!items.is_empty()).then(|| s3lift_protocol::remove_at(&mut items, 0));
+            let item = (!items.is_empty()).then(|| s3lift_protocol::remove_at(items, 0));
             let failure = match item {
                 Some(Ok(c)) => {
                     self.confirmed_one(f, c);
