@@ -114,7 +114,7 @@ impl Engine {
 
     /// A failed create, list, complete or abort call (`release` has
     /// cleared its step's call and noted a complete that may have applied).
-    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: &Failure) {
+    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: &Req, failure: &Failure) {
         if matches!(req, Req::Complete(_)) && self.ahead_failed(f, failure) {
             return;
         }
@@ -165,7 +165,7 @@ impl Engine {
             }
             return;
         }
-        match req {
+        match *req {
             Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
             Req::List(_) | Req::Complete(_)
