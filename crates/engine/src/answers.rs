@@ -244,7 +244,7 @@ impl Engine {
             (&Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            _ => self.failed_released(req, &Failure::coded(200, codes::BAD_ANSWER)),
+            _ => self.failed_released(&req, &Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 

@@ -84,7 +84,7 @@ impl Engine {
                 self.progress(f, false);
             }
             // A store answer to a signer call: the driver mixed them up.
-            other => self.on_failed(other, &Failure::coded(200, codes::BAD_ANSWER)),
+            other => self.on_failed(&other, &Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 }

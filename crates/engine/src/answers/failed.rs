@@ -10,14 +10,14 @@ use crate::error::UploadError;
 use crate::file::{Body, Step};
 
 impl Engine {
-    pub(crate) fn on_failed(&mut self, req: Req, failure: &Failure) {
-        self.release(&req, failure.maybe_applied());
+    pub(crate) fn on_failed(&mut self, req: &Req, failure: &Failure) {
+        self.release(req, failure.maybe_applied());
         self.failed_released(req, failure);
     }
 
     /// `on_failed` once `release` has undone the request's marks.
-    pub(crate) fn failed_released(&mut self, req: Req, failure: &Failure) {
-        match &req {
+    pub(crate) fn failed_released(&mut self, req: &Req, failure: &Failure) {
+        match req {
             Req::ParamsBatch(files) => {
                 let missing_route = no_route(failure);
                 if missing_route {
@@ -33,7 +33,7 @@ impl Engine {
                 self.signer_step_failed(f, failure, single_sign);
             }
             &(Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f)) => {
-                self.multi_step_failed(f, &req, failure)
+                self.multi_step_failed(f, req, failure)
             }
             &Req::SignParts(f, _) if no_route(failure) => {
                 if self.multi_mut(f).is_some() {
