@@ -91,7 +91,7 @@ impl Engine {
             };
             // It may have reached the store before we stopped it.
             self.release(&req, true);
-            if let (Req::Part(_, n), Some(m)) = (req, self.multi_mut(id)) {
+            if let (&Req::Part(_, n), Some(m)) = (&req, self.multi_mut(id)) {
                 m.queue.push_front(n);
             }
         }
