@@ -24,14 +24,14 @@ use crate::confirm::checked;
 pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
-    pub(crate) fn on_signer(&mut self, req: Req, mut answer: SignerAnswer) {
+    pub(crate) fn on_signer(&mut self, req: Req, answer: &mut SignerAnswer) {
         // The call is no longer in flight, whatever it answered (a wrong
         // answer is a failure that nothing applied, as in `on_failed`).
         self.release(&req, false);
         // The request and the answer borrowed (what an arm keeps is taken
         // out of it), so that both are dropped here once, not on each
         // arm's every way out.
-        match (&req, &mut answer) {
+        match (&req, answer) {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
                 for (i, &f) in files.iter().enumerate() {
                     match items.get(i) {

@@ -119,9 +119,9 @@ impl Engine {
         self.expire_requests();
         match event {
             Event::Add(spec) => self.add(spec),
-            Event::Signer { id, answer } => {
+            Event::Signer { id, mut answer } => {
                 if let Some(req) = self.take(id) {
-                    self.on_signer(req, answer);
+                    self.on_signer(req, &mut answer);
                 }
             }
             Event::Stored { id, etag } => {
