@@ -35,7 +35,7 @@ impl Engine {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
                 for (i, &f) in files.iter().enumerate() {
                     match items.get(i) {
-                        Some(Ok(p)) => self.set_params(f, p.clone()),
+                        Some(Ok(p)) => self.set_params(f, p),
                         Some(Err(body)) => {
                             let code = known_code(&body.code);
                             // The signer's message says what to fix (a path too deep…);
@@ -66,7 +66,7 @@ impl Engine {
                     }
                 }
             }
-            (&Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p.clone()),
+            (&Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p),
             (&Req::Create(f), SignerAnswer::Created(c)) => {
                 if c.part_size.is_some() {
                     self.complete_in_body.get_or_insert(true);
@@ -248,11 +248,15 @@ impl Engine {
         }
     }
 
-    fn set_params(&mut self, f: FileId, p: UploadParams) {
+    /// Keeps a copy of `p` (the answer is dropped once, by `handle`).
+    fn set_params(&mut self, f: FileId, p: &UploadParams) {
         let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
         let Some(s) = self.single_mut(f) else { return };
         let ttl = ttl_ms(p.expires, default);
-        s.params = Some((p, SignedUrl::new(String::new(), Vec::new(), now, ttl)));
+        s.params = Some((
+            p.clone(),
+            SignedUrl::new(String::new(), Vec::new(), now, ttl),
+        ));
         if s.key().is_none() {
             s.params = None;
             self.fatal(
