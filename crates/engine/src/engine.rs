@@ -124,9 +124,9 @@ impl Engine {
                     self.on_signer(req, &mut answer);
                 }
             }
-            Event::Stored { id, etag } => {
+            Event::Stored { id, mut etag } => {
                 if let Some(req) = self.take(id) {
-                    self.on_stored(req, etag);
+                    self.on_stored(req, &mut etag);
                 }
             }
             Event::Sent { id, bytes } => self.on_sent(id, bytes),
