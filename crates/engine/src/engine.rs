@@ -135,7 +135,11 @@ impl Engine {
                     self.failed(req, &failure);
                 }
             }
-            Event::Digested { file, part, value } => self.on_digested(file, part, value),
+            Event::Digested {
+                file,
+                part,
+                mut value,
+            } => self.on_digested(file, part, &mut value),
             Event::Pause(f) => self.pause(f),
             Event::Resume(f) => self.resume(f),
             Event::Cancel(f) => self.cancel(f),
