@@ -71,7 +71,6 @@ impl Engine {
                 if c.part_size.is_some() {
                     self.complete_in_body.get_or_insert(true);
                 }
-                let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
                     Some(file) => (file.spec.size, Some(self.part_size_for(file.spec.size))),
                     None => return,
@@ -110,11 +109,11 @@ impl Engine {
                 let m = self.multi_mut(f).must();
                 m.start_plan(plan);
                 m.enter(Phase::Upload);
-                if let Some(b) = first {
+                if let Some(b) = &c.parts {
                     // The first window, signed with the create (`signParts`).
                     let ttl = ttl_ms(b.expires, default);
                     for n in 1..plan.part_count().min(b.presigned_urls.len() as u32) + 1 {
-                        if let Some(u) = batch_url(&b, n, now, ttl) {
+                        if let Some(u) = batch_url(b, n, now, ttl) {
                             m.part(n).url = Some(u);
                         }
                     }
