@@ -59,14 +59,18 @@ impl Engine {
         }
         m.verify = Vec::new();
         if let Some((first, last)) = ends {
-            let both = [first, last];
-            for &n in &both[..if first == last { 1 } else { 2 }] {
-                let Some(p) = listed_part(listed, n, &plan) else {
-                    continue;
-                };
-                if let Some(md5) = md5::from_etag(&p.etag) {
+            // The first, then the last if it is another (no slice of a
+            // pair, and its bounds check).
+            let mut n = first;
+            loop {
+                let md5 = listed_part(listed, n, &plan).and_then(|p| md5::from_etag(&p.etag));
+                if let Some(md5) = md5 {
                     m.verify.push((n, md5));
                 }
+                if n == last {
+                    break;
+                }
+                n = last;
             }
         }
         if m.verify.is_empty() {
