@@ -137,10 +137,13 @@ impl Engine {
                 fresh.merge(&m.collector);
                 m.collector = fresh;
                 let mut done = 0;
+                // The first and the last part stored, for `verify_stored`.
+                let mut ends: Option<(u32, u32)> = None;
                 for n in 1..plan.part_count() + 1 {
                     if !m.collector.has(n) {
                         continue;
                     }
+                    ends = Some((ends.map_or(n, |e| e.0), n));
                     let size = plan.expected_len(n).unwrap_or(0);
                     if !m.from_record && !m.part(n).done {
                         // A part this page sent whose answer a pause cut off,
@@ -182,7 +185,7 @@ impl Engine {
                 let next = if all { Phase::Complete } else { Phase::Upload };
                 if from_record {
                     // Parts an earlier page stored: are they this file's?
-                    self.verify_stored(f, listed, next);
+                    self.verify_stored(f, listed, next, ends);
                 } else {
                     m.enter(next);
                 }

@@ -45,18 +45,19 @@ pub(crate) fn listed_part<'a>(
 impl Engine {
     /// After a continued upload's first listing: reads the first and the
     /// last stored part again before going on to `next`.
-    pub(crate) fn verify_stored(&mut self, id: FileId, listed: &[ListedPart], next: Phase) {
+    /// `ends`: the first and the last part stored (the same one when only
+    /// one is), as the listing's answer found them.
+    pub(crate) fn verify_stored(
+        &mut self,
+        id: FileId,
+        listed: &[ListedPart],
+        next: Phase,
+        ends: Option<(u32, u32)>,
+    ) {
         let Some(m) = multi_in(&mut self.files, id) else {
             return;
         };
         let Some(plan) = m.plan else { return };
-        // The first and the last part stored (the same one when only one is).
-        let mut ends: Option<(u32, u32)> = None;
-        for n in 1..plan.part_count() + 1 {
-            if m.collector.has(n) {
-                ends = Some((ends.map_or(n, |e| e.0), n));
-            }
-        }
         m.verify = Vec::new();
         if let Some((first, last)) = ends {
             // The first, then the last if it is another (no slice of a
