@@ -320,8 +320,8 @@ impl Engine {
         } else {
             self.order.push(id);
         }
-        if let Some(old) = changed {
-            self.restart_changed(id, Some(old));
+        if changed.is_some() {
+            self.restart_changed(id, &mut changed);
         }
     }
 

@@ -115,7 +115,7 @@ impl Engine {
                     m.enter(next);
                 }
             }
-            Some(_) => self.restart_changed(id, None),
+            Some(_) => self.restart_changed(id, &mut None),
         }
         true
     }
@@ -123,7 +123,7 @@ impl Engine {
     /// Starts `id` over because the file changed: forgets the record (saved
     /// under `old_fingerprint`, or the file's own), aborts the old upload
     /// without waiting, and says so.
-    pub(crate) fn restart_changed(&mut self, id: FileId, old_fingerprint: Option<String>) {
+    pub(crate) fn restart_changed(&mut self, id: FileId, old_fingerprint: &mut Option<String>) {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
@@ -138,7 +138,10 @@ impl Engine {
         // No parts now: every attempt in flight is dropped.
         file.tracker
             .restart_from(0, crate::file::stored_in(&m.parts));
-        if let Some(fingerprint) = old_fingerprint.or_else(|| file.spec.fingerprint.clone()) {
+        if let Some(fingerprint) = old_fingerprint
+            .take()
+            .or_else(|| file.spec.fingerprint.clone())
+        {
             self.out.push_back(Action::ForgetResume {
                 file: id,
                 fingerprint,
