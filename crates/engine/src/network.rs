@@ -37,7 +37,10 @@ impl Engine {
             return;
         }
         self.offline = true;
-        for &id in &self.order.clone() {
+        // By index, not over a copy: nothing here changes `order`.
+        let mut i = 0;
+        while let Some(&id) = self.order.get(i) {
+            i += 1;
             let Some(f) = self.files.get(&id) else {
                 continue;
             };
