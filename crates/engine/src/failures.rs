@@ -22,12 +22,11 @@ impl Engine {
         let Some(s) = self.single_mut(f) else { return };
         match failure.verdict() {
             Verdict::Retry { throttled } => {
+                s.send_failures += 1;
+                let n = s.send_failures;
                 if throttled {
                     self.limit.on_throttle();
                 }
-                let Some(s) = self.single_mut(f) else { return };
-                s.send_failures += 1;
-                let n = s.send_failures;
                 if !max.allows(n) {
                     let e = UploadError::new(
                         codes::RETRIES_EXHAUSTED,
