@@ -24,15 +24,18 @@ use crate::confirm::checked;
 pub(crate) use self::failed::{is_gone, no_route};
 
 impl Engine {
-    pub(crate) fn on_signer(&mut self, req: Req, answer: SignerAnswer) {
+    pub(crate) fn on_signer(&mut self, req: Req, answer: &mut SignerAnswer) {
         // The call is no longer in flight, whatever it answered (a wrong
         // answer is a failure that nothing applied, as in `on_failed`).
         self.release(&req, false);
-        match (req, answer) {
+        // The request and the answer borrowed (what an arm keeps is taken
+        // out of it), so that both are dropped here once, not on each
+        // arm's every way out.
+        match (&req, answer) {
             (Req::ParamsBatch(files), SignerAnswer::ParamsBatch(items)) => {
                 for (i, &f) in files.iter().enumerate() {
                     match items.get(i) {
-                        Some(Ok(p)) => self.set_params(f, p.clone()),
+                        Some(Ok(p)) => self.set_params(f, p),
                         Some(Err(body)) => {
                             let code = known_code(&body.code);
                             // The signer's message says what to fix (a path too deep…);
@@ -63,12 +66,11 @@ impl Engine {
                     }
                 }
             }
-            (Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p),
-            (Req::Create(f), SignerAnswer::Created(mut c)) => {
+            (&Req::Params(f), SignerAnswer::Params(p)) => self.set_params(f, p),
+            (&Req::Create(f), SignerAnswer::Created(c)) => {
                 if c.part_size.is_some() {
                     self.complete_in_body.get_or_insert(true);
                 }
-                let first = c.parts.take();
                 let (size, pref) = match self.files.get(&f) {
                     Some(file) => (file.spec.size, Some(self.part_size_for(file.spec.size))),
                     None => return,
@@ -84,9 +86,9 @@ impl Engine {
                 let Some(m) = self.multi_mut(f) else { return };
                 m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
-                    key: c.key,
-                    upload_id: c.upload_id,
-                    bucket: c.bucket,
+                    key: core::mem::take(&mut c.key),
+                    upload_id: core::mem::take(&mut c.upload_id),
+                    bucket: c.bucket.take(),
                 });
                 if self.files.get(&f).is_some_and(|x| x.fatal.is_some()) {
                     if let Some(m) = self.multi_mut(f) {
@@ -107,11 +109,11 @@ impl Engine {
                 let m = self.multi_mut(f).must();
                 m.start_plan(plan);
                 m.enter(Phase::Upload);
-                if let Some(b) = first {
+                if let Some(b) = &c.parts {
                     // The first window, signed with the create (`signParts`).
                     let ttl = ttl_ms(b.expires, default);
                     for n in 1..plan.part_count().min(b.presigned_urls.len() as u32) + 1 {
-                        if let Some(u) = batch_url(&b, n, now, ttl) {
+                        if let Some(u) = batch_url(b, n, now, ttl) {
                             m.part(n).url = Some(u);
                         }
                     }
@@ -119,7 +121,7 @@ impl Engine {
                 m.record_at = Some(now as f64);
                 self.save_record(f, false);
             }
-            (Req::List(f), SignerAnswer::Listed(listed)) => {
+            (&Req::List(f), SignerAnswer::Listed(listed)) => {
                 let Some(file) = self.files.get_mut(&f) else {
                     return;
                 };
@@ -128,18 +130,20 @@ impl Engine {
                 };
                 let Some(plan) = m.plan else { return };
                 let from_record = m.from_record;
-                let mut fresh =
-                    PartCollector::from_listed(plan.part_count(), &listed, |n, size| {
-                        plan.expected_len(n) == Some(size)
-                    });
+                let mut fresh = PartCollector::from_listed(plan.part_count(), listed, |n, size| {
+                    plan.expected_len(n) == Some(size)
+                });
                 // Keep ETags we hold for parts the listing has not caught up with.
                 fresh.merge(&m.collector);
                 m.collector = fresh;
                 let mut done = 0;
+                // The first and the last part stored, for `verify_stored`.
+                let mut ends: Option<(u32, u32)> = None;
                 for n in 1..plan.part_count() + 1 {
                     if !m.collector.has(n) {
                         continue;
                     }
+                    ends = Some((ends.map_or(n, |e| e.0), n));
                     let size = plan.expected_len(n).unwrap_or(0);
                     if !m.from_record && !m.part(n).done {
                         // A part this page sent whose answer a pause cut off,
@@ -148,7 +152,7 @@ impl Engine {
                         // from a record, are not). Its ETag is the listing's:
                         // those merged in from this page are of parts it
                         // stored already (marked done).
-                        let etag = crate::verify::listed_part(&listed, n, &plan)
+                        let etag = crate::verify::listed_part(listed, n, &plan)
                             .map(|p| p.etag.clone())
                             .unwrap_or_default();
                         self.out.push_back(Action::PartStored {
@@ -181,20 +185,21 @@ impl Engine {
                 let next = if all { Phase::Complete } else { Phase::Upload };
                 if from_record {
                     // Parts an earlier page stored: are they this file's?
-                    self.verify_stored(f, &listed, next);
+                    self.verify_stored(f, listed, next, ends);
                 } else {
                     m.enter(next);
                 }
                 self.progress(f, true);
             }
             (Req::SignParts(f, parts), SignerAnswer::Parts(b)) => {
+                let f = *f;
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let Some(m) = self.multi_mut(f) else { return };
                 m.sign.failures = 0;
                 let ttl = ttl_ms(b.expires, default);
                 let mut missing = false;
-                for &n in &parts {
-                    match batch_url(&b, n, now, ttl) {
+                for &n in parts {
+                    match batch_url(b, n, now, ttl) {
                         Some(u) => m.part(n).url = Some(u),
                         None => missing = true,
                     }
@@ -206,38 +211,54 @@ impl Engine {
                     );
                 }
             }
-            (Req::SignPart(f, n), SignerAnswer::Part(p)) => {
+            (&Req::SignPart(f, n), SignerAnswer::Part(p)) => {
                 let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
                 let Some(m) = self.multi_mut(f) else { return };
                 m.sign.failures = 0;
                 let ttl = ttl_ms(p.expires, default);
-                m.part(n).url = Some(SignedUrl::new(p.url, p.headers.into_vec(), now, ttl));
+                let headers = core::mem::take(&mut p.headers).into_vec();
+                m.part(n).url = Some(SignedUrl::new(
+                    core::mem::take(&mut p.url),
+                    headers,
+                    now,
+                    ttl,
+                ));
             }
-            (Req::Complete(f), SignerAnswer::Completed(c)) => {
+            (&Req::Complete(f), SignerAnswer::Completed(c)) => {
                 let Some(m) = self.multi_mut(f) else { return };
                 let Some(mut outcome) = m.outcome() else {
                     return;
                 };
-                if let Some(key) = c.key {
+                if let Some(key) = c.key.take() {
                     outcome.key = key;
                 }
                 // The signer's complete fires its webhook. The file ends now,
                 // or, if it went ahead, once its parts in flight have answered.
-                m.ahead_done = Some(checked(outcome, c.bucket, c.location, c.etag, c.checksum));
+                m.ahead_done = Some(checked(
+                    outcome,
+                    c.bucket.take(),
+                    core::mem::take(&mut c.location),
+                    c.etag.take(),
+                    c.checksum.take(),
+                ));
                 self.finish_ahead(f);
             }
-            (Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
+            (&Req::Abort(f), SignerAnswer::Aborted) => self.after_abort(f),
             (Req::Discard, _) => {}
             (Req::Confirm(files), SignerAnswer::Confirmed(items)) => self.confirmed(files, items),
-            (req, _) => self.failed_released(req, &Failure::coded(200, codes::BAD_ANSWER)),
+            _ => self.failed_released(&req, &Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 
-    fn set_params(&mut self, f: FileId, p: UploadParams) {
+    /// Keeps a copy of `p` (the answer is dropped once, by `handle`).
+    fn set_params(&mut self, f: FileId, p: &UploadParams) {
         let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
         let Some(s) = self.single_mut(f) else { return };
         let ttl = ttl_ms(p.expires, default);
-        s.params = Some((p, SignedUrl::new(String::new(), Vec::new(), now, ttl)));
+        s.params = Some((
+            p.clone(),
+            SignedUrl::new(String::new(), Vec::new(), now, ttl),
+        ));
         if s.key().is_none() {
             s.params = None;
             self.fatal(

@@ -65,20 +65,21 @@ impl Engine {
     /// The answer of a confirm call: one entry per file, in order.
     pub(crate) fn confirmed(
         &mut self,
-        files: Vec<FileId>,
-        items: Vec<Result<SingleCompleteResponse, ErrorBody>>,
+        files: &[FileId],
+        items: &mut [Result<SingleCompleteResponse, ErrorBody>],
     ) {
         self.confirming = false;
-        let mut items = items.into_iter();
-        for &f in &files {
-            let failure = match items.next() {
+        for (i, &f) in files.iter().enumerate() {
+            // Borrowed (what is kept is taken out): the answer is dropped
+            // once, by its caller.
+            let failure = match items.get_mut(i) {
                 Some(Ok(c)) => {
                     self.confirmed_one(f, c);
                     continue;
                 }
                 Some(Err(body)) => Failure {
                     status: Some(status_of_batch_item(known_code(&body.code))),
-                    code: Some(body.code),
+                    code: Some(core::mem::take(&mut body.code)),
                     ..Failure::default()
                 },
                 // The answer is short of this key: the retry policy decides.
@@ -97,7 +98,7 @@ impl Engine {
         }
     }
 
-    fn confirmed_one(&mut self, f: FileId, c: SingleCompleteResponse) {
+    fn confirmed_one(&mut self, f: FileId, c: &mut SingleCompleteResponse) {
         let Some(file) = self.files.get_mut(&f) else {
             return;
         };
@@ -117,10 +118,12 @@ impl Engine {
         let Some(outcome) = outcome else {
             return;
         };
-        let (bucket, etag) = (Some(c.bucket), Some(c.etag));
+        let take = core::mem::take::<String>;
+        let (bucket, etag) = (Some(take(&mut c.bucket)), Some(take(&mut c.etag)));
+        let location = take(&mut c.location);
         self.finish(
             f,
-            Ok(checked(outcome, bucket, c.location, etag, c.checksum)),
+            Ok(checked(outcome, bucket, location, etag, c.checksum.take())),
         );
     }
 

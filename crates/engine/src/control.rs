@@ -91,7 +91,7 @@ impl Engine {
             };
             // It may have reached the store before we stopped it.
             self.release(&req, true);
-            if let (Req::Part(_, n), Some(m)) = (req, self.multi_mut(id)) {
+            if let (&Req::Part(_, n), Some(m)) = (&req, self.multi_mut(id)) {
                 m.queue.push_front(n);
             }
         }
@@ -100,7 +100,7 @@ impl Engine {
 
     /// Fails `id` with `err` (the first error wins): stops its requests,
     /// aborts its multipart upload if one exists, then finishes it.
-    pub(crate) fn fatal(&mut self, id: FileId, mut err: UploadError) {
+    pub(crate) fn fatal(&mut self, id: FileId, err: UploadError) {
         let Some(f) = self.files.get_mut(&id) else {
             return;
         };
@@ -117,19 +117,21 @@ impl Engine {
             }
         }
         f.paused = false;
+        // Held by the file from here (one move of `err`): kept for the
+        // create's answer or the abort's end, or taken back to end it now.
+        f.fatal = Some(err);
         self.stop_data(id);
         let Some(f) = self.files.get_mut(&id) else {
             return;
         };
         match &mut f.body {
             Body::Single(s) => {
-                if s.maybe_stored {
+                if let (true, Some(err)) = (s.maybe_stored, &mut f.fatal) {
                     err.key = s.key().map(str::to_owned);
                 }
-                self.finish(id, Err(err));
             }
             Body::Multi(m) => {
-                if m.complete_maybe_done {
+                if let (true, Some(err)) = (m.complete_maybe_done, &mut f.fatal) {
                     // A complete may have gone through: name the object.
                     err.key = m.upload.as_ref().map(|u| u.key.clone());
                 }
@@ -138,14 +140,8 @@ impl Engine {
                     _ => false,
                 });
                 let creating = m.phase == Phase::Create && m.step.in_flight.is_some();
-                // Kept for the create's answer or the abort's end; a file
-                // with no upload ends here with it.
-                let ends = if creating || m.upload.is_some() {
-                    f.fatal = Some(err);
-                    None
-                } else {
-                    Some(err)
-                };
+                // A file with no upload ends here with its error.
+                let keep = creating || m.upload.is_some();
                 for &r in &signs {
                     self.stop_request(r);
                 }
@@ -153,16 +149,17 @@ impl Engine {
                     // The create's answer names the upload to abort.
                     return;
                 }
-                match ends {
-                    None => {
-                        if let Some(m) = self.multi_mut(id) {
-                            m.signing = 0;
-                            m.enter(Phase::Abort);
-                        }
+                if keep {
+                    if let Some(m) = self.multi_mut(id) {
+                        m.signing = 0;
+                        m.enter(Phase::Abort);
                     }
-                    Some(err) => self.finish(id, Err(err)),
+                    return;
                 }
             }
+        }
+        if let Some(err) = self.files.get_mut(&id).and_then(|f| f.fatal.take()) {
+            self.finish(id, Err(err));
         }
     }
 }

@@ -90,7 +90,7 @@ impl Engine {
         true
     }
 
-    pub(crate) fn on_digested(&mut self, id: FileId, n: u32, value: Option<String>) {
+    pub(crate) fn on_digested(&mut self, id: FileId, n: u32, value: &mut Option<String>) {
         if self.on_verify_digest(id, n, value.as_deref()) {
             return;
         }
@@ -99,7 +99,7 @@ impl Engine {
             if !core::mem::take(&mut s.digesting) {
                 return;
             }
-            match value {
+            match value.take() {
                 Some(v) => s.digest = Some(v),
                 None => self.fatal(
                     id,
@@ -116,7 +116,7 @@ impl Engine {
             return;
         }
         m.digesting -= 1;
-        match value {
+        match value.take() {
             Some(v) => part.digest = Some(v),
             None => self.fatal(
                 id,

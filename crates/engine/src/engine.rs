@@ -119,14 +119,14 @@ impl Engine {
         self.expire_requests();
         match event {
             Event::Add(spec) => self.add(spec),
-            Event::Signer { id, answer } => {
+            Event::Signer { id, mut answer } => {
                 if let Some(req) = self.take(id) {
-                    self.on_signer(req, answer);
+                    self.on_signer(req, &mut answer);
                 }
             }
-            Event::Stored { id, etag } => {
+            Event::Stored { id, mut etag } => {
                 if let Some(req) = self.take(id) {
-                    self.on_stored(req, etag);
+                    self.on_stored(req, &mut etag);
                 }
             }
             Event::Sent { id, bytes } => self.on_sent(id, bytes),
@@ -135,7 +135,11 @@ impl Engine {
                     self.failed(req, &failure);
                 }
             }
-            Event::Digested { file, part, value } => self.on_digested(file, part, value),
+            Event::Digested {
+                file,
+                part,
+                mut value,
+            } => self.on_digested(file, part, &mut value),
             Event::Pause(f) => self.pause(f),
             Event::Resume(f) => self.resume(f),
             Event::Cancel(f) => self.cancel(f),
@@ -316,8 +320,8 @@ impl Engine {
         } else {
             self.order.push(id);
         }
-        if let Some(old) = changed {
-            self.restart_changed(id, Some(old));
+        if changed.is_some() {
+            self.restart_changed(id, &mut changed);
         }
     }
 

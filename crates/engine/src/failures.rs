@@ -22,12 +22,11 @@ impl Engine {
         let Some(s) = self.single_mut(f) else { return };
         match failure.verdict() {
             Verdict::Retry { throttled } => {
+                s.send_failures += 1;
+                let n = s.send_failures;
                 if throttled {
                     self.limit.on_throttle();
                 }
-                let Some(s) = self.single_mut(f) else { return };
-                s.send_failures += 1;
-                let n = s.send_failures;
                 if !max.allows(n) {
                     let e = UploadError::new(
                         codes::RETRIES_EXHAUSTED,
@@ -114,7 +113,7 @@ impl Engine {
 
     /// A failed create, list, complete or abort call (`release` has
     /// cleared its step's call and noted a complete that may have applied).
-    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: Req, failure: &Failure) {
+    pub(crate) fn multi_step_failed(&mut self, f: FileId, req: &Req, failure: &Failure) {
         if matches!(req, Req::Complete(_)) && self.ahead_failed(f, failure) {
             return;
         }
@@ -165,7 +164,7 @@ impl Engine {
             }
             return;
         }
-        match req {
+        match *req {
             Req::Create(_) if fatal => self.after_abort(f),
             Req::Abort(_) => self.after_abort(f),
             Req::List(_) | Req::Complete(_)

@@ -37,7 +37,10 @@ impl Engine {
             return;
         }
         self.offline = true;
-        for &id in &self.order.clone() {
+        // By index, not over a copy: nothing here changes `order`.
+        let mut i = 0;
+        while let Some(&id) = self.order.get(i) {
+            i += 1;
             let Some(f) = self.files.get(&id) else {
                 continue;
             };
@@ -74,9 +77,9 @@ impl Engine {
     /// `req` failed: the outage's doing (put back, uncounted) or its own.
     pub(crate) fn failed(&mut self, req: Req, failure: &Failure) {
         if self.absorbs(&req, failure) {
-            self.absorb(req);
+            self.absorb(&req);
         } else {
-            self.on_failed(req, failure);
+            self.on_failed(&req, failure);
         }
     }
 
@@ -98,9 +101,9 @@ impl Engine {
     /// Puts `req` back as if it had never been sent: no retry is counted,
     /// no backoff, no limit change. What it may have done is remembered
     /// (a complete, a single upload or a part may have reached the store).
-    pub(crate) fn absorb(&mut self, req: Req) {
-        self.release(&req, true);
-        if let Req::Part(f, n) = req {
+    pub(crate) fn absorb(&mut self, req: &Req) {
+        self.release(req, true);
+        if let &Req::Part(f, n) = req {
             if let Some(m) = self.multi_mut(f) {
                 m.queue.push_front(n);
                 // It may have landed before the network went.

@@ -10,7 +10,7 @@ use crate::file::{Body, Phase};
 use crate::url::location;
 
 impl Engine {
-    pub(crate) fn on_stored(&mut self, req: Req, etag: Option<String>) {
+    pub(crate) fn on_stored(&mut self, req: Req, etag: &mut Option<String>) {
         match req {
             Req::Single(f) => {
                 self.limit.on_success();
@@ -29,7 +29,7 @@ impl Engine {
                     location: Some(location(p.method, &p.url, &key)),
                     key,
                     bucket: p.bucket.clone(),
-                    etag,
+                    etag: etag.take(),
                     resumed: false,
                     restarted: None,
                     confirmed: false,
@@ -52,7 +52,7 @@ impl Engine {
                 };
                 m.sending -= 1;
                 m.part(n).sending = None;
-                let Some(etag) = etag.filter(|e| !e.is_empty()) else {
+                let Some(etag) = etag.take().filter(|e| !e.is_empty()) else {
                     let e = UploadError::new(
                         codes::ETAG_UNREADABLE,
                         "The part was stored but its ETag header is unreadable: the bucket's CORS rule must expose it \
@@ -84,7 +84,7 @@ impl Engine {
                 self.progress(f, false);
             }
             // A store answer to a signer call: the driver mixed them up.
-            other => self.on_failed(other, &Failure::coded(200, codes::BAD_ANSWER)),
+            other => self.on_failed(&other, &Failure::coded(200, codes::BAD_ANSWER)),
         }
     }
 }

@@ -45,28 +45,33 @@ pub(crate) fn listed_part<'a>(
 impl Engine {
     /// After a continued upload's first listing: reads the first and the
     /// last stored part again before going on to `next`.
-    pub(crate) fn verify_stored(&mut self, id: FileId, listed: &[ListedPart], next: Phase) {
+    /// `ends`: the first and the last part stored (the same one when only
+    /// one is), as the listing's answer found them.
+    pub(crate) fn verify_stored(
+        &mut self,
+        id: FileId,
+        listed: &[ListedPart],
+        next: Phase,
+        ends: Option<(u32, u32)>,
+    ) {
         let Some(m) = multi_in(&mut self.files, id) else {
             return;
         };
         let Some(plan) = m.plan else { return };
-        // The first and the last part stored (the same one when only one is).
-        let mut ends: Option<(u32, u32)> = None;
-        for n in 1..plan.part_count() + 1 {
-            if m.collector.has(n) {
-                ends = Some((ends.map_or(n, |e| e.0), n));
-            }
-        }
         m.verify = Vec::new();
         if let Some((first, last)) = ends {
-            let both = [first, last];
-            for &n in &both[..if first == last { 1 } else { 2 }] {
-                let Some(p) = listed_part(listed, n, &plan) else {
-                    continue;
-                };
-                if let Some(md5) = md5::from_etag(&p.etag) {
+            // The first, then the last if it is another (no slice of a
+            // pair, and its bounds check).
+            let mut n = first;
+            loop {
+                let md5 = listed_part(listed, n, &plan).and_then(|p| md5::from_etag(&p.etag));
+                if let Some(md5) = md5 {
                     m.verify.push((n, md5));
                 }
+                if n == last {
+                    break;
+                }
+                n = last;
             }
         }
         if m.verify.is_empty() {
@@ -110,7 +115,7 @@ impl Engine {
                     m.enter(next);
                 }
             }
-            Some(_) => self.restart_changed(id, None),
+            Some(_) => self.restart_changed(id, &mut None),
         }
         true
     }
@@ -118,7 +123,7 @@ impl Engine {
     /// Starts `id` over because the file changed: forgets the record (saved
     /// under `old_fingerprint`, or the file's own), aborts the old upload
     /// without waiting, and says so.
-    pub(crate) fn restart_changed(&mut self, id: FileId, old_fingerprint: Option<String>) {
+    pub(crate) fn restart_changed(&mut self, id: FileId, old_fingerprint: &mut Option<String>) {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
@@ -133,7 +138,10 @@ impl Engine {
         // No parts now: every attempt in flight is dropped.
         file.tracker
             .restart_from(0, crate::file::stored_in(&m.parts));
-        if let Some(fingerprint) = old_fingerprint.or_else(|| file.spec.fingerprint.clone()) {
+        if let Some(fingerprint) = old_fingerprint
+            .take()
+            .or_else(|| file.spec.fingerprint.clone())
+        {
             self.out.push_back(Action::ForgetResume {
                 file: id,
                 fingerprint,

@@ -10,13 +10,13 @@ use crate::error::UploadError;
 use crate::file::{Body, Step};
 
 impl Engine {
-    pub(crate) fn on_failed(&mut self, req: Req, failure: &Failure) {
-        self.release(&req, failure.maybe_applied());
+    pub(crate) fn on_failed(&mut self, req: &Req, failure: &Failure) {
+        self.release(req, failure.maybe_applied());
         self.failed_released(req, failure);
     }
 
     /// `on_failed` once `release` has undone the request's marks.
-    pub(crate) fn failed_released(&mut self, req: Req, failure: &Failure) {
+    pub(crate) fn failed_released(&mut self, req: &Req, failure: &Failure) {
         match req {
             Req::ParamsBatch(files) => {
                 let missing_route = no_route(failure);
@@ -25,32 +25,32 @@ impl Engine {
                     self.batch_params = false;
                     return;
                 }
-                for &f in &files {
+                for &f in files {
                     self.signer_step_failed(f, failure, single_sign);
                 }
             }
-            Req::Params(f) => {
+            &Req::Params(f) => {
                 self.signer_step_failed(f, failure, single_sign);
             }
-            Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f) => {
+            &(Req::Create(f) | Req::List(f) | Req::Complete(f) | Req::Abort(f)) => {
                 self.multi_step_failed(f, req, failure)
             }
-            Req::SignParts(f, _) if no_route(failure) => {
+            &Req::SignParts(f, _) if no_route(failure) => {
                 if self.multi_mut(f).is_some() {
                     // No batch route: sign part by part.
                     self.batch_parts = false;
                 }
             }
-            Req::SignParts(f, _) | Req::SignPart(f, _) => {
+            &(Req::SignParts(f, _) | Req::SignPart(f, _)) => {
                 self.signer_step_failed(f, failure, multi_sign);
             }
-            Req::Single(f) => self.single_failed(f, failure),
+            &Req::Single(f) => self.single_failed(f, failure),
             Req::Confirm(files) => {
-                for &f in &files {
+                for &f in files {
                     self.confirm_failed(f, failure);
                 }
             }
-            Req::Part(f, n) => self.part_failed(f, n, failure),
+            &Req::Part(f, n) => self.part_failed(f, n, failure),
             Req::Discard => {}
         }
     }
