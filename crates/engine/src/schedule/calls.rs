@@ -122,13 +122,12 @@ impl Engine {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
-        let fingerprint = file.spec.fingerprint.clone();
+        // Everything checked before anything is cloned.
         let Body::Multi(m) = &mut file.body else {
             return;
         };
-        let part_size = m.plan.as_ref().map(|p| p.part_size());
-        let (Some(fingerprint), Some(created_at), Some(part_size), Some(up)) =
-            (fingerprint, m.record_at, part_size, m.upload.as_ref())
+        let (Some(fingerprint), Some(created_at), Some(plan), Some(up)) =
+            (&file.spec.fingerprint, m.record_at, &m.plan, &m.upload)
         else {
             return;
         };
@@ -138,8 +137,8 @@ impl Engine {
         let record = ResumeRecord {
             upload_id: up.upload_id.clone(),
             key: up.key.clone(),
-            part_size,
-            fingerprint,
+            part_size: plan.part_size(),
+            fingerprint: fingerprint.clone(),
             created_at,
             completing,
         };
