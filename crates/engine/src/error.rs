@@ -5,7 +5,7 @@
 //! from codes and numbers only.
 
 use crate::Cat;
-use alloc::{borrow::ToOwned, string::String};
+use alloc::string::String;
 
 use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
