@@ -21,14 +21,15 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Create(id));
-        let part_size = self.files.get(&id).map(|f| self.part_size_for(f.spec.size));
         // The first window of part URLs rides on the create's answer,
         // unless parts are bound to digests the engine does not have yet.
         let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
             .then(|| self.cfg.sign_window().min(u32::MAX as usize) as u32);
-        let Some(file) = self.files.get_mut(&id) else {
+        // Read only: one search of the table.
+        let Some(file) = self.files.get(&id) else {
             return;
         };
+        let part_size = Some(self.part_size_for(file.spec.size));
         // Inserted one by one (the keys come sorted).
         let mut metadata = s3lift_protocol::map::Map::new();
         for (k, v) in &file.spec.metadata {
