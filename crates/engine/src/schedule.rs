@@ -317,12 +317,20 @@ impl Engine {
                 let Some(plan) = m.plan.filter(|_| m.phase == Phase::Upload) else {
                     return false;
                 };
-                let pick = m.queue.iter().take(window).position(|n| {
-                    part_of(&m.parts, *n)
+                // The first with a fresh URL, by a counting loop: no
+                // `position` instance over the window.
+                let (mut i, mut pick) = (0, None);
+                for n in m.queue.iter().take(window) {
+                    if part_of(&m.parts, *n)
                         .url
                         .as_ref()
                         .is_some_and(|u| u.fresh(now))
-                });
+                    {
+                        pick = Some(i);
+                        break;
+                    }
+                    i += 1;
+                }
                 let Some(n) = pick.and_then(|i| m.queue.remove(i)) else {
                     return false;
                 };
