@@ -184,10 +184,10 @@ impl Engine {
             // Offline, nothing starts until the network is back: only
             // requests still out may need their deadline.
             // Queued files wait on nothing but the scheduler.
-            for f in self.started() {
-                if f.paused {
+            for id in &self.order {
+                let Some(f) = self.files.get(id).filter(|f| !f.paused) else {
                     continue;
-                }
+                };
                 match &f.body {
                     Body::Single(s) => {
                         for t in [s.confirm.wait_until, s.sign.wait_until, s.send_wait_until] {
@@ -319,13 +319,6 @@ impl Engine {
         if let Some(old) = changed {
             self.restart_changed(id, Some(old));
         }
-    }
-
-    /// The started files (`order`), not the queued ones.
-    pub(crate) fn started(&self) -> impl Iterator<Item = &File> + '_ {
-        self.order
-            .iter()
-            .filter_map(|id| self.files.get(id).map(|f| &**f))
     }
 
     /// Takes the first queued file.

@@ -167,7 +167,11 @@ impl Engine {
         // Queued files have nothing ahead.
         // A plain loop: no `Filter`/`count` instances for one caller.
         let mut ahead = 0;
-        for f in self.started() {
+        // The started files (`order`), by plain loops: no `FilterMap` instance.
+        for id in &self.order {
+            let Some(f) = self.files.get(id) else {
+                continue;
+            };
             if let (false, Body::Single(s)) = (f.paused, &f.body) {
                 if s.stored.is_none()
                     && s.sending.is_none()
