@@ -73,7 +73,10 @@ pub enum SignerAnswer {
 }
 
 /// Everything that happens to the engine.
+///
+/// `repr(u32)`: a plain tag word, as [`Action`]'s.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(u32)]
 pub enum Event {
     /// A file to upload.
     Add(FileSpec),

@@ -173,51 +173,51 @@ impl Engine {
 
     fn next_wake(&self) -> Option<u64> {
         let now = self.now;
-        let later = |t: u64| (t > now).then_some(t);
-        let mut next: Option<u64> = None;
-        let mut consider = |t: Option<u64>| {
-            if let Some(t) = t {
-                next = Some(next.map_or(t, |n| n.min(t)));
+        // 0 is "none": a deadline is never 0 here, and a wait counts only
+        // when later than `now` (so above 0). A plain number, no `Option`s.
+        let mut next = 0u64;
+        let mut consider = |t: u64, floor: u64| {
+            if t > floor && (next == 0 || t < next) {
+                next = t;
             }
         };
         for r in self.requests.values() {
-            consider((r.deadline > 0).then_some(r.deadline));
+            consider(r.deadline, 0);
         }
-        if self.offline {
-            // Nothing starts until the network is back: only requests
-            // still out may need their deadline.
-            return next;
-        }
-        // Queued files wait on nothing but the scheduler.
-        for f in self.started() {
-            if f.paused {
-                continue;
-            }
-            match &f.body {
-                Body::Single(s) => {
-                    for t in [s.confirm.wait_until, s.sign.wait_until, s.send_wait_until] {
-                        consider(later(t));
+        if !self.offline {
+            // Offline, nothing starts until the network is back: only
+            // requests still out may need their deadline.
+            // Queued files wait on nothing but the scheduler.
+            for id in &self.order {
+                let Some(f) = self.files.get(id).filter(|f| !f.paused) else {
+                    continue;
+                };
+                match &f.body {
+                    Body::Single(s) => {
+                        for t in [s.confirm.wait_until, s.sign.wait_until, s.send_wait_until] {
+                            consider(t, now);
+                        }
                     }
-                }
-                Body::Multi(m) => {
-                    for t in [m.step.wait_until, m.sign.wait_until] {
-                        consider(later(t));
-                    }
-                    for w in &m.waiting {
-                        consider(later(w.0));
-                    }
-                    // Re-sign ahead of expiry even when nothing else happens.
-                    if m.phase == Phase::Upload {
-                        for n in m.queue.iter().take(self.cfg.sign_window()) {
-                            if let Some(u) = &crate::file::part_of(&m.parts, *n).url {
-                                consider(later(u.expires_at.saturating_sub(u.margin_ms)));
+                    Body::Multi(m) => {
+                        for t in [m.step.wait_until, m.sign.wait_until] {
+                            consider(t, now);
+                        }
+                        for w in &m.waiting {
+                            consider(w.0, now);
+                        }
+                        // Re-sign ahead of expiry even when nothing else happens.
+                        if m.phase == Phase::Upload {
+                            for n in m.queue.iter().take(self.cfg.sign_window()) {
+                                if let Some(u) = &crate::file::part_of(&m.parts, *n).url {
+                                    consider(u.expires_at.saturating_sub(u.margin_ms), now);
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        next
+        (next > 0).then_some(next)
     }
 
     /// Requests allowed in flight now (the AIMD limit).
@@ -323,13 +323,6 @@ impl Engine {
         if changed.is_some() {
             self.restart_changed(id, &mut changed);
         }
-    }
-
-    /// The started files (`order`), not the queued ones.
-    pub(crate) fn started(&self) -> impl Iterator<Item = &File> + '_ {
-        self.order
-            .iter()
-            .filter_map(|id| self.files.get(id).map(|f| &**f))
     }
 
     /// Takes the first queued file.

@@ -5,7 +5,7 @@
 //! from codes and numbers only.
 
 use crate::Cat;
-use alloc::{borrow::ToOwned, string::String};
+use alloc::string::String;
 
 use s3lift_protocol::decimal;
 use s3lift_protocol::error_code::ErrorCode;
@@ -121,19 +121,17 @@ impl UploadError {
 
     /// A store request failed for good.
     pub fn from_store(f: &Failure) -> Self {
-        let msg = match f.status {
-            Some(s) => {
-                let s = decimal(u64::from(s));
-                // `(HTTP 403, AccessDenied)`, or `(HTTP 403)` without a code.
-                let (sep, c) = match f.code.as_deref() {
-                    Some(c) => (", ", c),
-                    None => ("", ""),
-                };
-                ["The storage refused the upload (HTTP ", &s, sep, c, ")"].cat()
-            }
-            None => "The storage could not be reached".to_owned(),
+        let Some(status) = f.status else {
+            return Self::new(codes::STORE_REFUSED, "The storage could not be reached");
         };
-        Self::new(codes::STORE_REFUSED, msg).with_status(f.status)
+        let s = decimal(u64::from(status));
+        // `(HTTP 403, AccessDenied)`, or `(HTTP 403)` without a code.
+        let (sep, c) = match f.code.as_deref() {
+            Some(c) => (", ", c),
+            None => ("", ""),
+        };
+        let msg = ["The storage refused the upload (HTTP ", &s, sep, c, ")"].cat();
+        Self::new(codes::STORE_REFUSED, msg).with_status(Some(status))
     }
 }
 

@@ -8,7 +8,6 @@
 use crate::Cat;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
-use s3lift_protocol::collector::MissingParts;
 use s3lift_protocol::decimal;
 use s3lift_protocol::wire::{ChecksumAlgorithm, ChecksumList};
 
@@ -156,13 +155,23 @@ impl Engine {
                     // Waiting on the digests of stored parts.
                     Phase::Verify => {}
                     Phase::Complete if m.ahead => self.ahead_again(id),
-                    Phase::Complete => match m.collector.completed() {
-                        Ok(_) if self.whole_checksum_pending(id) => {}
-                        Ok(_) => self.issue_upload_call(id),
-                        Err(e) => {
-                            self.fatal(id, UploadError::new(codes::MISSING_PARTS, missing(&e)))
+                    // The missing parts alone, not `completed()`: its list
+                    // of every stored part was built only to be dropped.
+                    Phase::Complete => {
+                        let gap = m.collector.missing();
+                        if let Some(&first) = gap.first() {
+                            // Each stored part is in the plan, once: stored
+                            // and missing make up the plan's count.
+                            let count = gap.len() + m.collector.len();
+                            let e = UploadError::new(
+                                codes::MISSING_PARTS,
+                                missing(gap.len(), count, first),
+                            );
+                            self.fatal(id, e)
+                        } else if !self.whole_checksum_pending(id) {
+                            self.issue_upload_call(id)
                         }
-                    },
+                    }
                     Phase::Upload => {
                         // Parts whose backoff is over go first.
                         // The latest due first, so that the earliest ends
@@ -308,12 +317,20 @@ impl Engine {
                 let Some(plan) = m.plan.filter(|_| m.phase == Phase::Upload) else {
                     return false;
                 };
-                let pick = m.queue.iter().take(window).position(|n| {
-                    part_of(&m.parts, *n)
+                // The first with a fresh URL, by a counting loop: no
+                // `position` instance over the window.
+                let (mut i, mut pick) = (0, None);
+                for n in m.queue.iter().take(window) {
+                    if part_of(&m.parts, *n)
                         .url
                         .as_ref()
                         .is_some_and(|u| u.fresh(now))
-                });
+                    {
+                        pick = Some(i);
+                        break;
+                    }
+                    i += 1;
+                }
                 let Some(n) = pick.and_then(|i| m.queue.remove(i)) else {
                     return false;
                 };
@@ -355,14 +372,15 @@ fn sort_small<T: Ord>(v: &mut [T]) {
     }
 }
 
-/// `MissingParts`' message, without `core::fmt` (the bundle's size).
-fn missing(e: &MissingParts) -> String {
+/// The missing parts' message (`MissingParts`' facts), without
+/// `core::fmt` (the bundle's size).
+fn missing(missing: usize, count: usize, first: u32) -> String {
     [
-        &decimal(e.missing.len() as u64),
+        &decimal(missing as u64),
         " of ",
-        &decimal(u64::from(e.count)),
+        &decimal(count as u64),
         " parts are missing (first: part ",
-        &decimal(u64::from(e.missing.first().copied().unwrap_or(0))),
+        &decimal(u64::from(first)),
         ")",
     ]
     .cat()
@@ -377,5 +395,13 @@ mod tests {
         super::sort_small(&mut v);
         w.sort_unstable();
         assert_eq!(v, w);
+    }
+
+    #[test]
+    fn missing_parts_message() {
+        assert_eq!(
+            super::missing(2, 5, 3),
+            "2 of 5 parts are missing (first: part 3)"
+        );
     }
 }

@@ -62,7 +62,11 @@ pub fn ttl_ms(expires: Option<u64>, default_ms: u64) -> u64 {
 pub fn location(method: UploadMethod, url: &str, key: &str) -> String {
     // Byte searches, not `split`/`trim_end_matches` (core's char searchers
     // cost the bundle; `?` and `/` are ASCII, so the cuts are boundaries).
-    let end = url.bytes().position(|b| b == b'?').unwrap_or(url.len());
+    // A counting loop: no `position` instance over the bytes.
+    let mut end = 0;
+    while url.as_bytes().get(end).is_some_and(|&b| b != b'?') {
+        end += 1;
+    }
     let base = url.get(..end).unwrap_or(url);
     match method {
         UploadMethod::Put => base.to_owned(),

@@ -52,6 +52,13 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
         }
     }
 
+    /// Inserts `k`, greater than every key in the map (request ids only
+    /// grow): a push, no search, and no replaced value to drop.
+    pub fn push_last(&mut self, k: K, v: V) {
+        debug_assert!(self.entries.last().is_none_or(|e| e.0 < k));
+        self.entries.push((k, v));
+    }
+
     pub fn remove(&mut self, k: &K) -> Option<V> {
         self.find(k)
             .ok()

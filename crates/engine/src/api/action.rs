@@ -26,7 +26,11 @@ pub struct ParamsRequest {
 }
 
 /// What the driver must do.
+///
+/// `repr(u32)`: a plain tag word, not a niche in a field (the bundle's
+/// matches, drops and constructions of it test one word).
 #[derive(Debug, Clone, PartialEq)]
+#[repr(u32)]
 pub enum Action {
     /// `POST /s3/params` for many files; answer with
     /// [`SignerAnswer::ParamsBatch`](super::SignerAnswer::ParamsBatch).

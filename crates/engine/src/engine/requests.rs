@@ -61,7 +61,8 @@ impl Engine {
             self.cfg.signer_timeout_ms
         };
         let deadline = if timeout == 0 { 0 } else { self.now + timeout };
-        self.requests.insert(
+        // Ids only grow: the new one goes last.
+        self.requests.push_last(
             id,
             Box::new(InFlight {
                 req,

@@ -21,14 +21,15 @@ impl Engine {
             return;
         }
         let rid = self.issue(Req::Create(id));
-        let part_size = self.files.get(&id).map(|f| self.part_size_for(f.spec.size));
         // The first window of part URLs rides on the create's answer,
         // unless parts are bound to digests the engine does not have yet.
         let sign_parts = (self.batch_parts && self.cfg.checksum.is_none())
             .then(|| self.cfg.sign_window().min(u32::MAX as usize) as u32);
-        let Some(file) = self.files.get_mut(&id) else {
+        // Read only: one search of the table.
+        let Some(file) = self.files.get(&id) else {
             return;
         };
+        let part_size = Some(self.part_size_for(file.spec.size));
         // Inserted one by one (the keys come sorted).
         let mut metadata = s3lift_protocol::map::Map::new();
         for (k, v) in &file.spec.metadata {
@@ -122,13 +123,12 @@ impl Engine {
         let Some(file) = self.files.get_mut(&id) else {
             return;
         };
-        let fingerprint = file.spec.fingerprint.clone();
+        // Everything checked before anything is cloned.
         let Body::Multi(m) = &mut file.body else {
             return;
         };
-        let part_size = m.plan.as_ref().map(|p| p.part_size());
-        let (Some(fingerprint), Some(created_at), Some(part_size), Some(up)) =
-            (fingerprint, m.record_at, part_size, m.upload.as_ref())
+        let (Some(fingerprint), Some(created_at), Some(plan), Some(up)) =
+            (&file.spec.fingerprint, m.record_at, &m.plan, &m.upload)
         else {
             return;
         };
@@ -138,8 +138,8 @@ impl Engine {
         let record = ResumeRecord {
             upload_id: up.upload_id.clone(),
             key: up.key.clone(),
-            part_size,
-            fingerprint,
+            part_size: plan.part_size(),
+            fingerprint: fingerprint.clone(),
             created_at,
             completing,
         };
@@ -165,19 +165,23 @@ impl Engine {
         let window = (3 * batch).max(2 * self.cfg.concurrency as usize);
         let now = self.now;
         // Queued files have nothing ahead.
-        let ahead = self
-            .started()
-            .filter(|f| !f.paused)
-            .filter(|f| match &f.body {
-                Body::Single(s) => {
-                    s.stored.is_none()
-                        && s.sending.is_none()
-                        && (s.sign.in_flight.is_some()
-                            || s.params.as_ref().is_some_and(|(_, u)| u.fresh(now)))
+        // A plain loop: no `Filter`/`count` instances for one caller.
+        let mut ahead = 0;
+        // The started files (`order`), by plain loops: no `FilterMap` instance.
+        for id in &self.order {
+            let Some(f) = self.files.get(id) else {
+                continue;
+            };
+            if let (false, Body::Single(s)) = (f.paused, &f.body) {
+                if s.stored.is_none()
+                    && s.sending.is_none()
+                    && (s.sign.in_flight.is_some()
+                        || s.params.as_ref().is_some_and(|(_, u)| u.fresh(now)))
+                {
+                    ahead += 1;
                 }
-                Body::Multi(_) => false,
-            })
-            .count();
+            }
+        }
         if ahead + batch > window {
             0
         } else {
