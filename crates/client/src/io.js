@@ -3,10 +3,39 @@
 // Plumbing only: no retry, no limit, no plan. Every answer goes back to
 // Rust as it came (status, headers, text), and the engine decides.
 
-// Signer calls (docs/protocol.md): `done(id, status, json, retryAfter)`;
-// status 0 = no answer, 1 = the app's `headers` function threw. No `body`: ''.
-export function signer(url, method, headers, body, id, done) {
-  const c = new AbortController();
+// A signer call (docs/protocol.md) from the fields `signer::request` (signer.rs) writes,
+// `[...fields, kind]` (`null`: absent): `[method, path, body]` (no body for a GET or DELETE).
+const q = encodeURIComponent;
+// An object of `names` (space-separated) and `values`, in order; an absent value is no key.
+const obj = (names, values) => Object.fromEntries(names.split(' ').map((n, i) => [n, values[i] ?? undefined]));
+const FILE = 'filename type size relativePath ';
+const QUERY = FILE + 'checksumCrc64nvme';
+export function route(spec) {
+  const a = JSON.parse(spec), k = a.pop(), [u, key, n, l] = a;
+  const mp = (t) => `/multipart/${q(u)}${t}?key=${q(key)}`;
+  return [
+    () => ['POST', '/params', { files: a.map((f) => obj(QUERY + ' method', f)) }],
+    () => ['GET', '/params?' + Object.entries({ ...obj('filename type', a), size: a[2] ?? 0, method: 'post', ...obj('relativePath checksumCrc64nvme', a.slice(3)) })
+      .filter((e) => e[1] != null).map((e) => e[0] + '=' + q(e[1])).join('&')],
+    () => ['POST', '/multipart', obj(FILE + 'metadata partSize checksumAlgorithm signParts', a)],
+    () => ['GET', mp('/batch') + '&partNumbers=' + n + (l == null ? '' : '&checksums=' + q(l))],
+    () => ['GET', mp('/' + n)],
+    () => ['GET', mp('')],
+    () => ['POST', n ? '/multipart/complete' : mp('/complete'), {
+      ...n ? { uploadId: u, key } : {},
+      parts: l.map(([PartNumber, ETag]) => ({ PartNumber, ETag })),
+      checksumCrc64nvme: a[4] ?? undefined,
+      pending: a[5].length ? a[5] : undefined,
+    }],
+    () => ['DELETE', mp('')],
+    () => ['POST', '/params/complete', { keys: a }],
+  ][k]();
+}
+
+// Signer calls: `done(id, status, json, retryAfter)`; status 0 = no answer, 1 = the
+// app's `headers` function threw.
+export function signer(endpoint, spec, headers, id, done) {
+  const c = new AbortController(), [method, path, b] = route(spec), body = b && JSON.stringify(b);
   (async () => {
     let h;
     try {
@@ -23,7 +52,7 @@ export function signer(url, method, headers, body, id, done) {
     if (body) hs.set('content-type', 'application/json');
     let r, t, j;
     try {
-      r = await fetch(url, { method, headers: hs, body: body || undefined, signal: c.signal });
+      r = await fetch(endpoint + path, { method, headers: hs, body, signal: c.signal });
       t = await r.text();
     } catch {
       return done(id, 0);

@@ -16,22 +16,17 @@ extern "C" {
     /// `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
-    /// `encodeURIComponent`, answered as a `String` (js-sys's answers a
-    /// `JsString`, whose conversion brings an `unwrap_throw` and its message).
-    #[wasm_bindgen(js_name = encodeURIComponent)]
-    pub fn encode_uri_component(s: &str) -> String;
 }
 
 /// The snippet: plumbing only (see its header); every decision is the engine's.
 #[wasm_bindgen(module = "/src/io.js")]
 extern "C" {
-    /// A signer call; answers `done(id, status, json, retryAfter)`
-    /// (`body` `""`: none).
+    /// A signer call to the signer at `endpoint` (`spec`: the JSON array
+    /// `signer::request` writes); answers `done(id, status, json, retryAfter)`.
     pub fn signer(
-        url: &str,
-        method: &str,
+        endpoint: &str,
+        spec: &str,
         headers: &JsValue,
-        body: &str,
         id: f64,
         done: &JsValue,
     ) -> JsValue;

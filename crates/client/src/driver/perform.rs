@@ -190,18 +190,11 @@ impl Driver {
     /// A signer call, answered into the engine.
     fn call(&self, action: Action) {
         let s = &self.settings.signer;
-        let Some(req) = signer::request(&action, &s.endpoint, s.checksum) else {
+        let Some(req) = signer::request(&action, s.checksum) else {
             return;
         };
         let done = self.callbacks.answer.as_ref();
-        let handle = js::signer(
-            &req.url,
-            req.method,
-            &s.headers,
-            &req.body,
-            req.id.0 as f64,
-            done,
-        );
+        let handle = js::signer(&s.endpoint, &req.spec, &s.headers, req.id.0 as f64, done);
         self.open(req.id, req.file, Some(req.kind), handle);
     }
 
