@@ -18,7 +18,7 @@ export function route(spec) {
     () => ['GET', '/params?' + Object.entries({ ...obj('filename type', a), size: a[2] ?? 0, method: 'post', ...obj('relativePath checksumCrc64nvme', a.slice(3)) })
       .filter((e) => e[1] != null).map((e) => e[0] + '=' + q(e[1])).join('&')],
     () => ['POST', '/multipart', obj(FILE + 'metadata partSize checksumAlgorithm signParts', a)],
-    () => ['GET', mp('/batch') + '&partNumbers=' + n + (l == null ? '' : '&checksums=' + q(l))],
+    () => ['GET', mp('/batch') + '&partNumbers=' + n + (l == null ? '' : '&checksums=' + q(l[0] + ':' + l.slice(1)))],
     () => ['GET', mp('/' + n)],
     () => ['GET', mp('')],
     () => ['POST', n ? '/multipart/complete' : mp('/complete'), {

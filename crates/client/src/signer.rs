@@ -100,7 +100,7 @@ fn ids(j: &mut Json, upload_id: &str, key: &str) {
 /// - params batch: per file `[filename, type, size, relativePath, checksumCrc64nvme, method]`;
 /// - params: `filename, type, size, relativePath, checksumCrc64nvme`;
 /// - create: `filename, type, size, relativePath, metadata, partSize, checksumAlgorithm, signParts`;
-/// - sign parts: `uploadId, key, [partNumbers], checksums`; sign part: `uploadId, key, part`;
+/// - sign parts: `uploadId, key, [partNumbers], [algorithm, checksums...]`; sign part: `uploadId, key, part`;
 /// - list, abort: `uploadId, key`;
 /// - complete: `uploadId, key, inBody, [[PartNumber, ETag]...], checksumCrc64nvme, [pending]`;
 /// - confirm: the keys.
@@ -163,15 +163,18 @@ pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
         } => {
             ids(&mut j, upload_id, key);
             numbers(&mut j, parts);
-            let list = checksums.as_ref().map(|c| {
-                let mut list = String::from(c.algorithm.as_str());
-                for (i, v) in c.values.iter().enumerate() {
-                    list.push(if i == 0 { ':' } else { ',' });
-                    list.push_str(v);
+            match checksums {
+                // `[algorithm, values...]`: the snippet writes `algorithm:v1,v2`.
+                Some(c) => {
+                    next(&mut j).0.push('[');
+                    next(&mut j).string(c.algorithm.as_str());
+                    for v in &c.values {
+                        next(&mut j).string(v);
+                    }
+                    j.0.push(']');
                 }
-                list
-            });
-            text(&mut j, list.as_deref());
+                None => text(&mut j, None),
+            }
             (Kind::Parts, *id, Some(*file))
         }
         Action::SignPart {
