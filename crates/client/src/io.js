@@ -57,7 +57,8 @@ export function signer(endpoint, spec, headers, id, done) {
     } catch {
       return done(id, 0);
     }
-    try { j = JSON.parse(t || '{}'); } catch {}
+    // JSON `null` as `{}` (no field either way): `undefined` is only "not JSON".
+    try { j = JSON.parse(t || '{}') ?? {}; } catch {}
     done(id, r.status, j, r.ok ? null : r.headers.get('retry-after'));
   })();
   return c;

@@ -329,7 +329,8 @@ fn refused(item: &JsValue) -> ErrorBody {
 
 /// The answer to a call of `kind`, as the snippet's `signer` reported it:
 /// status 0 when nothing came back, 1 when the app's `headers` function
-/// threw; `json` is the parsed body (`undefined` when it was not JSON).
+/// threw; `json` is the parsed body (`undefined` when it was not JSON,
+/// `{}` when it was `null`).
 pub fn answer(
     kind: Kind,
     status: u16,
@@ -340,7 +341,8 @@ pub fn answer(
         0 => Err(Failure::network()),
         // The app's headers function threw or its promise was rejected.
         1 => Err(coded(401, "auth")),
-        200..=299 if json.is_undefined() => Err(bad_answer(status)),
+        // Not JSON (the snippet's `undefined`; JSON `null` comes as `{}`).
+        200..=299 if crate::js::kind(json) == 0 => Err(bad_answer(status)),
         200..=299 => decode(kind, json).map_err(|_| bad_answer(status)),
         _ => {
             let body = ErrorBody::from_js(json).ok();
