@@ -16,6 +16,14 @@ export class Uploader extends Local {
     if (o?.worker) return new Remote(o);
     super(o);
   }
+
+  // `signal`, an AbortSignal (anything else is ignored): aborted already, it cancels the
+  // upload before `upload()` returns; else its `abort` event does.
+  upload(file, o) {
+    const u = super.upload(file, o), s = o?.signal;
+    if (typeof AbortSignal != 'undefined' && s instanceof AbortSignal) s.aborted ? u.cancel() : s.addEventListener('abort', () => u.cancel());
+    return u;
+  }
 }
 
 // `localStorage` is the page's: the worker gets the resume records (`s3lift:*`)

@@ -224,15 +224,6 @@ export function settle(d, ok, v) {
   d[ok ? 1 : 2](v);
 }
 
-// `upload()`'s `signal`: 0 when it is no AbortSignal, 1 when it is aborted
-// already, else 2, and `f` is called on its `abort` event.
-export function signal(s, f) {
-  if (typeof AbortSignal == 'undefined' || !(s instanceof AbortSignal)) return 0;
-  if (s.aborted) return 1;
-  s.addEventListener('abort', f);
-  return 2;
-}
-
 // `Reflect.get` without its exceptions: `undefined` for a primitive, or a
 // getter that throws.
 export function field(o, k) {

@@ -84,9 +84,6 @@ extern "C" {
     /// What `v` is: 0 `null` or `undefined`, 1 an array, 2 another object,
     /// 3 a function, 4 `true`, 5 `false`, 6 anything else.
     pub fn kind(v: &JsValue) -> u8;
-    /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
-    /// aborted already, else 2, and `f` is called on its `abort` event.
-    pub fn signal(s: &JsValue, f: &JsValue) -> u8;
     /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
     /// (its `catch` shim cost the bundle more than this).
     pub fn field(obj: &JsValue, key: &str) -> JsValue;
