@@ -172,11 +172,11 @@ export function network(changed) {
 }
 
 // One tab per upload (Web Locks): `granted(file, true)` once this tab holds
-// lock `name`, at once or, after `granted(file, false)` (another tab holds
+// lock `s3lift:<fp>` (`name`), at once or, after `granted(file, false)` (another tab holds
 // it), when that tab lets go or closes. Held until `abort` stops what this
 // returns, which also gives up waiting. Without Web Locks: granted at once.
-export function lock(name, file, granted) {
-  const locks = globalThis.navigator?.locks;
+export function lock(fp, file, granted) {
+  const name = item(fp), locks = globalThis.navigator?.locks;
   const c = new AbortController();
   let release;
   const held = new Promise((r) => { release = r; });
@@ -203,14 +203,17 @@ export function onLine() {
 // (`worker: true`) the page's, through `s3liftStore` (s3lift-worker.js).
 const store = () => globalThis.s3liftStore ?? localStorage;
 
-// The JSON stored under `key`, parsed (`undefined` if absent or not JSON).
-export function load(key) {
-  try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
+// A resume record's key: `s3lift:<fingerprint>`.
+const item = (fp) => 's3lift:' + fp;
+
+// The JSON stored under fingerprint `fp`, parsed (`undefined` if absent or not JSON).
+export function load(fp) {
+  try { return JSON.parse(store().getItem(item(fp)) ?? ''); } catch {}
 }
 
-// Stores `value` under `key`, or removes `key` with `''`.
-export function save(key, value) {
-  try { value ? store().setItem(key, value) : store().removeItem(key); } catch {}
+// Stores `value` under fingerprint `fp`, or removes its record with `''`.
+export function save(fp, value) {
+  try { value ? store().setItem(item(fp), value) : store().removeItem(item(fp)); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.

@@ -63,18 +63,20 @@ extern "C" {
     );
     /// Calls `changed(onLine)` on `online`/`offline`; returns what `abort` stops.
     pub fn network(changed: &JsValue) -> JsValue;
-    /// Web Locks: `granted(file, held)` (see the snippet); returns what
-    /// `abort` releases.
-    pub fn lock(name: &str, file: f64, granted: &JsValue) -> JsValue;
+    /// Web Lock `s3lift:<fp>`: `granted(file, held)` (see the snippet);
+    /// returns what `abort` releases.
+    pub fn lock(fp: &str, file: f64, granted: &JsValue) -> JsValue;
     /// `navigator.onLine` (true where unknown).
     #[wasm_bindgen(js_name = onLine)]
     pub fn on_line() -> bool;
-    /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
-    pub fn load(key: &str) -> JsValue;
-    /// `localStorage.setItem`, or `removeItem` with `""`; errors ignored.
+    /// `localStorage.getItem` of `s3lift:<fp>`, parsed as JSON (`undefined`
+    /// if absent or not JSON).
+    pub fn load(fp: &str) -> JsValue;
+    /// `localStorage.setItem` of `s3lift:<fp>`, or `removeItem` with `""`;
+    /// errors ignored.
     /// (An absent string is `""` here and below: the glue's shim for an
     /// `Option<&str>` is longer than for a `&str`.)
-    pub fn save(key: &str, value: &str);
+    pub fn save(fp: &str, value: &str);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
     /// Resolves (`ok` 1) or rejects (0) a `deferred()`.

@@ -33,11 +33,7 @@ impl Driver {
         self.hold();
         // Queued again after a failure (`retry`): told so.
         tell(&entry, State::Queued);
-        let release = js::lock(
-            &crate::browser::item(&fp),
-            entry.id.0 as f64,
-            self.callbacks.locked.as_ref(),
-        );
+        let release = js::lock(&fp, entry.id.0 as f64, self.callbacks.locked.as_ref());
         *entry.lock.write() = Some(release);
     }
 
