@@ -227,6 +227,24 @@ export function settle(d, ok, v) {
   d[ok ? 1 : 2](v);
 }
 
+// A picked file's resume fingerprint: s3lift_protocol::resume::fingerprint (FNV-1a 64 over the
+// path, else the name, then size, lastModified, type and the endpoint, each followed by 255; the
+// numbers as 8 little-endian bytes), whose value a protocol test pins and tests/web.rs checks this
+// against. The module's (Web Locks, resume records) and the entry's (`worker: true`: the page's
+// `upload.fingerprint` at once). The fields are read as the module reads them: a string, else
+// ''; a finite number, else 0, whole (a size at least 0).
+export function fingerprint(path, f, endpoint) {
+  const text = (v) => typeof v == 'string' ? v : '', num = (v) => Math.trunc(typeof v == 'number' && isFinite(v) ? v : 0);
+  const size = Math.max(0, num(f.size)), utf8 = (s) => new TextEncoder().encode(s);
+  // The i64's 8 bytes in the platform's order: little-endian on every browser's platform, as Rust's to_le_bytes.
+  const le = (n) => new Uint8Array(BigInt64Array.of(BigInt(n)).buffer);
+  let h = 0xcbf29ce484222325n;
+  for (const field of [utf8((typeof path == 'string' && path) || text(f.name)), le(size), le(num(f.lastModified)), utf8(text(f.type)), utf8(endpoint)]) {
+    for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  }
+  return `${h.toString(16).padStart(16, '0')}-${size}`;
+}
+
 // `Reflect.get` without its exceptions: `undefined` for a primitive, or a
 // getter that throws.
 export function field(o, k) {

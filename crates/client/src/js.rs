@@ -66,6 +66,9 @@ extern "C" {
     /// Web Lock `s3lift:<fp>`: `granted(file, held)` (see the snippet);
     /// returns what `abort` releases.
     pub fn lock(fp: &str, file: f64, granted: &JsValue) -> JsValue;
+    /// A picked file's resume fingerprint (`s3lift_protocol::resume::fingerprint`;
+    /// `path`: `relativePath`, `""` for none, then the file's name counts).
+    pub fn fingerprint(path: &str, file: &JsValue, endpoint: &str) -> String;
     /// `navigator.onLine` (true where unknown).
     #[wasm_bindgen(js_name = onLine)]
     pub fn on_line() -> bool;
