@@ -64,12 +64,12 @@ export function signer(endpoint, spec, headers, id, done) {
   return c;
 }
 
-// A store request: `file` whole (`start` -1), or bytes `start..end` of it, or a POST
-// form of `fields` with `file` last. `progress(id, bytesSent)`;
+// A store request: a PUT of `file` whole (`start` -1) or of bytes `start..end` of it, or
+// with `fields` a POST of their form with `file` last. `progress(id, bytesSent)`;
 // `done(id, status, etag, errorText, retryAfter)`, status 0 = no answer.
 // Returns what `abort` stops.
-export function send(xhr, method, url, headers, file, start, end, fields, id, progress, done) {
-  let body = start < 0 ? file : file.slice(start, end);
+export function send(xhr, url, headers, file, start, end, fields, id, progress, done) {
+  let body = start < 0 ? file : file.slice(start, end), method = fields ? 'POST' : 'PUT';
   if (fields) {
     body = new FormData();
     for (const [k, v] of Object.entries(JSON.parse(fields))) body.append(k, v);

@@ -36,7 +36,6 @@ extern "C" {
     #[allow(clippy::too_many_arguments)]
     pub fn send(
         xhr: i32,
-        method: &str,
         url: &str,
         headers: &str,
         file: &JsValue,

@@ -127,7 +127,6 @@ async fn put(kind: Kind, url: &str, body: &[u8], stop: bool) -> (u16, f64) {
         });
         let handle = send(
             kind,
-            "POST",
             url,
             r#"{"x-test":"1","Content-Length":"3"}"#,
             &file,
