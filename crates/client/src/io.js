@@ -39,7 +39,7 @@ export function signer(endpoint, spec, headers, id, done) {
   (async () => {
     let h;
     try {
-      h = typeof headers == 'function' ? await headers() : await headers;
+      h = await (typeof headers == 'function' ? headers() : headers);
     } catch {
       return done(id, 1);
     }
