@@ -79,6 +79,12 @@ OPT=(-ocimfs 30 --generate-global-effects --flatten --rereloop -Oz --converge --
 # `worker: true`, which runs that module in s3lift-worker.js; s3lift.d.ts types both.
 mv "$OUT/s3lift.js" "$OUT/s3lift-wasm.js"
 cp crates/client/js/s3lift.js crates/client/js/s3lift-worker.js "$OUT/"
+# The entry imports the snippet's `fingerprint` (one copy for the page and the module):
+# from its place in the package (snippets/<crate>-<hash>/src/io.js).
+snippet=$(cd "$OUT" && echo snippets/*/src/io.js)
+[ -f "$OUT/$snippet" ] && grep -q "from '../src/io.js';" "$OUT/s3lift.js" ||
+  { echo "s3lift.js: its import of the snippet (io.js) changed; update build-client.sh" >&2; exit 1; }
+sed -i "s#from '../src/io.js';#from './$snippet';#" "$OUT/s3lift.js"
 cp www/dropzone.js "$OUT/dropzone.js" 2>/dev/null || echo "warning: www/dropzone.js not found; package without ./dropzone" >&2
 rm -rf "$OUT/dropzone" && [ -d www/dropzone ] && cp -r www/dropzone "$OUT/dropzone"
 [ -f www/dropzone.d.ts ] && cp www/dropzone.d.ts "$OUT/dropzone.d.ts"

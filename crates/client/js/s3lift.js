@@ -8,6 +8,9 @@
 // failure to start, `q` a record write, `h` a headers ask, `id` with `s` a snapshot, `E` and
 // `v` a callback, `d` the end.
 import { Uploader as Local } from './s3lift-wasm.js';
+// `upload.fingerprint` at once, as on the page: the module's own function (scripts/build-client.sh
+// points this at the snippet's place in the package).
+import { fingerprint } from '../src/io.js';
 export * from './s3lift-wasm.js';
 export { default } from './s3lift-wasm.js';
 
@@ -15,6 +18,14 @@ export class Uploader extends Local {
   constructor(o) {
     if (o?.worker) return new Remote(o);
     super(o);
+  }
+
+  // `signal`, an AbortSignal (anything else is ignored): aborted already, it cancels the
+  // upload before `upload()` returns; else its `abort` event does.
+  upload(file, o) {
+    const u = super.upload(file, o), s = o?.signal;
+    if (typeof AbortSignal != 'undefined' && s instanceof AbortSignal) s.aborted ? u.cancel() : s.addEventListener('abort', () => u.cancel());
+    return u;
   }
 }
 
@@ -26,20 +37,6 @@ function records() {
   } catch {
     return [];
   }
-}
-
-// `upload.fingerprint` at once, as on the page: s3lift_protocol::resume::fingerprint
-// (FNV-1a 64 over name, size, lastModified, type and endpoint, each followed by 255;
-// tests/e2e/worker.test.mjs checks it against the worker's).
-function fingerprint(name, f, endpoint) {
-  let h = 0xcbf29ce484222325n;
-  // The i64's 8 bytes in the platform's order: little-endian on every browser's platform, as Rust's to_le_bytes.
-  const le = (n) => new Uint8Array(BigInt64Array.of(BigInt(Math.trunc(n))).buffer);
-  const utf8 = (s) => new TextEncoder().encode(s);
-  for (const field of [utf8(name), le(f.size), le(f.lastModified), utf8(f.type), utf8(endpoint)]) {
-    for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
-  }
-  return `${h.toString(16).padStart(16, '0')}-${f.size}`;
 }
 
 // Fields: `o` the options, `w` the worker, `u` the uploads, `h` the app's `headers`, `f` the
@@ -81,7 +78,7 @@ class Remote {
     const { onProgress, onPartUploaded, onStateChange, signal, ...rest } = o;
     const u = new RemoteUpload(this.w, this.u.length, { onProgress, onPartUploaded, onStateChange });
     this.u.push(u);
-    if (this.o.resume !== false) u.s.fingerprint = fingerprint((typeof rest.relativePath == 'string' && rest.relativePath) || file.name, file, String(this.o.endpoint).replace(/\/+$/, ''));
+    if (this.o.resume !== false) u.s.fingerprint = fingerprint(rest.relativePath, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.f) u.e([false, this.f]);
     else this.w.postMessage({ id: u.id, F: file, o: rest, r: records() });
     if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());

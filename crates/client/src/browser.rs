@@ -2,9 +2,8 @@
 //! snippet reads it and runs WebCrypto's SHA-256, or the digest module
 //! `s3lift-digest.wasm` (crates/digest) for CRC-32, CRC64NVME and the MD5
 //! that checks a resumed file against the stored ETags), and resume records
-//! in `localStorage` under `s3lift:<fingerprint>`.
+//! in `localStorage` under `s3lift:<fingerprint>` (the snippet writes the prefix).
 use alloc::string::String;
-use s3lift_engine::Cat;
 
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::ChecksumAlgorithm;
@@ -37,26 +36,20 @@ pub fn digest(
     js::digest(blob, start as f64, end as f64, tag, file, part as i32, done);
 }
 
-/// `s3lift:<fingerprint>`: a resume record's `localStorage` key, and its
-/// upload's Web Lock.
-pub fn item(fp: &str) -> String {
-    ["s3lift:", fp].cat()
-}
-
 /// The record saved under `fp` by an earlier page, if any (the engine
 /// decides whether it is still fresh).
 pub fn load_record(fp: &str) -> Option<ResumeRecord> {
-    ResumeRecord::from_js(&js::load(&item(fp))).ok()
+    ResumeRecord::from_js(&js::load(fp)).ok()
 }
 
 /// Saves `r` under its fingerprint.
 pub fn save_record(r: &ResumeRecord) {
-    js::save(&item(&r.fingerprint), &resume_record_json(r));
+    js::save(&r.fingerprint, &resume_record_json(r));
 }
 
 /// Forgets the record saved under `fp`.
 pub fn forget(fp: &str) {
-    js::save(&item(fp), "");
+    js::save(fp, "");
 }
 
 /// The stored form of a resume record (read back by [`FromJs`]).

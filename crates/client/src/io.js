@@ -3,14 +3,43 @@
 // Plumbing only: no retry, no limit, no plan. Every answer goes back to
 // Rust as it came (status, headers, text), and the engine decides.
 
-// Signer calls (docs/protocol.md): `done(id, status, json, retryAfter)`;
-// status 0 = no answer, 1 = the app's `headers` function threw. No `body`: ''.
-export function signer(url, method, headers, body, id, done) {
-  const c = new AbortController();
+// A signer call (docs/protocol.md) from the fields `signer::request` (signer.rs) writes,
+// `[...fields, kind]` (`null`: absent): `[method, path, body]` (no body for a GET or DELETE).
+const q = encodeURIComponent;
+// An object of `names` (space-separated) and `values`, in order; an absent value is no key.
+const obj = (names, values) => Object.fromEntries(names.split(' ').map((n, i) => [n, values[i] ?? undefined]));
+const FILE = 'filename type size relativePath ';
+const QUERY = FILE + 'checksumCrc64nvme';
+export function route(spec) {
+  const a = JSON.parse(spec), k = a.pop(), [u, key, n, l] = a;
+  const mp = (t) => `/multipart/${q(u)}${t}?key=${q(key)}`;
+  return [
+    () => ['POST', '/params', { files: a.map((f) => obj(QUERY + ' method', f)) }],
+    () => ['GET', '/params?' + Object.entries({ ...obj('filename type', a), size: a[2] ?? 0, method: 'post', ...obj('relativePath checksumCrc64nvme', a.slice(3)) })
+      .filter((e) => e[1] != null).map((e) => e[0] + '=' + q(e[1])).join('&')],
+    () => ['POST', '/multipart', obj(FILE + 'metadata partSize checksumAlgorithm signParts', a)],
+    () => ['GET', mp('/batch') + '&partNumbers=' + n + (l == null ? '' : '&checksums=' + q(l[0] + ':' + l.slice(1)))],
+    () => ['GET', mp('/' + n)],
+    () => ['GET', mp('')],
+    () => ['POST', n ? '/multipart/complete' : mp('/complete'), {
+      ...n ? { uploadId: u, key } : {},
+      parts: l.map(([PartNumber, ETag]) => ({ PartNumber, ETag })),
+      checksumCrc64nvme: a[4] ?? undefined,
+      pending: a[5].length ? a[5] : undefined,
+    }],
+    () => ['DELETE', mp('')],
+    () => ['POST', '/params/complete', { keys: a }],
+  ][k]();
+}
+
+// Signer calls: `done(id, status, json, retryAfter)`; status 0 = no answer, 1 = the
+// app's `headers` function threw.
+export function signer(endpoint, spec, headers, id, done) {
+  const c = new AbortController(), [method, path, b] = route(spec), body = b && JSON.stringify(b);
   (async () => {
     let h;
     try {
-      h = typeof headers == 'function' ? await headers() : await headers;
+      h = await (typeof headers == 'function' ? headers() : headers);
     } catch {
       return done(id, 1);
     }
@@ -23,23 +52,24 @@ export function signer(url, method, headers, body, id, done) {
     if (body) hs.set('content-type', 'application/json');
     let r, t, j;
     try {
-      r = await fetch(url, { method, headers: hs, body: body || undefined, signal: c.signal });
+      r = await fetch(endpoint + path, { method, headers: hs, body, signal: c.signal });
       t = await r.text();
     } catch {
       return done(id, 0);
     }
-    try { j = JSON.parse(t || '{}'); } catch {}
+    // JSON `null` as `{}` (no field either way): `undefined` is only "not JSON".
+    try { j = JSON.parse(t || '{}') ?? {}; } catch {}
     done(id, r.status, j, r.ok ? null : r.headers.get('retry-after'));
   })();
   return c;
 }
 
-// A store request: `file` whole (`start` -1), or bytes `start..end` of it, or a POST
-// form of `fields` with `file` last. `progress(id, bytesSent)`;
+// A store request: a PUT of `file` whole (`start` -1) or of bytes `start..end` of it, or
+// with `fields` a POST of their form with `file` last. `progress(id, bytesSent)`;
 // `done(id, status, etag, errorText, retryAfter)`, status 0 = no answer.
 // Returns what `abort` stops.
-export function send(xhr, method, url, headers, file, start, end, fields, id, progress, done) {
-  let body = start < 0 ? file : file.slice(start, end);
+export function send(xhr, url, headers, file, start, end, fields, id, progress, done) {
+  let body = start < 0 ? file : file.slice(start, end), method = fields ? 'POST' : 'PUT';
   if (fields) {
     body = new FormData();
     for (const [k, v] of Object.entries(JSON.parse(fields))) body.append(k, v);
@@ -142,11 +172,11 @@ export function network(changed) {
 }
 
 // One tab per upload (Web Locks): `granted(file, true)` once this tab holds
-// lock `name`, at once or, after `granted(file, false)` (another tab holds
+// lock `s3lift:<fp>` (`name`), at once or, after `granted(file, false)` (another tab holds
 // it), when that tab lets go or closes. Held until `abort` stops what this
 // returns, which also gives up waiting. Without Web Locks: granted at once.
-export function lock(name, file, granted) {
-  const locks = globalThis.navigator?.locks;
+export function lock(fp, file, granted) {
+  const name = item(fp), locks = globalThis.navigator?.locks;
   const c = new AbortController();
   let release;
   const held = new Promise((r) => { release = r; });
@@ -173,14 +203,17 @@ export function onLine() {
 // (`worker: true`) the page's, through `s3liftStore` (s3lift-worker.js).
 const store = () => globalThis.s3liftStore ?? localStorage;
 
-// The JSON stored under `key`, parsed (`undefined` if absent or not JSON).
-export function load(key) {
-  try { return JSON.parse(store().getItem(key) ?? ''); } catch {}
+// A resume record's key: `s3lift:<fingerprint>`.
+const item = (fp) => 's3lift:' + fp;
+
+// The JSON stored under fingerprint `fp`, parsed (`undefined` if absent or not JSON).
+export function load(fp) {
+  try { return JSON.parse(store().getItem(item(fp)) ?? ''); } catch {}
 }
 
-// Stores `value` under `key`, or removes `key` with `''`.
-export function save(key, value) {
-  try { value ? store().setItem(key, value) : store().removeItem(key); } catch {}
+// Stores `value` under fingerprint `fp`, or removes its record with `''`.
+export function save(fp, value) {
+  try { value ? store().setItem(item(fp), value) : store().removeItem(item(fp)); } catch {}
 }
 
 // `[promise, resolve, reject]`: `done`, settled from Rust later.
@@ -194,13 +227,22 @@ export function settle(d, ok, v) {
   d[ok ? 1 : 2](v);
 }
 
-// `upload()`'s `signal`: 0 when it is no AbortSignal, 1 when it is aborted
-// already, else 2, and `f` is called on its `abort` event.
-export function signal(s, f) {
-  if (typeof AbortSignal == 'undefined' || !(s instanceof AbortSignal)) return 0;
-  if (s.aborted) return 1;
-  s.addEventListener('abort', f);
-  return 2;
+// A picked file's resume fingerprint: s3lift_protocol::resume::fingerprint (FNV-1a 64 over the
+// path, else the name, then size, lastModified, type and the endpoint, each followed by 255; the
+// numbers as 8 little-endian bytes), whose value a protocol test pins and tests/web.rs checks this
+// against. The module's (Web Locks, resume records) and the entry's (`worker: true`: the page's
+// `upload.fingerprint` at once). The fields are read as the module reads them: a string, else
+// ''; a finite number, else 0, whole (a size at least 0).
+export function fingerprint(path, f, endpoint) {
+  const text = (v) => typeof v == 'string' ? v : '', num = (v) => Math.trunc(typeof v == 'number' && isFinite(v) ? v : 0);
+  const size = Math.max(0, num(f.size)), utf8 = (s) => new TextEncoder().encode(s);
+  // The i64's 8 bytes in the platform's order: little-endian on every browser's platform, as Rust's to_le_bytes.
+  const le = (n) => new Uint8Array(BigInt64Array.of(BigInt(n)).buffer);
+  let h = 0xcbf29ce484222325n;
+  for (const field of [utf8((typeof path == 'string' && path) || text(f.name)), le(size), le(num(f.lastModified)), utf8(text(f.type)), utf8(endpoint)]) {
+    for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  }
+  return `${h.toString(16).padStart(16, '0')}-${size}`;
 }
 
 // `Reflect.get` without its exceptions: `undefined` for a primitive, or a

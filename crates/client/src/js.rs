@@ -16,22 +16,17 @@ extern "C" {
     /// `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
-    /// `encodeURIComponent`, answered as a `String` (js-sys's answers a
-    /// `JsString`, whose conversion brings an `unwrap_throw` and its message).
-    #[wasm_bindgen(js_name = encodeURIComponent)]
-    pub fn encode_uri_component(s: &str) -> String;
 }
 
 /// The snippet: plumbing only (see its header); every decision is the engine's.
 #[wasm_bindgen(module = "/src/io.js")]
 extern "C" {
-    /// A signer call; answers `done(id, status, json, retryAfter)`
-    /// (`body` `""`: none).
+    /// A signer call to the signer at `endpoint` (`spec`: the JSON array
+    /// `signer::request` writes); answers `done(id, status, json, retryAfter)`.
     pub fn signer(
-        url: &str,
-        method: &str,
+        endpoint: &str,
+        spec: &str,
         headers: &JsValue,
-        body: &str,
         id: f64,
         done: &JsValue,
     ) -> JsValue;
@@ -41,7 +36,6 @@ extern "C" {
     #[allow(clippy::too_many_arguments)]
     pub fn send(
         xhr: i32,
-        method: &str,
         url: &str,
         headers: &str,
         file: &JsValue,
@@ -68,18 +62,23 @@ extern "C" {
     );
     /// Calls `changed(onLine)` on `online`/`offline`; returns what `abort` stops.
     pub fn network(changed: &JsValue) -> JsValue;
-    /// Web Locks: `granted(file, held)` (see the snippet); returns what
-    /// `abort` releases.
-    pub fn lock(name: &str, file: f64, granted: &JsValue) -> JsValue;
+    /// Web Lock `s3lift:<fp>`: `granted(file, held)` (see the snippet);
+    /// returns what `abort` releases.
+    pub fn lock(fp: &str, file: f64, granted: &JsValue) -> JsValue;
+    /// A picked file's resume fingerprint (`s3lift_protocol::resume::fingerprint`;
+    /// `path`: `relativePath`, `""` for none, then the file's name counts).
+    pub fn fingerprint(path: &str, file: &JsValue, endpoint: &str) -> String;
     /// `navigator.onLine` (true where unknown).
     #[wasm_bindgen(js_name = onLine)]
     pub fn on_line() -> bool;
-    /// `localStorage.getItem`, parsed as JSON (`undefined` if absent or not JSON).
-    pub fn load(key: &str) -> JsValue;
-    /// `localStorage.setItem`, or `removeItem` with `""`; errors ignored.
+    /// `localStorage.getItem` of `s3lift:<fp>`, parsed as JSON (`undefined`
+    /// if absent or not JSON).
+    pub fn load(fp: &str) -> JsValue;
+    /// `localStorage.setItem` of `s3lift:<fp>`, or `removeItem` with `""`;
+    /// errors ignored.
     /// (An absent string is `""` here and below: the glue's shim for an
     /// `Option<&str>` is longer than for a `&str`.)
-    pub fn save(key: &str, value: &str);
+    pub fn save(fp: &str, value: &str);
     /// `[promise, resolve, reject]`.
     pub fn deferred() -> JsValue;
     /// Resolves (`ok` 1) or rejects (0) a `deferred()`.
@@ -89,9 +88,6 @@ extern "C" {
     /// What `v` is: 0 `null` or `undefined`, 1 an array, 2 another object,
     /// 3 a function, 4 `true`, 5 `false`, 6 anything else.
     pub fn kind(v: &JsValue) -> u8;
-    /// `upload()`'s `signal`: 0 when it is no `AbortSignal`, 1 when it is
-    /// aborted already, else 2, and `f` is called on its `abort` event.
-    pub fn signal(s: &JsValue, f: &JsValue) -> u8;
     /// `obj[key]` as `Reflect.get` reads it, `undefined` where that throws
     /// (its `catch` shim cost the bundle more than this).
     pub fn field(obj: &JsValue, key: &str) -> JsValue;

@@ -225,24 +225,6 @@ impl Uploader {
             entry,
         };
         self.driver.add(up.entry.clone());
-        let signal = get(&options, "signal");
-        // Absent (`null` too: no AbortSignal either way).
-        if js::kind(&signal) != 0 {
-            // The driver's callback type (one vtable, call shim and drop
-            // for all); `Fn`, not `once_into_js`: an `abort` event comes
-            // once, and an `FnOnce` brings its own wrapper into the module
-            // and the glue.
-            let on_abort = driver::callbacks::two(
-                &Rc::downgrade(&up.driver),
-                driver::callbacks::Two::Abort(Rc::downgrade(&up.entry)),
-            );
-            match js::signal(&signal, on_abort.as_ref()) {
-                1 => up.cancel(),
-                // Listening: JS owns it now (freed with the signal).
-                2 => drop(on_abort.into_js_value()),
-                _ => {}
-            }
-        }
         up
     }
 }

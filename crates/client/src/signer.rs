@@ -9,7 +9,7 @@ use s3lift_protocol::wire::{ErrorBody, UploadMethod};
 use wasm_bindgen::JsValue;
 
 use crate::decode::FromJs;
-use crate::js::{at, get, len, push_u64, Json};
+use crate::js::{at, get, len, Json};
 
 /// Where the signer is and how to authenticate to it.
 pub struct Signer {
@@ -19,11 +19,6 @@ pub struct Signer {
     pub headers: JsValue,
     /// Sent as `checksumAlgorithm` when a multipart upload is created.
     pub checksum: Option<&'static str>,
-}
-
-/// `encodeURIComponent`.
-pub fn enc(s: &str) -> String {
-    crate::js::encode_uri_component(s)
 }
 
 /// What the answer must decode into.
@@ -40,111 +35,122 @@ pub enum Kind {
     Confirmed,
 }
 
-/// A signer request: method, URL (the endpoint and the route's path), JSON
-/// body (`""`: none), answer kind; the call's id and file (`None`: a batch).
+/// A signer call: its fields as a JSON array, `[..., kind]`, which the
+/// snippet's `signer` turns into the method, URL and body (docs/protocol.md;
+/// JS text costs the bundle less than wasm for this); the answer kind; the
+/// call's id and file (`None`: a batch).
 pub struct Request {
-    pub method: &'static str,
-    pub url: String,
-    pub body: String,
+    pub spec: String,
     pub kind: Kind,
     pub id: RequestId,
     pub file: Option<FileId>,
 }
 
-/// `/multipart/{id}{tail}?key={key}`, appended.
-fn multipart(url: &mut String, id: &str, tail: &str, key: &str) {
-    arg(url, "/multipart/", id);
-    url.push_str(tail);
-    arg(url, "?key=", key);
-}
-
-/// `list`, comma-separated (part numbers in a path and in a JSON array).
-fn numbers(out: &mut String, list: &[u32]) {
-    for (i, n) in list.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_u64(out, u64::from(*n));
+/// The array's next item: `,` unless it is the first.
+fn next(j: &mut Json) -> &mut Json {
+    if j.0.as_bytes().last() != Some(&b'[') {
+        j.0.push(',');
     }
+    j
 }
 
-/// `name` and `value` encoded (`encodeURIComponent`), appended.
-fn arg(path: &mut String, name: &str, value: &str) {
-    path.push_str(name);
-    path.push_str(&enc(value));
+/// A string, or `null`.
+fn text(j: &mut Json, v: Option<&str>) {
+    match v {
+        Some(s) => next(j).string(s),
+        None => next(j).raw("null"),
+    };
 }
 
-/// The request an action names, to the signer at `endpoint`; `None` when
-/// it is not a signer call.
-pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Request> {
-    // The path is written after the endpoint, in place.
-    let mut url = String::from(endpoint);
-    let (method, body, kind, id, file) = match a {
+/// A number, or `null`.
+fn num(j: &mut Json, v: Option<u64>) {
+    match v {
+        Some(n) => next(j).number(n),
+        None => next(j).raw("null"),
+    };
+}
+
+/// `list` as an array of numbers.
+fn numbers(j: &mut Json, list: &[u32]) {
+    next(j).0.push('[');
+    for n in list {
+        next(j).number(u64::from(*n));
+    }
+    j.0.push(']');
+}
+
+/// A params query or a create request's fields: `filename`, `type` (`""`
+/// when unknown), `size`, `relativePath`.
+fn file(j: &mut Json, name: &str, ct: &Option<String>, size: Option<u64>, path: &Option<String>) {
+    next(j).string(name);
+    text(j, Some(ct.as_deref().unwrap_or("")));
+    num(j, size);
+    text(j, path.as_deref());
+}
+
+/// The upload id and the key.
+fn ids(j: &mut Json, upload_id: &str, key: &str) {
+    next(j).string(upload_id);
+    next(j).string(key);
+}
+
+/// The call an action names (`checksum`: the create's `checksumAlgorithm`);
+/// `None` when it is not a signer call. The array's items, before the kind
+/// (the snippet's `signer` reads them in this order, the kind last; `null`: absent):
+/// - params batch: per file `[filename, type, size, relativePath, checksumCrc64nvme, method]`;
+/// - params: `filename, type, size, relativePath, checksumCrc64nvme`;
+/// - create: `filename, type, size, relativePath, metadata, partSize, checksumAlgorithm, signParts`;
+/// - sign parts: `uploadId, key, [partNumbers], [algorithm, checksums...]`; sign part: `uploadId, key, part`;
+/// - list, abort: `uploadId, key`;
+/// - complete: `uploadId, key, inBody, [[PartNumber, ETag]...], checksumCrc64nvme, [pending]`;
+/// - confirm: the keys.
+pub fn request(a: &Action, checksum: Option<&str>) -> Option<Request> {
+    let mut j = Json(String::from("["));
+    let (kind, id, file_id) = match a {
         Action::SignParamsBatch { id, files, .. } => {
-            // The list written into the body in place (here and below).
-            let mut body = Json::default();
-            body.key("files").0.push('[');
-            for (i, f) in files.iter().enumerate() {
-                if i > 0 {
-                    body.0.push(',');
-                }
-                let mut o = query_object(&f.query);
-                o.key("method").string(match f.method {
+            for f in files {
+                next(&mut j).0.push('[');
+                query(&mut j, &f.query);
+                next(&mut j).string(match f.method {
                     UploadMethod::Put => "PUT",
                     UploadMethod::Post => "POST",
                 });
-                body.0.push_str(&o.close());
+                j.0.push(']');
             }
-            body.0.push(']');
-            url.push_str("/params");
-            ("POST", body.close(), Kind::ParamsBatch, *id, None)
+            (Kind::ParamsBatch, *id, None)
         }
         Action::SignParams {
-            id, file, query, ..
+            id, file, query: q, ..
         } => {
-            arg(&mut url, "/params?filename=", &query.filename);
-            let ct = query.content_type.as_deref().unwrap_or("");
-            arg(&mut url, "&type=", ct);
-            url.push_str("&size=");
-            push_u64(&mut url, query.size.unwrap_or(0));
-            url.push_str("&method=post");
-            if let Some(p) = &query.relative_path {
-                arg(&mut url, "&relativePath=", p);
-            }
-            if let Some(c) = &query.checksum_crc64nvme {
-                arg(&mut url, "&checksumCrc64nvme=", c);
-            }
-            ("GET", String::new(), Kind::Params, *id, Some(*file))
+            query(&mut j, q);
+            (Kind::Params, *id, Some(*file))
         }
         Action::CreateMultipart {
             id,
-            file,
-            request,
+            file: f,
+            request: r,
             part_size,
             sign_parts,
             ..
         } => {
-            let mut body = Json::default();
-            name_type(&mut body, &request.filename, &request.content_type);
+            file(
+                &mut j,
+                &r.filename,
+                &r.content_type,
+                r.size,
+                &r.relative_path,
+            );
             let mut meta = Json::default();
-            for (k, v) in &request.metadata {
+            for (k, v) in &r.metadata {
                 if let Some(v) = v.to_metadata_string() {
                     meta.key(k).string(v);
                 }
             }
-            body.key("metadata").raw(&meta.close());
-            size_path(&mut body, request.size, &request.relative_path);
-            if let Some(ps) = part_size {
-                body.key("partSize").number(*ps);
-            }
-            if let Some(c) = checksum {
-                body.key("checksumAlgorithm").string(c);
-            }
-            if let Some(n) = sign_parts {
-                body.key("signParts").number(u64::from(*n));
-            }
-            url.push_str("/multipart");
-            ("POST", body.close(), Kind::Created, *id, Some(*file))
+            next(&mut j).raw(&meta.close());
+            num(&mut j, *part_size);
+            text(&mut j, checksum);
+            num(&mut j, sign_parts.map(u64::from));
+            (Kind::Created, *id, Some(*f))
         }
         Action::SignParts {
             id,
@@ -155,18 +161,21 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             checksums,
             ..
         } => {
-            multipart(&mut url, upload_id, "/batch", key);
-            url.push_str("&partNumbers=");
-            numbers(&mut url, parts);
-            if let Some(c) = checksums {
-                let mut list = String::from(c.algorithm.as_str());
-                for (i, v) in c.values.iter().enumerate() {
-                    list.push(if i == 0 { ':' } else { ',' });
-                    list.push_str(v);
+            ids(&mut j, upload_id, key);
+            numbers(&mut j, parts);
+            match checksums {
+                // `[algorithm, values...]`: the snippet writes `algorithm:v1,v2`.
+                Some(c) => {
+                    next(&mut j).0.push('[');
+                    next(&mut j).string(c.algorithm.as_str());
+                    for v in &c.values {
+                        next(&mut j).string(v);
+                    }
+                    j.0.push(']');
                 }
-                arg(&mut url, "&checksums=", &list);
+                None => text(&mut j, None),
             }
-            ("GET", String::new(), Kind::Parts, *id, Some(*file))
+            (Kind::Parts, *id, Some(*file))
         }
         Action::SignPart {
             id,
@@ -176,10 +185,9 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             part,
             ..
         } => {
-            let mut tail = String::from("/");
-            push_u64(&mut tail, u64::from(*part));
-            multipart(&mut url, upload_id, &tail, key);
-            ("GET", String::new(), Kind::Part, *id, Some(*file))
+            ids(&mut j, upload_id, key);
+            next(&mut j).number(u64::from(*part));
+            (Kind::Part, *id, Some(*file))
         }
         Action::ListParts {
             id,
@@ -188,8 +196,8 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             key,
             ..
         } => {
-            multipart(&mut url, upload_id, "", key);
-            ("GET", String::new(), Kind::Listed, *id, Some(*file))
+            ids(&mut j, upload_id, key);
+            (Kind::Listed, *id, Some(*file))
         }
         Action::Complete {
             id,
@@ -202,34 +210,19 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             in_body,
             ..
         } => {
-            let mut body = Json::default();
-            if *in_body {
-                body.key("uploadId").string(upload_id);
-                body.key("key").string(key);
-                url.push_str("/multipart/complete");
-            } else {
-                multipart(&mut url, upload_id, "/complete", key);
+            ids(&mut j, upload_id, key);
+            next(&mut j).number(u64::from(*in_body));
+            next(&mut j).0.push('[');
+            for p in parts {
+                next(&mut j).0.push('[');
+                j.number(u64::from(p.part_number));
+                next(&mut j).string(&p.etag);
+                j.0.push(']');
             }
-            body.key("parts").0.push('[');
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    body.0.push(',');
-                }
-                let mut o = Json::default();
-                o.key("PartNumber").number(u64::from(p.part_number));
-                o.key("ETag").string(&p.etag);
-                body.0.push_str(&o.close());
-            }
-            body.0.push(']');
-            if let Some(c) = checksum {
-                body.key("checksumCrc64nvme").string(c);
-            }
-            if !pending.is_empty() {
-                body.key("pending").0.push('[');
-                numbers(&mut body.0, pending);
-                body.0.push(']');
-            }
-            ("POST", body.close(), Kind::Completed, *id, Some(*file))
+            j.0.push(']');
+            text(&mut j, checksum.as_deref());
+            numbers(&mut j, pending);
+            (Kind::Completed, *id, Some(*file))
         }
         Action::Abort {
             id,
@@ -238,59 +231,31 @@ pub fn request(a: &Action, endpoint: &str, checksum: Option<&str>) -> Option<Req
             key,
             ..
         } => {
-            multipart(&mut url, upload_id, "", key);
-            ("DELETE", String::new(), Kind::Aborted, *id, Some(*file))
+            ids(&mut j, upload_id, key);
+            (Kind::Aborted, *id, Some(*file))
         }
         Action::Confirm { id, keys, .. } => {
-            let mut body = Json::default();
-            body.key("keys").0.push('[');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    body.0.push(',');
-                }
-                body.string(k);
+            for k in keys {
+                next(&mut j).string(k);
             }
-            body.0.push(']');
-            url.push_str("/params/complete");
-            ("POST", body.close(), Kind::Confirmed, *id, None)
+            (Kind::Confirmed, *id, None)
         }
         _ => return None,
     };
+    // The kind last (the snippet pops it).
+    next(&mut j).number(kind as u64);
+    j.0.push(']');
     Some(Request {
-        method,
-        url,
-        body,
+        spec: j.0,
         kind,
         id,
-        file,
+        file: file_id,
     })
 }
 
-fn query_object(q: &s3lift_protocol::wire::ParamsQuery) -> Json {
-    let mut o = Json::default();
-    name_type(&mut o, &q.filename, &q.content_type);
-    size_path(&mut o, q.size, &q.relative_path);
-    if let Some(c) = &q.checksum_crc64nvme {
-        o.key("checksumCrc64nvme").string(c);
-    }
-    o
-}
-
-/// `filename` and `type` (`""` when unknown), as a params query and a
-/// create request write them.
-fn name_type(o: &mut Json, filename: &str, content_type: &Option<String>) {
-    o.key("filename").string(filename);
-    o.key("type").string(content_type.as_deref().unwrap_or(""));
-}
-
-/// `size` and `relativePath`, when known.
-fn size_path(o: &mut Json, size: Option<u64>, relative_path: &Option<String>) {
-    if let Some(size) = size {
-        o.key("size").number(size);
-    }
-    if let Some(p) = relative_path {
-        o.key("relativePath").string(p);
-    }
+fn query(j: &mut Json, q: &s3lift_protocol::wire::ParamsQuery) {
+    file(j, &q.filename, &q.content_type, q.size, &q.relative_path);
+    text(j, q.checksum_crc64nvme.as_deref());
 }
 
 /// A 2xx whose body is not the answer expected: the engine fails the file
@@ -364,7 +329,8 @@ fn refused(item: &JsValue) -> ErrorBody {
 
 /// The answer to a call of `kind`, as the snippet's `signer` reported it:
 /// status 0 when nothing came back, 1 when the app's `headers` function
-/// threw; `json` is the parsed body (`undefined` when it was not JSON).
+/// threw; `json` is the parsed body (`undefined` when it was not JSON,
+/// `{}` when it was `null`).
 pub fn answer(
     kind: Kind,
     status: u16,
@@ -375,7 +341,8 @@ pub fn answer(
         0 => Err(Failure::network()),
         // The app's headers function threw or its promise was rejected.
         1 => Err(coded(401, "auth")),
-        200..=299 if json.is_undefined() => Err(bad_answer(status)),
+        // Not JSON (the snippet's `undefined`; JSON `null` comes as `{}`).
+        200..=299 if crate::js::kind(json) == 0 => Err(bad_answer(status)),
         200..=299 => decode(kind, json).map_err(|_| bad_answer(status)),
         _ => {
             let body = ErrorBody::from_js(json).ok();

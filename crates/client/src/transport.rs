@@ -20,16 +20,15 @@ pub enum Kind {
 /// The range of a request that sends the whole file (`send`'s `range`).
 pub const WHOLE: (f64, f64) = (-1.0, 0.0);
 
-/// One store request (`headers`: a JSON object) of bytes `range` of `file`
-/// ([`WHOLE`], or `start..end`), or of a POST-policy form of `fields` (a
-/// JSON object; `""`: no form) with the whole file last: the snippet
+/// One store request (`headers`: a JSON object): a PUT of bytes `range` of
+/// `file` ([`WHOLE`], or `start..end`), or a POST of a POST-policy form of
+/// `fields` (a JSON object; `""`: no form, a PUT) with the whole file last: the snippet
 /// answers into `done(id, status, etag, errorText, retryAfter)` and
 /// reports bytes sent to `progress(id, bytes)`. Returns the handle
 /// [`js::abort`] stops.
 #[allow(clippy::too_many_arguments)]
 pub fn send(
     kind: Kind,
-    method: &str,
     url: &str,
     headers: &str,
     file: &JsValue,
@@ -41,7 +40,6 @@ pub fn send(
 ) -> JsValue {
     js::send(
         i32::from(kind == Kind::Xhr),
-        method,
         url,
         headers,
         file,

@@ -1,4 +1,5 @@
-//! The request bodies `signer::request` writes by hand, against serde's JSON
+//! The request bodies `signer::request` and the snippet's `route` write by hand (Rust the
+//! fields, JS the method, URL and body), against serde's JSON
 //! of the same wire types (what the signer reads): equal as JSON values, so
 //! no field is missing, extra, renamed or typed differently. `decode.rs`
 //! checks the other direction, the answers.
@@ -10,27 +11,52 @@ use s3lift_engine::{Action, FileId, RequestId};
 use s3lift_protocol::map::Map;
 use s3lift_protocol::wire::serde_json_value::Value as MetaValue;
 use s3lift_protocol::wire::{
-    ChecksumAlgorithm, CompleteRequest, CompleteUploadRequest, CompletedPart, ConfirmBatchRequest,
-    CreateMultipartBody, CreateMultipartRequest, ParamsBatchFile, ParamsBatchRequest, ParamsQuery,
-    UploadMethod,
+    ChecksumAlgorithm, ChecksumList, CompleteRequest, CompleteUploadRequest, CompletedPart,
+    ConfirmBatchRequest, CreateMultipartBody, CreateMultipartRequest, ParamsBatchFile,
+    ParamsBatchRequest, ParamsQuery, UploadMethod,
 };
 use serde_json::Value;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[wasm_bindgen(module = "/src/io.js")]
+extern "C" {
+    /// `[method, path, body]` of the fields `signer::request` wrote.
+    fn route(spec: &str) -> js_sys::Array;
+}
+
+/// The method and path of the call `action` names, and its body (`None`: none).
+fn call_of(action: &Action, checksum: Option<&str>) -> (String, String, Option<Value>) {
+    let r = request(action, checksum).expect("a signer call");
+    let a = route(&r.spec);
+    let body = a.get(2);
+    let body = (!body.is_undefined()).then(|| {
+        let text: String = js_sys::JSON::stringify(&body).unwrap().into();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    });
+    (
+        a.get(0).as_string().unwrap(),
+        a.get(1).as_string().unwrap(),
+        body,
+    )
+}
+
 /// The body of the request `action` names, as a JSON value, with its method and path.
-fn body_of(action: &Action, checksum: Option<&str>) -> (&'static str, String, Value) {
-    let r = request(action, "", checksum).expect("a signer call");
-    let body = r.body;
-    assert!(!body.is_empty(), "a body");
-    let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    (r.method, r.url, value)
+fn body_of(action: &Action, checksum: Option<&str>) -> (String, String, Value) {
+    let (method, path, body) = call_of(action, checksum);
+    (method, path, body.expect("a body"))
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap()
 }
+
+/// The largest whole number a JS number holds exactly (`Number.MAX_SAFE_INTEGER`): every
+/// size and part size comes from one (`File.size`, the `partSize` option), and the snippet
+/// reads the fields as JS numbers.
+const MAX_SAFE: u64 = (1 << 53) - 1;
 
 /// Names that need escaping, and a path inside a picked folder.
 const NAME: &str = "a \"quoted\"\\name\n\u{1}€𝄞.bin";
@@ -56,7 +82,7 @@ fn create_bodies_are_serde_s_create_multipart_body() {
         ),
         (None, None, None),
         (
-            Some(u64::MAX),
+            Some(MAX_SAFE),
             Some(u32::MAX),
             Some(ChecksumAlgorithm::Sha256),
         ),
@@ -69,7 +95,7 @@ fn create_bodies_are_serde_s_create_multipart_body() {
             sign_parts,
         };
         let (method, path, body) = body_of(&action, checksum.map(|c| c.as_str()));
-        assert_eq!((method, path.as_str()), ("POST", "/multipart"));
+        assert_eq!((method.as_str(), path.as_str()), ("POST", "/multipart"));
         let want = CreateMultipartBody {
             base: base.clone(),
             part_size,
@@ -117,7 +143,7 @@ fn params_batch_bodies_are_serde_s_params_batch_request() {
             query("b.txt", 65536, None, Some("rosUhgp5mIg=")),
             UploadMethod::Put,
         ),
-        (query("c.txt", u64::MAX, None, None), UploadMethod::Post),
+        (query("c.txt", MAX_SAFE, None, None), UploadMethod::Post),
     ];
     let action = Action::SignParamsBatch {
         id: RequestId(3),
@@ -132,7 +158,7 @@ fn params_batch_bodies_are_serde_s_params_batch_request() {
             .collect(),
     };
     let (method, path, body) = body_of(&action, None);
-    assert_eq!((method, path.as_str()), ("POST", "/params"));
+    assert_eq!((method.as_str(), path.as_str()), ("POST", "/params"));
     let want = ParamsBatchRequest {
         files: items
             .iter()
@@ -218,6 +244,109 @@ fn confirm_bodies_are_serde_s_confirm_batch_request() {
         keys: keys.clone(),
     };
     let (method, path, body) = body_of(&action, None);
-    assert_eq!((method, path.as_str()), ("POST", "/params/complete"));
+    assert_eq!(
+        (method.as_str(), path.as_str()),
+        ("POST", "/params/complete")
+    );
     assert_eq!(body, to_value(&ConfirmBatchRequest { keys }));
+}
+
+/// The calls without a body: their method and URL, each field encoded as
+/// `encodeURIComponent` does (the part numbers' commas as they are).
+#[wasm_bindgen_test]
+fn calls_without_a_body_have_their_method_and_url() {
+    let (up, key) = ("up/load id+=".to_string(), "u/1/ü name.bin".to_string());
+    let base = "/multipart/up%2Fload%20id%2B%3D";
+    let k = "?key=u%2F1%2F%C3%BC%20name.bin";
+    let (id, file) = (RequestId(6), FileId(6));
+    let query = |content_type: Option<&str>, size, path: Option<&str>, crc: Option<&str>| {
+        Action::SignParams {
+            id,
+            file,
+            query: ParamsQuery {
+                filename: "a b&c.bin".into(),
+                content_type: content_type.map(Into::into),
+                size,
+                relative_path: path.map(Into::into),
+                checksum_crc64nvme: crc.map(Into::into),
+            },
+        }
+    };
+    let cases = [
+        (
+            query(Some("text/plain"), Some(12), None, None),
+            "GET",
+            "/params?filename=a%20b%26c.bin&type=text%2Fplain&size=12&method=post".to_string(),
+        ),
+        (
+            query(None, None, Some("d/ü/a b&c.bin"), Some("rosUhgp5mIg=")),
+            "GET",
+            "/params?filename=a%20b%26c.bin&type=&size=0&method=post\
+             &relativePath=d%2F%C3%BC%2Fa%20b%26c.bin&checksumCrc64nvme=rosUhgp5mIg%3D"
+                .to_string(),
+        ),
+        (
+            Action::SignParts {
+                id,
+                file,
+                upload_id: up.clone(),
+                key: key.clone(),
+                parts: vec![1, 2, 10_000],
+                checksums: None,
+            },
+            "GET",
+            format!("{base}/batch{k}&partNumbers=1,2,10000"),
+        ),
+        (
+            Action::SignParts {
+                id,
+                file,
+                upload_id: up.clone(),
+                key: key.clone(),
+                parts: vec![3, 4],
+                checksums: Some(ChecksumList {
+                    algorithm: ChecksumAlgorithm::Crc64nvme,
+                    values: vec!["a+/=".into(), "b".into()],
+                }),
+            },
+            "GET",
+            format!("{base}/batch{k}&partNumbers=3,4&checksums=crc64nvme%3Aa%2B%2F%3D%2Cb"),
+        ),
+        (
+            Action::SignPart {
+                id,
+                file,
+                upload_id: up.clone(),
+                key: key.clone(),
+                part: 42,
+            },
+            "GET",
+            format!("{base}/42{k}"),
+        ),
+        (
+            Action::ListParts {
+                id,
+                file,
+                upload_id: up.clone(),
+                key: key.clone(),
+            },
+            "GET",
+            format!("{base}{k}"),
+        ),
+        (
+            Action::Abort {
+                id,
+                file,
+                upload_id: up.clone(),
+                key: key.clone(),
+            },
+            "DELETE",
+            format!("{base}{k}"),
+        ),
+    ];
+    for (action, method, url) in cases {
+        let (m, path, body) = call_of(&action, None);
+        assert_eq!((m.as_str(), path.as_str()), (method, url.as_str()));
+        assert!(body.is_none(), "no body: {path}");
+    }
 }

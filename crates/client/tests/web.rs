@@ -127,7 +127,6 @@ async fn put(kind: Kind, url: &str, body: &[u8], stop: bool) -> (u16, f64) {
         });
         let handle = send(
             kind,
-            "POST",
             url,
             r#"{"x-test":"1","Content-Length":"3"}"#,
             &file,
@@ -208,4 +207,64 @@ fn the_heap_reuses_freed_memory_and_aligns_blocks() {
             unsafe { std::alloc::dealloc(p, l) };
         }
     }
+}
+
+/// A file's fields as the snippet's `fingerprint` reads them (a plain object: no `File`
+/// needed).
+fn file_like(name: &str, size: f64, last_modified: f64, content_type: &str) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in [
+        ("name", JsValue::from_str(name)),
+        ("size", size.into()),
+        ("lastModified", last_modified.into()),
+        ("type", JsValue::from_str(content_type)),
+    ] {
+        js_sys::Reflect::set(&o, &k.into(), &v).unwrap();
+    }
+    o.into()
+}
+
+/// The snippet's fingerprint (the bundle's, and the worker proxy's) is the protocol's, which
+/// the resume records saved so far are keyed by.
+#[wasm_bindgen_test]
+fn the_snippet_s_fingerprint_is_the_protocol_s() {
+    use s3lift_client::js::fingerprint;
+    use s3lift_protocol::resume::fingerprint as protocol;
+    let name = "a \"quoted\"\\name\n\u{1}€𝄞.bin";
+    let cases: [(&str, &str, f64, f64, &str, &str); 5] = [
+        ("", "a.bin", 12.0, 1_700_000_000_123.0, "text/plain", "/s3"),
+        ("", name, 0.0, 0.0, "", "https://api.example/s3"),
+        (
+            "photos/2024/ünï/a.jpg",
+            "a.jpg",
+            9_007_199_254_740_991.0,
+            -1.5,
+            "image/jpeg",
+            "",
+        ),
+        ("", "", 5_497_558_138_880.0, 1e15 + 0.75, "video/mp4", "/s3"),
+        // Not a number: read as 0, as `js::number` does.
+        ("", "b", f64::NAN, f64::NAN, "x", "/s3"),
+    ];
+    for (path, name, size, lm, ct, endpoint) in cases {
+        let want = protocol(
+            if path.is_empty() { name } else { path },
+            size as u64,
+            lm,
+            ct,
+            endpoint,
+        );
+        let file = file_like(name, size, lm, ct);
+        assert_eq!(
+            fingerprint(path, &file, endpoint),
+            want,
+            "{path} {name} {size} {lm}"
+        );
+    }
+    // A field missing or of another type is read as the module reads it: `""` or 0.
+    let bare = js_sys::Object::new().into();
+    assert_eq!(
+        fingerprint("", &bare, "/s3"),
+        protocol("", 0, 0.0, "", "/s3")
+    );
 }

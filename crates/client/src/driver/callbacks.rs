@@ -6,7 +6,7 @@ use alloc::rc::{Rc, Weak};
 use s3lift_engine::{Event, FileId, RequestId};
 use wasm_bindgen::prelude::*;
 
-use super::{Driver, Entry, Shared};
+use super::{Driver, Shared};
 
 /// What the snippet and the timers call back, made once per driver. `Fn`,
 /// not `FnMut`: an XHR's `abort()` reports synchronously, from inside an
@@ -35,18 +35,15 @@ pub(super) struct Callbacks {
     pub(super) locked: Closure<dyn Fn(f64, f64)>,
 }
 
-/// What a callback of `progress`'s type is for: the six are one Rust
+/// What a callback of `progress`'s type is for: the five are one Rust
 /// closure type told apart by this (one vtable, call shim and drop for
-/// them all, where six closure types brought six of each).
+/// them all, where five closure types brought five of each).
 pub(crate) enum Two {
     Progress,
     Tick,
     Later,
     Network,
     Locked,
-    /// `upload()`'s `signal` aborted: cancel this upload (the event
-    /// arrives as NaN).
-    Abort(Weak<Entry>),
 }
 
 impl Callbacks {
@@ -102,15 +99,6 @@ impl Driver {
     /// A callback of `progress`'s type.
     fn called(self: &Rc<Self>, what: &Two, a: f64, b: f64) {
         match what {
-            Two::Abort(e) => {
-                if let Some(entry) = e.upgrade() {
-                    crate::Upload {
-                        driver: self.clone(),
-                        entry,
-                    }
-                    .cancel();
-                }
-            }
             Two::Progress => self.sent(RequestId(a as u64), b),
             Two::Tick => {
                 self.timer.write().take();

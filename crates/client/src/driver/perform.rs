@@ -87,12 +87,12 @@ impl Driver {
                 } else {
                     params.fields.as_slice()
                 });
-                let (method, headers, fields) = if put {
-                    ("PUT", pairs.as_str(), "")
+                let (headers, fields) = if put {
+                    (pairs.as_str(), "")
                 } else {
-                    ("POST", "{}", pairs.as_str())
+                    ("{}", pairs.as_str())
                 };
-                self.send(id, &e, method, &params.url, headers, WHOLE, fields);
+                self.send(id, &e, &params.url, headers, WHOLE, fields);
             }
             Action::SendPart {
                 id,
@@ -106,7 +106,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 let headers = Json::pairs(&headers);
                 let range = (start as f64, end as f64);
-                self.send(id, &e, "PUT", &url, &headers, range, "");
+                self.send(id, &e, &url, &headers, range, "");
             }
             Action::CancelRequest { id } => {
                 // Out of the table first: an XHR's abort reports at once.
@@ -190,18 +190,11 @@ impl Driver {
     /// A signer call, answered into the engine.
     fn call(&self, action: Action) {
         let s = &self.settings.signer;
-        let Some(req) = signer::request(&action, &s.endpoint, s.checksum) else {
+        let Some(req) = signer::request(&action, s.checksum) else {
             return;
         };
         let done = self.callbacks.answer.as_ref();
-        let handle = js::signer(
-            &req.url,
-            req.method,
-            &s.headers,
-            &req.body,
-            req.id.0 as f64,
-            done,
-        );
+        let handle = js::signer(&s.endpoint, &req.spec, &s.headers, req.id.0 as f64, done);
         self.open(req.id, req.file, Some(req.kind), handle);
     }
 
@@ -211,7 +204,6 @@ impl Driver {
         &self,
         id: RequestId,
         e: &Entry,
-        method: &str,
         url: &str,
         headers: &str,
         range: (f64, f64),
@@ -221,7 +213,6 @@ impl Driver {
         let cb = &self.callbacks;
         let handle = transport::send(
             self.settings.transport,
-            method,
             url,
             headers,
             &e.file,

@@ -33,27 +33,18 @@ impl Driver {
         self.hold();
         // Queued again after a failure (`retry`): told so.
         tell(&entry, State::Queued);
-        let release = js::lock(
-            &crate::browser::item(&fp),
-            entry.id.0 as f64,
-            self.callbacks.locked.as_ref(),
-        );
+        let release = js::lock(&fp, entry.id.0 as f64, self.callbacks.locked.as_ref());
         *entry.lock.write() = Some(release);
     }
 
     /// The upload's resume fingerprint: its record's key and its lock's name.
     pub(super) fn fingerprint(&self, entry: &Entry) -> Option<String> {
-        let f = &entry.file;
+        // The snippet's (the entry's worker proxy computes it too).
         self.settings.resume.then(|| {
-            s3lift_protocol::resume::fingerprint(
+            js::fingerprint(
                 // Two files of one name in two folders are two uploads.
-                entry
-                    .relative_path
-                    .as_deref()
-                    .unwrap_or(&js::text(f, "name")),
-                js::number(f, "size") as u64,
-                js::number(f, "lastModified"),
-                &js::text(f, "type"),
+                entry.relative_path.as_deref().unwrap_or(""),
+                &entry.file,
                 &self.settings.signer.endpoint,
             )
         })
