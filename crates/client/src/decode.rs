@@ -32,38 +32,12 @@ fn absent(v: &JsValue) -> bool {
     kind(v) == 0
 }
 
-/// `o[name]`, read by `read`; absent, or of the wrong type, is an error.
-fn required<T>(o: &JsValue, name: Missing, read: fn(&JsValue) -> Option<T>) -> Result<T, Missing> {
-    read(&get(o, name)).ok_or(name)
-}
-
-/// `o[name]`, read by `read`; absent (or `null`) is `None`, the wrong type an error.
-fn optional<T>(
-    o: &JsValue,
-    name: Missing,
-    read: fn(&JsValue) -> Option<T>,
-) -> Result<Option<T>, Missing> {
-    let v = get(o, name);
-    if absent(&v) {
-        return Ok(None);
-    }
-    read(&v).map(Some).ok_or(name)
-}
-
 /// A JSON number that is a whole, non-negative integer (what serde's `u64` takes).
 fn whole(v: &JsValue) -> Option<u64> {
     let n = v.as_f64()?;
     // Whole: `f64::fract` needs `std`. (NaN fails the first test.)
     let u = n as u64;
     (n >= 0.0 && u <= 9_007_199_254_740_991 && u as f64 == n).then_some(u)
-}
-
-fn opt_string(o: &JsValue, name: Missing) -> Result<Option<String>, Missing> {
-    optional(o, name, JsValue::as_string)
-}
-
-fn opt_number(o: &JsValue, name: Missing) -> Result<Option<u64>, Missing> {
-    optional(o, name, whole)
 }
 
 /// `v`'s own entries, each value read by `value`; absent is empty. `lax`
@@ -100,19 +74,13 @@ pub fn entries(
     Ok(out)
 }
 
-fn string_map(o: &JsValue, name: Missing) -> Result<Map<String>, Missing> {
-    entries(&get(o, name), name, JsValue::as_string, false)
-}
-
 /// `o.headers`: part number -> a string map; absent is empty.
-fn nested(o: &JsValue) -> Result<Map<Map<String>>, Missing> {
-    let name = "headers";
+fn nested(v: &JsValue, name: Missing) -> Result<Map<Map<String>>, Missing> {
     let mut out = Map::new();
-    let v = get(o, name);
-    if absent(&v) {
+    if absent(v) {
         return Ok(out);
     }
-    object(&v).map_err(|_| name)?;
+    object(v).map_err(|_| name)?;
     let list = Object::entries(v.unchecked_ref::<Object>());
     for i in 0..len(&list) {
         let entry = at(&list, i);
@@ -133,170 +101,263 @@ fn object(v: &JsValue) -> Result<(), Missing> {
     }
 }
 
-/// Reads the fields of one object, remembering the first that was absent
-/// or of the wrong type: the impls below read every field and answer once,
-/// where a `?` per field would make each struct literal carry drop code for
-/// every field read before it (kilobytes of the bundle).
-struct Reader<'a> {
-    o: &'a JsValue,
-    bad: Option<Missing>,
+// What a field of an answer is (the low bits), and whether it must be
+// there (`REQ`): one table per type drives one non-generic reader, instead
+// of an instance of the same reading code per type.
+/// A string.
+const STR: u8 = 0;
+/// A whole non-negative number (serde's `u64`).
+const NUM: u8 = 1;
+/// A whole number that fits a `u32`.
+const U32: u8 = 2;
+/// Any number (kept as its bits).
+const F64: u8 = 3;
+/// A string map (absent is empty unless `REQ`).
+const MAP: u8 = 4;
+/// A map of string maps (absent is empty).
+const NESTED: u8 = 5;
+/// A batch of part URLs (`BatchSignResponse`).
+const BATCH: u8 = 6;
+/// `PUT`/`put` (0) or `POST`/`post` (1).
+const METHOD: u8 = 7;
+/// `signed` (0) or `dropped` (1).
+const DECISION: u8 = 8;
+/// `o[name].crc64nvme` when it is a string; never wrong.
+const CRC: u8 = 9;
+/// `=== true` (1), else 0; never wrong.
+const TRUE: u8 = 10;
+/// Must be there.
+const REQ: u8 = 16;
+
+/// One field's value, as read by `fields`.
+#[derive(Default)]
+enum Val {
+    #[default]
+    None,
+    Str(String),
+    Num(u64),
+    Map(Map<String>),
+    Nested(Map<Map<String>>),
+    Batch(alloc::boxed::Box<BatchSignResponse>),
 }
 
-impl<'a> Reader<'a> {
-    fn new(o: &'a JsValue) -> Result<Self, Missing> {
-        object(o)?;
-        Ok(Self { o, bad: None })
+/// The values of a table's fields, taken in the table's order.
+struct Got {
+    v: Vec<Val>,
+    i: usize,
+}
+
+/// Reads `o`'s fields as `spec` says, in its order; the first absent (when
+/// required) or of the wrong type is named.
+#[inline(never)]
+fn fields(o: &JsValue, spec: &[(Missing, u8)]) -> Result<Got, Missing> {
+    object(o)?;
+    let mut v = Vec::new();
+    for &(name, tag) in spec {
+        let f = get(o, name);
+        // Required: absent fails too (a required map: its absence only).
+        let val = match tag & REQ != 0 && absent(&f) {
+            true => None,
+            false => one(&f, name, tag & 15),
+        };
+        drop(f);
+        v.push(val.ok_or(name)?);
+    }
+    Ok(Got { v, i: 0 })
+}
+
+/// A field's value as kind `k` says; `None` when it is of the wrong type.
+#[inline(never)]
+fn one(f: &JsValue, name: Missing, k: u8) -> Option<Val> {
+    Some(match k {
+        CRC => get(f, "crc64nvme").as_string().map_or(Val::None, Val::Str),
+        TRUE => Val::Num(u64::from(kind(f) == 4)),
+        MAP => Val::Map(entries(f, name, JsValue::as_string, false).ok()?),
+        NESTED => Val::Nested(nested(f, name).ok()?),
+        _ if absent(f) => Val::None,
+        STR => Val::Str(f.as_string()?),
+        NUM => Val::Num(whole(f)?),
+        U32 => Val::Num(whole(f).filter(|&n| n <= u64::from(u32::MAX))?),
+        F64 => Val::Num(f.as_f64()?.to_bits()),
+        BATCH => Val::Batch(alloc::boxed::Box::new(BatchSignResponse::from_js(f).ok()?)),
+        _ => Val::Num(match (k, f.as_string().as_deref()) {
+            (METHOD, Some("PUT" | "put")) | (DECISION, Some("signed")) => 0,
+            (METHOD, Some("POST" | "post")) | (DECISION, Some("dropped")) => 1,
+            _ => return None,
+        }),
+    })
+}
+
+impl Got {
+    #[inline(never)]
+    fn next(&mut self) -> Val {
+        let i = self.i;
+        self.i += 1;
+        self.v.get_mut(i).map(core::mem::take).unwrap_or_default()
     }
 
-    /// Notes `name` as wrong (the first one wins); a placeholder value.
-    /// `checksum`: what the signer did with a requested checksum.
+    /// A string; `""` when absent.
+    #[inline(never)]
+    fn str(&mut self) -> String {
+        self.opt_str().unwrap_or_default()
+    }
+
+    #[inline(never)]
+    fn opt_str(&mut self) -> Option<String> {
+        match self.next() {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    #[inline(never)]
+    fn opt_num(&mut self) -> Option<u64> {
+        match self.next() {
+            Val::Num(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn num(&mut self) -> u64 {
+        self.opt_num().unwrap_or_default()
+    }
+
+    #[inline(never)]
+    fn map(&mut self) -> Map<String> {
+        match self.next() {
+            Val::Map(m) => m,
+            _ => Map::new(),
+        }
+    }
+
     fn decision(&mut self) -> Option<ChecksumDecision> {
-        match self.opt_string("checksum").as_deref() {
-            None => None,
-            Some("signed") => Some(ChecksumDecision::Signed),
-            Some("dropped") => Some(ChecksumDecision::Dropped),
-            Some(_) => self.fail("checksum"),
-        }
+        self.opt_num().map(|n| {
+            if n == 0 {
+                ChecksumDecision::Signed
+            } else {
+                ChecksumDecision::Dropped
+            }
+        })
     }
 
-    fn fail<T: Default>(&mut self, name: Missing) -> T {
-        self.bad.get_or_insert(name);
-        T::default()
-    }
-
-    fn check<T: Default>(&mut self, r: Result<T, Missing>) -> T {
-        r.unwrap_or_else(|name| self.fail(name))
-    }
-
-    /// A required field: an optional one that must be there (absent and
-    /// of the wrong type note the same name).
-    fn string(&mut self, name: Missing) -> String {
-        match self.opt_string(name) {
-            Some(s) => s,
-            None => self.fail(name),
-        }
-    }
-
-    fn opt_string(&mut self, name: Missing) -> Option<String> {
-        let r = opt_string(self.o, name);
-        self.check(r)
-    }
-
-    fn number(&mut self, name: Missing) -> u64 {
-        match self.opt_number(name) {
-            Some(n) => n,
-            None => self.fail(name),
-        }
-    }
-
-    fn opt_number(&mut self, name: Missing) -> Option<u64> {
-        let r = opt_number(self.o, name);
-        self.check(r)
-    }
-
-    fn string_map(&mut self, name: Missing) -> Map<String> {
-        let r = string_map(self.o, name);
-        self.check(r)
-    }
-
-    fn done<T>(self, value: T) -> Result<T, Missing> {
-        match self.bad {
-            Some(name) => Err(name),
-            None => Ok(value),
-        }
+    fn checksum(&mut self) -> Option<ObjectChecksum> {
+        self.opt_str().map(|crc64nvme| ObjectChecksum { crc64nvme })
     }
 }
 
 impl FromJs for UploadParams {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let method = match r.string("method").as_str() {
-            "PUT" | "put" => UploadMethod::Put,
-            "POST" | "post" => UploadMethod::Post,
-            _ => {
-                r.bad.get_or_insert("method");
+        let mut g = fields(
+            v,
+            &[
+                ("method", METHOD | REQ),
+                ("url", STR | REQ),
+                ("fields", MAP),
+                ("headers", MAP),
+                ("key", STR),
+                ("bucket", STR),
+                ("expires", NUM),
+                ("checksum", DECISION),
+            ],
+        )?;
+        Ok(Self {
+            method: if g.num() == 0 {
                 UploadMethod::Put
-            }
-        };
-        let p = Self {
-            method,
-            url: r.string("url"),
-            fields: r.string_map("fields"),
-            headers: r.string_map("headers"),
-            key: r.opt_string("key"),
-            bucket: r.opt_string("bucket"),
-            expires: r.opt_number("expires"),
-            checksum: r.decision(),
-        };
-        r.done(p)
+            } else {
+                UploadMethod::Post
+            },
+            url: g.str(),
+            fields: g.map(),
+            headers: g.map(),
+            key: g.opt_str(),
+            bucket: g.opt_str(),
+            expires: g.opt_num(),
+            checksum: g.decision(),
+        })
     }
 }
 
 impl FromJs for CreateMultipartResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let c = Self {
-            key: r.string("key"),
-            upload_id: r.string("uploadId"),
-            bucket: r.opt_string("bucket"),
-            part_size: r.opt_number("partSize"),
-            part_count: match r.opt_number("partCount").map(u32::try_from) {
-                Some(Ok(n)) => Some(n),
-                Some(Err(_)) => r.fail("partCount"),
-                None => None,
+        let mut g = fields(
+            v,
+            &[
+                ("key", STR | REQ),
+                ("uploadId", STR | REQ),
+                ("bucket", STR),
+                ("partSize", NUM),
+                ("partCount", U32),
+                ("expires", NUM),
+                ("parts", BATCH),
+                ("checksum", DECISION),
+            ],
+        )?;
+        Ok(Self {
+            key: g.str(),
+            upload_id: g.str(),
+            bucket: g.opt_str(),
+            part_size: g.opt_num(),
+            part_count: g.opt_num().map(|n| n as u32),
+            expires: g.opt_num(),
+            parts: match g.next() {
+                Val::Batch(b) => Some(*b),
+                _ => None,
             },
-            expires: r.opt_number("expires"),
-            parts: match get(v, "parts") {
-                p if absent(&p) => None,
-                p => match BatchSignResponse::from_js(&p) {
-                    Ok(b) => Some(b),
-                    Err(_) => r.fail("parts"),
-                },
-            },
-            checksum: r.decision(),
-        };
-        r.done(c)
+            checksum: g.decision(),
+        })
     }
 }
 
 impl FromJs for BatchSignResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        if absent(&get(v, "presignedUrls")) {
-            return Err("presignedUrls");
-        }
-        let headers = nested(v);
-        let b = Self {
-            presigned_urls: r.string_map("presignedUrls"),
-            headers: r.check(headers),
-            expires: r.opt_number("expires"),
-        };
-        r.done(b)
+        let mut g = fields(
+            v,
+            &[
+                ("presignedUrls", MAP | REQ),
+                ("headers", NESTED),
+                ("expires", NUM),
+            ],
+        )?;
+        Ok(Self {
+            presigned_urls: g.map(),
+            headers: match g.next() {
+                Val::Nested(m) => m,
+                _ => Map::new(),
+            },
+            expires: g.opt_num(),
+        })
     }
 }
 
 impl FromJs for SignedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let p = Self {
-            url: r.string("url"),
-            headers: r.string_map("headers"),
-            expires: r.opt_number("expires"),
-        };
-        r.done(p)
+        let mut g = fields(
+            v,
+            &[("url", STR | REQ), ("headers", MAP), ("expires", NUM)],
+        )?;
+        Ok(Self {
+            url: g.str(),
+            headers: g.map(),
+            expires: g.opt_num(),
+        })
     }
 }
 
 impl FromJs for ListedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let n = r.number("PartNumber");
-        let p = Self {
-            part_number: u32::try_from(n).unwrap_or_else(|_| r.fail("PartNumber")),
-            size: r.number("Size"),
-            etag: r.string("ETag"),
-        };
-        r.done(p)
+        let mut g = fields(
+            v,
+            &[
+                ("PartNumber", U32 | REQ),
+                ("Size", NUM | REQ),
+                ("ETag", STR | REQ),
+            ],
+        )?;
+        Ok(Self {
+            part_number: g.num() as u32,
+            size: g.num(),
+            etag: g.str(),
+        })
     }
 }
 
@@ -316,45 +377,57 @@ impl FromJs for Vec<ListedPart> {
 
 impl FromJs for CompleteResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let c = Self {
-            location: r.string("location"),
-            key: r.opt_string("key"),
-            bucket: r.opt_string("bucket"),
-            etag: r.opt_string("etag"),
-            checksum: get(&get(v, "checksum"), "crc64nvme")
-                .as_string()
-                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
-        };
-        r.done(c)
+        let mut g = fields(
+            v,
+            &[
+                ("location", STR | REQ),
+                ("key", STR),
+                ("bucket", STR),
+                ("etag", STR),
+                ("checksum", CRC),
+            ],
+        )?;
+        Ok(Self {
+            location: g.str(),
+            key: g.opt_str(),
+            bucket: g.opt_str(),
+            etag: g.opt_str(),
+            checksum: g.checksum(),
+        })
     }
 }
 
 impl FromJs for SingleCompleteResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let c = Self {
-            key: r.string("key"),
-            bucket: r.string("bucket"),
-            location: r.string("location"),
-            etag: r.string("etag"),
-            size: r.number("size"),
-            checksum: get(&get(v, "checksum"), "crc64nvme")
-                .as_string()
-                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
-        };
-        r.done(c)
+        let mut g = fields(
+            v,
+            &[
+                ("key", STR | REQ),
+                ("bucket", STR | REQ),
+                ("location", STR | REQ),
+                ("etag", STR | REQ),
+                ("size", NUM | REQ),
+                ("checksum", CRC),
+            ],
+        )?;
+        Ok(Self {
+            key: g.str(),
+            bucket: g.str(),
+            location: g.str(),
+            etag: g.str(),
+            size: g.num(),
+            checksum: g.checksum(),
+        })
     }
 }
 
 impl FromJs for ErrorBody {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let e = Self {
-            error: r.string("error"),
-            code: r.opt_string("code").unwrap_or_default(),
-        };
-        r.done(e)
+        let mut g = fields(v, &[("error", STR | REQ), ("code", STR)])?;
+        Ok(Self {
+            error: g.str(),
+            code: g.str(),
+        })
     }
 }
 
@@ -367,18 +440,25 @@ impl FromJs for () {
 
 impl FromJs for ResumeRecord {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let created_at = required(v, "createdAt", JsValue::as_f64);
-        let rec = Self {
-            upload_id: r.string("uploadId"),
-            key: r.string("key"),
-            part_size: r.number("partSize"),
-            fingerprint: r.string("fingerprint"),
-            created_at: r.check(created_at),
-            // `=== true` (the glue's shim for `as_bool` is longer; `kind`:
-            // no import of its own).
-            completing: kind(&get(v, "completing")) == 4,
-        };
-        r.done(rec)
+        let mut g = fields(
+            v,
+            &[
+                ("uploadId", STR | REQ),
+                ("key", STR | REQ),
+                ("partSize", NUM | REQ),
+                ("fingerprint", STR | REQ),
+                ("createdAt", F64 | REQ),
+                // `=== true` (the glue's shim for `as_bool` is longer).
+                ("completing", TRUE),
+            ],
+        )?;
+        Ok(Self {
+            upload_id: g.str(),
+            key: g.str(),
+            part_size: g.num(),
+            fingerprint: g.str(),
+            created_at: f64::from_bits(g.num()),
+            completing: g.num() != 0,
+        })
     }
 }
