@@ -1,16 +1,18 @@
 //! Reading the signer's JSON answers (already parsed by `JSON.parse`) into
 //! the wire types of `s3lift_protocol`.
 //!
-//! A handful of typed field reads per answer instead of a generic
-//! deserializer: serde + serde-wasm-bindgen cost the bundle more than the
-//! rest of the wire handling together, for six small shapes. The rules are
-//! serde's for these types: required fields must be there with the right
-//! type, optional ones may be absent or `null`, unknown fields are ignored.
+//! A table of fields per type, read by one non-generic reader that writes
+//! each field in place, instead of a generic deserializer (serde +
+//! serde-wasm-bindgen cost the bundle more than the rest of the wire
+//! handling together) or an instance of the same reads per type. The rules
+//! are serde's for these types: required fields must be there with the
+//! right type, optional ones may be absent or `null`, unknown fields are
+//! ignored.
 use alloc::{string::String, vec::Vec};
-
-use s3lift_protocol::map::Map;
+use core::{marker::PhantomData, mem::offset_of};
 
 use js_sys::Object;
+use s3lift_protocol::map::Map;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumDecision, CompleteResponse, CreateMultipartResponse, ErrorBody,
@@ -101,263 +103,220 @@ fn object(v: &JsValue) -> Result<(), Missing> {
     }
 }
 
-// What a field of an answer is (the low bits), and whether it must be
-// there (`REQ`): one table per type drives one non-generic reader, instead
-// of an instance of the same reading code per type.
-/// A string.
-const STR: u8 = 0;
-/// A whole non-negative number (serde's `u64`).
-const NUM: u8 = 1;
-/// A whole number that fits a `u32`.
-const U32: u8 = 2;
-/// Any number (kept as its bits).
-const F64: u8 = 3;
-/// A string map (absent is empty unless `REQ`).
-const MAP: u8 = 4;
-/// A map of string maps (absent is empty).
-const NESTED: u8 = 5;
-/// A batch of part URLs (`BatchSignResponse`).
-const BATCH: u8 = 6;
-/// `PUT`/`put` (0) or `POST`/`post` (1).
-const METHOD: u8 = 7;
-/// `signed` (0) or `dropped` (1).
-const DECISION: u8 = 8;
-/// `o[name].crc64nvme` when it is a string; never wrong.
-const CRC: u8 = 9;
-/// `=== true` (1), else 0; never wrong.
-const TRUE: u8 = 10;
-/// Must be there.
+/// A field's type, and what `put` writes for it.
+trait Kind {
+    type T;
+    const TAG: u8;
+}
+
+macro_rules! kinds {
+    ($($k:ident $tag:literal $t:ty;)*) => {$(
+        struct $k;
+        impl Kind for $k {
+            type T = $t;
+            const TAG: u8 = $tag;
+        }
+    )*};
+}
+
+// `Str`: `""` when absent (unless `REQ`); numbers: whole and non-negative
+// (serde's `u64`) but `F64`; `Crc`: `o[name].crc64nvme` when it is a
+// string, never wrong; `True`: `=== true`, never wrong.
+kinds! {
+    Str 0 String;
+    OptStr 1 Option<String>;
+    Num 2 u64;
+    OptNum 3 Option<u64>;
+    OptU32 4 Option<u32>;
+    U32 5 u32;
+    F64 6 f64;
+    StrMap 7 Map<String>;
+    Nested 8 Map<Map<String>>;
+    Batch 9 Option<BatchSignResponse>;
+    Method 10 UploadMethod; // `PUT`/`put` or `POST`/`post`.
+    Decision 11 Option<ChecksumDecision>; // `signed` or `dropped`.
+    Crc 12 Option<ObjectChecksum>;
+    True 13 bool;
+}
+
+/// Must be there (an absent field is left at its default otherwise).
 const REQ: u8 = 16;
 
-/// One field's value, as read by `fields`.
-#[derive(Default)]
-enum Val {
-    #[default]
-    None,
-    Str(String),
-    Num(u64),
-    Map(Map<String>),
-    Nested(Map<Map<String>>),
-    Batch(alloc::boxed::Box<BatchSignResponse>),
+/// The fields of a `T` to read, in order: name, kind (`| REQ`), offset.
+/// Made only by `spec!`, which checks that each field is of its kind's
+/// type, so `fill` writes every one as what it is.
+struct Spec<T>(&'static [(Missing, u8, usize)], PhantomData<T>);
+
+/// `spec!(T: "name" => field: Kind [+ REQ], ...)`.
+macro_rules! spec {
+    ($t:ty: $($name:literal => $f:ident: $k:ident $(+ $req:ident)?),* $(,)?) => {{
+        const S: Spec<$t> = Spec(
+            &[$({
+                // The field is a `Kind::T` (a compile-time check only).
+                let _: fn(&$t) -> &<$k as Kind>::T = |t| &t.$f;
+                ($name, <$k as Kind>::TAG $(| $req)?, offset_of!($t, $f))
+            }),*],
+            PhantomData,
+        );
+        S
+    }};
 }
 
-/// The values of a table's fields, taken in the table's order.
-struct Got {
-    v: Vec<Val>,
-    i: usize,
+/// A `T` read from `o` as `spec` says: its fields in order, the first
+/// absent (when required) or of the wrong type named; absent optional
+/// fields keep their default. One non-generic reader for every type.
+fn read<T: Default>(o: &JsValue, spec: Spec<T>) -> Result<T, Missing> {
+    let mut out = T::default();
+    // SAFETY: `spec` was made by `spec!` for `T`: each offset is a field
+    // of `out` of its kind's type, and that field holds its default.
+    unsafe { fill(o, (&mut out as *mut T).cast(), spec.0)? };
+    Ok(out)
 }
 
-/// Reads `o`'s fields as `spec` says, in its order; the first absent (when
-/// required) or of the wrong type is named.
+/// SAFETY: `base` points to a value whose field at each offset of `spec`
+/// is of that entry's kind's type and holds that type's default (which
+/// owns no memory: it is overwritten without a drop).
 #[inline(never)]
-fn fields(o: &JsValue, spec: &[(Missing, u8)]) -> Result<Got, Missing> {
+unsafe fn fill(o: &JsValue, base: *mut u8, spec: &[(Missing, u8, usize)]) -> Result<(), Missing> {
     object(o)?;
-    let mut v = Vec::new();
-    for &(name, tag) in spec {
+    for &(name, tag, offset) in spec {
         let f = get(o, name);
-        // Required: absent fails too (a required map: its absence only).
-        let val = match tag & REQ != 0 && absent(&f) {
-            true => None,
-            false => one(&f, name, tag & 15),
+        let ok = match absent(&f) {
+            true => tag & REQ == 0,
+            // SAFETY: as `fill`'s.
+            false => unsafe { put(&f, name, tag & 15, base.add(offset)) }.is_some(),
         };
         drop(f);
-        v.push(val.ok_or(name)?);
+        if !ok {
+            return Err(name);
+        }
     }
-    Ok(Got { v, i: 0 })
+    Ok(())
 }
 
-/// A field's value as kind `k` says; `None` when it is of the wrong type.
+/// Writes `f` read as kind `k` at `p`; `None` when it is of the wrong type.
+/// SAFETY: `p` is a field of `k`'s type that holds its default.
 #[inline(never)]
-fn one(f: &JsValue, name: Missing, k: u8) -> Option<Val> {
-    Some(match k {
-        CRC => get(f, "crc64nvme").as_string().map_or(Val::None, Val::Str),
-        TRUE => Val::Num(u64::from(kind(f) == 4)),
-        MAP => Val::Map(entries(f, name, JsValue::as_string, false).ok()?),
-        NESTED => Val::Nested(nested(f, name).ok()?),
-        _ if absent(f) => Val::None,
-        STR => Val::Str(f.as_string()?),
-        NUM => Val::Num(whole(f)?),
-        U32 => Val::Num(whole(f).filter(|&n| n <= u64::from(u32::MAX))?),
-        F64 => Val::Num(f.as_f64()?.to_bits()),
-        BATCH => Val::Batch(alloc::boxed::Box::new(BatchSignResponse::from_js(f).ok()?)),
-        _ => Val::Num(match (k, f.as_string().as_deref()) {
-            (METHOD, Some("PUT" | "put")) | (DECISION, Some("signed")) => 0,
-            (METHOD, Some("POST" | "post")) | (DECISION, Some("dropped")) => 1,
-            _ => return None,
-        }),
-    })
-}
-
-impl Got {
-    #[inline(never)]
-    fn next(&mut self) -> Val {
-        let i = self.i;
-        self.i += 1;
-        self.v.get_mut(i).map(core::mem::take).unwrap_or_default()
-    }
-
-    /// A string; `""` when absent.
-    #[inline(never)]
-    fn str(&mut self) -> String {
-        self.opt_str().unwrap_or_default()
-    }
-
-    #[inline(never)]
-    fn opt_str(&mut self) -> Option<String> {
-        match self.next() {
-            Val::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    #[inline(never)]
-    fn opt_num(&mut self) -> Option<u64> {
-        match self.next() {
-            Val::Num(n) => Some(n),
-            _ => None,
-        }
-    }
-
-    fn num(&mut self) -> u64 {
-        self.opt_num().unwrap_or_default()
-    }
-
-    #[inline(never)]
-    fn map(&mut self) -> Map<String> {
-        match self.next() {
-            Val::Map(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    fn decision(&mut self) -> Option<ChecksumDecision> {
-        self.opt_num().map(|n| {
-            if n == 0 {
-                ChecksumDecision::Signed
-            } else {
-                ChecksumDecision::Dropped
+unsafe fn put(f: &JsValue, name: Missing, k: u8, p: *mut u8) -> Option<()> {
+    unsafe {
+        match k {
+            Str::TAG => p.cast::<String>().write(f.as_string()?),
+            OptStr::TAG => p.cast::<Option<String>>().write(Some(f.as_string()?)),
+            Num::TAG => p.cast::<u64>().write(whole(f)?),
+            OptNum::TAG => p.cast::<Option<u64>>().write(Some(whole(f)?)),
+            OptU32::TAG => p
+                .cast::<Option<u32>>()
+                .write(Some(u32::try_from(whole(f)?).ok()?)),
+            U32::TAG => p.cast::<u32>().write(u32::try_from(whole(f)?).ok()?),
+            F64::TAG => p.cast::<f64>().write(f.as_f64()?),
+            StrMap::TAG => p
+                .cast::<Map<String>>()
+                .write(entries(f, name, JsValue::as_string, false).ok()?),
+            Nested::TAG => p.cast::<Map<Map<String>>>().write(nested(f, name).ok()?),
+            Batch::TAG => p
+                .cast::<Option<BatchSignResponse>>()
+                .write(Some(BatchSignResponse::from_js(f).ok()?)),
+            Crc::TAG => p.cast::<Option<ObjectChecksum>>().write(
+                get(f, "crc64nvme")
+                    .as_string()
+                    .map(|crc64nvme| ObjectChecksum { crc64nvme }),
+            ),
+            True::TAG => p.cast::<bool>().write(kind(f) == 4),
+            _ => {
+                let s = f.as_string()?;
+                match (k, s.as_str()) {
+                    (Method::TAG, "PUT" | "put") => {
+                        p.cast::<UploadMethod>().write(UploadMethod::Put)
+                    }
+                    (Method::TAG, "POST" | "post") => {
+                        p.cast::<UploadMethod>().write(UploadMethod::Post)
+                    }
+                    (Decision::TAG, "signed") => p
+                        .cast::<Option<ChecksumDecision>>()
+                        .write(Some(ChecksumDecision::Signed)),
+                    (Decision::TAG, "dropped") => p
+                        .cast::<Option<ChecksumDecision>>()
+                        .write(Some(ChecksumDecision::Dropped)),
+                    _ => return None,
+                }
             }
-        })
+        }
     }
-
-    fn checksum(&mut self) -> Option<ObjectChecksum> {
-        self.opt_str().map(|crc64nvme| ObjectChecksum { crc64nvme })
-    }
+    Some(())
 }
 
 impl FromJs for UploadParams {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("method", METHOD | REQ),
-                ("url", STR | REQ),
-                ("fields", MAP),
-                ("headers", MAP),
-                ("key", STR),
-                ("bucket", STR),
-                ("expires", NUM),
-                ("checksum", DECISION),
-            ],
-        )?;
-        Ok(Self {
-            method: if g.num() == 0 {
-                UploadMethod::Put
-            } else {
-                UploadMethod::Post
-            },
-            url: g.str(),
-            fields: g.map(),
-            headers: g.map(),
-            key: g.opt_str(),
-            bucket: g.opt_str(),
-            expires: g.opt_num(),
-            checksum: g.decision(),
-        })
+            spec!(UploadParams:
+                "method" => method: Method + REQ,
+                "url" => url: Str + REQ,
+                "fields" => fields: StrMap,
+                "headers" => headers: StrMap,
+                "key" => key: OptStr,
+                "bucket" => bucket: OptStr,
+                "expires" => expires: OptNum,
+                "checksum" => checksum: Decision,
+            ),
+        )
     }
 }
 
 impl FromJs for CreateMultipartResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("key", STR | REQ),
-                ("uploadId", STR | REQ),
-                ("bucket", STR),
-                ("partSize", NUM),
-                ("partCount", U32),
-                ("expires", NUM),
-                ("parts", BATCH),
-                ("checksum", DECISION),
-            ],
-        )?;
-        Ok(Self {
-            key: g.str(),
-            upload_id: g.str(),
-            bucket: g.opt_str(),
-            part_size: g.opt_num(),
-            part_count: g.opt_num().map(|n| n as u32),
-            expires: g.opt_num(),
-            parts: match g.next() {
-                Val::Batch(b) => Some(*b),
-                _ => None,
-            },
-            checksum: g.decision(),
-        })
+            spec!(CreateMultipartResponse:
+                "key" => key: Str + REQ,
+                "uploadId" => upload_id: Str + REQ,
+                "bucket" => bucket: OptStr,
+                "partSize" => part_size: OptNum,
+                "partCount" => part_count: OptU32,
+                "expires" => expires: OptNum,
+                "parts" => parts: Batch,
+                "checksum" => checksum: Decision,
+            ),
+        )
     }
 }
 
 impl FromJs for BatchSignResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("presignedUrls", MAP | REQ),
-                ("headers", NESTED),
-                ("expires", NUM),
-            ],
-        )?;
-        Ok(Self {
-            presigned_urls: g.map(),
-            headers: match g.next() {
-                Val::Nested(m) => m,
-                _ => Map::new(),
-            },
-            expires: g.opt_num(),
-        })
+            spec!(BatchSignResponse:
+                "presignedUrls" => presigned_urls: StrMap + REQ,
+                "headers" => headers: Nested,
+                "expires" => expires: OptNum,
+            ),
+        )
     }
 }
 
 impl FromJs for SignedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[("url", STR | REQ), ("headers", MAP), ("expires", NUM)],
-        )?;
-        Ok(Self {
-            url: g.str(),
-            headers: g.map(),
-            expires: g.opt_num(),
-        })
+            spec!(SignedPart:
+                "url" => url: Str + REQ,
+                "headers" => headers: StrMap,
+                "expires" => expires: OptNum,
+            ),
+        )
     }
 }
 
 impl FromJs for ListedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("PartNumber", U32 | REQ),
-                ("Size", NUM | REQ),
-                ("ETag", STR | REQ),
-            ],
-        )?;
-        Ok(Self {
-            part_number: g.num() as u32,
-            size: g.num(),
-            etag: g.str(),
-        })
+            spec!(ListedPart:
+                "PartNumber" => part_number: U32 + REQ,
+                "Size" => size: Num + REQ,
+                "ETag" => etag: Str + REQ,
+            ),
+        )
     }
 }
 
@@ -377,57 +336,44 @@ impl FromJs for Vec<ListedPart> {
 
 impl FromJs for CompleteResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("location", STR | REQ),
-                ("key", STR),
-                ("bucket", STR),
-                ("etag", STR),
-                ("checksum", CRC),
-            ],
-        )?;
-        Ok(Self {
-            location: g.str(),
-            key: g.opt_str(),
-            bucket: g.opt_str(),
-            etag: g.opt_str(),
-            checksum: g.checksum(),
-        })
+            spec!(CompleteResponse:
+                "location" => location: Str + REQ,
+                "key" => key: OptStr,
+                "bucket" => bucket: OptStr,
+                "etag" => etag: OptStr,
+                "checksum" => checksum: Crc,
+            ),
+        )
     }
 }
 
 impl FromJs for SingleCompleteResponse {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("key", STR | REQ),
-                ("bucket", STR | REQ),
-                ("location", STR | REQ),
-                ("etag", STR | REQ),
-                ("size", NUM | REQ),
-                ("checksum", CRC),
-            ],
-        )?;
-        Ok(Self {
-            key: g.str(),
-            bucket: g.str(),
-            location: g.str(),
-            etag: g.str(),
-            size: g.num(),
-            checksum: g.checksum(),
-        })
+            spec!(SingleCompleteResponse:
+                "key" => key: Str + REQ,
+                "bucket" => bucket: Str + REQ,
+                "location" => location: Str + REQ,
+                "etag" => etag: Str + REQ,
+                "size" => size: Num + REQ,
+                "checksum" => checksum: Crc,
+            ),
+        )
     }
 }
 
 impl FromJs for ErrorBody {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(v, &[("error", STR | REQ), ("code", STR)])?;
-        Ok(Self {
-            error: g.str(),
-            code: g.str(),
-        })
+        read(
+            v,
+            spec!(ErrorBody:
+                "error" => error: Str + REQ,
+                "code" => code: Str,
+            ),
+        )
     }
 }
 
@@ -440,25 +386,17 @@ impl FromJs for () {
 
 impl FromJs for ResumeRecord {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut g = fields(
+        read(
             v,
-            &[
-                ("uploadId", STR | REQ),
-                ("key", STR | REQ),
-                ("partSize", NUM | REQ),
-                ("fingerprint", STR | REQ),
-                ("createdAt", F64 | REQ),
+            spec!(ResumeRecord:
+                "uploadId" => upload_id: Str + REQ,
+                "key" => key: Str + REQ,
+                "partSize" => part_size: Num + REQ,
+                "fingerprint" => fingerprint: Str + REQ,
+                "createdAt" => created_at: F64 + REQ,
                 // `=== true` (the glue's shim for `as_bool` is longer).
-                ("completing", TRUE),
-            ],
-        )?;
-        Ok(Self {
-            upload_id: g.str(),
-            key: g.str(),
-            part_size: g.num(),
-            fingerprint: g.str(),
-            created_at: f64::from_bits(g.num()),
-            completing: g.num() != 0,
-        })
+                "completing" => completing: True,
+            ),
+        )
     }
 }
