@@ -125,16 +125,16 @@ macro_rules! kinds {
 kinds! {
     Str 0 String;
     OptStr 1 Option<String>;
-    Num 2 u64;
-    OptNum 3 Option<u64>;
-    OptU32 4 Option<u32>;
-    U32 5 u32;
-    F64 6 f64;
-    StrMap 7 Map<String>;
-    Nested 8 Map<Map<String>>;
-    Batch 9 Option<BatchSignResponse>;
-    Method 10 UploadMethod; // `PUT`/`put` or `POST`/`post`.
-    Decision 11 Option<ChecksumDecision>; // `signed` or `dropped`.
+    Method 2 UploadMethod; // `PUT`/`put` or `POST`/`post`.
+    Decision 3 Option<ChecksumDecision>; // `signed` or `dropped`.
+    Num 4 u64;
+    OptNum 5 Option<u64>;
+    U32 6 u32;
+    OptU32 7 Option<u32>;
+    F64 8 f64;
+    StrMap 9 Map<String>;
+    Nested 10 Map<Map<String>>;
+    Batch 11 Option<BatchSignResponse>;
     Crc 12 Option<ObjectChecksum>;
     True 13 bool;
 }
@@ -200,31 +200,12 @@ unsafe fn fill(o: &JsValue, base: *mut u8, spec: &[(Missing, u8, usize)]) -> Res
 unsafe fn put(f: &JsValue, name: Missing, k: u8, p: *mut u8) -> Option<()> {
     unsafe {
         match k {
-            Str::TAG => p.cast::<String>().write(f.as_string()?),
-            OptStr::TAG => p.cast::<Option<String>>().write(Some(f.as_string()?)),
-            Num::TAG => p.cast::<u64>().write(whole(f)?),
-            OptNum::TAG => p.cast::<Option<u64>>().write(Some(whole(f)?)),
-            OptU32::TAG => p
-                .cast::<Option<u32>>()
-                .write(Some(u32::try_from(whole(f)?).ok()?)),
-            U32::TAG => p.cast::<u32>().write(u32::try_from(whole(f)?).ok()?),
-            F64::TAG => p.cast::<f64>().write(f.as_f64()?),
-            StrMap::TAG => p
-                .cast::<Map<String>>()
-                .write(entries(f, name, JsValue::as_string, false).ok()?),
-            Nested::TAG => p.cast::<Map<Map<String>>>().write(nested(f, name).ok()?),
-            Batch::TAG => p
-                .cast::<Option<BatchSignResponse>>()
-                .write(Some(BatchSignResponse::from_js(f).ok()?)),
-            Crc::TAG => p.cast::<Option<ObjectChecksum>>().write(
-                get(f, "crc64nvme")
-                    .as_string()
-                    .map(|crc64nvme| ObjectChecksum { crc64nvme }),
-            ),
-            True::TAG => p.cast::<bool>().write(kind(f) == 4),
-            _ => {
+            // The string kinds.
+            0..=3 => {
                 let s = f.as_string()?;
                 match (k, s.as_str()) {
+                    (Str::TAG, _) => p.cast::<String>().write(s),
+                    (OptStr::TAG, _) => p.cast::<Option<String>>().write(Some(s)),
                     (Method::TAG, "PUT" | "put") => {
                         p.cast::<UploadMethod>().write(UploadMethod::Put)
                     }
@@ -240,6 +221,31 @@ unsafe fn put(f: &JsValue, name: Missing, k: u8, p: *mut u8) -> Option<()> {
                     _ => return None,
                 }
             }
+            // The whole numbers.
+            4..=7 => {
+                let n = whole(f)?;
+                let small = u32::try_from(n);
+                match k {
+                    Num::TAG => p.cast::<u64>().write(n),
+                    OptNum::TAG => p.cast::<Option<u64>>().write(Some(n)),
+                    U32::TAG => p.cast::<u32>().write(small.ok()?),
+                    _ => p.cast::<Option<u32>>().write(Some(small.ok()?)),
+                }
+            }
+            F64::TAG => p.cast::<f64>().write(f.as_f64()?),
+            StrMap::TAG => p
+                .cast::<Map<String>>()
+                .write(entries(f, name, JsValue::as_string, false).ok()?),
+            Nested::TAG => p.cast::<Map<Map<String>>>().write(nested(f, name).ok()?),
+            Batch::TAG => p
+                .cast::<Option<BatchSignResponse>>()
+                .write(Some(BatchSignResponse::from_js(f).ok()?)),
+            Crc::TAG => p.cast::<Option<ObjectChecksum>>().write(
+                get(f, "crc64nvme")
+                    .as_string()
+                    .map(|crc64nvme| ObjectChecksum { crc64nvme }),
+            ),
+            _ => p.cast::<bool>().write(kind(f) == 4),
         }
     }
     Some(())
