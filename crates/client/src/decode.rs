@@ -12,12 +12,12 @@ use alloc::{string::String, vec::Vec};
 use core::{marker::PhantomData, mem::offset_of};
 
 use js_sys::Object;
-use s3lift_protocol::map::Map;
 use s3lift_protocol::resume::ResumeRecord;
 use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumDecision, CompleteResponse, CreateMultipartResponse, ErrorBody,
     ListedPart, ObjectChecksum, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
+use s3lift_protocol::{map::Map, Must};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::js::{at, get, kind, len};
@@ -313,16 +313,15 @@ impl FromJs for SignedPart {
     }
 }
 
+const LISTED_PART: Spec<ListedPart> = spec!(ListedPart:
+    "PartNumber" => part_number: U32 + REQ,
+    "Size" => size: Num + REQ,
+    "ETag" => etag: Str + REQ,
+);
+
 impl FromJs for ListedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(ListedPart:
-                "PartNumber" => part_number: U32 + REQ,
-                "Size" => size: Num + REQ,
-                "ETag" => etag: Str + REQ,
-            ),
-        )
+        read(v, LISTED_PART)
     }
 }
 
@@ -331,10 +330,15 @@ impl FromJs for Vec<ListedPart> {
         if kind(v) != 1 {
             return Err(".");
         }
-        let mut out = Vec::new();
-        // An array (checked above): read in place, not copied by `Array.from`.
+        let mut out: Vec<ListedPart> = Vec::new();
+        // An array (checked above): read in place, not copied by `Array.from`;
+        // each part filled where it is pushed.
         for i in 0..len(v) {
-            out.push(ListedPart::from_js(&at(v, i))?);
+            out.push(ListedPart::default());
+            let part: *mut ListedPart = out.last_mut().must();
+            // SAFETY: as in `read` (the spec is `ListedPart`'s, and `part`
+            // the default just pushed); on an error `out` drops it.
+            unsafe { fill(&at(v, i), part.cast(), LISTED_PART.0)? };
         }
         Ok(out)
     }
