@@ -142,10 +142,11 @@ kinds! {
 /// Must be there (an absent field is left at its default otherwise).
 const REQ: u8 = 16;
 
-/// The fields of a `T` to read, in order: name, kind (`| REQ`), offset.
+/// The fields of a `T` to read, in order: the name, and the kind (`| REQ`)
+/// in the low byte with the field's offset above it (a smaller table).
 /// Made only by `spec!`, which checks that each field is of its kind's
 /// type, so `fill` writes every one as what it is.
-struct Spec<T>(&'static [(Missing, u8, usize)], PhantomData<T>);
+struct Spec<T>(&'static [(Missing, u32)], PhantomData<T>);
 
 /// `spec!(T: "name" => field: Kind [+ REQ], ...)`.
 macro_rules! spec {
@@ -154,7 +155,7 @@ macro_rules! spec {
             &[$({
                 // The field is a `Kind::T` (a compile-time check only).
                 let _: fn(&$t) -> &<$k as Kind>::T = |t| &t.$f;
-                ($name, <$k as Kind>::TAG $(| $req)?, offset_of!($t, $f))
+                ($name, (offset_of!($t, $f) as u32) << 8 | (<$k as Kind>::TAG $(| $req)?) as u32)
             }),*],
             PhantomData,
         );
@@ -177,9 +178,10 @@ fn read<T: Default>(o: &JsValue, spec: Spec<T>) -> Result<T, Missing> {
 /// is of that entry's kind's type and holds that type's default (which
 /// owns no memory: it is overwritten without a drop).
 #[inline(never)]
-unsafe fn fill(o: &JsValue, base: *mut u8, spec: &[(Missing, u8, usize)]) -> Result<(), Missing> {
+unsafe fn fill(o: &JsValue, base: *mut u8, spec: &[(Missing, u32)]) -> Result<(), Missing> {
     object(o)?;
-    for &(name, tag, offset) in spec {
+    for &(name, field) in spec {
+        let (tag, offset) = (field as u8, field as usize >> 8);
         let f = get(o, name);
         let ok = match absent(&f) {
             true => tag & REQ == 0,
