@@ -163,6 +163,17 @@ macro_rules! spec {
     }};
 }
 
+/// `impl FromJs` for a type read by its `spec!`.
+macro_rules! from_js {
+    ($t:ident: $($fields:tt)*) => {
+        impl FromJs for $t {
+            fn from_js(v: &JsValue) -> Result<Self, Missing> {
+                read(v, spec!($t: $($fields)*))
+            }
+        }
+    };
+}
+
 /// A `T` read from `o` as `spec` says: its fields in order, the first
 /// absent (when required) or of the wrong type named; absent optional
 /// fields keep their default. One non-generic reader for every type.
@@ -253,67 +264,39 @@ unsafe fn put(f: &JsValue, name: Missing, k: u8, p: *mut u8) -> Option<()> {
     Some(())
 }
 
-impl FromJs for UploadParams {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(UploadParams:
-                "method" => method: Method + REQ,
-                "url" => url: Str + REQ,
-                "fields" => fields: StrMap,
-                "headers" => headers: StrMap,
-                "key" => key: OptStr,
-                "bucket" => bucket: OptStr,
-                "expires" => expires: OptNum,
-                "checksum" => checksum: Decision,
-            ),
-        )
-    }
-}
+from_js!(UploadParams:
+    "method" => method: Method + REQ,
+    "url" => url: Str + REQ,
+    "fields" => fields: StrMap,
+    "headers" => headers: StrMap,
+    "key" => key: OptStr,
+    "bucket" => bucket: OptStr,
+    "expires" => expires: OptNum,
+    "checksum" => checksum: Decision,
+);
 
-impl FromJs for CreateMultipartResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(CreateMultipartResponse:
-                "key" => key: Str + REQ,
-                "uploadId" => upload_id: Str + REQ,
-                "bucket" => bucket: OptStr,
-                "partSize" => part_size: OptNum,
-                "partCount" => part_count: OptU32,
-                "expires" => expires: OptNum,
-                "parts" => parts: Batch,
-                "checksum" => checksum: Decision,
-            ),
-        )
-    }
-}
+from_js!(CreateMultipartResponse:
+    "key" => key: Str + REQ,
+    "uploadId" => upload_id: Str + REQ,
+    "bucket" => bucket: OptStr,
+    "partSize" => part_size: OptNum,
+    "partCount" => part_count: OptU32,
+    "expires" => expires: OptNum,
+    "parts" => parts: Batch,
+    "checksum" => checksum: Decision,
+);
 
-impl FromJs for BatchSignResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(BatchSignResponse:
-                "presignedUrls" => presigned_urls: StrMap + REQ,
-                "headers" => headers: Nested,
-                "expires" => expires: OptNum,
-            ),
-        )
-    }
-}
+from_js!(BatchSignResponse:
+    "presignedUrls" => presigned_urls: StrMap + REQ,
+    "headers" => headers: Nested,
+    "expires" => expires: OptNum,
+);
 
-impl FromJs for SignedPart {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(SignedPart:
-                "url" => url: Str + REQ,
-                "headers" => headers: StrMap,
-                "expires" => expires: OptNum,
-            ),
-        )
-    }
-}
+from_js!(SignedPart:
+    "url" => url: Str + REQ,
+    "headers" => headers: StrMap,
+    "expires" => expires: OptNum,
+);
 
 const LISTED_PART: Spec<ListedPart> = spec!(ListedPart:
     "PartNumber" => part_number: U32 + REQ,
@@ -346,48 +329,27 @@ impl FromJs for Vec<ListedPart> {
     }
 }
 
-impl FromJs for CompleteResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(CompleteResponse:
-                "location" => location: Str + REQ,
-                "key" => key: OptStr,
-                "bucket" => bucket: OptStr,
-                "etag" => etag: OptStr,
-                "checksum" => checksum: Crc,
-            ),
-        )
-    }
-}
+from_js!(CompleteResponse:
+    "location" => location: Str + REQ,
+    "key" => key: OptStr,
+    "bucket" => bucket: OptStr,
+    "etag" => etag: OptStr,
+    "checksum" => checksum: Crc,
+);
 
-impl FromJs for SingleCompleteResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(SingleCompleteResponse:
-                "key" => key: Str + REQ,
-                "bucket" => bucket: Str + REQ,
-                "location" => location: Str + REQ,
-                "etag" => etag: Str + REQ,
-                "size" => size: Num + REQ,
-                "checksum" => checksum: Crc,
-            ),
-        )
-    }
-}
+from_js!(SingleCompleteResponse:
+    "key" => key: Str + REQ,
+    "bucket" => bucket: Str + REQ,
+    "location" => location: Str + REQ,
+    "etag" => etag: Str + REQ,
+    "size" => size: Num + REQ,
+    "checksum" => checksum: Crc,
+);
 
-impl FromJs for ErrorBody {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(ErrorBody:
-                "error" => error: Str + REQ,
-                "code" => code: Str,
-            ),
-        )
-    }
-}
+from_js!(ErrorBody:
+    "error" => error: Str + REQ,
+    "code" => code: Str,
+);
 
 /// Any JSON at all (an answer whose body does not matter, like abort's).
 impl FromJs for () {
@@ -396,19 +358,12 @@ impl FromJs for () {
     }
 }
 
-impl FromJs for ResumeRecord {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        read(
-            v,
-            spec!(ResumeRecord:
-                "uploadId" => upload_id: Str + REQ,
-                "key" => key: Str + REQ,
-                "partSize" => part_size: Num + REQ,
-                "fingerprint" => fingerprint: Str + REQ,
-                "createdAt" => created_at: F64 + REQ,
-                // `=== true` (the glue's shim for `as_bool` is longer).
-                "completing" => completing: True,
-            ),
-        )
-    }
-}
+from_js!(ResumeRecord:
+    "uploadId" => upload_id: Str + REQ,
+    "key" => key: Str + REQ,
+    "partSize" => part_size: Num + REQ,
+    "fingerprint" => fingerprint: Str + REQ,
+    "createdAt" => created_at: F64 + REQ,
+    // `=== true` (the glue's shim for `as_bool` is longer).
+    "completing" => completing: True,
+);
