@@ -37,9 +37,10 @@ fn absent(v: &JsValue) -> bool {
 /// A JSON number that is a whole, non-negative integer (what serde's `u64` takes).
 fn whole(v: &JsValue) -> Option<u64> {
     let n = v.as_f64()?;
-    // Whole: `f64::fract` needs `std`. (NaN fails the first test.)
+    // Whole: `f64::fract` needs `std`. (`as` saturates: a negative or NaN
+    // becomes 0, which is not `n` back but for 0 and -0.)
     let u = n as u64;
-    (n >= 0.0 && u <= 9_007_199_254_740_991 && u as f64 == n).then_some(u)
+    (u as f64 == n && n <= 9_007_199_254_740_991.0).then_some(u)
 }
 
 /// `v`'s own entries, each value read by `value`; absent is empty. `lax`
@@ -59,8 +60,8 @@ pub fn entries(
     if k == 0 || lax && k > 2 {
         return Ok(out);
     }
-    if !lax {
-        object(v).map_err(|_| name)?;
+    if !lax && k != 2 {
+        return Err(name);
     }
     let list = Object::entries(v.unchecked_ref::<Object>());
     for i in 0..len(&list) {
@@ -76,13 +77,13 @@ pub fn entries(
     Ok(out)
 }
 
-/// `o.headers`: part number -> a string map; absent is empty.
+/// `o.headers`: part number -> a string map (present: `put` reads only
+/// those; absent is the default, empty).
 fn nested(v: &JsValue, name: Missing) -> Result<Map<Map<String>>, Missing> {
     let mut out = Map::new();
-    if absent(v) {
-        return Ok(out);
+    if kind(v) != 2 {
+        return Err(name);
     }
-    object(v).map_err(|_| name)?;
     let list = Object::entries(v.unchecked_ref::<Object>());
     for i in 0..len(&list) {
         let entry = at(&list, i);
