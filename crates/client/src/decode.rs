@@ -1,14 +1,15 @@
 //! Reading the signer's JSON answers (already parsed by `JSON.parse`) into
 //! the wire types of `s3lift_protocol`.
 //!
-//! A handful of typed field reads per answer instead of a generic
-//! deserializer: serde + serde-wasm-bindgen cost the bundle more than the
-//! rest of the wire handling together, for six small shapes. The rules are
-//! serde's for these types: required fields must be there with the right
-//! type, optional ones may be absent or `null`, unknown fields are ignored.
+//! A table of fields per type, read by one non-generic reader that writes
+//! each field in place, instead of a generic deserializer (serde +
+//! serde-wasm-bindgen cost the bundle more than the rest of the wire
+//! handling together) or an instance of the same reads per type. The rules
+//! are serde's for these types: required fields must be there with the
+//! right type, optional ones may be absent or `null`, unknown fields are
+//! ignored.
 use alloc::{string::String, vec::Vec};
-
-use s3lift_protocol::map::Map;
+use core::{marker::PhantomData, mem::offset_of};
 
 use js_sys::Object;
 use s3lift_protocol::resume::ResumeRecord;
@@ -16,6 +17,7 @@ use s3lift_protocol::wire::{
     BatchSignResponse, ChecksumDecision, CompleteResponse, CreateMultipartResponse, ErrorBody,
     ListedPart, ObjectChecksum, SignedPart, SingleCompleteResponse, UploadMethod, UploadParams,
 };
+use s3lift_protocol::{map::Map, Must};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::js::{at, get, kind, len};
@@ -32,38 +34,13 @@ fn absent(v: &JsValue) -> bool {
     kind(v) == 0
 }
 
-/// `o[name]`, read by `read`; absent, or of the wrong type, is an error.
-fn required<T>(o: &JsValue, name: Missing, read: fn(&JsValue) -> Option<T>) -> Result<T, Missing> {
-    read(&get(o, name)).ok_or(name)
-}
-
-/// `o[name]`, read by `read`; absent (or `null`) is `None`, the wrong type an error.
-fn optional<T>(
-    o: &JsValue,
-    name: Missing,
-    read: fn(&JsValue) -> Option<T>,
-) -> Result<Option<T>, Missing> {
-    let v = get(o, name);
-    if absent(&v) {
-        return Ok(None);
-    }
-    read(&v).map(Some).ok_or(name)
-}
-
 /// A JSON number that is a whole, non-negative integer (what serde's `u64` takes).
 fn whole(v: &JsValue) -> Option<u64> {
     let n = v.as_f64()?;
-    // Whole: `f64::fract` needs `std`. (NaN fails the first test.)
+    // Whole: `f64::fract` needs `std`. (`as` saturates: a negative or NaN
+    // becomes 0, which is not `n` back but for 0 and -0.)
     let u = n as u64;
-    (n >= 0.0 && u <= 9_007_199_254_740_991 && u as f64 == n).then_some(u)
-}
-
-fn opt_string(o: &JsValue, name: Missing) -> Result<Option<String>, Missing> {
-    optional(o, name, JsValue::as_string)
-}
-
-fn opt_number(o: &JsValue, name: Missing) -> Result<Option<u64>, Missing> {
-    optional(o, name, whole)
+    (u as f64 == n && n <= 9_007_199_254_740_991.0).then_some(u)
 }
 
 /// `v`'s own entries, each value read by `value`; absent is empty. `lax`
@@ -83,8 +60,8 @@ pub fn entries(
     if k == 0 || lax && k > 2 {
         return Ok(out);
     }
-    if !lax {
-        object(v).map_err(|_| name)?;
+    if !lax && k != 2 {
+        return Err(name);
     }
     let list = Object::entries(v.unchecked_ref::<Object>());
     for i in 0..len(&list) {
@@ -100,19 +77,13 @@ pub fn entries(
     Ok(out)
 }
 
-fn string_map(o: &JsValue, name: Missing) -> Result<Map<String>, Missing> {
-    entries(&get(o, name), name, JsValue::as_string, false)
-}
-
-/// `o.headers`: part number -> a string map; absent is empty.
-fn nested(o: &JsValue) -> Result<Map<Map<String>>, Missing> {
-    let name = "headers";
+/// `o.headers`: part number -> a string map (present: `put` reads only
+/// those; absent is the default, empty).
+fn nested(v: &JsValue, name: Missing) -> Result<Map<Map<String>>, Missing> {
     let mut out = Map::new();
-    let v = get(o, name);
-    if absent(&v) {
-        return Ok(out);
+    if kind(v) != 2 {
+        return Err(name);
     }
-    object(&v).map_err(|_| name)?;
     let list = Object::entries(v.unchecked_ref::<Object>());
     for i in 0..len(&list) {
         let entry = at(&list, i);
@@ -133,170 +104,210 @@ fn object(v: &JsValue) -> Result<(), Missing> {
     }
 }
 
-/// Reads the fields of one object, remembering the first that was absent
-/// or of the wrong type: the impls below read every field and answer once,
-/// where a `?` per field would make each struct literal carry drop code for
-/// every field read before it (kilobytes of the bundle).
-struct Reader<'a> {
-    o: &'a JsValue,
-    bad: Option<Missing>,
+/// A field's type, and what `put` writes for it.
+trait Kind {
+    type T;
+    const TAG: u8;
 }
 
-impl<'a> Reader<'a> {
-    fn new(o: &'a JsValue) -> Result<Self, Missing> {
-        object(o)?;
-        Ok(Self { o, bad: None })
-    }
-
-    /// Notes `name` as wrong (the first one wins); a placeholder value.
-    /// `checksum`: what the signer did with a requested checksum.
-    fn decision(&mut self) -> Option<ChecksumDecision> {
-        match self.opt_string("checksum").as_deref() {
-            None => None,
-            Some("signed") => Some(ChecksumDecision::Signed),
-            Some("dropped") => Some(ChecksumDecision::Dropped),
-            Some(_) => self.fail("checksum"),
+macro_rules! kinds {
+    ($($k:ident $tag:literal $t:ty;)*) => {$(
+        struct $k;
+        impl Kind for $k {
+            type T = $t;
+            const TAG: u8 = $tag;
         }
-    }
-
-    fn fail<T: Default>(&mut self, name: Missing) -> T {
-        self.bad.get_or_insert(name);
-        T::default()
-    }
-
-    fn check<T: Default>(&mut self, r: Result<T, Missing>) -> T {
-        r.unwrap_or_else(|name| self.fail(name))
-    }
-
-    /// A required field: an optional one that must be there (absent and
-    /// of the wrong type note the same name).
-    fn string(&mut self, name: Missing) -> String {
-        match self.opt_string(name) {
-            Some(s) => s,
-            None => self.fail(name),
-        }
-    }
-
-    fn opt_string(&mut self, name: Missing) -> Option<String> {
-        let r = opt_string(self.o, name);
-        self.check(r)
-    }
-
-    fn number(&mut self, name: Missing) -> u64 {
-        match self.opt_number(name) {
-            Some(n) => n,
-            None => self.fail(name),
-        }
-    }
-
-    fn opt_number(&mut self, name: Missing) -> Option<u64> {
-        let r = opt_number(self.o, name);
-        self.check(r)
-    }
-
-    fn string_map(&mut self, name: Missing) -> Map<String> {
-        let r = string_map(self.o, name);
-        self.check(r)
-    }
-
-    fn done<T>(self, value: T) -> Result<T, Missing> {
-        match self.bad {
-            Some(name) => Err(name),
-            None => Ok(value),
-        }
-    }
+    )*};
 }
 
-impl FromJs for UploadParams {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let method = match r.string("method").as_str() {
-            "PUT" | "put" => UploadMethod::Put,
-            "POST" | "post" => UploadMethod::Post,
-            _ => {
-                r.bad.get_or_insert("method");
-                UploadMethod::Put
+// `Str`: `""` when absent (unless `REQ`); numbers: whole and non-negative
+// (serde's `u64`) but `F64`; `Crc`: `o[name].crc64nvme` when it is a
+// string, never wrong; `True`: `=== true`, never wrong.
+kinds! {
+    Str 0 String;
+    OptStr 1 Option<String>;
+    Method 2 UploadMethod; // `PUT`/`put` or `POST`/`post`.
+    Decision 3 Option<ChecksumDecision>; // `signed` or `dropped`.
+    Num 4 u64;
+    OptNum 5 Option<u64>;
+    U32 6 u32;
+    OptU32 7 Option<u32>;
+    F64 8 f64;
+    StrMap 9 Map<String>;
+    Nested 10 Map<Map<String>>;
+    Batch 11 Option<BatchSignResponse>;
+    Crc 12 Option<ObjectChecksum>;
+    True 13 bool;
+}
+
+/// Must be there (an absent field is left at its default otherwise).
+const REQ: u8 = 16;
+
+/// The fields of a `T` to read, in order: the name, and the kind (`| REQ`)
+/// in the low byte with the field's offset above it (a smaller table).
+/// Made only by `spec!`, which checks that each field is of its kind's
+/// type, so `fill` writes every one as what it is.
+struct Spec<T>(&'static [(Missing, u32)], PhantomData<T>);
+
+/// `spec!(T: "name" => field: Kind [+ REQ], ...)`.
+macro_rules! spec {
+    ($t:ty: $($name:literal => $f:ident: $k:ident $(+ $req:ident)?),* $(,)?) => {{
+        const S: Spec<$t> = Spec(
+            &[$({
+                // The field is a `Kind::T` (a compile-time check only).
+                let _: fn(&$t) -> &<$k as Kind>::T = |t| &t.$f;
+                ($name, (offset_of!($t, $f) as u32) << 8 | (<$k as Kind>::TAG $(| $req)?) as u32)
+            }),*],
+            PhantomData,
+        );
+        S
+    }};
+}
+
+/// `impl FromJs` for a type read by its `spec!`.
+macro_rules! from_js {
+    ($t:ident: $($fields:tt)*) => {
+        impl FromJs for $t {
+            fn from_js(v: &JsValue) -> Result<Self, Missing> {
+                read(v, spec!($t: $($fields)*))
             }
-        };
-        let p = Self {
-            method,
-            url: r.string("url"),
-            fields: r.string_map("fields"),
-            headers: r.string_map("headers"),
-            key: r.opt_string("key"),
-            bucket: r.opt_string("bucket"),
-            expires: r.opt_number("expires"),
-            checksum: r.decision(),
-        };
-        r.done(p)
-    }
-}
-
-impl FromJs for CreateMultipartResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let c = Self {
-            key: r.string("key"),
-            upload_id: r.string("uploadId"),
-            bucket: r.opt_string("bucket"),
-            part_size: r.opt_number("partSize"),
-            part_count: match r.opt_number("partCount").map(u32::try_from) {
-                Some(Ok(n)) => Some(n),
-                Some(Err(_)) => r.fail("partCount"),
-                None => None,
-            },
-            expires: r.opt_number("expires"),
-            parts: match get(v, "parts") {
-                p if absent(&p) => None,
-                p => match BatchSignResponse::from_js(&p) {
-                    Ok(b) => Some(b),
-                    Err(_) => r.fail("parts"),
-                },
-            },
-            checksum: r.decision(),
-        };
-        r.done(c)
-    }
-}
-
-impl FromJs for BatchSignResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        if absent(&get(v, "presignedUrls")) {
-            return Err("presignedUrls");
         }
-        let headers = nested(v);
-        let b = Self {
-            presigned_urls: r.string_map("presignedUrls"),
-            headers: r.check(headers),
-            expires: r.opt_number("expires"),
-        };
-        r.done(b)
-    }
+    };
 }
 
-impl FromJs for SignedPart {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let p = Self {
-            url: r.string("url"),
-            headers: r.string_map("headers"),
-            expires: r.opt_number("expires"),
-        };
-        r.done(p)
-    }
+/// A `T` read from `o` as `spec` says: its fields in order, the first
+/// absent (when required) or of the wrong type named; absent optional
+/// fields keep their default. One non-generic reader for every type.
+fn read<T: Default>(o: &JsValue, spec: Spec<T>) -> Result<T, Missing> {
+    let mut out = T::default();
+    // SAFETY: `spec` was made by `spec!` for `T`: each offset is a field
+    // of `out` of its kind's type, and that field holds its default.
+    unsafe { fill(o, (&mut out as *mut T).cast(), spec.0)? };
+    Ok(out)
 }
+
+/// SAFETY: `base` points to a value whose field at each offset of `spec`
+/// is of that entry's kind's type and holds that type's default (which
+/// owns no memory: it is overwritten without a drop).
+#[inline(never)]
+unsafe fn fill(o: &JsValue, base: *mut u8, spec: &[(Missing, u32)]) -> Result<(), Missing> {
+    object(o)?;
+    for &(name, field) in spec {
+        let (tag, offset) = (field as u8, field as usize >> 8);
+        let f = get(o, name);
+        let ok = match absent(&f) {
+            true => tag & REQ == 0,
+            // SAFETY: as `fill`'s.
+            false => unsafe { put(&f, name, tag & 15, base.add(offset)) }.is_some(),
+        };
+        drop(f);
+        if !ok {
+            return Err(name);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `f` read as kind `k` at `p`; `None` when it is of the wrong type.
+/// SAFETY: `p` is a field of `k`'s type that holds its default.
+#[inline(never)]
+unsafe fn put(f: &JsValue, name: Missing, k: u8, p: *mut u8) -> Option<()> {
+    unsafe {
+        match k {
+            // The string kinds.
+            0..=3 => {
+                let s = f.as_string()?;
+                match (k, s.as_str()) {
+                    (Str::TAG, _) => p.cast::<String>().write(s),
+                    (OptStr::TAG, _) => p.cast::<Option<String>>().write(Some(s)),
+                    (Method::TAG, "PUT" | "put") => {
+                        p.cast::<UploadMethod>().write(UploadMethod::Put)
+                    }
+                    (Method::TAG, "POST" | "post") => {
+                        p.cast::<UploadMethod>().write(UploadMethod::Post)
+                    }
+                    (Decision::TAG, "signed") => p
+                        .cast::<Option<ChecksumDecision>>()
+                        .write(Some(ChecksumDecision::Signed)),
+                    (Decision::TAG, "dropped") => p
+                        .cast::<Option<ChecksumDecision>>()
+                        .write(Some(ChecksumDecision::Dropped)),
+                    _ => return None,
+                }
+            }
+            // The whole numbers.
+            4..=7 => {
+                let n = whole(f)?;
+                let small = u32::try_from(n);
+                match k {
+                    Num::TAG => p.cast::<u64>().write(n),
+                    OptNum::TAG => p.cast::<Option<u64>>().write(Some(n)),
+                    U32::TAG => p.cast::<u32>().write(small.ok()?),
+                    _ => p.cast::<Option<u32>>().write(Some(small.ok()?)),
+                }
+            }
+            F64::TAG => p.cast::<f64>().write(f.as_f64()?),
+            StrMap::TAG => p
+                .cast::<Map<String>>()
+                .write(entries(f, name, JsValue::as_string, false).ok()?),
+            Nested::TAG => p.cast::<Map<Map<String>>>().write(nested(f, name).ok()?),
+            Batch::TAG => p
+                .cast::<Option<BatchSignResponse>>()
+                .write(Some(BatchSignResponse::from_js(f).ok()?)),
+            Crc::TAG => p.cast::<Option<ObjectChecksum>>().write(
+                get(f, "crc64nvme")
+                    .as_string()
+                    .map(|crc64nvme| ObjectChecksum { crc64nvme }),
+            ),
+            _ => p.cast::<bool>().write(kind(f) == 4),
+        }
+    }
+    Some(())
+}
+
+from_js!(UploadParams:
+    "method" => method: Method + REQ,
+    "url" => url: Str + REQ,
+    "fields" => fields: StrMap,
+    "headers" => headers: StrMap,
+    "key" => key: OptStr,
+    "bucket" => bucket: OptStr,
+    "expires" => expires: OptNum,
+    "checksum" => checksum: Decision,
+);
+
+from_js!(CreateMultipartResponse:
+    "key" => key: Str + REQ,
+    "uploadId" => upload_id: Str + REQ,
+    "bucket" => bucket: OptStr,
+    "partSize" => part_size: OptNum,
+    "partCount" => part_count: OptU32,
+    "expires" => expires: OptNum,
+    "parts" => parts: Batch,
+    "checksum" => checksum: Decision,
+);
+
+from_js!(BatchSignResponse:
+    "presignedUrls" => presigned_urls: StrMap + REQ,
+    "headers" => headers: Nested,
+    "expires" => expires: OptNum,
+);
+
+from_js!(SignedPart:
+    "url" => url: Str + REQ,
+    "headers" => headers: StrMap,
+    "expires" => expires: OptNum,
+);
+
+const LISTED_PART: Spec<ListedPart> = spec!(ListedPart:
+    "PartNumber" => part_number: U32 + REQ,
+    "Size" => size: Num + REQ,
+    "ETag" => etag: Str + REQ,
+);
 
 impl FromJs for ListedPart {
     fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let n = r.number("PartNumber");
-        let p = Self {
-            part_number: u32::try_from(n).unwrap_or_else(|_| r.fail("PartNumber")),
-            size: r.number("Size"),
-            etag: r.string("ETag"),
-        };
-        r.done(p)
+        read(v, LISTED_PART)
     }
 }
 
@@ -305,58 +316,41 @@ impl FromJs for Vec<ListedPart> {
         if kind(v) != 1 {
             return Err(".");
         }
-        let mut out = Vec::new();
-        // An array (checked above): read in place, not copied by `Array.from`.
+        let mut out: Vec<ListedPart> = Vec::new();
+        // An array (checked above): read in place, not copied by `Array.from`;
+        // each part filled where it is pushed.
         for i in 0..len(v) {
-            out.push(ListedPart::from_js(&at(v, i))?);
+            out.push(ListedPart::default());
+            let part: *mut ListedPart = out.last_mut().must();
+            // SAFETY: as in `read` (the spec is `ListedPart`'s, and `part`
+            // the default just pushed); on an error `out` drops it.
+            unsafe { fill(&at(v, i), part.cast(), LISTED_PART.0)? };
         }
         Ok(out)
     }
 }
 
-impl FromJs for CompleteResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let c = Self {
-            location: r.string("location"),
-            key: r.opt_string("key"),
-            bucket: r.opt_string("bucket"),
-            etag: r.opt_string("etag"),
-            checksum: get(&get(v, "checksum"), "crc64nvme")
-                .as_string()
-                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
-        };
-        r.done(c)
-    }
-}
+from_js!(CompleteResponse:
+    "location" => location: Str + REQ,
+    "key" => key: OptStr,
+    "bucket" => bucket: OptStr,
+    "etag" => etag: OptStr,
+    "checksum" => checksum: Crc,
+);
 
-impl FromJs for SingleCompleteResponse {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let c = Self {
-            key: r.string("key"),
-            bucket: r.string("bucket"),
-            location: r.string("location"),
-            etag: r.string("etag"),
-            size: r.number("size"),
-            checksum: get(&get(v, "checksum"), "crc64nvme")
-                .as_string()
-                .map(|crc64nvme| ObjectChecksum { crc64nvme }),
-        };
-        r.done(c)
-    }
-}
+from_js!(SingleCompleteResponse:
+    "key" => key: Str + REQ,
+    "bucket" => bucket: Str + REQ,
+    "location" => location: Str + REQ,
+    "etag" => etag: Str + REQ,
+    "size" => size: Num + REQ,
+    "checksum" => checksum: Crc,
+);
 
-impl FromJs for ErrorBody {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let e = Self {
-            error: r.string("error"),
-            code: r.opt_string("code").unwrap_or_default(),
-        };
-        r.done(e)
-    }
-}
+from_js!(ErrorBody:
+    "error" => error: Str + REQ,
+    "code" => code: Str,
+);
 
 /// Any JSON at all (an answer whose body does not matter, like abort's).
 impl FromJs for () {
@@ -365,20 +359,12 @@ impl FromJs for () {
     }
 }
 
-impl FromJs for ResumeRecord {
-    fn from_js(v: &JsValue) -> Result<Self, Missing> {
-        let mut r = Reader::new(v)?;
-        let created_at = required(v, "createdAt", JsValue::as_f64);
-        let rec = Self {
-            upload_id: r.string("uploadId"),
-            key: r.string("key"),
-            part_size: r.number("partSize"),
-            fingerprint: r.string("fingerprint"),
-            created_at: r.check(created_at),
-            // `=== true` (the glue's shim for `as_bool` is longer; `kind`:
-            // no import of its own).
-            completing: kind(&get(v, "completing")) == 4,
-        };
-        r.done(rec)
-    }
-}
+from_js!(ResumeRecord:
+    "uploadId" => upload_id: Str + REQ,
+    "key" => key: Str + REQ,
+    "partSize" => part_size: Num + REQ,
+    "fingerprint" => fingerprint: Str + REQ,
+    "createdAt" => created_at: F64 + REQ,
+    // `=== true` (the glue's shim for `as_bool` is longer).
+    "completing" => completing: True,
+);

@@ -289,3 +289,92 @@ fn metadata_is_read_laxly_and_answers_strictly() {
         assert_eq!(strict(json), Err("fields"), "{json}");
     }
 }
+
+/// Every field kind of `decode`'s tables (which write each field in place by
+/// its offset): wrong types are named, absent optional fields keep their
+/// default, and a kind never reads into another kind's field.
+#[wasm_bindgen_test]
+fn each_field_kind_reads_its_own_type() {
+    let params = |json: &str| UploadParams::from_js(&parse(json));
+    assert_eq!(
+        params(r#"{"method":"signed","url":"u"}"#).unwrap_err(),
+        "method"
+    );
+    assert_eq!(
+        params(r#"{"method":"POST","url":"u","checksum":"PUT"}"#).unwrap_err(),
+        "checksum"
+    );
+    let p = params(r#"{"method":"post","url":"u","checksum":"dropped","expires":null}"#).unwrap();
+    assert_eq!(
+        (p.method, p.checksum, p.expires, p.key),
+        (
+            UploadMethod::Post,
+            Some(ChecksumDecision::Dropped),
+            None,
+            None
+        )
+    );
+    assert_eq!(
+        params(r#"{"method":"PUT","url":"u","key":5}"#).unwrap_err(),
+        "key"
+    );
+    assert_eq!(params(r#"{"method":"PUT"}"#).unwrap_err(), "url");
+    assert_eq!(
+        params(r#"{"method":"PUT","url":"u","fields":[]}"#).unwrap_err(),
+        "fields"
+    );
+    let listed = |json: &str| Vec::<ListedPart>::from_js(&parse(json));
+    assert_eq!(
+        listed(r#"[{"PartNumber":4294967296,"Size":1,"ETag":"e"}]"#).unwrap_err(),
+        "PartNumber"
+    );
+    assert_eq!(
+        listed(r#"[{"PartNumber":4294967295,"Size":1,"ETag":"e"}]"#).unwrap()[0].part_number,
+        u32::MAX
+    );
+    assert_eq!(
+        listed(r#"[{"PartNumber":1,"Size":"1","ETag":"e"}]"#).unwrap_err(),
+        "Size"
+    );
+    let create = |json: &str| CreateMultipartResponse::from_js(&parse(json));
+    assert_eq!(
+        create(r#"{"key":"k","uploadId":"u","parts":{"headers":{}},"checksum":"x"}"#).unwrap_err(),
+        "parts"
+    );
+    assert_eq!(
+        create(r#"{"key":"k","uploadId":"u","partCount":4294967295}"#)
+            .unwrap()
+            .part_count,
+        Some(u32::MAX)
+    );
+    let complete = |json: &str| CompleteResponse::from_js(&parse(json));
+    assert_eq!(
+        complete(r#"{"location":"l","checksum":{"crc64nvme":5}}"#)
+            .unwrap()
+            .checksum,
+        None
+    );
+    assert_eq!(
+        complete(r#"{"location":"l","checksum":7}"#)
+            .unwrap()
+            .checksum,
+        None
+    );
+    let error = |json: &str| ErrorBody::from_js(&parse(json));
+    assert_eq!(error(r#"{"error":"e"}"#).unwrap().code, "");
+    assert_eq!(error(r#"{"error":"e","code":5}"#).unwrap_err(), "code");
+    assert_eq!(error(r#"{"code":"c"}"#).unwrap_err(), "error");
+    let record = |json: &str| ResumeRecord::from_js(&parse(json));
+    let base = r#""uploadId":"u","key":"k","partSize":5,"fingerprint":"f""#;
+    assert_eq!(
+        record(&format!(r#"{{{base},"createdAt":"x"}}"#)).unwrap_err(),
+        "createdAt"
+    );
+    let r = record(&format!(r#"{{{base},"createdAt":1.5,"completing":"yes"}}"#)).unwrap();
+    assert_eq!((r.created_at, r.completing, r.part_size), (1.5, false, 5));
+    assert!(
+        record(&format!(r#"{{{base},"createdAt":-2,"completing":true}}"#))
+            .unwrap()
+            .completing
+    );
+}

@@ -214,11 +214,21 @@ pub fn from_etag(etag: &str) -> Option<String> {
     while let [rest @ .., b'"'] = bare {
         bare = rest;
     }
-    (bare.len() == 32 && bare.iter().all(u8::is_ascii_hexdigit)).then(|| {
-        // A byte copy, not a `char` collect (each pushed as UTF-8).
-        // SAFETY: 32 ASCII hex digits are UTF-8.
-        unsafe { String::from_utf8_unchecked(bare.to_ascii_lowercase()) }
-    })
+    if bare.len() != 32 {
+        return None;
+    }
+    // A byte copy, not a `char` collect (each pushed as UTF-8), checked and
+    // lowercased in one loop (`| 0x20` lowercases `A`-`F`, and leaves the
+    // digits and `a`-`f` as they are).
+    let mut out = bare.to_vec();
+    for b in &mut out {
+        if !b.is_ascii_hexdigit() {
+            return None;
+        }
+        *b |= 0x20;
+    }
+    // SAFETY: 32 ASCII hex digits are UTF-8.
+    Some(unsafe { String::from_utf8_unchecked(out) })
 }
 
 #[cfg(test)]
@@ -278,5 +288,13 @@ mod tests {
         );
         assert_eq!(from_etag("\"d41d8cd98f00b204e9800998ecf8427e-3\""), None);
         assert_eq!(from_etag("\"1-2-3\""), None);
+        // 32 bytes, not all hex (`| 0x20` would make `0x10` a `0`), and a
+        // padded, mixed-case one.
+        assert_eq!(from_etag("d41d8cd98f00b204e9800998ecf8427\u{10}"), None);
+        assert_eq!(from_etag("d41d8cd98f00b204e9800998ecf8427g"), None);
+        assert_eq!(
+            from_etag(" \"\"aBcDeF0123456789abcdef0123456789\"\t").as_deref(),
+            Some("abcdef0123456789abcdef0123456789")
+        );
     }
 }

@@ -50,7 +50,7 @@ pub fn fingerprint(
 }
 
 /// What is persisted for one in-progress multipart upload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ResumeRecord {
     /// The store's upload id.

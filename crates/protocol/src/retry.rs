@@ -100,25 +100,28 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// `Retry-After` in ms, from its delta-seconds form. (The HTTP-date form is
 /// ignored: the backoff covers it.)
 pub fn parse_retry_after(value: &str) -> Option<u32> {
-    // `value.trim().parse::<u32>()`, by hand (see `find`).
-    let b = value.as_bytes();
-    let start = b.iter().position(|c| !c.is_ascii_whitespace())?;
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace())? + 1;
-    let digits = b.get(start..end)?;
-    let digits = digits.strip_prefix(b"+").unwrap_or(digits);
-    if digits.is_empty() {
-        return None;
-    }
-    // In u64, one bound test per digit instead of two checked operations.
+    // `value.trim().parse::<u32>()`, by hand (see `find`), in one pass:
+    // `at` 0 before the number (whitespace, then at most one `+`), 1 after
+    // the `+`, 2 in the digits, 3 in the whitespace after them.
+    let mut at = 0u8;
     let mut secs: u64 = 0;
-    for d in digits {
-        let v = d.wrapping_sub(b'0');
-        if v > 9 || secs > u64::from(u32::MAX) {
+    for &c in value.as_bytes() {
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 && at < 3 {
+            at = 2;
+            secs = secs * 10 + u64::from(d);
+            if secs > u64::from(u32::MAX) {
+                return None;
+            }
+        } else if c == b'+' && at == 0 {
+            at = 1;
+        } else if c.is_ascii_whitespace() && at != 1 {
+            at |= at >> 1;
+        } else {
             return None;
         }
-        secs = secs * 10 + u64::from(v);
     }
-    u32::try_from(secs).ok().map(|s| s.saturating_mul(1000))
+    (at >= 2).then(|| (secs as u32).saturating_mul(1000))
 }
 
 /// The `<Code>` of an S3 XML error body, if any.
@@ -244,6 +247,17 @@ mod tests {
             let d = p.delay_ms(retry, unit, None);
             let cap = (u64::from(base) << retry.min(30)).min(u64::from(max));
             prop_assert!(u64::from(d) <= cap);
+        }
+
+        #[test]
+        fn retry_after_is_trim_and_parse(s in "[ \t\r\n+0-9a-]{0,14}") {
+            // The reference: ASCII whitespace trimmed, then `u32::from_str`.
+            let want = s
+                .trim_matches(|c: char| c.is_ascii_whitespace())
+                .parse::<u32>()
+                .ok()
+                .map(|n| n.saturating_mul(1000));
+            prop_assert_eq!(parse_retry_after(&s), want, "{:?}", s);
         }
 
         #[test]

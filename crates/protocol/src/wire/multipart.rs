@@ -59,7 +59,7 @@ pub struct CreateMultipartBody {
 }
 
 /// Answer of `POST /s3/multipart`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateMultipartResponse {
@@ -89,7 +89,7 @@ pub struct CreateMultipartResponse {
 }
 
 /// Answer of `GET /s3/multipart/{uploadId}/batch`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchSignResponse {
@@ -106,7 +106,7 @@ pub struct BatchSignResponse {
 }
 
 /// Answer of `GET /s3/multipart/{uploadId}/{partNumber}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedPart {
     /// The presigned `UploadPart` URL.
@@ -121,7 +121,7 @@ pub struct SignedPart {
 }
 
 /// One element of `GET /s3/multipart/{uploadId}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListedPart {
     /// 1-based part number.
@@ -187,7 +187,7 @@ pub struct CompleteUploadRequest {
 }
 
 /// Answer of `POST /s3/multipart/{uploadId}/complete`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteResponse {
     /// The object's URL.

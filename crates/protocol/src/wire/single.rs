@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 use super::{ChecksumDecision, ErrorBody, Map, ObjectChecksum};
 
 /// HTTP method of a single-request upload (`GET /s3/params`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UploadMethod {
     /// A presigned `PUT` of the whole body.
     #[serde(rename = "PUT", alias = "put")]
+    #[default]
     Put,
     /// A browser form `POST` with a signed policy.
     #[serde(rename = "POST", alias = "post")]
@@ -49,7 +50,7 @@ pub struct ParamsQuery {
 }
 
 /// Answer of `GET /s3/params`: how to send a small object in one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadParams {
     /// `PUT` or `POST`.
@@ -141,7 +142,7 @@ pub enum ParamsBatchEntry {
 
 /// Answer of `POST /s3/params/complete?key=` (extension): the object a
 /// single-request upload stored, as the store reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SingleCompleteResponse {
     /// The object key.
