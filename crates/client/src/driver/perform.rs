@@ -75,9 +75,13 @@ impl Driver {
         }
     }
 
-    pub(super) fn perform(&self, action: Action) {
-        match action {
-            Action::SendSingle { id, file, params } => {
+    pub(super) fn perform(&self, action: &Action) {
+        match *action {
+            Action::SendSingle {
+                id,
+                file,
+                ref params,
+            } => {
                 let Some(e) = self.entry(file) else { return };
                 // The whole file: a PUT with its signed headers, or a POST
                 // as a form of these fields, then the file.
@@ -97,8 +101,8 @@ impl Driver {
             Action::SendPart {
                 id,
                 file,
-                url,
-                headers,
+                ref url,
+                ref headers,
                 start,
                 end,
                 ..
@@ -106,7 +110,7 @@ impl Driver {
                 let Some(e) = self.entry(file) else { return };
                 let headers = Json::pairs(&headers);
                 let range = (start as f64, end as f64);
-                self.send(id, &e, &url, &headers, range, "");
+                self.send(id, &e, url, &headers, range, "");
             }
             Action::CancelRequest { id } => {
                 // Out of the table first: an XHR's abort reports at once.
@@ -127,8 +131,10 @@ impl Driver {
                 let f = file.0 as f64;
                 browser::digest(&e.file, start, end, algorithm, f, part, done);
             }
-            Action::SaveResume { record, .. } => browser::save_record(&record),
-            Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
+            Action::SaveResume { ref record, .. } => browser::save_record(record),
+            Action::ForgetResume {
+                ref fingerprint, ..
+            } => browser::forget(fingerprint),
             Action::Restarted { file, reason } => {
                 if let Some(e) = self.entry(file) {
                     e.restarted.set(Some(reason));
@@ -146,16 +152,16 @@ impl Driver {
             Action::PartStored {
                 file,
                 part,
-                etag,
+                ref etag,
                 size,
             } => {
                 let Some(e) = self.entry(file) else { return };
                 e.parts_uploaded.set(e.parts_uploaded.get() + 1);
                 if let Some(cb) = &e.on_part {
-                    js::part(cb, part as i32, &etag, size as f64);
+                    js::part(cb, part as i32, etag, size as f64);
                 }
             }
-            Action::Finished { file, result } => {
+            Action::Finished { file, ref result } => {
                 let entry = {
                     let mut files = self.files.write();
                     let i = at(&files, file);
@@ -166,7 +172,7 @@ impl Driver {
                     settle(&e, result);
                 }
             }
-            signer_call => self.call(signer_call),
+            _ => self.call(action),
         }
     }
 
@@ -188,9 +194,9 @@ impl Driver {
     }
 
     /// A signer call, answered into the engine.
-    fn call(&self, action: Action) {
+    fn call(&self, action: &Action) {
         let s = &self.settings.signer;
-        let Some(req) = signer::request(&action, s.checksum) else {
+        let Some(req) = signer::request(action, s.checksum) else {
             return;
         };
         let done = self.callbacks.answer.as_ref();
@@ -238,8 +244,8 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
 }
 
 /// Settles `done` with the engine's verdict (`onStateChange` told first).
-fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
-    let s = match &result {
+fn settle(e: &Entry, result: &Result<Outcome, UploadError>) {
+    let s = match result {
         Ok(_) => State::Done,
         Err(err) if err.code == ErrorCode::Cancelled => State::Cancelled,
         Err(_) => State::Failed,
