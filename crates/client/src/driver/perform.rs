@@ -34,17 +34,24 @@ impl Driver {
     }
 
     /// The snippet's answer to request `id`, fed to the engine.
-    pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
+    pub(super) fn answered(
+        &self,
+        id: RequestId,
+        status: u16,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+    ) {
         // Out of the table first (reading the answer touches no row).
         let Some(slot) = self.close(id) else {
             return;
         };
         let event = match slot.signer {
-            Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
+            Some(kind) => match signer::answer(kind, status, a, b.as_string()) {
                 Ok(answer) => Event::Signer { id, answer },
                 Err(failure) => Event::Failed { id, failure },
             },
-            None => transport::event(id, status, &a, &b, &c),
+            None => transport::event(id, status, a, b, c),
         };
         if slot.signer.is_none() && !matches!(event, Event::Stored { .. }) {
             self.wasted(&slot);
