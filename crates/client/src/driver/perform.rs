@@ -47,7 +47,7 @@ impl Driver {
             return;
         };
         let event = match slot.signer {
-            Some(kind) => match signer::answer(kind, status, a, b.as_string()) {
+            Some(kind) => match signer::answer(kind, status, a, b) {
                 Ok(answer) => Event::Signer { id, answer },
                 Err(failure) => Event::Failed { id, failure },
             },
