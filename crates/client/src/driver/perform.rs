@@ -82,6 +82,7 @@ impl Driver {
         }
     }
 
+    #[inline(never)]
     pub(super) fn perform(&self, action: &Action) {
         match *action {
             Action::SendSingle {
