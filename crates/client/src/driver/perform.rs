@@ -116,7 +116,7 @@ impl Driver {
                 ..
             } => {
                 let Some(e) = self.entry(file) else { return };
-                let headers = Json::pairs(&headers);
+                let headers = Json::pairs(headers);
                 let range = (start as f64, end as f64);
                 self.send(id, &e, url, &headers, range, "");
             }
@@ -274,6 +274,6 @@ fn settle(e: &Entry, result: &Result<Outcome, UploadError>) {
                 super::restart(o.restarted),
             ));
         }
-        Err(err) => done.reject(&error_to_js(&err)),
+        Err(err) => done.reject(&error_to_js(err)),
     }
 }
