@@ -252,7 +252,7 @@ impl Driver {
         loop {
             let next = self.engine.write().poll_action();
             match next {
-                Some(a) => self.perform(a),
+                Some(a) => self.perform(&a),
                 None => break,
             }
         }

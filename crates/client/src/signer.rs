@@ -330,12 +330,13 @@ fn refused(item: &JsValue) -> ErrorBody {
 /// The answer to a call of `kind`, as the snippet's `signer` reported it:
 /// status 0 when nothing came back, 1 when the app's `headers` function
 /// threw; `json` is the parsed body (`undefined` when it was not JSON,
-/// `{}` when it was `null`).
+/// `{}` when it was `null`); `retry_after` the `Retry-After` header, a
+/// string or `null`.
 pub fn answer(
     kind: Kind,
     status: u16,
     json: &JsValue,
-    retry_after: Option<String>,
+    retry_after: &JsValue,
 ) -> Result<SignerAnswer, Failure> {
     match status {
         0 => Err(Failure::network()),
@@ -349,7 +350,7 @@ pub fn answer(
             Err(Failure::from_signer(
                 status,
                 body.as_ref(),
-                retry_after.as_deref(),
+                retry_after.as_string().as_deref(),
             ))
         }
     }

@@ -76,7 +76,7 @@ fn five(me: &Weak<Driver>, digest: bool) -> Closure<dyn Fn(f64, u32, JsValue, Js
                         value: x.as_string(),
                     });
                 } else {
-                    d.answered(RequestId(id as u64), status as u16, x, y, z);
+                    d.answered(RequestId(id as u64), status as u16, &x, &y, &z);
                 }
             }
         },

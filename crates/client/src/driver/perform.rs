@@ -34,17 +34,24 @@ impl Driver {
     }
 
     /// The snippet's answer to request `id`, fed to the engine.
-    pub(super) fn answered(&self, id: RequestId, status: u16, a: JsValue, b: JsValue, c: JsValue) {
+    pub(super) fn answered(
+        &self,
+        id: RequestId,
+        status: u16,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+    ) {
         // Out of the table first (reading the answer touches no row).
         let Some(slot) = self.close(id) else {
             return;
         };
         let event = match slot.signer {
-            Some(kind) => match signer::answer(kind, status, &a, b.as_string()) {
+            Some(kind) => match signer::answer(kind, status, a, b) {
                 Ok(answer) => Event::Signer { id, answer },
                 Err(failure) => Event::Failed { id, failure },
             },
-            None => transport::event(id, status, &a, &b, &c),
+            None => transport::event(id, status, a, b, c),
         };
         if slot.signer.is_none() && !matches!(event, Event::Stored { .. }) {
             self.wasted(&slot);
@@ -75,9 +82,14 @@ impl Driver {
         }
     }
 
-    pub(super) fn perform(&self, action: Action) {
-        match action {
-            Action::SendSingle { id, file, params } => {
+    #[inline(never)]
+    pub(super) fn perform(&self, action: &Action) {
+        match *action {
+            Action::SendSingle {
+                id,
+                file,
+                ref params,
+            } => {
                 let Some(e) = self.entry(file) else { return };
                 // The whole file: a PUT with its signed headers, or a POST
                 // as a form of these fields, then the file.
@@ -97,16 +109,16 @@ impl Driver {
             Action::SendPart {
                 id,
                 file,
-                url,
-                headers,
+                ref url,
+                ref headers,
                 start,
                 end,
                 ..
             } => {
                 let Some(e) = self.entry(file) else { return };
-                let headers = Json::pairs(&headers);
+                let headers = Json::pairs(headers);
                 let range = (start as f64, end as f64);
-                self.send(id, &e, &url, &headers, range, "");
+                self.send(id, &e, url, &headers, range, "");
             }
             Action::CancelRequest { id } => {
                 // Out of the table first: an XHR's abort reports at once.
@@ -127,8 +139,10 @@ impl Driver {
                 let f = file.0 as f64;
                 browser::digest(&e.file, start, end, algorithm, f, part, done);
             }
-            Action::SaveResume { record, .. } => browser::save_record(&record),
-            Action::ForgetResume { fingerprint, .. } => browser::forget(&fingerprint),
+            Action::SaveResume { ref record, .. } => browser::save_record(record),
+            Action::ForgetResume {
+                ref fingerprint, ..
+            } => browser::forget(fingerprint),
             Action::Restarted { file, reason } => {
                 if let Some(e) = self.entry(file) {
                     e.restarted.set(Some(reason));
@@ -146,16 +160,16 @@ impl Driver {
             Action::PartStored {
                 file,
                 part,
-                etag,
+                ref etag,
                 size,
             } => {
                 let Some(e) = self.entry(file) else { return };
                 e.parts_uploaded.set(e.parts_uploaded.get() + 1);
                 if let Some(cb) = &e.on_part {
-                    js::part(cb, part as i32, &etag, size as f64);
+                    js::part(cb, part as i32, etag, size as f64);
                 }
             }
-            Action::Finished { file, result } => {
+            Action::Finished { file, ref result } => {
                 let entry = {
                     let mut files = self.files.write();
                     let i = at(&files, file);
@@ -166,7 +180,7 @@ impl Driver {
                     settle(&e, result);
                 }
             }
-            signer_call => self.call(signer_call),
+            _ => self.call(action),
         }
     }
 
@@ -188,9 +202,9 @@ impl Driver {
     }
 
     /// A signer call, answered into the engine.
-    fn call(&self, action: Action) {
+    fn call(&self, action: &Action) {
         let s = &self.settings.signer;
-        let Some(req) = signer::request(&action, s.checksum) else {
+        let Some(req) = signer::request(action, s.checksum) else {
             return;
         };
         let done = self.callbacks.answer.as_ref();
@@ -238,8 +252,8 @@ fn report(cb: &Function, p: &Progress, restarted: Option<Restart>) {
 }
 
 /// Settles `done` with the engine's verdict (`onStateChange` told first).
-fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
-    let s = match &result {
+fn settle(e: &Entry, result: &Result<Outcome, UploadError>) {
+    let s = match result {
         Ok(_) => State::Done,
         Err(err) if err.code == ErrorCode::Cancelled => State::Cancelled,
         Err(_) => State::Failed,
@@ -260,6 +274,6 @@ fn settle(e: &Entry, result: Result<Outcome, UploadError>) {
                 super::restart(o.restarted),
             ));
         }
-        Err(err) => done.reject(&error_to_js(&err)),
+        Err(err) => done.reject(&error_to_js(err)),
     }
 }
