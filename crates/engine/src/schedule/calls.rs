@@ -69,34 +69,20 @@ impl Engine {
             return;
         };
         let phase = m.phase;
-        // Every part, or (ahead of the last answers) the parts stored and
-        // the parts in flight as pending: a complete goes out only then.
-        let (parts, pending) = (m.collector.known(), m.collector.missing());
-        let checksum = match phase {
-            Phase::Complete => self.whole_checksum(id),
-            _ => None,
-        };
-        let req = match phase {
-            Phase::List => Req::List(id),
-            Phase::Complete => Req::Complete(id),
-            _ => Req::Abort(id),
-        };
-        if phase == Phase::Complete {
+        // The part lists and the checksum only for a complete: no lists
+        // built for a ListParts or an Abort only to be dropped.
+        let action = if phase == Phase::Complete {
+            // Every part, or (ahead of the last answers) the parts stored and
+            // the parts in flight as pending: a complete goes out only then.
+            let (parts, pending) = (m.collector.known(), m.collector.missing());
+            let checksum = self.whole_checksum(id);
             self.save_record(id, true);
-        }
-        let in_body = phase == Phase::Complete && self.complete_in_body == Some(true);
-        let rid = self.issue(req);
-        if let Some(m) = self.multi_mut(id) {
-            m.complete_in_body = in_body;
-        }
-        self.out.push_back(match phase {
-            Phase::List => Action::ListParts {
-                id: rid,
-                file: id,
-                upload_id,
-                key,
-            },
-            Phase::Complete => Action::Complete {
+            let in_body = self.complete_in_body == Some(true);
+            let rid = self.issue(Req::Complete(id));
+            if let Some(m) = self.multi_mut(id) {
+                m.complete_in_body = in_body;
+            }
+            Action::Complete {
                 id: rid,
                 file: id,
                 upload_id,
@@ -105,14 +91,30 @@ impl Engine {
                 pending,
                 checksum,
                 in_body,
-            },
-            _ => Action::Abort {
-                id: rid,
-                file: id,
-                upload_id,
-                key,
-            },
-        });
+            }
+        } else {
+            let list = phase == Phase::List;
+            let rid = self.issue(if list { Req::List(id) } else { Req::Abort(id) });
+            if let Some(m) = self.multi_mut(id) {
+                m.complete_in_body = false;
+            }
+            if list {
+                Action::ListParts {
+                    id: rid,
+                    file: id,
+                    upload_id,
+                    key,
+                }
+            } else {
+                Action::Abort {
+                    id: rid,
+                    file: id,
+                    upload_id,
+                    key,
+                }
+            }
+        };
+        self.out.push_back(action);
     }
 
     /// Saves `id`'s resume record (the app resumes with it after a reload),
