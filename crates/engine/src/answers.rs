@@ -7,9 +7,9 @@ use crate::Cat;
 use alloc::{string::String, vec::Vec};
 
 use s3lift_protocol::collector::PartCollector;
+use s3lift_protocol::decimal;
 use s3lift_protocol::plan::PartPlan;
 use s3lift_protocol::wire::{BatchSignResponse, ChecksumDecision, UploadParams};
-use s3lift_protocol::{decimal, Must};
 
 use crate::api::{Action, Failure, FileId, SignerAnswer};
 use crate::engine::{Engine, Req};
@@ -71,29 +71,34 @@ impl Engine {
                 if c.part_size.is_some() {
                     self.complete_in_body.get_or_insert(true);
                 }
-                let (size, pref) = match self.files.get(&f) {
-                    Some(file) => (file.spec.size, Some(self.part_size_for(file.spec.size))),
-                    None => return,
+                let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
+                let Some(size) = self.files.get(&f).map(|x| x.spec.size) else {
+                    return;
                 };
                 let plan = match c.part_size {
                     Some(ps) => PartPlan::from_parts(size, ps),
-                    None => PartPlan::new(size, pref),
+                    None => PartPlan::new(size, Some(self.part_size_for(size))),
                 };
                 let agreed = plan
                     .as_ref()
                     .ok()
                     .filter(|p| c.part_count.is_none_or(|n| n == p.part_count()));
-                let Some(m) = self.multi_mut(f) else { return };
+                // One look-up for the rest (the file's error and its body).
+                let Some(file) = self.files.get_mut(&f) else {
+                    return;
+                };
+                let fatal = file.fatal.is_some();
+                let Body::Multi(m) = &mut file.body else {
+                    return;
+                };
                 m.sums_dropped = c.checksum == Some(ChecksumDecision::Dropped);
                 m.upload = Some(Upload {
                     key: core::mem::take(&mut c.key),
                     upload_id: core::mem::take(&mut c.upload_id),
                     bucket: c.bucket.take(),
                 });
-                if self.files.get(&f).is_some_and(|x| x.fatal.is_some()) {
-                    if let Some(m) = self.multi_mut(f) {
-                        m.enter(Phase::Abort);
-                    }
+                if fatal {
+                    m.enter(Phase::Abort);
                     return;
                 }
                 let Some(plan) = agreed.copied() else {
@@ -105,8 +110,6 @@ impl Engine {
                         ),
                     );
                 };
-                let (now, default) = (self.now, self.cfg.default_url_ttl_ms);
-                let m = self.multi_mut(f).must();
                 m.start_plan(plan);
                 m.enter(Phase::Upload);
                 if let Some(b) = &c.parts {
