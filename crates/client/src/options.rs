@@ -12,14 +12,15 @@ use crate::driver::Settings;
 use crate::js::{api_error, get, get_f64, get_str};
 use crate::{signer, transport};
 
+// `Config::default()` then fields set, not `Config { seed, ..default() }`:
+// the struct update built a copy and moved it field by field (-64 B).
+#[allow(clippy::field_reassign_with_default)]
 pub(crate) fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
     let bad = |m: &str| api_error(ErrorCode::BadOption, m);
     let endpoint = get_str(o, "endpoint")
         .ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
-    let mut cfg = Config {
-        seed: js_sys::Math::random().to_bits(),
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.seed = js_sys::Math::random().to_bits();
     let r = get(o, "retry");
     // An object (an array is one, as for `typeof`).
     if matches!(crate::js::kind(&r), 1 | 2) {
