@@ -21,17 +21,19 @@ pub(crate) fn config(o: &JsValue) -> Result<(Config, Settings), JsValue> {
         .ok_or_else(|| bad("`endpoint` (the signer's base URL, e.g. '/s3') is required"))?;
     let mut cfg = Config::default();
     cfg.seed = js_sys::Math::random().to_bits();
-    let r = get(o, "retry");
-    // An object (an array is one, as for `typeof`).
-    if matches!(crate::js::kind(&r), 1 | 2) {
-        if let Some(v) = get_f64(&r, "maxAttempts") {
-            cfg.retry.max_attempts = (v as u32).max(1);
-        }
-        if let Some(v) = get_f64(&r, "baseDelayMs") {
-            cfg.retry.base_delay_ms = v as u32;
-        }
-        if let Some(v) = get_f64(&r, "maxDelayMs") {
-            cfg.retry.max_delay_ms = v as u32;
+    {
+        let r = get(o, "retry");
+        // An object (an array is one, as for `typeof`).
+        if matches!(crate::js::kind(&r), 1 | 2) {
+            if let Some(v) = get_f64(&r, "maxAttempts") {
+                cfg.retry.max_attempts = (v as u32).max(1);
+            }
+            if let Some(v) = get_f64(&r, "baseDelayMs") {
+                cfg.retry.base_delay_ms = v as u32;
+            }
+            if let Some(v) = get_f64(&r, "maxDelayMs") {
+                cfg.retry.max_delay_ms = v as u32;
+            }
         }
     }
     cfg.checksum = match get_str(o, "checksum").as_deref() {
