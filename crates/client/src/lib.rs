@@ -194,9 +194,13 @@ impl Uploader {
     ) -> Upload {
         self.next.set(self.next.get() + 1);
         // Any object; its entries of a string value (a lax read never fails).
-        let m = get(&options, "metadata");
-        let metadata =
-            decode::entries(&m, "metadata", JsValue::as_string, true).unwrap_or_default();
+        let metadata = decode::entries(
+            &get(&options, "metadata"),
+            "metadata",
+            JsValue::as_string,
+            true,
+        )
+        .unwrap_or_default();
         let relative_path = js::get_str(&options, "relativePath").filter(|p| !p.is_empty());
         let entry = Rc::new(Entry {
             id: FileId(self.next.get()),
