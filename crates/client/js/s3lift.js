@@ -10,7 +10,7 @@
 import { Uploader as Local } from './s3lift-wasm.js';
 // `upload.fingerprint` at once, as on the page: the module's own function (scripts/build-client.sh
 // points this at the snippet's place in the package).
-import { fingerprint } from '../src/io.js';
+import { fingerprint, stats, deferred, settle } from '../src/io.js';
 export * from './s3lift-wasm.js';
 export { default } from './s3lift-wasm.js';
 
@@ -24,10 +24,13 @@ export class Uploader extends Local {
   // upload before `upload()` returns; else its `abort` event does.
   upload(file, o) {
     const u = super.upload(file, o), s = o?.signal;
-    if (typeof AbortSignal != 'undefined' && s instanceof AbortSignal) s.aborted ? u.cancel() : s.addEventListener('abort', () => u.cancel());
+    if (typeof AbortSignal != 'undefined' && s instanceof AbortSignal) cancelOn(s, u);
     return u;
   }
 }
+
+// `signal` aborted already cancels `u` at once; else its `abort` event does.
+const cancelOn = (s, u) => s.aborted ? u.cancel() : s.addEventListener('abort', () => u.cancel());
 
 // `localStorage` is the page's: the worker gets the resume records (`s3lift:*`)
 // with each upload, and its writes come back here.
@@ -81,7 +84,7 @@ class Remote {
     if (this.o.resume !== false) u.s.fingerprint = fingerprint(rest.relativePath, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.f) u.e([false, this.f]);
     else this.w.postMessage({ id: u.id, F: file, o: rest, r: records() });
-    if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
+    if (signal) cancelOn(signal, u);
     return u;
   }
 
