@@ -106,7 +106,7 @@ class RemoteUpload {
     this.w = w;
     this.id = id;
     this.b = b;
-    this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
+    this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: stats(0, 0, 0, 0) };
     this.f();
   }
 
