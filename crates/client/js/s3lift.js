@@ -99,7 +99,7 @@ class Remote {
 
 // One upload in the worker: its getters mirror the worker's, updated with every message.
 // Its fields (not the API; short, as a minifier keeps property names): `w` the worker,
-// `b` the callbacks, `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
+// `b` the callbacks, `s` the snapshot, `d` `done` and its settle functions (the snippet's `deferred`), `x` whether it settled,
 // `k` the page's call count; methods `f` (a fresh `done`), `e` (the end) and `c` (a call).
 class RemoteUpload {
   constructor(w, id, b) {
@@ -111,8 +111,7 @@ class RemoteUpload {
   }
 
   f() {
-    this.p = new Promise((ok, no) => { this.d = [ok, no]; });
-    this.p.catch(() => {});
+    (this.d = deferred())[0].catch(() => {});
     this.x = false;
   }
 
@@ -133,7 +132,7 @@ class RemoteUpload {
     // told here, after `upload()` returns and before `done` settles, as on the page.
     if (this.s.state != s) queueMicrotask(() => this.b.onStateChange?.(s));
     this.s.state = s;
-    ok ? this.d[0](v) : this.d[1](Object.assign(new Error(v.message), v));
+    settle(this.d, ok, ok ? v : Object.assign(new Error(v.message), v));
   }
 
   c(f) {
@@ -141,7 +140,7 @@ class RemoteUpload {
     this.w.postMessage({ id: this.id, c: f });
   }
 
-  get done() { return this.p; }
+  get done() { return this.d[0]; }
   get state() { return this.s.state; }
   get resumed() { return this.s.resumed; }
   get restarted() { return this.s.restarted; }
