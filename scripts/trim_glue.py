@@ -51,7 +51,7 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js)))))
+    return short_fields(take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js))))))
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
@@ -140,3 +140,16 @@ def take_inlined(js):
     js = js[:m.start()] + "\n" + js[m.end():]
     return js.replace(call, f"            const e = {m.group(1)}.get(ret[1]);\n            {m.group(2)}(ret[1]);\n"
                       "            throw e;\n")
+
+
+FIELDS = {"__wbg_ptr": "__p", "_wbg_cb_unref": "__u"}
+
+
+def short_fields(js):
+    """The glue's own property names, which a minifier keeps: an object's pointer
+    (`__wbg_ptr`) and a closure's release (`_wbg_cb_unref`), each named by the glue alone."""
+    for old, new in FIELDS.items():
+        if not re.search(r"\b" + old + r"\b", js) or re.search(r"\b" + new + r"\b", js):
+            sys.exit(f"trim_glue: {old} not found, or {new} taken")
+        js = re.sub(r"\b" + old + r"\b", new, js)
+    return js
