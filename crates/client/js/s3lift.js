@@ -10,7 +10,7 @@
 import { Uploader as Local } from './s3lift-wasm.js';
 // `upload.fingerprint` at once, as on the page: the module's own function (scripts/build-client.sh
 // points this at the snippet's place in the package).
-import { fingerprint, stats, deferred, settle } from '../src/io.js';
+import { fingerprint, stats, deferred, settle, network } from '../src/io.js';
 export * from './s3lift-wasm.js';
 export { default } from './s3lift-wasm.js';
 
@@ -43,7 +43,7 @@ function records() {
 }
 
 // Fields: `o` the options, `w` the worker, `u` the uploads, `h` the app's `headers`, `f` the
-// worker's failure to start, `s` and `n` the listeners.
+// worker's failure to start, `s` the storage listener, `n` the network watch (the snippet's `network`).
 class Remote {
   constructor({ worker, headers, ...o }) {
     this.o = o;
@@ -56,9 +56,7 @@ class Remote {
     addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ r: [[e.key, e.newValue]], l: 1 })));
     // The page's word on the network: a dedicated worker's own `online` event may never come
     // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
-    this.n = (e) => w.postMessage({ n: e.type == 'online' });
-    addEventListener('online', this.n);
-    addEventListener('offline', this.n);
+    this.n = network((n) => w.postMessage({ n }));
     const fn = typeof headers == 'function';
     this.h = headers;
     w.postMessage({ O: { ...o, headers: fn ? undefined : headers }, fn, r: records(), n: navigator.onLine !== false });
@@ -92,8 +90,7 @@ class Remote {
   free() {
     this.w.terminate();
     removeEventListener('storage', this.s);
-    removeEventListener('online', this.n);
-    removeEventListener('offline', this.n);
+    this.n.abort();
   }
 }
 
