@@ -142,12 +142,12 @@ def take_inlined(js):
                       "            throw e;\n")
 
 
-FIELDS = {"__wbg_ptr": "__p", "_wbg_cb_unref": "__u"}
+FIELDS = {"__wbg_ptr": "__p", "_wbg_cb_unref": "__u", "__wrap": "__w"}
 
 
 def short_fields(js):
     """The glue's own property names, which a minifier keeps: an object's pointer
-    (`__wbg_ptr`) and a closure's release (`_wbg_cb_unref`), each named by the glue alone."""
+    (`__wbg_ptr`), a closure's release (`_wbg_cb_unref`) and `Upload.__wrap`, each named by the glue alone."""
     for old, new in FIELDS.items():
         if not re.search(r"\b" + old + r"\b", js) or re.search(r"\b" + new + r"\b", js):
             sys.exit(f"trim_glue: {old} not found, or {new} taken")
