@@ -56,7 +56,7 @@ def after(js):
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
 # exactly the shim's arguments (the module passes no others).
-# (`setTimeout` and `clearTimeout`, called without `this`, act on the global
+# (`setTimeout`, `clearTimeout` and `queueMicrotask`, called without `this`, act on the global
 # object, as the shims' plain calls do.)
 AS_THEY_ARE = ("Object.entries", "Date.now", "Math.random", "getStringFromWasm0", "setTimeout")
 
@@ -71,9 +71,9 @@ def direct_keys(js):
     js, count = shim.subn(one, js)
     if count != len(AS_THEY_ARE):
         sys.exit(f"trim_glue: {count} shims of {len(AS_THEY_ARE)} found to pass as they are")
-    js, count = re.subn(r"(\n        [\w$]+: )\(arg0\) => \{\n            clearTimeout\(arg0\);\n        \},", r"\1clearTimeout,", js)
-    if count != 1:
-        sys.exit("trim_glue: the clearTimeout shim not found")
+    js, count = re.subn(r"(\n        [\w$]+: )\(arg0\) => \{\n            (clearTimeout|queueMicrotask)\(arg0\);\n        \},", r"\1\2,", js)
+    if count != 2:
+        sys.exit("trim_glue: the clearTimeout and queueMicrotask shims not found")
     return js
 
 
