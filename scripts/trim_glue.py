@@ -51,7 +51,7 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return short_fields(take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js))))))
+    return lazy_decoder(short_fields(take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js)))))))
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
@@ -153,3 +153,17 @@ def short_fields(js):
             sys.exit(f"trim_glue: {old} not found, or {new} taken")
         js = re.sub(r"\b" + old + r"\b", new, js)
     return js
+
+
+DECODER = ("let cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });\ncachedTextDecoder.decode();\n"
+           "const MAX_SAFARI_DECODE_BYTES = 2146435072;\nlet numBytesDecoded = 0;\n",
+           "const MAX_SAFARI_DECODE_BYTES = 2146435072;\n"
+           "let cachedTextDecoder, numBytesDecoded = MAX_SAFARI_DECODE_BYTES;\n")
+
+
+def lazy_decoder(js):
+    """The text decoder made by `decodeText`'s own renewal at its first call (the count
+    starts at the limit) instead of a second copy of that code at load."""
+    if js.count(DECODER[0]) != 1 or js.count("new TextDecoder(") != 2:
+        sys.exit("trim_glue: the text decoder's set-up changed")
+    return js.replace(*DECODER)
