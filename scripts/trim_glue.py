@@ -51,7 +51,7 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return lazy_decoder(short_fields(take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js)))))))
+    return fresh_views(lazy_decoder(short_fields(take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js))))))))
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
@@ -167,3 +167,20 @@ def lazy_decoder(js):
     if js.count(DECODER[0]) != 1 or js.count("new TextDecoder(") != 2:
         sys.exit("trim_glue: the text decoder's set-up changed")
     return js.replace(*DECODER)
+
+
+VIEWS = [(f"let cached{v}Memory0 = null;\nfunction get{v}Memory0() {{\n"
+          f"    if (cached{v}Memory0?.buffer !== wasm.memory.buffer) {{\n"
+          f"        cached{v}Memory0 = new {t}(wasm.memory.buffer);\n    }}\n    return cached{v}Memory0;\n}}\n",
+          f"function get{v}Memory0() {{\n    return new {t}(wasm.memory.buffer);\n}}\n",
+          f"\n    cached{v}Memory0 = null;") for v, t in (("DataView", "DataView"), ("Uint8Array", "Uint8Array"))]
+
+
+def fresh_views(js):
+    """The memory's `DataView` and `Uint8Array` made at each use (a view of the
+    current buffer, as the cached one renewed when the memory grew) instead of cached."""
+    for cached, fresh, reset in VIEWS:
+        if js.count(cached) != 1 or js.count(reset) != 1:
+            sys.exit("trim_glue: a memory view's cache changed")
+        js = js.replace(cached, fresh).replace(reset, "")
+    return js
