@@ -51,7 +51,10 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return fresh_views(lazy_decoder(short_fields(take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js))))))))
+    for step in (direct_keys, option_shims, no_destroy_into_raw, same_view_test, take_inlined, short_fields,
+                 lazy_decoder, fresh_views):
+        js = step(js)
+    return js
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
