@@ -51,12 +51,15 @@ def after(js):
     js, count = alias.subn(drop, js)
     if count == 0:
         sys.exit("trim_glue: no argument alias in the glue")
-    return take_inlined(same_view_test(no_destroy_into_raw(option_shims(direct_keys(js)))))
+    for step in (direct_keys, option_shims, no_destroy_into_raw, same_view_test, take_inlined, short_fields,
+                 lazy_decoder, fresh_views):
+        js = step(js)
+    return js
 
 
 # Functions an import shim may be replaced by: none reads `this`, and each takes
 # exactly the shim's arguments (the module passes no others).
-# (`setTimeout` and `clearTimeout`, called without `this`, act on the global
+# (`setTimeout`, `clearTimeout` and `queueMicrotask`, called without `this`, act on the global
 # object, as the shims' plain calls do.)
 AS_THEY_ARE = ("Object.entries", "Date.now", "Math.random", "getStringFromWasm0", "setTimeout")
 
@@ -71,9 +74,9 @@ def direct_keys(js):
     js, count = shim.subn(one, js)
     if count != len(AS_THEY_ARE):
         sys.exit(f"trim_glue: {count} shims of {len(AS_THEY_ARE)} found to pass as they are")
-    js, count = re.subn(r"(\n        [\w$]+: )\(arg0\) => \{\n            clearTimeout\(arg0\);\n        \},", r"\1clearTimeout,", js)
-    if count != 1:
-        sys.exit("trim_glue: the clearTimeout shim not found")
+    js, count = re.subn(r"(\n        [\w$]+: )\(arg0\) => \{\n            (clearTimeout|queueMicrotask)\(arg0\);\n        \},", r"\1\2,", js)
+    if count != 2:
+        sys.exit("trim_glue: the clearTimeout and queueMicrotask shims not found")
     return js
 
 
@@ -140,3 +143,47 @@ def take_inlined(js):
     js = js[:m.start()] + "\n" + js[m.end():]
     return js.replace(call, f"            const e = {m.group(1)}.get(ret[1]);\n            {m.group(2)}(ret[1]);\n"
                       "            throw e;\n")
+
+
+FIELDS = {"__wbg_ptr": "__p", "_wbg_cb_unref": "__u", "__wrap": "__w"}
+
+
+def short_fields(js):
+    """The glue's own property names, which a minifier keeps: an object's pointer
+    (`__wbg_ptr`), a closure's release (`_wbg_cb_unref`) and `Upload.__wrap`, each named by the glue alone."""
+    for old, new in FIELDS.items():
+        if not re.search(r"\b" + old + r"\b", js) or re.search(r"\b" + new + r"\b", js):
+            sys.exit(f"trim_glue: {old} not found, or {new} taken")
+        js = re.sub(r"\b" + old + r"\b", new, js)
+    return js
+
+
+DECODER = ("let cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });\ncachedTextDecoder.decode();\n"
+           "const MAX_SAFARI_DECODE_BYTES = 2146435072;\nlet numBytesDecoded = 0;\n",
+           "const MAX_SAFARI_DECODE_BYTES = 2146435072;\n"
+           "let cachedTextDecoder, numBytesDecoded = MAX_SAFARI_DECODE_BYTES;\n")
+
+
+def lazy_decoder(js):
+    """The text decoder made by `decodeText`'s own renewal at its first call (the count
+    starts at the limit) instead of a second copy of that code at load."""
+    if js.count(DECODER[0]) != 1 or js.count("new TextDecoder(") != 2:
+        sys.exit("trim_glue: the text decoder's set-up changed")
+    return js.replace(*DECODER)
+
+
+VIEWS = [(f"let cached{v}Memory0 = null;\nfunction get{v}Memory0() {{\n"
+          f"    if (cached{v}Memory0?.buffer !== wasm.memory.buffer) {{\n"
+          f"        cached{v}Memory0 = new {t}(wasm.memory.buffer);\n    }}\n    return cached{v}Memory0;\n}}\n",
+          f"function get{v}Memory0() {{\n    return new {t}(wasm.memory.buffer);\n}}\n",
+          f"\n    cached{v}Memory0 = null;") for v, t in (("DataView", "DataView"), ("Uint8Array", "Uint8Array"))]
+
+
+def fresh_views(js):
+    """The memory's `DataView` and `Uint8Array` made at each use (a view of the
+    current buffer, as the cached one renewed when the memory grew) instead of cached."""
+    for cached, fresh, reset in VIEWS:
+        if js.count(cached) != 1 or js.count(reset) != 1:
+            sys.exit("trim_glue: a memory view's cache changed")
+        js = js.replace(cached, fresh).replace(reset, "")
+    return js

@@ -10,7 +10,7 @@
 import { Uploader as Local } from './s3lift-wasm.js';
 // `upload.fingerprint` at once, as on the page: the module's own function (scripts/build-client.sh
 // points this at the snippet's place in the package).
-import { fingerprint } from '../src/io.js';
+import { fingerprint, stats, deferred, settle, network } from '../src/io.js';
 export * from './s3lift-wasm.js';
 export { default } from './s3lift-wasm.js';
 
@@ -24,10 +24,13 @@ export class Uploader extends Local {
   // upload before `upload()` returns; else its `abort` event does.
   upload(file, o) {
     const u = super.upload(file, o), s = o?.signal;
-    if (typeof AbortSignal != 'undefined' && s instanceof AbortSignal) s.aborted ? u.cancel() : s.addEventListener('abort', () => u.cancel());
+    if (typeof AbortSignal != 'undefined' && s instanceof AbortSignal) cancelOn(s, u);
     return u;
   }
 }
+
+// `signal` aborted already cancels `u` at once; else its `abort` event does.
+const cancelOn = (s, u) => s.aborted ? u.cancel() : s.addEventListener('abort', () => u.cancel());
 
 // `localStorage` is the page's: the worker gets the resume records (`s3lift:*`)
 // with each upload, and its writes come back here.
@@ -40,7 +43,7 @@ function records() {
 }
 
 // Fields: `o` the options, `w` the worker, `u` the uploads, `h` the app's `headers`, `f` the
-// worker's failure to start, `s` and `n` the listeners.
+// worker's failure to start, `s` the storage listener, `n` the network watch (the snippet's `network`).
 class Remote {
   constructor({ worker, headers, ...o }) {
     this.o = o;
@@ -53,9 +56,7 @@ class Remote {
     addEventListener('storage', (this.s = (e) => e.key?.startsWith('s3lift:') && w.postMessage({ r: [[e.key, e.newValue]], l: 1 })));
     // The page's word on the network: a dedicated worker's own `online` event may never come
     // (Chromium: after an outage the worker stayed offline for good), so the page's events are passed on.
-    this.n = (e) => w.postMessage({ n: e.type == 'online' });
-    addEventListener('online', this.n);
-    addEventListener('offline', this.n);
+    this.n = network((n) => w.postMessage({ n }));
     const fn = typeof headers == 'function';
     this.h = headers;
     w.postMessage({ O: { ...o, headers: fn ? undefined : headers }, fn, r: records(), n: navigator.onLine !== false });
@@ -81,7 +82,7 @@ class Remote {
     if (this.o.resume !== false) u.s.fingerprint = fingerprint(rest.relativePath, file, String(this.o.endpoint).replace(/\/+$/, ''));
     if (this.f) u.e([false, this.f]);
     else this.w.postMessage({ id: u.id, F: file, o: rest, r: records() });
-    if (signal) signal.aborted ? u.cancel() : signal.addEventListener('abort', () => u.cancel());
+    if (signal) cancelOn(signal, u);
     return u;
   }
 
@@ -89,27 +90,25 @@ class Remote {
   free() {
     this.w.terminate();
     removeEventListener('storage', this.s);
-    removeEventListener('online', this.n);
-    removeEventListener('offline', this.n);
+    this.n.abort();
   }
 }
 
 // One upload in the worker: its getters mirror the worker's, updated with every message.
 // Its fields (not the API; short, as a minifier keeps property names): `w` the worker,
-// `b` the callbacks, `s` the snapshot, `p` `done` and `d` its settle functions, `x` whether it settled,
+// `b` the callbacks, `s` the snapshot, `d` `done` and its settle functions (the snippet's `deferred`), `x` whether it settled,
 // `k` the page's call count; methods `f` (a fresh `done`), `e` (the end) and `c` (a call).
 class RemoteUpload {
   constructor(w, id, b) {
     this.w = w;
     this.id = id;
     this.b = b;
-    this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: { partsUploaded: 0, partRequests: 0, bytesResent: 0, retries: 0 } };
+    this.s = { state: 'queued', resumed: false, restarted: null, fingerprint: null, stats: stats(0, 0, 0, 0) };
     this.f();
   }
 
   f() {
-    this.p = new Promise((ok, no) => { this.d = [ok, no]; });
-    this.p.catch(() => {});
+    (this.d = deferred())[0].catch(() => {});
     this.x = false;
   }
 
@@ -130,7 +129,7 @@ class RemoteUpload {
     // told here, after `upload()` returns and before `done` settles, as on the page.
     if (this.s.state != s) queueMicrotask(() => this.b.onStateChange?.(s));
     this.s.state = s;
-    ok ? this.d[0](v) : this.d[1](Object.assign(new Error(v.message), v));
+    settle(this.d, ok, ok ? v : Object.assign(new Error(v.message), v));
   }
 
   c(f) {
@@ -138,7 +137,7 @@ class RemoteUpload {
     this.w.postMessage({ id: this.id, c: f });
   }
 
-  get done() { return this.p; }
+  get done() { return this.d[0]; }
   get state() { return this.s.state; }
   get resumed() { return this.s.resumed; }
   get restarted() { return this.s.restarted; }

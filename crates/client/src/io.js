@@ -263,10 +263,6 @@ export function kind(v) {
   return v == null ? 0 : Array.isArray(v) ? 1 : typeof v == 'object' ? 2 : typeof v == 'function' ? 3 : v === true ? 4 : v === false ? 5 : 6;
 }
 
-export function later(f) {
-  queueMicrotask(f);
-}
-
 export function error(message, code, status, key) {
   const e = new Error(message);
   e.code = code;

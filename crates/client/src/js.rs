@@ -16,6 +16,9 @@ extern "C" {
     /// `clearTimeout`.
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+    /// `queueMicrotask`.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    pub fn later(f: &JsValue);
 }
 
 /// The snippet: plumbing only (see its header); every decision is the engine's.
@@ -83,8 +86,6 @@ extern "C" {
     pub fn deferred() -> JsValue;
     /// Resolves (`ok` 1) or rejects (0) a `deferred()`.
     pub fn settle(d: &JsValue, ok: i32, v: &JsValue);
-    /// `queueMicrotask`.
-    pub fn later(f: &JsValue);
     /// What `v` is: 0 `null` or `undefined`, 1 an array, 2 another object,
     /// 3 a function, 4 `true`, 5 `false`, 6 anything else.
     pub fn kind(v: &JsValue) -> u8;
