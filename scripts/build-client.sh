@@ -69,6 +69,10 @@ OPT=(-ocimfs 30 --generate-global-effects --flatten --rereloop -Oz --converge --
   --enable-mutable-globals --enable-reference-types --enable-multivalue
   --strip-debug --strip-producers --strip-target-features)
 "$WASM_OPT" "${OPT[@]}" "$OUT/s3lift_bg.wasm" -o "$OUT/s3lift_bg.wasm"
+# The functions in an order that gzips smaller (neighbours that share code; deflate
+# looks back 32 KB only): -0.58 KB gz, about 20 s. It renumbers every function
+# index and checks that mapping back gives the same module.
+python3 scripts/order-functions.py "$OUT/s3lift_bg.wasm"
 # The digest module (exports `memory`, `buf`, `state`, `state_len` and `step`, and the
 # linker's two globals; io.js finds it at the package's root) through the same passes the
 # CRC64NVME and MD5 loops had in the main module: 3481 B (2225 gz) against 3532 B (2251 gz)
