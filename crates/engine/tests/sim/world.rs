@@ -8,37 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use s3lift_engine::rng::Rng;
 use s3lift_engine::{Event, Failure, FileId, RequestId, SignerAnswer};
 
+use crate::scenario::{Faults, Shape};
 use crate::store::{self, Store};
-
-/// How the signer behaves.
-#[derive(Debug, Clone)]
-pub struct Shape {
-    /// Companion: no `POST /s3/params`, no plan in create, `fields.key` only, no `expires`.
-    pub companion: bool,
-    /// No part batch route either: parts are signed one by one.
-    pub no_part_batch: bool,
-    /// URL lifetime, s.
-    pub ttl_s: u64,
-    /// Single uploads by PUT (else POST form).
-    pub put: bool,
-}
-
-/// The seeded fault plan.
-#[derive(Debug, Clone)]
-pub struct Faults {
-    /// Chance that a store request fails, before `cutoff`.
-    pub p_data: f64,
-    /// Chance that a signer call fails, before `cutoff`.
-    pub p_signer: f64,
-    /// No fault after this time, so the limit can be seen climbing back.
-    pub cutoff: u64,
-    /// The signer answers 503 (Retry-After: 1) in this window.
-    pub outage: Option<(u64, u64)>,
-    /// The browser says the network is gone in this window (`Offline`,
-    /// then `Online`): store requests out then fail without an answer, and
-    /// the engine must start none. Not a fault: it explains no failure.
-    pub offline: Option<(u64, u64)>,
-}
 
 /// What reaches the engine later.
 #[derive(Debug)]
