@@ -233,16 +233,26 @@ export function settle(d, ok, v) {
 // against. The module's (Web Locks, resume records) and the entry's (`worker: true`: the page's
 // `upload.fingerprint` at once). The fields are read as the module reads them: a string, else
 // ''; a finite number, else 0, whole (a size at least 0).
+// The hash runs on four 16-bit limbs, `a` the lowest: × 0x100000001b3 is × 0x1b3 (435) plus
+// × 0x100 two limbs up (2^40), and every sum stays under 2^31. A BigInt step per byte and a
+// TextEncoder per field made each `upload()` about 12 µs slower (10,000 files added to the
+// dropzone: 350 -> 480 ms; 395 ms this way).
+const encoder = new TextEncoder();
 export function fingerprint(path, f, endpoint) {
   const text = (v) => typeof v == 'string' ? v : '', num = (v) => Math.trunc(typeof v == 'number' && isFinite(v) ? v : 0);
-  const size = Math.max(0, num(f.size)), utf8 = (s) => new TextEncoder().encode(s);
+  const size = Math.max(0, num(f.size)), utf8 = (s) => encoder.encode(s);
   // The i64's 8 bytes in the platform's order: little-endian on every browser's platform, as Rust's to_le_bytes.
   const le = (n) => new Uint8Array(BigInt64Array.of(BigInt(n)).buffer);
-  let h = 0xcbf29ce484222325n;
+  let a = 0x2325, b = 0x8422, c = 0x9ce4, d = 0xcbf2;
   for (const field of [utf8((typeof path == 'string' && path) || text(f.name)), le(size), le(num(f.lastModified)), utf8(text(f.type)), utf8(endpoint)]) {
-    for (const b of [...field, 255]) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+    for (let i = 0; i <= field.length; i++) {
+      a ^= i < field.length ? field[i] : 255;
+      const t0 = a * 435, t1 = b * 435 + (t0 >>> 16), t2 = c * 435 + a * 256 + (t1 >>> 16);
+      d = (d * 435 + b * 256 + (t2 >>> 16)) & 65535;
+      a = t0 & 65535, b = t1 & 65535, c = t2 & 65535;
+    }
   }
-  return `${h.toString(16).padStart(16, '0')}-${size}`;
+  return `${[d, c, b, a].map((l) => l.toString(16).padStart(4, '0')).join('')}-${size}`;
 }
 
 // `Reflect.get` without its exceptions: `undefined` for a primitive, or a
