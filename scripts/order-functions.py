@@ -33,40 +33,18 @@ import random
 import sys
 import zlib
 
-sys.dont_write_bytecode = True
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
+from wasm_leb import leb, uleb  # noqa: E402
 
 
 class Unknown(Exception):
     pass
 
 
-def leb(b, i):
-    result = shift = 0
-    while True:
-        byte = b[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, i
-
-
 def skip_sleb(b, i):
     while b[i] & 0x80:
         i += 1
     return i + 1
-
-
-def uleb(n):
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def sections(b):

@@ -35,29 +35,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
 import trim_glue  # noqa: E402
-
-
-def leb(b, i):
-    result = shift = 0
-    while True:
-        byte = b[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, i
-
-
-def uleb(n):
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+from wasm_leb import leb, uleb  # noqa: E402
 
 
 def short(n):

@@ -9,16 +9,8 @@ import collections
 import re
 import sys
 
-
-def leb(b, i):
-    result = shift = 0
-    while True:
-        byte = b[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, i
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
+from wasm_leb import leb  # noqa: E402
 
 
 def crate_of(name):
