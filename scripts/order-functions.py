@@ -34,7 +34,7 @@ import sys
 import zlib
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
-from wasm_leb import leb, uleb  # noqa: E402
+from wasm_binary import leb, skip_import, uleb  # noqa: E402
 
 
 class Unknown(Exception):
@@ -74,31 +74,9 @@ def imported_functions(b):
         for _ in range(2):  # module, field
             n, i = leb(b, i)
             i += n
-        kind = b[i]
-        i += 1
-        if kind == 0:  # function: its type
-            _, i = leb(b, i)
-            funcs += 1
-        elif kind in (1, 2):  # table (a reftype first), memory: limits
-            i += kind == 1
-            flags, i = leb(b, i)
-            _, i = leb(b, i)
-            if flags & 1:
-                _, i = leb(b, i)
-        elif kind == 3:  # global: valtype, mutability
-            i += 2
-        else:
-            raise Unknown(f"import kind {kind}")
+        funcs += b[i] == 0  # a function
+        i = skip_import(b, i)
     return funcs
-
-
-def items(b, i, count, read):
-    out = []
-    for _ in range(count):
-        j = read(b, i)
-        out.append(b[i:j])
-        i = j
-    return out, i
 
 
 # Opcodes by their immediates (MVP, sign-ext, non-trapping conversions, bulk
@@ -340,7 +318,7 @@ def main():
             raise Unknown("renumbering with the identity changes the module")
         order = search(code, steps)
         ordered = rewrite(original, order)
-    except (Unknown, IndexError, StopIteration) as e:
+    except (Unknown, ValueError, IndexError, StopIteration) as e:
         raise SystemExit(f"order-functions: {path}: {e or type(e).__name__}; update scripts/order-functions.py")
     back = [0] * len(order)
     for r, k in enumerate(order):

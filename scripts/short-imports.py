@@ -35,7 +35,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
 import trim_glue  # noqa: E402
-from wasm_leb import leb, uleb  # noqa: E402
+from wasm_binary import leb, skip_import, uleb  # noqa: E402
 
 
 def short(n):
@@ -47,32 +47,6 @@ def short(n):
         if n == 0:
             return s
         n -= 1
-
-
-def skip_desc(b, k):
-    kind = b[k]
-    k += 1
-    if kind == 0:  # function: type index
-        _, k = leb(b, k)
-    elif kind == 1:  # table: reftype, limits
-        k += 1
-        flags, k = leb(b, k)
-        _, k = leb(b, k)
-        if flags & 1:
-            _, k = leb(b, k)
-    elif kind == 2:  # memory: limits
-        flags, k = leb(b, k)
-        _, k = leb(b, k)
-        if flags & 1:
-            _, k = leb(b, k)
-    elif kind == 3:  # global: valtype, mutability
-        k += 2
-    elif kind == 4:  # tag
-        k += 1
-        _, k = leb(b, k)
-    else:
-        sys.exit(f"short-imports: unknown import kind {kind}")
-    return k
 
 
 def main(out):
@@ -106,7 +80,10 @@ def main(out):
             field = b[k:k + fl].decode()
             k += fl
             d = k
-            k = skip_desc(b, k)
+            try:
+                k = skip_import(b, k)
+            except ValueError as e:
+                sys.exit(f"short-imports: {e}")
             if module == "./s3lift_bg.js":
                 field = renames.setdefault(field, short(len(renames)))
             elif module.startswith("./snippets/"):

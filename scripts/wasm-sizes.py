@@ -10,7 +10,7 @@ import re
 import sys
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
-from wasm_leb import leb  # noqa: E402
+from wasm_binary import leb  # noqa: E402
 
 
 def crate_of(name):
